@@ -1,0 +1,60 @@
+#include "testing/test_videos.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "testing/command.h"
+
+namespace sopilot::testing {
+
+std::string Ffmpeg(const std::string& args) {
+  CommandResult r = RunCommand("ffmpeg -nostdin -y -loglevel error " + args);
+  if (r.exit_code == 0) return "";
+  return r.err.empty() ? "ffmpeg exited " + std::to_string(r.exit_code) : r.err;
+}
+
+static void CheckFfmpeg(const std::string& what, const std::string& err) {
+  if (!err.empty()) {
+    std::fprintf(stderr, "test video %s failed: %s\n", what.c_str(), err.c_str());
+    std::abort();
+  }
+}
+
+void MakeVideo(const std::string& path, const std::string& source, double seconds,
+               const std::string& codec_args) {
+  std::ostringstream args;
+  args << "-f lavfi -i " << ShellQuote(source) << " -t " << seconds << " " << codec_args << " "
+       << ShellQuote(path);
+  CheckFfmpeg(path, Ffmpeg(args.str()));
+}
+
+void MakeProcedureVideo(const std::string& path, const std::vector<Segment>& segments,
+                        const std::string& size, int fps) {
+  std::ostringstream args;
+  std::ostringstream filter;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    std::string src = segments[i].source;
+    src += (src.find('=') == std::string::npos ? "=" : ":");
+    src += "size=" + size + ":rate=" + std::to_string(fps) + ":duration=" +
+           std::to_string(segments[i].seconds);
+    args << "-f lavfi -i " << ShellQuote(src) << " ";
+    filter << "[" << i << ":v]format=yuv420p,setsar=1[v" << i << "];";
+  }
+  for (size_t i = 0; i < segments.size(); ++i) filter << "[v" << i << "]";
+  filter << "concat=n=" << segments.size() << ":v=1:a=0[out]";
+  args << "-filter_complex " << ShellQuote(filter.str())
+       << " -map '[out]' -c:v libx264 -preset veryfast -pix_fmt yuv420p " << ShellQuote(path);
+  CheckFfmpeg(path, Ffmpeg(args.str()));
+}
+
+std::string SharedFixtureDir() {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(SOPILOT_TESTING_SOURCE_DIR) / ".." / "shared" / "fixtures" /
+                 "maintenance_filter_swap";
+  if (fs::exists(dir / "labels.json")) return fs::canonical(dir).string();
+  return "";
+}
+
+}  // namespace sopilot::testing

@@ -37,9 +37,8 @@ void MakeProcedureVideo(const std::string& path, const std::vector<Segment>& seg
   for (size_t i = 0; i < segments.size(); ++i) {
     std::string src = segments[i].source;
     src += (src.find('=') == std::string::npos ? "=" : ":");
-    src += "size=" + size + ":rate=" + std::to_string(fps) + ":duration=" +
-           std::to_string(segments[i].seconds);
-    args << "-f lavfi -i " << ShellQuote(src) << " ";
+    src += "size=" + size + ":rate=" + std::to_string(fps);
+    args << "-t " << segments[i].seconds << " -f lavfi -i " << ShellQuote(src) << " ";
     filter << "[" << i << ":v]format=yuv420p,setsar=1[v" << i << "];";
   }
   for (size_t i = 0; i < segments.size(); ++i) filter << "[v" << i << "]";

@@ -1,0 +1,349 @@
+#include "video/video_decoder.h"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include <opencv2/imgproc.hpp>
+
+#include "video/frame_sampler.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+}
+
+namespace sopilot {
+
+Status ValidateDecodeOptions(const DecodeOptions& o) {
+  if (!(o.target_fps > 0 && o.target_fps <= 120)) {
+    return Status::InvalidArgument("--target-fps must be in (0, 120], got " +
+                                   std::to_string(o.target_fps));
+  }
+  if (o.max_side < 16 || o.max_side > 8192) {
+    return Status::InvalidArgument("--max-side must be in [16, 8192], got " +
+                                   std::to_string(o.max_side));
+  }
+  if (o.threads < 0 || o.threads > 64) {
+    return Status::InvalidArgument("decoder threads must be in [0, 64]");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Damaged packets are skipped, up to this many; beyond it the file is refused.
+constexpr int64_t kMaxCorruptPackets = 1000;
+
+std::string AvError(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(err, buf, sizeof(buf));
+  return buf;
+}
+
+// FFmpeg's own log lines would break our one-line errors; we report failures
+// ourselves. SOPILOT_FFMPEG_LOG=1 brings them back for debugging.
+void QuietFfmpegOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* v = std::getenv("SOPILOT_FFMPEG_LOG");
+    av_log_set_level(v && *v == '1' ? AV_LOG_WARNING : AV_LOG_QUIET);
+  });
+}
+
+// Clockwise degrees (0, 90, 180, 270) that turn decoded frames upright.
+int RotationFromDisplayMatrix(const AVStream* st) {
+  const uint8_t* sd = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (sd == nullptr) return 0;
+  double theta = -av_display_rotation_get(reinterpret_cast<const int32_t*>(sd));
+  if (std::isnan(theta)) return 0;
+  theta -= 360.0 * std::floor(theta / 360.0 + 0.9 / 360.0);
+  int deg = static_cast<int>(std::lround(theta / 90.0)) * 90;
+  return ((deg % 360) + 360) % 360;
+}
+
+class FfmpegVideoDecoder : public VideoDecoder {
+ public:
+  explicit FfmpegVideoDecoder(const DecodeOptions& o) : options_(o), sampler_(o.target_fps) {}
+  ~FfmpegVideoDecoder() override {
+    sws_freeContext(sws_);
+    av_frame_free(&frame_);
+    av_frame_free(&prev_);
+    av_packet_free(&packet_);
+    avcodec_free_context(&codec_);
+    avformat_close_input(&format_);
+  }
+
+  Status Init(const std::string& path) {
+    info_.path = path;
+    int ret = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+    if (ret < 0) {
+      return Status::Unsupported(path + ": not a readable video file (" + AvError(ret) + ")");
+    }
+    ret = avformat_find_stream_info(format_, nullptr);
+    if (ret < 0) {
+      return Status::Unsupported(path + ": cannot read stream information (" + AvError(ret) + ")");
+    }
+    const AVCodec* decoder = nullptr;
+    stream_index_ = -1;
+    // The best video stream that is not cover art (an audio file's picture).
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      AVStream* s = format_->streams[i];
+      if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+      if (s->disposition & AV_DISPOSITION_ATTACHED_PIC) continue;
+      if (stream_index_ < 0) stream_index_ = static_cast<int>(i);
+    }
+    if (stream_index_ < 0) return Status::Unsupported(path + ": no video stream in the file");
+    int best = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+    if (best >= 0 && !(format_->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+      stream_index_ = best;
+    }
+    stream_ = format_->streams[stream_index_];
+    decoder = avcodec_find_decoder(stream_->codecpar->codec_id);
+    if (decoder == nullptr) {
+      return Status::Unsupported(path + ": no decoder for codec '" +
+                                 avcodec_get_name(stream_->codecpar->codec_id) + "'");
+    }
+    codec_ = avcodec_alloc_context3(decoder);
+    if (codec_ == nullptr) return Status::Internal("out of memory allocating a decoder");
+    ret = avcodec_parameters_to_context(codec_, stream_->codecpar);
+    if (ret < 0) return Status::Unsupported(path + ": bad codec parameters (" + AvError(ret) + ")");
+    codec_->thread_count = options_.threads;
+    codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    codec_->pkt_timebase = stream_->time_base;
+    ret = avcodec_open2(codec_, decoder, nullptr);
+    if (ret < 0) return Status::Unsupported(path + ": cannot open decoder (" + AvError(ret) + ")");
+
+    frame_ = av_frame_alloc();
+    prev_ = av_frame_alloc();
+    packet_ = av_packet_alloc();
+    if (!frame_ || !prev_ || !packet_) return Status::Internal("out of memory");
+
+    time_base_ = av_q2d(stream_->time_base);
+    AVRational rate = stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate
+                                                      : stream_->r_frame_rate;
+    info_.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
+    info_.codec = avcodec_get_name(stream_->codecpar->codec_id);
+    info_.rotation_degrees = RotationFromDisplayMatrix(stream_);
+    info_.width = stream_->codecpar->width;
+    info_.height = stream_->codecpar->height;
+    if (info_.rotation_degrees == 90 || info_.rotation_degrees == 270) {
+      std::swap(info_.width, info_.height);
+    }
+    if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0) {
+      declared_duration_ = stream_->duration * time_base_;
+    } else if (format_->duration != AV_NOPTS_VALUE && format_->duration > 0) {
+      declared_duration_ = format_->duration / static_cast<double>(AV_TIME_BASE);
+    }
+    info_.duration_sec = declared_duration_;
+    return Status::Ok();
+  }
+
+  const VideoInfo& info() const override { return info_; }
+  int64_t samples_returned() const override { return samples_returned_; }
+
+  Result<FramePtr> Next() override {
+    while (pending_repeats_ == 0) {
+      if (finished_) return FramePtr();
+      SOPILOT_RETURN_IF_ERROR(DecodeOne());
+    }
+    --pending_repeats_;
+    ++samples_returned_;
+    return pending_;
+  }
+
+ private:
+  // Decodes until one more source frame has been handed to the sampler, or
+  // the stream ends. May set pending_/pending_repeats_.
+  Status DecodeOne() {
+    for (;;) {
+      int ret = avcodec_receive_frame(codec_, frame_);
+      if (ret == 0) return OnDecodedFrame();
+      if (ret == AVERROR_EOF) return OnEndOfStream();
+      if (ret == AVERROR_INVALIDDATA && ++corrupt_packets_ < kMaxCorruptPackets) continue;
+      if (ret != AVERROR(EAGAIN)) {
+        return Status::Unsupported(info_.path + ": decoding failed (" + AvError(ret) + ")");
+      }
+      SOPILOT_RETURN_IF_ERROR(FeedPacket());
+    }
+  }
+
+  Status FeedPacket() {
+    if (input_ended_) {
+      return Status::Internal(info_.path + ": decoder wants input after end of stream");
+    }
+    for (;;) {
+      int ret = av_read_frame(format_, packet_);
+      if (ret < 0) {
+        if (ret != AVERROR_EOF) read_error_ = AvError(ret);
+        // End of file, or a read error (a truncated file): drain the decoder.
+        // A stream that ends far too early is caught in OnEndOfStream().
+        input_ended_ = true;
+        avcodec_send_packet(codec_, nullptr);
+        return Status::Ok();
+      }
+      if (packet_->stream_index != stream_index_) {
+        av_packet_unref(packet_);
+        continue;
+      }
+      ret = avcodec_send_packet(codec_, packet_);
+      av_packet_unref(packet_);
+      if (ret == AVERROR_INVALIDDATA && ++corrupt_packets_ < kMaxCorruptPackets) {
+        continue;  // skip damaged data as players do; the length check below still applies
+      }
+      if (ret < 0 && ret != AVERROR(EAGAIN)) {
+        return Status::Unsupported(info_.path + ": decoding failed (" + AvError(ret) + ")");
+      }
+      return Status::Ok();
+    }
+  }
+
+  double FrameDurationSec(const AVFrame* f) const {
+    if (f->pkt_duration > 0) return f->pkt_duration * time_base_;
+    if (info_.fps > 0) return 1.0 / info_.fps;
+    return 1.0 / 25.0;
+  }
+
+  Status OnDecodedFrame() {
+    int64_t ts = frame_->best_effort_timestamp;
+    double pts;
+    if (ts == AV_NOPTS_VALUE) {
+      pts = have_prev_ ? prev_pts_ + FrameDurationSec(prev_) : 0.0;
+    } else {
+      if (!have_first_pts_) {
+        first_pts_ = ts;
+        have_first_pts_ = true;
+      }
+      pts = (ts - first_pts_) * time_base_;
+    }
+    int64_t n = sampler_.OnFrame(pts);
+    if (have_prev_ && n > 0) SOPILOT_RETURN_IF_ERROR(EmitPrevious(n));
+    av_frame_unref(prev_);
+    av_frame_move_ref(prev_, frame_);
+    prev_pts_ = std::max(pts, have_prev_ ? prev_pts_ : pts);
+    have_prev_ = true;
+    return Status::Ok();
+  }
+
+  Status OnEndOfStream() {
+    finished_ = true;
+    if (!have_prev_) {
+      return Status::Unsupported(info_.path + ": the video stream has no decodable frame" +
+                                 (read_error_.empty() ? "" : " (truncated or damaged: " + read_error_ + ")"));
+    }
+    double end = prev_pts_ + FrameDurationSec(prev_);
+    int64_t n = sampler_.OnEnd(end);
+    if (n > 0) SOPILOT_RETURN_IF_ERROR(EmitPrevious(n));
+    // A file cut short (an interrupted copy) still decodes its first part;
+    // scoring that part as the whole video would be wrong, so say so.
+    if (declared_duration_ > 2.0 && end < 0.9 * declared_duration_ - 0.5) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, ": truncated or damaged: decoded %.1f s of the %.1f s the file declares",
+                    end, declared_duration_);
+      return Status::Corruption(info_.path + buf);
+    }
+    info_.duration_sec = end;
+    return Status::Ok();
+  }
+
+  Status EmitPrevious(int64_t repeats) {
+    auto frame = std::make_shared<Frame>();
+    frame->id = next_frame_id_++;
+    frame->pts_sec = prev_pts_;
+    SOPILOT_RETURN_IF_ERROR(ConvertToRgb(prev_, &frame->rgb));
+    pending_ = std::move(frame);
+    pending_repeats_ = repeats;
+    return Status::Ok();
+  }
+
+  Status ConvertToRgb(const AVFrame* src, cv::Mat* out) {
+    int w = src->width, h = src->height;
+    if (w <= 0 || h <= 0 || src->format < 0) {
+      return Status::Unsupported(info_.path + ": decoded frame has no picture");
+    }
+    // Same conversion as OpenCV's FFmpeg capture (bicubic, full size), then
+    // OpenCV's area resize, so embeddings match the original's.
+    sws_ = sws_getCachedContext(sws_, w, h, static_cast<AVPixelFormat>(src->format), w, h,
+                                AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr);
+    if (sws_ == nullptr) {
+      return Status::Unsupported(info_.path + ": cannot convert pixel format " +
+                                 std::to_string(src->format) + " to RGB");
+    }
+    rgb_full_.create(h, w, CV_8UC3);
+    uint8_t* dst[4] = {rgb_full_.data, nullptr, nullptr, nullptr};
+    int dst_stride[4] = {static_cast<int>(rgb_full_.step[0]), 0, 0, 0};
+    sws_scale(sws_, src->data, src->linesize, 0, h, dst, dst_stride);
+
+    cv::Mat resized;
+    int longest = std::max(w, h);
+    if (longest > options_.max_side) {
+      double scale = static_cast<double>(options_.max_side) / longest;
+      // Python's round(): half to even, which nearbyint does in the default mode.
+      int nw = std::max(1, static_cast<int>(std::nearbyint(w * scale)));
+      int nh = std::max(1, static_cast<int>(std::nearbyint(h * scale)));
+      cv::resize(rgb_full_, resized, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+    } else {
+      resized = rgb_full_.clone();
+    }
+    switch (info_.rotation_degrees) {
+      case 90: cv::rotate(resized, *out, cv::ROTATE_90_CLOCKWISE); break;
+      case 180: cv::rotate(resized, *out, cv::ROTATE_180); break;
+      case 270: cv::rotate(resized, *out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+      default: *out = std::move(resized);
+    }
+    return Status::Ok();
+  }
+
+  DecodeOptions options_;
+  FrameSampler sampler_;
+  VideoInfo info_;
+  AVFormatContext* format_ = nullptr;
+  AVCodecContext* codec_ = nullptr;
+  AVStream* stream_ = nullptr;
+  int stream_index_ = -1;
+  SwsContext* sws_ = nullptr;
+  AVFrame* frame_ = nullptr;
+  AVFrame* prev_ = nullptr;  // the last decoded frame, waiting for the sampler
+  AVPacket* packet_ = nullptr;
+  double time_base_ = 0;
+  double declared_duration_ = 0;
+  bool have_first_pts_ = false;
+  int64_t first_pts_ = 0;
+  bool have_prev_ = false;
+  double prev_pts_ = 0;
+  bool input_ended_ = false;
+  bool finished_ = false;
+  int64_t corrupt_packets_ = 0;
+  std::string read_error_;
+  int64_t next_frame_id_ = 0;
+  int64_t samples_returned_ = 0;
+  FramePtr pending_;
+  int64_t pending_repeats_ = 0;
+  cv::Mat rgb_full_;  // reused conversion buffer
+};
+
+}  // namespace
+
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::Open(const std::string& path,
+                                                         const DecodeOptions& options) {
+  SOPILOT_RETURN_IF_ERROR(ValidateDecodeOptions(options));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, not a video file");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": not a regular file");
+  if (st.st_size == 0) return Status::InvalidArgument(path + ": empty file");
+  QuietFfmpegOnce();
+  auto decoder = std::make_unique<FfmpegVideoDecoder>(options);
+  SOPILOT_RETURN_IF_ERROR(decoder->Init(path));
+  return std::unique_ptr<VideoDecoder>(std::move(decoder));
+}
+
+}  // namespace sopilot

@@ -1,0 +1,229 @@
+#include "video/video_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "testing/command.h"
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using testing::MakeVideo;
+using testing::ShellQuote;
+using testing::TempDir;
+
+struct Decoded {
+  VideoInfo info;
+  std::vector<FramePtr> frames;
+};
+
+Result<Decoded> DecodeAll(const std::string& path, DecodeOptions o = {}) {
+  SOPILOT_ASSIGN_OR_RETURN(auto dec, VideoDecoder::Open(path, o));
+  Decoded d;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(FramePtr f, dec->Next());
+    if (!f) break;
+    d.frames.push_back(f);
+  }
+  d.info = dec->info();
+  return d;
+}
+
+// Frame `index` of `path` as ffmpeg itself decodes it (autorotated), RGB24.
+cv::Mat FfmpegFrame(const std::string& path, int index, int w, int h) {
+  TempDir dir;
+  std::string raw = dir.file("f.rgb");
+  std::string err = testing::Ffmpeg("-i " + ShellQuote(path) + " -vf " +
+                                    ShellQuote("select=eq(n\\," + std::to_string(index) + ")") +
+                                    " -frames:v 1 -f rawvideo -pix_fmt rgb24 " + ShellQuote(raw));
+  EXPECT_EQ(err, "");
+  std::ifstream in(raw, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string bytes = ss.str();
+  EXPECT_EQ(bytes.size(), static_cast<size_t>(w) * h * 3);
+  cv::Mat m(h, w, CV_8UC3);
+  std::memcpy(m.data, bytes.data(), std::min(bytes.size(), m.total() * 3));
+  return m;
+}
+
+double MeanAbsDiff(const cv::Mat& a, const cv::Mat& b) {
+  EXPECT_EQ(a.size(), b.size());
+  if (a.size() != b.size()) return 1e9;
+  double sum = 0;
+  for (size_t i = 0; i < a.total() * 3; ++i) sum += std::abs(int(a.data[i]) - int(b.data[i]));
+  return sum / (a.total() * 3);
+}
+
+TEST(VideoDecoderTest, SamplesByTimestampAtTargetRate) {
+  TempDir dir;
+  std::string path = dir.file("a.mp4");
+  MakeVideo(path, "testsrc2=size=320x240:rate=12", 3.0);
+  auto d = DecodeAll(path);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->info.codec, "h264");
+  EXPECT_EQ(d->info.width, 320);
+  EXPECT_EQ(d->info.height, 240);
+  EXPECT_NEAR(d->info.fps, 12.0, 1e-6);
+  EXPECT_NEAR(d->info.duration_sec, 3.0, 1e-3);
+  ASSERT_EQ(d->frames.size(), 12u);
+  for (size_t k = 0; k < d->frames.size(); ++k) {
+    EXPECT_NEAR(d->frames[k]->pts_sec, k / 4.0, 1e-6) << "sample " << k;
+    EXPECT_EQ(d->frames[k]->rgb.cols, 320);
+    EXPECT_EQ(d->frames[k]->rgb.rows, 240);
+    EXPECT_EQ(d->frames[k]->rgb.type(), CV_8UC3);
+  }
+  // Sample 5 (t = 1.25 s) is source frame 15, pixel for pixel as ffmpeg decodes it.
+  EXPECT_LT(MeanAbsDiff(d->frames[5]->rgb, FfmpegFrame(path, 15, 320, 240)), 1.0);
+  EXPECT_GT(MeanAbsDiff(d->frames[5]->rgb, FfmpegFrame(path, 14, 320, 240)), 1.0);
+}
+
+TEST(VideoDecoderTest, ResizesLongestSideWithAreaInterpolation) {
+  TempDir dir;
+  std::string path = dir.file("hd.mp4");
+  MakeVideo(path, "testsrc2=size=1280x720:rate=10", 1.0);
+  auto d = DecodeAll(path, {.target_fps = 2, .max_side = 320});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->frames.size(), 2u);
+  EXPECT_EQ(d->frames[0]->rgb.cols, 320);
+  EXPECT_EQ(d->frames[0]->rgb.rows, 180);
+  EXPECT_EQ(d->info.width, 1280);  // the file's size is reported, not ours
+}
+
+struct Format {
+  const char* file;
+  const char* codec_args;
+  const char* codec_name;
+};
+
+class ContainerTest : public ::testing::TestWithParam<Format> {};
+
+TEST_P(ContainerTest, DecodesEveryCommonContainerAndCodec) {
+  TempDir dir;
+  std::string path = dir.file(GetParam().file);
+  MakeVideo(path, "testsrc2=size=320x180:rate=15", 2.0, GetParam().codec_args);
+  auto d = DecodeAll(path);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->info.codec, GetParam().codec_name);
+  EXPECT_EQ(d->frames.size(), 8u);
+  EXPECT_NEAR(d->info.duration_sec, 2.0, 0.07);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, ContainerTest,
+    ::testing::Values(Format{"a.mp4", "-c:v mpeg4 -q:v 5", "mpeg4"},
+                      Format{"a.mov", "-c:v libx264 -pix_fmt yuv420p -preset veryfast", "h264"},
+                      Format{"a.mkv", "-c:v libx264 -pix_fmt yuv420p -preset veryfast", "h264"},
+                      Format{"a.webm", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 300k",
+                             "vp9"},
+                      Format{"a.avi", "-c:v mjpeg -q:v 5 -pix_fmt yuvj420p", "mjpeg"}),
+    [](const auto& info) {
+      std::string s = info.param.file;
+      return s.substr(s.find('.') + 1);
+    });
+
+TEST(VideoDecoderTest, VariableFrameRateKeepsTime) {
+  // 10 fps for 2 s, then 2.5 fps for 2 s; each sample must show the frame on
+  // screen at its time.
+  TempDir dir;
+  std::string path = dir.file("vfr.mkv");
+  std::string err = testing::Ffmpeg(
+      "-f lavfi -i testsrc2=size=160x120:rate=10:duration=3 -vf " +
+      ShellQuote("select='lt(n,20)+not(mod(n,4))',settb=1/1000,"
+                 "setpts='if(lt(N,20),N*100,2000+(N-20)*400)'") +
+      " -fps_mode passthrough -c:v libx264 -preset veryfast -pix_fmt yuv420p " + ShellQuote(path));
+  ASSERT_EQ(err, "");
+  auto d = DecodeAll(path);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  // Source pts: 0.0..1.9 every 0.1, then 2.0, 2.4, 2.8; Matroska gives the
+  // last frame 0.1 s, so the video ends at 2.9 s: samples 0..11.
+  ASSERT_EQ(d->frames.size(), 12u);
+  for (size_t k = 0; k < d->frames.size(); ++k) {
+    double t = k / 4.0;
+    double pts = d->frames[k]->pts_sec;
+    double expected = t < 2.0 ? std::floor(t * 10 + 1e-9) / 10 : 2.0 + std::floor((t - 2.0) / 0.4 + 1e-9) * 0.4;
+    EXPECT_NEAR(pts, expected, 0.003) << "sample " << k;
+  }
+  // Repeated samples of one source frame share it.
+  EXPECT_EQ(d->frames[8]->id, d->frames[9]->id);  // 2.0 s and 2.25 s both show the 2.0 frame
+  EXPECT_NE(d->frames[9]->id, d->frames[10]->id);
+}
+
+TEST(VideoDecoderTest, AppliesRotationMetadata) {
+  TempDir dir;
+  std::string plain = dir.file("plain.mp4");
+  std::string rotated = dir.file("rot.mp4");
+  // Left half red, right half blue.
+  std::string err = testing::Ffmpeg(
+      "-f lavfi -i color=c=red:size=160x180:rate=4 -f lavfi -i color=c=blue:size=160x180:rate=4 "
+      "-filter_complex hstack -t 1 -c:v libx264 -pix_fmt yuv420p " + ShellQuote(plain));
+  ASSERT_EQ(err, "");
+  err = testing::Ffmpeg("-i " + ShellQuote(plain) + " -c copy -metadata:s:v:0 rotate=90 " +
+                        ShellQuote(rotated));
+  ASSERT_EQ(err, "");
+  auto d = DecodeAll(rotated);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  // FFmpeg 5.1 stores rotate=90 as "rotation of 90 degrees" counterclockwise
+  // (ffprobe's words), which is 270 clockwise.
+  EXPECT_EQ(d->info.rotation_degrees, 270);
+  EXPECT_EQ(d->info.width, 180);
+  EXPECT_EQ(d->info.height, 320);
+  const cv::Mat& m = d->frames[0]->rgb;
+  ASSERT_EQ(m.cols, 180);
+  ASSERT_EQ(m.rows, 320);
+  // Same picture as ffmpeg's own autorotation.
+  EXPECT_LT(MeanAbsDiff(m, FfmpegFrame(rotated, 0, 180, 320)), 2.0);
+  cv::Vec3b top = m.at<cv::Vec3b>(40, 90), bottom = m.at<cv::Vec3b>(280, 90);
+  EXPECT_GT(top[2], 200);     // turned counterclockwise: the right (blue) half on top
+  EXPECT_GT(bottom[0], 200);  // and the left (red) half below
+}
+
+// Every bad input is one clear error naming the file, never a crash.
+TEST(VideoDecoderTest, BadInputsGiveClearErrors) {
+  TempDir dir;
+  auto expect_error = [](const std::string& path, const std::string& phrase) {
+    auto d = DecodeAll(path);
+    ASSERT_FALSE(d.ok()) << path;
+    EXPECT_NE(d.status().message().find(phrase), std::string::npos) << d.status().message();
+    EXPECT_NE(d.status().message().find(path), std::string::npos) << d.status().message();
+    EXPECT_EQ(d.status().message().find('\n'), std::string::npos);
+  };
+  expect_error(dir.file("missing.mp4"), "no such file");
+  expect_error(dir.path(), "is a directory");
+  { std::ofstream(dir.file("empty.mp4")); }
+  expect_error(dir.file("empty.mp4"), "empty file");
+  { std::ofstream(dir.file("text.mp4")) << "this is not a video, just some text\n"; }
+  expect_error(dir.file("text.mp4"), "not a readable video");
+  ASSERT_EQ(testing::Ffmpeg("-f lavfi -i sine=frequency=440:duration=2 -c:a aac " +
+                            ShellQuote(dir.file("audio.m4a"))), "");
+  expect_error(dir.file("audio.m4a"), "no video stream");
+}
+
+TEST(VideoDecoderTest, TruncatedFilesAreReported) {
+  TempDir dir;
+  // moov at the end: cutting the file loses the index.
+  std::string full = dir.file("full.mp4");
+  MakeVideo(full, "testsrc2=size=320x180:rate=12", 10.0);
+  testing::RunCommand("head -c 40000 " + ShellQuote(full) + " > " + ShellQuote(dir.file("cut.mp4")));
+  EXPECT_FALSE(DecodeAll(dir.file("cut.mp4")).ok());
+  // moov first (faststart): the header survives, the frames do not.
+  std::string fast = dir.file("fast.mp4");
+  MakeVideo(fast, "testsrc2=size=320x180:rate=12", 10.0,
+            "-c:v libx264 -pix_fmt yuv420p -preset veryfast -movflags +faststart");
+  auto size = std::filesystem::file_size(fast);
+  testing::RunCommand("head -c " + std::to_string(size / 3) + " " + ShellQuote(fast) + " > " +
+                      ShellQuote(dir.file("fastcut.mp4")));
+  auto d = DecodeAll(dir.file("fastcut.mp4"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("truncated"), std::string::npos) << d.status().message();
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages SOPilot builds, runs and tests with.
+# Idempotent: does nothing (no apt at all) when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git python3
+  # video decoding: FFmpeg's libraries, and the ffmpeg/ffprobe tools tests use to make videos
+  ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  # image operations (libopencv-dev carries the CMake config)
+  libopencv-dev
+  # matrix products
+  libopenblas-dev
+  # storage, queues, HTTP, JSON, logging, CLI, reports, signatures
+  libsqlite3-dev sqlite3 libhiredis-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
+  libcli11-dev libcairo2-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -54,7 +54,8 @@ class CosineCost {
 
  private:
   CosineCost() = default;
-  void Sgemm(int i0, int i1, int j0, int j1, float* out) const;  // the one call
+  // The one sgemm behind every value; fills out with ones first unless it is.
+  void Sgemm(int i0, int i1, int j0, int j1, float* out, bool out_is_ones = false) const;
   const FloatMatrix& gold() const { return gold_copy_ ? *gold_copy_ : *gold_; }
   const FloatMatrix& trainee() const { return trainee_copy_ ? *trainee_copy_ : *trainee_; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <new>
 #include <string>
@@ -39,49 +40,88 @@ class Traceback {
   std::vector<uint8_t> bits_;
 };
 
-// One DP row: cur[1..n] from prev[0..n] (row i-1) and cost[0..n-1] (gold clip
-// i-1), and the packed moves into those cells.
-void DtwRow(const double* prev, const float* cost, int n, double* cur, uint8_t* moves) {
-  // The recurrence is serial along the row only through `left`; the min of
-  // diagonal and up does not depend on it, so the loop-carried chain is one
-  // min and one add. Moves are found afterwards, from the finished rows.
-  double left = kInf;  // D[i][0]
-  cur[0] = kInf;
-  for (int j = 1; j <= n; ++j) {
-    const double diag = prev[j - 1], up = prev[j];
-    const double best = diag <= up ? diag : up;
-    left = static_cast<double>(cost[j - 1]) + (best <= left ? best : left);
-    cur[j] = left;
-  }
-  // Move = 0 if diag is a minimum, else 1 if up is, else 2: the original's
-  // exact-equality order. Branch-free: (not diag) * (1 + not up).
-  for (int q = 0; 4 * q < n; ++q) {
-    unsigned byte = 0;
-    const int jend = std::min(n, 4 * q + 4);
-    for (int j = 4 * q + 1; j <= jend; ++j) {
-      const double diag = prev[j - 1], up = prev[j], lft = cur[j - 1];
-      const unsigned not_diag = !((diag <= up) & (diag <= lft));
-      const unsigned not_up = !(up <= lft);
-      byte |= (not_diag * (1u + not_up)) << (2 * (j - 1 - 4 * q));
+// The DP for a band of R consecutive gold rows, as a wavefront: row r
+// trails row r-1 by one column, so the R loop-carried chains (one min and one
+// add each) are independent and overlap in the CPU instead of stalling.
+// prev = D[i-1][0..n] for the band's first row i; cost = R rows of n floats
+// with row stride `stride`; writes D[i+R-1][0..n] to last (not aliasing prev)
+// and one move byte per cell to moves (R rows of n bytes).
+template <int R>
+void DtwBand(const double* prev, const float* cost, size_t stride, int n, double* last,
+             uint8_t* moves) {
+  double cur[R], old[R];  // D of each row at its latest column, and the one before
+  for (int r = 0; r < R; ++r) cur[r] = old[r] = kInf;  // D[·][0] = +inf
+  last[0] = kInf;
+  // Rows are visited bottom-up within a step, so row r still sees row r-1's
+  // values from the previous step: D[r-1][j] in cur, D[r-1][j-1] in old.
+  auto cell = [&](int r, int j) __attribute__((always_inline)) {
+    const double up = r == 0 ? prev[j] : cur[r - 1];
+    const double diag = r == 0 ? prev[j - 1] : old[r - 1];
+    const double left = cur[r];
+    const double diag_up = diag <= up ? diag : up;
+    const double best = diag_up <= left ? diag_up : left;
+    const double d = static_cast<double>(cost[r * stride + (j - 1)]) + best;
+    // Move: 0 if diag is a minimum, else 1 if up is, else 2 (the original's
+    // exact-equality order), branch-free as (not diag) * (1 + not up).
+    const unsigned not_diag = !((diag <= up) & (diag <= left));
+    const unsigned not_up = !(up <= left);
+    moves[r * static_cast<size_t>(n) + (j - 1)] = static_cast<uint8_t>(not_diag * (1u + not_up));
+    old[r] = left;
+    cur[r] = d;
+    if (r == R - 1) last[j] = d;
+  };
+  for (int t = 1; t < n + R; ++t) {
+    if (t >= R && t <= n) {  // every row inside the grid
+#pragma GCC unroll 16
+      for (int r = R - 1; r >= 0; --r) cell(r, t - r);
+    } else {
+#pragma GCC unroll 16
+      for (int r = R - 1; r >= 0; --r) {
+        const int j = t - r;
+        if (j >= 1 && j <= n) cell(r, j);
+      }
     }
-    moves[q] = static_cast<uint8_t>(byte);
   }
 }
+
+// Packs one row of move bytes (0..2) four to a byte.
+void PackMoves(const uint8_t* bytes, int n, uint8_t* packed) {
+  int q = 0;
+  for (; 4 * q + 4 <= n; ++q) {
+    uint32_t w;
+    std::memcpy(&w, bytes + 4 * q, 4);  // little-endian: byte k at bits 8k
+    packed[q] = static_cast<uint8_t>((w & 0x3u) | ((w >> 6) & 0xCu) | ((w >> 12) & 0x30u) |
+                                     ((w >> 18) & 0xC0u));
+  }
+  if (4 * q < n) {
+    unsigned b = 0;
+    for (int j = 4 * q; j < n; ++j) b |= static_cast<unsigned>(bytes[j]) << (2 * (j - 4 * q));
+    packed[q] = static_cast<uint8_t>(b);
+  }
+}
+
+// Rows per band: enough independent chains to hide the min+add latency
+// without spilling the band's state out of registers (measured: 4 rows
+// 1.8 ns/cell, 6 rows 1.5, 8 rows 1.5 on the 2-core AVX-512 box).
+constexpr int kBandRows = 6;
 
 struct DpResult {
   std::vector<std::pair<int, int>> cells;  // (gold, trainee), first cell first
   double total_cost = 0.0;
 };
 
-// Runs the DP over gold rows 1..m; cost_row(i) returns the costs of gold clip
-// i (n floats), valid until the next call. Rows are requested in order.
-template <typename CostRow>
-Result<DpResult> RunDtw(int m, int n, const DtwOptions& options, CostRow&& cost_row) {
+// Runs the DP over gold rows 1..m. cost_rows(i) returns {costs of gold clip
+// i, number of rows available from there at stride n}; rows are requested
+// in order and each pointer stays valid until the next call.
+template <typename CostRows>
+Result<DpResult> RunDtw(int m, int n, const DtwOptions& options, CostRows&& cost_rows) {
   std::vector<double> prev, cur;
+  std::vector<uint8_t> band_moves;
   Traceback moves(0, 0);
   try {
     prev.assign(static_cast<size_t>(n) + 1, kInf);
     cur.assign(static_cast<size_t>(n) + 1, kInf);
+    band_moves.resize(static_cast<size_t>(kBandRows) * n);
     moves = Traceback(m, n);
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory for a " + std::to_string(m) + "x" + std::to_string(n) +
@@ -92,9 +132,23 @@ Result<DpResult> RunDtw(int m, int n, const DtwOptions& options, CostRow&& cost_
   } else {
     prev[0] = 0.0;
   }
-  for (int i = 1; i <= m; ++i) {
-    DtwRow(prev.data(), cost_row(i - 1), n, cur.data(), moves.row(i));
+  for (int i = 1; i <= m;) {
+    const auto [rows, available] = cost_rows(i - 1);
+    const int band = std::min({kBandRows, available, m - i + 1});
+    const size_t stride = static_cast<size_t>(n);
+    switch (band) {
+      case 6: DtwBand<6>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+      case 5: DtwBand<5>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+      case 4: DtwBand<4>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+      case 3: DtwBand<3>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+      case 2: DtwBand<2>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+      default: DtwBand<1>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+    }
+    for (int r = 0; r < band; ++r) {
+      PackMoves(band_moves.data() + static_cast<size_t>(r) * n, n, moves.row(i + r));
+    }
     prev.swap(cur);
+    i += band;
   }
   // prev now holds D[m][*].
   int j = n;
@@ -150,15 +204,15 @@ Result<Alignment> AlignDtwLinear(const CosineCost& cost, const DtwOptions& optio
     return Status::Internal("out of memory for a DTW cost block");
   }
   int block_begin = 0, block_end = 0;
-  auto cost_row = [&](int i) -> const float* {
+  auto cost_rows = [&](int i) -> std::pair<const float*, int> {
     if (i >= block_end) {
       block_begin = i;
       block_end = std::min(m, i + block_rows);
       cost.ComputeTile(block_begin, block_end, 0, n, block.data());
     }
-    return block.data() + static_cast<size_t>(i - block_begin) * n;
+    return {block.data() + static_cast<size_t>(i - block_begin) * n, block_end - i};
   };
-  SOPILOT_ASSIGN_OR_RETURN(DpResult dp, RunDtw(m, n, options, cost_row));
+  SOPILOT_ASSIGN_OR_RETURN(DpResult dp, RunDtw(m, n, options, cost_rows));
   Alignment a = MakeAlignment(dp);
 
   // The path cells of up to block_rows gold rows span a monotone band of
@@ -191,7 +245,9 @@ Result<Alignment> AlignDtwLinear(const CosineCost& cost, const DtwOptions& optio
 Result<Alignment> AlignDtwFromCost(const FloatMatrix& cost, const DtwOptions& options) {
   SOPILOT_RETURN_IF_ERROR(CheckCostMatrix(cost));
   SOPILOT_ASSIGN_OR_RETURN(
-      DpResult dp, RunDtw(cost.rows, cost.cols, options, [&](int i) { return cost.row(i); }));
+      DpResult dp, RunDtw(cost.rows, cost.cols, options, [&](int i) {
+        return std::pair<const float*, int>(cost.row(i), cost.rows - i);
+      }));
   Alignment a = MakeAlignment(dp);
   FillSimilarity(cost, &a);
   return a;
@@ -212,7 +268,9 @@ Result<Alignment> AlignDtw(const FloatMatrix& gold, const FloatMatrix& trainee,
   if (!full) return AlignDtwLinear(cost, options);
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix c, cost.ComputeAll());
   SOPILOT_ASSIGN_OR_RETURN(
-      DpResult dp, RunDtw(c.rows, c.cols, options, [&](int i) { return c.row(i); }));
+      DpResult dp, RunDtw(c.rows, c.cols, options, [&](int i) {
+        return std::pair<const float*, int>(c.row(i), c.rows - i);
+      }));
   Alignment a = MakeAlignment(dp);
   FillSimilarity(c, &a);
   return a;

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/embed_command.h"
+#include "cli/score_command.h"
 
 int main(int argc, char** argv) {
   using namespace sopilot::cli;
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(SOPILOT_VERSION));
   std::map<std::string, std::function<int()>> runners;
   runners["embed"] = AddEmbedCommand(&app);
+  runners["score"] = AddScoreCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,66 @@
+// ScoreReport: everything a score says about one trainee video.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "align/alignment.h"
+#include "score/step.h"
+
+namespace sopilot {
+
+// Deviation types, as they appear in JSON.
+inline constexpr const char* kStepMissing = "step_missing";
+inline constexpr const char* kOrderSwap = "order_swap";
+inline constexpr const char* kOverTime = "over_time";
+inline constexpr const char* kExecutionDeviation = "execution_deviation";
+inline constexpr const char* kExtraSegment = "extra_segment";
+
+struct StepRef {
+  int index = -1;  // -1: no gold step (an unexplained trainee segment)
+  std::string name;
+  std::optional<TimeSpan> gold_time;
+  std::optional<TimeSpan> trainee_time;
+};
+
+struct Deviation {
+  std::string type;
+  StepRef step;                   // the gold step it concerns
+  std::optional<StepRef> other;   // order_swap: the step it was swapped with
+  double confidence = 0;          // 0..1
+  std::string severity;           // "low", "medium", "high"
+  std::string reason;             // one sentence for a person
+  double penalty = 0;             // points it took off the score
+};
+
+struct StepResult {
+  int index = 0;
+  std::string name;
+  TimeSpan gold_time;
+  std::optional<TimeSpan> trainee_time;
+  double similarity = 0;      // mean similarity of the trainee's clips to the step
+  double duration_ratio = 0;  // trainee duration / gold duration (0 when missing)
+  std::string status;         // ok | missing | out_of_order | deviation | over_time
+};
+
+struct ScoreReport {
+  double score = 0;
+  std::string verdict;  // pass | needs_review | fail
+  std::vector<StepResult> steps;
+  std::vector<Deviation> deviations;
+  // The original's 15 metrics, in its order (informational; the score is
+  // the sum of deviation penalties).
+  std::vector<std::pair<std::string, double>> metrics;
+  std::vector<int> gold_boundaries;     // first clip of each step, then the clip count
+  std::vector<int> trainee_boundaries;  // first clip of each trainee segment, then the count
+  std::vector<int> gold_step_map;       // step per gold clip
+  std::vector<int> trainee_step_map;    // step per trainee clip (-1: none)
+  std::vector<AlignedPair> alignment;   // monotone alignment (Drop-DTW)
+  int gold_clips = 0;
+  int trainee_clips = 0;
+  std::string embedding_model;
+};
+
+}  // namespace sopilot

@@ -1,0 +1,460 @@
+#include "score/sop_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "align/cost_matrix.h"
+#include "align/drop_dtw.h"
+#include "score/step_matcher.h"
+#include "score/step_segmenter.h"
+#include "score/structure_metrics.h"
+
+namespace sopilot {
+
+namespace {
+
+constexpr double kEps = 1e-6;
+
+double Clamp01(double x) { return std::min(1.0, std::max(0.0, x)); }
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+std::string Severity(double magnitude) {
+  if (magnitude >= 0.75) return "high";
+  if (magnitude >= 0.4) return "medium";
+  return "low";
+}
+
+std::string Fmt(const char* fmt, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, fmt, a, b, c);
+  return buf;
+}
+
+double VideoDuration(const EmbeddingSet& s) {
+  double end = s.clips.empty() ? 0 : s.clips.back().end_sec;
+  return std::max(end, s.source.duration_sec);
+}
+
+Status CheckComparable(const EmbeddingSet& g, const EmbeddingSet& t) {
+  if (g.clips.empty() || t.clips.empty()) {
+    return Status::InvalidArgument(std::string(g.clips.empty() ? "gold" : "trainee") + " video has no clips");
+  }
+  if (g.model != t.model || g.vectors.cols != t.vectors.cols) {
+    return Status::InvalidArgument("gold and trainee were embedded with different models (" + g.model + ", " +
+                                   std::to_string(g.vectors.cols) + " dims vs " + t.model + ", " +
+                                   std::to_string(t.vectors.cols) + " dims); embed both with one model");
+  }
+  if (std::abs(g.sampling.clip_seconds - t.sampling.clip_seconds) > kEps ||
+      std::abs(g.sampling.clip_stride_sec - t.sampling.clip_stride_sec) > kEps ||
+      std::abs(g.sampling.target_fps - t.sampling.target_fps) > kEps) {
+    return Status::InvalidArgument(
+        "gold and trainee were embedded with different clip settings (" +
+        Fmt("%g s clips every %g s at %g fps", g.sampling.clip_seconds, g.sampling.clip_stride_sec,
+            g.sampling.target_fps) +
+        " vs " +
+        Fmt("%g s clips every %g s at %g fps", t.sampling.clip_seconds, t.sampling.clip_stride_sec,
+            t.sampling.target_fps) +
+        "); embed both with the same settings");
+  }
+  return Status::Ok();
+}
+
+// Clips of `clips` lying wholly inside `span` (no fallback).
+std::vector<int> PureClips(const std::vector<ClipSpan>& clips, const TraineeSegment& seg) {
+  std::vector<int> out;
+  for (int i = seg.first_clip; i <= seg.last_clip; ++i) {
+    if (clips[i].start_sec >= seg.time.start_sec - kEps && clips[i].end_sec <= seg.time.end_sec + kEps) {
+      out.push_back(i);
+    }
+  }
+  if (out.empty()) {
+    for (int i = seg.first_clip; i <= seg.last_clip; ++i) out.push_back(i);
+  }
+  return out;
+}
+
+int BoundaryClip(const std::vector<ClipSpan>& clips, double t) {
+  for (size_t i = 0; i < clips.size(); ++i) {
+    if (clips[i].start_sec >= t - kEps) return static_cast<int>(i);
+  }
+  return static_cast<int>(clips.size());
+}
+
+// The engine's state for one evaluation.
+class Evaluation {
+ public:
+  Evaluation(const EmbeddingSet& g, const EmbeddingSet& t, const ScoreOptions& o)
+      : gold_(g), trainee_(t), o_(o) {}
+
+  Status Run(const std::vector<StepSpec>* user_steps, ScoreReport* out);
+
+ private:
+  void ChooseMainSegments();
+  void FindMissingAndOrder();
+  void FindOverTime();
+  void FindExecutionDeviations();
+  void FindExtraSegments();
+  void Finish(ScoreReport* out);
+
+  StepRef Ref(int k, const TraineeSegment* seg) const {
+    StepRef r;
+    r.index = k;
+    r.name = steps_[k].name;
+    r.gold_time = steps_[k].time;
+    if (seg) r.trainee_time = seg->time;
+    return r;
+  }
+  double SegmentSimilarity(const TraineeSegment& seg, int k) const {
+    double s = 0;
+    for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
+    return s / (seg.last_clip - seg.first_clip + 1);
+  }
+  double OtherLevel(int k) const { return other_.empty() ? typical_ - 0.1 : other_[k]; }
+  void Add(Deviation d, double weight, double magnitude) {
+    d.penalty = weight * Clamp01(magnitude);
+    d.severity = d.type == kStepMissing ? "high" : Severity(magnitude);
+    deviations_.push_back(std::move(d));
+  }
+
+  const EmbeddingSet& gold_;
+  const EmbeddingSet& trainee_;
+  const ScoreOptions& o_;
+  double clip_seconds_ = 0;
+  double stride_ = 0;
+  std::vector<Step> steps_;
+  FloatMatrix similarity_;  // gold x trainee cosine
+  StepSimilarity ss_;
+  std::vector<double> other_;  // per step: similarity level of other steps
+  LabelingParams params_;
+  std::vector<int> labels_;
+  std::vector<TraineeSegment> segments_;
+  std::vector<int> main_;  // per step: index into segments_, or -1
+  std::vector<bool> swapped_;
+  double typical_ = 1.0;  // typical similarity of a trainee clip to its step
+  std::vector<Deviation> deviations_;
+  std::vector<bool> deviating_, over_;
+};
+
+Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out) {
+  SOPILOT_RETURN_IF_ERROR(CheckComparable(gold_, trainee_));
+  clip_seconds_ = gold_.sampling.clip_seconds > 0 ? gold_.sampling.clip_seconds
+                                                  : gold_.clips[0].end_sec - gold_.clips[0].start_sec;
+  stride_ = gold_.sampling.clip_stride_sec > 0 ? gold_.sampling.clip_stride_sec : clip_seconds_;
+
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
+  similarity_ = FloatMatrix(cost.rows, cost.cols);
+  for (size_t i = 0; i < cost.data.size(); ++i) similarity_.data[i] = 1.0f - cost.data[i];
+
+  const double gold_duration = VideoDuration(gold_);
+  if (user_steps != nullptr && !user_steps->empty()) {
+    SOPILOT_ASSIGN_OR_RETURN(steps_, StepsFromSpecs(*user_steps, gold_.clips, gold_duration));
+  } else {
+    steps_ = SegmentSteps(gold_.vectors, gold_.clips, gold_duration, clip_seconds_, o_);
+  }
+
+  ss_ = ComputeStepSimilarity(similarity_, steps_);
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(gold_.vectors, gold_.vectors));
+  for (float& c : gold_cost.data) c = 1.0f - c;  // now gold x gold similarity
+  other_ = OtherStepSimilarity(gold_cost, steps_);
+  params_ = ChooseLabelingParams(ss_, other_);
+  labels_ = LabelClips(ss_, params_);
+  segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
+
+  // The typical match: trainee clips wholly inside a segment of their step.
+  std::vector<double> matched;
+  for (const TraineeSegment& seg : segments_) {
+    if (seg.step == kNoStep) continue;
+    for (int i : PureClips(trainee_.clips, seg)) matched.push_back(ss_.sim.at(i, seg.step));
+  }
+  typical_ = matched.empty() ? 1.0 : Median(matched);
+
+  ChooseMainSegments();
+  FindMissingAndOrder();
+  FindOverTime();
+  FindExecutionDeviations();
+  FindExtraSegments();
+
+  // Monotone alignment for the preview and the original's path metrics:
+  // Drop-DTW with the "none" level as the price of leaving a clip out.
+  DropDtwOptions drop;
+  if (params_.none_threshold > -1) {
+    double c = std::max(0.0, 1.0 - params_.none_threshold);
+    drop.gold_drop = DropCost::Constant(c);
+    drop.trainee_drop = DropCost::Constant(c);
+  }
+  SOPILOT_ASSIGN_OR_RETURN(DropDtwAlignment alignment, AlignDropDtwFromCost(cost, drop));
+  out->alignment = alignment.path;
+  out->metrics = StructureMetrics(similarity_, alignment.path, static_cast<int>(
+      std::count_if(deviations_.begin(), deviations_.end(), [](const Deviation& d) { return d.type == kStepMissing; })),
+      static_cast<int>(std::count_if(deviations_.begin(), deviations_.end(),
+                                     [](const Deviation& d) { return d.type == kOrderSwap; })));
+  Finish(out);
+  return Status::Ok();
+}
+
+void Evaluation::ChooseMainSegments() {
+  const int k_count = static_cast<int>(steps_.size());
+  main_.assign(k_count, -1);
+  std::vector<std::vector<int>> runs(k_count);
+  for (size_t s = 0; s < segments_.size(); ++s) {
+    if (segments_[s].step != kNoStep) runs[segments_[s].step].push_back(static_cast<int>(s));
+  }
+  auto strength = [&](int s) {
+    const TraineeSegment& seg = segments_[s];
+    return SegmentSimilarity(seg, seg.step) * (seg.last_clip - seg.first_clip + 1);
+  };
+  // Only runs long enough to count as the step done are candidates (a
+  // moment that resembled the step is not the step).
+  for (int k = 0; k < k_count; ++k) {
+    double need = std::min(clip_seconds_, 0.5 * steps_[k].time.duration());
+    std::erase_if(runs[k], [&](int s) { return segments_[s].time.duration() < need - kEps; });
+    for (int s : runs[k]) {
+      if (main_[k] < 0 || strength(s) > strength(main_[k])) main_[k] = s;
+    }
+  }
+  // A repeated step: keep the occurrence that agrees with the gold order.
+  auto inversions = [&](int k, int s) {
+    int n = 0;
+    for (int j = 0; j < k_count; ++j) {
+      if (j == k || main_[j] < 0) continue;
+      bool before_in_gold = j < k;
+      bool before_in_trainee = main_[j] < s;
+      n += before_in_gold != before_in_trainee;
+    }
+    return n;
+  };
+  for (int k = 0; k < k_count; ++k) {
+    if (runs[k].size() < 2) continue;
+    int best = main_[k];
+    for (int s : runs[k]) {
+      int a = inversions(k, s), b = inversions(k, best);
+      if (a < b || (a == b && strength(s) > strength(best))) best = s;
+    }
+    main_[k] = best;
+  }
+}
+
+void Evaluation::FindMissingAndOrder() {
+  const int k_count = static_cast<int>(steps_.size());
+  swapped_.assign(k_count, false);
+  for (int k = 0; k < k_count; ++k) {
+    if (main_[k] >= 0) continue;
+    double best = -1;
+    for (int i = 0; i < ss_.sim.rows; ++i) best = std::max(best, static_cast<double>(ss_.sim.at(i, k)));
+    Deviation d;
+    d.type = kStepMissing;
+    d.step = Ref(k, nullptr);
+    double gap = std::max(1e-6, typical_ - OtherLevel(k));
+    d.confidence = Clamp01(0.5 + 0.5 * (typical_ - best) / gap);
+    d.reason = "step \"" + steps_[k].name + "\" was not found in the trainee video (best match " +
+               Fmt("%.3f", best) + ", typical " + Fmt("%.3f", typical_) + ")";
+    Add(std::move(d), o_.weights.miss, 1.0);
+  }
+  // Consecutive present steps in gold order must start in that order.
+  int prev = -1;
+  for (int k = 0; k < k_count; ++k) {
+    if (main_[k] < 0) continue;
+    if (prev >= 0) {
+      const TraineeSegment& a = segments_[main_[prev]];
+      const TraineeSegment& b = segments_[main_[k]];
+      if (b.time.start_sec < a.time.start_sec) {
+        Deviation d;
+        d.type = kOrderSwap;
+        d.step = Ref(prev, &a);
+        d.other = Ref(k, &b);
+        double overlap = std::min(a.time.duration(), b.time.duration());
+        d.confidence = Clamp01(0.5 + 0.5 * (a.time.start_sec - b.time.start_sec) / std::max(kEps, overlap));
+        d.reason = "steps \"" + steps_[prev].name + "\" and \"" + steps_[k].name +
+                   "\" were done in the opposite order";
+        swapped_[prev] = swapped_[k] = true;
+        Add(std::move(d), o_.weights.swap, 1.0);
+      }
+    }
+    prev = k;
+  }
+}
+
+void Evaluation::FindOverTime() {
+  over_.assign(steps_.size(), false);
+  const int last_segment = static_cast<int>(segments_.size()) - 1;
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    if (main_[k] < 0 || main_[k] == last_segment) continue;  // the camera may run on after the last step
+    const TraineeSegment& seg = segments_[main_[k]];
+    double gold = steps_[k].time.duration();
+    double took = seg.time.duration();
+    if (gold <= kEps) continue;
+    double ratio = took / gold;
+    if (ratio <= 1 + o_.time_tolerance + kEps || took - gold < o_.min_over_seconds) continue;
+    double tol = std::max(0.1, o_.time_tolerance);
+    Deviation d;
+    d.type = kOverTime;
+    d.step = Ref(static_cast<int>(k), &seg);
+    d.confidence = Clamp01(0.5 + 0.5 * (ratio - 1 - o_.time_tolerance) / tol);
+    d.reason = Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", took, gold,
+                   100 * (ratio - 1)) +
+               Fmt("; tolerance %.0f%%)", 100 * o_.time_tolerance);
+    over_[k] = true;
+    Add(std::move(d), o_.weights.time, 0.5 + 0.5 * (ratio - 1) / (2 * tol));
+  }
+}
+
+void Evaluation::FindExecutionDeviations() {
+  deviating_.assign(steps_.size(), false);
+  const int min_clips = std::max(1, static_cast<int>(std::ceil(o_.min_deviation_seconds / stride_ - kEps)));
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    if (main_[k] < 0) continue;
+    const TraineeSegment& seg = segments_[main_[k]];
+    const double other = OtherLevel(static_cast<int>(k));
+    if (typical_ <= other) continue;  // the steps cannot be told apart: nothing to measure against
+    const double threshold = typical_ - o_.deviation_fraction * (typical_ - other);
+    std::vector<int> pure = PureClips(trainee_.clips, seg);
+    // Runs of consecutive pure clips below the threshold.
+    for (size_t a = 0; a < pure.size();) {
+      if (ss_.sim.at(pure[a], k) >= threshold) {
+        ++a;
+        continue;
+      }
+      size_t b = a;
+      while (b + 1 < pure.size() && pure[b + 1] == pure[b] + 1 && ss_.sim.at(pure[b + 1], k) < threshold) ++b;
+      int count = static_cast<int>(b - a + 1);
+      if (count >= min_clips) {
+        double mean = 0;
+        for (size_t i = a; i <= b; ++i) mean += ss_.sim.at(pure[i], k);
+        mean /= count;
+        TimeSpan t{trainee_.clips[pure[a]].start_sec, trainee_.clips[pure[b]].end_sec};
+        // Where in the gold step: the same fraction of the step.
+        const TimeSpan& gs = steps_[k].time;
+        double scale = gs.duration() / std::max(kEps, seg.time.duration());
+        TimeSpan g{gs.start_sec + (t.start_sec - seg.time.start_sec) * scale,
+                   gs.start_sec + (t.end_sec - seg.time.start_sec) * scale};
+        g.start_sec = std::clamp(g.start_sec, gs.start_sec, gs.end_sec);
+        g.end_sec = std::clamp(g.end_sec, g.start_sec, gs.end_sec);
+        Deviation d;
+        d.type = kExecutionDeviation;
+        d.step = Ref(static_cast<int>(k), &seg);
+        d.step.gold_time = g;
+        d.step.trainee_time = t;
+        d.confidence = Clamp01(0.5 + 0.5 * (threshold - mean) / std::max(kEps, threshold - other));
+        d.reason = Fmt("%.1f s of the step look unlike the gold (similarity %.3f, typical %.3f)",
+                       t.duration(), mean, typical_);
+        deviating_[k] = true;
+        double share = t.duration() / std::max(kEps, seg.time.duration());
+        Add(std::move(d), o_.weights.dev, std::max(0.5, share));
+      }
+      a = b + 1;
+    }
+  }
+}
+
+void Evaluation::FindExtraSegments() {
+  // By default longer than the blur SegmentLabels shares out: a clip plus a stride.
+  const double min_extra = o_.min_extra_seconds > 0 ? o_.min_extra_seconds : clip_seconds_ + stride_ + kEps;
+  std::vector<double> gold_durations;
+  for (const Step& s : steps_) gold_durations.push_back(s.time.duration());
+  const double typical_step = std::max(kEps, Median(gold_durations));
+  for (size_t s = 0; s < segments_.size(); ++s) {
+    const TraineeSegment& seg = segments_[s];
+    bool is_main = seg.step != kNoStep && main_[seg.step] == static_cast<int>(s);
+    if (is_main || seg.time.duration() < min_extra) continue;
+    Deviation d;
+    d.type = kExtraSegment;
+    if (seg.step == kNoStep) {
+      d.step.index = -1;
+      d.step.trainee_time = seg.time;
+      d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration());
+    } else {
+      d.step = Ref(seg.step, &seg);
+      d.reason = "step \"" + steps_[seg.step].name + "\" done again (it is also done at " +
+                 Fmt("%.1f s)", segments_[main_[seg.step]].time.start_sec);
+    }
+    double best = 0;
+    for (int i = seg.first_clip; i <= seg.last_clip; ++i) {
+      double m = 0;
+      for (int k = 0; k < ss_.sim.cols; ++k) m = std::max(m, static_cast<double>(ss_.sim.at(i, k)));
+      best += m;
+    }
+    best /= (seg.last_clip - seg.first_clip + 1);
+    d.confidence = seg.step == kNoStep
+                       ? Clamp01(0.5 + 0.5 * (params_.none_threshold - best) /
+                                           std::max(kEps, typical_ - params_.none_threshold))
+                       : Clamp01(SegmentSimilarity(seg, seg.step));
+    Add(std::move(d), o_.weights.extra, seg.time.duration() / typical_step);
+  }
+}
+
+void Evaluation::Finish(ScoreReport* out) {
+  // Order: by gold step (missing first within a step), extras by trainee time at the end.
+  auto rank = [](const Deviation& d) {
+    if (d.type == kStepMissing) return 0;
+    if (d.type == kOrderSwap) return 1;
+    if (d.type == kExecutionDeviation) return 2;
+    if (d.type == kOverTime) return 3;
+    return 4;
+  };
+  std::stable_sort(deviations_.begin(), deviations_.end(), [&](const Deviation& a, const Deviation& b) {
+    bool ea = a.type == kExtraSegment, eb = b.type == kExtraSegment;
+    if (ea != eb) return eb;
+    if (ea) return a.step.trainee_time->start_sec < b.step.trainee_time->start_sec;
+    if (a.step.index != b.step.index) return a.step.index < b.step.index;
+    return rank(a) < rank(b);
+  });
+  double penalty = 0;
+  for (const Deviation& d : deviations_) penalty += d.penalty;
+  out->score = std::clamp(100.0 - penalty, 0.0, 100.0);
+  out->verdict = out->score >= o_.pass_score ? "pass" : out->score >= o_.review_score ? "needs_review" : "fail";
+  out->deviations = std::move(deviations_);
+
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    StepResult r;
+    r.index = static_cast<int>(k);
+    r.name = steps_[k].name;
+    r.gold_time = steps_[k].time;
+    if (main_[k] >= 0) {
+      const TraineeSegment& seg = segments_[main_[k]];
+      r.trainee_time = seg.time;
+      r.similarity = SegmentSimilarity(seg, static_cast<int>(k));
+      r.duration_ratio = seg.time.duration() / std::max(kEps, steps_[k].time.duration());
+    }
+    r.status = main_[k] < 0 ? "missing" : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"
+               : over_[k] ? "over_time" : "ok";
+    out->steps.push_back(r);
+  }
+  for (const Step& s : steps_) out->gold_boundaries.push_back(BoundaryClip(gold_.clips, s.time.start_sec));
+  out->gold_boundaries.push_back(static_cast<int>(gold_.clips.size()));
+  for (const TraineeSegment& seg : segments_) out->trainee_boundaries.push_back(seg.first_clip);
+  out->trainee_boundaries.push_back(static_cast<int>(trainee_.clips.size()));
+  for (const ClipSpan& c : gold_.clips) {
+    double centre = 0.5 * (c.start_sec + c.end_sec);
+    int k = 0;
+    while (k + 1 < static_cast<int>(steps_.size()) && centre >= steps_[k + 1].time.start_sec) ++k;
+    out->gold_step_map.push_back(k);
+  }
+  out->trainee_step_map = labels_;
+  for (const TraineeSegment& seg : segments_) {
+    for (int i = seg.first_clip; i <= seg.last_clip; ++i) out->trainee_step_map[i] = seg.step;
+  }
+  out->gold_clips = static_cast<int>(gold_.clips.size());
+  out->trainee_clips = static_cast<int>(trainee_.clips.size());
+  out->embedding_model = gold_.model;
+}
+
+}  // namespace
+
+Result<ScoreReport> EvaluateSop(const EmbeddingSet& gold, const EmbeddingSet& trainee,
+                                const ScoreOptions& options, const std::vector<StepSpec>* user_steps) {
+  SOPILOT_RETURN_IF_ERROR(ValidateScoreOptions(options));
+  Evaluation e(gold, trainee, options);
+  ScoreReport report;
+  SOPILOT_RETURN_IF_ERROR(e.Run(user_steps, &report));
+  return report;
+}
+
+}  // namespace sopilot

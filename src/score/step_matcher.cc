@@ -1,0 +1,201 @@
+#include "score/step_matcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace sopilot {
+
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  size_t h = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + h, v.end());
+  double hi = v[h];
+  if (v.size() % 2 == 1) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + h);
+  return 0.5 * (lo + hi);
+}
+
+double Centre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
+
+}  // namespace
+
+StepSimilarity ComputeStepSimilarity(const FloatMatrix& s, const std::vector<Step>& steps) {
+  const int n = s.cols;
+  const int k_count = static_cast<int>(steps.size());
+  StepSimilarity out;
+  out.sim = FloatMatrix(n, k_count);
+  out.best_gold.assign(n, std::vector<int>(k_count, -1));
+  for (int k = 0; k < k_count; ++k) {
+    for (int i = 0; i < n; ++i) {
+      float best = -std::numeric_limits<float>::infinity();
+      int arg = -1;
+      for (int g : steps[k].clips) {
+        float v = s.at(g, i);
+        if (v > best) best = v, arg = g;
+      }
+      out.sim.at(i, k) = best;
+      out.best_gold[i][k] = arg;
+    }
+  }
+  return out;
+}
+
+std::vector<double> OtherStepSimilarity(const FloatMatrix& gs, const std::vector<Step>& steps) {
+  std::vector<double> out;
+  if (steps.size() < 2) return out;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    std::vector<double> best;
+    for (int a : steps[k].clips) {
+      double b = -1;
+      for (size_t o = 0; o < steps.size(); ++o) {
+        if (o == k) continue;
+        for (int c : steps[o].clips) b = std::max(b, static_cast<double>(gs.at(a, c)));
+      }
+      best.push_back(b);
+    }
+    out.push_back(Median(best));
+  }
+  return out;
+}
+
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, const std::vector<double>& other) {
+  LabelingParams p;
+  if (!other.empty()) p.none_threshold = Median(other);
+  // A label change must be worth about one clip's typical margin between the
+  // best and the second-best step.
+  std::vector<double> margins;
+  for (int i = 0; i < ss.sim.rows; ++i) {
+    double a = -1e9, b = -1e9;
+    for (int k = 0; k < ss.sim.cols; ++k) {
+      double v = ss.sim.at(i, k);
+      if (v > a) b = a, a = v;
+      else if (v > b) b = v;
+    }
+    if (ss.sim.cols < 2) b = p.none_threshold;
+    if (b > -1e8) margins.push_back(a - b);
+  }
+  p.switch_penalty = std::max(0.005, Median(margins));
+  return p;
+}
+
+std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
+  const int n = ss.sim.rows;
+  const int states = ss.sim.cols + 1;  // last state is "none"
+  if (n == 0) return {};
+  auto emit = [&](int i, int s) {
+    return s == states - 1 ? p.none_threshold : static_cast<double>(ss.sim.at(i, s));
+  };
+  std::vector<double> score(states), next(states);
+  std::vector<int> back(static_cast<size_t>(n) * states);
+  for (int s = 0; s < states; ++s) score[s] = emit(0, s);
+  for (int i = 1; i < n; ++i) {
+    int best_prev = 0;
+    for (int s = 1; s < states; ++s) {
+      if (score[s] > score[best_prev]) best_prev = s;
+    }
+    for (int s = 0; s < states; ++s) {
+      double stay = score[s];
+      double change = score[best_prev] - p.switch_penalty;
+      // Ties keep the label: fewer changes.
+      if (stay >= change || best_prev == s) {
+        next[s] = stay + emit(i, s);
+        back[static_cast<size_t>(i) * states + s] = s;
+      } else {
+        next[s] = change + emit(i, s);
+        back[static_cast<size_t>(i) * states + s] = best_prev;
+      }
+    }
+    score.swap(next);
+  }
+  int s = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
+  std::vector<int> labels(n);
+  for (int i = n - 1; i >= 0; --i) {
+    labels[i] = s == states - 1 ? kNoStep : s;
+    if (i > 0) s = back[static_cast<size_t>(i) * states + s];
+  }
+  return labels;
+}
+
+std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, const StepSimilarity& ss,
+                                          const std::vector<ClipSpan>& clips, double duration_sec,
+                                          double merge_seconds) {
+  // Each clip stands for one stride of time around its centre; a run's
+  // length is its clips' share, not the span of its overlapping clips.
+  const double stride = clips.size() > 1 ? clips[1].start_sec - clips[0].start_sec
+                                         : clips.empty() ? 0 : clips[0].end_sec - clips[0].start_sec;
+  std::vector<int> labels = labels_in;
+  auto build_runs = [&] {
+    std::vector<TraineeSegment> runs;
+    for (int i = 0; i < static_cast<int>(labels.size()); ++i) {
+      if (runs.empty() || runs.back().step != labels[i]) runs.push_back({labels[i], i, i, {}});
+      else runs.back().last_clip = i;
+    }
+    return runs;
+  };
+  auto length = [&](const TraineeSegment& r) { return (r.last_clip - r.first_clip + 1) * stride; };
+  // A short "none" run next to steps is the blur where one step turns into
+  // the next (clips that hold some of both): give each of its clips to the
+  // neighbouring step it resembles more.
+  // Clips that straddle a change hold both steps for up to a clip's length,
+  // plus one stride of slack for where the change falls between samples.
+  std::vector<TraineeSegment> runs = build_runs();
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (runs[r].step != kNoStep || length(runs[r]) > merge_seconds + stride + 1e-6 || runs.size() == 1) {
+      continue;
+    }
+    int left = r > 0 ? runs[r - 1].step : kNoStep;
+    int right = r + 1 < runs.size() ? runs[r + 1].step : kNoStep;
+    for (int i = runs[r].first_clip; i <= runs[r].last_clip; ++i) {
+      if (left == kNoStep) labels[i] = right;
+      else if (right == kNoStep) labels[i] = left;
+      else labels[i] = ss.sim.at(i, left) >= ss.sim.at(i, right) ? left : right;
+    }
+  }
+  runs = build_runs();
+  // Fold A x A into A when x is short: one step interrupted by a moment that
+  // looked different is one step done with a deviation, not two.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t r = 1; r + 1 < runs.size(); ++r) {
+      if (runs[r - 1].step == runs[r + 1].step && runs[r - 1].step != kNoStep &&
+          length(runs[r]) < merge_seconds) {
+        runs[r - 1].last_clip = runs[r + 1].last_clip;
+        runs.erase(runs.begin() + r, runs.begin() + r + 2);
+        changed = true;
+        break;
+      }
+    }
+  }
+  // Boundaries: where sim(a) - sim(b) changes sign between clip centres,
+  // interpolated; else halfway between the two runs' facing clips.
+  for (size_t r = 0; r < runs.size(); ++r) {
+    runs[r].time.start_sec = r == 0 ? 0.0 : runs[r - 1].time.end_sec;
+    if (r + 1 == runs.size()) {
+      runs[r].time.end_sec = std::max(duration_sec, runs[r].time.start_sec);
+      continue;
+    }
+    const TraineeSegment& a = runs[r];
+    const TraineeSegment& b = runs[r + 1];
+    double cut = 0.5 * (Centre(clips[a.last_clip]) + Centre(clips[b.first_clip]));
+    if (a.step != kNoStep && b.step != kNoStep) {
+      int lo = std::max(a.first_clip, a.last_clip - 4);
+      int hi = std::min(b.last_clip, b.first_clip + 4);
+      for (int i = lo; i < hi; ++i) {
+        double f0 = ss.sim.at(i, a.step) - ss.sim.at(i, b.step);
+        double f1 = ss.sim.at(i + 1, a.step) - ss.sim.at(i + 1, b.step);
+        if (f0 >= 0 && f1 < 0) {
+          double c0 = Centre(clips[i]), c1 = Centre(clips[i + 1]);
+          cut = c0 + (c1 - c0) * f0 / (f0 - f1);
+          break;
+        }
+      }
+    }
+    runs[r].time.end_sec = std::max(cut, runs[r].time.start_sec);
+  }
+  return runs;
+}
+
+}  // namespace sopilot

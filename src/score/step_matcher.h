@@ -1,0 +1,65 @@
+// Step matching: which gold step is the trainee doing at each moment?
+//
+// Every trainee clip is compared with every gold step (its best similarity
+// to the step's clips), without assuming any order, so that steps done out
+// of order, twice or not at all show up as such. A Viterbi pass then labels
+// each clip with a step, or with "none" when the clip is no closer to any
+// step than the gold's steps are to each other, paying a penalty for every
+// change of label so that a single noisy clip does not split a step. Runs of
+// equal labels become trainee segments; their boundaries are placed where
+// the similarity to the two steps crosses.
+#pragma once
+
+#include <vector>
+
+#include "base/matrix.h"
+#include "score/step.h"
+#include "video/clip_windower.h"
+
+namespace sopilot {
+
+constexpr int kNoStep = -1;
+
+struct StepSimilarity {
+  FloatMatrix sim;                   // trainee clips x steps: best cosine to the step's gold clips
+  std::vector<std::vector<int>> best_gold;  // [clip][step]: the gold clip giving it
+};
+
+// `similarity` is gold clips x trainee clips (cosine).
+StepSimilarity ComputeStepSimilarity(const FloatMatrix& similarity, const std::vector<Step>& steps);
+
+// How alike the gold's steps are to each other: for step k, the median over
+// its clips of the best similarity to any clip of another step. A trainee
+// clip no closer than this to a step is not evidence of that step.
+// `gold_self` is gold x gold cosine. Steps: at least two; else empty.
+std::vector<double> OtherStepSimilarity(const FloatMatrix& gold_self, const std::vector<Step>& steps);
+
+struct LabelingParams {
+  double none_threshold = -1e9;  // similarity a "none" label is worth
+  double switch_penalty = 0;     // cost of changing label between clips
+};
+
+// Chooses the parameters from the data (see the file comment).
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, const std::vector<double>& other_step);
+
+// Best labelling (a step index or kNoStep per clip) under `params`.
+std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& params);
+
+struct TraineeSegment {
+  int step = kNoStep;
+  int first_clip = 0;
+  int last_clip = 0;  // inclusive
+  TimeSpan time;
+};
+
+// Runs of equal labels. A "none" run no longer than `merge_seconds` plus one
+// stride (the blur where one step turns into the next) is shared out between
+// its neighbouring steps; a run shorter than `merge_seconds` between two runs
+// of one step is folded into that step. Boundaries between
+// runs are refined to where the similarities to the two steps cross; the
+// first segment starts at 0 and the last ends at `duration_sec`.
+std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const StepSimilarity& ss,
+                                          const std::vector<ClipSpan>& clips, double duration_sec,
+                                          double merge_seconds);
+
+}  // namespace sopilot

@@ -1,0 +1,161 @@
+#include "score/step_segmenter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace sopilot {
+
+namespace {
+constexpr double kEps = 1e-6;
+
+double Dot(const FloatMatrix& m, int a, int b) {
+  double s = 0;
+  const float* x = m.row(a);
+  const float* y = m.row(b);
+  for (int j = 0; j < m.cols; ++j) s += static_cast<double>(x[j]) * y[j];
+  return s;
+}
+}  // namespace
+
+std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& v, const std::vector<ClipSpan>& clips) {
+  std::map<int64_t, int> by_start;  // start time in microseconds -> clip
+  for (size_t i = 0; i < clips.size(); ++i) {
+    by_start.emplace(std::llround(clips[i].start_sec * 1e6), static_cast<int>(i));
+  }
+  std::vector<NoveltyPoint> curve;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    auto it = by_start.find(std::llround(clips[i].end_sec * 1e6));
+    if (it == by_start.end()) continue;
+    curve.push_back({clips[i].end_sec, 1.0 - Dot(v, static_cast<int>(i), it->second)});
+  }
+  std::sort(curve.begin(), curve.end(),
+            [](const NoveltyPoint& a, const NoveltyPoint& b) { return a.time_sec < b.time_sec; });
+  return curve;
+}
+
+std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& c, double min_step_seconds,
+                                   const ScoreOptions& o) {
+  const int n = static_cast<int>(c.size());
+  // Local maxima; on a plateau the first point of it.
+  std::vector<int> peaks;
+  for (int i = 0; i < n; ++i) {
+    double left = i > 0 ? c[i - 1].distance : -1.0;
+    double right = i + 1 < n ? c[i + 1].distance : -1.0;
+    if (c[i].distance > left && c[i].distance >= right) peaks.push_back(i);
+  }
+  // Drop the weakest failing peak until every peak passes; valleys are taken
+  // between neighbouring surviving peaks, so removing a bump merges valleys.
+  for (;;) {
+    int worst = -1;
+    for (size_t p = 0; p < peaks.size(); ++p) {
+      int at = peaks[p];
+      int lo = p > 0 ? peaks[p - 1] : -1;
+      int hi = p + 1 < peaks.size() ? peaks[p + 1] : n;
+      double valley = -1;  // the higher of the two valleys; -1 when neither side has points
+      bool has_left = false, has_right = false;
+      double lmin = std::numeric_limits<double>::infinity(), rmin = lmin;
+      for (int k = lo + 1; k < at; ++k) lmin = std::min(lmin, c[k].distance), has_left = true;
+      for (int k = at + 1; k < hi; ++k) rmin = std::min(rmin, c[k].distance), has_right = true;
+      if (has_left) valley = std::max(valley, lmin);
+      if (has_right) valley = std::max(valley, rmin);
+      valley = std::max(valley, 0.0);
+      bool ok = c[at].distance - valley >= o.min_boundary_prominence &&
+                c[at].distance >= o.boundary_peak_ratio * valley;
+      // Too close to a neighbour: the lower of the two goes.
+      if (ok && p > 0 && c[at].time_sec - c[lo].time_sec < min_step_seconds - kEps &&
+          c[at].distance <= c[lo].distance) {
+        ok = false;
+      }
+      if (ok && p + 1 < peaks.size() && c[hi].time_sec - c[at].time_sec < min_step_seconds - kEps &&
+          c[at].distance < c[hi].distance) {
+        ok = false;
+      }
+      if (!ok && (worst < 0 || c[at].distance < c[peaks[worst]].distance)) worst = static_cast<int>(p);
+    }
+    if (worst < 0) break;
+    peaks.erase(peaks.begin() + worst);
+  }
+  // A boundary's peak is as wide as a clip and noisy at the top; its centre
+  // is the centroid of the part above half height, which places it between
+  // the grid points of the clip stride.
+  std::vector<double> times;
+  for (size_t p = 0; p < peaks.size(); ++p) {
+    int at = peaks[p];
+    int lo = p > 0 ? peaks[p - 1] : -1;
+    int hi = p + 1 < peaks.size() ? peaks[p + 1] : n;
+    double valley = c[at].distance;
+    for (int k = lo + 1; k < hi; ++k) valley = std::min(valley, c[k].distance);
+    double half = 0.5 * (c[at].distance + valley);
+    int a = at, b = at;
+    while (a - 1 > lo && c[a - 1].distance >= half) --a;
+    while (b + 1 < hi && c[b + 1].distance >= half) ++b;
+    double sw = 0, stw = 0;
+    for (int k = a; k <= b; ++k) {
+      double w = c[k].distance - half + 1e-12;
+      sw += w;
+      stw += w * c[k].time_sec;
+    }
+    times.push_back(stw / sw);
+  }
+  return times;
+}
+
+std::vector<int> ClipsInside(const std::vector<ClipSpan>& clips, const TimeSpan& span) {
+  std::vector<int> inside, centred;
+  int nearest = -1;
+  double best = std::numeric_limits<double>::infinity();
+  const double mid = 0.5 * (span.start_sec + span.end_sec);
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const ClipSpan& c = clips[i];
+    double centre = 0.5 * (c.start_sec + c.end_sec);
+    if (c.start_sec >= span.start_sec - kEps && c.end_sec <= span.end_sec + kEps) inside.push_back(int(i));
+    if (centre >= span.start_sec && centre < span.end_sec) centred.push_back(int(i));
+    if (std::abs(centre - mid) < best) best = std::abs(centre - mid), nearest = int(i);
+  }
+  if (!inside.empty()) return inside;
+  if (!centred.empty()) return centred;
+  if (nearest >= 0) return {nearest};
+  return {};
+}
+
+std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                               double duration_sec, double clip_seconds, const ScoreOptions& o) {
+  double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
+  std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
+  std::vector<Step> steps;
+  double start = 0;
+  for (size_t k = 0; k <= cuts.size(); ++k) {
+    Step s;
+    s.index = static_cast<int>(k);
+    s.name = "step " + std::to_string(k + 1);
+    s.time = {start, k < cuts.size() ? cuts[k] : duration_sec};
+    s.clips = ClipsInside(clips, s.time);
+    steps.push_back(std::move(s));
+    if (k < cuts.size()) start = cuts[k];
+  }
+  return steps;
+}
+
+Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,
+                                         const std::vector<ClipSpan>& clips, double duration_sec) {
+  std::vector<Step> steps;
+  for (size_t k = 0; k < specs.size(); ++k) {
+    const StepSpec& sp = specs[k];
+    if (sp.gold_time.start_sec >= duration_sec) {
+      return Status::InvalidArgument("step \"" + sp.name + "\" starts at " +
+                                     std::to_string(sp.gold_time.start_sec) +
+                                     " s, after the gold video ends (" + std::to_string(duration_sec) + " s)");
+    }
+    Step s;
+    s.index = static_cast<int>(k);
+    s.name = sp.name;
+    s.time = {sp.gold_time.start_sec, std::min(sp.gold_time.end_sec, duration_sec)};
+    s.clips = ClipsInside(clips, s.time);
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+}  // namespace sopilot

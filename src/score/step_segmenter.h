@@ -1,0 +1,48 @@
+// Gold step segmentation: where does one step end and the next begin?
+//
+// At each time t where one clip ends and another starts, the boundary
+// distance is 1 - cosine between those two clips (they share no frame). Inside
+// a step it stays low; across a step boundary it rises to a peak as wide as a
+// clip. A boundary is a peak that stands out from the valleys on both sides
+// (ScoreOptions::min_boundary_prominence and boundary_peak_ratio) and lies at
+// least min_step_seconds from the next stronger peak. Nothing here is tuned to
+// a particular video: the test is relative to the video's own valleys.
+#pragma once
+
+#include <vector>
+
+#include "base/matrix.h"
+#include "base/status.h"
+#include "score/score_options.h"
+#include "score/step.h"
+#include "video/clip_windower.h"
+
+namespace sopilot {
+
+struct NoveltyPoint {
+  double time_sec = 0;
+  double distance = 0;  // 1 - cos(clip ending at time_sec, clip starting at time_sec)
+};
+
+// The boundary distance curve, in time order. Rows must be L2-normalised.
+std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips);
+
+// Boundary times found in the curve, ascending.
+std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& curve, double min_step_seconds,
+                                   const ScoreOptions& options);
+
+// The gold video's steps, named "step 1", "step 2", ...; `duration_sec` is the
+// video's length and `clip_seconds` its clip length.
+std::vector<Step> SegmentSteps(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips,
+                               double duration_sec, double clip_seconds, const ScoreOptions& options);
+
+// Steps from a user's steps file. Fails when a step lies outside the video.
+Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,
+                                         const std::vector<ClipSpan>& clips, double duration_sec);
+
+// Clips lying wholly inside `span`; failing that, those whose middle is in
+// it; failing that, the clip whose middle is nearest. Never empty when
+// `clips` is not.
+std::vector<int> ClipsInside(const std::vector<ClipSpan>& clips, const TimeSpan& span);
+
+}  // namespace sopilot

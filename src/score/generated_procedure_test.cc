@@ -1,1 +1,177 @@
-// todo
+// Procedures the engine has never seen: videos generated from lavfi scenes
+// with known step times, in the shapes a supervisor meets (steps reversed,
+// repeated, an idle pause, a slow trainee, a skipped step, a swap), with
+// steps of different lengths. No constant here is tuned to these videos.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "embed/heuristic_embedder.h"
+#include "ingest/ingest.h"
+#include "score/sop_evaluator.h"
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using testing::DistinctScenes;
+using testing::Segment;
+
+class GeneratedProcedureTest : public ::testing::Test {
+ protected:
+  // A video of the given scenes (indices into DistinctScenes) and lengths.
+  EmbeddingSet Make(const std::string& name, const std::vector<int>& scenes, const std::vector<double>& seconds,
+                    const std::vector<std::pair<size_t, Segment>>& inserts = {}) {
+    std::vector<Segment> segments;
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      for (const auto& [at, seg] : inserts) {
+        if (at == i) segments.push_back(seg);
+      }
+      segments.push_back({DistinctScenes()[scenes[i]], seconds[i]});
+    }
+    std::string path = dir_.file(name + ".mp4");
+    testing::MakeProcedureVideo(path, segments);
+    HeuristicEmbedder embedder;
+    auto set = IngestVideo(path, IngestOptions{}, &embedder);
+    EXPECT_TRUE(set.ok()) << set.status().ToString();
+    return set.ok() ? *set : EmbeddingSet{};
+  }
+  static std::vector<int> Range(int n) {
+    std::vector<int> v(n);
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }
+  static ScoreReport Score(const EmbeddingSet& gold, const EmbeddingSet& trainee) {
+    auto r = EvaluateSop(gold, trainee, ScoreOptions{});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ScoreReport{};
+  }
+  static std::vector<const Deviation*> OfType(const ScoreReport& r, const std::string& type) {
+    std::vector<const Deviation*> out;
+    for (const Deviation& d : r.deviations) {
+      if (d.type == type) out.push_back(&d);
+    }
+    return out;
+  }
+  static std::string Describe(const ScoreReport& r) {
+    std::string s = "score " + std::to_string(r.score) + ":";
+    for (const Deviation& d : r.deviations) s += " " + d.type + "(" + std::to_string(d.step.index) + ")";
+    return s;
+  }
+  static double Overlap(const std::optional<TimeSpan>& t, double a, double b) {
+    return t ? std::min(t->end_sec, b) - std::max(t->start_sec, a) : 0.0;
+  }
+
+  testing::TempDir dir_;
+  const std::vector<double> four_ = std::vector<double>(10, 4.0);
+};
+
+TEST_F(GeneratedProcedureTest, TenStepsOfFourSecondsAreFoundAndPassAgainstThemselves) {
+  EmbeddingSet gold = Make("gold", Range(10), four_);
+  ScoreReport r = Score(gold, gold);
+  ASSERT_EQ(r.steps.size(), 10u) << Describe(r);
+  const double stride = IngestOptions{}.clips.stride_seconds;
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_NEAR(r.steps[k].gold_time.start_sec, 4.0 * k, stride) << "step " << k;
+  }
+  EXPECT_TRUE(r.deviations.empty()) << Describe(r);
+  EXPECT_EQ(r.score, 100.0);
+  EXPECT_EQ(r.verdict, "pass");
+}
+
+TEST_F(GeneratedProcedureTest, ReversedProcedureSwapsEveryNeighbour) {
+  EmbeddingSet gold = Make("gold", Range(10), four_);
+  std::vector<int> reversed = Range(10);
+  std::reverse(reversed.begin(), reversed.end());
+  ScoreReport r = Score(gold, Make("reversed", reversed, four_));
+  auto swaps = OfType(r, kOrderSwap);
+  ASSERT_EQ(swaps.size(), 9u) << Describe(r);
+  for (int k = 0; k < 9; ++k) {
+    EXPECT_EQ(swaps[k]->step.index, k);
+    ASSERT_TRUE(swaps[k]->other.has_value());
+    EXPECT_EQ(swaps[k]->other->index, k + 1);
+  }
+  EXPECT_TRUE(OfType(r, kStepMissing).empty()) << Describe(r);
+  EXPECT_EQ(r.verdict, "fail");
+}
+
+TEST_F(GeneratedProcedureTest, RepeatedStepIsOneExtraSegmentAndNothingElse) {
+  EmbeddingSet gold = Make("gold", Range(10), four_);
+  // Steps 0..5, then step 3 again (24-28 s), then 6..9.
+  EmbeddingSet trainee = Make("repeat", {0, 1, 2, 3, 4, 5, 3, 6, 7, 8, 9}, std::vector<double>(11, 4.0));
+  ScoreReport r = Score(gold, trainee);
+  ASSERT_EQ(r.deviations.size(), 1u) << Describe(r);
+  const Deviation& d = r.deviations[0];
+  EXPECT_EQ(d.type, kExtraSegment);
+  EXPECT_EQ(d.step.index, 3);
+  EXPECT_GT(Overlap(d.step.trainee_time, 24, 28), 3.0);
+  EXPECT_NE(r.verdict, "pass");
+}
+
+TEST_F(GeneratedProcedureTest, IdlePauseIsAnExtraSegmentAndNothingElse) {
+  EmbeddingSet gold = Make("gold", Range(10), four_);
+  // A 5 s grey screen after step 4 (20-25 s): the trainee walked away.
+  EmbeddingSet trainee = Make("idle", Range(10), four_, {{5, {"color=c=gray", 5.0}}});
+  ScoreReport r = Score(gold, trainee);
+  ASSERT_EQ(r.deviations.size(), 1u) << Describe(r);
+  const Deviation& d = r.deviations[0];
+  EXPECT_EQ(d.type, kExtraSegment);
+  EXPECT_EQ(d.step.index, -1);
+  EXPECT_GT(Overlap(d.step.trainee_time, 20, 25), 4.0);
+}
+
+TEST_F(GeneratedProcedureTest, SlowerTraineeIsOverTimeOnlyWherePastTolerance) {
+  EmbeddingSet gold = Make("gold", Range(10), four_);
+  // Even steps 50% slower (6 s), odd steps 5% slower: within the 15% tolerance.
+  std::vector<double> slow;
+  for (int k = 0; k < 10; ++k) slow.push_back(k % 2 == 0 ? 6.0 : 4.2);
+  ScoreReport r = Score(gold, Make("slow", Range(10), slow));
+  std::vector<int> over;
+  for (const Deviation* d : OfType(r, kOverTime)) over.push_back(d->step.index);
+  EXPECT_EQ(over, (std::vector<int>{0, 2, 4, 6, 8})) << Describe(r);
+  EXPECT_EQ(r.deviations.size(), over.size()) << "only over_time expected: " << Describe(r);
+}
+
+TEST_F(GeneratedProcedureTest, UnevenStepsMissingAndSwappedAreNamed) {
+  // Five steps of 5, 3, 7, 4 and 6 s from other scenes.
+  const std::vector<int> scenes = {5, 6, 7, 8, 9};
+  const std::vector<double> lengths = {5, 3, 7, 4, 6};
+  EmbeddingSet gold = Make("gold", scenes, lengths);
+  ScoreReport self = Score(gold, gold);
+  ASSERT_EQ(self.steps.size(), 5u) << Describe(self);
+  EXPECT_TRUE(self.deviations.empty()) << Describe(self);
+
+  ScoreReport missing = Score(gold, Make("missing", {5, 6, 8, 9}, {5, 3, 4, 6}));
+  ASSERT_EQ(missing.deviations.size(), 1u) << Describe(missing);
+  EXPECT_EQ(missing.deviations[0].type, kStepMissing);
+  EXPECT_EQ(missing.deviations[0].step.index, 2);
+  EXPECT_FALSE(missing.deviations[0].step.trainee_time.has_value());
+
+  ScoreReport swapped = Score(gold, Make("swap", {5, 7, 6, 8, 9}, {5, 7, 3, 4, 6}));
+  ASSERT_EQ(swapped.deviations.size(), 1u) << Describe(swapped);
+  const Deviation& d = swapped.deviations[0];
+  EXPECT_EQ(d.type, kOrderSwap);
+  EXPECT_EQ(d.step.index, 1);
+  ASSERT_TRUE(d.other.has_value());
+  EXPECT_EQ(d.other->index, 2);
+  EXPECT_GT(Overlap(d.step.trainee_time, 12, 15), 2.0);   // step 1 done at 12-15 s
+  EXPECT_GT(Overlap(d.other->trainee_time, 5, 12), 6.0);  // step 2 done at 5-12 s
+}
+
+TEST_F(GeneratedProcedureTest, UserStepsNameTheDeviations) {
+  const std::vector<int> scenes = {0, 3, 5};
+  EmbeddingSet gold = Make("gold", scenes, {4, 4, 4});
+  std::vector<StepSpec> steps = {{"open", {0, 4}}, {"clean", {4, 8}}, {"close", {8, 12}}};
+  auto r = EvaluateSop(gold, Make("missing", {0, 5}, {4, 4}), ScoreOptions{}, &steps);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->steps.size(), 3u);
+  EXPECT_EQ(r->steps[1].name, "clean");
+  ASSERT_EQ(r->deviations.size(), 1u) << Describe(*r);
+  EXPECT_EQ(r->deviations[0].type, kStepMissing);
+  EXPECT_EQ(r->deviations[0].step.name, "clean");
+}
+
+}  // namespace
+}  // namespace sopilot

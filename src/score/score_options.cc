@@ -23,6 +23,7 @@ Status ValidateScoreOptions(const ScoreOptions& o) {
   check(o.min_boundary_prominence >= 0 && o.min_boundary_prominence < 2,
         "boundary prominence must be in [0, 2)");
   check(o.boundary_peak_ratio >= 1, "boundary peak ratio must be >= 1");
+  check(o.boundary_shoulder_ratio >= 1, "boundary shoulder ratio must be >= 1");
   check(o.min_step_seconds >= 0, "min step seconds must be >= 0");
   check(o.deviation_fraction > 0 && o.deviation_fraction < 1, "deviation fraction must be in (0, 1)");
   check(o.min_deviation_seconds >= 0, "min deviation seconds must be >= 0");

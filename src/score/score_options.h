@@ -30,11 +30,12 @@ struct ScoreOptions {
   double min_over_seconds = 1.0;
 
   // Gold segmentation: a boundary is a peak of the distance between the clip
-  // ending and the clip starting at a time, standing out from the valleys on
-  // both sides by at least min_boundary_prominence (cosine distance) and by a
-  // factor boundary_peak_ratio.
+  // ending and the clip starting at a time, at least min_boundary_prominence
+  // (cosine distance) above both valleys beside it, boundary_peak_ratio times
+  // the lower valley and boundary_shoulder_ratio times the higher one.
   double min_boundary_prominence = 0.02;
   double boundary_peak_ratio = 2.0;
+  double boundary_shoulder_ratio = 1.25;
   // Steps shorter than this are not split off (0 = one clip length).
   double min_step_seconds = 0;
 

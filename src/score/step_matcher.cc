@@ -1,5 +1,7 @@
 #include "score/step_matcher.h"
 
+#include "score/crossing.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -181,17 +183,8 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
     const TraineeSegment& b = runs[r + 1];
     double cut = 0.5 * (Centre(clips[a.last_clip]) + Centre(clips[b.first_clip]));
     if (a.step != kNoStep && b.step != kNoStep) {
-      int lo = std::max(a.first_clip, a.last_clip - 4);
-      int hi = std::min(b.last_clip, b.first_clip + 4);
-      for (int i = lo; i < hi; ++i) {
-        double f0 = ss.sim.at(i, a.step) - ss.sim.at(i, b.step);
-        double f1 = ss.sim.at(i + 1, a.step) - ss.sim.at(i + 1, b.step);
-        if (f0 >= 0 && f1 < 0) {
-          double c0 = Centre(clips[i]), c1 = Centre(clips[i + 1]);
-          cut = c0 + (c1 - c0) * f0 / (f0 - f1);
-          break;
-        }
-      }
+      cut = CrossingTime(clips, std::max(a.first_clip, a.last_clip - 4), std::min(b.last_clip, b.first_clip + 4),
+                         [&](int i) { return ss.sim.at(i, a.step) - ss.sim.at(i, b.step); }, cut);
     }
     runs[r].time.end_sec = std::max(cut, runs[r].time.start_sec);
   }

@@ -1,5 +1,7 @@
 #include "score/step_segmenter.h"
 
+#include "score/crossing.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -53,29 +55,34 @@ std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& c, double mi
       int at = peaks[p];
       int lo = p > 0 ? peaks[p - 1] : -1;
       int hi = p + 1 < peaks.size() ? peaks[p + 1] : n;
-      double valley = -1;  // the higher of the two valleys; -1 when neither side has points
-      bool has_left = false, has_right = false;
-      double lmin = std::numeric_limits<double>::infinity(), rmin = lmin;
-      for (int k = lo + 1; k < at; ++k) lmin = std::min(lmin, c[k].distance), has_left = true;
-      for (int k = at + 1; k < hi; ++k) rmin = std::min(rmin, c[k].distance), has_right = true;
-      if (has_left) valley = std::max(valley, lmin);
-      if (has_right) valley = std::max(valley, rmin);
-      valley = std::max(valley, 0.0);
-      bool ok = c[at].distance - valley >= o.min_boundary_prominence &&
-                c[at].distance >= o.boundary_peak_ratio * valley;
-      // Too close to a neighbour: the lower of the two goes.
-      if (ok && p > 0 && c[at].time_sec - c[lo].time_sec < min_step_seconds - kEps &&
-          c[at].distance <= c[lo].distance) {
-        ok = false;
-      }
-      if (ok && p + 1 < peaks.size() && c[hi].time_sec - c[at].time_sec < min_step_seconds - kEps &&
-          c[at].distance < c[hi].distance) {
-        ok = false;
-      }
+      // The valleys on each side; a side without points does not count.
+      const double inf = std::numeric_limits<double>::infinity();
+      double lmin = inf, rmin = inf;
+      for (int k = lo + 1; k < at; ++k) lmin = std::min(lmin, c[k].distance);
+      for (int k = at + 1; k < hi; ++k) rmin = std::min(rmin, c[k].distance);
+      double v_lo = std::max(0.0, std::min(lmin, rmin));
+      double v_hi = std::max(0.0, lmin == inf ? rmin : rmin == inf ? lmin : std::max(lmin, rmin));
+      if (v_hi == inf) v_lo = v_hi = 0;
+      // Well above the lower valley; above the higher one by less, since a
+      // short step between two boundaries raises the valley between them.
+      bool ok = c[at].distance - v_hi >= o.min_boundary_prominence &&
+                c[at].distance >= o.boundary_peak_ratio * v_lo &&
+                c[at].distance >= o.boundary_shoulder_ratio * v_hi;
       if (!ok && (worst < 0 || c[at].distance < c[peaks[worst]].distance)) worst = static_cast<int>(p);
     }
     if (worst < 0) break;
     peaks.erase(peaks.begin() + worst);
+  }
+  // Of two boundaries closer than a step can be, the weaker goes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t p = 1; p < peaks.size(); ++p) {
+      if (c[peaks[p]].time_sec - c[peaks[p - 1]].time_sec < min_step_seconds - kEps) {
+        peaks.erase(peaks.begin() + (c[peaks[p]].distance <= c[peaks[p - 1]].distance ? p : p - 1));
+        changed = true;
+        break;
+      }
+    }
   }
   // A boundary's peak is as wide as a clip and noisy at the top; its centre
   // is the centroid of the part above half height, which places it between
@@ -85,12 +92,20 @@ std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& c, double mi
     int at = peaks[p];
     int lo = p > 0 ? peaks[p - 1] : -1;
     int hi = p + 1 < peaks.size() ? peaks[p + 1] : n;
-    double valley = c[at].distance;
-    for (int k = lo + 1; k < hi; ++k) valley = std::min(valley, c[k].distance);
+    // The peak's own ground: from the lowest point before it to the lowest
+    // point after it (a neighbouring peak's flank is not this peak's).
+    int left_floor = at, right_floor = at;
+    for (int k = at - 1; k > lo; --k) {
+      if (c[k].distance < c[left_floor].distance) left_floor = k;
+    }
+    for (int k = at + 1; k < hi; ++k) {
+      if (c[k].distance < c[right_floor].distance) right_floor = k;
+    }
+    double valley = std::min(c[left_floor].distance, c[right_floor].distance);
     double half = 0.5 * (c[at].distance + valley);
     int a = at, b = at;
-    while (a - 1 > lo && c[a - 1].distance >= half) --a;
-    while (b + 1 < hi && c[b + 1].distance >= half) ++b;
+    while (a - 1 > left_floor && c[a - 1].distance >= half) --a;
+    while (b + 1 < right_floor && c[b + 1].distance >= half) ++b;
     double sw = 0, stw = 0;
     for (int k = a; k <= b; ++k) {
       double w = c[k].distance - half + 1e-12;
@@ -124,18 +139,39 @@ std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>
                                double duration_sec, double clip_seconds, const ScoreOptions& o) {
   double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
   std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
-  std::vector<Step> steps;
-  double start = 0;
-  for (size_t k = 0; k <= cuts.size(); ++k) {
-    Step s;
-    s.index = static_cast<int>(k);
-    s.name = "step " + std::to_string(k + 1);
-    s.time = {start, k < cuts.size() ? cuts[k] : duration_sec};
-    s.clips = ClipsInside(clips, s.time);
-    steps.push_back(std::move(s));
-    if (k < cuts.size()) start = cuts[k];
+  auto build = [&] {
+    std::vector<Step> steps;
+    double start = 0;
+    for (size_t k = 0; k <= cuts.size(); ++k) {
+      Step s;
+      s.index = static_cast<int>(k);
+      s.name = "step " + std::to_string(k + 1);
+      s.time = {start, k < cuts.size() ? cuts[k] : duration_sec};
+      s.clips = ClipsInside(clips, s.time);
+      steps.push_back(std::move(s));
+      if (k < cuts.size()) start = cuts[k];
+    }
+    return steps;
+  };
+  std::vector<Step> steps = build();
+  // Place each boundary as a trainee boundary is placed (crossing.h), so that
+  // the gold compared with itself has identical steps.
+  auto best_in = [&](int i, const Step& s) {
+    double b = -2;
+    for (int j : s.clips) b = std::max(b, Dot(v, i, j));
+    return b;
+  };
+  for (size_t k = 0; k < cuts.size(); ++k) {
+    const Step& a = steps[k];
+    const Step& b = steps[k + 1];
+    int lo = a.clips.back(), hi = b.clips.front();
+    if (lo >= hi) continue;
+    double t = CrossingTime(clips, lo, hi, [&](int i) { return best_in(i, a) - best_in(i, b); }, cuts[k]);
+    // Stay between the neighbouring boundaries.
+    double floor = k > 0 ? cuts[k - 1] : 0.0, ceil = k + 1 < cuts.size() ? cuts[k + 1] : duration_sec;
+    if (t > floor && t < ceil) cuts[k] = t;
   }
-  return steps;
+  return build();
 }
 
 Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,

@@ -34,18 +34,35 @@ void MakeProcedureVideo(const std::string& path, const std::vector<Segment>& seg
                         const std::string& size, int fps) {
   std::ostringstream args;
   std::ostringstream filter;
+  std::string w = size.substr(0, size.find('x')), h = size.substr(size.find('x') + 1);
   for (size_t i = 0; i < segments.size(); ++i) {
-    std::string src = segments[i].source;
-    src += (src.find('=') == std::string::npos ? "=" : ":");
-    src += "size=" + size + ":rate=" + std::to_string(fps);
-    args << "-t " << segments[i].seconds << " -f lavfi -i " << ShellQuote(src) << " ";
-    filter << "[" << i << ":v]format=yuv420p,setsar=1[v" << i << "];";
+    args << "-t " << segments[i].seconds << " -f lavfi -i " << ShellQuote(segments[i].source) << " ";
+    filter << "[" << i << ":v]scale=" << w << ":" << h << ",setsar=1,fps=" << fps << ",format=yuv420p[v" << i
+           << "];";
   }
   for (size_t i = 0; i < segments.size(); ++i) filter << "[v" << i << "]";
   filter << "concat=n=" << segments.size() << ":v=1:a=0[out]";
   args << "-filter_complex " << ShellQuote(filter.str())
        << " -map '[out]' -c:v libx264 -preset veryfast -pix_fmt yuv420p " << ShellQuote(path);
   CheckFfmpeg(path, Ffmpeg(args.str()));
+}
+
+const std::vector<std::string>& DistinctScenes() {
+  // Deterministic (seeded) lavfi sources that differ from each other in
+  // colour, layout and motion, and stay alike within themselves.
+  static const std::vector<std::string> scenes = {
+      "testsrc2",
+      "mandelbrot",
+      "life=mold=10:ratio=0.5:random_seed=7:death_color=#203040:life_color=#f0c020",
+      "smptehdbars",
+      "cellauto=rule=110:random_seed=3",
+      "rgbtestsrc",
+      "life=ratio=0.2:random_seed=11:death_color=#600010:life_color=#20e040",
+      "yuvtestsrc",
+      "testsrc",
+      "cellauto=rule=30:random_seed=5",
+  };
+  return scenes;
 }
 
 std::string SharedFixtureDir() {

@@ -19,15 +19,18 @@ void MakeVideo(const std::string& path, const std::string& source, double second
 
 // One segment of a synthetic procedure: a visually distinct scene.
 struct Segment {
-  std::string source;  // lavfi source without duration, e.g. "testsrc2" or "color=c=red"
+  std::string source;  // lavfi source, e.g. "testsrc2" or "color=c=gray"
   double seconds;
 };
 
-// Concatenates segments (each rendered at `size` and `fps`) into one H.264
-// video. Scenes differ in colour, pattern and motion, so embedders can tell
-// them apart; used to build procedures with known step times.
+// Concatenates segments (each scaled to `size` at `fps`) into one H.264
+// video; used to build procedures with known step times.
 void MakeProcedureVideo(const std::string& path, const std::vector<Segment>& segments,
                         const std::string& size = "320x180", int fps = 12);
+
+// Ten deterministic lavfi scenes that an embedder can tell apart: the steps
+// of generated procedures.
+const std::vector<std::string>& DistinctScenes();
 
 // The directory of ../shared/fixtures/maintenance_filter_swap, or "" when the
 // checkout has no ../shared (a user's clone).

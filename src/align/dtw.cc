@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <new>
 #include <string>
@@ -11,47 +10,65 @@
 
 #include "align/cost_matrix.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace sopilot {
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Traceback moves, 2 bits per cell. The numeric order is the tie order.
+// Traceback moves. The numeric order is the tie order.
 enum Move : unsigned { kDiag = 0, kUp = 1, kLeft = 2 };
 
 // Linear mode computes the cost in blocks of about this many bytes.
 constexpr size_t kCostBlockBytes = size_t{16} << 20;
 
-// The move into every DP cell (i, j), 1 <= i <= m, 1 <= j <= n, packed four
-// cells per byte: m·n/4 bytes, the only O(m·n) memory of the linear mode.
+// The DP runs over bands of this many gold rows as a wavefront: at step t
+// row r of the band is at column t - r, so the rows are independent within a
+// step and the SIMD kernel keeps one row per vector lane. 32 rows fill 8 AVX2
+// vectors; the traceback stores one 64-bit word per step, 2 bits a row.
+constexpr int kBandRows = 32;
+
+// The move into every DP cell (i, j), 1 <= i <= m, 1 <= j <= n, in the
+// wavefront's own order: per band, per step t = j + r (r = row in the band),
+// bit 2r says "diag is a minimum" and bit 2r+1 "up <= left". That decides the
+// move in tie order and costs 2 bits a cell (plus 31 words a band), the only
+// O(m·n) memory of the linear mode.
 class Traceback {
  public:
   Traceback(int m, int n)
-      : stride_((static_cast<size_t>(n) + 3) / 4), bits_(static_cast<size_t>(m) * stride_, 0) {}
-  uint8_t* row(int i) { return bits_.data() + static_cast<size_t>(i - 1) * stride_; }
+      : steps_(static_cast<size_t>(n) + kBandRows - 1),
+        words_(static_cast<size_t>((m + kBandRows - 1) / kBandRows) * steps_) {}
+  // The words of the band whose first row is i (i - 1 a multiple of kBandRows).
+  uint64_t* band(int i) { return words_.data() + static_cast<size_t>(i - 1) / kBandRows * steps_; }
   unsigned at(int i, int j) const {
-    const size_t k = static_cast<size_t>(j - 1);
-    return (bits_[static_cast<size_t>(i - 1) * stride_ + k / 4] >> (2 * (k % 4))) & 3u;
+    const int r = (i - 1) % kBandRows;
+    const uint64_t w = words_[static_cast<size_t>(i - 1) / kBandRows * steps_ + (j + r - 1)];
+    const unsigned bits = static_cast<unsigned>(w >> (2 * r)) & 3u;
+    return (bits & 1u) ? kDiag : (bits & 2u) ? kUp : kLeft;
   }
 
  private:
-  size_t stride_;
-  std::vector<uint8_t> bits_;
+  size_t steps_;
+  std::vector<uint64_t> words_;
 };
 
-// The DP for a band of R consecutive gold rows, as a wavefront: row r
-// trails row r-1 by one column, so the R loop-carried chains (one min and one
+// The portable DP for R consecutive gold rows starting at row `shift` of a
+// band, as a scalar wavefront: the R loop-carried chains (one min and one
 // add each) are independent and overlap in the CPU instead of stalling.
-// prev = D[i-1][0..n] for the band's first row i; cost = R rows of n floats
-// with row stride `stride`; writes D[i+R-1][0..n] to last (not aliasing prev)
-// and one move byte per cell to moves (R rows of n bytes).
+// prev = D[i-1][0..n] for the first row i; cost = R rows of n floats with
+// row stride `stride`; writes D[i+R-1][0..n] to last (not aliasing prev) and
+// ORs the traceback bits into the band's words.
 template <int R>
-void DtwBand(const double* prev, const float* cost, size_t stride, int n, double* last,
-             uint8_t* moves) {
+void DtwRowsScalar(const double* prev, const float* cost, size_t stride, int n, double* last,
+                   uint64_t* words, int shift) {
   double cur[R], old[R];  // D of each row at its latest column, and the one before
   for (int r = 0; r < R; ++r) cur[r] = old[r] = kInf;  // D[·][0] = +inf
   last[0] = kInf;
+  uint64_t bits = 0;
   // Rows are visited bottom-up within a step, so row r still sees row r-1's
   // values from the previous step: D[r-1][j] in cur, D[r-1][j-1] in old.
   auto cell = [&](int r, int j) __attribute__((always_inline)) {
@@ -61,16 +78,16 @@ void DtwBand(const double* prev, const float* cost, size_t stride, int n, double
     const double diag_up = diag <= up ? diag : up;
     const double best = diag_up <= left ? diag_up : left;
     const double d = static_cast<double>(cost[r * stride + (j - 1)]) + best;
-    // Move: 0 if diag is a minimum, else 1 if up is, else 2 (the original's
-    // exact-equality order), branch-free as (not diag) * (1 + not up).
-    const unsigned not_diag = !((diag <= up) & (diag <= left));
-    const unsigned not_up = !(up <= left);
-    moves[r * static_cast<size_t>(n) + (j - 1)] = static_cast<uint8_t>(not_diag * (1u + not_up));
+    const uint64_t diag_min = (diag <= up) & (diag <= left);
+    const uint64_t up_le_left = up <= left;
+    bits |= (diag_min | up_le_left << 1) << (2 * (shift + r));
     old[r] = left;
     cur[r] = d;
     if (r == R - 1) last[j] = d;
   };
+  // Step t of these rows is step t + shift of the band.
   for (int t = 1; t < n + R; ++t) {
+    bits = 0;
     if (t >= R && t <= n) {  // every row inside the grid
 #pragma GCC unroll 16
       for (int r = R - 1; r >= 0; --r) cell(r, t - r);
@@ -81,29 +98,136 @@ void DtwBand(const double* prev, const float* cost, size_t stride, int n, double
         if (j >= 1 && j <= n) cell(r, j);
       }
     }
+    words[t + shift - 1] |= bits;
   }
 }
 
-// Packs one row of move bytes (0..2) four to a byte.
-void PackMoves(const uint8_t* bytes, int n, uint8_t* packed) {
-  int q = 0;
-  for (; 4 * q + 4 <= n; ++q) {
-    uint32_t w;
-    std::memcpy(&w, bytes + 4 * q, 4);  // little-endian: byte k at bits 8k
-    packed[q] = static_cast<uint8_t>((w & 0x3u) | ((w >> 6) & 0xCu) | ((w >> 12) & 0x30u) |
-                                     ((w >> 18) & 0xC0u));
-  }
-  if (4 * q < n) {
-    unsigned b = 0;
-    for (int j = 4 * q; j < n; ++j) b |= static_cast<unsigned>(bytes[j]) << (2 * (j - 4 * q));
-    packed[q] = static_cast<uint8_t>(b);
+// Rows per scalar sub-band: enough independent chains to hide the min+add
+// latency without spilling out of registers (measured: 4 rows 1.8 ns/cell,
+// 6 rows 1.5, 8 rows 1.5 on the 2-core AVX-512 box).
+constexpr int kScalarRows = 6;
+
+// A band of 1..kBandRows rows without SIMD: sub-bands of kScalarRows, D
+// passed down through `mid` (n+1 doubles).
+void DtwBandScalar(const double* prev, const float* cost, size_t stride, int rows, int n,
+                   double* last, uint64_t* words, double* mid) {
+  std::fill(words, words + n + kBandRows - 1, uint64_t{0});
+  const double* in = prev;
+  for (int s = 0; s < rows; s += kScalarRows) {
+    const float* c = cost + s * stride;
+    switch (std::min(kScalarRows, rows - s)) {
+      case 6: DtwRowsScalar<6>(in, c, stride, n, last, words, s); break;
+      case 5: DtwRowsScalar<5>(in, c, stride, n, last, words, s); break;
+      case 4: DtwRowsScalar<4>(in, c, stride, n, last, words, s); break;
+      case 3: DtwRowsScalar<3>(in, c, stride, n, last, words, s); break;
+      case 2: DtwRowsScalar<2>(in, c, stride, n, last, words, s); break;
+      default: DtwRowsScalar<1>(in, c, stride, n, last, words, s); break;
+    }
+    if (s + kScalarRows < rows) {
+      std::copy(last, last + n + 1, mid);
+      in = mid;
+    }
   }
 }
 
-// Rows per band: enough independent chains to hide the min+add latency
-// without spilling the band's state out of registers (measured: 4 rows
-// 1.8 ns/cell, 6 rows 1.5, 8 rows 1.5 on the 2-core AVX-512 box).
-constexpr int kBandRows = 6;
+#if defined(__x86_64__) || defined(__i386__)
+#define SOPILOT_DTW_AVX2 1
+
+// The default build targets generic x86-64, so the AVX2 kernel is compiled
+// for AVX2 on its own and picked at run time.
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+// [a3, b0, b1, b2]: lane r gets lane r-1, lane 0 gets a's last lane.
+__attribute__((target("avx2"), always_inline)) inline __m256d ShiftIn(__m256d a, __m256d b) {
+  return _mm256_shuffle_pd(_mm256_permute2f128_pd(a, b, 0x21), b, 0x5);
+}
+
+// skew[s][r] = cost[r][t0 + s - r - 1] for s < 8 and the band's kBandRows
+// rows: the costs of step t0 + s in lane order, by 8×8 transposes of rows
+// loaded at skewed offsets. Every column must lie in [0, n).
+__attribute__((target("avx2"))) void SkewCostAvx2(const float* cost, size_t stride, int t0,
+                                                   float (*skew)[kBandRows]) {
+  for (int r0 = 0; r0 < kBandRows; r0 += 8) {
+    __m256 a[8];
+    for (int q = 0; q < 8; ++q) {
+      const int r = r0 + q;
+      a[q] = _mm256_loadu_ps(cost + r * stride + (t0 - r - 1));
+    }
+    __m256 u[8], v[8];
+    for (int q = 0; q < 8; q += 2) {
+      u[q] = _mm256_unpacklo_ps(a[q], a[q + 1]);
+      u[q + 1] = _mm256_unpackhi_ps(a[q], a[q + 1]);
+    }
+    for (int q = 0; q < 8; q += 4) {
+      v[q] = _mm256_shuffle_ps(u[q], u[q + 2], 0x44);
+      v[q + 1] = _mm256_shuffle_ps(u[q], u[q + 2], 0xEE);
+      v[q + 2] = _mm256_shuffle_ps(u[q + 1], u[q + 3], 0x44);
+      v[q + 3] = _mm256_shuffle_ps(u[q + 1], u[q + 3], 0xEE);
+    }
+    for (int s = 0; s < 4; ++s) {
+      _mm256_store_ps(&skew[s][r0], _mm256_permute2f128_ps(v[s], v[s + 4], 0x20));
+      _mm256_store_ps(&skew[s + 4][r0], _mm256_permute2f128_ps(v[s], v[s + 4], 0x31));
+    }
+  }
+}
+
+// One full band of kBandRows rows, 4 rows per AVX2 vector, the same
+// arithmetic as DtwRowsScalar lane by lane. _mm256_min_pd(x, y) is
+// x < y ? x : y, so min(up, diag) and min(left, diag_up) pick exactly what
+// the scalar ternaries pick. prev must be readable and last writable
+// kBandRows doubles past both ends (D rows are padded): lanes outside the
+// grid compute throwaway values that only ever flow to other such lanes.
+__attribute__((target("avx2"))) void DtwBandAvx2(const double* prev, const float* cost,
+                                                  size_t stride, int n, double* last,
+                                                  uint64_t* words) {
+  constexpr int kVecs = kBandRows / 4;
+  __m256d cur[kVecs], up_old[kVecs];  // D at each lane's column, and last step's "up"
+  for (int k = 0; k < kVecs; ++k) cur[k] = up_old[k] = _mm256_set1_pd(kInf);
+  up_old[0] = _mm256_set_pd(kInf, kInf, kInf, prev[0]);  // lane 0's first diag
+  alignas(32) float skew[8][kBandRows];
+  const int steps = n + kBandRows - 1;
+  for (int t0 = 1; t0 <= steps; t0 += 8) {
+    if (t0 >= kBandRows && t0 + 7 <= n) {
+      SkewCostAvx2(cost, stride, t0, skew);
+    } else {  // the band's ragged ends: 0 for cells outside the grid
+      for (int s = 0; s < 8; ++s) {
+        for (int r = 0; r < kBandRows; ++r) {
+          const int col = t0 + s - r - 1;
+          skew[s][r] = col >= 0 && col < n ? cost[r * stride + col] : 0.0f;
+        }
+      }
+    }
+    const int count = std::min(8, steps - t0 + 1);
+    for (int s = 0; s < count; ++s) {
+      const int t = t0 + s;
+      __m256d up[kVecs];
+      up[0] = ShiftIn(_mm256_broadcast_sd(prev + t), cur[0]);
+      for (int k = 1; k < kVecs; ++k) up[k] = ShiftIn(cur[k - 1], cur[k]);
+      uint64_t bits = 0;
+      for (int k = 0; k < kVecs; ++k) {
+        const __m256d diag = up_old[k], left = cur[k];
+        const __m256d best = _mm256_min_pd(left, _mm256_min_pd(up[k], diag));
+        // diag == best iff diag <= up and diag <= left (no NaN here).
+        const __m256d diag_min = _mm256_cmp_pd(diag, best, _CMP_EQ_OQ);
+        const __m256d up_le_left = _mm256_cmp_pd(up[k], left, _CMP_LE_OQ);
+        // Low half of each lane from diag_min, high half from up_le_left:
+        // the sign bits are then the 2-bit traceback entries in row order.
+        const __m256 both = _mm256_blend_ps(_mm256_castpd_ps(diag_min),
+                                            _mm256_castpd_ps(up_le_left), 0xAA);
+        bits |= static_cast<uint64_t>(_mm256_movemask_ps(both)) << (8 * k);
+        up_old[k] = up[k];
+        cur[k] = _mm256_add_pd(_mm256_cvtps_pd(_mm_load_ps(&skew[s][4 * k])), best);
+      }
+      words[t - 1] = bits;
+      _mm_storeh_pd(last + t - (kBandRows - 1), _mm256_extractf128_pd(cur[kVecs - 1], 1));
+    }
+  }
+  last[0] = kInf;
+}
+#endif
 
 struct DpResult {
   std::vector<std::pair<int, int>> cells;  // (gold, trainee), first cell first
@@ -115,40 +239,55 @@ struct DpResult {
 // in order and each pointer stays valid until the next call.
 template <typename CostRows>
 Result<DpResult> RunDtw(int m, int n, const DtwOptions& options, CostRows&& cost_rows) {
-  std::vector<double> prev, cur;
-  std::vector<uint8_t> band_moves;
+  // Two D rows padded with kBandRows of +inf on each side (see DtwBandAvx2),
+  // one for the scalar sub-bands, and a band of cost when it spans blocks.
+  const size_t padded = static_cast<size_t>(n) + 1 + 2 * kBandRows;
+  std::vector<double> rows_buf;
+  std::vector<float> band_cost;
   Traceback moves(0, 0);
   try {
-    prev.assign(static_cast<size_t>(n) + 1, kInf);
-    cur.assign(static_cast<size_t>(n) + 1, kInf);
-    band_moves.resize(static_cast<size_t>(kBandRows) * n);
+    rows_buf.assign(3 * padded, kInf);
     moves = Traceback(m, n);
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory for a " + std::to_string(m) + "x" + std::to_string(n) +
                             " DTW traceback");
   }
+  double* prev = rows_buf.data() + kBandRows;
+  double* cur = prev + padded;
+  double* mid = cur + padded;
   if (options.open_begin) {
-    std::fill(prev.begin(), prev.end(), 0.0);
+    std::fill(prev, prev + n + 1, 0.0);
   } else {
     prev[0] = 0.0;
   }
-  for (int i = 1; i <= m;) {
-    const auto [rows, available] = cost_rows(i - 1);
-    const int band = std::min({kBandRows, available, m - i + 1});
-    const size_t stride = static_cast<size_t>(n);
-    switch (band) {
-      case 6: DtwBand<6>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
-      case 5: DtwBand<5>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
-      case 4: DtwBand<4>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
-      case 3: DtwBand<3>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
-      case 2: DtwBand<2>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
-      default: DtwBand<1>(prev.data(), rows, stride, n, cur.data(), band_moves.data()); break;
+  const size_t stride = static_cast<size_t>(n);
+  for (int i = 1; i <= m; i += kBandRows) {
+    const int rows = std::min(kBandRows, m - i + 1);
+    auto [cost, available] = cost_rows(i - 1);
+    if (available < rows) {  // the band spans two cost blocks: copy it
+      try {
+        band_cost.resize(static_cast<size_t>(kBandRows) * n);
+      } catch (const std::bad_alloc&) {
+        return Status::Internal("out of memory for a DTW band");
+      }
+      for (int r = 0; r < rows;) {
+        auto [p, a] = r == 0 ? std::pair(cost, available) : cost_rows(i - 1 + r);
+        const int take = std::min(a, rows - r);
+        std::copy(p, p + take * stride, band_cost.data() + r * stride);
+        r += take;
+      }
+      cost = band_cost.data();
     }
-    for (int r = 0; r < band; ++r) {
-      PackMoves(band_moves.data() + static_cast<size_t>(r) * n, n, moves.row(i + r));
+    uint64_t* words = moves.band(i);
+#ifdef SOPILOT_DTW_AVX2
+    if (rows == kBandRows && HasAvx2()) {
+      DtwBandAvx2(prev, cost, stride, n, cur, words);
+      std::swap(prev, cur);
+      continue;
     }
-    prev.swap(cur);
-    i += band;
+#endif
+    DtwBandScalar(prev, cost, stride, rows, n, cur, words, mid);
+    std::swap(prev, cur);
   }
   // prev now holds D[m][*].
   int j = n;
@@ -193,7 +332,11 @@ void FillSimilarity(const FloatMatrix& cost, Alignment* a) {
 // Linear mode: the cost in blocks of rows, then the path cells' costs again.
 Result<Alignment> AlignDtwLinear(const CosineCost& cost, const DtwOptions& options) {
   const int m = cost.gold_clips(), n = cost.trainee_clips();
-  const size_t auto_rows = kCostBlockBytes / (sizeof(float) * static_cast<size_t>(n));
+  // Whole DP bands per block, so that no band straddles two blocks (and
+  // has to be copied out of them).
+  const size_t auto_rows =
+      std::max<size_t>(1, kCostBlockBytes / (sizeof(float) * static_cast<size_t>(n)) / kBandRows) *
+      kBandRows;
   const int block_rows = static_cast<int>(std::clamp<size_t>(
       options.linear_block_rows > 0 ? static_cast<size_t>(options.linear_block_rows) : auto_rows,
       1, static_cast<size_t>(m)));

@@ -170,6 +170,30 @@ TEST(DtwTest, MatchesTheOriginalsTieBreakingExactly) {
   }
 }
 
+TEST(DtwTest, WholeAndPartialBandsMatchTheOriginalExactly) {
+  // The DP runs in bands of 32 gold rows, whole ones with SIMD where the CPU
+  // has it. Cover whole and partial bands, trainee lengths around the bands'
+  // ragged ends, ties everywhere, and negative and zero costs.
+  unsigned seed = 900;
+  for (int m : {32, 33, 64, 95, 130}) {
+    for (int n : {1, 2, 7, 8, 31, 32, 39, 40, 41, 47, 100}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        ++seed;
+        const float lo = seed % 3 == 0 ? -1.f : 0.f;
+        const FloatMatrix c = RandomCost(m, n, seed, seed % 2 ? 2 : 4, lo, lo + 2.f);
+        DtwOptions opt;
+        opt.open_begin = variant & 1;
+        opt.open_end = variant & 2;
+        auto a = AlignDtwFromCost(c, opt);
+        ASSERT_TRUE(a.ok());
+        const Reference r = ReferenceDtw(c, opt.open_begin, opt.open_end);
+        ASSERT_EQ(CellsOf(*a), r.path) << m << "x" << n << " variant " << variant;
+        EXPECT_EQ(a->total_cost, r.total);
+      }
+    }
+  }
+}
+
 TEST(DtwTest, FullAndLinearMemoryGiveIdenticalResults) {
   const FloatMatrix g = RandomUnitRows(300, 904, 11), t = RandomUnitRows(200, 904, 12);
   for (int variant = 0; variant < 4; ++variant) {

@@ -1,1 +1,107 @@
-// todo
+// `sopilot score` driven as a user would: videos, embedding files, JSON.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/command.h"
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using testing::CommandResult;
+using testing::ShellQuote;
+
+CommandResult Sopilot(const std::string& args) { return testing::RunCommand(std::string(SOPILOT_BIN) + " " + args); }
+
+class ScoreCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto& s = testing::DistinctScenes();
+    gold_ = dir_.file("gold.mp4");
+    swapped_ = dir_.file("swapped.mp4");
+    testing::MakeProcedureVideo(gold_, {{s[0], 4}, {s[1], 4}, {s[3], 4}, {s[5], 4}});
+    testing::MakeProcedureVideo(swapped_, {{s[0], 4}, {s[3], 4}, {s[1], 4}, {s[5], 4}});
+  }
+  testing::TempDir dir_;
+  std::string gold_, swapped_;
+};
+
+TEST_F(ScoreCliTest, SummaryNamesTheDeviationWithTimeCodes) {
+  CommandResult r = Sopilot("score " + ShellQuote(gold_) + " " + ShellQuote(swapped_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("score 80.0  needs_review"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("order_swap"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step 2 \"step 2\" <-> step 3 \"step 3\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gold 0:04."), std::string::npos) << r.out;  // step 2 starts near 4 s in gold
+  EXPECT_NE(r.out.find("trainee 0:0"), std::string::npos) << r.out;
+}
+
+TEST_F(ScoreCliTest, JsonKeepsTheOriginalFieldsAndAddsVerdictAndSteps) {
+  CommandResult r = Sopilot("score --json " + ShellQuote(gold_) + " " + ShellQuote(swapped_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key : {"score", "metrics", "step_boundaries", "deviations", "alignment_preview", "clip_count",
+                          "step_map_preview", "embedding_model", "verdict", "steps"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["metrics"].size(), 15u);
+  EXPECT_EQ(j["metrics"]["swap"], 1);
+  EXPECT_EQ(j["embedding_model"], "heuristic-v1");
+  EXPECT_EQ(j["clip_count"]["gold"], 29);
+  ASSERT_EQ(j["steps"].size(), 4u);
+  EXPECT_EQ(j["steps"][1]["status"], "out_of_order");
+  ASSERT_EQ(j["deviations"].size(), 1u);
+  const auto& d = j["deviations"][0];
+  for (const char* key : {"type", "gold_step", "gold_step_name", "gold_time", "trainee_time", "confidence",
+                          "severity", "reason"}) {
+    EXPECT_TRUE(d.contains(key)) << key;
+  }
+  EXPECT_EQ(d["type"], "order_swap");
+  EXPECT_EQ(d["gold_steps"], nlohmann::json({1, 2}));
+  EXPECT_NEAR(d["trainee_time"]["start_sec"].get<double>(), 8.0, 0.5);
+  EXPECT_NEAR(d["swapped_with"]["trainee_time"]["start_sec"].get<double>(), 4.0, 0.5);
+}
+
+TEST_F(ScoreCliTest, EmbeddingFilesAndVideosMix) {
+  ASSERT_EQ(Sopilot("embed " + ShellQuote(gold_) + " --out " + ShellQuote(dir_.file("gold.emb"))).exit_code, 0);
+  CommandResult a = Sopilot("score --json " + ShellQuote(dir_.file("gold.emb")) + " " + ShellQuote(swapped_));
+  CommandResult b = Sopilot("score --json " + ShellQuote(gold_) + " " + ShellQuote(swapped_));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(nlohmann::json::parse(a.out)["score"], nlohmann::json::parse(b.out)["score"]);
+  // A gold embedded with other clip settings drives how the trainee is embedded.
+  ASSERT_EQ(Sopilot("embed --clip-seconds 4 --clip-stride 1 " + ShellQuote(gold_) + " --out " +
+                    ShellQuote(dir_.file("gold4.emb"))).exit_code, 0);
+  CommandResult c = Sopilot("score --json " + ShellQuote(dir_.file("gold4.emb")) + " " + ShellQuote(swapped_));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(nlohmann::json::parse(c.out)["clip_count"]["trainee"], 13);
+}
+
+TEST_F(ScoreCliTest, StepsFileNamesTheSteps) {
+  std::ofstream(dir_.file("steps.json"))
+      << R"({"steps": [{"name": "open", "start_sec": 0, "end_sec": 4}, {"name": "wipe", "start_sec": 4, "end_sec": 8},
+                       {"name": "fit", "start_sec": 8, "end_sec": 12}, {"name": "close", "start_sec": 12, "end_sec": 16}]})";
+  CommandResult r = Sopilot("score --steps " + ShellQuote(dir_.file("steps.json")) + " " + ShellQuote(gold_) + " " +
+                            ShellQuote(swapped_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"wipe\" <-> step 3 \"fit\""), std::string::npos) << r.out;
+}
+
+TEST_F(ScoreCliTest, ErrorsAreOneLineAndExitCodesHold) {
+  EXPECT_EQ(Sopilot("score " + ShellQuote(gold_)).exit_code, 2);                     // TRAINEE missing
+  EXPECT_EQ(Sopilot("score --time-tolerance -1 " + ShellQuote(gold_) + " x").exit_code, 2);
+  CommandResult r = Sopilot("score " + ShellQuote(gold_) + " " + ShellQuote(dir_.file("nope.mp4")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("nope.mp4: no such file"), std::string::npos) << r.err;
+  std::ofstream(dir_.file("bad.json")) << "{\"steps\": 3}";
+  r = Sopilot("score --steps " + ShellQuote(dir_.file("bad.json")) + " " + ShellQuote(gold_) + " " + ShellQuote(gold_));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -1,1 +1,95 @@
-// todo
+#include "score/step_matcher.h"
+
+#include <gtest/gtest.h>
+
+namespace sopilot {
+namespace {
+
+// Similarities of n clips to K steps from a label per clip: `hit` for the
+// clip's own step, `miss` for the others; kNoStep clips get `idle` for all.
+StepSimilarity FromLabels(const std::vector<int>& truth, int k, float hit = 0.98f, float miss = 0.6f,
+                          float idle = 0.3f) {
+  StepSimilarity ss;
+  ss.sim = FloatMatrix(static_cast<int>(truth.size()), k);
+  ss.best_gold.assign(truth.size(), std::vector<int>(k, 0));
+  for (size_t i = 0; i < truth.size(); ++i) {
+    for (int s = 0; s < k; ++s) ss.sim.at(i, s) = truth[i] == kNoStep ? idle : truth[i] == s ? hit : miss;
+  }
+  return ss;
+}
+
+std::vector<ClipSpan> Clips(int n, double seconds = 2.0, double stride = 0.5) {
+  std::vector<ClipSpan> c;
+  for (int i = 0; i < n; ++i) c.push_back({i, i * stride, i * stride + seconds});
+  return c;
+}
+
+TEST(StepMatcherTest, LabelsFollowTheBestStepInAnyOrder) {
+  std::vector<int> truth = {0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels(truth, 3);
+  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7, 0.7});
+  EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
+TEST(StepMatcherTest, OneNoisyClipDoesNotSplitAStep) {
+  std::vector<int> truth = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels(truth, 2);
+  ss.sim.at(3, 0) = 0.80f;  // clip 3 resembles step 1 a little more
+  ss.sim.at(3, 1) = 0.82f;
+  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7});
+  EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
+TEST(StepMatcherTest, UnrelatedClipsAreNone) {
+  std::vector<int> truth = {0, 0, 0, 0, kNoStep, kNoStep, kNoStep, kNoStep, kNoStep, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels(truth, 2);
+  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7});
+  EXPECT_DOUBLE_EQ(p.none_threshold, 0.7);
+  EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
+TEST(StepMatcherTest, OtherStepSimilarityIsTheMedianBestElsewhere) {
+  // Three clips in two steps; clip 0 resembles step B at 0.5, clip 1 at 0.7.
+  FloatMatrix gs(3, 3);
+  float v[3][3] = {{1, 0.9f, 0.5f}, {0.9f, 1, 0.7f}, {0.5f, 0.7f, 1}};
+  for (int i = 0; i < 3; ++i) for (int j = 0; j < 3; ++j) gs.at(i, j) = v[i][j];
+  std::vector<Step> steps = {{0, "A", {0, 2}, {0, 1}}, {1, "B", {2, 3}, {2}}};
+  auto other = OtherStepSimilarity(gs, steps);
+  ASSERT_EQ(other.size(), 2u);
+  EXPECT_FLOAT_EQ(other[0], 0.6f);  // median of 0.5 and 0.7
+  EXPECT_FLOAT_EQ(other[1], 0.7f);
+  EXPECT_TRUE(OtherStepSimilarity(gs, {steps[0]}).empty());
+}
+
+TEST(SegmentLabelsTest, ShortBlurBetweenStepsIsSharedOut) {
+  // Steps 0 and 1 with three "none" clips between them (the blur of 2 s clips).
+  std::vector<int> labels = {0, 0, 0, 0, 0, kNoStep, kNoStep, kNoStep, 1, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels({0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1}, 2);
+  auto segs = SegmentLabels(labels, ss, Clips(13), 8.0, 2.0);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[0].step, 0);
+  EXPECT_EQ(segs[1].step, 1);
+  EXPECT_DOUBLE_EQ(segs[0].time.start_sec, 0.0);
+  EXPECT_DOUBLE_EQ(segs[1].time.end_sec, 8.0);
+  EXPECT_NEAR(segs[0].time.end_sec, 4.25, 0.26);  // between clip 6 (centre 4.0) and 7 (4.5)
+}
+
+TEST(SegmentLabelsTest, LongUnrelatedStretchStaysASegment) {
+  std::vector<int> labels = {0, 0, 0, 0, kNoStep, kNoStep, kNoStep, kNoStep, kNoStep, kNoStep, 1, 1, 1};
+  StepSimilarity ss = FromLabels(labels, 2);
+  auto segs = SegmentLabels(labels, ss, Clips(13), 8.0, 2.0);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[1].step, kNoStep);
+}
+
+TEST(SegmentLabelsTest, StepInterruptedBrieflyIsOneStep) {
+  std::vector<int> labels = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0};
+  StepSimilarity ss = FromLabels(labels, 2);
+  auto segs = SegmentLabels(labels, ss, Clips(10), 6.5, 2.0);
+  ASSERT_EQ(segs.size(), 1u);
+  EXPECT_EQ(segs[0].step, 0);
+  EXPECT_EQ(segs[0].last_clip, 9);
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -1,0 +1,86 @@
+// JobQueue: the durable queues of the three job kinds (ingest, score,
+// training), behind one interface so that the embedded SQLite queue and the
+// Redis queue of a later issue are interchangeable.
+//
+// Delivery is at least once: a leased job whose worker dies (the lease runs
+// out) is handed out again. Job handlers are idempotent and the metadata store
+// refuses to record a result twice, which makes the effect exactly once.
+//
+// Retries: a failed job is retried after backoff_base_sec x
+// backoff_factor^(attempt - 1) (capped at backoff_max_sec) until it has run
+// max_attempts times; then it is dead, listed by DeadJobs() and requeueable.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "store/metadata_store.h"
+
+namespace sopilot {
+
+struct QueueOptions {
+  int max_attempts = 3;            // 1 run + 2 retries, the original's RQ_RETRY_MAX=2
+  double backoff_base_sec = 10;    // 10, 60, 300 (capped) as the original's schedule
+  double backoff_factor = 6;
+  double backoff_max_sec = 300;
+};
+
+// Delay before retry number `attempt` (1 = the first retry).
+double RetryDelaySeconds(const QueueOptions& options, int attempt);
+
+struct LeasedJob {
+  std::string job_id;
+  JobKind kind = JobKind::kIngest;
+  int attempt = 1;          // 1 for the first run
+  std::string lease_token;  // proves the lease is still this worker's
+};
+
+struct QueueStats {
+  int64_t queued = 0;   // ready, or waiting out a retry backoff
+  int64_t running = 0;  // leased
+  int64_t retrying = 0; // of `queued`, those waiting out a backoff
+  int64_t dead = 0;
+};
+
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
+  virtual std::string backend() const = 0;  // "sqlite", "redis"
+
+  // Adds a job; it is durable once this returns OK. Enqueuing an id that is
+  // already queued or running is a no-op.
+  virtual Status Enqueue(JobKind kind, const std::string& job_id) = 0;
+
+  // A ready job of one of `kinds` (earlier kinds first), leased to
+  // `worker_id` for `lease_sec`, or nullopt after waiting up to `wait_sec`.
+  virtual Result<std::optional<LeasedJob>> Lease(const std::vector<JobKind>& kinds, const std::string& worker_id,
+                                                 double lease_sec, double wait_sec) = 0;
+  // Extends a lease; fails with NotFound when the lease was lost (expired
+  // and handed to another worker).
+  virtual Status Extend(const LeasedJob& job, double lease_sec) = 0;
+  // The job succeeded (or failed for good without retry): remove it.
+  virtual Status Ack(const LeasedJob& job) = 0;
+  // The job failed: queue it for a retry after the backoff and return true,
+  // or, when attempts are exhausted, mark it dead and return false.
+  virtual Result<bool> Fail(const LeasedJob& job, const std::string& error) = 0;
+  // Jobs whose lease ran out become ready again; returns how many. Run at
+  // start-up and now and then.
+  virtual Result<int> RecoverExpired() = 0;
+
+  virtual Result<QueueStats> Stats(JobKind kind) = 0;
+  virtual Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) = 0;
+  // Puts a dead job back in the queue with a fresh attempt count.
+  virtual Status Requeue(JobKind kind, const std::string& job_id) = 0;
+};
+
+// The embedded queue: a table in the SQLite file at `db_path` (its own
+// connection; WAL lets it share the file with MetadataStore and other
+// processes). `env` supplies the clock, so tests can move time.
+Result<std::unique_ptr<JobQueue>> OpenSqliteJobQueue(const std::string& db_path, Env* env,
+                                                     const QueueOptions& options);
+
+}  // namespace sopilot

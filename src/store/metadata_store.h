@@ -1,0 +1,169 @@
+// MetadataStore: SOPilot's metadata in SQLite — videos, clips, jobs of the
+// three kinds, and an append-only audit log.
+//
+// The database is opened with WAL, a busy timeout and foreign keys on, and
+// migrated to the current schema version (schema_migrations table; each
+// migration runs in one transaction). Every method is safe to call from
+// several threads (one connection, serialised by a mutex); several processes
+// may share the file (WAL). A write that meets a lock retries until the busy
+// timeout and then fails with IOError("database is locked"); each lock wait
+// is counted (locked_waits()) for the metrics of a later issue.
+//
+// Timestamps are ISO-8601 UTC with "+00:00", as the Python original wrote
+// them. Job ids are UUID4 strings. Paths are relative to the data directory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+
+struct sqlite3;
+
+namespace sopilot {
+
+enum class JobKind { kIngest, kScore, kTraining };
+const char* JobKindName(JobKind kind);  // "ingest", "score", "training"
+std::optional<JobKind> ParseJobKind(const std::string& name);
+
+// Job states. queued -> running -> completed | failed | skipped(training);
+// failed -> queued again when retries remain (the queue decides), else dead.
+inline constexpr const char* kJobQueued = "queued";
+inline constexpr const char* kJobRunning = "running";
+inline constexpr const char* kJobCompleted = "completed";
+inline constexpr const char* kJobFailed = "failed";
+inline constexpr const char* kJobDead = "dead";
+inline constexpr const char* kJobSkipped = "skipped";
+
+struct VideoRow {
+  int64_t id = 0;
+  std::string task_id;
+  std::string role;  // gold | trainee | audit
+  std::string site_id, camera_id, operator_id_hash;  // optional, "" when absent
+  std::string file_name;       // the uploaded name, sanitised
+  std::string file_path;       // raw video, relative to the data dir (content-addressed)
+  std::string content_sha256;  // of the raw video
+  std::string embedding_path;  // embedding file, relative; "" until ingested
+  std::string embedding_model;
+  int num_clips = 0;
+  double duration_sec = 0;
+  double source_fps = 0;
+  double sampled_fps = 0;
+  std::string created_at;
+};
+
+struct ClipRow {
+  int64_t video_id = 0;
+  int clip_idx = 0;
+  double start_sec = 0;
+  double end_sec = 0;
+};
+
+// One row of the jobs table; kind-specific fields are empty for other kinds.
+struct JobRow {
+  std::string id;
+  JobKind kind = JobKind::kIngest;
+  std::string status;
+  std::string requested_by;
+  int attempts = 0;  // times the job has started running
+  std::string error_message;
+  std::string created_at, updated_at, queued_at, started_at, finished_at;
+  // ingest: what was uploaded, and the video it produced
+  std::string task_id, role, file_name, file_path, site_id, camera_id, operator_id_hash;
+  std::optional<int64_t> video_id;
+  // score: the pair, the score and the result JSON file (relative path)
+  std::optional<int64_t> gold_video_id, trainee_video_id;
+  std::optional<double> score;
+  std::string result_path;
+  // training
+  std::string trigger;
+  std::string summary_path;
+  // any kind: a JSON object of outputs (ingest: num_clips, fps...; training: summary)
+  std::string result_json;
+};
+
+struct AuditEntry {
+  int64_t seq = 0;          // increasing
+  std::string at;           // timestamp
+  std::string actor;        // "token:admin", "basic:alice", "anonymous", "system"
+  std::string action;       // "job.queued", "job.completed", "video.deleted", ...
+  std::string subject;      // job id or video id
+  std::string detail_json;  // a JSON object
+};
+
+class MetadataStore {
+ public:
+  // Opens (creating if needed) and migrates `path`. `env` supplies the clock.
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path, Env* env);
+  ~MetadataStore();
+
+  int schema_version() const;
+  // A cheap query that fails when the database is unusable (health checks).
+  Status Ping();
+
+  // ---- videos and clips
+  // Inserts the video (id assigned) and its clips in one transaction.
+  Result<int64_t> InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips);
+  Result<VideoRow> GetVideo(int64_t id);  // NotFound when absent
+  // Newest first; task_id "" means all tasks; limit clamped to [1, 500].
+  Result<std::vector<VideoRow>> ListVideos(const std::string& task_id, int limit);
+  Result<std::vector<ClipRow>> GetClips(int64_t video_id);
+  // Videos of a task that have embeddings, oldest first.
+  Result<std::vector<VideoRow>> VideosOfTask(const std::string& task_id);
+  Result<int64_t> TotalClips();
+  // Deletes the video and its clips in one transaction; jobs that refer to
+  // it keep their rows (their video references become NULL).
+  Status DeleteVideo(int64_t id);
+  // Another video row still using this raw file or embedding file?
+  Result<bool> PathInUse(const std::string& relative_path);
+  // Every file path the videos table refers to (for the start-up check).
+  Result<std::vector<std::string>> AllReferencedPaths();
+
+  // ---- jobs
+  Status InsertJob(const JobRow& job);  // status queued, timestamps set by the store
+  Result<JobRow> GetJob(const std::string& id);  // NotFound when absent
+  // Moves a job to `status` (running sets started_at and attempts+1;
+  // completed/failed/dead/skipped set finished_at; queued sets queued_at and
+  // clears the error). Fails with InvalidArgument when the job is in a final
+  // state (completed, dead, skipped) or absent, so that a result is never
+  // recorded twice.
+  Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "");
+  // Records outputs with status completed (or skipped) in one transaction.
+  Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json);
+  Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
+                          const std::string& result_json);
+  Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
+                             const std::string& result_json);
+  // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).
+  Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit);
+  // Per kind, count per status (only statuses present) — for /ops/queue.
+  Result<std::vector<std::pair<std::string, int64_t>>> JobStatusCounts(JobKind kind);
+
+  // ---- audit (append-only: the table refuses UPDATE and DELETE)
+  Status AppendAudit(const std::string& actor, const std::string& action, const std::string& subject,
+                     const std::string& detail_json);
+  // Newest first, limit clamped to [1, 5000].
+  Result<std::vector<AuditEntry>> AuditTrail(int limit);
+
+  uint64_t locked_waits() const { return locked_waits_.load(); }
+
+ private:
+  MetadataStore(sqlite3* db, Env* env);
+  sqlite3* db_;
+  Env* env_;
+  std::mutex mu_;
+  std::atomic<uint64_t> locked_waits_{0};
+};
+
+// "2026-02-08T09:45:59+00:00" for a Unix time.
+std::string IsoTimestamp(double unix_seconds);
+// A random UUID4 string.
+std::string NewUuid4();
+
+}  // namespace sopilot

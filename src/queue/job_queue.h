@@ -18,7 +18,7 @@
 
 #include "base/env.h"
 #include "base/status.h"
-#include "store/metadata_store.h"
+#include "store/job_kind.h"
 
 namespace sopilot {
 

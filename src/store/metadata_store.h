@@ -23,14 +23,11 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "store/job_kind.h"
 
 struct sqlite3;
 
 namespace sopilot {
-
-enum class JobKind { kIngest, kScore, kTraining };
-const char* JobKindName(JobKind kind);  // "ingest", "score", "training"
-std::optional<JobKind> ParseJobKind(const std::string& name);
 
 // Job states. queued -> running -> completed | failed | skipped(training);
 // failed -> queued again when retries remain (the queue decides), else dead.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "cli/audit_command.h"
 #include "cli/command.h"
 #include "cli/embed_command.h"
 #include "cli/score_command.h"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::function<int()>> runners;
   runners["embed"] = AddEmbedCommand(&app);
   runners["score"] = AddScoreCommand(&app);
+  runners["audit"] = AddAuditCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -28,9 +28,11 @@ class BlobStore {
   const std::string& data_dir() const { return data_dir_; }
   std::string Absolute(const std::string& relative) const;
 
-  // A fresh path under incoming/ for an upload being streamed to disk.
+  // A fresh absolute path under incoming/ for an upload being streamed to
+  // disk (absolute because the writer opens it directly).
   std::string NewIncomingPath() const;
-  // Moves a complete incoming file to raw/<sha256>.<ext> (ext from
+  // Moves a complete incoming file (absolute under incoming/, or relative
+  // "incoming/...") to raw/<sha256>.<ext> (ext from
   // `original_name`, lower-cased, [a-z0-9] only, "bin" if none) and returns
   // the relative path; `sha256_hex` is the file's hash. If that blob exists
   // already the incoming file is removed.

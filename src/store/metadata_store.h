@@ -120,6 +120,7 @@ class MetadataStore {
   // Another video row still using this raw file or embedding file?
   Result<bool> PathInUse(const std::string& relative_path);
   // Every file path the videos table refers to (for the start-up check).
+  // Job rows' result_path/summary_path are not included.
   Result<std::vector<std::string>> AllReferencedPaths();
 
   // ---- jobs
@@ -133,6 +134,11 @@ class MetadataStore {
   Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "");
   // Records outputs with status completed (or skipped) in one transaction.
   Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json);
+  // Inserts the ingested video with its clips and completes the ingest job
+  // `id` with it, in one transaction: a job delivered twice (the queue is at
+  // least once) or found in a final state adds no video. Returns the video id.
+  Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
+                                             const std::vector<ClipRow>& clips, const std::string& result_json);
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json);
   Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
@@ -152,9 +158,13 @@ class MetadataStore {
 
  private:
   MetadataStore(sqlite3* db, Env* env);
+  Status Migrate();  // called by Open, before the store is shared
+  std::string Now();
+
   sqlite3* db_;
   Env* env_;
   std::mutex mu_;
+  int schema_version_ = 0;  // set by Migrate
   std::atomic<uint64_t> locked_waits_{0};
 };
 

@@ -1,0 +1,953 @@
+#include "store/metadata_store.h"
+
+#include <sqlite3.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace sopilot {
+
+namespace {
+
+// How long a statement may wait for another connection's lock in total.
+constexpr std::chrono::milliseconds kBusyTimeout{5000};
+// Sleep between retries: short, so that a released lock is noticed quickly.
+constexpr std::chrono::milliseconds kBusySleep{2};
+
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------- schema
+
+struct Migration {
+  int version;
+  const char* sql;  // several statements, run in one transaction
+};
+
+// Optional text columns hold NULL rather than '' so that "absent" has one
+// spelling in the database; the row structs read NULL back as "".
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE videos (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  site_id TEXT,
+  camera_id TEXT,
+  operator_id_hash TEXT,
+  file_name TEXT NOT NULL,
+  file_path TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  embedding_path TEXT,
+  embedding_model TEXT,
+  num_clips INTEGER NOT NULL DEFAULT 0,
+  duration_sec REAL NOT NULL DEFAULT 0,
+  source_fps REAL NOT NULL DEFAULT 0,
+  sampled_fps REAL NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX idx_videos_task ON videos(task_id);
+
+CREATE TABLE clips (
+  video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+  clip_idx INTEGER NOT NULL,
+  start_sec REAL NOT NULL,
+  end_sec REAL NOT NULL,
+  UNIQUE(video_id, clip_idx)
+);
+CREATE INDEX idx_clips_video ON clips(video_id);
+
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK(kind IN ('ingest','score','training')),
+  status TEXT NOT NULL
+      CHECK(status IN ('queued','running','completed','failed','dead','skipped')),
+  requested_by TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error_message TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  queued_at TEXT,
+  started_at TEXT,
+  finished_at TEXT,
+  task_id TEXT,
+  role TEXT,
+  file_name TEXT,
+  file_path TEXT,
+  site_id TEXT,
+  camera_id TEXT,
+  operator_id_hash TEXT,
+  video_id INTEGER REFERENCES videos(id) ON DELETE SET NULL,
+  gold_video_id INTEGER REFERENCES videos(id) ON DELETE SET NULL,
+  trainee_video_id INTEGER REFERENCES videos(id) ON DELETE SET NULL,
+  score REAL,
+  result_path TEXT,
+  "trigger" TEXT,
+  summary_path TEXT,
+  result_json TEXT
+);
+CREATE INDEX idx_jobs_kind_status ON jobs(kind, status);
+-- ON DELETE SET NULL looks up the referencing rows; without these indexes
+-- every video deletion would scan the jobs table three times.
+CREATE INDEX idx_jobs_video ON jobs(video_id);
+CREATE INDEX idx_jobs_gold_video ON jobs(gold_video_id);
+CREATE INDEX idx_jobs_trainee_video ON jobs(trainee_video_id);
+
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  detail_json TEXT NOT NULL DEFAULT '{}'
+);
+-- The audit trail is evidence: the database itself refuses to rewrite it,
+-- whichever program holds the file.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql"},
+};
+
+constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
+
+// ---------------------------------------------------------------- errors
+
+bool IsBusy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+Status LockedStatus() { return Status::IOError("database is locked"); }
+
+Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
+  std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return LockedStatus();
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return Status::InvalidArgument(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOLFS:
+    case SQLITE_PROTOCOL:
+      return Status::IOError(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+// ---------------------------------------------------------------- connection
+
+// What the statement helpers need of a MetadataStore: the connection and the
+// counter of lock waits. The caller holds the store's mutex.
+struct Conn {
+  sqlite3* db;
+  std::atomic<uint64_t>* waits;
+
+  // One lock wait: counted (the metric) and slept.
+  void Wait() const {
+    waits->fetch_add(1, std::memory_order_relaxed);
+    std::this_thread::sleep_for(kBusySleep);
+  }
+};
+
+// Installed instead of busy_timeout: the same waiting, but each wait is
+// counted, which busy_timeout cannot report. SQLite calls it on the thread
+// running the statement with `count` 0 at the start of each lock conflict.
+int BusyHandler(void* arg, int count) {
+  thread_local Clock::time_point start;
+  if (count == 0) start = Clock::now();
+  if (Clock::now() - start >= kBusyTimeout) return 0;  // give up: SQLITE_BUSY
+  static_cast<std::atomic<uint64_t>*>(arg)->fetch_add(1, std::memory_order_relaxed);
+  std::this_thread::sleep_for(kBusySleep);
+  return 1;
+}
+
+// A prepared statement; finalised when destroyed. Bind errors are kept and
+// reported by the first Step so that call sites stay a list of binds.
+class Stmt {
+ public:
+  Stmt(Conn conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
+  Stmt(Stmt&& other) noexcept
+      : conn_(other.conn_), stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_),
+        rows_(other.rows_) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() {
+    if (stmt_) sqlite3_finalize(stmt_);
+  }
+
+  static Result<Stmt> Prepare(Conn conn, const char* sql) {
+    auto deadline = Clock::now() + kBusyTimeout;
+    for (;;) {
+      sqlite3_stmt* stmt = nullptr;
+      // Preparing reads the schema, which can meet a lock too.
+      int rc = sqlite3_prepare_v2(conn.db, sql, -1, &stmt, nullptr);
+      if (rc == SQLITE_OK) return Stmt(conn, stmt);
+      if (!IsBusy(rc)) return SqliteStatus(conn.db, rc, "prepare");
+      if (Clock::now() >= deadline) return LockedStatus();
+      conn.Wait();
+    }
+  }
+
+  Stmt& Bind(int idx, int64_t v) { return Check(sqlite3_bind_int64(stmt_, idx, v)); }
+  Stmt& Bind(int idx, int v) { return Check(sqlite3_bind_int(stmt_, idx, v)); }
+  Stmt& Bind(int idx, double v) { return Check(sqlite3_bind_double(stmt_, idx, v)); }
+  Stmt& Bind(int idx, const std::string& v) {
+    return Check(sqlite3_bind_text(stmt_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  Stmt& Bind(int idx, const char* v) { return Bind(idx, std::string(v)); }
+  // "" becomes NULL: the spelling of an absent optional text.
+  Stmt& BindOpt(int idx, const std::string& v) {
+    return v.empty() ? Check(sqlite3_bind_null(stmt_, idx)) : Bind(idx, v);
+  }
+  template <typename T>
+  Stmt& BindOpt(int idx, const std::optional<T>& v) {
+    return v ? Bind(idx, *v) : Check(sqlite3_bind_null(stmt_, idx));
+  }
+
+  // True with a row, false when done. A lock met before the first row is
+  // waited out (the statement restarts from scratch, which is harmless before
+  // it produced anything); after rows it fails, as a restart would repeat them.
+  Result<bool> Step() {
+    if (bind_rc_ != SQLITE_OK) return SqliteStatus(conn_.db, bind_rc_, "bind");
+    auto deadline = Clock::now() + kBusyTimeout;
+    for (;;) {
+      int rc = sqlite3_step(stmt_);
+      if (rc == SQLITE_ROW) {
+        ++rows_;
+        return true;
+      }
+      if (rc == SQLITE_DONE) return false;
+      if (IsBusy(rc) && rows_ == 0 && Clock::now() < deadline) {
+        sqlite3_reset(stmt_);
+        conn_.Wait();
+        continue;
+      }
+      // sqlite3_errmsg reports the step's error (v2 prepare).
+      Status st = SqliteStatus(conn_.db, rc, "step");
+      sqlite3_reset(stmt_);
+      return st;
+    }
+  }
+
+  // Runs a statement that returns no rows of interest.
+  Status Run() {
+    for (;;) {
+      auto r = Step();
+      if (!r.ok()) return r.status();
+      if (!*r) return Status::Ok();
+    }
+  }
+
+  // Makes the statement ready to be bound and run again.
+  void Reset() {
+    sqlite3_reset(stmt_);
+    rows_ = 0;
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    if (!p) return std::string();
+    return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+  std::optional<int64_t> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+  std::optional<double> OptDouble(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Double(col);
+  }
+
+ private:
+  Stmt& Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return *this;
+  }
+
+  Conn conn_;
+  sqlite3_stmt* stmt_;
+  int bind_rc_ = SQLITE_OK;
+  int rows_ = 0;
+};
+
+// A single statement without parameters (BEGIN, COMMIT, PRAGMA), retried
+// while locked.
+Status Exec(Conn conn, const char* sql) {
+  SOPILOT_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(conn, sql));
+  return stmt.Run();
+}
+
+// Several statements without parameters (a migration), in order.
+Status ExecScript(Conn conn, const char* sql) {
+  const char* rest = sql;
+  while (rest && *rest) {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(conn.db, rest, -1, &raw, &tail);
+    if (rc != SQLITE_OK) return SqliteStatus(conn.db, rc, "migration");
+    rest = tail;
+    if (!raw) continue;  // whitespace or a comment
+    Stmt stmt(conn, raw);
+    SOPILOT_RETURN_IF_ERROR(stmt.Run());
+  }
+  return Status::Ok();
+}
+
+// Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back on any error.
+// IMMEDIATE takes the write lock up front: a deferred transaction that
+// upgrades from read to write can fail with SQLITE_BUSY_SNAPSHOT in WAL mode,
+// which no amount of waiting fixes.
+template <typename Body>
+Status InTransaction(Conn conn, Body&& body) {
+  SOPILOT_RETURN_IF_ERROR(Exec(conn, "BEGIN IMMEDIATE"));
+  Status st = body();
+  if (st.ok()) st = Exec(conn, "COMMIT");
+  if (!st.ok() && !sqlite3_get_autocommit(conn.db)) {
+    sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);  // the first error matters
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------- rows
+
+bool IsKnownStatus(const std::string& s) {
+  return s == kJobQueued || s == kJobRunning || s == kJobCompleted || s == kJobFailed || s == kJobDead ||
+         s == kJobSkipped;
+}
+
+// A JSON object, or "" (stored as NULL / "{}" by the caller).
+Status CheckJsonObject(const std::string& text, const char* what) {
+  if (text.empty()) return Status::Ok();
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (!j.is_object()) return Status::InvalidArgument(std::string(what) + " is not a JSON object");
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string(what) + " is not valid JSON: " + e.what());
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kVideoColumns =
+    "id, task_id, role, site_id, camera_id, operator_id_hash, file_name, file_path, content_sha256, "
+    "embedding_path, embedding_model, num_clips, duration_sec, source_fps, sampled_fps, created_at";
+
+VideoRow ReadVideo(const Stmt& s) {
+  VideoRow v;
+  v.id = s.Int(0);
+  v.task_id = s.Text(1);
+  v.role = s.Text(2);
+  v.site_id = s.Text(3);
+  v.camera_id = s.Text(4);
+  v.operator_id_hash = s.Text(5);
+  v.file_name = s.Text(6);
+  v.file_path = s.Text(7);
+  v.content_sha256 = s.Text(8);
+  v.embedding_path = s.Text(9);
+  v.embedding_model = s.Text(10);
+  v.num_clips = static_cast<int>(s.Int(11));
+  v.duration_sec = s.Double(12);
+  v.source_fps = s.Double(13);
+  v.sampled_fps = s.Double(14);
+  v.created_at = s.Text(15);
+  return v;
+}
+
+Result<std::vector<VideoRow>> ReadVideos(Stmt& s) {
+  std::vector<VideoRow> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadVideo(s));
+  }
+}
+
+constexpr const char* kJobColumns =
+    "id, kind, status, requested_by, attempts, error_message, created_at, updated_at, queued_at, "
+    "started_at, finished_at, task_id, role, file_name, file_path, site_id, camera_id, "
+    "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
+    "summary_path, result_json";
+
+Result<JobRow> ReadJob(const Stmt& s) {
+  JobRow j;
+  j.id = s.Text(0);
+  auto kind = ParseJobKind(s.Text(1));
+  if (!kind) return Status::Corruption("job " + j.id + ": unknown kind '" + s.Text(1) + "'");
+  j.kind = *kind;
+  j.status = s.Text(2);
+  j.requested_by = s.Text(3);
+  j.attempts = static_cast<int>(s.Int(4));
+  j.error_message = s.Text(5);
+  j.created_at = s.Text(6);
+  j.updated_at = s.Text(7);
+  j.queued_at = s.Text(8);
+  j.started_at = s.Text(9);
+  j.finished_at = s.Text(10);
+  j.task_id = s.Text(11);
+  j.role = s.Text(12);
+  j.file_name = s.Text(13);
+  j.file_path = s.Text(14);
+  j.site_id = s.Text(15);
+  j.camera_id = s.Text(16);
+  j.operator_id_hash = s.Text(17);
+  j.video_id = s.OptInt(18);
+  j.gold_video_id = s.OptInt(19);
+  j.trainee_video_id = s.OptInt(20);
+  j.score = s.OptDouble(21);
+  j.result_path = s.Text(22);
+  j.trigger = s.Text(23);
+  j.summary_path = s.Text(24);
+  j.result_json = s.Text(25);
+  return j;
+}
+
+Status CheckVideo(const VideoRow& video) {
+  if (video.task_id.empty()) return Status::InvalidArgument("video: task_id is empty");
+  if (video.file_path.empty()) return Status::InvalidArgument("video: file_path is empty");
+  if (video.role != "gold" && video.role != "trainee" && video.role != "audit") {
+    return Status::InvalidArgument("video: role must be gold, trainee or audit, not '" + video.role + "'");
+  }
+  return Status::Ok();
+}
+
+// The video row and its clips; the caller holds a write transaction.
+Result<int64_t> InsertVideoRows(Conn conn, const VideoRow& video, const std::vector<ClipRow>& clips,
+                                const std::string& created_at) {
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt ins, Stmt::Prepare(conn,
+                              "INSERT INTO videos (task_id, role, site_id, camera_id, operator_id_hash, file_name, "
+                              "file_path, content_sha256, embedding_path, embedding_model, num_clips, duration_sec, "
+                              "source_fps, sampled_fps, created_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+  ins.Bind(1, video.task_id)
+      .Bind(2, video.role)
+      .BindOpt(3, video.site_id)
+      .BindOpt(4, video.camera_id)
+      .BindOpt(5, video.operator_id_hash)
+      .Bind(6, video.file_name)
+      .Bind(7, video.file_path)
+      .Bind(8, video.content_sha256)
+      .BindOpt(9, video.embedding_path)
+      .BindOpt(10, video.embedding_model)
+      .Bind(11, video.num_clips)
+      .Bind(12, video.duration_sec)
+      .Bind(13, video.source_fps)
+      .Bind(14, video.sampled_fps)
+      .Bind(15, created_at);
+  SOPILOT_RETURN_IF_ERROR(ins.Run());
+  const int64_t id = sqlite3_last_insert_rowid(conn.db);
+  SOPILOT_ASSIGN_OR_RETURN(Stmt clip, Stmt::Prepare(conn, "INSERT INTO clips (video_id, clip_idx, start_sec, end_sec) "
+                                                          "VALUES (?1, ?2, ?3, ?4)"));
+  for (const ClipRow& c : clips) {
+    clip.Reset();
+    clip.Bind(1, id).Bind(2, c.clip_idx).Bind(3, c.start_sec).Bind(4, c.end_sec);
+    SOPILOT_RETURN_IF_ERROR(clip.Run());
+  }
+  return id;
+}
+
+// Why an UPDATE guarded by the state machine changed nothing.
+Status ExplainUnchanged(Conn conn, const std::string& id, const std::string& wanted) {
+  auto stmt = Stmt::Prepare(conn, "SELECT status, kind FROM jobs WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::InvalidArgument("job " + id + " not found");
+  return Status::InvalidArgument("job " + id + " (" + stmt->Text(1) + ") is " + stmt->Text(0) + "; cannot move it to " +
+                                 wanted);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- helpers
+
+std::string IsoTimestamp(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(std::floor(unix_seconds));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+  return buf;
+}
+
+std::string NewUuid4() {
+  unsigned char b[16];
+  size_t got = 0;
+  while (got < sizeof(b)) {
+    ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  if (got < sizeof(b)) {  // getrandom unavailable (old kernel, seccomp)
+    std::random_device rd;
+    for (auto& byte : b) byte = static_cast<unsigned char>(rd());
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10xx
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- open
+
+MetadataStore::MetadataStore(sqlite3* db, Env* env) : db_(db), env_(env) {}
+
+MetadataStore::~MetadataStore() { sqlite3_close_v2(db_); }
+
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path, Env* env) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(db, rc, path + ": cannot open");
+    sqlite3_close_v2(db);
+    return st;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  std::unique_ptr<MetadataStore> store(new MetadataStore(db, env));
+  // The handler needs the counter's address, hence after construction.
+  sqlite3_busy_handler(db, BusyHandler, &store->locked_waits_);
+  Conn conn{db, &store->locked_waits_};
+  // foreign_keys is per connection and must be set outside a transaction.
+  // journal_mode=WAL persists in the file; readers then never block the
+  // writer. synchronous=NORMAL is durable across crashes of the process in
+  // WAL mode (only a power loss can lose the last commits).
+  for (const char* pragma : {"PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
+    Status st = Exec(conn, pragma);
+    if (!st.ok()) return st.WithContext(path);
+  }
+  Status st = store->Migrate();
+  if (!st.ok()) return st.WithContext(path);
+  return store;
+}
+
+std::string MetadataStore::Now() { return IsoTimestamp(env_->NowUnixSeconds()); }
+
+Status MetadataStore::Migrate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  auto current_version = [&]() -> Result<int> {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row || s.Int(0) == 0) return 0;
+    SOPILOT_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    SOPILOT_ASSIGN_OR_RETURN(bool vrow, v.Step());
+    return vrow ? static_cast<int>(v.Int(0)) : 0;
+  };
+  auto too_new = [](int version) {
+    return Status::Unsupported("database schema version " + std::to_string(version) +
+                               " is newer than this build supports (" + std::to_string(kLatestVersion) + ")");
+  };
+
+  // Fast path without the write lock: an up-to-date database is not written.
+  SOPILOT_ASSIGN_OR_RETURN(int version, current_version());
+  if (version > kLatestVersion) return too_new(version);
+  if (version == kLatestVersion) {
+    schema_version_ = version;
+    return Status::Ok();
+  }
+
+  for (const Migration& m : kMigrations) {
+    // The version is read again under the write lock: another process may
+    // have applied the migration since.
+    Status st = InTransaction(conn, [&]() -> Status {
+      SOPILOT_RETURN_IF_ERROR(Exec(conn,
+                                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   "version INTEGER PRIMARY KEY, applied_at TEXT)"));
+      SOPILOT_ASSIGN_OR_RETURN(int v, current_version());
+      if (v > kLatestVersion) return too_new(v);
+      if (v >= m.version) return Status::Ok();
+      SOPILOT_RETURN_IF_ERROR(ExecScript(conn, m.sql));
+      SOPILOT_ASSIGN_OR_RETURN(
+          Stmt ins, Stmt::Prepare(conn, "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)"));
+      ins.Bind(1, m.version).Bind(2, Now());
+      return ins.Run();
+    });
+    if (!st.ok()) return st.WithContext("migration " + std::to_string(m.version));
+  }
+  schema_version_ = kLatestVersion;
+  return Status::Ok();
+}
+
+int MetadataStore::schema_version() const { return schema_version_; }
+
+Status MetadataStore::Ping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // Touches the file (not only the connection), so a vanished or unreadable
+  // database fails here.
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT MAX(version) FROM schema_migrations"));
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("ping: no row");
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- videos
+
+Result<int64_t> MetadataStore::InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips) {
+  SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  const std::string created_at = video.created_at.empty() ? Now() : video.created_at;
+  int64_t id = 0;
+  Status st = InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(id, InsertVideoRows(conn, video, clips, created_at));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return id;
+}
+
+Result<VideoRow> MetadataStore::GetVideo(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
+                                                        " FROM videos WHERE id = ?1").c_str()));
+  s.Bind(1, id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("video " + std::to_string(id) + " not found");
+  return ReadVideo(s);
+}
+
+Result<std::vector<VideoRow>> MetadataStore::ListVideos(const std::string& task_id, int limit) {
+  limit = std::clamp(limit, 1, 500);
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // Ids only grow (AUTOINCREMENT never reuses one), so id order is insertion
+  // order even within one second of created_at.
+  // Two statements rather than "?1 = '' OR task_id = ?1", which would keep
+  // the planner from using the task_id index.
+  std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos " +
+                    (task_id.empty() ? "WHERE ?1 = ?1 " : "WHERE task_id = ?1 ") + "ORDER BY id DESC LIMIT ?2";
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, sql.c_str()));
+  s.Bind(1, task_id).Bind(2, limit);
+  return ReadVideos(s);
+}
+
+Result<std::vector<ClipRow>> MetadataStore::GetClips(int64_t video_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT video_id, clip_idx, start_sec, end_sec FROM clips "
+                                                       "WHERE video_id = ?1 ORDER BY clip_idx"));
+  s.Bind(1, video_id);
+  std::vector<ClipRow> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ClipRow{s.Int(0), static_cast<int>(s.Int(1)), s.Double(2), s.Double(3)});
+  }
+}
+
+Result<std::vector<VideoRow>> MetadataStore::VideosOfTask(const std::string& task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
+                                                        " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
+                                                        "AND embedding_path != '' ORDER BY id ASC")
+                                                           .c_str()));
+  s.Bind(1, task_id);
+  return ReadVideos(s);
+}
+
+Result<int64_t> MetadataStore::TotalClips() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM clips"));
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : int64_t{0};
+}
+
+Status MetadataStore::DeleteVideo(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // One statement: the foreign keys delete the clips (CASCADE) and clear the
+  // jobs' references (SET NULL) within it, so it is all or nothing.
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM videos WHERE id = ?1"));
+  s.Bind(1, id);
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
+  return Status::Ok();
+}
+
+Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1)"));
+  s.Bind(1, relative_path);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row && s.Int(0) != 0;
+}
+
+Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT file_path FROM videos "
+                                                       "UNION SELECT embedding_path FROM videos "
+                                                       "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
+                                                       "ORDER BY 1"));
+  std::vector<std::string> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Text(0));
+  }
+}
+
+// ---------------------------------------------------------------- jobs
+
+Status MetadataStore::InsertJob(const JobRow& job) {
+  if (job.id.empty()) return Status::InvalidArgument("job: id is empty");
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(job.result_json, "job result_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  const std::string now = Now();
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn,
+                            "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
+                            "updated_at, queued_at, task_id, role, file_name, file_path, site_id, camera_id, "
+                            "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, "
+                            "\"trigger\", summary_path, result_json) "
+                            "VALUES (?1, ?2, 'queued', ?3, 0, NULL, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                            "?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+  s.Bind(1, job.id)
+      .Bind(2, JobKindName(job.kind))
+      .BindOpt(3, job.requested_by)
+      .Bind(4, now)
+      .BindOpt(5, job.task_id)
+      .BindOpt(6, job.role)
+      .BindOpt(7, job.file_name)
+      .BindOpt(8, job.file_path)
+      .BindOpt(9, job.site_id)
+      .BindOpt(10, job.camera_id)
+      .BindOpt(11, job.operator_id_hash)
+      .BindOpt(12, job.video_id)
+      .BindOpt(13, job.gold_video_id)
+      .BindOpt(14, job.trainee_video_id)
+      .BindOpt(15, job.score)
+      .BindOpt(16, job.result_path)
+      .BindOpt(17, job.trigger)
+      .BindOpt(18, job.summary_path)
+      .BindOpt(19, job.result_json);
+  Status st = s.Run();
+  if (!st.ok()) return st.WithContext("job " + job.id);
+  return Status::Ok();
+}
+
+Result<JobRow> MetadataStore::GetJob(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1").c_str()));
+  s.Bind(1, id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("job " + id + " not found");
+  return ReadJob(s);
+}
+
+Status MetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message) {
+  if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // The guard is in the WHERE clause, so checking the state and changing it
+  // is one atomic step even with other processes writing the file.
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(
+                  conn,
+                  "UPDATE jobs SET status = ?2, updated_at = ?3, "
+                  "attempts = attempts + (CASE WHEN ?2 = 'running' THEN 1 ELSE 0 END), "
+                  "started_at = CASE WHEN ?2 = 'running' THEN ?3 ELSE started_at END, "
+                  "queued_at = CASE WHEN ?2 = 'queued' THEN ?3 ELSE queued_at END, "
+                  "finished_at = CASE WHEN ?2 IN ('completed', 'failed', 'dead', 'skipped') THEN ?3 ELSE NULL END, "
+                  "error_message = CASE "
+                  "  WHEN ?2 IN ('queued', 'completed') THEN NULL "
+                  "  WHEN ?2 = 'running' THEN error_message "
+                  "  ELSE COALESCE(NULLIF(?4, ''), error_message) END "
+                  "WHERE id = ?1 AND status NOT IN ('completed', 'dead', 'skipped')"));
+  s.Bind(1, id).Bind(2, status).Bind(3, Now()).Bind(4, error_message);
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status);
+  return Status::Ok();
+}
+
+Status MetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', video_id = ?2, result_json = ?3, "
+                                  "updated_at = ?4, finished_at = ?4, error_message = NULL "
+                                  "WHERE id = ?1 AND kind = 'ingest' AND status IN ('queued', 'running')"));
+  s.Bind(1, id).Bind(2, video_id).BindOpt(3, result_json).Bind(4, Now());
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, "completed (ingest)");
+  return Status::Ok();
+}
+
+Result<int64_t> MetadataStore::CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
+                                                          const std::vector<ClipRow>& clips,
+                                                          const std::string& result_json) {
+  SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  const std::string now = Now();
+  const std::string created_at = video.created_at.empty() ? now : video.created_at;
+  int64_t video_id = 0;
+  // The video goes in first (the job row needs its id); when the job then
+  // turns out to be done already, the rollback takes the video out again.
+  Status st = InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(video_id, InsertVideoRows(conn, video, clips, created_at));
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', video_id = ?2, result_json = ?3, "
+                                    "updated_at = ?4, finished_at = ?4, error_message = NULL "
+                                    "WHERE id = ?1 AND kind = 'ingest' AND status IN ('queued', 'running')"));
+    s.Bind(1, id).Bind(2, video_id).BindOpt(3, result_json).Bind(4, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (ingest)");
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return video_id;
+}
+
+Status MetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
+                                       const std::string& result_json) {
+  // SQLite would store NaN as NULL, i.e. "no score".
+  if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
+                                  "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL "
+                                  "WHERE id = ?1 AND kind = 'score' AND status IN ('queued', 'running')"));
+  s.Bind(1, id).Bind(2, score).BindOpt(3, result_path).BindOpt(4, result_json).Bind(5, Now());
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, "completed (score)");
+  return Status::Ok();
+}
+
+Status MetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
+                                          const std::string& summary_path, const std::string& result_json) {
+  if (status != kJobCompleted && status != kJobSkipped) {
+    return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
+                                   "'");
+  }
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = ?2, summary_path = ?3, result_json = ?4, "
+                                  "updated_at = ?5, finished_at = ?5, error_message = NULL "
+                                  "WHERE id = ?1 AND kind = 'training' AND status IN ('queued', 'running')"));
+  s.Bind(1, id).Bind(2, status).BindOpt(3, summary_path).BindOpt(4, result_json).Bind(5, Now());
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status + " (training)");
+  return Status::Ok();
+}
+
+Result<std::vector<JobRow>> MetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
+  limit = std::clamp(limit, 1, 10000);
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // rowid breaks ties between jobs created within one second.
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns +
+                                                        " FROM jobs WHERE kind = ?1 AND status = ?2 "
+                                                        "ORDER BY created_at ASC, rowid ASC LIMIT ?3")
+                                                           .c_str()));
+  s.Bind(1, JobKindName(kind)).Bind(2, status).Bind(3, limit);
+  std::vector<JobRow> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    SOPILOT_ASSIGN_OR_RETURN(JobRow job, ReadJob(s));
+    out.push_back(std::move(job));
+  }
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> MetadataStore::JobStatusCounts(JobKind kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "SELECT status, COUNT(*) FROM jobs WHERE kind = ?1 GROUP BY status ORDER BY status"));
+  s.Bind(1, JobKindName(kind));
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.emplace_back(s.Text(0), s.Int(1));
+  }
+}
+
+// ---------------------------------------------------------------- audit
+
+Status MetadataStore::AppendAudit(const std::string& actor, const std::string& action, const std::string& subject,
+                                  const std::string& detail_json) {
+  if (action.empty()) return Status::InvalidArgument("audit: action is empty");
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
+                                                       "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  s.Bind(1, Now())
+      .Bind(2, actor.empty() ? std::string("anonymous") : actor)
+      .Bind(3, action)
+      .Bind(4, subject)
+      .Bind(5, detail_json.empty() ? std::string("{}") : detail_json);
+  return s.Run();
+}
+
+Result<std::vector<AuditEntry>> MetadataStore::AuditTrail(int limit) {
+  limit = std::clamp(limit, 1, 5000);
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT seq, at, actor, action, subject, detail_json "
+                                                       "FROM audit_log ORDER BY seq DESC LIMIT ?1"));
+  s.Bind(1, limit);
+  std::vector<AuditEntry> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(AuditEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)});
+  }
+}
+
+}  // namespace sopilot

@@ -1,0 +1,736 @@
+#include "store/metadata_store.h"
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "testing/temp_dir.h"
+
+namespace sopilot {
+namespace {
+
+// A clock the test sets; files go to the real Env.
+class FakeClockEnv : public EnvWrapper {
+ public:
+  FakeClockEnv() : EnvWrapper(Env::Default()) {}
+  double NowUnixSeconds() override { return now.load(); }
+  std::atomic<double> now{1770543959.0};  // 2026-02-08T09:45:59+00:00
+};
+
+// A second, raw connection to the file: what another program (or a curious
+// operator with the sqlite3 shell) could do.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  // The sqlite result code; the message in `error`.
+  int Exec(const std::string& sql, std::string* error = nullptr) {
+    char* msg = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg);
+    if (error) *error = msg ? msg : "";
+    sqlite3_free(msg);
+    return rc;
+  }
+  // The first column of every row, as text ("" for NULL).
+  std::vector<std::string> Column(const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(stmt, 0);
+      out.push_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  std::string One(const std::string& sql) {
+    auto col = Column(sql);
+    return col.empty() ? "<no row>" : col[0];
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+VideoRow MakeVideo(const std::string& task, const std::string& name, bool embedded = true) {
+  VideoRow v;
+  v.task_id = task;
+  v.role = "trainee";
+  v.file_name = name;
+  v.file_path = "raw/" + name;
+  v.content_sha256 = std::string(64, 'a');
+  if (embedded) {
+    v.embedding_path = "embeddings/" + name + ".emb";
+    v.embedding_model = "heuristic-v1";
+  }
+  v.num_clips = 2;
+  v.duration_sec = 8.5;
+  v.source_fps = 30;
+  v.sampled_fps = 4;
+  return v;
+}
+
+std::vector<ClipRow> TwoClips() { return {{0, 0, 0.0, 4.0}, {0, 1, 4.0, 8.5}}; }
+
+JobRow MakeJob(JobKind kind) {
+  JobRow j;
+  j.id = NewUuid4();
+  j.kind = kind;
+  j.requested_by = "token:admin";
+  return j;
+}
+
+class MetadataStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = OpenStore(); }
+  std::unique_ptr<MetadataStore> OpenStore() {
+    auto s = MetadataStore::Open(path_, &env_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  testing::TempDir dir_;
+  std::string path_ = dir_.file("sopilot.db");
+  FakeClockEnv env_;
+  std::unique_ptr<MetadataStore> store_;
+};
+
+// ---------------------------------------------------------------- helpers
+
+TEST(MetadataHelpersTest, IsoTimestamp) {
+  EXPECT_EQ(IsoTimestamp(1770543959.0), "2026-02-08T09:45:59+00:00");
+  EXPECT_EQ(IsoTimestamp(1770543959.999), "2026-02-08T09:45:59+00:00");
+  EXPECT_EQ(IsoTimestamp(0), "1970-01-01T00:00:00+00:00");
+}
+
+TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
+  std::regex shape("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = NewUuid4();
+    ASSERT_TRUE(std::regex_match(id, shape)) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+// ---------------------------------------------------------------- schema
+
+TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_TRUE(store_->Ping().ok());
+  RawDb raw(path_);
+  auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
+  std::set<std::string> got(names.begin(), names.end());
+  for (const char* want : {"schema_migrations", "videos", "clips", "jobs", "audit_log", "idx_videos_task",
+                           "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete"}) {
+    EXPECT_TRUE(got.count(want)) << want;
+  }
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations"), std::vector<std::string>{"1"});
+  EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
+  EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+  // The kind check is in the table, not only in the code.
+  std::string err;
+  EXPECT_NE(raw.Exec("INSERT INTO jobs (id, kind, status, created_at, updated_at) "
+                     "VALUES ('x', 'bogus', 'queued', 't', 't')",
+                     &err),
+            SQLITE_OK);
+  EXPECT_NE(err.find("CHECK"), std::string::npos) << err;
+}
+
+TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
+  ASSERT_NE(store_, nullptr);
+  auto id = store_->InsertVideo(MakeVideo("t1", "a.mp4"), TwoClips());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  store_.reset();
+  env_.now = 1770600000.0;
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), 1);
+  auto v = store_->GetVideo(*id);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->file_name, "a.mp4");
+  RawDb raw(path_);
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
+}
+
+TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
+  store_.reset();
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (7, 'later')"), SQLITE_OK);
+  }
+  auto s = MetadataStore::Open(path_, &env_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (1)"),
+            std::string::npos)
+      << s.status().ToString();
+}
+
+TEST(MetadataStoreOpenTest, NotADatabaseFails) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("junk.db")) << std::string(4096, 'x');
+  auto s = MetadataStore::Open(dir.file("junk.db"), Env::Default());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kCorruption) << s.status().ToString();
+}
+
+TEST(MetadataStoreOpenTest, UnopenablePathFails) {
+  testing::TempDir dir;
+  auto s = MetadataStore::Open(dir.file("no/such/dir/x.db"), Env::Default());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kIOError) << s.status().ToString();
+}
+
+// ---------------------------------------------------------------- videos
+
+TEST_F(MetadataStoreTest, InsertAndGetVideoWithClips) {
+  ASSERT_NE(store_, nullptr);
+  VideoRow in = MakeVideo("task-a", "gold.mp4");
+  in.role = "gold";
+  in.site_id = "site-1";
+  auto id = store_->InsertVideo(in, TwoClips());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_GT(*id, 0);
+
+  auto v = store_->GetVideo(*id);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->id, *id);
+  EXPECT_EQ(v->task_id, "task-a");
+  EXPECT_EQ(v->role, "gold");
+  EXPECT_EQ(v->site_id, "site-1");
+  EXPECT_EQ(v->camera_id, "");
+  EXPECT_EQ(v->file_path, "raw/gold.mp4");
+  EXPECT_EQ(v->embedding_path, "embeddings/gold.mp4.emb");
+  EXPECT_EQ(v->embedding_model, "heuristic-v1");
+  EXPECT_EQ(v->num_clips, 2);
+  EXPECT_DOUBLE_EQ(v->duration_sec, 8.5);
+  EXPECT_DOUBLE_EQ(v->source_fps, 30);
+  EXPECT_DOUBLE_EQ(v->sampled_fps, 4);
+  EXPECT_EQ(v->created_at, "2026-02-08T09:45:59+00:00");
+
+  auto clips = store_->GetClips(*id);
+  ASSERT_TRUE(clips.ok());
+  ASSERT_EQ(clips->size(), 2u);
+  EXPECT_EQ((*clips)[1].video_id, *id);
+  EXPECT_EQ((*clips)[1].clip_idx, 1);
+  EXPECT_DOUBLE_EQ((*clips)[1].start_sec, 4.0);
+  EXPECT_DOUBLE_EQ((*clips)[1].end_sec, 8.5);
+  EXPECT_EQ(*store_->TotalClips(), 2);
+
+  auto missing = store_->GetVideo(*id + 100);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(MetadataStoreTest, InsertVideoIsAllOrNothing) {
+  ASSERT_NE(store_, nullptr);
+  std::vector<ClipRow> dup = {{0, 0, 0, 1}, {0, 0, 1, 2}};  // clip_idx 0 twice
+  auto id = store_->InsertVideo(MakeVideo("t", "a.mp4"), dup);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument) << id.status().ToString();
+  EXPECT_TRUE(store_->ListVideos("", 10)->empty());
+  EXPECT_EQ(*store_->TotalClips(), 0);
+
+  VideoRow bad = MakeVideo("t", "b.mp4");
+  bad.role = "boss";
+  EXPECT_EQ(store_->InsertVideo(bad, {}).status().code(), Status::Code::kInvalidArgument);
+  // The store is still usable after the rollback.
+  EXPECT_TRUE(store_->InsertVideo(MakeVideo("t", "c.mp4"), TwoClips()).ok());
+}
+
+TEST_F(MetadataStoreTest, ListVideosNewestFirstWithTaskFilterAndLimit) {
+  ASSERT_NE(store_, nullptr);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto id = store_->InsertVideo(MakeVideo(i % 2 ? "odd" : "even", "v" + std::to_string(i) + ".mp4"), {});
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+  }
+  auto all = store_->ListVideos("", 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 6u);
+  EXPECT_EQ((*all)[0].id, ids[5]);
+  EXPECT_EQ((*all)[5].id, ids[0]);
+
+  auto odd = store_->ListVideos("odd", 100);
+  ASSERT_EQ(odd->size(), 3u);
+  EXPECT_EQ((*odd)[0].id, ids[5]);
+  EXPECT_EQ((*odd)[2].id, ids[1]);
+  for (const auto& v : *odd) EXPECT_EQ(v.task_id, "odd");
+
+  EXPECT_EQ(store_->ListVideos("", 2)->size(), 2u);
+  EXPECT_EQ(store_->ListVideos("", 0)->size(), 1u);   // clamped up to 1
+  EXPECT_EQ(store_->ListVideos("", -5)->size(), 1u);
+  EXPECT_TRUE(store_->ListVideos("nope", 10)->empty());
+}
+
+TEST_F(MetadataStoreTest, ListVideosClampsLimitTo500) {
+  ASSERT_NE(store_, nullptr);
+  for (int i = 0; i < 501; ++i) ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "v.mp4"), {}).ok());
+  EXPECT_EQ(store_->ListVideos("", 100000)->size(), 500u);
+}
+
+TEST_F(MetadataStoreTest, VideosOfTaskOnlyEmbeddedOldestFirst) {
+  ASSERT_NE(store_, nullptr);
+  int64_t a = *store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
+  store_->InsertVideo(MakeVideo("t", "pending.mp4", /*embedded=*/false), {});
+  int64_t b = *store_->InsertVideo(MakeVideo("t", "b.mp4"), {});
+  store_->InsertVideo(MakeVideo("other", "c.mp4"), {});
+  auto v = store_->VideosOfTask("t");
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 2u);
+  EXPECT_EQ((*v)[0].id, a);
+  EXPECT_EQ((*v)[1].id, b);
+}
+
+TEST_F(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
+  ASSERT_NE(store_, nullptr);
+  int64_t gold = *store_->InsertVideo(MakeVideo("t", "gold.mp4"), TwoClips());
+  int64_t trainee = *store_->InsertVideo(MakeVideo("t", "trainee.mp4"), TwoClips());
+  JobRow ingest = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(ingest).ok());
+  ASSERT_TRUE(store_->CompleteIngestJob(ingest.id, gold, R"({"num_clips":2})").ok());
+  JobRow score = MakeJob(JobKind::kScore);
+  score.gold_video_id = gold;
+  score.trainee_video_id = trainee;
+  ASSERT_TRUE(store_->InsertJob(score).ok());
+
+  EXPECT_TRUE(*store_->PathInUse("raw/gold.mp4"));
+  EXPECT_TRUE(*store_->PathInUse("embeddings/gold.mp4.emb"));
+  ASSERT_TRUE(store_->DeleteVideo(gold).ok());
+
+  EXPECT_EQ(store_->GetVideo(gold).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->GetClips(gold)->empty());
+  EXPECT_EQ(*store_->TotalClips(), 2);  // the trainee's
+  auto i = store_->GetJob(ingest.id);
+  ASSERT_TRUE(i.ok());
+  EXPECT_FALSE(i->video_id.has_value());
+  EXPECT_EQ(i->status, kJobCompleted);  // the row stays
+  auto s = store_->GetJob(score.id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->gold_video_id.has_value());
+  EXPECT_EQ(s->trainee_video_id, trainee);
+  EXPECT_FALSE(*store_->PathInUse("raw/gold.mp4"));
+  EXPECT_TRUE(*store_->PathInUse("raw/trainee.mp4"));
+
+  EXPECT_EQ(store_->DeleteVideo(gold).code(), Status::Code::kNotFound);
+}
+
+TEST_F(MetadataStoreTest, AllReferencedPaths) {
+  ASSERT_NE(store_, nullptr);
+  store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
+  store_->InsertVideo(MakeVideo("t", "b.mp4", /*embedded=*/false), {});
+  VideoRow same = MakeVideo("t2", "a.mp4");  // same content, another task
+  store_->InsertVideo(same, {});
+  auto paths = store_->AllReferencedPaths();
+  ASSERT_TRUE(paths.ok());
+  EXPECT_EQ(*paths, (std::vector<std::string>{"embeddings/a.mp4.emb", "raw/a.mp4", "raw/b.mp4"}));
+}
+
+// ---------------------------------------------------------------- jobs
+
+TEST_F(MetadataStoreTest, JobStateMachine) {
+  ASSERT_NE(store_, nullptr);
+  JobRow job = MakeJob(JobKind::kScore);
+  job.status = "completed";  // ignored: a new job is queued
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  auto j = store_->GetJob(job.id);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->kind, JobKind::kScore);
+  EXPECT_EQ(j->status, kJobQueued);
+  EXPECT_EQ(j->attempts, 0);
+  EXPECT_EQ(j->requested_by, "token:admin");
+  EXPECT_EQ(j->created_at, "2026-02-08T09:45:59+00:00");
+  EXPECT_EQ(j->queued_at, j->created_at);
+  EXPECT_EQ(j->started_at, "");
+  EXPECT_EQ(j->finished_at, "");
+
+  env_.now = env_.now + 10;
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning).ok());
+  j = store_->GetJob(job.id);
+  EXPECT_EQ(j->status, kJobRunning);
+  EXPECT_EQ(j->attempts, 1);
+  EXPECT_EQ(j->started_at, "2026-02-08T09:46:09+00:00");
+  EXPECT_EQ(j->updated_at, j->started_at);
+
+  env_.now = env_.now + 10;
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobFailed, "decoder crashed").ok());
+  j = store_->GetJob(job.id);
+  EXPECT_EQ(j->status, kJobFailed);
+  EXPECT_EQ(j->error_message, "decoder crashed");
+  EXPECT_EQ(j->finished_at, "2026-02-08T09:46:19+00:00");
+
+  env_.now = env_.now + 10;
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobQueued).ok());
+  j = store_->GetJob(job.id);
+  EXPECT_EQ(j->error_message, "");
+  EXPECT_EQ(j->queued_at, "2026-02-08T09:46:29+00:00");
+  EXPECT_EQ(j->finished_at, "");
+
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->attempts, 2);
+
+  env_.now = env_.now + 10;
+  ASSERT_TRUE(store_->CompleteScoreJob(job.id, 87.5, "reports/x.json", R"({"score":87.5})").ok());
+  j = store_->GetJob(job.id);
+  EXPECT_EQ(j->status, kJobCompleted);
+  EXPECT_EQ(j->score, 87.5);
+  EXPECT_EQ(j->result_path, "reports/x.json");
+  EXPECT_EQ(j->result_json, R"({"score":87.5})");
+  EXPECT_EQ(j->finished_at, "2026-02-08T09:46:39+00:00");
+
+  // A result is never recorded twice, and a final job never moves.
+  Status again = store_->CompleteScoreJob(job.id, 10, "reports/y.json", "{}");
+  EXPECT_EQ(again.code(), Status::Code::kInvalidArgument) << again.ToString();
+  for (const char* s : {kJobRunning, kJobQueued, kJobFailed, kJobCompleted}) {
+    EXPECT_EQ(store_->SetJobStatus(job.id, s).code(), Status::Code::kInvalidArgument) << s;
+  }
+  j = store_->GetJob(job.id);
+  EXPECT_EQ(j->score, 87.5);
+  EXPECT_EQ(j->result_path, "reports/x.json");
+  EXPECT_EQ(j->attempts, 2);
+}
+
+TEST_F(MetadataStoreTest, DeadAndSkippedAreFinal) {
+  ASSERT_NE(store_, nullptr);
+  JobRow dead = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(dead).ok());
+  ASSERT_TRUE(store_->SetJobStatus(dead.id, kJobRunning).ok());
+  ASSERT_TRUE(store_->SetJobStatus(dead.id, kJobFailed, "boom").ok());
+  // From failed a job can be retried or buried, but not completed.
+  EXPECT_FALSE(store_->CompleteIngestJob(dead.id, 1, "{}").ok());
+  ASSERT_TRUE(store_->SetJobStatus(dead.id, kJobDead).ok());
+  EXPECT_EQ(store_->GetJob(dead.id)->error_message, "boom");  // kept
+  EXPECT_EQ(store_->SetJobStatus(dead.id, kJobQueued).code(), Status::Code::kInvalidArgument);
+
+  JobRow training = MakeJob(JobKind::kTraining);
+  training.trigger = "manual";
+  ASSERT_TRUE(store_->InsertJob(training).ok());
+  ASSERT_TRUE(store_->SetJobStatus(training.id, kJobRunning).ok());
+  EXPECT_EQ(store_->CompleteTrainingJob(training.id, kJobFailed, "", "{}").code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(store_->CompleteTrainingJob(training.id, kJobSkipped, "", R"({"reason":"no new videos"})").ok());
+  auto t = store_->GetJob(training.id);
+  EXPECT_EQ(t->status, kJobSkipped);
+  EXPECT_EQ(t->trigger, "manual");
+  EXPECT_NE(t->finished_at, "");
+  EXPECT_FALSE(store_->SetJobStatus(training.id, kJobRunning).ok());
+  EXPECT_FALSE(store_->CompleteTrainingJob(training.id, kJobCompleted, "reports/s.json", "{}").ok());
+}
+
+TEST_F(MetadataStoreTest, JobErrors) {
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->SetJobStatus("no-such-job", kJobRunning).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetJob("no-such-job").status().code(), Status::Code::kNotFound);
+
+  JobRow job = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  EXPECT_FALSE(store_->InsertJob(job).ok());  // same id
+  EXPECT_EQ(store_->SetJobStatus(job.id, "paused").code(), Status::Code::kInvalidArgument);
+  // Completing as another kind is refused.
+  EXPECT_FALSE(store_->CompleteScoreJob(job.id, 1, "reports/a.json", "{}").ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
+  // Foreign keys are on: a video that does not exist cannot be referenced.
+  EXPECT_FALSE(store_->CompleteIngestJob(job.id, 424242, "{}").ok());
+  EXPECT_EQ(store_->CompleteIngestJob(job.id, 1, "not json").code(), Status::Code::kInvalidArgument);
+  JobRow dangling = MakeJob(JobKind::kScore);
+  dangling.gold_video_id = 999;
+  EXPECT_EQ(store_->InsertJob(dangling).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->InsertJob(JobRow{}).code(), Status::Code::kInvalidArgument);  // no id
+}
+
+TEST_F(MetadataStoreTest, JobsWithStatusAndCounts) {
+  ASSERT_NE(store_, nullptr);
+  std::vector<std::string> ingest_ids;
+  for (int i = 0; i < 4; ++i) {
+    JobRow j = MakeJob(JobKind::kIngest);
+    ASSERT_TRUE(store_->InsertJob(j).ok());
+    ingest_ids.push_back(j.id);
+  }
+  ASSERT_TRUE(store_->InsertJob(MakeJob(JobKind::kScore)).ok());
+  ASSERT_TRUE(store_->SetJobStatus(ingest_ids[1], kJobRunning).ok());
+
+  auto queued = store_->JobsWithStatus(JobKind::kIngest, kJobQueued, 100);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 3u);  // oldest first, the same second: insertion order
+  EXPECT_EQ((*queued)[0].id, ingest_ids[0]);
+  EXPECT_EQ((*queued)[1].id, ingest_ids[2]);
+  EXPECT_EQ((*queued)[2].id, ingest_ids[3]);
+  EXPECT_EQ(store_->JobsWithStatus(JobKind::kIngest, kJobQueued, 0)->size(), 1u);
+
+  auto counts = store_->JobStatusCounts(JobKind::kIngest);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (std::vector<std::pair<std::string, int64_t>>{{"queued", 3}, {"running", 1}}));
+  EXPECT_EQ(*store_->JobStatusCounts(JobKind::kScore),
+            (std::vector<std::pair<std::string, int64_t>>{{"queued", 1}}));
+  EXPECT_TRUE(store_->JobStatusCounts(JobKind::kTraining)->empty());
+}
+
+TEST_F(MetadataStoreTest, IngestJobFieldsRoundTrip) {
+  ASSERT_NE(store_, nullptr);
+  JobRow in = MakeJob(JobKind::kIngest);
+  in.task_id = "t";
+  in.role = "gold";
+  in.file_name = "Gold Run.mp4";
+  in.file_path = "raw/abc.mp4";
+  in.site_id = "s";
+  in.camera_id = "c";
+  in.operator_id_hash = "h";
+  ASSERT_TRUE(store_->InsertJob(in).ok());
+  auto j = store_->GetJob(in.id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->kind, JobKind::kIngest);
+  EXPECT_EQ(j->task_id, "t");
+  EXPECT_EQ(j->role, "gold");
+  EXPECT_EQ(j->file_name, "Gold Run.mp4");
+  EXPECT_EQ(j->file_path, "raw/abc.mp4");
+  EXPECT_EQ(j->site_id, "s");
+  EXPECT_EQ(j->camera_id, "c");
+  EXPECT_EQ(j->operator_id_hash, "h");
+  EXPECT_FALSE(j->video_id.has_value());
+  EXPECT_FALSE(j->score.has_value());
+
+  int64_t vid = *store_->InsertVideo(MakeVideo("t", "abc.mp4"), {});
+  ASSERT_TRUE(store_->SetJobStatus(in.id, kJobRunning).ok());
+  ASSERT_TRUE(store_->CompleteIngestJob(in.id, vid, R"({"num_clips":0})").ok());
+  j = store_->GetJob(in.id);
+  EXPECT_EQ(j->video_id, vid);
+  EXPECT_EQ(j->result_json, R"({"num_clips":0})");
+}
+
+// The worker's path: video, clips and job completion in one transaction, so
+// a job delivered twice does not add a second video.
+TEST_F(MetadataStoreTest, CompleteIngestJobWithVideoIsOnceOnly) {
+  ASSERT_NE(store_, nullptr);
+  JobRow job = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning).ok());
+  auto vid = store_->CompleteIngestJobWithVideo(job.id, MakeVideo("t", "a.mp4"), TwoClips(), R"({"num_clips":2})");
+  ASSERT_TRUE(vid.ok()) << vid.status().ToString();
+  auto j = store_->GetJob(job.id);
+  EXPECT_EQ(j->status, kJobCompleted);
+  EXPECT_EQ(j->video_id, *vid);
+  EXPECT_EQ(j->result_json, R"({"num_clips":2})");
+  EXPECT_EQ(store_->GetClips(*vid)->size(), 2u);
+
+  auto again = store_->CompleteIngestJobWithVideo(job.id, MakeVideo("t", "a.mp4"), TwoClips(), "{}");
+  EXPECT_EQ(again.status().code(), Status::Code::kInvalidArgument) << again.status().ToString();
+  EXPECT_EQ(store_->ListVideos("", 100)->size(), 1u);  // rolled back
+  EXPECT_EQ(*store_->TotalClips(), 2);
+  EXPECT_EQ(store_->GetJob(job.id)->video_id, *vid);
+
+  // Unknown job, or a job of another kind: no video either.
+  EXPECT_FALSE(store_->CompleteIngestJobWithVideo("nope", MakeVideo("t", "b.mp4"), {}, "{}").ok());
+  JobRow score = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(score).ok());
+  EXPECT_FALSE(store_->CompleteIngestJobWithVideo(score.id, MakeVideo("t", "b.mp4"), {}, "{}").ok());
+  EXPECT_EQ(store_->ListVideos("", 100)->size(), 1u);
+}
+
+// Values are bound, never spliced into SQL.
+TEST_F(MetadataStoreTest, HostileStringsAreStoredVerbatim) {
+  ASSERT_NE(store_, nullptr);
+  const std::string evil = "x'); DROP TABLE videos; --";
+  auto id = store_->InsertVideo(MakeVideo(evil, evil), {});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(store_->GetVideo(*id)->task_id, evil);
+  EXPECT_EQ(store_->ListVideos(evil, 10)->size(), 1u);
+  EXPECT_TRUE(*store_->PathInUse("raw/" + evil));
+}
+
+// ---------------------------------------------------------------- audit
+
+TEST_F(MetadataStoreTest, AuditAppendAndTrail) {
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->AppendAudit("token:admin", "job.queued", "j1", R"({"kind":"score"})").ok());
+  env_.now = env_.now + 1;
+  ASSERT_TRUE(store_->AppendAudit("system", "job.completed", "j1", "").ok());
+  ASSERT_TRUE(store_->AppendAudit("basic:alice", "video.deleted", "7", "{}").ok());
+  EXPECT_EQ(store_->AppendAudit("system", "x", "", "[1,2]").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->AppendAudit("system", "x", "", "{").code(), Status::Code::kInvalidArgument);
+
+  auto trail = store_->AuditTrail(10);
+  ASSERT_TRUE(trail.ok());
+  ASSERT_EQ(trail->size(), 3u);
+  EXPECT_EQ((*trail)[0].action, "video.deleted");
+  EXPECT_EQ((*trail)[0].actor, "basic:alice");
+  EXPECT_EQ((*trail)[1].detail_json, "{}");
+  EXPECT_EQ((*trail)[1].at, "2026-02-08T09:46:00+00:00");
+  EXPECT_EQ((*trail)[2].action, "job.queued");
+  EXPECT_EQ((*trail)[2].subject, "j1");
+  EXPECT_EQ((*trail)[2].detail_json, R"({"kind":"score"})");
+  EXPECT_GT((*trail)[0].seq, (*trail)[1].seq);
+  EXPECT_GT((*trail)[1].seq, (*trail)[2].seq);
+  EXPECT_EQ(store_->AuditTrail(0)->size(), 1u);
+  EXPECT_EQ(store_->AuditTrail(2)->size(), 2u);
+}
+
+TEST_F(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->AppendAudit("system", "job.queued", "j1", "{}").ok());
+  RawDb raw(path_);
+  std::string err;
+  EXPECT_NE(raw.Exec("UPDATE audit_log SET actor = 'mallory'", &err), SQLITE_OK);
+  EXPECT_NE(err.find("audit_log is append-only"), std::string::npos) << err;
+  EXPECT_NE(raw.Exec("DELETE FROM audit_log", &err), SQLITE_OK);
+  EXPECT_NE(err.find("audit_log is append-only"), std::string::npos) << err;
+  EXPECT_EQ(raw.One("SELECT actor FROM audit_log"), "system");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM audit_log"), "1");
+}
+
+// ---------------------------------------------------------------- concurrency
+
+// Two stores on one file behave as two processes would: each has its own
+// connection, and their write transactions meet SQLite's file locks.
+TEST_F(MetadataStoreTest, TwoStoresManyThreads) {
+  ASSERT_NE(store_, nullptr);
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  constexpr int kThreads = 4, kPerThread = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    MetadataStore* s = (t % 2 ? other : store_).get();
+    threads.emplace_back([s, t, &failures] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto id = s->InsertVideo(MakeVideo("task", name), TwoClips());
+        if (!id.ok()) {
+          ADD_FAILURE() << id.status().ToString();
+          ++failures;
+          continue;
+        }
+        Status st = s->AppendAudit("system", "video.created", std::to_string(*id), "{}");
+        if (!st.ok()) {
+          ADD_FAILURE() << st.ToString();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store_->ListVideos("task", 500)->size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(*store_->TotalClips(), 2 * kThreads * kPerThread);
+  EXPECT_EQ(other->AuditTrail(5000)->size(), size_t{kThreads * kPerThread});
+}
+
+// Another connection holds the write lock for a while: the store waits
+// (counting the waits) and then succeeds.
+TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
+  ASSERT_NE(store_, nullptr);
+  RawDb raw(path_);
+  ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    raw.Exec("COMMIT");
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto id = store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
+  auto waited = std::chrono::steady_clock::now() - start;
+  release.join();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_GT(store_->locked_waits(), 0u);
+}
+
+// A lock held past the busy timeout (5 s) fails as "database is locked".
+TEST_F(MetadataStoreTest, GivesUpOnALongLock) {
+  ASSERT_NE(store_, nullptr);
+  RawDb raw(path_);
+  ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  auto start = std::chrono::steady_clock::now();
+  Status st = store_->AppendAudit("system", "x", "", "{}");
+  auto waited = std::chrono::steady_clock::now() - start;
+  raw.Exec("ROLLBACK");
+  EXPECT_EQ(st.code(), Status::Code::kIOError) << st.ToString();
+  EXPECT_NE(st.message().find("database is locked"), std::string::npos) << st.ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(4500));
+  EXPECT_LT(waited, std::chrono::milliseconds(15000));
+  // Reads are not blocked by a writer in WAL mode, and after the lock is gone
+  // writing works again.
+  EXPECT_TRUE(store_->AuditTrail(10).ok());
+  EXPECT_TRUE(store_->AppendAudit("system", "y", "", "{}").ok());
+}
+
+// Several processes starting at once on a fresh file: one migrates, the
+// others find the schema in place.
+TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
+  testing::TempDir dir;
+  const std::string path = dir.file("fresh.db");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto s = MetadataStore::Open(path, Env::Default());
+      if (s.ok() && (*s)->schema_version() == 1 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
+}
+
+// A real second process writing while this one writes.
+TEST(MetadataStoreForkTest, ChildProcessWritesConcurrently) {
+  testing::TempDir dir;
+  const std::string path = dir.file("shared.db");
+  {
+    auto s = MetadataStore::Open(path, Env::Default());  // create and migrate first
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  constexpr int kRows = 100;
+  // Fork before this process opens the file again: SQLite connections must
+  // not cross fork().
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int code = 0;
+    auto s = MetadataStore::Open(path, Env::Default());
+    if (!s.ok()) {
+      code = 2;
+    } else {
+      for (int i = 0; i < kRows && code == 0; ++i) {
+        if (!(*s)->InsertVideo(MakeVideo("child", "c.mp4"), TwoClips()).ok()) code = 3;
+        if (!(*s)->AppendAudit("system", "child", "", "{}").ok()) code = 4;
+      }
+    }
+    s = Status::Internal("closed");  // close the connection before leaving
+    _exit(code);  // skip gtest's and the parent's teardown in the child
+  }
+  auto s = MetadataStore::Open(path, Env::Default());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (int i = 0; i < kRows; ++i) {
+    ASSERT_TRUE((*s)->InsertVideo(MakeVideo("parent", "p.mp4"), TwoClips()).ok());
+    ASSERT_TRUE((*s)->AppendAudit("system", "parent", "", "{}").ok());
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+  EXPECT_EQ((*s)->ListVideos("child", 500)->size(), size_t{kRows});
+  EXPECT_EQ((*s)->ListVideos("parent", 500)->size(), size_t{kRows});
+  EXPECT_EQ(*(*s)->TotalClips(), 4 * kRows);
+  EXPECT_EQ((*s)->AuditTrail(5000)->size(), size_t{2 * kRows});
+}
+
+}  // namespace
+}  // namespace sopilot

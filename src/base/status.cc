@@ -11,6 +11,7 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kCorruption: return "Corruption";
     case Status::Code::kIOError: return "IO error";
     case Status::Code::kUnsupported: return "Unsupported";
+    case Status::Code::kUnavailable: return "Unavailable";
     case Status::Code::kInternal: return "Internal error";
   }
   return "Unknown";

@@ -24,6 +24,7 @@ class Status {
     kCorruption,       // stored data failed validation
     kIOError,          // the OS refused (read, write, rename)
     kUnsupported,      // valid input we cannot handle (codec, no video)
+    kUnavailable,      // a dependency is down for now (store, queue); try again
     kInternal,         // a bug or a library failure we did not expect
   };
 
@@ -34,6 +35,7 @@ class Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Unsupported(std::string msg) { return Status(Code::kUnsupported, std::move(msg)); }
+  static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
@@ -43,6 +45,8 @@ class Status {
   std::string ToString() const;
   // The same status with "<prefix>: " put in front of the message.
   Status WithContext(std::string_view prefix) const;
+  // The same code with another message.
+  Status WithMessage(std::string message) const { return Status(code_, std::move(message)); }
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

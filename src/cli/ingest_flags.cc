@@ -42,7 +42,7 @@ IngestProgress ProgressLine::callback() {
   if (!enabled_) return nullptr;
   return [this](double done, double total) {
     // Short videos finish before a person could read the line.
-    if (total > 0 && total < 20) return;
+    if (total > 0 && total < 20) return true;
     if (total > 0) {
       std::fprintf(stderr, "\r\033[K%s: %.0f / %.0f s (%.0f%%)", label_.c_str(), done, total,
                    std::min(100.0, 100.0 * done / total));
@@ -51,6 +51,7 @@ IngestProgress ProgressLine::callback() {
     }
     std::fflush(stderr);
     shown_ = true;
+    return true;
   };
 }
 

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/embed_command.h"
 #include "cli/score_command.h"
+#include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
   using namespace sopilot::cli;
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::function<int()>> runners;
   runners["embed"] = AddEmbedCommand(&app);
   runners["score"] = AddScoreCommand(&app);
+  runners["serve"] = AddServeCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
   try {
     app.parse(argc, argv);

@@ -43,7 +43,7 @@ Result<EmbeddingSet> IngestVideo(const std::string& path, const IngestOptions& o
     double done = windower.frames_seen() / options.decode.target_fps;
     if (progress && done - last_report >= 1.0) {
       last_report = done;
-      progress(done, total);
+      if (!progress(done, total)) return Status::Unavailable(path + ": ingest cancelled");
     }
   }
   windower.Finish(&ready);

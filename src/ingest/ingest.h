@@ -25,8 +25,9 @@ struct IngestOptions {
 Status ValidateIngestOptions(const IngestOptions& options);
 
 // Called now and then with seconds decoded so far and the video's declared
-// length (0 when unknown).
-using IngestProgress = std::function<void(double done_sec, double total_sec)>;
+// length (0 when unknown). Returning false stops the ingest, which then fails
+// with Unavailable("cancelled") (a job past its timeout, a shutdown).
+using IngestProgress = std::function<bool(double done_sec, double total_sec)>;
 
 // Embeds every clip of `path`. Fails (one clear sentence naming the file)
 // when the file cannot be decoded or is shorter than one clip.

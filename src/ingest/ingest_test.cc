@@ -71,10 +71,23 @@ TEST(IngestTest, ProgressIsReported) {
                          [&](double done, double total) {
                            seen.push_back(done);
                            EXPECT_NEAR(total, 5.0, 0.01);
+                           return true;
                          });
   ASSERT_TRUE(set.ok());
   ASSERT_GE(seen.size(), 3u);
   EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+}
+
+TEST(IngestTest, ProgressCanCancel) {
+  testing::TempDir dir;
+  std::string path = dir.file("a.mp4");
+  testing::MakeVideo(path, "testsrc2=size=160x120:rate=10", 5.0);
+  HeuristicEmbedder embedder;
+  int calls = 0;
+  auto set = IngestVideo(path, IngestOptions{}, &embedder, [&](double, double) { return ++calls < 2; });
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace

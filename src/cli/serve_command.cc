@@ -1,0 +1,105 @@
+#include "cli/serve_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <pthread.h>
+#include <thread>
+
+#include "cli/command.h"
+#include "http/api_server.h"
+#include "service/sopilot_service.h"
+#include "service/worker_pool.h"
+
+namespace sopilot::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::string host, data_dir;
+  int port = -1;
+};
+
+int RunServe(const ServeArgs& args) {
+  auto config = ServiceConfigFromEnvironment([](const char* n) { return std::getenv(n); });
+  if (!config.ok()) {
+    std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", config.status().message().c_str());
+    return kExitUsage;
+  }
+  if (!args.host.empty()) config->host = args.host;
+  if (args.port >= 0) config->port = args.port;
+  if (!args.data_dir.empty()) config->data_dir = args.data_dir;
+  Status valid = ValidateServiceConfig(*config);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", valid.message().c_str());
+    return kExitUsage;
+  }
+
+  // SIGINT/SIGTERM are taken by one thread (sigwait) for a clean stop; block
+  // them before any other thread starts so none of those receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto service = SopilotService::Open(*config, Env::Default());
+  if (!service.ok()) return ReportError(service.status());
+  auto report = (*service)->StartupCheck();
+  if (!report.ok()) return ReportError(report.status());
+  std::fprintf(stderr,
+               "sopilot: data %s: %d half-received uploads removed, %d orphan files removed, %zu missing files, "
+               "%d unfinished jobs requeued\n",
+               config->data_dir.c_str(), report->incoming_removed, report->orphan_files_removed,
+               report->missing_files.size(), report->jobs_requeued);
+  for (const std::string& f : report->missing_files) std::fprintf(stderr, "sopilot: missing file: %s\n", f.c_str());
+
+  WorkerPool workers(service->get());
+  ApiServer server(service->get(), &workers);
+  auto port = server.Bind(config->host, config->port);
+  if (!port.ok()) return ReportError(port.status());
+  workers.Start();
+  if (!config->auth.configured()) {
+    std::fprintf(stderr,
+                 "sopilot: no credentials configured: listening on %s only, and every local caller is admin "
+                 "(set SOPILOT_API_TOKEN or SOPILOT_API_ROLE_TOKENS to require credentials)\n",
+                 config->host.c_str());
+  }
+  std::fprintf(stderr, "sopilot: listening on http://%s:%d (workers: ingest %d, score %d, training %d)\n",
+               config->host.c_str(), *port, config->ingest_workers, config->score_workers,
+               config->training_workers);
+  std::fflush(stderr);
+
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "sopilot: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.Stop();
+  });
+  server.Run();
+  workers.Stop();
+  // Wake the stopper if the server ended on its own.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  std::fprintf(stderr, "sopilot: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> AddServeCommand(CLI::App* app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app->add_subcommand(
+      "serve",
+      "Run the REST API with worker threads for the ingest, score and training queues, on the embedded "
+      "SQLite store and queue under --data-dir. Configuration comes from SOPILOT_* variables (see README); "
+      "the flags below override them. Without credentials it listens on loopback only.");
+  cmd->add_option("--host", args->host, "Address to listen on (SOPILOT_HOST, default 127.0.0.1)");
+  cmd->add_option("--port", args->port, "Port (SOPILOT_PORT, default 8000; 0 picks a free one)");
+  cmd->add_option("--data-dir", args->data_dir, "Data directory (SOPILOT_DATA_DIR, default ./data)");
+  return [args] { return RunServe(*args); };
+}
+
+}  // namespace sopilot::cli

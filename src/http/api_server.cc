@@ -1,0 +1,709 @@
+#include "http/api_server.h"
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "base/digest.h"
+#include "http/views.h"
+
+namespace sopilot {
+
+namespace {
+
+using Json = nlohmann::json;
+
+void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+void SendJson(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& message) {
+  SendJson(res, status, Json{{"error", message}, {"detail", message}});
+}
+
+void SendStatus(httplib::Response& res, const Status& st) { SendError(res, HttpStatusFor(st), st.message()); }
+
+// Integer from a path or query value; nullopt when it is not one.
+std::optional<int64_t> ParseInt(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return std::nullopt;
+  for (size_t k = i; k < s.size(); ++k) {
+    if (s[k] < '0' || s[k] > '9') return std::nullopt;
+  }
+  return std::stoll(s);
+}
+
+// Query integer with a default and a range; sets an error message otherwise.
+bool QueryInt(const httplib::Request& req, const char* name, int64_t fallback, int64_t lo, int64_t hi,
+              int64_t* out, std::string* error, bool required = false) {
+  if (!req.has_param(name)) {
+    if (required) {
+      *error = std::string(name) + " is required";
+      return false;
+    }
+    *out = fallback;
+    return true;
+  }
+  auto v = ParseInt(req.get_param_value(name));
+  if (!v || *v < lo || *v > hi) {
+    *error = std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+std::string ContentTypeFor(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".mp4" || ext == ".m4v") return "video/mp4";
+  if (ext == ".mov") return "video/quicktime";
+  if (ext == ".mkv") return "video/x-matroska";
+  if (ext == ".webm") return "video/webm";
+  if (ext == ".avi") return "video/x-msvideo";
+  if (ext == ".json") return "application/json";
+  return "application/octet-stream";
+}
+
+// Streams a file as the response body without reading it whole.
+void SendFile(httplib::Response& res, const std::string& path, const std::string& content_type,
+              const std::string& download_name = "") {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    SendError(res, 404, "file missing on disk");
+    return;
+  }
+  auto stream = std::make_shared<std::ifstream>(path, std::ios::binary);
+  if (!*stream) {
+    SendError(res, 500, "cannot open file");
+    return;
+  }
+  if (!download_name.empty()) {
+    res.set_header("Content-Disposition", "attachment; filename=\"" + download_name + "\"");
+  }
+  res.set_content_provider(static_cast<size_t>(size), content_type,
+                           [stream](size_t offset, size_t length, httplib::DataSink& sink) {
+                             std::vector<char> buf(std::min<size_t>(length, 1 << 20));
+                             stream->seekg(static_cast<std::streamoff>(offset));
+                             stream->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                             std::streamsize got = stream->gcount();
+                             if (got <= 0) return false;
+                             sink.write(buf.data(), static_cast<size_t>(got));
+                             return true;
+                           });
+}
+
+// JSON schema helpers for the OpenAPI document.
+Json Obj(std::initializer_list<std::pair<const char*, Json>> props, std::vector<std::string> required = {}) {
+  Json p = Json::object();
+  for (const auto& [k, v] : props) p[k] = v;
+  Json o = {{"type", "object"}, {"properties", p}};
+  if (!required.empty()) o["required"] = required;
+  return o;
+}
+Json T(const char* type) { return Json{{"type", type}}; }
+Json TN(const char* type) { return Json{{"type", Json::array({type, "null"})}}; }
+Json Ref(const char* name) { return Json{{"$ref", std::string("#/components/schemas/") + name}}; }
+Json Param(const char* name, const char* in, const char* type, bool required, const char* description) {
+  return Json{{"name", name}, {"in", in}, {"required", required}, {"description", description}, {"schema", T(type)}};
+}
+Json Responses(Json ok_schema, std::vector<int> errors = {}) {
+  Json r = {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", ok_schema}}}}}}}};
+  for (int code : errors) {
+    r[std::to_string(code)] = {{"description", "Error"},
+                               {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+  }
+  return r;
+}
+
+// cpp-httplib (the Debian build) listens with a backlog of 5, so a burst of
+// clients overflows the accept queue and some see reset connections.
+// listen() on a listening socket updates its backlog: find ours and raise it.
+void RaiseListenBacklog(int port) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+            : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                         : -1;
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& st) {
+  switch (st.code()) {
+    case Status::Code::kOk: return 200;
+    case Status::Code::kInvalidArgument: return 400;
+    case Status::Code::kNotFound: return 404;
+    case Status::Code::kUnavailable: return 503;
+    case Status::Code::kUnsupported: return 415;
+    default: return 500;
+  }
+}
+
+ApiServer::ApiServer(SopilotService* service, WorkerPool* workers)
+    : service_(service), workers_(workers), server_(std::make_unique<httplib::Server>()) {
+  const ServiceConfig& c = service_->config();
+  const int threads = c.http_threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Bodies far beyond the upload limit are refused unread; the upload
+  // handler enforces the exact limit (413) while streaming.
+  server_->set_payload_max_length(static_cast<size_t>(c.upload_max_bytes) + (64 << 20));
+  server_->set_read_timeout(60, 0);
+  server_->set_write_timeout(60, 0);
+  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 413) {
+      SendError(res, 413, "upload too large");
+    } else if (res.status == 404 && res.body.empty()) {
+      SendError(res, 404, "no such route: " + req.method + " " + req.path);
+    } else if (res.body.empty()) {
+      SendError(res, res.status, "HTTP error " + std::to_string(res.status));
+    }
+  });
+  server_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = std::string("internal error: ") + e.what();
+    } catch (...) {
+    }
+    SendError(res, 500, what);
+  });
+  AddRoutes();
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Result<int> ApiServer::Bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = server_->bind_to_any_port(host);
+    if (bound < 0) return Status::IOError("cannot bind " + host);
+  } else if (!server_->bind_to_port(host, port)) {
+    return Status::IOError("cannot listen on " + host + ":" + std::to_string(port) + " (address in use?)");
+  }
+  RaiseListenBacklog(bound);
+  ready_ = true;
+  return bound;
+}
+
+void ApiServer::Run() { server_->listen_after_bind(); }
+
+void ApiServer::Stop() {
+  ready_ = false;
+  if (server_) server_->stop();
+}
+
+void ApiServer::Add(Route route) {
+  std::string re = "^";
+  for (size_t i = 0; i < route.path.size(); ++i) {
+    if (route.path[i] == '{') {
+      size_t end = route.path.find('}', i);
+      re += "([^/]+)";
+      i = end;
+    } else {
+      re += route.path[i];
+    }
+  }
+  re += "$";
+  route.pattern = std::regex(re);
+  Register(route);
+  routes_.push_back(std::move(route));
+}
+
+void ApiServer::Register(const Route& route) {
+  // Parameter names in template order.
+  std::vector<std::string> names;
+  for (size_t i = route.path.find('{'); i != std::string::npos; i = route.path.find('{', i + 1)) {
+    names.push_back(route.path.substr(i + 1, route.path.find('}', i) - i - 1));
+  }
+  std::string re = "^";
+  for (size_t i = 0; i < route.path.size(); ++i) {
+    if (route.path[i] == '{') {
+      re += "([^/]+)";
+      i = route.path.find('}', i);
+    } else {
+      re += route.path[i];
+    }
+  }
+  re += "/?$";  // a trailing slash is the same route
+  const AuthConfig* auth = &service_->config().auth;
+  const auto handler = route.handler;
+  const auto min_role = route.min_role;
+  // Authenticates and checks the role before anything reads the body.
+  auto prepare = [auth, names, min_role](const httplib::Request& req, httplib::Response& res,
+                                         ApiRequest* api) -> bool {
+    api->http = &req;
+    for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i) {
+      api->path_params[names[i]] = req.matches[i + 1].str();
+    }
+    if (!min_role) {
+      api->principal = {"anonymous", Role::kViewer};
+      return true;
+    }
+    if (!auth->configured()) {
+      // No credentials configured: the server listens on loopback only, and
+      // whoever can reach it is trusted.
+      api->principal = {"anonymous", Role::kAdmin};
+    } else {
+      auto p = Authenticate(*auth, req.get_header_value("Authorization"));
+      if (!p) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"sopilot\", Basic realm=\"sopilot\"");
+        SendError(res, 401, "authentication required");
+        return false;
+      }
+      api->principal = *p;
+    }
+    if (!RoleAtLeast(api->principal.role, *min_role)) {
+      SendError(res, 403, std::string(RoleName(*min_role)) + " role required for this operation (actor=" +
+                              api->principal.actor + ", role=" + RoleName(api->principal.role) + ")");
+      return false;
+    }
+    return true;
+  };
+  if (route.method == "GET") {
+    server_->Get(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+      ApiRequest api;
+      if (prepare(req, res, &api)) handler(api, res);
+    });
+  } else if (route.method == "DELETE") {
+    server_->Delete(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+      ApiRequest api;
+      if (prepare(req, res, &api)) handler(api, res);
+    });
+  } else if (route.streams_body) {
+    server_->Post(re, [prepare, handler](const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader) {
+      ApiRequest api;
+      api.body_reader = &reader;
+      if (prepare(req, res, &api)) handler(api, res);
+    });
+  } else {
+    server_->Post(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+      ApiRequest api;
+      if (prepare(req, res, &api)) handler(api, res);
+    });
+  }
+}
+
+void ApiServer::AddRoutes() {
+  SopilotService* s = service_;
+  const Json job_error = Json::array({400, 404});
+
+  Add({"GET", "/", std::nullopt, false, "Where to start",
+       {{"responses", Responses(Obj({{"message", T("string")}, {"openapi", T("string")}}))}},
+       [](const ApiRequest&, httplib::Response& res) {
+         SendJson(res, 200, Json{{"message", "SOPilot API; see /openapi.json"}, {"openapi", "/openapi.json"}});
+       }});
+
+  Add({"GET", "/health", std::nullopt, false, "Liveness: 200 when the store answers, 503 when it does not",
+       {{"responses", Responses(Obj({{"status", T("string")}, {"db", T("boolean")}}), {503})}},
+       [s](const ApiRequest&, httplib::Response& res) {
+         Status st = s->Health();
+         if (st.ok()) SendJson(res, 200, Json{{"status", "ok"}, {"db", true}});
+         else SendJson(res, 503, Json{{"status", "degraded"}, {"db", false}, {"error", st.message()}});
+       }});
+
+  Add({"GET", "/ready", std::nullopt, false, "Readiness: 200 once the server accepts work, 503 otherwise",
+       {{"responses", Responses(Obj({{"ready", T("boolean")}, {"db", T("boolean")}}), {503})}},
+       [this, s](const ApiRequest&, httplib::Response& res) {
+         bool db = s->Health().ok();
+         bool ready = db && ready_;
+         SendJson(res, ready ? 200 : 503, Json{{"ready", ready}, {"db", db}});
+       }});
+
+  Add({"GET", "/openapi.json", std::nullopt, false, "This document",
+       {{"responses", Responses(T("object"))}},
+       [this](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, OpenApi()); }});
+
+  // ---- uploads
+  auto upload = [s](const ApiRequest& req, httplib::Response& res, const std::string& forced_role) {
+    const httplib::Request& http = *req.http;
+    if (!http.is_multipart_form_data()) {
+      SendError(res, 400, "expected a multipart/form-data body with a 'file' field and a 'task_id' field");
+      return;
+    }
+    const int64_t max = s->config().upload_max_bytes;
+    const std::string incoming = s->blobs().NewIncomingPath();
+    std::map<std::string, std::string> fields;
+    std::string current, file_name;
+    bool in_file = false, saw_file = false, too_large = false, field_too_large = false, write_failed = false;
+    int64_t total = 0;
+    Sha256Stream sha;
+    std::FILE* out = nullptr;
+    bool read_ok = (*req.body_reader)(
+        [&](const httplib::MultipartFormData& part) {
+          current = part.name;
+          in_file = part.name == "file";
+          if (in_file) {
+            if (saw_file) return false;  // one file per upload
+            saw_file = true;
+            file_name = part.filename;
+            out = std::fopen(incoming.c_str(), "wb");
+            if (out == nullptr) write_failed = true;
+            return out != nullptr;
+          }
+          return true;
+        },
+        [&](const char* data, size_t len) {
+          if (in_file) {
+            total += static_cast<int64_t>(len);
+            if (total > max) {
+              // Keep reading (and dropping) the rest, bounded by the
+              // server's payload limit, so the client gets its 413 instead
+              // of a reset connection.
+              if (!too_large && out != nullptr) {
+                std::fclose(out);
+                out = nullptr;
+                std::error_code ec;
+                std::filesystem::remove(incoming, ec);
+              }
+              too_large = true;
+              return true;
+            }
+            sha.Update(std::string_view(data, len));
+            if (std::fwrite(data, 1, len, out) != len) {
+              write_failed = true;
+              return false;
+            }
+            return true;
+          }
+          std::string& f = fields[current];
+          if (f.size() + len > 4096) {
+            field_too_large = true;
+            return false;
+          }
+          f.append(data, len);
+          return true;
+        });
+    bool closed_ok = out == nullptr || (std::fflush(out) == 0 && fsync(fileno(out)) == 0);
+    if (out != nullptr) std::fclose(out);
+    auto discard = [&] {
+      std::error_code ec;
+      std::filesystem::remove(incoming, ec);
+    };
+    if (too_large) {
+      discard();
+      SendError(res, 413, "upload too large: more than " + std::to_string(max) + " bytes (SOPILOT_UPLOAD_MAX_MB)");
+      return;
+    }
+    if (write_failed || !closed_ok) {
+      discard();
+      SendError(res, 507, "cannot store the upload (disk full?)");
+      return;
+    }
+    if (field_too_large) {
+      discard();
+      SendError(res, 400, "form field '" + current + "' is longer than 4096 bytes");
+      return;
+    }
+    if (!read_ok) {
+      discard();
+      SendError(res, 400, "the upload was cut off or malformed");
+      return;
+    }
+    if (!saw_file) {
+      discard();
+      SendError(res, 400, "file is required (a multipart field named 'file')");
+      return;
+    }
+    if (total == 0) {
+      discard();
+      SendError(res, 400, "empty upload");
+      return;
+    }
+    UploadRequest u;
+    u.task_id = fields["task_id"];
+    u.role = forced_role.empty() ? (fields.count("role") ? fields["role"] : "trainee") : forced_role;
+    u.site_id = fields["site_id"];
+    u.camera_id = fields["camera_id"];
+    u.operator_id_hash = fields["operator_id_hash"];
+    u.file_name = file_name;
+    auto job = s->SubmitUpload(incoming, sha.FinishHex(), u, req.principal.actor);
+    if (!job.ok()) return SendStatus(res, job.status());
+    SendJson(res, 200, IngestJobJson(*job));
+  };
+  Json upload_body = {{"required", true},
+                      {"content",
+                       {{"multipart/form-data",
+                         {{"schema", Obj({{"file", {{"type", "string"}, {"format", "binary"}}},
+                                          {"task_id", T("string")},
+                                          {"role", {{"type", "string"}, {"enum", {"gold", "trainee", "audit"}}}},
+                                          {"site_id", T("string")},
+                                          {"camera_id", T("string")},
+                                          {"operator_id_hash", T("string")}},
+                                         {"file", "task_id"})}}}}}};
+  Add({"POST", "/videos", Role::kOperator, true, "Upload a video (gold, trainee or audit) and queue its ingest",
+       {{"requestBody", upload_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503})}},
+       [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, ""); }});
+  Json gold_body = upload_body;
+  gold_body["content"]["multipart/form-data"]["schema"]["properties"].erase("role");
+  Add({"POST", "/gold", Role::kOperator, true, "Upload a gold video and queue its ingest",
+       {{"requestBody", gold_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503})}},
+       [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, "gold"); }});
+
+  Add({"GET", "/videos/jobs/{ingest_job_id}", Role::kViewer, false, "An ingest job",
+       {{"parameters", {Param("ingest_job_id", "path", "string", true, "Ingest job id")}},
+        {"responses", Responses(Ref("IngestJob"), {404})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto job = s->GetJob(JobKind::kIngest, r.path_params.at("ingest_job_id"));
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, IngestJobJson(*job));
+       }});
+
+  Add({"GET", "/videos", Role::kViewer, false, "Videos, newest first",
+       {{"parameters", {Param("task_id", "query", "string", false, "Only this task"),
+                        Param("limit", "query", "integer", false, "1..500, default 50")}},
+        {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("Video")}}}}), {400})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         int64_t limit;
+         std::string err;
+         if (!QueryInt(*r.http, "limit", 50, 1, 500, &limit, &err)) return SendError(res, 400, err);
+         auto videos = s->ListVideos(r.http->get_param_value("task_id"), static_cast<int>(limit));
+         if (!videos.ok()) return SendStatus(res, videos.status());
+         nlohmann::ordered_json items = nlohmann::ordered_json::array();
+         for (const VideoRow& v : *videos) items.push_back(VideoJson(v));
+         SendJson(res, 200, nlohmann::ordered_json{{"items", items}});
+       }});
+
+  auto video_id = [](const ApiRequest& r, httplib::Response& res) -> std::optional<int64_t> {
+    auto id = ParseInt(r.path_params.at("video_id"));
+    if (!id || *id < 1) {
+      SendError(res, 400, "video_id must be a positive integer");
+      return std::nullopt;
+    }
+    return id;
+  };
+  Json video_param = Json::array({Param("video_id", "path", "integer", true, "Video id")});
+  Add({"GET", "/videos/{video_id}", Role::kViewer, false, "One video",
+       {{"parameters", video_param}, {"responses", Responses(Ref("Video"), {400, 404})}},
+       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+         auto id = video_id(r, res);
+         if (!id) return;
+         auto v = s->GetVideo(*id);
+         if (!v.ok()) return SendStatus(res, v.status());
+         SendJson(res, 200, VideoJson(*v));
+       }});
+  Add({"GET", "/videos/{video_id}/file", Role::kViewer, false, "The uploaded video file",
+       {{"parameters", video_param},
+        {"responses", {{"200", {{"description", "The video bytes"}, {"content", {{"video/*", Json::object()}}}}},
+                       {"404", {{"description", "Error"}}}}}},
+       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+         auto id = video_id(r, res);
+         if (!id) return;
+         auto v = s->GetVideo(*id);
+         if (!v.ok()) return SendStatus(res, v.status());
+         SendFile(res, s->blobs().Absolute(v->file_path), ContentTypeFor(v->file_name));
+       }});
+  Add({"DELETE", "/videos/{video_id}", Role::kAdmin, false, "Delete a video, its clips and files",
+       {{"parameters", video_param},
+        {"responses", Responses(Obj({{"video_id", T("integer")}, {"task_id", T("string")},
+                                     {"removed_files", {{"type", "array"}, {"items", T("string")}}},
+                                     {"reindexed_clips", T("integer")}}),
+                                {400, 401, 403, 404})}},
+       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+         auto id = video_id(r, res);
+         if (!id) return;
+         auto out = s->DeleteVideo(*id, r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+
+  // ---- scoring
+  Add({"POST", "/score", Role::kOperator, false, "Queue a score of a trainee video against a gold video",
+       {{"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"gold_video_id", T("integer")}, {"trainee_video_id", T("integer")}},
+                                                       {"gold_video_id", "trainee_video_id"})}}}}}}},
+        {"responses", Responses(Ref("ScoreJob"), {400, 401, 403, 404, 503})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         for (const char* k : {"gold_video_id", "trainee_video_id"}) {
+           if (!body.contains(k)) return SendError(res, 400, std::string(k) + " is required");
+           if (!body[k].is_number_integer() || body[k].get<int64_t>() < 1) {
+             return SendError(res, 400, std::string(k) + " must be an integer >= 1");
+           }
+         }
+         auto job = s->SubmitScore(body["gold_video_id"].get<int64_t>(), body["trainee_video_id"].get<int64_t>(),
+                                   r.principal.actor);
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, ScoreJobJson(*job, nullptr));
+       }});
+  Add({"GET", "/score/{score_job_id}", Role::kViewer, false, "A score job and, once completed, its result",
+       {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
+        {"responses", Responses(Ref("ScoreJob"), {404})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto job = s->GetJob(JobKind::kScore, r.path_params.at("score_job_id"));
+         if (!job.ok()) return SendStatus(res, job.status());
+         auto result = s->ScoreResult(*job);
+         if (!result.ok()) return SendStatus(res, result.status());
+         SendJson(res, 200, ScoreJobJson(*job, *result));
+       }});
+  Add({"GET", "/search", Role::kViewer, false, "Clips of a task most like one clip (cosine top-k)",
+       {{"parameters", {Param("task_id", "query", "string", true, "Task"),
+                        Param("video_id", "query", "integer", true, "Query video"),
+                        Param("clip_idx", "query", "integer", true, "Query clip"),
+                        Param("k", "query", "integer", false, "1..50, default 5")}},
+        {"responses", Responses(Obj({{"task_id", T("string")}, {"query_video_id", T("integer")},
+                                     {"query_clip_idx", T("integer")},
+                                     {"items", {{"type", "array"}, {"items", Ref("SearchItem")}}}}),
+                                {400})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         std::string err;
+         int64_t video, clip, k;
+         if (!r.http->has_param("task_id")) return SendError(res, 400, "task_id is required");
+         if (!QueryInt(*r.http, "video_id", 0, 1, INT64_MAX / 2, &video, &err, true) ||
+             !QueryInt(*r.http, "clip_idx", 0, 0, INT32_MAX, &clip, &err, true) ||
+             !QueryInt(*r.http, "k", 5, 1, 50, &k, &err)) {
+           return SendError(res, 400, err);
+         }
+         auto out = s->Search(r.http->get_param_value("task_id"), video, static_cast<int>(clip), static_cast<int>(k));
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+
+  // ---- training
+  Add({"POST", "/train/nightly", Role::kAdmin, false, "Queue a training run now (trigger manual)",
+       {{"responses", Responses(Obj({{"training_job_id", T("string")}, {"status", T("string")}, {"trigger", T("string")}}),
+                                {401, 403, 503})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto job = s->SubmitTraining("manual", r.principal.actor);
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, Json{{"training_job_id", job->id}, {"status", job->status}, {"trigger", "manual"}});
+       }});
+  Add({"GET", "/train/jobs/{training_job_id}", Role::kViewer, false, "A training job",
+       {{"parameters", {Param("training_job_id", "path", "string", true, "Training job id")}},
+        {"responses", Responses(Ref("TrainingJob"), {404})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto job = s->GetJob(JobKind::kTraining, r.path_params.at("training_job_id"));
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, TrainingJobJson(*job));
+       }});
+  Add({"GET", "/train/nightly/status", Role::kViewer, false, "The nightly training schedule",
+       {{"responses", Responses(Obj({{"enabled", T("boolean")}, {"next_run_local", TN("string")},
+                                     {"hour_local", T("integer")}, {"min_new_videos", T("integer")}}))}},
+       [](const ApiRequest&, httplib::Response& res) {
+         SendJson(res, 200, Json{{"enabled", false}, {"next_run_local", nullptr}, {"hour_local", 2}, {"min_new_videos", 10}});
+       }});
+
+  // ---- operations and audit
+  Add({"GET", "/ops/queue", Role::kOperator, false, "Queue depth, running, retrying and dead jobs per queue",
+       {{"responses", Responses(Ref("QueueStatus"), {401, 403, 503})}},
+       [s](const ApiRequest&, httplib::Response& res) {
+         auto q = s->QueueStatus();
+         if (!q.ok()) return SendStatus(res, q.status());
+         SendJson(res, 200, *q);
+       }});
+  Add({"GET", "/audit/trail", Role::kViewer, false, "The audit log, newest first",
+       {{"parameters", {Param("limit", "query", "integer", false, "1..1000, default 100")}},
+        {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("AuditItem")}}}}), {400})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         int64_t limit;
+         std::string err;
+         if (!QueryInt(*r.http, "limit", 100, 1, 1000, &limit, &err)) return SendError(res, 400, err);
+         auto t = s->AuditTrail(static_cast<int>(limit));
+         if (!t.ok()) return SendStatus(res, t.status());
+         SendJson(res, 200, *t);
+       }});
+  Add({"POST", "/audit/export", Role::kAdmin, false, "Write a signed (HMAC-SHA256) export of the audit log",
+       {{"parameters", {Param("limit", "query", "integer", false, "1..5000, default 500")}},
+        {"responses", Responses(Obj({{"export_id", T("string")}, {"generated_at", T("string")},
+                                     {"item_count", T("integer")}, {"file_path", T("string")},
+                                     {"signature", T("object")}}),
+                                {400, 401, 403, 503})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         int64_t limit;
+         std::string err;
+         if (!QueryInt(*r.http, "limit", 500, 1, 5000, &limit, &err)) return SendError(res, 400, err);
+         auto out = s->ExportAudit(static_cast<int>(limit), r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"GET", "/audit/export/{export_id}/file", Role::kAdmin, false, "Download a signed audit export",
+       {{"parameters", {Param("export_id", "path", "string", true, "Export id")}},
+        {"responses", Responses(T("object"), {400, 401, 403, 404})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto path = s->AuditExportPath(r.path_params.at("export_id"));
+         if (!path.ok()) return SendStatus(res, path.status());
+         SendFile(res, *path, "application/json", "audit_export_" + r.path_params.at("export_id") + ".json");
+       }});
+}
+
+nlohmann::json ApiServer::OpenApi() const {
+  Json paths = Json::object();
+  for (const Route& r : routes_) {
+    Json op = r.openapi;
+    op["summary"] = r.summary;
+    std::string method = r.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    op["operationId"] = method + r.path;
+    if (r.min_role) {
+      op["security"] = Json::array({{{"bearer", Json::array()}}, {{"basic", Json::array()}}});
+      op["x-sopilot-min-role"] = RoleName(*r.min_role);
+    } else {
+      op["security"] = Json::array();
+    }
+    paths[r.path][method] = op;
+  }
+  Json schemas = {
+      {"Error", Obj({{"error", T("string")}, {"detail", T("string")}}, {"error"})},
+      {"Video", Obj({{"video_id", T("integer")}, {"task_id", T("string")}, {"role", T("string")},
+                     {"site_id", TN("string")}, {"camera_id", TN("string")}, {"num_clips", T("integer")},
+                     {"embedding_model", T("string")}, {"created_at", TN("string")}, {"file_name", T("string")},
+                     {"duration_sec", T("number")}})},
+      {"IngestJob", Obj({{"ingest_job_id", T("string")}, {"status", T("string")}, {"task_id", T("string")},
+                         {"role", T("string")}, {"requested_by", TN("string")}, {"video_id", TN("integer")},
+                         {"num_clips", TN("integer")}, {"source_fps", TN("number")}, {"sampled_fps", TN("number")},
+                         {"embedding_model", TN("string")}, {"error_message", TN("string")},
+                         {"queued_at", TN("string")}, {"started_at", TN("string")}, {"finished_at", TN("string")},
+                         {"attempts", T("integer")}})},
+      {"ScoreJob", Obj({{"score_job_id", T("string")}, {"status", T("string")}, {"gold_video_id", TN("integer")},
+                        {"trainee_video_id", TN("integer")}, {"requested_by", TN("string")}, {"score", TN("number")},
+                        {"error_message", TN("string")}, {"queued_at", TN("string")}, {"started_at", TN("string")},
+                        {"finished_at", TN("string")}, {"attempts", T("integer")},
+                        {"result", {{"type", Json::array({"object", "null"})},
+                                    {"description", "score, verdict, metrics, steps, deviations, alignment_preview, "
+                                                    "step_boundaries, clip_count, step_map_preview, embedding_model"}}}})},
+      {"TrainingJob", Obj({{"training_job_id", T("string")}, {"trigger", T("string")}, {"status", T("string")},
+                           {"requested_by", TN("string")}, {"error_message", TN("string")}, {"queued_at", TN("string")},
+                           {"started_at", TN("string")}, {"finished_at", TN("string")},
+                           {"result", {{"type", Json::array({"object", "null"})}}}})},
+      {"SearchItem", Obj({{"similarity", T("number")}, {"video_id", T("integer")}, {"clip_idx", T("integer")},
+                          {"start_sec", T("number")}, {"end_sec", T("number")}, {"role", T("string")}})},
+      {"AuditItem", Obj({{"seq", T("integer")}, {"at", T("string")}, {"actor", T("string")}, {"action", T("string")},
+                         {"subject", T("string")}, {"detail", {{"type", Json::array({"object", "null"})}}}})},
+      {"QueueStatus", Obj({{"generated_at", T("string")}, {"runtime_mode", T("string")}, {"queue", T("object")},
+                           {"jobs", T("object")}})},
+  };
+  return Json{{"openapi", "3.1.0"},
+              {"info", {{"title", "SOPilot"}, {"version", "0.1.0"},
+                        {"description", "Scores trainee videos of a procedure against a gold video."}}},
+              {"paths", paths},
+              {"components",
+               {{"schemas", schemas},
+                {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+                                     {"basic", {{"type", "http"}, {"scheme", "basic"}}}}}}}};
+}
+
+}  // namespace sopilot

@@ -1,0 +1,407 @@
+// The API against a real server on a loopback port, with a real HTTP client,
+// real videos (generated) and the real store, queue and workers.
+#include "http/api_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  // Tokens for the role matrix.
+  static constexpr const char* kViewer = "view-token";
+  static constexpr const char* kOperator = "op-token";
+  static constexpr const char* kAdmin = "admin-token";
+
+  void SetUp() override { Start(DefaultConfig()); }
+  void TearDown() override { StopServer(); }
+
+  ServiceConfig DefaultConfig() {
+    ServiceConfig c;
+    c.data_dir = dir_.file("data");
+    c.auth.role_tokens = {{Role::kViewer, kViewer}, {Role::kOperator, kOperator}, {Role::kAdmin, kAdmin}};
+    c.audit_signing_key = "test-signing-key";
+    c.audit_key_id = "test";
+    c.upload_max_bytes = 8 << 20;
+    c.queue.backoff_base_sec = 0.05;
+    return c;
+  }
+  void Start(const ServiceConfig& config) {
+    auto s = SopilotService::Open(config, Env::Default());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    service_ = std::move(*s);
+    ASSERT_TRUE(service_->StartupCheck().ok());
+    workers_ = std::make_unique<WorkerPool>(service_.get(), 5.0);
+    server_ = std::make_unique<ApiServer>(service_.get(), workers_.get());
+    auto port = server_->Bind("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    workers_->Start();
+    thread_ = std::thread([this] { server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_read_timeout(60, 0);
+  }
+  void StopServer() {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+    if (workers_) workers_->Stop();
+    client_.reset();
+    server_.reset();
+    workers_.reset();
+    service_.reset();
+  }
+  httplib::Headers Auth(const char* token) { return {{"Authorization", std::string("Bearer ") + token}}; }
+
+  httplib::Result Upload(const std::string& path, const std::string& task, const std::string& role,
+                         const char* token = kOperator, const std::string& route = "/videos") {
+    httplib::MultipartFormDataItems items = {{"file", Slurp(path), std::filesystem::path(path).filename().string(),
+                                              "video/mp4"},
+                                             {"task_id", task, "", ""}};
+    if (!role.empty()) items.push_back({"role", role, "", ""});
+    return client_->Post(route.c_str(), Auth(token), items);
+  }
+  // Polls until the job leaves queued/running; returns its final JSON.
+  Json WaitJob(const std::string& path, double seconds = 60) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    Json j;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = client_->Get(path.c_str(), Auth(kViewer));
+      if (r && r->status == 200) {
+        j = Json::parse(r->body);
+        std::string st = j["status"];
+        if (st != "queued" && st != "running") return j;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job did not finish: " << j.dump();
+    return j;
+  }
+  int64_t IngestVideo(const std::string& path, const std::string& task, const std::string& role) {
+    auto r = Upload(path, task, role);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    if (!r || r->status != 200) return -1;
+    Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    return job["video_id"].is_number() ? job["video_id"].get<int64_t>() : -1;
+  }
+  std::string MakeProcedure(const std::string& name, std::vector<int> scenes, double seconds = 4) {
+    std::vector<testing::Segment> segs;
+    for (int s : scenes) segs.push_back({testing::DistinctScenes()[s], seconds});
+    std::string path = dir_.file(name);
+    testing::MakeProcedureVideo(path, segs);
+    return path;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<SopilotService> service_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+TEST_F(ApiTest, FullFlowUploadIngestScoreResult) {
+  int64_t gold = IngestVideo(MakeProcedure("gold.mp4", {0, 1, 3, 5}), "task-a", "gold");
+  int64_t trainee = IngestVideo(MakeProcedure("trainee.mp4", {0, 3, 1, 5}), "task-a", "trainee");
+  ASSERT_GT(gold, 0);
+  ASSERT_GT(trainee, 0);
+
+  auto v = client_->Get(("/videos/" + std::to_string(gold)).c_str(), Auth(kViewer));
+  ASSERT_EQ(v->status, 200);
+  Json video = Json::parse(v->body);
+  EXPECT_EQ(video["task_id"], "task-a");
+  EXPECT_EQ(video["role"], "gold");
+  EXPECT_EQ(video["embedding_model"], "heuristic-v1");
+  EXPECT_GT(video["num_clips"].get<int>(), 20);
+
+  auto post = client_->Post("/score", Auth(kOperator),
+                            Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json queued = Json::parse(post->body);
+  EXPECT_TRUE(queued["status"] == "queued" || queued["status"] == "running" || queued["status"] == "completed");
+  Json done = WaitJob("/score/" + queued["score_job_id"].get<std::string>());
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  EXPECT_EQ(done["score"], 80.0);
+  const Json& result = done["result"];
+  EXPECT_EQ(result["verdict"], "needs_review");
+  ASSERT_EQ(result["deviations"].size(), 1u);
+  EXPECT_EQ(result["deviations"][0]["type"], "order_swap");
+  EXPECT_EQ(result["gold_video_id"], gold);
+  EXPECT_EQ(result["task_id"], "task-a");
+
+  // The listing, the file, search, the audit trail.
+  auto list = client_->Get("/videos?task_id=task-a", Auth(kViewer));
+  ASSERT_EQ(list->status, 200);
+  EXPECT_EQ(Json::parse(list->body)["items"].size(), 2u);
+  auto file = client_->Get(("/videos/" + std::to_string(gold) + "/file").c_str(), Auth(kViewer));
+  ASSERT_EQ(file->status, 200);
+  EXPECT_EQ(file->body, Slurp(dir_.file("gold.mp4")));
+  auto search = client_->Get(("/search?task_id=task-a&video_id=" + std::to_string(gold) + "&clip_idx=0&k=3").c_str(),
+                             Auth(kViewer));
+  ASSERT_EQ(search->status, 200) << search->body;
+  Json items = Json::parse(search->body)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_GE(items[0]["similarity"].get<double>(), items[1]["similarity"].get<double>());
+  auto trail = client_->Get("/audit/trail?limit=50", Auth(kViewer));
+  ASSERT_EQ(trail->status, 200);
+  std::set<std::string> actors;
+  Json trail_json = Json::parse(trail->body);
+  for (const Json& e : trail_json["items"]) actors.insert(e["actor"].get<std::string>());
+  EXPECT_TRUE(actors.count("token:operator")) << trail->body;
+}
+
+TEST_F(ApiTest, EveryRouteChecksItsRole) {
+  // For each route: without credentials 401 (public routes 200), below its
+  // role 403, at its role anything but 401/403.
+  for (const Route& r : server_->routes()) {
+    std::string path = r.path;
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"{video_id}", "999"}, {"{ingest_job_id}", "x"}, {"{score_job_id}", "x"},
+             {"{training_job_id}", "x"}, {"{export_id}", "x"}}) {
+      size_t at = path.find(from);
+      if (at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    auto call = [&](const httplib::Headers& h) {
+      if (r.method == "GET") return client_->Get(path.c_str(), h);
+      if (r.method == "DELETE") return client_->Delete(path.c_str(), h);
+      return client_->Post(path.c_str(), h, "{}", "application/json");
+    };
+    auto anonymous = call({});
+    ASSERT_TRUE(anonymous) << path;
+    if (!r.min_role) {
+      EXPECT_NE(anonymous->status, 401) << r.method << " " << r.path;
+      continue;
+    }
+    EXPECT_EQ(anonymous->status, 401) << r.method << " " << r.path;
+    EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate").find("Bearer"), 0u);
+    EXPECT_EQ(Json::parse(anonymous->body)["error"], "authentication required");
+    EXPECT_EQ(call(Auth("wrong-token"))->status, 401) << r.path;
+    const char* tokens[] = {kViewer, kOperator, kAdmin};
+    int need = static_cast<int>(*r.min_role);
+    for (int role = 1; role <= 3; ++role) {
+      auto res = call(Auth(tokens[role - 1]));
+      if (role < need) {
+        EXPECT_EQ(res->status, 403) << r.method << " " << r.path << " as " << tokens[role - 1];
+      } else {
+        EXPECT_NE(res->status, 401) << r.method << " " << r.path;
+        EXPECT_NE(res->status, 403) << r.method << " " << r.path;
+      }
+    }
+  }
+}
+
+TEST_F(ApiTest, BadInputsGetClearErrors) {
+  // Not a video: accepted, then the ingest fails with a clear message and
+  // leaves no video behind.
+  std::string text = dir_.file("notes.mp4");
+  std::ofstream(text) << "these are notes, not a video";
+  auto r = Upload(text, "task-a", "trainee");
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json failed = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error_message"].get<std::string>().find("not a readable video"), std::string::npos)
+      << failed.dump();
+  EXPECT_NE(failed["error_message"].get<std::string>().find("notes.mp4"), std::string::npos) << failed.dump();
+  EXPECT_EQ(Json::parse(client_->Get("/videos", Auth(kViewer))->body)["items"].size(), 0u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/embeddings")));
+
+  // Truncated video.
+  std::string full = MakeProcedure("full.mp4", {0, 1}, 5);
+  std::string cut = dir_.file("cut.mp4");
+  std::string bytes = Slurp(full);
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  r = Upload(cut, "task-a", "trainee");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>())["status"], "failed");
+
+  // Oversize: 413, nothing kept.
+  std::string big = dir_.file("big.mp4");
+  std::ofstream(big, std::ios::binary) << std::string(9 << 20, 'x');
+  r = Upload(big, "task-a", "trainee");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/incoming")));
+
+  // Missing fields, bad role, empty file.
+  httplib::MultipartFormDataItems no_task = {{"file", "abc", "a.mp4", "video/mp4"}};
+  r = client_->Post("/videos", Auth(kOperator), no_task);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("task_id"), std::string::npos);
+  httplib::MultipartFormDataItems no_file = {{"task_id", "t", "", ""}};
+  EXPECT_EQ(client_->Post("/videos", Auth(kOperator), no_file)->status, 400);
+  httplib::MultipartFormDataItems empty = {{"file", "", "a.mp4", "video/mp4"}, {"task_id", "t", "", ""}};
+  r = client_->Post("/videos", Auth(kOperator), empty);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Json::parse(r->body)["error"], "empty upload");
+  r = Upload(full, "task-a", "supervisor");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("invalid role"), std::string::npos);
+  EXPECT_EQ(client_->Post("/videos", Auth(kOperator), "{}", "application/json")->status, 400);
+
+  // Score: bad JSON, missing fields, unknown ids, task mismatch.
+  EXPECT_EQ(client_->Post("/score", Auth(kOperator), "{not json", "application/json")->status, 400);
+  EXPECT_EQ(client_->Post("/score", Auth(kOperator), R"({"gold_video_id": 1})", "application/json")->status, 400);
+  EXPECT_EQ(client_->Post("/score", Auth(kOperator), R"({"gold_video_id": "1", "trainee_video_id": 2})",
+                          "application/json")->status, 400);
+  r = client_->Post("/score", Auth(kOperator), R"({"gold_video_id": 4242, "trainee_video_id": 4243})", "application/json");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Json::parse(r->body)["error"], "video not found: 4242");
+  int64_t a = IngestVideo(full, "task-a", "gold");
+  int64_t b = IngestVideo(full, "task-b", "trainee");
+  r = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", a}, {"trainee_video_id", b}}.dump(),
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("task_id must match"), std::string::npos);
+
+  // Unknown ids and routes.
+  EXPECT_EQ(client_->Get("/videos/4242", Auth(kViewer))->status, 404);
+  EXPECT_EQ(client_->Get("/videos/abc", Auth(kViewer))->status, 400);
+  EXPECT_EQ(client_->Get("/score/nope", Auth(kViewer))->status, 404);
+  EXPECT_EQ(client_->Get("/videos/jobs/nope", Auth(kViewer))->status, 404);
+  EXPECT_EQ(client_->Get("/videos?limit=0", Auth(kViewer))->status, 400);
+  EXPECT_EQ(client_->Get("/no/such/route", Auth(kViewer))->status, 404);
+}
+
+TEST_F(ApiTest, DeleteRemovesRowsAndFiles) {
+  std::string path = MakeProcedure("v.mp4", {0, 1}, 3);
+  int64_t id = IngestVideo(path, "task-a", "gold");
+  ASSERT_GT(id, 0);
+  auto before = std::distance(std::filesystem::directory_iterator(dir_.file("data/raw")), {});
+  EXPECT_EQ(before, 1);
+  auto r = client_->Delete(("/videos/" + std::to_string(id)).c_str(), Auth(kAdmin));
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json out = Json::parse(r->body);
+  EXPECT_EQ(out["video_id"], id);
+  EXPECT_EQ(out["removed_files"].size(), 2u);  // raw video and embeddings
+  EXPECT_EQ(client_->Get(("/videos/" + std::to_string(id)).c_str(), Auth(kViewer))->status, 404);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/embeddings")));
+  EXPECT_EQ(client_->Delete(("/videos/" + std::to_string(id)).c_str(), Auth(kAdmin))->status, 404);
+  // The deletion is in the audit trail with its actor.
+  Json trail = Json::parse(client_->Get("/audit/trail", Auth(kViewer))->body);
+  EXPECT_EQ(trail["items"][0]["action"], "video.deleted");
+  EXPECT_EQ(trail["items"][0]["actor"], "token:admin");
+}
+
+TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {
+  EXPECT_EQ(client_->Get("/health")->status, 200);
+  EXPECT_EQ(client_->Get("/ready")->status, 200);
+  auto q = client_->Get("/ops/queue", Auth(kOperator));
+  ASSERT_EQ(q->status, 200);
+  Json queue = Json::parse(q->body);
+  ASSERT_EQ(queue["queue"]["queues"].size(), 3u);
+  EXPECT_EQ(queue["queue"]["queues"][0]["key"], "ingest");
+  EXPECT_EQ(queue["queue"]["backend"], "sqlite");
+  std::set<std::string> kinds;
+  for (auto& [k, v] : queue["jobs"].items()) kinds.insert(k);
+  EXPECT_EQ(kinds, (std::set<std::string>{"ingest", "score", "training"}));
+
+  auto ex = client_->Post("/audit/export?limit=20", Auth(kAdmin), "", "application/json");
+  ASSERT_EQ(ex->status, 200) << ex->body;
+  Json meta = Json::parse(ex->body);
+  EXPECT_EQ(meta["signature"]["key_id"], "test");
+  auto file = client_->Get(("/audit/export/" + meta["export_id"].get<std::string>() + "/file").c_str(), Auth(kAdmin));
+  ASSERT_EQ(file->status, 200);
+  Json exported = Json::parse(file->body);
+  EXPECT_EQ(exported["signature"]["signature_hex"], meta["signature"]["signature_hex"]);
+  EXPECT_EQ(client_->Get("/audit/export/bad*id/file", Auth(kAdmin))->status, 400);
+  EXPECT_NE(client_->Get("/audit/export/..%2Fsopilot.db/file", Auth(kAdmin))->status, 200);
+  EXPECT_EQ(client_->Get("/audit/export/nope/file", Auth(kAdmin))->status, 404);
+}
+
+TEST_F(ApiTest, OpenApiDescribesWhatIsServed) {
+  auto r = client_->Get("/openapi.json");
+  ASSERT_EQ(r->status, 200);
+  Json doc = Json::parse(r->body);
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  // Every documented operation answers (not 404 "no such route", not 405),
+  // and every served route is documented.
+  std::set<std::string> documented;
+  for (auto& [path, ops] : doc["paths"].items()) {
+    for (auto& [method, op] : ops.items()) {
+      documented.insert(method + " " + path);
+      std::string concrete = path;
+      size_t at;
+      while ((at = concrete.find('{')) != std::string::npos) concrete.replace(at, concrete.find('}') - at + 1, "1");
+      httplib::Result res = method == "get" ? client_->Get(concrete.c_str(), Auth(kAdmin))
+                            : method == "delete" ? client_->Delete(concrete.c_str(), Auth(kAdmin))
+                                                 : client_->Post(concrete.c_str(), Auth(kAdmin), "{}", "application/json");
+      ASSERT_TRUE(res) << concrete;
+      EXPECT_NE(res->status, 405) << method << " " << path;
+      if (res->status == 404) {
+        EXPECT_EQ(Json::parse(res->body)["error"].get<std::string>().find("no such route"), std::string::npos)
+            << method << " " << path << " is documented but not served";
+      }
+      EXPECT_TRUE(op.contains("responses")) << path;
+    }
+  }
+  std::set<std::string> served;
+  for (const Route& route : server_->routes()) {
+    std::string m = route.method;
+    for (char& c : m) c = static_cast<char>(std::tolower(c));
+    served.insert(m + " " + route.path);
+  }
+  EXPECT_EQ(documented, served);
+  // The documented fields are the fields served.
+  int64_t id = IngestVideo(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
+  Json video = Json::parse(client_->Get(("/videos/" + std::to_string(id)).c_str(), Auth(kViewer))->body);
+  std::set<std::string> served_fields, documented_fields;
+  for (auto& [k, v] : video.items()) served_fields.insert(k);
+  for (auto& [k, v] : doc["components"]["schemas"]["Video"]["properties"].items()) documented_fields.insert(k);
+  EXPECT_EQ(served_fields, documented_fields);
+}
+
+TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
+  std::string path = MakeProcedure("small.mp4", {0}, 2);
+  const std::string bytes = Slurp(path);
+  std::vector<std::thread> threads;
+  std::vector<std::string> job_ids(50);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", port_);
+      c.set_read_timeout(60, 0);
+      httplib::MultipartFormDataItems items = {{"file", bytes, "clip" + std::to_string(i) + ".mp4", "video/mp4"},
+                                               {"task_id", "bulk", "", ""}};
+      auto r = c.Post("/videos", Auth(kOperator), items);
+      if (r && r->status == 200) {
+        job_ids[i] = Json::parse(r->body)["ingest_job_id"];
+        ok++;
+      } else {
+        ADD_FAILURE() << "upload " << i << ": " << (r ? std::to_string(r->status) + " " + r->body
+                                                      : httplib::to_string(r.error()));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(ok.load(), 50);
+  std::set<std::string> unique(job_ids.begin(), job_ids.end());
+  EXPECT_EQ(unique.size(), 50u);
+  for (const std::string& id : job_ids) EXPECT_EQ(WaitJob("/videos/jobs/" + id, 120)["status"], "completed");
+  EXPECT_EQ(Json::parse(client_->Get("/videos?task_id=bulk&limit=500", Auth(kViewer))->body)["items"].size(), 50u);
+}
+
+}  // namespace
+}  // namespace sopilot

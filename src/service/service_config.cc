@@ -1,0 +1,158 @@
+#include "service/service_config.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace sopilot {
+
+double ServiceConfig::timeout_sec(JobKind kind) const {
+  switch (kind) {
+    case JobKind::kIngest: return ingest_timeout_sec;
+    case JobKind::kScore: return score_timeout_sec;
+    case JobKind::kTraining: return training_timeout_sec;
+  }
+  return 600;
+}
+
+int ServiceConfig::workers(JobKind kind) const {
+  switch (kind) {
+    case JobKind::kIngest: return ingest_workers;
+    case JobKind::kScore: return score_workers;
+    case JobKind::kTraining: return training_workers;
+  }
+  return 0;
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(const GetEnv& getenv) : getenv_(getenv) {}
+  const char* Raw(const char* name) {
+    const char* v = getenv_(name);
+    return v != nullptr && *v != '\0' ? v : nullptr;
+  }
+  void String(const char* name, std::string* out) {
+    if (const char* v = Raw(name)) *out = v;
+  }
+  void Double(const char* name, double* out) {
+    const char* v = Raw(name);
+    if (v == nullptr) return;
+    char* end = nullptr;
+    double x = std::strtod(v, &end);
+    if (end == v || *end != '\0' || !std::isfinite(x)) {
+      Error(std::string(name) + "='" + v + "' is not a number");
+      return;
+    }
+    *out = x;
+  }
+  template <typename Int>
+  void Integer(const char* name, Int* out) {
+    const char* v = Raw(name);
+    if (v == nullptr) return;
+    char* end = nullptr;
+    long long x = std::strtoll(v, &end, 10);
+    if (end == v || *end != '\0') {
+      Error(std::string(name) + "='" + v + "' is not an integer");
+      return;
+    }
+    *out = static_cast<Int>(x);
+  }
+  void Error(const std::string& e) { errors_ += (errors_.empty() ? "" : "\n") + e; }
+  void Merge(const Status& st) {
+    if (!st.ok()) Error(st.message());
+  }
+  const std::string& errors() const { return errors_; }
+
+ private:
+  const GetEnv& getenv_;
+  std::string errors_;
+};
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
+  ServiceConfig c;
+  Reader r(getenv);
+  r.String("SOPILOT_DATA_DIR", &c.data_dir);
+  r.String("SOPILOT_HOST", &c.host);
+  r.Integer("PORT", &c.port);
+  r.Integer("SOPILOT_PORT", &c.port);
+  r.Integer("SOPILOT_HTTP_THREADS", &c.http_threads);
+  int64_t upload_mb = c.upload_max_bytes >> 20;
+  r.Integer("SOPILOT_UPLOAD_MAX_MB", &upload_mb);
+  c.upload_max_bytes = upload_mb << 20;
+  r.Integer("SOPILOT_MIN_SCORING_CLIPS", &c.min_scoring_clips);
+  r.Integer("SOPILOT_INGEST_WORKERS", &c.ingest_workers);
+  r.Integer("SOPILOT_SCORE_WORKERS", &c.score_workers);
+  r.Integer("SOPILOT_TRAINING_WORKERS", &c.training_workers);
+  r.Double("SOPILOT_INGEST_TIMEOUT_SEC", &c.ingest_timeout_sec);
+  r.Double("SOPILOT_SCORE_TIMEOUT_SEC", &c.score_timeout_sec);
+  r.Double("SOPILOT_TRAINING_TIMEOUT_SEC", &c.training_timeout_sec);
+  int retries = c.queue.max_attempts - 1;
+  r.Integer("SOPILOT_RQ_RETRY_MAX", &retries);
+  c.queue.max_attempts = retries + 1;
+  r.Double("SOPILOT_RETRY_BACKOFF_SEC", &c.queue.backoff_base_sec);
+  r.Double("SOPILOT_TARGET_FPS", &c.ingest.decode.target_fps);
+  r.Double("SOPILOT_CLIP_SECONDS", &c.ingest.clips.clip_seconds);
+  r.Double("SOPILOT_CLIP_STRIDE_SEC", &c.ingest.clips.stride_seconds);
+  r.Integer("SOPILOT_MAX_SIDE", &c.ingest.decode.max_side);
+  r.Double("SOPILOT_MIN_CLIP_COVERAGE", &c.ingest.clips.min_clip_coverage);
+  r.String("SOPILOT_AUDIT_SIGNING_KEY", &c.audit_signing_key);
+  r.String("SOPILOT_AUDIT_SIGNING_KEY_ID", &c.audit_key_id);
+  if (const char* backend = r.Raw("SOPILOT_QUEUE_BACKEND")) {
+    std::string b = backend;
+    if (b != "sqlite" && b != "embedded") {
+      r.Error("SOPILOT_QUEUE_BACKEND='" + b + "': this build supports 'sqlite' (the embedded queue)");
+    }
+  }
+  r.Double("SOPILOT_WEIGHT_MISS", &c.score.weights.miss);
+  r.Double("SOPILOT_WEIGHT_SWAP", &c.score.weights.swap);
+  r.Double("SOPILOT_WEIGHT_DEV", &c.score.weights.dev);
+  r.Double("SOPILOT_WEIGHT_TIME", &c.score.weights.time);
+  r.Double("SOPILOT_WEIGHT_EXTRA", &c.score.weights.extra);
+  r.Double("SOPILOT_PASS_SCORE", &c.score.pass_score);
+  r.Double("SOPILOT_REVIEW_SCORE", &c.score.review_score);
+  r.Double("SOPILOT_TIME_TOLERANCE", &c.score.time_tolerance);
+  auto auth = AuthConfigFromEnvironment(getenv);
+  if (auth.ok()) c.auth = *auth;
+  else r.Error(auth.status().message());
+  if (!r.errors().empty()) return Status::InvalidArgument(r.errors());
+  return c;
+}
+
+Status ValidateServiceConfig(const ServiceConfig& c) {
+  std::string errors;
+  auto check = [&](bool ok, const std::string& e) {
+    if (!ok) errors += (errors.empty() ? "" : "\n") + e;
+  };
+  check(c.port >= 0 && c.port <= 65535, "port must be in [0, 65535]");
+  check(c.http_threads >= 1 && c.http_threads <= 1024, "SOPILOT_HTTP_THREADS must be in [1, 1024]");
+  check(c.upload_max_bytes >= (int64_t{1} << 20), "SOPILOT_UPLOAD_MAX_MB must be >= 1");
+  check(c.min_scoring_clips >= 1, "SOPILOT_MIN_SCORING_CLIPS must be >= 1");
+  for (JobKind k : kAllJobKinds) {
+    check(c.workers(k) >= 0 && c.workers(k) <= 64,
+          std::string("SOPILOT_") + JobKindName(k) + "_WORKERS must be in [0, 64]");
+    check(c.timeout_sec(k) > 0, std::string(JobKindName(k)) + " timeout must be > 0");
+  }
+  check(c.queue.max_attempts >= 1 && c.queue.max_attempts <= 100, "SOPILOT_RQ_RETRY_MAX must be in [0, 99]");
+  check(c.queue.backoff_base_sec >= 0, "SOPILOT_RETRY_BACKOFF_SEC must be >= 0");
+  Status ingest = ValidateIngestOptions(c.ingest);
+  check(ingest.ok(), ingest.message());
+  Status score = ValidateScoreOptions(c.score);
+  check(score.ok(), score.message());
+  check(c.data_dir != "", "SOPILOT_DATA_DIR must not be empty");
+  if (!c.auth.configured() && !IsLoopbackHost(c.host)) {
+    check(false, "refusing to listen on " + c.host +
+                     " without credentials: set SOPILOT_API_TOKEN, SOPILOT_API_ROLE_TOKENS or "
+                     "SOPILOT_BASIC_USER/SOPILOT_BASIC_PASSWORD, or listen on 127.0.0.1");
+  }
+  if (!errors.empty()) return Status::InvalidArgument(errors);
+  return Status::Ok();
+}
+
+}  // namespace sopilot

@@ -1,0 +1,55 @@
+// ServiceConfig: everything `sopilot serve` needs, from SOPILOT_* variables
+// (the Python original's names where they still mean something) and flags.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "auth/authenticator.h"
+#include "base/status.h"
+#include "ingest/ingest.h"
+#include "queue/job_queue.h"
+#include "score/score_options.h"
+#include "store/job_kind.h"
+
+namespace sopilot {
+
+struct ServiceConfig {
+  std::string data_dir = "data";  // SOPILOT_DATA_DIR
+  std::string host = "127.0.0.1";  // SOPILOT_HOST
+  int port = 8000;                 // SOPILOT_PORT (or PORT)
+  int http_threads = 8;            // SOPILOT_HTTP_THREADS
+  int64_t upload_max_bytes = int64_t{1024} << 20;  // SOPILOT_UPLOAD_MAX_MB
+  int min_scoring_clips = 1;       // SOPILOT_MIN_SCORING_CLIPS
+
+  // Workers per queue (threads in this process; 0 = this process runs none)
+  // and each queue's job timeout.
+  int ingest_workers = 1, score_workers = 1, training_workers = 1;    // SOPILOT_<KIND>_WORKERS
+  double ingest_timeout_sec = 600, score_timeout_sec = 300, training_timeout_sec = 3600;  // SOPILOT_<KIND>_TIMEOUT_SEC
+  QueueOptions queue;  // SOPILOT_RQ_RETRY_MAX (retries after the first run), SOPILOT_RETRY_BACKOFF_SEC
+
+  IngestOptions ingest;  // SOPILOT_TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
+  ScoreOptions score;    // SOPILOT_WEIGHT_*, _PASS_SCORE, _REVIEW_SCORE, _TIME_TOLERANCE
+
+  AuthConfig auth;                  // see auth/authenticator.h
+  std::string audit_signing_key;    // SOPILOT_AUDIT_SIGNING_KEY
+  std::string audit_key_id = "local";  // SOPILOT_AUDIT_SIGNING_KEY_ID
+
+  double timeout_sec(JobKind kind) const;
+  int workers(JobKind kind) const;
+};
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// Reads every variable named above over the defaults. Fails with
+// InvalidArgument listing every problem, one per line.
+Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv);
+
+// Cross-field checks, every problem listed: ranges, and a non-loopback host
+// without credentials (an open service on the network is refused).
+Status ValidateServiceConfig(const ServiceConfig& config);
+
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace sopilot

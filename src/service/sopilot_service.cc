@@ -1,0 +1,491 @@
+#include "service/sopilot_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "audit/audit_export.h"
+#include "base/digest.h"
+#include "embed/embedding_file.h"
+#include "embed/heuristic_embedder.h"
+#include "ingest/ingest.h"
+#include "score/report_json.h"
+#include "score/sop_evaluator.h"
+
+namespace sopilot {
+
+namespace {
+
+constexpr uint64_t kMaxJsonFile = 256u << 20;
+
+bool ValidRole(const std::string& r) { return r == "gold" || r == "trainee" || r == "audit"; }
+
+std::string Trim(std::string s) {
+  size_t a = s.find_first_not_of(" \t\r\n");
+  size_t b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+// Export ids: a UTC time tag plus random hex, so two exports in one second
+// never overwrite each other (the original's could).
+std::string ExportId(double now) {
+  time_t t = static_cast<time_t>(now);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return std::string(buf) + "_" + NewUuid4().substr(0, 8);
+}
+
+}  // namespace
+
+bool IsPermanentJobError(const Status& st) {
+  switch (st.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kNotFound:
+    case Status::Code::kCorruption:
+    case Status::Code::kUnsupported:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string SafeFileName(const std::string& name) {
+  std::string base = std::filesystem::path(name).filename().string();
+  std::string out;
+  for (char c : base) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-';
+    out += ok ? c : '_';
+  }
+  if (out.size() > 120) out.resize(120);
+  if (out.empty() || out == "." || out == "..") out = "upload.mp4";
+  return out;
+}
+
+SopilotService::SopilotService(ServiceConfig config, Env* env, BlobStore blobs)
+    : config_(std::move(config)), env_(env), blobs_(std::move(blobs)) {}
+
+SopilotService::~SopilotService() = default;
+
+Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig& config, Env* env) {
+  SOPILOT_RETURN_IF_ERROR(ValidateServiceConfig(config));
+  SOPILOT_ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(config.data_dir, env));
+  std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
+  const std::string db = s->blobs_.Absolute("sopilot.db");
+  SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(db, env));
+  SOPILOT_ASSIGN_OR_RETURN(s->queue_, OpenSqliteJobQueue(db, env, config.queue));
+  return s;
+}
+
+Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
+  StartupReport report;
+  // Uploads that were still arriving when the process died.
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> incoming, blobs_.ListIncoming());
+  for (const std::string& f : incoming) {
+    if (blobs_.Remove(f).ok()) ++report.incoming_removed;
+  }
+  // Files referenced by rows, and files on disk.
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> referenced, store_->AllReferencedPaths());
+  std::set<std::string> keep(referenced.begin(), referenced.end());
+  for (JobKind kind : kAllJobKinds) {
+    for (const char* status : {kJobQueued, kJobRunning, kJobFailed}) {
+      SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> jobs, store_->JobsWithStatus(kind, status, 10000));
+      for (const JobRow& j : jobs) {
+        if (!j.file_path.empty()) keep.insert(j.file_path);
+      }
+    }
+  }
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> files, blobs_.ListManagedFiles());
+  for (const std::string& f : files) {
+    // Only raw videos and embeddings are owned by rows; reports are kept.
+    bool owned = f.rfind("raw/", 0) == 0 || f.rfind("embeddings/", 0) == 0;
+    if (owned && !keep.count(f) && blobs_.Remove(f).ok()) ++report.orphan_files_removed;
+  }
+  for (const std::string& f : referenced) {
+    if (!blobs_.Exists(f)) report.missing_files.push_back(f);
+  }
+  // Rows that say queued or running must be in the queue (a crash between
+  // writing the row and enqueuing, or a worker that died).
+  for (JobKind kind : kAllJobKinds) {
+    for (const char* status : {kJobQueued, kJobRunning}) {
+      SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> jobs, store_->JobsWithStatus(kind, status, 10000));
+      for (const JobRow& j : jobs) {
+        SOPILOT_RETURN_IF_ERROR(queue_->Enqueue(kind, j.id));
+        ++report.jobs_requeued;
+      }
+    }
+  }
+  SOPILOT_ASSIGN_OR_RETURN(int recovered, queue_->RecoverExpired());
+  (void)recovered;
+  return report;
+}
+
+Status SopilotService::Enqueue(const JobRow& job) {
+  Status st = queue_->Enqueue(job.kind, job.id);
+  if (!st.ok()) {
+    store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message());
+    return Status::Unavailable("the job queue is unavailable: " + st.message());
+  }
+  return Status::Ok();
+}
+
+Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, const std::string& sha256_hex,
+                                            const UploadRequest& request, const std::string& actor) {
+  auto discard = [&](Status st) {
+    std::error_code ec;
+    std::filesystem::remove(incoming_path, ec);
+    return st;
+  };
+  std::string task_id = Trim(request.task_id);
+  std::string role = Trim(request.role);
+  std::transform(role.begin(), role.end(), role.begin(), ::tolower);
+  if (role.empty()) role = "trainee";
+  if (task_id.empty()) return discard(Status::InvalidArgument("task_id is required"));
+  if (task_id.size() > 200) return discard(Status::InvalidArgument("task_id is longer than 200 characters"));
+  if (!ValidRole(role)) return discard(Status::InvalidArgument("invalid role: " + role + " (gold, trainee or audit)"));
+  std::string name = SafeFileName(request.file_name);
+  auto raw = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
+  if (!raw.ok()) return discard(raw.status());
+
+  JobRow job;
+  job.id = NewUuid4();
+  job.kind = JobKind::kIngest;
+  job.requested_by = actor;
+  job.task_id = task_id;
+  job.role = role;
+  job.file_name = name;
+  job.file_path = *raw;
+  job.site_id = request.site_id;
+  job.camera_id = request.camera_id;
+  job.operator_id_hash = request.operator_id_hash;
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
+                           {"sha256", sha256_hex}};
+  store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
+  SOPILOT_RETURN_IF_ERROR(Enqueue(job));
+  return store_->GetJob(job.id);
+}
+
+Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, const std::string& actor) {
+  if (gold_id < 1 || trainee_id < 1) return Status::InvalidArgument("video ids must be >= 1");
+  auto gold = store_->GetVideo(gold_id);
+  if (!gold.ok()) return gold.status().code() == Status::Code::kNotFound
+                             ? Status::NotFound("video not found: " + std::to_string(gold_id))
+                             : gold.status();
+  auto trainee = store_->GetVideo(trainee_id);
+  if (!trainee.ok()) return trainee.status().code() == Status::Code::kNotFound
+                                ? Status::NotFound("video not found: " + std::to_string(trainee_id))
+                                : trainee.status();
+  if (gold->task_id != trainee->task_id) {
+    return Status::InvalidArgument("gold and trainee task_id must match (" + gold->task_id + " vs " +
+                                   trainee->task_id + ")");
+  }
+  for (const VideoRow* v : {&*gold, &*trainee}) {
+    if (v->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(v->id));
+  }
+  JobRow job;
+  job.id = NewUuid4();
+  job.kind = JobKind::kScore;
+  job.requested_by = actor;
+  job.task_id = gold->task_id;
+  job.gold_video_id = gold_id;
+  job.trainee_video_id = trainee_id;
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id}};
+  store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
+  SOPILOT_RETURN_IF_ERROR(Enqueue(job));
+  return store_->GetJob(job.id);
+}
+
+Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const std::string& actor) {
+  JobRow job;
+  job.id = NewUuid4();
+  job.kind = JobKind::kTraining;
+  job.requested_by = actor;
+  job.trigger = trigger;
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  store_->AppendAudit(actor, "job.queued", job.id, nlohmann::json({{"kind", "training"}, {"trigger", trigger}}).dump());
+  SOPILOT_RETURN_IF_ERROR(Enqueue(job));
+  return store_->GetJob(job.id);
+}
+
+Result<JobRow> SopilotService::GetJob(JobKind kind, const std::string& id) {
+  auto job = store_->GetJob(id);
+  if (!job.ok() || job->kind != kind) {
+    if (job.ok() || job.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound(std::string(JobKindName(kind)) + " job not found");
+    }
+    return job.status();
+  }
+  return job;
+}
+
+Result<VideoRow> SopilotService::GetVideo(int64_t id) {
+  auto v = store_->GetVideo(id);
+  if (!v.ok() && v.status().code() == Status::Code::kNotFound) return Status::NotFound("video not found");
+  return v;
+}
+
+Result<std::vector<VideoRow>> SopilotService::ListVideos(const std::string& task_id, int limit) {
+  return store_->ListVideos(task_id, limit);
+}
+
+Result<nlohmann::json> SopilotService::ScoreResult(const JobRow& job) {
+  if (job.status != kJobCompleted || job.result_path.empty()) return nlohmann::json(nullptr);
+  SOPILOT_ASSIGN_OR_RETURN(std::string text, blobs_.Get(job.result_path, kMaxJsonFile));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Status::Corruption("score result file is not JSON: " + job.result_path);
+  return j;
+}
+
+Result<nlohmann::json> SopilotService::Search(const std::string& task_id, int64_t video_id, int clip_idx, int k) {
+  if (k < 1 || k > 50) return Status::InvalidArgument("k must be in [1, 50]");
+  auto query_video = store_->GetVideo(video_id);
+  if (!query_video.ok()) return Status::InvalidArgument("video not found: " + std::to_string(video_id));
+  if (query_video->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(video_id));
+  if (query_video->task_id != task_id) return Status::InvalidArgument("requested task_id does not match query video");
+  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet query_set, ReadEmbeddingFile(env_, blobs_.Absolute(query_video->embedding_path)));
+  if (clip_idx < 0 || clip_idx >= query_set.vectors.rows) {
+    return Status::InvalidArgument("clip_idx out of range: " + std::to_string(clip_idx));
+  }
+  const float* q = query_set.vectors.row(clip_idx);
+  struct Hit {
+    double sim;
+    int64_t video_id;
+    int clip;
+    double start, end;
+    std::string role;
+  };
+  std::vector<Hit> hits;
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->VideosOfTask(task_id));
+  for (const VideoRow& v : videos) {
+    if (v.embedding_path.empty()) continue;
+    auto set = ReadEmbeddingFile(env_, blobs_.Absolute(v.embedding_path));
+    if (!set.ok() || set->vectors.cols != query_set.vectors.cols) continue;  // other model: not comparable
+    for (int i = 0; i < set->vectors.rows; ++i) {
+      if (v.id == video_id && i == clip_idx) continue;
+      double dot = 0;
+      const float* r = set->vectors.row(i);
+      for (int j = 0; j < set->vectors.cols; ++j) dot += static_cast<double>(q[j]) * r[j];
+      hits.push_back({dot, v.id, i, set->clips[i].start_sec, set->clips[i].end_sec, v.role});
+    }
+  }
+  // Stable: equal similarities keep video and clip order.
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.sim > b.sim; });
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = 0; i < hits.size() && static_cast<int>(i) < k; ++i) {
+    items.push_back({{"similarity", hits[i].sim}, {"video_id", hits[i].video_id}, {"clip_idx", hits[i].clip},
+                     {"start_sec", hits[i].start}, {"end_sec", hits[i].end}, {"role", hits[i].role}});
+  }
+  return nlohmann::json{{"task_id", task_id}, {"query_video_id", video_id}, {"query_clip_idx", clip_idx},
+                        {"items", items}};
+}
+
+Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string& actor) {
+  auto video = store_->GetVideo(id);
+  if (!video.ok()) {
+    if (video.status().code() == Status::Code::kNotFound) return Status::NotFound("video not found: " + std::to_string(id));
+    return video.status();
+  }
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<ClipRow> clips, store_->GetClips(id));
+  // Rows first: once they are gone nothing points at the files, and a crash
+  // before the files are removed leaves only orphans the start-up check
+  // deletes.
+  SOPILOT_RETURN_IF_ERROR(store_->DeleteVideo(id));
+  nlohmann::json removed = nlohmann::json::array();
+  for (const std::string& f : {video->file_path, video->embedding_path}) {
+    if (f.empty()) continue;
+    auto used = store_->PathInUse(f);
+    if (used.ok() && !*used && blobs_.Exists(f) && blobs_.Remove(f).ok()) removed.push_back(blobs_.Absolute(f));
+  }
+  nlohmann::json result = {{"video_id", id}, {"task_id", video->task_id}, {"removed_files", removed},
+                           {"reindexed_clips", static_cast<int64_t>(clips.size())}};
+  store_->AppendAudit(actor, "video.deleted", std::to_string(id), result.dump());
+  return result;
+}
+
+Result<nlohmann::json> SopilotService::QueueStatus() {
+  nlohmann::json queues = nlohmann::json::array();
+  nlohmann::json jobs = nlohmann::json::object();
+  for (JobKind kind : kAllJobKinds) {
+    SOPILOT_ASSIGN_OR_RETURN(QueueStats s, queue_->Stats(kind));
+    queues.push_back({{"key", JobKindName(kind)},
+                      {"name", std::string("sopilot_") + JobKindName(kind)},
+                      {"depth", s.queued},
+                      {"queued", s.queued},
+                      {"running", s.running},
+                      {"retrying", s.retrying},
+                      {"dead", s.dead},
+                      {"workers", config_.workers(kind)},
+                      {"timeout_sec", config_.timeout_sec(kind)}});
+    SOPILOT_ASSIGN_OR_RETURN(auto counts, store_->JobStatusCounts(kind));
+    nlohmann::json c = nlohmann::json::object();
+    int64_t total = 0;
+    for (const auto& [status, n] : counts) {
+      c[status] = n;
+      total += n;
+    }
+    c["total"] = total;
+    jobs[JobKindName(kind)] = c;
+  }
+  return nlohmann::json{{"generated_at", IsoTimestamp(env_->NowUnixSeconds())},
+                        {"runtime_mode", "api"},
+                        {"queue", {{"backend", queue_->backend()}, {"redis_ok", nullptr}, {"error", nullptr},
+                                   {"queues", queues}}},
+                        {"jobs", jobs}};
+}
+
+Result<nlohmann::json> SopilotService::AuditTrail(int limit) {
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries, store_->AuditTrail(limit));
+  nlohmann::json items = nlohmann::json::array();
+  for (const AuditEntry& e : entries) {
+    nlohmann::json detail = nlohmann::json::parse(e.detail_json, nullptr, false);
+    items.push_back({{"seq", e.seq}, {"at", e.at}, {"actor", e.actor}, {"action", e.action},
+                     {"subject", e.subject}, {"detail", detail.is_discarded() ? nlohmann::json(nullptr) : detail}});
+  }
+  return nlohmann::json{{"items", items}};
+}
+
+Result<nlohmann::json> SopilotService::ExportAudit(int limit, const std::string& actor) {
+  if (config_.audit_signing_key.empty()) return Status::Unavailable("audit signing key is not configured");
+  if (limit < 1 || limit > 5000) return Status::InvalidArgument("limit must be in [1, 5000]");
+  SOPILOT_ASSIGN_OR_RETURN(nlohmann::json trail, AuditTrail(limit));
+  const double now = env_->NowUnixSeconds();
+  nlohmann::json payload = {{"generated_at", IsoTimestamp(now)},
+                            {"limit", limit},
+                            {"item_count", trail["items"].size()},
+                            {"items", trail["items"]}};
+  nlohmann::json signed_export = SignAuditExport(payload, config_.audit_signing_key, config_.audit_key_id);
+  std::string id = ExportId(now);
+  std::string rel = "reports/audit_export_" + id + ".json";
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, signed_export.dump(2)));
+  store_->AppendAudit(actor, "audit.exported", id, nlohmann::json({{"item_count", payload["item_count"]}}).dump());
+  return nlohmann::json{{"export_id", id},
+                        {"generated_at", payload["generated_at"]},
+                        {"item_count", payload["item_count"]},
+                        {"file_path", blobs_.Absolute(rel)},
+                        {"signature", signed_export["signature"]}};
+}
+
+Result<std::string> SopilotService::AuditExportPath(const std::string& export_id) {
+  std::string clean;
+  for (char c : export_id) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') clean += c;
+  }
+  if (clean.empty() || clean != export_id) return Status::InvalidArgument("invalid export_id");
+  std::string rel = "reports/audit_export_" + clean + ".json";
+  if (!blobs_.Exists(rel)) return Status::NotFound("audit export not found");
+  return blobs_.Absolute(rel);
+}
+
+Status SopilotService::Health() { return store_->Ping(); }
+
+Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context) {
+  SOPILOT_ASSIGN_OR_RETURN(JobRow job, store_->GetJob(leased.job_id));
+  // Delivered again after it finished (a worker died between recording the
+  // result and acknowledging it): nothing to do.
+  if (job.status == kJobCompleted || job.status == kJobSkipped || job.status == kJobDead) return Status::Ok();
+  SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
+  store_->AppendAudit("system", "job.running", job.id, nlohmann::json({{"attempt", leased.attempt}}).dump());
+  switch (job.kind) {
+    case JobKind::kIngest: return RunIngest(job, context);
+    case JobKind::kScore: return RunScore(job);
+    case JobKind::kTraining: return RunTraining(job);
+  }
+  return Status::Internal("unknown job kind");
+}
+
+Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
+  const std::string path = blobs_.Absolute(job.file_path);
+  if (!blobs_.Exists(job.file_path)) return Status::NotFound("ingest file missing: " + job.file_name);
+  HeuristicEmbedder embedder;
+  auto set = IngestVideo(path, config_.ingest, &embedder, [&](double, double) { return !context.ShouldStop(); });
+  if (!set.ok()) {
+    // Name the upload, not the content-addressed path, in the message.
+    std::string msg = set.status().message();
+    size_t at = msg.find(path);
+    if (at != std::string::npos) msg.replace(at, path.size(), job.file_name);
+    return set.status().WithMessage(msg);
+  }
+  set->source.path = job.file_name;
+  // Content-addressed: the same video with the same settings and model gives
+  // the same file, so a retried job rewrites identical bytes.
+  std::string sha = std::filesystem::path(job.file_path).stem().string();
+  std::string key = Sha256Hex(sha + "|" + set->model + "|" + std::to_string(set->sampling.target_fps) + "|" +
+                              std::to_string(set->sampling.clip_seconds) + "|" +
+                              std::to_string(set->sampling.clip_stride_sec) + "|" +
+                              std::to_string(set->sampling.max_side) + "|" +
+                              std::to_string(set->sampling.min_clip_coverage));
+  std::string emb_rel = "embeddings/" + key.substr(0, 32) + ".emb";
+  SOPILOT_ASSIGN_OR_RETURN(std::string bytes, EncodeEmbeddingSet(*set));
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(emb_rel, bytes));
+
+  VideoRow v;
+  v.task_id = job.task_id;
+  v.role = job.role;
+  v.site_id = job.site_id;
+  v.camera_id = job.camera_id;
+  v.operator_id_hash = job.operator_id_hash;
+  v.file_name = job.file_name;
+  v.file_path = job.file_path;
+  v.content_sha256 = sha;
+  v.embedding_path = emb_rel;
+  v.embedding_model = set->model;
+  v.num_clips = static_cast<int>(set->clips.size());
+  v.duration_sec = set->source.duration_sec;
+  v.source_fps = set->source.fps;
+  v.sampled_fps = set->sampling.target_fps;
+  std::vector<ClipRow> clips;
+  for (const ClipSpan& c : set->clips) clips.push_back({0, c.index, c.start_sec, c.end_sec});
+  nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
+                           {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
+  SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, result.dump()));
+  store_->AppendAudit("system", "job.completed", job.id, nlohmann::json({{"video_id", video_id}}).dump());
+  return Status::Ok();
+}
+
+Status SopilotService::RunScore(const JobRow& job) {
+  if (!job.gold_video_id || !job.trainee_video_id) {
+    return Status::NotFound("a video of this score job was deleted");
+  }
+  SOPILOT_ASSIGN_OR_RETURN(VideoRow gold, store_->GetVideo(*job.gold_video_id));
+  SOPILOT_ASSIGN_OR_RETURN(VideoRow trainee, store_->GetVideo(*job.trainee_video_id));
+  if (gold.task_id != trainee.task_id) return Status::InvalidArgument("gold and trainee task_id must match");
+  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet g, ReadEmbeddingFile(env_, blobs_.Absolute(gold.embedding_path)));
+  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet t, ReadEmbeddingFile(env_, blobs_.Absolute(trainee.embedding_path)));
+  const int need = config_.min_scoring_clips;
+  if (g.vectors.rows < need || t.vectors.rows < need) {
+    return Status::InvalidArgument("insufficient clip coverage for scoring: gold=" + std::to_string(g.vectors.rows) +
+                                   ", trainee=" + std::to_string(t.vectors.rows) + ", min=" + std::to_string(need));
+  }
+  SOPILOT_ASSIGN_OR_RETURN(ScoreReport report, EvaluateSop(g, t, config_.score));
+  nlohmann::json result = ScoreReportToJson(report);
+  result["gold_video_id"] = gold.id;
+  result["trainee_video_id"] = trainee.id;
+  result["task_id"] = gold.task_id;
+  result["neural_mode"] = false;
+  std::string rel = "reports/score_" + job.id + ".json";
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, result.dump(2)));
+  nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, summary.dump()));
+  store_->AppendAudit("system", "job.completed", job.id,
+                      nlohmann::json({{"score", report.score}, {"verdict", report.verdict}}).dump());
+  return Status::Ok();
+}
+
+Status SopilotService::RunTraining(const JobRow& job) {
+  // The feature adapter arrives with the training issue; until then a
+  // training job says so instead of pretending to have trained.
+  nlohmann::json summary = {{"status", "skipped"},
+                            {"trigger", job.trigger},
+                            {"reason", "feature adapter training is not available in this version"}};
+  std::string rel = "reports/training_" + job.id + ".json";
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, summary.dump(2)));
+  return store_->CompleteTrainingJob(job.id, kJobSkipped, rel, summary.dump());
+}
+
+}  // namespace sopilot

@@ -1,0 +1,114 @@
+// SopilotService: the service's use cases, independent of HTTP.
+//
+// The HTTP layer (src/http) turns requests into these calls and statuses into
+// HTTP codes: InvalidArgument 400, NotFound 404, Unavailable 503, anything
+// else 500. Job execution (RunJob) is called by the worker pool; submitting a
+// job writes its row first and then enqueues it, and Start() re-enqueues any
+// job whose row says queued or running, so a crash between the two loses
+// nothing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "queue/job_queue.h"
+#include "service/service_config.h"
+#include "store/blob_store.h"
+#include "store/metadata_store.h"
+
+namespace sopilot {
+
+struct UploadRequest {
+  std::string task_id;
+  std::string role = "trainee";  // gold | trainee | audit
+  std::string site_id, camera_id, operator_id_hash;
+  std::string file_name;         // as uploaded; sanitised here
+};
+
+// What a running job may ask: has its time run out, is the service stopping?
+class JobContext {
+ public:
+  virtual ~JobContext() = default;
+  virtual bool ShouldStop() const = 0;
+};
+
+class SopilotService {
+ public:
+  // Opens the data directory (blob store, metadata store, queue) and repairs
+  // what a crash may have left (see StartupCheck).
+  static Result<std::unique_ptr<SopilotService>> Open(const ServiceConfig& config, Env* env);
+  ~SopilotService();
+
+  const ServiceConfig& config() const { return config_; }
+  MetadataStore* store() { return store_.get(); }
+  JobQueue* queue() { return queue_.get(); }
+  BlobStore& blobs() { return blobs_; }
+
+  // What the start-up check found and did, for the log.
+  struct StartupReport {
+    int incoming_removed = 0;        // half-received uploads
+    int orphan_files_removed = 0;    // files no row refers to (a crash mid-delete)
+    std::vector<std::string> missing_files;  // rows whose files are gone (reported)
+    int jobs_requeued = 0;           // queued/running rows put back in the queue
+  };
+  Result<StartupReport> StartupCheck();
+
+  // ---- submissions (each records an audit entry with the actor)
+  // Takes a complete upload at `incoming_path` (absolute, under incoming/)
+  // with its SHA-256; the file is moved into the store or removed.
+  Result<JobRow> SubmitUpload(const std::string& incoming_path, const std::string& sha256_hex,
+                              const UploadRequest& request, const std::string& actor);
+  // Unknown video ids are NotFound; videos not yet ingested or of different
+  // tasks are InvalidArgument.
+  Result<JobRow> SubmitScore(int64_t gold_video_id, int64_t trainee_video_id, const std::string& actor);
+  Result<JobRow> SubmitTraining(const std::string& trigger, const std::string& actor);
+
+  // ---- queries
+  Result<JobRow> GetJob(JobKind kind, const std::string& id);
+  Result<VideoRow> GetVideo(int64_t id);
+  Result<std::vector<VideoRow>> ListVideos(const std::string& task_id, int limit);
+  // The score result JSON of a completed job (null JSON when not completed).
+  Result<nlohmann::json> ScoreResult(const JobRow& job);
+  // Cosine top-k over a task's clips; the query is one clip of one video.
+  Result<nlohmann::json> Search(const std::string& task_id, int64_t video_id, int clip_idx, int k);
+  // {"video_id", "task_id", "removed_files", "reindexed_clips"}.
+  Result<nlohmann::json> DeleteVideo(int64_t id, const std::string& actor);
+  Result<nlohmann::json> QueueStatus();
+  Result<nlohmann::json> AuditTrail(int limit);
+  // Writes a signed export under reports/; Unavailable without a signing key.
+  Result<nlohmann::json> ExportAudit(int limit, const std::string& actor);
+  // Absolute path of an export file; NotFound / InvalidArgument on bad ids.
+  Result<std::string> AuditExportPath(const std::string& export_id);
+  Status Health();
+
+  // ---- execution (the worker pool's side)
+  Status RunJob(const LeasedJob& job, const JobContext& context);
+
+ private:
+  SopilotService(ServiceConfig config, Env* env, BlobStore blobs);
+  Status RunIngest(const JobRow& job, const JobContext& context);
+  Status RunScore(const JobRow& job);
+  Status RunTraining(const JobRow& job);
+  Status Enqueue(const JobRow& job);
+
+  ServiceConfig config_;
+  Env* env_;
+  BlobStore blobs_;
+  std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<JobQueue> queue_;
+};
+
+// Errors a retry cannot fix (the input is wrong): the job fails at once.
+bool IsPermanentJobError(const Status& status);
+
+// Keeps [A-Za-z0-9_.-], the rest becomes '_', at most 120 characters
+// ("upload.mp4" when nothing is left), as the original's safe_filename.
+std::string SafeFileName(const std::string& name);
+
+}  // namespace sopilot

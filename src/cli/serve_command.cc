@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <pthread.h>
+#include <unistd.h>
 #include <thread>
 
 #include "cli/command.h"
@@ -15,6 +15,14 @@
 namespace sopilot::cli {
 
 namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+
+void OnStopSignal(int sig) {
+  // Only async-signal-safe calls here.
+  ssize_t n = write(g_signal_pipe[1], &sig, sizeof sig);
+  (void)n;
+}
 
 struct ServeArgs {
   std::string host, data_dir;
@@ -36,13 +44,15 @@ int RunServe(const ServeArgs& args) {
     return kExitUsage;
   }
 
-  // SIGINT/SIGTERM are taken by one thread (sigwait) for a clean stop; block
-  // them before any other thread starts so none of those receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGINT/SIGTERM stop the server cleanly. Libraries start threads before
+  // main (OpenBLAS), so any thread may receive the signal: the handler only
+  // writes to a pipe, and a thread of ours acts on it.
+  if (pipe(g_signal_pipe) != 0) return ReportError("cannot create a pipe for signal handling");
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   auto service = SopilotService::Open(*config, Env::Default());
@@ -56,7 +66,7 @@ int RunServe(const ServeArgs& args) {
                report->missing_files.size(), report->jobs_requeued);
   for (const std::string& f : report->missing_files) std::fprintf(stderr, "sopilot: missing file: %s\n", f.c_str());
 
-  WorkerPool workers(service->get());
+  WorkerPool workers(service->get(), config->lease_sec);
   ApiServer server(service->get(), &workers);
   auto port = server.Bind(config->host, config->port);
   if (!port.ok()) return ReportError(port.status());
@@ -74,14 +84,16 @@ int RunServe(const ServeArgs& args) {
 
   std::thread stopper([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
-    std::fprintf(stderr, "sopilot: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (read(g_signal_pipe[0], &sig, sizeof sig) == static_cast<ssize_t>(sizeof sig) && sig != 0) {
+      std::fprintf(stderr, "sopilot: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     server.Stop();
   });
   server.Run();
   workers.Stop();
   // Wake the stopper if the server ended on its own.
-  pthread_kill(stopper.native_handle(), SIGTERM);
+  int none = 0;
+  if (write(g_signal_pipe[1], &none, sizeof none) < 0) std::fprintf(stderr, "sopilot: cannot wake the stopper\n");
   stopper.join();
   std::fprintf(stderr, "sopilot: stopped\n");
   return kExitOk;

@@ -97,6 +97,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Integer("SOPILOT_RQ_RETRY_MAX", &retries);
   c.queue.max_attempts = retries + 1;
   r.Double("SOPILOT_RETRY_BACKOFF_SEC", &c.queue.backoff_base_sec);
+  r.Double("SOPILOT_LEASE_SEC", &c.lease_sec);
   r.Double("SOPILOT_TARGET_FPS", &c.ingest.decode.target_fps);
   r.Double("SOPILOT_CLIP_SECONDS", &c.ingest.clips.clip_seconds);
   r.Double("SOPILOT_CLIP_STRIDE_SEC", &c.ingest.clips.stride_seconds);
@@ -141,6 +142,7 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   }
   check(c.queue.max_attempts >= 1 && c.queue.max_attempts <= 100, "SOPILOT_RQ_RETRY_MAX must be in [0, 99]");
   check(c.queue.backoff_base_sec >= 0, "SOPILOT_RETRY_BACKOFF_SEC must be >= 0");
+  check(c.lease_sec >= 0.5 && c.lease_sec <= 3600, "SOPILOT_LEASE_SEC must be in [0.5, 3600]");
   Status ingest = ValidateIngestOptions(c.ingest);
   check(ingest.ok(), ingest.message());
   Status score = ValidateScoreOptions(c.score);

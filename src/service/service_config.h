@@ -28,6 +28,9 @@ struct ServiceConfig {
   int ingest_workers = 1, score_workers = 1, training_workers = 1;    // SOPILOT_<KIND>_WORKERS
   double ingest_timeout_sec = 600, score_timeout_sec = 300, training_timeout_sec = 3600;  // SOPILOT_<KIND>_TIMEOUT_SEC
   QueueOptions queue;  // SOPILOT_RQ_RETRY_MAX (retries after the first run), SOPILOT_RETRY_BACKOFF_SEC
+  // A worker holds its job's lease this long between heartbeats; a job whose
+  // worker died is handed out again within about this time.
+  double lease_sec = 15;  // SOPILOT_LEASE_SEC
 
   IngestOptions ingest;  // SOPILOT_TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
   ScoreOptions score;    // SOPILOT_WEIGHT_*, _PASS_SCORE, _REVIEW_SCORE, _TIME_TOLERANCE

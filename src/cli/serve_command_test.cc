@@ -1,0 +1,154 @@
+// `sopilot serve` as a process: start, stop, refuse bad configuration, and
+// survive kill -9 with jobs queued and running.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/command.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ServeTest, StartsServesAndStopsOnSigterm) {
+  testing::TempDir dir;
+  testing::ServerProcess server(SOPILOT_BIN, {"serve", "--port", "0", "--data-dir", dir.file("data")}, {},
+                                dir.file("log"));
+  int port = server.Start();
+  ASSERT_GT(port, 0) << server.Log();
+  EXPECT_NE(server.Log().find("listening on 127.0.0.1 only"), std::string::npos) << server.Log();
+  httplib::Client c("127.0.0.1", port);
+  auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(c.Get("/ready")->status, 200);
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+  EXPECT_NE(server.Log().find("stopped"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir.file("data/sopilot.db")));
+}
+
+TEST(ServeTest, RefusesToListenOnTheNetworkWithoutCredentials) {
+  testing::TempDir dir;
+  auto r = testing::RunCommand(std::string(SOPILOT_BIN) + " serve --host 0.0.0.0 --port 0 --data-dir " +
+                               testing::ShellQuote(dir.file("data")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("without credentials"), std::string::npos) << r.err;
+}
+
+TEST(ServeTest, InvalidConfigurationListsEveryProblem) {
+  testing::TempDir dir;
+  auto r = testing::RunCommand("SOPILOT_UPLOAD_MAX_MB=lots SOPILOT_API_TOKEN=t SOPILOT_API_TOKEN_ROLE=superuser "
+                               "SOPILOT_INGEST_TIMEOUT_SEC=-5 " + std::string(SOPILOT_BIN) + " serve --data-dir " +
+                               testing::ShellQuote(dir.file("data")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("SOPILOT_UPLOAD_MAX_MB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("superuser"), std::string::npos) << r.err;
+}
+
+// Jobs queued and running when the server is killed with SIGKILL all reach
+// a final state after a restart, each result recorded once, no file orphaned.
+TEST(ServeTest, KillNineMidWorkLosesNothingAndDuplicatesNothing) {
+  testing::TempDir dir;
+  std::vector<std::string> videos;
+  for (int i = 0; i < 6; ++i) {
+    std::string p = dir.file("v" + std::to_string(i) + ".mp4");
+    testing::MakeProcedureVideo(p, {{testing::DistinctScenes()[i], 6.0}, {testing::DistinctScenes()[i + 1], 6.0}},
+                                "640x360", 25);
+    videos.push_back(p);
+  }
+  const std::vector<std::string> env = {"SOPILOT_LEASE_SEC=1", "SOPILOT_INGEST_WORKERS=1"};
+  const std::vector<std::string> args = {"serve", "--port", "0", "--data-dir", dir.file("data")};
+  auto server = std::make_unique<testing::ServerProcess>(SOPILOT_BIN, args, env, dir.file("log1"));
+  int port = server->Start();
+  ASSERT_GT(port, 0) << server->Log();
+
+  std::vector<std::string> jobs;
+  {
+    httplib::Client c("127.0.0.1", port);
+    for (size_t i = 0; i < videos.size(); ++i) {
+      httplib::MultipartFormDataItems items = {{"file", Slurp(videos[i]), "v" + std::to_string(i) + ".mp4", "video/mp4"},
+                                               {"task_id", "crash", "", ""}};
+      auto r = c.Post("/videos", items);
+      ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+      jobs.push_back(Json::parse(r->body)["ingest_job_id"]);
+    }
+    // Kill while the first job runs and the others wait.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    bool running = false;
+    while (!running && std::chrono::steady_clock::now() < deadline) {
+      auto r = c.Get(("/videos/jobs/" + jobs[0]).c_str());
+      running = r && Json::parse(r->body)["status"] == "running";
+      if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(running);
+  }
+  server->Kill(SIGKILL);
+  EXPECT_EQ(server->Wait(), 128 + SIGKILL);
+
+  server = std::make_unique<testing::ServerProcess>(SOPILOT_BIN, args, env, dir.file("log2"));
+  port = server->Start();
+  ASSERT_GT(port, 0) << server->Log();
+  std::smatch m;
+  std::string log = server->Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("([0-9]+) unfinished jobs requeued"))) << log;
+  EXPECT_EQ(std::stoi(m[1]), 6) << "every job was queued or running when killed";
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(30, 0);
+  std::set<int64_t> video_ids;
+  for (const std::string& id : jobs) {
+    Json job;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = c.Get(("/videos/jobs/" + id).c_str());
+      ASSERT_TRUE(r);
+      job = Json::parse(r->body);
+      if (job["status"] != "queued" && job["status"] != "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(job["status"], "completed") << job.dump();
+    video_ids.insert(job["video_id"].get<int64_t>());
+    // The job that was running when the server died ran again.
+    if (id == jobs[0]) EXPECT_GE(job["attempts"].get<int>(), 2);
+  }
+  EXPECT_EQ(video_ids.size(), jobs.size());
+  Json list = Json::parse(c.Get("/videos?task_id=crash")->body);
+  EXPECT_EQ(list["items"].size(), jobs.size()) << "a job recorded its video twice";
+  // Every stored file belongs to a video; nothing half-written remains.
+  size_t raw = 0, emb = 0;
+  for (auto& e : fs::directory_iterator(dir.file("data/raw"))) raw += e.is_regular_file();
+  for (auto& e : fs::directory_iterator(dir.file("data/embeddings"))) emb += e.is_regular_file();
+  EXPECT_EQ(raw, jobs.size());
+  EXPECT_EQ(emb, jobs.size());
+  EXPECT_TRUE(fs::is_empty(dir.file("data/incoming")));
+  for (auto& e : fs::recursive_directory_iterator(dir.file("data"))) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+  }
+  server->Kill(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -226,6 +226,7 @@ TEST_F(ApiTest, BadInputsGetClearErrors) {
   EXPECT_NE(failed["error_message"].get<std::string>().find("notes.mp4"), std::string::npos) << failed.dump();
   EXPECT_EQ(Json::parse(client_->Get("/videos", Auth(kViewer))->body)["items"].size(), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/embeddings")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw"))) << "the failed upload's file was kept";
 
   // Truncated video.
   std::string full = MakeProcedure("full.mp4", {0, 1}, 5);
@@ -371,6 +372,29 @@ TEST_F(ApiTest, OpenApiDescribesWhatIsServed) {
   for (auto& [k, v] : video.items()) served_fields.insert(k);
   for (auto& [k, v] : doc["components"]["schemas"]["Video"]["properties"].items()) documented_fields.insert(k);
   EXPECT_EQ(served_fields, documented_fields);
+}
+
+TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.ingest_timeout_sec = 0.01;  // every attempt times out
+  c.queue.max_attempts = 3;
+  c.queue.backoff_base_sec = 0.2;
+  c.queue.backoff_factor = 2;
+  Start(c);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = Upload(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
+  ASSERT_EQ(r->status, 200);
+  Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(job["status"], "dead") << job.dump();
+  EXPECT_EQ(job["attempts"], 3);
+  EXPECT_NE(job["error_message"].get<std::string>().find("timed out"), std::string::npos) << job.dump();
+  EXPECT_GE(took, 0.2 + 0.4) << "retries did not wait out their backoff";
+  Json queue = Json::parse(client_->Get("/ops/queue", Auth(kOperator))->body);
+  EXPECT_EQ(queue["queue"]["queues"][0]["dead"], 1);
+  EXPECT_EQ(queue["jobs"]["ingest"]["dead"], 1);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw")));
 }
 
 TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {

@@ -384,6 +384,26 @@ Result<std::string> SopilotService::AuditExportPath(const std::string& export_id
 
 Status SopilotService::Health() { return store_->Ping(); }
 
+void SopilotService::RecordFailure(const std::string& job_id, const std::string& status,
+                                   const std::string& message) {
+  store_->SetJobStatus(job_id, status, message);
+  store_->AppendAudit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
+                      nlohmann::json({{"error", message}}).dump());
+  auto job = store_->GetJob(job_id);
+  if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty()) return;
+  auto used = store_->PathInUse(job->file_path);
+  if (!used.ok() || *used) return;
+  // The same content may be waiting in another upload's job.
+  for (const char* active : {kJobQueued, kJobRunning}) {
+    auto jobs = store_->JobsWithStatus(JobKind::kIngest, active, 10000);
+    if (!jobs.ok()) return;
+    for (const JobRow& other : *jobs) {
+      if (other.file_path == job->file_path) return;
+    }
+  }
+  blobs_.Remove(job->file_path);
+}
+
 Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context) {
   SOPILOT_ASSIGN_OR_RETURN(JobRow job, store_->GetJob(leased.job_id));
   // Delivered again after it finished (a worker died between recording the

@@ -89,6 +89,10 @@ class SopilotService {
 
   // ---- execution (the worker pool's side)
   Status RunJob(const LeasedJob& job, const JobContext& context);
+  // A job failed for good (bad input, or out of retries): record it and
+  // drop what it alone stored (an ingest's uploaded file), so nothing
+  // half-stored is left behind.
+  void RecordFailure(const std::string& job_id, const std::string& status, const std::string& message);
 
  private:
   SopilotService(ServiceConfig config, Env* env, BlobStore blobs);

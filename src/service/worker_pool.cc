@@ -118,8 +118,7 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
     return;
   }
   if (IsPermanentJobError(st)) {
-    store->SetJobStatus(job.job_id, kJobFailed, st.message());
-    store->AppendAudit("system", "job.failed", job.job_id, "{}");
+    service_->RecordFailure(job.job_id, kJobFailed, st.message());
     queue->Ack(job);
     return;
   }
@@ -129,8 +128,7 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
     store->SetJobStatus(job.job_id, kJobQueued, st.message());
     store->AppendAudit("system", "job.retrying", job.job_id, "{}");
   } else {
-    store->SetJobStatus(job.job_id, kJobDead, st.message());
-    store->AppendAudit("system", "job.dead", job.job_id, "{}");
+    service_->RecordFailure(job.job_id, kJobDead, st.message());
   }
 }
 

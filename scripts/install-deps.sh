@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git python3
+  build-essential cmake ninja-build pkg-config git python3 curl
   # video decoding: FFmpeg's libraries, and the ffmpeg/ffprobe tools tests use to make videos
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   # image operations (libopencv-dev carries the CMake config)
@@ -16,7 +16,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libhiredis-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
   libcli11-dev libcairo2-dev libssl-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 
 missing=()

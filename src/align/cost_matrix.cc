@@ -44,9 +44,29 @@ Status InspectSide(const FloatMatrix& m, const char* name, bool* all_unit) {
   return Status::Ok();
 }
 
+// The default grid; see CostTiling.
+constexpr int kMaxTileCols = 1024;
+constexpr size_t kRowOfTilesBytes = size_t{16} << 20;
+constexpr int kTileRowsMultiple = 32;
+constexpr int kMinTileRows = 128;
+
+int DefaultTileCols(int n) {
+  // Even tiles rather than full ones and a sliver: each tile keeps OpenBLAS
+  // efficient (see CostTiling for what the width costs).
+  const int tiles = (n + kMaxTileCols - 1) / kMaxTileCols;
+  return (n + tiles - 1) / tiles;
+}
+
+int DefaultTileRows(int m, int n) {
+  const size_t fit = kRowOfTilesBytes / (sizeof(float) * static_cast<size_t>(n));
+  const size_t rows = std::max<size_t>(kMinTileRows, fit / kTileRowsMultiple * kTileRowsMultiple);
+  return static_cast<int>(std::min<size_t>(rows, static_cast<size_t>(m)));
+}
+
 }  // namespace
 
-Result<CosineCost> CosineCost::Create(const FloatMatrix& gold, const FloatMatrix& trainee) {
+Result<CosineCost> CosineCost::Create(const FloatMatrix& gold, const FloatMatrix& trainee,
+                                      CostTiling tiling) {
   bool gold_unit = false, trainee_unit = false;
   SOPILOT_RETURN_IF_ERROR(InspectSide(gold, "gold", &gold_unit));
   SOPILOT_RETURN_IF_ERROR(InspectSide(trainee, "trainee", &trainee_unit));
@@ -54,7 +74,15 @@ Result<CosineCost> CosineCost::Create(const FloatMatrix& gold, const FloatMatrix
     return Status::InvalidArgument("embedding widths differ: gold has " + std::to_string(gold.cols) +
                                    " dims, trainee has " + std::to_string(trainee.cols));
   }
+  if (tiling.rows < 0 || tiling.cols < 0) {
+    return Status::InvalidArgument("cost tiles must not have a negative size (" +
+                                   std::to_string(tiling.rows) + "x" +
+                                   std::to_string(tiling.cols) + ")");
+  }
   CosineCost cost;
+  const int m = gold.rows, n = trainee.rows;
+  cost.tile_rows_ = tiling.rows > 0 ? std::min(tiling.rows, m) : DefaultTileRows(m, n);
+  cost.tile_cols_ = tiling.cols > 0 ? std::min(tiling.cols, n) : DefaultTileCols(n);
   try {
     if (gold_unit) {
       cost.gold_ = &gold;
@@ -74,48 +102,51 @@ Result<CosineCost> CosineCost::Create(const FloatMatrix& gold, const FloatMatrix
   return cost;
 }
 
-void CosineCost::Sgemm(int i0, int i1, int j0, int j1, float* out, bool out_is_ones) const {
+void CosineCost::SgemmTile(int r0, int r1, int c0, int c1, float* out, size_t ld,
+                           bool out_is_ones) const {
   const FloatMatrix& g = gold();
   const FloatMatrix& t = trainee();
-  const int rows = i1 - i0, cols = j1 - j0, d = g.cols;
+  const int rows = r1 - r0, cols = c1 - c0, d = g.cols;
   // C starts at 1 and sgemm adds -G·Tᵀ (beta = 1): 1 - g·t in one pass.
-  if (!out_is_ones) std::fill(out, out + static_cast<size_t>(rows) * cols, 1.0f);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, d,
-              -1.0f, g.row(i0), d, t.row(j0), d, 1.0f, out, cols);
+  if (!out_is_ones) {
+    for (int r = 0; r < rows; ++r) std::fill_n(out + r * ld, cols, 1.0f);
+  }
+  // Only the shape and the rows of G and T may vary from tile to tile: ld
+  // (and where out lies) does not change the arithmetic, so a tile computed
+  // into the full matrix and into a scratch buffer agree.
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, d, -1.0f, g.row(r0), d,
+              t.row(c0), d, 1.0f, out, static_cast<int>(ld));
 }
 
-namespace {
-
-// Above 100³ with a margin; see ComputeTile in the header.
-constexpr double kSmallProduct = double{1 << 20};
-
-bool TakesSmallPath(int rows, int cols, int d) {
-  return static_cast<double>(rows) * cols * d <= kSmallProduct || rows < 2 || cols < 2;
+void CosineCost::ComputeTiles(int i0, int i1, int j0, int j1, float* out,
+                              bool out_is_ones) const {
+  const int m = gold_clips(), n = trainee_clips();
+  const size_t ld = static_cast<size_t>(j1 - j0);
+  std::vector<float> scratch;  // for tiles that stick out of the rectangle
+  for (int r0 = i0 / tile_rows_ * tile_rows_; r0 < i1; r0 += tile_rows_) {
+    const int r1 = std::min(m, r0 + tile_rows_);
+    for (int c0 = j0 / tile_cols_ * tile_cols_; c0 < j1; c0 += tile_cols_) {
+      const int c1 = std::min(n, c0 + tile_cols_);
+      if (r0 >= i0 && r1 <= i1 && c0 >= j0 && c1 <= j1) {
+        SgemmTile(r0, r1, c0, c1, out + static_cast<size_t>(r0 - i0) * ld + (c0 - j0), ld,
+                  out_is_ones);
+        continue;
+      }
+      const size_t width = static_cast<size_t>(c1 - c0);
+      scratch.resize(static_cast<size_t>(r1 - r0) * width);
+      SgemmTile(r0, r1, c0, c1, scratch.data(), width, /*out_is_ones=*/false);
+      const int a0 = std::max(r0, i0), a1 = std::min(r1, i1);
+      const int b0 = std::max(c0, j0), b1 = std::min(c1, j1);
+      for (int i = a0; i < a1; ++i) {
+        const float* src = scratch.data() + static_cast<size_t>(i - r0) * width + (b0 - c0);
+        std::copy(src, src + (b1 - b0), out + static_cast<size_t>(i - i0) * ld + (b0 - j0));
+      }
+    }
+  }
 }
-
-}  // namespace
 
 void CosineCost::ComputeTile(int i0, int i1, int j0, int j1, float* out) const {
-  const int m = gold_clips(), n = trainee_clips(), d = dims();
-  const bool whole = i0 == 0 && i1 == m && j0 == 0 && j1 == n;
-  if (whole || !TakesSmallPath(i1 - i0, j1 - j0, d)) {
-    Sgemm(i0, i1, j0, j1, out);
-    return;
-  }
-  // Whole rows, enough of them to leave the small path, or all of them
-  // (then it is ComputeAll's own call).
-  const double per_row = static_cast<double>(n) * d;
-  const int wanted = std::max({i1 - i0, 2, static_cast<int>(kSmallProduct / per_row) + 1});
-  const int rows = std::min(m, wanted);
-  const int r1 = std::min(m, i0 + rows);
-  const int r0 = r1 - rows;
-  std::vector<float> block(static_cast<size_t>(rows) * n);
-  Sgemm(r0, r1, 0, n, block.data());
-  const int cols = j1 - j0;
-  for (int i = i0; i < i1; ++i) {
-    const float* src = block.data() + static_cast<size_t>(i - r0) * n + j0;
-    std::copy(src, src + cols, out + static_cast<size_t>(i - i0) * cols);
-  }
+  ComputeTiles(i0, i1, j0, j1, out, /*out_is_ones=*/false);
 }
 
 Result<FloatMatrix> CosineCost::ComputeAll() const {
@@ -129,7 +160,7 @@ Result<FloatMatrix> CosineCost::ComputeAll() const {
     return Status::Internal("out of memory for a " + std::to_string(gold_clips()) + "x" +
                             std::to_string(trainee_clips()) + " cost matrix");
   }
-  Sgemm(0, c.rows, 0, c.cols, c.data.data(), /*out_is_ones=*/true);
+  ComputeTiles(0, c.rows, 0, c.cols, c.data.data(), /*out_is_ones=*/true);
   return c;
 }
 

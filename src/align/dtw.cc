@@ -23,9 +23,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Traceback moves. The numeric order is the tie order.
 enum Move : unsigned { kDiag = 0, kUp = 1, kLeft = 2 };
 
-// Linear mode computes the cost in blocks of about this many bytes.
-constexpr size_t kCostBlockBytes = size_t{16} << 20;
-
 // The DP runs over bands of this many gold rows as a wavefront: at step t
 // row r of the band is at column t - r, so the rows are independent within a
 // step and the SIMD kernel keeps one row per vector lane. 32 rows fill 8 AVX2
@@ -329,49 +326,45 @@ void FillSimilarity(const FloatMatrix& cost, Alignment* a) {
   for (AlignedPair& p : a->path) p.similarity = 1.0f - cost.at(p.gold, p.trainee);
 }
 
-// Linear mode: the cost in blocks of rows, then the path cells' costs again.
+// Linear mode: the cost a row of grid tiles at a time, then the grid tiles
+// the path crosses again. Both are ComputeTile calls on whole grid tiles, so
+// they cost no more sgemm than they hand back and give the full mode's bits.
 Result<Alignment> AlignDtwLinear(const CosineCost& cost, const DtwOptions& options) {
   const int m = cost.gold_clips(), n = cost.trainee_clips();
-  // Whole DP bands per block, so that no band straddles two blocks (and
-  // has to be copied out of them).
-  const size_t auto_rows =
-      std::max<size_t>(1, kCostBlockBytes / (sizeof(float) * static_cast<size_t>(n)) / kBandRows) *
-      kBandRows;
-  const int block_rows = static_cast<int>(std::clamp<size_t>(
-      options.linear_block_rows > 0 ? static_cast<size_t>(options.linear_block_rows) : auto_rows,
-      1, static_cast<size_t>(m)));
-  std::vector<float> block;
+  const int tile_rows = cost.tile_rows(), tile_cols = cost.tile_cols();
+  const int hand_out =
+      options.linear_block_rows > 0 ? std::min(options.linear_block_rows, tile_rows) : tile_rows;
+  std::vector<float> block;  // one row of tiles; later one tile
   try {
-    block.resize(static_cast<size_t>(block_rows) * n);
+    block.resize(static_cast<size_t>(tile_rows) * n);
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory for a DTW cost block");
   }
   int block_begin = 0, block_end = 0;
   auto cost_rows = [&](int i) -> std::pair<const float*, int> {
-    if (i >= block_end) {
-      block_begin = i;
-      block_end = std::min(m, i + block_rows);
+    if (i >= block_end) {  // rows come in order: i is the start of the next row of tiles
+      block_begin = i / tile_rows * tile_rows;
+      block_end = std::min(m, block_begin + tile_rows);
       cost.ComputeTile(block_begin, block_end, 0, n, block.data());
     }
-    return {block.data() + static_cast<size_t>(i - block_begin) * n, block_end - i};
+    const int end = std::min(block_end, (i / hand_out + 1) * hand_out);
+    return {block.data() + static_cast<size_t>(i - block_begin) * n, end - i};
   };
   SOPILOT_ASSIGN_OR_RETURN(DpResult dp, RunDtw(m, n, options, cost_rows));
   Alignment a = MakeAlignment(dp);
 
-  // The path cells of up to block_rows gold rows span a monotone band of
-  // columns; one tile per band costs about one block of sgemm in all.
+  // The path is monotone, so its cells in any one grid tile are consecutive
+  // and a tile, once left, is never entered again.
   size_t k = 0;
   while (k < a.path.size()) {
-    const int i0 = a.path[k].gold;
-    const int j0 = a.path[k].trainee;
-    size_t end = k;
-    while (end < a.path.size() && a.path[end].gold < i0 + block_rows &&
-           static_cast<size_t>(a.path[end].trainee - j0 + 1) * (a.path[end].gold - i0 + 1) <=
-               block.size()) {
+    const int ti = a.path[k].gold / tile_rows, tj = a.path[k].trainee / tile_cols;
+    size_t end = k + 1;
+    while (end < a.path.size() && a.path[end].gold / tile_rows == ti &&
+           a.path[end].trainee / tile_cols == tj) {
       ++end;
     }
-    const int i1 = a.path[end - 1].gold + 1;
-    const int j1 = a.path[end - 1].trainee + 1;
+    const int i0 = ti * tile_rows, i1 = std::min(m, i0 + tile_rows);
+    const int j0 = tj * tile_cols, j1 = std::min(n, j0 + tile_cols);
     cost.ComputeTile(i0, i1, j0, j1, block.data());
     for (size_t q = k; q < end; ++q) {
       const float c = block[static_cast<size_t>(a.path[q].gold - i0) * (j1 - j0) +
@@ -398,7 +391,8 @@ Result<Alignment> AlignDtwFromCost(const FloatMatrix& cost, const DtwOptions& op
 
 Result<Alignment> AlignDtw(const FloatMatrix& gold, const FloatMatrix& trainee,
                            const DtwOptions& options) {
-  SOPILOT_ASSIGN_OR_RETURN(CosineCost cost, CosineCost::Create(gold, trainee));
+  SOPILOT_ASSIGN_OR_RETURN(CosineCost cost,
+                           CosineCost::Create(gold, trainee, options.cost_tiling));
   bool full = true;
   switch (options.memory) {
     case DtwOptions::Memory::kFull: full = true; break;

@@ -18,6 +18,7 @@
 #include <cstddef>
 
 #include "align/alignment.h"
+#include "align/cost_matrix.h"
 #include "base/matrix.h"
 #include "base/status.h"
 
@@ -31,17 +32,25 @@ struct DtwOptions {
   // D[m][j] over j, the smallest j on ties. Trailing trainee clips are free.
   bool open_end = false;
 
-  // Where the cost lives. kFull computes the m×n float cost matrix with one
-  // sgemm. kLinear computes it in blocks of rows and keeps only two DP rows;
-  // the path is recovered from 2-bit traceback directions (m·n/4 bytes) and
-  // the path cells' costs are recomputed. Both give the same path and costs.
-  // kAuto picks kFull while m·n·4 bytes <= full_cost_limit_bytes.
+  // Where the cost lives. kFull computes the m×n float cost matrix, one
+  // sgemm per tile of the cost's grid (align/cost_matrix.h). kLinear
+  // computes one row of those tiles at a time (about 16 MB) and keeps only
+  // two DP rows; the path is recovered from 2-bit traceback directions
+  // (m·n/4 bytes) and the path cells' costs are recomputed, one grid tile per
+  // tile the path crosses. Both give the same path and bit-identical costs,
+  // whatever kernels OpenBLAS uses. kAuto picks kFull while m·n·4 bytes <=
+  // full_cost_limit_bytes.
   enum class Memory { kAuto, kFull, kLinear };
   Memory memory = Memory::kAuto;
   size_t full_cost_limit_bytes = size_t{256} << 20;
-  // Gold rows per cost block in kLinear; 0 picks about 16 MB of cost per
-  // block. The result does not depend on it (tests vary it).
+  // kLinear hands the DP at most this many gold rows of cost at a time
+  // (0: a whole row of tiles). It changes neither the result nor the sgemm
+  // work; tests vary it to cover DP bands that straddle two hand-outs.
   int linear_block_rows = 0;
+  // The cost's tile grid; 0 picks CosineCost's default. Full and linear
+  // memory agree bit for bit on any one grid; different grids can differ in
+  // the last bit. Tests pick small grids; production leaves it alone.
+  CostTiling cost_tiling = {};
 };
 
 // Aligns trainee (n×d) onto gold (m×d) under the cosine cost of

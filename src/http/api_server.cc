@@ -17,6 +17,9 @@ namespace {
 
 using Json = nlohmann::json;
 
+// How long a video listing may be served from cache.
+constexpr double kListingCacheSec = 0.25;
+
 void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
@@ -475,15 +478,22 @@ void ApiServer::AddRoutes() {
        {{"parameters", {Param("task_id", "query", "string", false, "Only this task"),
                         Param("limit", "query", "integer", false, "1..500, default 50")}},
         {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("Video")}}}}), {400})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [this, s](const ApiRequest& r, httplib::Response& res) {
          int64_t limit;
          std::string err;
          if (!QueryInt(*r.http, "limit", 50, 1, 500, &limit, &err)) return SendError(res, 400, err);
-         auto videos = s->ListVideos(r.http->get_param_value("task_id"), static_cast<int>(limit));
+         const std::string task = r.http->get_param_value("task_id");
+         const std::string key = "/videos?" + std::to_string(limit) + "&" + task;
+         if (auto body = cache_.Get(key)) return res.set_content(*body, "application/json");
+         auto videos = s->ListVideos(task, static_cast<int>(limit));
          if (!videos.ok()) return SendStatus(res, videos.status());
          nlohmann::ordered_json items = nlohmann::ordered_json::array();
          for (const VideoRow& v : *videos) items.push_back(VideoJson(v));
-         SendJson(res, 200, nlohmann::ordered_json{{"items", items}});
+         std::string body = nlohmann::ordered_json{{"items", items}}.dump();
+         // Workers add videos behind the API's back, so the listing is kept
+         // only briefly: at most this stale under load, fresh when idle.
+         cache_.Put(key, body, kListingCacheSec);
+         res.set_content(body, "application/json");
        }});
 
   auto video_id = [](const ApiRequest& r, httplib::Response& res) -> std::optional<int64_t> {
@@ -521,10 +531,11 @@ void ApiServer::AddRoutes() {
                                      {"removed_files", {{"type", "array"}, {"items", T("string")}}},
                                      {"reindexed_clips", T("integer")}}),
                                 {400, 401, 403, 404})}},
-       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+       [this, s, video_id](const ApiRequest& r, httplib::Response& res) {
          auto id = video_id(r, res);
          if (!id) return;
          auto out = s->DeleteVideo(*id, r.principal.actor);
+         cache_.Invalidate("");
          if (!out.ok()) return SendStatus(res, out.status());
          SendJson(res, 200, *out);
        }});
@@ -553,12 +564,18 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/score/{score_job_id}", Role::kViewer, false, "A score job and, once completed, its result",
        {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
         {"responses", Responses(Ref("ScoreJob"), {404})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [this, s](const ApiRequest& r, httplib::Response& res) {
+         const std::string key = "/score/" + r.path_params.at("score_job_id");
+         if (auto body = cache_.Get(key)) return res.set_content(*body, "application/json");
          auto job = s->GetJob(JobKind::kScore, r.path_params.at("score_job_id"));
          if (!job.ok()) return SendStatus(res, job.status());
          auto result = s->ScoreResult(*job);
          if (!result.ok()) return SendStatus(res, result.status());
-         SendJson(res, 200, ScoreJobJson(*job, *result));
+         std::string body = ScoreJobJson(*job, *result).dump();
+         // A finished job never changes (until a delete, which clears the cache).
+         bool final = job->status == kJobCompleted || job->status == kJobFailed || job->status == kJobDead;
+         if (final) cache_.Put(key, body, 0);
+         res.set_content(body, "application/json");
        }});
   Add({"GET", "/search", Role::kViewer, false, "Clips of a task most like one clip (cosine top-k)",
        {{"parameters", {Param("task_id", "query", "string", true, "Task"),

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/authenticator.h"
+#include "http/response_cache.h"
 #include "base/status.h"
 #include "service/sopilot_service.h"
 #include "service/worker_pool.h"
@@ -77,6 +78,7 @@ class ApiServer {
   std::unique_ptr<httplib::Server> server_;
   std::vector<Route> routes_;
   std::atomic<bool> ready_{false};
+  ResponseCache cache_;
 };
 
 // Status -> HTTP code: InvalidArgument 400, NotFound 404, Unavailable 503,

@@ -19,7 +19,9 @@ struct ServiceConfig {
   std::string data_dir = "data";  // SOPILOT_DATA_DIR
   std::string host = "127.0.0.1";  // SOPILOT_HOST
   int port = 8000;                 // SOPILOT_PORT (or PORT)
-  int http_threads = 8;            // SOPILOT_HTTP_THREADS
+  // cpp-httplib serves one connection per thread; keep-alive clients hold
+  // theirs, so fewer threads than open connections queue requests.
+  int http_threads = 256;          // SOPILOT_HTTP_THREADS
   int64_t upload_max_bytes = int64_t{1024} << 20;  // SOPILOT_UPLOAD_MAX_MB
   int min_scoring_clips = 1;       // SOPILOT_MIN_SCORING_CLIPS
 

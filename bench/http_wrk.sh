@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk with 256 connections against GET /score/{id} and
+# GET /videos of a running `sopilot serve` with two ingested videos and one
+# completed score. Prints requests/s, p99 latency and errors per route.
+# Target: 0 errors and p99 < 20 ms.
+#   bench/http_wrk.sh [build/sopilot] [seconds]
+set -euo pipefail
+bin=${1:-build/sopilot}
+seconds=${2:-10}
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$((20000 + RANDOM % 20000))
+api="http://127.0.0.1:$port"
+scripts_dir=$(cd "$(dirname "$0")/../scripts" && pwd)
+"$scripts_dir/make-sample-videos.sh" "$work/sample" >/dev/null
+SOPILOT_HTTP_THREADS=${SOPILOT_HTTP_THREADS:-256} "$bin" serve --port "$port" --data-dir "$work/data" 2>"$work/serve.log" &
+server=$!
+for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+wait_job() {
+  for _ in $(seq 600); do
+    local j; j=$(curl -sf "$api$1")
+    case $(echo "$j" | field "['status']") in queued|running) sleep 0.2 ;; *) echo "$j"; return ;; esac
+  done
+}
+upload() {
+  local job; job=$(curl -sf -F "file=@$1" -F task_id=bench -F "role=$2" "$api/videos" | field "['ingest_job_id']")
+  wait_job "/videos/jobs/$job" | field "['video_id']"
+}
+gold=$(upload "$work/sample/gold.mp4" gold)
+trainee=$(upload "$work/sample/trainee.mp4" trainee)
+score=$(curl -sf -H 'Content-Type: application/json' -d "{\"gold_video_id\": $gold, \"trainee_video_id\": $trainee}" \
+  "$api/score" | field "['score_job_id']")
+wait_job "/score/$score" >/dev/null
+echo "server threads: ${SOPILOT_HTTP_THREADS:-256}; wrk: 2 threads, 256 connections, ${seconds}s per route; cores: $(nproc)"
+for route in "/score/$score" "/videos"; do
+  out=$(wrk -t2 -c256 -d"${seconds}s" --latency "$api$route" 2>&1)
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Socket errors|Non-2xx/ {print}' | tr '\n' ' ')
+  echo "GET $route: ${rps} requests/s, p99 ${p99}, errors: ${errors:-none}"
+done

@@ -4,7 +4,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -210,11 +212,23 @@ Result<int> ApiServer::Bind(const std::string& host, int port) {
   return bound;
 }
 
-void ApiServer::Run() { server_->listen_after_bind(); }
+void ApiServer::Run() {
+  running_ = true;
+  if (!stop_requested_) server_->listen_after_bind();
+  running_ = false;
+}
 
 void ApiServer::Stop() {
   ready_ = false;
-  if (server_) server_->stop();
+  stop_requested_ = true;
+  if (!server_) return;
+  // httplib's stop() does nothing before its loop has started, so a Stop()
+  // racing a fresh Run() repeats until Run() has returned.
+  server_->stop();
+  while (running_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server_->stop();
+  }
 }
 
 void ApiServer::Add(Route route) {

@@ -78,6 +78,8 @@ class ApiServer {
   std::unique_ptr<httplib::Server> server_;
   std::vector<Route> routes_;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};  // inside Run()
   ResponseCache cache_;
 };
 

@@ -227,16 +227,6 @@ bool NestedDeeperThan(std::string_view text, int limit) {
   return false;
 }
 
-bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  size_t n = a.size() > b.size() ? a.size() : b.size();
-  size_t diff = a.size() ^ b.size();
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<size_t>(x ^ y);
-  }
-  return diff == 0;
-}
 
 std::string StringField(const nlohmann::json& obj, const char* name) {
   auto it = obj.find(name);
@@ -289,10 +279,10 @@ Result<AuditVerification> VerifyAuditExport(std::string_view file_text, std::str
   std::string canonical = CanonicalJson(doc);
   // Both digests are compared in constant time; the SHA-256 is public, the
   // HMAC is not.
-  v.payload_sha256_match = ConstantTimeEqual(Sha256Hex(canonical), StringField(sig, "payload_sha256"));
+  v.payload_sha256_match = ConstantTimeEquals(Sha256Hex(canonical), StringField(sig, "payload_sha256"));
   // Another algorithm cannot be checked here, so it does not verify.
   v.signature_match = v.algorithm == kAlgorithm &&
-                      ConstantTimeEqual(HmacSha256Hex(key, canonical), StringField(sig, "signature_hex"));
+                      ConstantTimeEquals(HmacSha256Hex(key, canonical), StringField(sig, "signature_hex"));
   return v;
 }
 

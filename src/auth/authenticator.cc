@@ -169,18 +169,6 @@ std::optional<Principal> Authenticate(const AuthConfig& config, std::string_view
   return std::nullopt;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  // Runs over the longer input so that neither a length mismatch nor the
-  // position of the first differing byte ends the loop early.
-  size_t n = a.size() > b.size() ? a.size() : b.size();
-  size_t diff = a.size() ^ b.size();
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<size_t>(x ^ y);
-  }
-  return diff == 0;
-}
 
 std::optional<std::string> Base64Decode(std::string_view text) {
   // Strict RFC 4648 §4: padded to a multiple of 4, no whitespace, '=' only at

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/digest.h"  // ConstantTimeEquals
 #include "base/status.h"
 
 namespace sopilot {
@@ -49,8 +50,6 @@ struct Principal {
 // matches or the header is malformed.
 std::optional<Principal> Authenticate(const AuthConfig& config, std::string_view authorization);
 
-// Compares without leaking where the first difference is.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // RFC 4648 base64 decoding; nullopt on invalid input.
 std::optional<std::string> Base64Decode(std::string_view text);

@@ -65,4 +65,15 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   return Hex(md, n);
 }
 
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  size_t n = a.size() > b.size() ? a.size() : b.size();
+  size_t diff = a.size() ^ b.size();
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<size_t>(x ^ y);
+  }
+  return diff == 0;
+}
+
 }  // namespace sopilot

@@ -13,6 +13,11 @@ std::string Sha256Hex(std::string_view data);
 Result<std::string> Sha256FileHex(const std::string& path);
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
+// Compares secrets (tokens, passwords, signatures) without leaking where the
+// first difference is: the loop runs over the longer input and folds in the
+// length difference.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
 // Incremental SHA-256, for hashing an upload while it streams to disk.
 class Sha256Stream {
  public:

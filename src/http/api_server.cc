@@ -232,18 +232,6 @@ void ApiServer::Stop() {
 }
 
 void ApiServer::Add(Route route) {
-  std::string re = "^";
-  for (size_t i = 0; i < route.path.size(); ++i) {
-    if (route.path[i] == '{') {
-      size_t end = route.path.find('}', i);
-      re += "([^/]+)";
-      i = end;
-    } else {
-      re += route.path[i];
-    }
-  }
-  re += "$";
-  route.pattern = std::regex(re);
   Register(route);
   routes_.push_back(std::move(route));
 }

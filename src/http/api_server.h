@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -49,7 +48,6 @@ struct Route {
   std::string summary;                // for OpenAPI
   nlohmann::json openapi;             // parameters, requestBody, responses
   std::function<void(const ApiRequest&, httplib::Response&)> handler;
-  std::regex pattern;                 // built from `path`
 };
 
 class ApiServer {

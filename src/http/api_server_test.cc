@@ -7,11 +7,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <regex>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "testing/command.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
 
@@ -25,6 +28,15 @@ std::string Slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The value of one series (`name{labels}` exactly as rendered) in a /metrics
+// body; -1 when it is absent.
+double SeriesValue(const std::string& body, const std::string& series) {
+  std::string key = "\n" + series + " ";
+  size_t at = ("\n" + body).find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + key.size() - 1));
 }
 
 class ApiTest : public ::testing::Test {
@@ -105,6 +117,13 @@ class ApiTest : public ::testing::Test {
     EXPECT_EQ(job["status"], "completed") << job.dump();
     return job["video_id"].is_number() ? job["video_id"].get<int64_t>() : -1;
   }
+  std::string Scrape() {
+    auto r = client_->Get("/metrics");
+    EXPECT_TRUE(r && r->status == 200);
+    if (!r) return "";
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    return r->body;
+  }
   std::string MakeProcedure(const std::string& name, std::vector<int> scenes, double seconds = 4) {
     std::vector<testing::Segment> segs;
     for (int s : scenes) segs.push_back({testing::DistinctScenes()[s], seconds});
@@ -170,6 +189,24 @@ TEST_F(ApiTest, FullFlowUploadIngestScoreResult) {
   Json trail_json = Json::parse(trail->body);
   for (const Json& e : trail_json["items"]) actors.insert(e["actor"].get<std::string>());
   EXPECT_TRUE(actors.count("token:operator")) << trail->body;
+}
+
+TEST_F(ApiTest, FullFlowOnTheOriginalsDemoVideos) {
+  const std::string dir = testing::SharedFixtureDir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/fixtures is absent; FullFlowUploadIngestScoreResult covers the flow";
+  int64_t gold = IngestVideo(dir + "/gold.mp4", "maintenance_filter_swap", "gold");
+  int64_t swap = IngestVideo(dir + "/swap.mp4", "maintenance_filter_swap", "trainee");
+  auto post = client_->Post("/score", Auth(kOperator),
+                            Json{{"gold_video_id", gold}, {"trainee_video_id", swap}}.dump(), "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json done = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  const Json& deviations = done["result"]["deviations"];
+  ASSERT_EQ(deviations.size(), 1u) << deviations.dump();
+  EXPECT_EQ(deviations[0]["type"], "order_swap");
+  EXPECT_NEAR(deviations[0]["gold_time"]["start_sec"].get<double>(), 6.0, 0.5);   // CLEAN
+  EXPECT_NEAR(deviations[0]["swapped_with"]["gold_time"]["start_sec"].get<double>(), 12.0, 0.5);  // SWAP
+  EXPECT_NE(done["result"]["verdict"], "pass");
 }
 
 TEST_F(ApiTest, EveryRouteChecksItsRole) {
@@ -394,6 +431,10 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   Json queue = Json::parse(client_->Get("/ops/queue", Auth(kOperator))->body);
   EXPECT_EQ(queue["queue"]["queues"][0]["dead"], 1);
   EXPECT_EQ(queue["jobs"]["ingest"]["dead"], 1);
+  std::string metrics = Scrape();
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"retried\"}"), 2) << metrics;
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"dead\"}"), 1);
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 3);
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw")));
 }
 
@@ -425,6 +466,99 @@ TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
   EXPECT_EQ(unique.size(), 50u);
   for (const std::string& id : job_ids) EXPECT_EQ(WaitJob("/videos/jobs/" + id, 120)["status"], "completed");
   EXPECT_EQ(Json::parse(client_->Get("/videos?task_id=bulk&limit=500", Auth(kViewer))->body)["items"].size(), 50u);
+}
+
+TEST_F(ApiTest, MetricsCountTheWorkDone) {
+  int64_t gold = IngestVideo(MakeProcedure("gold.mp4", {0, 1, 3}), "task-m", "gold");
+  int64_t trainee = IngestVideo(MakeProcedure("trainee.mp4", {0, 3, 1}), "task-m", "trainee");
+  ASSERT_GT(gold, 0);
+  ASSERT_GT(trainee, 0);
+  auto post = client_->Post("/score", Auth(kOperator),
+                            Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json done = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  ASSERT_EQ(client_->Get(("/videos/" + std::to_string(gold)).c_str(), Auth(kViewer))->status, 200);
+
+  // A job's row says completed a moment before its worker records the
+  // job's duration: wait for the three durations.
+  std::string body;
+  for (int i = 0; i < 100; ++i) {
+    body = Scrape();
+    if (SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}") >= 2 &&
+        SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"score\"}") >= 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  // The seed's 13 families, with their types, whether or not they have series.
+  const std::map<std::string, std::string> seed = {
+      {"sopilot_ingest_jobs_total", "counter"},
+      {"sopilot_score_jobs_total", "counter"},
+      {"sopilot_training_jobs_total", "counter"},
+      {"sopilot_redis_connection_errors_total", "counter"},
+      {"sopilot_database_locked_errors_total", "counter"},
+      {"sopilot_job_duration_seconds", "histogram"},
+      {"sopilot_dtw_execution_seconds", "histogram"},
+      {"sopilot_embedding_generation_seconds", "histogram"},
+      {"sopilot_queue_depth", "gauge"},
+      {"sopilot_gpu_memory_bytes", "gauge"},
+      {"sopilot_active_workers", "gauge"},
+      {"sopilot_total_clips", "gauge"},
+      {"sopilot_build_info", "gauge"},
+  };
+  for (const auto& [name, type] : seed) {
+    EXPECT_NE(body.find("# TYPE " + name + " " + type + "\n"), std::string::npos) << name;
+    EXPECT_NE(body.find("# HELP " + name + " "), std::string::npos) << name;
+  }
+  for (const char* name : {"sopilot_http_requests_total", "process_cpu_seconds_total",
+                           "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"}) {
+    EXPECT_NE(body.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
+  }
+
+  // The work done shows.
+  EXPECT_EQ(SeriesValue(body, "sopilot_ingest_jobs_total{status=\"queued\"}"), 2) << body;
+  EXPECT_EQ(SeriesValue(body, "sopilot_ingest_jobs_total{status=\"running\"}"), 2);
+  EXPECT_EQ(SeriesValue(body, "sopilot_ingest_jobs_total{status=\"completed\"}"), 2);
+  EXPECT_EQ(SeriesValue(body, "sopilot_score_jobs_total{status=\"completed\"}"), 1);
+  EXPECT_GE(SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}") +
+                SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"score\"}"),
+            3);
+  EXPECT_GE(SeriesValue(body, "sopilot_dtw_execution_seconds_count{gpu=\"false\"}"), 1);
+  EXPECT_GT(SeriesValue(body, "sopilot_dtw_execution_seconds_sum{gpu=\"false\"}"), 0);
+  EXPECT_EQ(SeriesValue(body, "sopilot_embedding_generation_seconds_count{embedder=\"heuristic-v1\"}"), 2);
+  EXPECT_GT(SeriesValue(body, "sopilot_total_clips"), 20);
+  EXPECT_EQ(SeriesValue(body, "sopilot_queue_depth{queue=\"score\"}"), 0);
+  EXPECT_GE(SeriesValue(body, "sopilot_active_workers{queue=\"ingest\"}"), 0);
+  EXPECT_GE(SeriesValue(body, "sopilot_database_locked_errors_total"), 0);
+  EXPECT_NE(body.find("sopilot_build_info{version=\""), std::string::npos);
+  EXPECT_GE(SeriesValue(body, "sopilot_http_requests_total{method=\"GET\",route=\"/videos/jobs/{ingest_job_id}\","
+                              "status=\"200\"}"),
+            2);
+  EXPECT_EQ(SeriesValue(body, "sopilot_http_requests_total{method=\"POST\",route=\"/score\",status=\"200\"}"), 1);
+  EXPECT_GE(SeriesValue(body, "sopilot_http_request_duration_seconds_count{method=\"GET\",route=\"/videos/{video_id}\"}"),
+            1);
+
+  // Route labels are templates, never raw paths with ids in them.
+  std::set<std::string> templates;
+  for (const Route& r : server_->routes()) templates.insert(r.path);
+  std::regex route_label("route=\"([^\"]*)\"");
+  int routes_seen = 0;
+  for (std::sregex_iterator it(body.begin(), body.end(), route_label), end; it != end; ++it, ++routes_seen) {
+    EXPECT_TRUE(templates.count((*it)[1])) << "route label is not a template: " << (*it)[1];
+  }
+  EXPECT_GT(routes_seen, 0);
+
+  // Prometheus's own checker accepts the body without a word.
+  if (testing::RunCommand("command -v promtool").exit_code != 0) {
+    GTEST_SKIP() << "promtool is not installed (Debian package prometheus; scripts/install-deps.sh)";
+  }
+  std::string file = dir_.file("metrics.txt");
+  std::ofstream(file, std::ios::binary) << body;
+  testing::CommandResult check = testing::RunCommand("promtool check metrics < " + testing::ShellQuote(file));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out + check.err, "") << body;
 }
 
 }  // namespace

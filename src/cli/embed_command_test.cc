@@ -137,6 +137,22 @@ TEST(CliTest, BadInputsFailCleanly) {
   }
 }
 
+TEST(CliTest, ProgressLineOnlyOnATerminal) {
+  testing::TempDir dir;
+  std::string video = dir.file("long.mp4");
+  testing::MakeVideo(video, "testsrc2=size=160x120:rate=10", 25.0);
+  // `script` gives the command a terminal; its output is what the user sees.
+  CommandResult tty = testing::RunCommand("script -qec " +
+                                          ShellQuote(std::string(SOPILOT_BIN) + " embed " + ShellQuote(video)) +
+                                          " /dev/null");
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("embedding " + video), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("/ 25 s"), std::string::npos) << tty.out;
+  CommandResult pipe = Sopilot("embed " + ShellQuote(video));
+  ASSERT_EQ(pipe.exit_code, 0);
+  EXPECT_EQ(pipe.err, "") << "progress written to a non-terminal";
+}
+
 TEST(CliTest, UnwritableOutputIsAnError) {
   testing::TempDir dir;
   std::string video = dir.file("a.mp4");

@@ -58,6 +58,7 @@ struct ScoreReport {
   std::vector<int> gold_step_map;       // step per gold clip
   std::vector<int> trainee_step_map;    // step per trainee clip (-1: none)
   std::vector<AlignedPair> alignment;   // monotone alignment (Drop-DTW)
+  double alignment_seconds = 0;         // wall time of the Drop-DTW (for metrics; not in the JSON)
   int gold_clips = 0;
   int trainee_clips = 0;
   std::string embedding_model;

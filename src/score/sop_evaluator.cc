@@ -1,6 +1,7 @@
 #include "score/sop_evaluator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -190,7 +191,9 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     drop.gold_drop = DropCost::Constant(c);
     drop.trainee_drop = DropCost::Constant(c);
   }
+  const auto align_start = std::chrono::steady_clock::now();
   SOPILOT_ASSIGN_OR_RETURN(DropDtwAlignment alignment, AlignDropDtwFromCost(cost, drop));
+  out->alignment_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - align_start).count();
   out->alignment = alignment.path;
   out->metrics = StructureMetrics(similarity_, alignment.path, static_cast<int>(
       std::count_if(deviations_.begin(), deviations_.end(), [](const Deviation& d) { return d.type == kStepMissing; })),

@@ -1,6 +1,7 @@
 #include "service/sopilot_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "ingest/ingest.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
+#include "service/service_metrics.h"
 
 namespace sopilot {
 
@@ -78,6 +80,8 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   const std::string db = s->blobs_.Absolute("sopilot.db");
   SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(db, env));
   SOPILOT_ASSIGN_OR_RETURN(s->queue_, OpenSqliteJobQueue(db, env, config.queue));
+  s->registry_ = std::make_unique<metrics::Registry>();
+  s->metrics_ = std::make_unique<ServiceMetrics>(s->registry_.get(), s->store_.get(), s->queue_.get());
   return s;
 }
 
@@ -128,6 +132,7 @@ Status SopilotService::Enqueue(const JobRow& job) {
   Status st = queue_->Enqueue(job.kind, job.id);
   if (!st.ok()) {
     store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message());
+    CountJobState(job, kJobFailed);
     return Status::Unavailable("the job queue is unavailable: " + st.message());
   }
   return Status::Ok();
@@ -163,6 +168,7 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   job.camera_id = request.camera_id;
   job.operator_id_hash = request.operator_id_hash;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  CountJobState(job, kJobQueued);
   nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
                            {"sha256", sha256_hex}};
   store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
@@ -195,6 +201,7 @@ Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, 
   job.gold_video_id = gold_id;
   job.trainee_video_id = trainee_id;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  CountJobState(job, kJobQueued);
   nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id}};
   store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
@@ -208,6 +215,7 @@ Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const 
   job.requested_by = actor;
   job.trigger = trigger;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  CountJobState(job, kJobQueued);
   store_->AppendAudit(actor, "job.queued", job.id, nlohmann::json({{"kind", "training"}, {"trigger", trigger}}).dump());
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -390,6 +398,7 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
   store_->AppendAudit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
                       nlohmann::json({{"error", message}}).dump());
   auto job = store_->GetJob(job_id);
+  if (job.ok()) CountJobState(*job, status);
   if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty()) return;
   auto used = store_->PathInUse(job->file_path);
   if (!used.ok() || *used) return;
@@ -410,6 +419,7 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   // result and acknowledging it): nothing to do.
   if (job.status == kJobCompleted || job.status == kJobSkipped || job.status == kJobDead) return Status::Ok();
   SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
+  CountJobState(job, kJobRunning);
   store_->AppendAudit("system", "job.running", job.id, nlohmann::json({{"attempt", leased.attempt}}).dump());
   switch (job.kind) {
     case JobKind::kIngest: return RunIngest(job, context);
@@ -423,7 +433,12 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   const std::string path = blobs_.Absolute(job.file_path);
   if (!blobs_.Exists(job.file_path)) return Status::NotFound("ingest file missing: " + job.file_name);
   HeuristicEmbedder embedder;
+  const auto started = std::chrono::steady_clock::now();
   auto set = IngestVideo(path, config_.ingest, &embedder, [&](double, double) { return !context.ShouldStop(); });
+  if (set.ok()) {
+    metrics_->EmbeddingSeconds(embedder.name(),
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   if (!set.ok()) {
     // Name the upload, not the content-addressed path, in the message.
     std::string msg = set.status().message();
@@ -464,6 +479,7 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
                            {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
   SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, result.dump()));
+  CountJobState(job, kJobCompleted);
   store_->AppendAudit("system", "job.completed", job.id, nlohmann::json({{"video_id", video_id}}).dump());
   return Status::Ok();
 }
@@ -483,6 +499,7 @@ Status SopilotService::RunScore(const JobRow& job) {
                                    ", trainee=" + std::to_string(t.vectors.rows) + ", min=" + std::to_string(need));
   }
   SOPILOT_ASSIGN_OR_RETURN(ScoreReport report, EvaluateSop(g, t, config_.score));
+  metrics_->DtwSeconds(report.alignment_seconds);
   nlohmann::json result = ScoreReportToJson(report);
   result["gold_video_id"] = gold.id;
   result["trainee_video_id"] = trainee.id;
@@ -492,6 +509,7 @@ Status SopilotService::RunScore(const JobRow& job) {
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, result.dump(2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
   SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, summary.dump()));
+  CountJobState(job, kJobCompleted);
   store_->AppendAudit("system", "job.completed", job.id,
                       nlohmann::json({{"score", report.score}, {"verdict", report.verdict}}).dump());
   return Status::Ok();
@@ -505,7 +523,22 @@ Status SopilotService::RunTraining(const JobRow& job) {
                             {"reason", "feature adapter training is not available in this version"}};
   std::string rel = "reports/training_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, summary.dump(2)));
-  return store_->CompleteTrainingJob(job.id, kJobSkipped, rel, summary.dump());
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, kJobSkipped, rel, summary.dump()));
+  CountJobState(job, kJobSkipped);
+  return Status::Ok();
+}
+
+void SopilotService::CountJobState(const JobRow& job, const std::string& status) {
+  metrics_->JobState(job.kind, job.trigger, status);
+}
+
+void SopilotService::CountJobState(const LeasedJob& leased, const std::string& status) {
+  std::string trigger;
+  if (leased.kind == JobKind::kTraining) {
+    auto row = store_->GetJob(leased.job_id);
+    if (row.ok()) trigger = row->trigger;
+  }
+  metrics_->JobState(leased.kind, trigger, status);
 }
 
 }  // namespace sopilot

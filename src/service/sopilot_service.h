@@ -17,12 +17,15 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "metrics/registry.h"
 #include "queue/job_queue.h"
 #include "service/service_config.h"
 #include "store/blob_store.h"
 #include "store/metadata_store.h"
 
 namespace sopilot {
+
+class ServiceMetrics;
 
 struct UploadRequest {
   std::string task_id;
@@ -49,6 +52,9 @@ class SopilotService {
   MetadataStore* store() { return store_.get(); }
   JobQueue* queue() { return queue_.get(); }
   BlobStore& blobs() { return blobs_; }
+  // The service's metrics (GET /metrics renders the registry).
+  metrics::Registry* metrics_registry() { return registry_.get(); }
+  ServiceMetrics* metrics() { return metrics_.get(); }
 
   // What the start-up check found and did, for the log.
   struct StartupReport {
@@ -93,6 +99,10 @@ class SopilotService {
   // drop what it alone stored (an ingest's uploaded file), so nothing
   // half-stored is left behind.
   void RecordFailure(const std::string& job_id, const std::string& status, const std::string& message);
+  // Counts a job entering `status` (sopilot_<kind>_jobs_total); the leased
+  // form reads a training job's trigger from its row.
+  void CountJobState(const JobRow& job, const std::string& status);
+  void CountJobState(const LeasedJob& job, const std::string& status);
 
  private:
   SopilotService(ServiceConfig config, Env* env, BlobStore blobs);
@@ -106,6 +116,8 @@ class SopilotService {
   BlobStore blobs_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<JobQueue> queue_;
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<ServiceMetrics> metrics_;
 };
 
 // Errors a retry cannot fix (the input is wrong): the job fails at once.

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "service/service_metrics.h"
+
 namespace sopilot {
 
 namespace {
@@ -84,6 +86,7 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
     if (!leased->has_value()) continue;
     const LeasedJob job = **leased;
     active_[static_cast<int>(kind)]++;
+    service_->metrics()->ActiveWorkers(kind, +1);
     DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
     // Heartbeat: keep the lease while the job runs.
     std::atomic<bool> done{false};
@@ -95,13 +98,17 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
         if (!done) queue->Extend(job, lease_sec_);
       }
     });
+    const auto started = std::chrono::steady_clock::now();
     Status st = service_->RunJob(job, context);
+    service_->metrics()->JobDuration(
+        kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!st.ok() && context.TimedOut()) {
       st = Status::Unavailable("timed out after " + std::to_string(static_cast<int>(service_->config().timeout_sec(kind))) + " s");
     }
     done = true;
     heartbeat.join();
     active_[static_cast<int>(kind)]--;
+    service_->metrics()->ActiveWorkers(kind, -1);
     if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
       // Interrupted by shutdown: leave the lease to expire, the job reruns.
       continue;
@@ -127,6 +134,7 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
     store->SetJobStatus(job.job_id, kJobFailed, st.message());
     store->SetJobStatus(job.job_id, kJobQueued, st.message());
     store->AppendAudit("system", "job.retrying", job.job_id, "{}");
+    service_->CountJobState(job, "retried");
   } else {
     service_->RecordFailure(job.job_id, kJobDead, st.message());
   }

@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev libcairo2-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk
+  # promtool, which checks the /metrics exposition in the API test
+  prometheus
 )
 
 missing=()

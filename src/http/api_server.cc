@@ -152,6 +152,32 @@ void RaiseListenBacklog(int port) {
   }
 }
 
+// Counts and times one request under its route template when the handler
+// returns, or throws (the exception handler answers 500).
+class RequestObserver {
+ public:
+  RequestObserver(metrics::CounterFamily* requests, metrics::Histogram* duration, const std::string* method,
+                  const std::string* route, const httplib::Response* res)
+      : requests_(requests), duration_(duration), method_(method), route_(route), res_(res),
+        started_(std::chrono::steady_clock::now()) {}
+  ~RequestObserver() {
+    duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    // httplib answers 200 for a handler that set content but no status.
+    int status = std::uncaught_exceptions() ? 500 : res_->status == -1 ? 200 : res_->status;
+    requests_->With({*method_, *route_, std::to_string(status)})->Inc();
+  }
+
+ private:
+  metrics::CounterFamily* requests_;
+  metrics::Histogram* duration_;
+  const std::string *method_, *route_;
+  const httplib::Response* res_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// The client libraries' default latency buckets.
+const std::vector<double> kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
 }  // namespace
 
 int HttpStatusFor(const Status& st) {
@@ -286,27 +312,42 @@ void ApiServer::Register(const Route& route) {
     }
     return true;
   };
+  // Requests are labelled with the route template, never the raw path (an id
+  // in a label would make a series per id).
+  metrics::Registry* registry = service_->metrics_registry();
+  metrics::CounterFamily* requests = registry->AddCounter(
+      "sopilot_http_requests_total", "HTTP requests by method, route template and status.",
+      {"method", "route", "status"});
+  metrics::Histogram* duration =
+      registry->AddHistogram("sopilot_http_request_duration_seconds", "HTTP request handling time by route template.",
+                             {"method", "route"}, kHttpBuckets)
+          ->With({route.method, route.path});
+  auto run = [prepare, handler, requests, duration, method = route.method, path = route.path](
+                 const httplib::Request& req, httplib::Response& res, ApiRequest& api) {
+    RequestObserver observe(requests, duration, &method, &path, &res);
+    if (prepare(req, res, &api)) handler(api, res);
+  };
   if (route.method == "GET") {
-    server_->Get(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+    server_->Get(re, [run](const httplib::Request& req, httplib::Response& res) {
       ApiRequest api;
-      if (prepare(req, res, &api)) handler(api, res);
+      run(req, res, api);
     });
   } else if (route.method == "DELETE") {
-    server_->Delete(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+    server_->Delete(re, [run](const httplib::Request& req, httplib::Response& res) {
       ApiRequest api;
-      if (prepare(req, res, &api)) handler(api, res);
+      run(req, res, api);
     });
   } else if (route.streams_body) {
-    server_->Post(re, [prepare, handler](const httplib::Request& req, httplib::Response& res,
-                                         const httplib::ContentReader& reader) {
+    server_->Post(re, [run](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& reader) {
       ApiRequest api;
       api.body_reader = &reader;
-      if (prepare(req, res, &api)) handler(api, res);
+      run(req, res, api);
     });
   } else {
-    server_->Post(re, [prepare, handler](const httplib::Request& req, httplib::Response& res) {
+    server_->Post(re, [run](const httplib::Request& req, httplib::Response& res) {
       ApiRequest api;
-      if (prepare(req, res, &api)) handler(api, res);
+      run(req, res, api);
     });
   }
 }
@@ -340,6 +381,16 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/openapi.json", std::nullopt, false, "This document",
        {{"responses", Responses(T("object"))}},
        [this](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, OpenApi()); }});
+
+  Add({"GET", "/metrics", std::nullopt, false, "Prometheus metrics (text exposition format 0.0.4)",
+       {{"responses",
+         {{"200",
+           {{"description", "OK"},
+            {"content", {{"text/plain", {{"schema", T("string")}}}}}}}}}},
+       [s](const ApiRequest&, httplib::Response& res) {
+         res.status = 200;
+         res.set_content(s->metrics_registry()->Render(), metrics::kTextContentType);
+       }});
 
   // ---- uploads
   auto upload = [s](const ApiRequest& req, httplib::Response& res, const std::string& forced_role) {

@@ -5,7 +5,9 @@
 // handler reads the request body, so an upload without the role is refused
 // before it is received. Errors are JSON {"error": ..., "detail": ...}
 // ("detail" is the original's key). The route table is also the source of
-// GET /openapi.json.
+// GET /openapi.json. Every request is counted and timed under its route
+// template (sopilot_http_requests_total, sopilot_http_request_duration_seconds)
+// in the service's registry, which GET /metrics renders.
 #pragma once
 
 #include <functional>

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "service/service_metrics.h"
 
 namespace sopilot {
@@ -131,9 +133,11 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
   }
   auto retried = queue->Fail(job, st.message());
   if (retried.ok() && *retried) {
-    store->SetJobStatus(job.job_id, kJobFailed, st.message());
+    // Straight back to queued: a client polling the job must never see a
+    // passing "failed" for a job that will run again.
     store->SetJobStatus(job.job_id, kJobQueued, st.message());
-    store->AppendAudit("system", "job.retrying", job.job_id, "{}");
+    store->AppendAudit("system", "job.retrying", job.job_id,
+                       nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}}).dump());
     service_->CountJobState(job, "retried");
   } else {
     service_->RecordFailure(job.job_id, kJobDead, st.message());

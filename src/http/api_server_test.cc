@@ -530,7 +530,7 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   EXPECT_EQ(SeriesValue(body, "sopilot_embedding_generation_seconds_count{embedder=\"heuristic-v1\"}"), 2);
   EXPECT_GT(SeriesValue(body, "sopilot_total_clips"), 20);
   EXPECT_EQ(SeriesValue(body, "sopilot_queue_depth{queue=\"score\"}"), 0);
-  EXPECT_GE(SeriesValue(body, "sopilot_active_workers{queue=\"ingest\"}"), 0);
+  EXPECT_EQ(SeriesValue(body, "sopilot_active_workers{queue=\"ingest\"}"), 1);  // one idle worker thread
   EXPECT_GE(SeriesValue(body, "sopilot_database_locked_errors_total"), 0);
   EXPECT_NE(body.find("sopilot_build_info{version=\""), std::string::npos);
   EXPECT_GE(SeriesValue(body, "sopilot_http_requests_total{method=\"GET\",route=\"/videos/jobs/{ingest_job_id}\","

@@ -30,7 +30,7 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  ->With({"false"});
   embedding_ = r->AddHistogram("sopilot_embedding_generation_seconds",
                                "Time to decode and embed one video, by embedder.", {"embedder"}, kEmbeddingBuckets);
-  metrics::GaugeFamily* active = r->AddGauge("sopilot_active_workers", "Workers running a job now.", {"queue"});
+  metrics::GaugeFamily* active = r->AddGauge("sopilot_active_workers", "Worker threads serving each queue (busy or idle).", {"queue"});
   for (JobKind kind : kAllJobKinds) {
     job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
     active_workers_[Index(kind)] = active->With({JobKindName(kind)});

@@ -78,6 +78,10 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
   const std::string worker_id = std::string(host) + ":" + std::to_string(getpid()) + ":" + JobKindName(kind) + ":" +
                                 std::to_string(index);
   JobQueue* queue = service_->queue();
+  // A worker counts as active while its thread serves the queue, busy or
+  // idle: NoActiveWorkers must fire when nobody would take a job, not when
+  // there is simply no work.
+  service_->metrics()->ActiveWorkers(kind, +1);
   while (!stopping_) {
     auto leased = queue->Lease({kind}, worker_id, lease_sec_, 0.5);
     if (!leased.ok()) {
@@ -87,8 +91,7 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
     }
     if (!leased->has_value()) continue;
     const LeasedJob job = **leased;
-    active_[static_cast<int>(kind)]++;
-    service_->metrics()->ActiveWorkers(kind, +1);
+    busy_[static_cast<int>(kind)]++;
     DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
     // Heartbeat: keep the lease while the job runs.
     std::atomic<bool> done{false};
@@ -109,14 +112,14 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
     }
     done = true;
     heartbeat.join();
-    active_[static_cast<int>(kind)]--;
-    service_->metrics()->ActiveWorkers(kind, -1);
+    busy_[static_cast<int>(kind)]--;
     if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
       // Interrupted by shutdown: leave the lease to expire, the job reruns.
       continue;
     }
     Finish(job, st);
   }
+  service_->metrics()->ActiveWorkers(kind, -1);
 }
 
 void WorkerPool::Finish(const LeasedJob& job, const Status& st) {

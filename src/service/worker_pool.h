@@ -31,7 +31,8 @@ class WorkerPool {
   // Asks running jobs to stop, then joins every thread.
   void Stop();
 
-  int active(JobKind kind) const { return active_[static_cast<int>(kind)].load(); }
+  // Workers of `kind` running a job right now.
+  int busy(JobKind kind) const { return busy_[static_cast<int>(kind)].load(); }
   int threads(JobKind kind) const;
 
  private:
@@ -42,7 +43,7 @@ class WorkerPool {
   SopilotService* service_;
   double lease_sec_;
   std::atomic<bool> stopping_{false};
-  std::atomic<int> active_[3] = {0, 0, 0};
+  std::atomic<int> busy_[3] = {0, 0, 0};
   std::vector<std::thread> threads_;
   std::vector<JobKind> thread_kinds_;
   std::mutex mu_;

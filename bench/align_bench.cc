@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "align/drop_dtw.h"
+#include "align/align_test_util.h"  // RandomUnitRows
 #include "align/dtw.h"
 #include "base/matrix.h"
 
@@ -23,14 +24,8 @@ namespace {
 
 constexpr int kDims = 904;  // heuristic-v1 embeddings
 
-FloatMatrix RandomUnitRows(int rows, int cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  FloatMatrix m(rows, cols);
-  for (float& v : m.data) v = normal(rng);
-  NormalizeRows(&m);
-  return m;
-}
+using align_test::RandomUnitRows;
+
 
 double PeakRssMb() {
   rusage usage{};

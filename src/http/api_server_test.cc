@@ -438,6 +438,35 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw")));
 }
 
+TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
+  const std::string body = R"({"job_type": "score", "failure_rate": 1.0})";
+  auto off = client_->Post("/ops/fault-injection", Auth(kAdmin), body, "application/json");
+  EXPECT_EQ(off->status, 503);
+  EXPECT_NE(off->body.find("SOPILOT_ENABLE_FAULT_INJECTION"), std::string::npos);
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.fault_injection_enabled = true;
+  Start(c);
+  int64_t gold = IngestVideo(MakeProcedure("g.mp4", {0, 1}, 3), "task-a", "gold");
+  int64_t trainee = IngestVideo(MakeProcedure("t.mp4", {0, 1}, 3), "task-a", "trainee");
+  EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kOperator), body, "application/json")->status, 403);
+  EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "score", "failure_rate": 2})",
+                          "application/json")->status, 400);
+  auto on = client_->Post("/ops/fault-injection", Auth(kAdmin), body, "application/json");
+  ASSERT_EQ(on->status, 200) << on->body;
+  EXPECT_EQ(Json::parse(on->body)["failure_rate"]["score"], 1.0);
+  auto post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
+                            "application/json");
+  Json job = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  EXPECT_EQ(job["status"], "dead") << job.dump();
+  EXPECT_NE(job["error_message"].get<std::string>().find("injected failure"), std::string::npos);
+  // Ingest is untouched, and switching off restores scoring.
+  client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "score", "failure_rate": 0})", "application/json");
+  post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
+                       "application/json");
+  EXPECT_EQ(WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>())["status"], "completed");
+}
+
 TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
   std::string path = MakeProcedure("small.mp4", {0}, 2);
   const std::string bytes = Slurp(path);

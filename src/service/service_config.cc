@@ -104,6 +104,13 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Integer("SOPILOT_MAX_SIDE", &c.ingest.decode.max_side);
   r.Double("SOPILOT_MIN_CLIP_COVERAGE", &c.ingest.clips.min_clip_coverage);
   r.String("SOPILOT_AUDIT_SIGNING_KEY", &c.audit_signing_key);
+  if (const char* v = r.Raw("SOPILOT_ENABLE_FAULT_INJECTION")) {
+    std::string b = v;
+    if (b == "1" || b == "true" || b == "yes" || b == "on") c.fault_injection_enabled = true;
+    else if (b != "0" && b != "false" && b != "no" && b != "off") {
+      r.Error("SOPILOT_ENABLE_FAULT_INJECTION='" + b + "' is not a boolean (1/0, true/false)");
+    }
+  }
   r.String("SOPILOT_AUDIT_SIGNING_KEY_ID", &c.audit_key_id);
   if (const char* backend = r.Raw("SOPILOT_QUEUE_BACKEND")) {
     std::string b = backend;

@@ -37,6 +37,10 @@ struct ServiceConfig {
   IngestOptions ingest;  // SOPILOT_TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
   ScoreOptions score;    // SOPILOT_WEIGHT_*, _PASS_SCORE, _REVIEW_SCORE, _TIME_TOLERANCE
 
+  // Lets an admin make a fraction of jobs fail on purpose (POST
+  // /ops/fault-injection), to test alerts end to end. Off unless set.
+  bool fault_injection_enabled = false;  // SOPILOT_ENABLE_FAULT_INJECTION=1
+
   AuthConfig auth;                  // see auth/authenticator.h
   std::string audit_signing_key;    // SOPILOT_AUDIT_SIGNING_KEY
   std::string audit_key_id = "local";  // SOPILOT_AUDIT_SIGNING_KEY_ID

@@ -392,6 +392,22 @@ Result<std::string> SopilotService::AuditExportPath(const std::string& export_id
 
 Status SopilotService::Health() { return store_->Ping(); }
 
+Status SopilotService::SetFaultInjection(JobKind kind, double rate, const std::string& actor) {
+  if (!config_.fault_injection_enabled) {
+    return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");
+  }
+  if (!(rate >= 0 && rate <= 1)) return Status::InvalidArgument("failure_rate must be in [0, 1]");
+  fault_rate_[static_cast<int>(kind)] = rate;
+  store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), nlohmann::json({{"failure_rate", rate}}).dump());
+  return Status::Ok();
+}
+
+nlohmann::json SopilotService::FaultInjection() const {
+  nlohmann::json rates = nlohmann::json::object();
+  for (JobKind kind : kAllJobKinds) rates[JobKindName(kind)] = fault_rate_[static_cast<int>(kind)].load();
+  return {{"enabled", config_.fault_injection_enabled}, {"failure_rate", rates}};
+}
+
 void SopilotService::RecordFailure(const std::string& job_id, const std::string& status,
                                    const std::string& message) {
   store_->SetJobStatus(job_id, status, message);
@@ -421,6 +437,17 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
   CountJobState(job, kJobRunning);
   store_->AppendAudit("system", "job.running", job.id, nlohmann::json({{"attempt", leased.attempt}}).dump());
+  // Injected failures are spread evenly: run n fails when the running share
+  // of failures falls behind the requested rate.
+  const int k = static_cast<int>(job.kind);
+  const double rate = fault_rate_[k].load();
+  if (rate > 0) {
+    uint64_t n = ++fault_counter_[k];
+    if (static_cast<uint64_t>(n * rate) != static_cast<uint64_t>((n - 1) * rate)) {
+      return Status::Internal("injected failure (fault injection is on for " + std::string(JobKindName(job.kind)) +
+                              " jobs)");
+    }
+  }
   switch (job.kind) {
     case JobKind::kIngest: return RunIngest(job, context);
     case JobKind::kScore: return RunScore(job);

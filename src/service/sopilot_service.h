@@ -8,6 +8,7 @@
 // nothing.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,12 @@ class SopilotService {
   Result<std::string> AuditExportPath(const std::string& export_id);
   Status Health();
 
+  // Fault injection (testing alerts): from now on a fraction `rate` in [0, 1]
+  // of `kind`'s job runs fail with a transient error (so they are retried and
+  // may end dead). Unavailable unless the configuration enables it.
+  Status SetFaultInjection(JobKind kind, double rate, const std::string& actor);
+  nlohmann::json FaultInjection() const;
+
   // ---- execution (the worker pool's side)
   Status RunJob(const LeasedJob& job, const JobContext& context);
   // A job failed for good (bad input, or out of retries): record it and
@@ -116,6 +123,8 @@ class SopilotService {
   BlobStore blobs_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<JobQueue> queue_;
+  std::atomic<double> fault_rate_[3] = {0.0, 0.0, 0.0};
+  std::atomic<uint64_t> fault_counter_[3] = {0, 0, 0};
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<ServiceMetrics> metrics_;
 };

@@ -17,8 +17,9 @@ PACKAGES=(
   libcli11-dev libcairo2-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk
-  # promtool, which checks the /metrics exposition in the API test
-  prometheus
+  # promtool, which checks the /metrics exposition in the API test and the alert
+  # rules (monitoring/check.sh); amtool, which checks monitoring/alertmanager.yml
+  prometheus prometheus-alertmanager
 )
 
 missing=()

@@ -22,6 +22,15 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
   jobs_total_[Index(JobKind::kTraining)] = r->AddCounter(
       "sopilot_training_jobs_total", "Training job state changes, by the state entered and trigger.",
       {"status", "trigger"});
+  // Every state's series exists from the start at 0: rate() and increase()
+  // cannot see a counter's first step from "absent" to 1, so a first failure
+  // would otherwise never show in the failure-rate alert.
+  for (const char* status : {"queued", "running", "completed", "failed", "retried", "dead"}) {
+    jobs_total_[Index(JobKind::kIngest)]->With({status});
+    jobs_total_[Index(JobKind::kScore)]->With({status});
+    for (const char* trigger : {"manual", "nightly"}) jobs_total_[Index(JobKind::kTraining)]->With({status, trigger});
+  }
+  for (const char* trigger : {"manual", "nightly"}) jobs_total_[Index(JobKind::kTraining)]->With({"skipped", trigger});
   metrics::HistogramFamily* duration = r->AddHistogram(
       "sopilot_job_duration_seconds", "Time a worker spent running a job (each attempt).", {"job_type"},
       metrics::kJobDurationBuckets);

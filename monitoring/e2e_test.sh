@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# End-to-end monitoring test: `sopilot serve` and a real Prometheus scraping it
+# every second with our alert rules loaded (their `for` durations shortened in a
+# test copy). Real work runs (ingests and scores of generated videos, then
+# injected score failures); then Prometheus' HTTP API must show: our target up,
+# every seed metric present, every dashboard panel query returning a series,
+# every rule group loaded with health ok, and HighJobFailureRate firing.
+#   monitoring/e2e_test.sh BUILD/sopilot
+set -euo pipefail
+bin=$(realpath "${1:-build/sopilot}")
+root=$(cd "$(dirname "$0")/.." && pwd)
+command -v prometheus >/dev/null || { echo "e2e: prometheus is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+sp=$(free_port); pp=$(free_port)
+api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
+passed=0; failed=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what" >&2; fi
+}
+
+SOPILOT_ENABLE_FAULT_INJECTION=1 SOPILOT_RETRY_BACKOFF_SEC=0.1 SOPILOT_RQ_RETRY_MAX=1 \
+  "$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
+
+python3 "$root/monitoring/extract-rule-groups.py" "$root/monitoring/prometheus-rules.yaml" "$work/rules.yml"
+# The test copy: every `for` 2 s and every group evaluated each second.
+sed -E -e 's/^([[:space:]]*for:)[[:space:]]*[0-9]+[smh]/\1 2s/' \
+  -e 's/^([[:space:]]*interval:)[[:space:]]*[0-9]+[smh]/\1 1s/' "$work/rules.yml" > "$work/rules-fast.yml"
+cat > "$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$work/rules-fast.yml"]
+scrape_configs:
+  - job_name: sopilot
+    metrics_path: /metrics
+    static_configs: [{targets: ["127.0.0.1:$sp"]}]
+YAML
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do curl -sf "$prom/-/ready" >/dev/null && break; sleep 0.1; done
+
+q() { curl -sf "$prom/api/v1/query" --data-urlencode "query=$1"; }
+series() { q "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))'; }
+value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'; }
+# Prometheus applies new targets every few seconds: wait for its first scrape
+# of us, so that the work below is seen as increases from zero.
+for _ in $(seq 300); do [ "$(value 'up{job="sopilot"}')" = 1 ] && break; sleep 0.1; done
+
+# Real work: two ingests and a score, then score jobs that fail on purpose.
+"$root/scripts/make-sample-videos.sh" "$work/sample" >/dev/null
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+wait_job() {
+  for _ in $(seq 600); do
+    local j; j=$(curl -sf "$api$1")
+    case $(echo "$j" | field "['status']") in queued|running) sleep 0.2 ;; *) echo "$j"; return ;; esac
+  done
+}
+upload() {
+  local job; job=$(curl -sf -F "file=@$1" -F task_id=e2e -F "role=$2" "$api/videos" | field "['ingest_job_id']")
+  wait_job "/videos/jobs/$job" | field "['video_id']"
+}
+score() {
+  curl -sf -H 'Content-Type: application/json' -d "{\"gold_video_id\": $1, \"trainee_video_id\": $2}" "$api/score" |
+    field "['score_job_id']"
+}
+gold=$(upload "$work/sample/gold.mp4" gold)
+trainee=$(upload "$work/sample/trainee.mp4" trainee)
+wait_job "/score/$(score "$gold" "$trainee")" >/dev/null
+echo "not a video" > "$work/notes.mp4"
+upload "$work/notes.mp4" trainee >/dev/null || true          # an ingest that fails
+training=$(curl -sf -X POST -d "" "$api/train/nightly" | field "['training_job_id']")
+wait_job "/train/jobs/$training" >/dev/null
+curl -sf -H 'Content-Type: application/json' -d '{"job_type": "score", "failure_rate": 1.0}' "$api/ops/fault-injection" >/dev/null
+for _ in 1 2 3 4; do wait_job "/score/$(score "$gold" "$trainee")" >/dev/null; done
+sleep 5  # a few scrapes after the work
+
+
+check "up{job=\"sopilot\"} == 1" test "$(value 'up{job="sopilot"}')" = 1
+metrics_text=$(curl -sf "$api/metrics")
+for m in sopilot_ingest_jobs_total sopilot_score_jobs_total sopilot_training_jobs_total sopilot_job_duration_seconds \
+         sopilot_dtw_execution_seconds sopilot_embedding_generation_seconds sopilot_queue_depth sopilot_active_workers \
+         sopilot_total_clips sopilot_redis_connection_errors_total sopilot_database_locked_errors_total \
+         sopilot_gpu_memory_bytes sopilot_build_info; do
+  check "$m exported" grep -q "^# TYPE $m " <<<"$metrics_text"
+done
+# Non-zero where work happened, as Prometheus sees them.
+for expr in 'sopilot_ingest_jobs_total{status="completed"}' 'sopilot_score_jobs_total{status="completed"}' \
+            'sopilot_score_jobs_total{status="dead"}' 'sopilot_job_duration_seconds_count{job_type="ingest"}' \
+            'sopilot_dtw_execution_seconds_count{gpu="false"}' 'sopilot_embedding_generation_seconds_count{embedder="heuristic-v1"}' \
+            'sopilot_total_clips' 'sopilot_active_workers{queue="score"}' 'sopilot_build_info'; do
+  check "$expr > 0 in Prometheus" python3 -c "import sys; v='$(value "$expr")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"
+done
+check "sopilot_queue_depth has a series per queue" test "$(series 'sopilot_queue_depth')" = 3
+# Every dashboard panel query returns at least one series.
+python3 - "$root/monitoring/grafana-dashboard.json" > "$work/panel-queries.txt" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p["targets"]:
+        print(p["title"] + "\t" + t["expr"].replace("$job_type", ".*").replace("$queue", ".*"))
+PY
+while IFS=$'\t' read -r title expr; do
+  check "panel '$title': $expr" test "$(series "$expr")" -ge 1
+done < "$work/panel-queries.txt"
+# Rule groups loaded and healthy; HighJobFailureRate fires.
+rules_ok() {
+  curl -sf "$prom/api/v1/rules" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["data"]["groups"]
+rules = [r for x in g for r in x["rules"]]
+bad = [(r["name"], r.get("health"), r.get("lastError")) for r in rules if r.get("health") != "ok"]
+print(len(g), "groups,", len(rules), "rules; not ok:", bad)
+sys.exit(0 if len(g) == 5 and len(rules) >= 13 and not bad else 1)'
+}
+check "rule groups loaded with health ok" rules_ok
+firing=no
+for _ in $(seq 60); do
+  if curl -sf "$prom/api/v1/alerts" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if any(x["labels"].get("alertname") == "HighJobFailureRate" and x["state"] == "firing" for x in a) else 1)'; then
+    firing=yes; break
+  fi
+  sleep 1
+done
+if [ "$firing" != yes ]; then echo "alerts: $(curl -sf "$prom/api/v1/alerts")" >&2; fi
+check "HighJobFailureRate reaches firing" test "$firing" = yes
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

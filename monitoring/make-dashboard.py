@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes monitoring/grafana-dashboard.json: the seed's 10 panels against the
+metrics SOPilot exports. Edit this file, not the JSON:
+    python3 monitoring/make-dashboard.py > monitoring/grafana-dashboard.json
+"""
+import json
+DS = {"type": "prometheus", "uid": "${datasource}"}
+def target(expr, legend, ref):
+    return {"datasource": DS, "expr": expr, "legendFormat": legend, "refId": ref}
+panels = []
+def panel(pid, title, typ, targets, x, y, w=12, h=8, **extra):
+    p = {"id": pid, "title": title, "type": typ, "datasource": DS, "targets": targets,
+         "gridPos": {"x": x, "y": y, "w": w, "h": h}}
+    p.update(extra)
+    panels.append(p)
+# Each job type's sum falls back to 0, so a type with no series yet does not
+# empty the whole expression.
+def total(metric, statuses):
+    return f'(sum(rate({metric}{{status=~"{statuses}"}}[5m])) or vector(0))'
+fail = "(" + " + ".join(total(m, "failed|dead") for m in
+                        ("sopilot_ingest_jobs_total", "sopilot_score_jobs_total", "sopilot_training_jobs_total")) + ")"
+done = "(" + " + ".join([total("sopilot_ingest_jobs_total", "completed"), total("sopilot_score_jobs_total", "completed"),
+                         total("sopilot_training_jobs_total", "completed|skipped")]) + ")"
+panel(1, "Job Processing Rate", "timeseries", [
+    target('sum(rate(sopilot_ingest_jobs_total{status="completed"}[5m]))', "ingest", "A"),
+    target('sum(rate(sopilot_score_jobs_total{status="completed"}[5m]))', "score", "B"),
+    target('sum(rate(sopilot_training_jobs_total{status=~"completed|skipped"}[5m]))', "training", "C")], 0, 0,
+    fieldConfig={"defaults": {"unit": "ops"}, "overrides": []})
+panel(2, "Job Success Rate", "stat", [
+    target(f'100 * {done} / clamp_min({done} + {fail}, 1e-9)', "success %", "A")], 12, 0,
+    fieldConfig={"defaults": {"unit": "percent", "min": 0, "max": 100,
+                              "thresholds": {"mode": "absolute", "steps": [
+                                  {"color": "red", "value": None}, {"color": "yellow", "value": 95},
+                                  {"color": "green", "value": 99}]}}, "overrides": []})
+panel(3, "Queue Depth", "timeseries", [target('sopilot_queue_depth{queue=~"$queue"}', "{{queue}}", "A")], 0, 8)
+panel(4, "Job Duration (p50, p95, p99)", "timeseries", [
+    target(f'histogram_quantile({q}, sum by (le, job_type) (rate(sopilot_job_duration_seconds_bucket{{job_type=~"$job_type"}}[5m])))',
+           "{{job_type}} p" + str(int(q * 100)), r) for q, r in ((0.5, "A"), (0.95, "B"), (0.99, "C"))], 12, 8,
+    fieldConfig={"defaults": {"unit": "s"}, "overrides": []})
+panel(5, "DTW Performance (CPU vs GPU)", "timeseries", [
+    target('histogram_quantile(0.95, sum by (le, gpu) (rate(sopilot_dtw_execution_seconds_bucket[5m])))', "p95 gpu={{gpu}}", "A"),
+    target('sum by (gpu) (rate(sopilot_dtw_execution_seconds_count[5m]))', "alignments/s gpu={{gpu}}", "B")], 0, 16,
+    fieldConfig={"defaults": {"unit": "s"}, "overrides": []})
+panel(6, "GPU Memory Usage", "timeseries", [
+    target('sopilot_gpu_memory_bytes or on() vector(0)', "gpu {{device_id}} {{memory_type}}", "A")], 12, 16,
+    description="Allocated, reserved and total memory per GPU; 0 when the node has no GPU.",
+    fieldConfig={"defaults": {"unit": "bytes"}, "overrides": []})
+panel(7, "Embedding Throughput", "timeseries", [
+    target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} videos/s", "A"),
+    target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24)
+panel(8, "Active Workers", "timeseries", [target('sum by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
+panel(9, "Total Clips", "stat", [target('sopilot_total_clips', "clips", "A")], 0, 32, w=6)
+panel(10, "Failure Analysis", "table", [
+    target('sum(increase(sopilot_ingest_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "ingest {{status}}", "A"),
+    target('sum(increase(sopilot_score_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "score {{status}}", "B"),
+    target('sum(increase(sopilot_training_jobs_total{status=~"failed|dead|retried"}[1h])) by (status, trigger) or vector(0)', "training {{status}}", "C")],
+    6, 32, w=18, options={"showHeader": True},
+    transformations=[{"id": "merge", "options": {}}])
+for p in panels:
+    for t in p["targets"]:
+        t["instant"] = p["type"] in ("stat", "table")
+dash = {
+    "title": "SOPilot", "uid": "sopilot", "schemaVersion": 39, "version": 1, "editable": True,
+    "time": {"from": "now-6h", "to": "now"}, "refresh": "30s", "tags": ["sopilot"],
+    "templating": {"list": [
+        {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source",
+         "current": {}, "hide": 0, "refresh": 1},
+        {"name": "job_type", "type": "custom", "label": "Job type", "query": "ingest,score,training",
+         "multi": True, "includeAll": True, "current": {"text": "All", "value": "$__all"},
+         "options": [], "allValue": ".*"},
+        {"name": "queue", "type": "query", "label": "Queue", "datasource": DS,
+         "query": {"query": "label_values(sopilot_queue_depth, queue)", "refId": "queue"},
+         "definition": "label_values(sopilot_queue_depth, queue)",
+         "multi": True, "includeAll": True, "allValue": ".*", "current": {"text": "All", "value": "$__all"},
+         "refresh": 2}]},
+    "annotations": {"list": []},
+    "panels": panels,
+}
+print(json.dumps(dash, indent=2))

@@ -291,6 +291,24 @@ void Registry::AddCallback(const std::string& name, const std::string& help, Typ
   families_.push_back(std::make_unique<CallbackFamily>(name, help, type, std::move(label_names), std::move(collect)));
 }
 
+std::vector<Registry::FamilyInfo> Registry::Describe() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<FamilyInfo> out;
+  for (const auto& f : families_) out.push_back({f->name(), f->help(), f->type(), f->label_names()});
+  return out;
+}
+
+std::string MetricsReferenceMarkdown(const Registry& registry) {
+  std::string md = "| metric | type | labels | meaning |\n|---|---|---|---|\n";
+  for (const Registry::FamilyInfo& f : registry.Describe()) {
+    std::string labels;
+    for (const std::string& l : f.label_names) labels += (labels.empty() ? "`" : ", `") + l + "`";
+    const char* type = f.type == Type::kCounter ? "counter" : f.type == Type::kGauge ? "gauge" : "histogram";
+    md += "| `" + f.name + "` | " + type + " | " + (labels.empty() ? "-" : labels) + " | " + f.help + " |\n";
+  }
+  return md;
+}
+
 void Registry::RenderTo(std::string* out) const {
   // Families are only ever added, never removed: render from a snapshot of
   // the list so a slow callback does not hold up registrations.

@@ -99,6 +99,7 @@ class FamilyBase {
   const std::string& name() const { return name_; }
   Type type() const { return type_; }
   const std::vector<std::string>& label_names() const { return label_names_; }
+  const std::string& help() const { return help_; }
   // Appends HELP, TYPE and every sample.
   void Render(std::string* out) const;
 
@@ -157,6 +158,14 @@ class Registry {
   std::string Render() const;
   void RenderTo(std::string* out) const;
 
+  // Every family registered, in registration order (for documentation).
+  struct FamilyInfo {
+    std::string name, help;
+    Type type;
+    std::vector<std::string> label_names;
+  };
+  std::vector<FamilyInfo> Describe() const;
+
  private:
   FamilyBase* Find(const std::string& name, Type type, const std::vector<std::string>& label_names,
                    bool is_callback) const;
@@ -164,6 +173,10 @@ class Registry {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<FamilyBase>> families_;
 };
+
+// A Markdown table (name, type, labels, meaning) of `registry`'s families:
+// the metrics reference of monitoring/README.md, generated so it cannot drift.
+std::string MetricsReferenceMarkdown(const Registry& registry);
 
 // The content type of Render()'s output.
 inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";

@@ -67,8 +67,12 @@ tests=()
 for t in "$here"/tests/*.yaml; do tests+=("$(basename "$t")"); done
 (cd "$work" && promtool test rules "${tests[@]}") || fail=1
 
-# 4. Alertmanager.
+# 4. Alertmanager, the federation scrape config, and the dashboard's JSON
+# (regenerating it must give the committed file).
 amtool check-config "$here/alertmanager.yml" || fail=1
+promtool check config "$here/prometheus-federation.yaml" >/dev/null || { say "prometheus-federation.yaml is invalid"; fail=1; }
+python3 "$here/make-dashboard.py" | cmp -s - "$here/grafana-dashboard.json" ||
+  { say "grafana-dashboard.json differs from make-dashboard.py's output"; fail=1; }
 
 if [ "$fail" -ne 0 ]; then
   say "FAILED"

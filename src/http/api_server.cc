@@ -382,14 +382,20 @@ void ApiServer::AddRoutes() {
        {{"responses", Responses(T("object"))}},
        [this](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, OpenApi()); }});
 
-  Add({"GET", "/metrics", std::nullopt, false, "Prometheus metrics (text exposition format 0.0.4)",
+  Add({"GET", "/metrics", std::nullopt, false,
+       "Prometheus metrics: text exposition format 0.0.4, or OpenMetrics 1.0 when Accept asks for it",
        {{"responses",
          {{"200",
            {{"description", "OK"},
-            {"content", {{"text/plain", {{"schema", T("string")}}}}}}}}}},
-       [s](const ApiRequest&, httplib::Response& res) {
+            {"content", {{"text/plain", {{"schema", T("string")}}},
+                         {"application/openmetrics-text", {{"schema", T("string")}}}}}}}}}},
+       [s](const ApiRequest& r, httplib::Response& res) {
          res.status = 200;
-         res.set_content(s->metrics_registry()->Render(), metrics::kTextContentType);
+         if (r.http->get_header_value("Accept").find("application/openmetrics-text") != std::string::npos) {
+           res.set_content(s->metrics_registry()->RenderOpenMetrics(), metrics::kOpenMetricsContentType);
+         } else {
+           res.set_content(s->metrics_registry()->Render(), metrics::kTextContentType);
+         }
        }});
 
   // ---- uploads

@@ -291,6 +291,35 @@ void Registry::AddCallback(const std::string& name, const std::string& help, Typ
   families_.push_back(std::make_unique<CallbackFamily>(name, help, type, std::move(label_names), std::move(collect)));
 }
 
+std::string Registry::RenderOpenMetrics() const {
+  const std::string text = Render();
+  std::string out;
+  out.reserve(text.size() + 8);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    // "# HELP x_total ..." / "# TYPE x_total counter": the family is "x".
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      size_t name_end = line.find(' ', 7);
+      std::string_view name = line.substr(7, name_end == std::string_view::npos ? line.npos : name_end - 7);
+      bool counter = text.find("# TYPE " + std::string(name) + " counter") != std::string::npos;
+      if (counter && name.size() > 6 && name.substr(name.size() - 6) == "_total") {
+        out.append(line.substr(0, 7)).append(name.substr(0, name.size() - 6));
+        if (name_end != std::string_view::npos) out.append(line.substr(name_end));
+        out.push_back('\n');
+        start = end + 1;
+        continue;
+      }
+    }
+    out.append(line).push_back('\n');
+    start = end + 1;
+  }
+  out.append("# EOF\n");
+  return out;
+}
+
 std::vector<Registry::FamilyInfo> Registry::Describe() const {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<FamilyInfo> out;

@@ -157,6 +157,9 @@ class Registry {
   // The text exposition format 0.0.4, families in the order they were added.
   std::string Render() const;
   void RenderTo(std::string* out) const;
+  // The same samples as OpenMetrics 1.0 text: counter families named
+  // without their "_total" suffix in HELP/TYPE, and a closing "# EOF".
+  std::string RenderOpenMetrics() const;
 
   // Every family registered, in registration order (for documentation).
   struct FamilyInfo {
@@ -177,6 +180,9 @@ class Registry {
 // A Markdown table (name, type, labels, meaning) of `registry`'s families:
 // the metrics reference of monitoring/README.md, generated so it cannot drift.
 std::string MetricsReferenceMarkdown(const Registry& registry);
+
+// The content type of RenderOpenMetrics()'s output.
+inline constexpr const char* kOpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 // The content type of Render()'s output.
 inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";

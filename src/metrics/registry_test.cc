@@ -139,5 +139,19 @@ TEST(RegistryTest, ConcurrentUpdatesSumExactly) {
   EXPECT_EQ(total, kThreads * (kIncrements / 1000));
 }
 
+TEST(RegistryTest, OpenMetricsNamesCounterFamiliesWithoutTotalAndEnds) {
+  Registry r;
+  r.AddCounter("sopilot_jobs_total", "Jobs.", {"status"})->With({"completed"})->Inc(2);
+  r.AddGauge("sopilot_depth", "Depth.")->With({})->Set(3);
+  EXPECT_EQ(r.RenderOpenMetrics(),
+            "# HELP sopilot_jobs Jobs.\n"
+            "# TYPE sopilot_jobs counter\n"
+            "sopilot_jobs_total{status=\"completed\"} 2\n"
+            "# HELP sopilot_depth Depth.\n"
+            "# TYPE sopilot_depth gauge\n"
+            "sopilot_depth 3\n"
+            "# EOF\n");
+}
+
 }  // namespace
 }  // namespace sopilot::metrics

@@ -16,21 +16,11 @@ scripts_dir=$(cd "$(dirname "$0")/../scripts" && pwd)
 SOPILOT_HTTP_THREADS=${SOPILOT_HTTP_THREADS:-256} "$bin" serve --port "$port" --data-dir "$work/data" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-wait_job() {
-  for _ in $(seq 600); do
-    local j; j=$(curl -sf "$api$1")
-    case $(echo "$j" | field "['status']") in queued|running) sleep 0.2 ;; *) echo "$j"; return ;; esac
-  done
-}
-upload() {
-  local job; job=$(curl -sf -F "file=@$1" -F task_id=bench -F "role=$2" "$api/videos" | field "['ingest_job_id']")
-  wait_job "/videos/jobs/$job" | field "['video_id']"
-}
+task=bench
+. "$scripts_dir/api-client.sh"
 gold=$(upload "$work/sample/gold.mp4" gold)
 trainee=$(upload "$work/sample/trainee.mp4" trainee)
-score=$(curl -sf -H 'Content-Type: application/json' -d "{\"gold_video_id\": $gold, \"trainee_video_id\": $trainee}" \
-  "$api/score" | field "['score_job_id']")
+score=$(score "$gold" "$trainee")
 wait_job "/score/$score" >/dev/null
 echo "server threads: ${SOPILOT_HTTP_THREADS:-256}; wrk: 2 threads, 256 connections, ${seconds}s per route; cores: $(nproc)"
 for route in "/score/$score" "/videos"; do

@@ -53,22 +53,9 @@ value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["
 for _ in $(seq 300); do [ "$(value 'up{job="sopilot"}')" = 1 ] && break; sleep 0.1; done
 
 # Real work: two ingests and a score, then score jobs that fail on purpose.
+task=e2e
+. "$root/scripts/api-client.sh"
 "$root/scripts/make-sample-videos.sh" "$work/sample" >/dev/null
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-wait_job() {
-  for _ in $(seq 600); do
-    local j; j=$(curl -sf "$api$1")
-    case $(echo "$j" | field "['status']") in queued|running) sleep 0.2 ;; *) echo "$j"; return ;; esac
-  done
-}
-upload() {
-  local job; job=$(curl -sf -F "file=@$1" -F task_id=e2e -F "role=$2" "$api/videos" | field "['ingest_job_id']")
-  wait_job "/videos/jobs/$job" | field "['video_id']"
-}
-score() {
-  curl -sf -H 'Content-Type: application/json' -d "{\"gold_video_id\": $1, \"trainee_video_id\": $2}" "$api/score" |
-    field "['score_job_id']"
-}
 gold=$(upload "$work/sample/gold.mp4" gold)
 trainee=$(upload "$work/sample/trainee.mp4" trainee)
 wait_job "/score/$(score "$gold" "$trainee")" >/dev/null

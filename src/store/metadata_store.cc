@@ -117,6 +117,50 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql"},
+    // Training: per task, numbered index versions (each with its feature
+    // adapter file), the adapted embedding file of each video in a version,
+    // and which version is current. A version is built on the side and made
+    // current by one UPDATE; the current one cannot be deleted (foreign key).
+    // Leases and claimed slots keep the nightly scheduler to one process.
+    {2, R"sql(
+CREATE TABLE index_versions (
+  task_id TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK(version >= 1),
+  adapter_path TEXT NOT NULL DEFAULT '',
+  training_job_id TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, version)
+);
+CREATE TABLE task_index (
+  task_id TEXT PRIMARY KEY,
+  current_version INTEGER NOT NULL,
+  switched_at TEXT NOT NULL,
+  FOREIGN KEY (task_id, current_version) REFERENCES index_versions(task_id, version)
+);
+CREATE TABLE version_embeddings (
+  video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+  task_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  embedding_path TEXT NOT NULL,
+  PRIMARY KEY (video_id, version),
+  FOREIGN KEY (task_id, version) REFERENCES index_versions(task_id, version) ON DELETE CASCADE
+);
+CREATE INDEX idx_version_embeddings_version ON version_embeddings(task_id, version);
+CREATE INDEX idx_version_embeddings_path ON version_embeddings(embedding_path);
+CREATE INDEX idx_videos_created ON videos(created_at);
+
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at REAL NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE scheduler_slots (
+  slot TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  claimed_at TEXT NOT NULL
+);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -710,7 +754,9 @@ Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &locked_waits_};
   SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1)"));
+      Stmt s, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1) "
+                                  "OR EXISTS (SELECT 1 FROM version_embeddings WHERE embedding_path = ?1) "
+                                  "OR EXISTS (SELECT 1 FROM index_versions WHERE adapter_path = ?1)"));
   s.Bind(1, relative_path);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
   return row && s.Int(0) != 0;
@@ -722,6 +768,9 @@ Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT file_path FROM videos "
                                                        "UNION SELECT embedding_path FROM videos "
                                                        "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
+                                                       "UNION SELECT embedding_path FROM version_embeddings "
+                                                       "UNION SELECT adapter_path FROM index_versions "
+                                                       "WHERE adapter_path != '' "
                                                        "ORDER BY 1"));
   std::vector<std::string> out;
   for (;;) {
@@ -948,6 +997,341 @@ Result<std::vector<AuditEntry>> MetadataStore::AuditTrail(int limit) {
     if (!row) return out;
     out.push_back(AuditEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)});
   }
+}
+
+// ---------------------------------------------------------------- index versions
+
+namespace {
+
+// kVideoColumns with every column prefixed by `alias.` (for joins).
+std::string QualifiedVideoColumns(const std::string& alias) {
+  std::string out = alias + ".";
+  for (const char* p = kVideoColumns; *p; ++p) {
+    out += *p;
+    if (*p == ' ') out += alias + ".";
+  }
+  return out;
+}
+
+// The effective-embedding query; `where` selects the videos (alias v).
+std::string ResolveSql(const std::string& where) {
+  return "SELECT " + QualifiedVideoColumns("v") +
+         ", COALESCE(ti.current_version, 0), COALESCE(iv.adapter_path, ''), COALESCE(ve.embedding_path, '') "
+         "FROM videos v "
+         "LEFT JOIN task_index ti ON ti.task_id = v.task_id "
+         "LEFT JOIN index_versions iv ON iv.task_id = v.task_id AND iv.version = ti.current_version "
+         "LEFT JOIN version_embeddings ve ON ve.video_id = v.id AND ve.version = ti.current_version " +
+         where;
+}
+
+MetadataStore::EffectiveEmbedding ReadEffective(const Stmt& s) {
+  MetadataStore::EffectiveEmbedding e;
+  e.video = ReadVideo(s);
+  e.index_version = s.Int(16);
+  e.adapter_path = s.Text(17);
+  e.adapted_path = s.Text(18);
+  return e;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, int>>> MetadataStore::TaskGoldCounts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "SELECT task_id, SUM(CASE WHEN role = 'gold' THEN 1 ELSE 0 END) FROM videos "
+                                  "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
+                                  "GROUP BY task_id ORDER BY task_id"));
+  std::vector<std::pair<std::string, int>> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.emplace_back(s.Text(0), static_cast<int>(s.Int(1)));
+  }
+}
+
+Result<int64_t> MetadataStore::ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  int64_t version = 0;
+  // One statement computes and takes the number: two trainings (even in two
+  // processes) never get the same one.
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "INSERT INTO index_versions (task_id, version, adapter_path, training_job_id, "
+                                  "created_at) "
+                                  "SELECT ?1, COALESCE(MAX(version), 0) + 1, '', ?2, ?3 FROM index_versions "
+                                  "WHERE task_id = ?1 RETURNING version"));
+  s.Bind(1, task_id).BindOpt(2, training_job_id).Bind(3, Now());
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("reserving an index version returned nothing");
+  version = s.Int(0);
+  SOPILOT_RETURN_IF_ERROR(s.Run());  // finish the statement
+  return version;
+}
+
+Status MetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t version,
+                                             const std::string& adapter_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "UPDATE index_versions SET adapter_path = ?3 WHERE task_id = ?1 AND version = ?2"));
+  s.Bind(1, task_id).Bind(2, version).Bind(3, adapter_path);
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("index version " + std::to_string(version) + " of task " + task_id + " not found");
+  }
+  return Status::Ok();
+}
+
+Status MetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
+                                          const std::string& embedding_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
+                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(video_id, version) "
+                                  "DO UPDATE SET embedding_path = excluded.embedding_path"));
+  s.Bind(1, video_id).Bind(2, task_id).Bind(3, version).Bind(4, embedding_path);
+  return s.Run();
+}
+
+Result<bool> MetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id,
+                                                         int64_t version, const std::string& embedding_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
+                                  "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM task_index "
+                                  "WHERE task_id = ?2 AND current_version = ?3) "
+                                  "AND EXISTS (SELECT 1 FROM videos WHERE id = ?1) "
+                                  "ON CONFLICT(video_id, version) DO NOTHING"));
+  s.Bind(1, video_id).Bind(2, task_id).Bind(3, version).Bind(4, embedding_path);
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std::string& task_id, int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  VersionSwitch result;
+  Status st = InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
+    cur.Bind(1, task_id);
+    SOPILOT_ASSIGN_OR_RETURN(bool row, cur.Step());
+    result.previous = row ? cur.Int(0) : 0;
+    if (version <= result.previous) return Status::Ok();
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt up, Stmt::Prepare(conn, "INSERT INTO task_index (task_id, current_version, switched_at) "
+                                     "VALUES (?1, ?2, ?3) ON CONFLICT(task_id) DO UPDATE SET "
+                                     "current_version = excluded.current_version, switched_at = excluded.switched_at"));
+    up.Bind(1, task_id).Bind(2, version).Bind(3, Now());
+    SOPILOT_RETURN_IF_ERROR(up.Run());
+    result.switched = true;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
+Result<int64_t> MetadataStore::CurrentIndexVersion(const std::string& task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
+  s.Bind(1, task_id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : int64_t{0};
+}
+
+Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std::string& task_id, int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
+                                   " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
+                                   "AND embedding_path != '' AND NOT EXISTS (SELECT 1 FROM version_embeddings ve "
+                                   "WHERE ve.video_id = videos.id AND ve.version = ?2) ORDER BY id ASC")
+                                      .c_str()));
+  s.Bind(1, task_id).Bind(2, version);
+  return ReadVideos(s);
+}
+
+Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::string& task_id, int keep_previous) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  std::vector<std::string> unreferenced;
+  Status st = InTransaction(conn, [&]() -> Status {
+    // Versions below the current one, newest first; the first keep_previous
+    // stay. Versions above the current one (being built, or abandoned by a
+    // crash) are left alone until a later version passes them.
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt old, Stmt::Prepare(conn, "SELECT iv.version, iv.adapter_path FROM index_versions iv "
+                                      "JOIN task_index ti ON ti.task_id = iv.task_id "
+                                      "WHERE iv.task_id = ?1 AND iv.version < ti.current_version "
+                                      "ORDER BY iv.version DESC LIMIT -1 OFFSET ?2"));
+    old.Bind(1, task_id).Bind(2, std::max(keep_previous, 0));
+    std::vector<int64_t> versions;
+    std::vector<std::string> candidates;
+    for (;;) {
+      SOPILOT_ASSIGN_OR_RETURN(bool row, old.Step());
+      if (!row) break;
+      versions.push_back(old.Int(0));
+      if (!old.Text(1).empty()) candidates.push_back(old.Text(1));
+    }
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt files, Stmt::Prepare(conn, "SELECT embedding_path FROM version_embeddings WHERE task_id = ?1 AND version = ?2"));
+    SOPILOT_ASSIGN_OR_RETURN(Stmt del,
+                             Stmt::Prepare(conn, "DELETE FROM index_versions WHERE task_id = ?1 AND version = ?2"));
+    for (int64_t v : versions) {
+      files.Reset();
+      files.Bind(1, task_id).Bind(2, v);
+      for (;;) {
+        SOPILOT_ASSIGN_OR_RETURN(bool row, files.Step());
+        if (!row) break;
+        candidates.push_back(files.Text(0));
+      }
+      del.Reset();
+      del.Bind(1, task_id).Bind(2, v);  // version_embeddings rows go with it (CASCADE)
+      SOPILOT_RETURN_IF_ERROR(del.Run());
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt used, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1) "
+                                       "OR EXISTS (SELECT 1 FROM version_embeddings WHERE embedding_path = ?1) "
+                                       "OR EXISTS (SELECT 1 FROM index_versions WHERE adapter_path = ?1)"));
+    for (const std::string& path : candidates) {
+      used.Reset();
+      used.Bind(1, path);
+      SOPILOT_ASSIGN_OR_RETURN(bool row, used.Step());
+      if (row && used.Int(0) == 0) unreferenced.push_back(path);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return unreferenced;
+}
+
+Result<std::vector<std::string>> MetadataStore::VersionPathsOfVideo(int64_t video_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT DISTINCT embedding_path FROM version_embeddings "
+                                                       "WHERE video_id = ?1 ORDER BY 1"));
+  s.Bind(1, video_id);
+  std::vector<std::string> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Text(0));
+  }
+}
+
+Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveEmbeddings(
+    const std::vector<int64_t>& video_ids) {
+  if (video_ids.empty()) return std::vector<EffectiveEmbedding>{};
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // One statement: SQLite reads it from one snapshot of the database, so a
+  // version switched by another connection meanwhile is seen by all of the
+  // rows or by none.
+  std::string in = "?1";
+  for (size_t i = 1; i < video_ids.size(); ++i) in += ", ?" + std::to_string(i + 1);
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, ResolveSql("WHERE v.id IN (" + in + ")").c_str()));
+  for (size_t i = 0; i < video_ids.size(); ++i) s.Bind(static_cast<int>(i + 1), video_ids[i]);
+  std::vector<EffectiveEmbedding> rows;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    rows.push_back(ReadEffective(s));
+  }
+  std::vector<EffectiveEmbedding> out;
+  for (int64_t id : video_ids) {
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const EffectiveEmbedding& e) { return e.video.id == id; });
+    if (it == rows.end()) return Status::NotFound("video " + std::to_string(id) + " not found");
+    out.push_back(*it);
+  }
+  return out;
+}
+
+Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveTaskEmbeddings(const std::string& task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, ResolveSql("WHERE v.task_id = ?1 AND v.embedding_path IS NOT NULL "
+                                             "AND v.embedding_path != '' ORDER BY v.id ASC")
+                                      .c_str()));
+  s.Bind(1, task_id);
+  std::vector<EffectiveEmbedding> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadEffective(s));
+  }
+}
+
+Result<int64_t> MetadataStore::CountVideosCreatedAfter(const std::string& since) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // Timestamps are all "YYYY-MM-DDTHH:MM:SS+00:00": text order is time order.
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM videos WHERE created_at > ?1"));
+  s.Bind(1, since);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : int64_t{0};
+}
+
+Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(finished_at), '') FROM jobs "
+                                                       "WHERE kind = 'training' AND status = 'completed'"));
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Text(0) : std::string();
+}
+
+// ---------------------------------------------------------------- leases
+
+Result<bool> MetadataStore::AcquireLease(const std::string& name, const std::string& holder, double now, double ttl) {
+  if (holder.empty()) return Status::InvalidArgument("lease: holder is empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  // Checking who holds it and taking it are one statement: two processes
+  // racing for a free lease cannot both win.
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "INSERT INTO leases (name, holder, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4) "
+                                  "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
+                                  "expires_at = excluded.expires_at, updated_at = excluded.updated_at "
+                                  "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?5"));
+  s.Bind(1, name).Bind(2, holder).Bind(3, now + ttl).Bind(4, Now()).Bind(5, now);
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  return sqlite3_changes(db_) > 0;
+}
+
+Status MetadataStore::ReleaseLease(const std::string& name, const std::string& holder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM leases WHERE name = ?1 AND holder = ?2"));
+  s.Bind(1, name).Bind(2, holder);
+  return s.Run();
+}
+
+Result<MetadataStore::LeaseRow> MetadataStore::GetLease(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT holder, expires_at FROM leases WHERE name = ?1"));
+  s.Bind(1, name);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  LeaseRow out;
+  if (row) out = LeaseRow{s.Text(0), s.Double(1)};
+  return out;
+}
+
+Result<bool> MetadataStore::ClaimSchedulerSlot(const std::string& slot, const std::string& holder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO scheduler_slots (slot, holder, claimed_at) "
+                                                       "VALUES (?1, ?2, ?3) ON CONFLICT(slot) DO NOTHING"));
+  s.Bind(1, slot).Bind(2, holder).Bind(3, Now());
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  return sqlite3_changes(db_) > 0;
 }
 
 }  // namespace sopilot

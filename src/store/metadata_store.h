@@ -117,10 +117,11 @@ class MetadataStore {
   // Deletes the video and its clips in one transaction; jobs that refer to
   // it keep their rows (their video references become NULL).
   Status DeleteVideo(int64_t id);
-  // Another video row still using this raw file or embedding file?
+  // Another row still using this raw file, embedding file (a video's, or
+  // an adapted one of an index version) or adapter file?
   Result<bool> PathInUse(const std::string& relative_path);
-  // Every file path the videos table refers to (for the start-up check).
-  // Job rows' result_path/summary_path are not included.
+  // Every file path the videos and index-version tables refer to (for the
+  // start-up check). Job rows' result_path/summary_path are not included.
   Result<std::vector<std::string>> AllReferencedPaths();
 
   // ---- jobs
@@ -153,6 +154,78 @@ class MetadataStore {
                      const std::string& detail_json);
   // Newest first, limit clamped to [1, 5000].
   Result<std::vector<AuditEntry>> AuditTrail(int limit);
+
+  // ---- index versions (training; see doc/architecture.md, "Training")
+  // A task's current version is 0 until its first training: its videos'
+  // raw embeddings are the effective ones. Version N >= 1 has an adapter
+  // file and, per video, an adapted embedding file built before N became
+  // current; a video ingested after N was built has none (its effective
+  // embedding is the adapter applied to its raw one).
+
+  // Every task with ingested videos, and how many of them are gold.
+  Result<std::vector<std::pair<std::string, int>>> TaskGoldCounts();
+  // Takes the task's next version number (one more than any it ever had),
+  // not current; its adapter path is set afterwards.
+  Result<int64_t> ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id);
+  Status SetIndexVersionAdapter(const std::string& task_id, int64_t version, const std::string& adapter_path);
+  // Records the video's adapted embedding file in a version (replacing one
+  // recorded before for that version).
+  Status PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
+                             const std::string& embedding_path);
+  // The same, only while `version` is the task's current one (ingest-time
+  // catch-up); false when it is not (nothing recorded).
+  Result<bool> PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id, int64_t version,
+                                            const std::string& embedding_path);
+  struct VersionSwitch {
+    bool switched = false;  // false: a newer version was current already
+    int64_t previous = 0;   // the version current before (0: none)
+  };
+  // Makes `version` the task's current one, in one transaction, if it is
+  // newer than the current one (versions never go back).
+  Result<VersionSwitch> SwitchIndexVersion(const std::string& task_id, int64_t version);
+  Result<int64_t> CurrentIndexVersion(const std::string& task_id);
+  // Videos of the task with embeddings and no adapted file in `version`.
+  Result<std::vector<VideoRow>> VideosMissingFromVersion(const std::string& task_id, int64_t version);
+  // Deletes the task's versions below the current one except the newest
+  // `keep_previous` of them, with their rows, in one transaction; returns
+  // the files (adapted embeddings, adapters) no row refers to any more.
+  Result<std::vector<std::string>> DropOldIndexVersions(const std::string& task_id, int keep_previous);
+  // The adapted files recorded for a video in any version (for deletes).
+  Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id);
+
+  // What a score job or a search reads for one video: resolved for several
+  // videos in one statement, so that all come from one and the same index
+  // version of their task whatever a training switches meanwhile.
+  struct EffectiveEmbedding {
+    VideoRow video;
+    int64_t index_version = 0;  // the task's current version (0: raw)
+    std::string adapter_path;   // that version's adapter ("" at 0)
+    std::string adapted_path;   // this video's file in that version ("" when not built)
+  };
+  // In the order of `video_ids`; NotFound naming the first absent id.
+  Result<std::vector<EffectiveEmbedding>> ResolveEmbeddings(const std::vector<int64_t>& video_ids);
+  // Every video of the task with embeddings, oldest first.
+  Result<std::vector<EffectiveEmbedding>> ResolveTaskEmbeddings(const std::string& task_id);
+
+  // ---- what the training job and the nightly schedule ask
+  // Videos created strictly after `since` (an ISO timestamp; "" = all).
+  Result<int64_t> CountVideosCreatedAfter(const std::string& since);
+  // finished_at of the latest completed training job ("" when none).
+  Result<std::string> LastCompletedTrainingFinishedAt();
+
+  // ---- leases (one holder at a time across every process on the file)
+  // Takes `name` for `holder` until now + ttl when it is free, expired or
+  // already `holder`'s (a renewal), in one statement; true when `holder`
+  // holds it afterwards. `now` is the caller's Unix clock.
+  Result<bool> AcquireLease(const std::string& name, const std::string& holder, double now, double ttl);
+  Status ReleaseLease(const std::string& name, const std::string& holder);
+  struct LeaseRow {
+    std::string holder;  // "" when nobody ever held it
+    double expires_at = 0;
+  };
+  Result<LeaseRow> GetLease(const std::string& name);
+  // Records that `slot` fired; false when it had been claimed already.
+  Result<bool> ClaimSchedulerSlot(const std::string& slot, const std::string& holder);
 
   uint64_t locked_waits() const { return locked_waits_.load(); }
 

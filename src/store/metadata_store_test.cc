@@ -130,16 +130,17 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), 2);
   EXPECT_TRUE(store_->Ping().ok());
   RawDb raw(path_);
   auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
   std::set<std::string> got(names.begin(), names.end());
   for (const char* want : {"schema_migrations", "videos", "clips", "jobs", "audit_log", "idx_videos_task",
-                           "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete"}) {
+                           "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete",
+                           "index_versions", "task_index", "version_embeddings", "leases", "scheduler_slots"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations"), std::vector<std::string>{"1"});
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
   EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
   // The kind check is in the table, not only in the code.
@@ -159,13 +160,13 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), 2);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "1");
-  EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
 TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
@@ -177,7 +178,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (1)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (2)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -678,14 +679,14 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 1 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 2 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
   RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "2");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
 }
 
@@ -730,6 +731,297 @@ TEST(MetadataStoreForkTest, ChildProcessWritesConcurrently) {
   EXPECT_EQ((*s)->ListVideos("parent", 500)->size(), size_t{kRows});
   EXPECT_EQ(*(*s)->TotalClips(), 4 * kRows);
   EXPECT_EQ((*s)->AuditTrail(5000)->size(), size_t{2 * kRows});
+}
+
+// ---------------------------------------------------------------- index versions and leases
+
+TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTwoKeepingItsRows) {
+  auto id = store_->InsertVideo(MakeVideo("t1", "a.mp4"), TwoClips());
+  ASSERT_TRUE(id.ok());
+  store_.reset();
+  {
+    // Back to what a build with only migration 1 left.
+    RawDb raw(path_);
+    for (const char* sql : {"DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
+                            "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
+                            "DELETE FROM schema_migrations WHERE version = 2"}) {
+      std::string err;
+      ASSERT_EQ(raw.Exec(sql, &err), SQLITE_OK) << sql << ": " << err;
+    }
+  }
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
+  EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
+}
+
+class IndexVersionTest : public MetadataStoreTest {
+ protected:
+  int64_t Video(const std::string& task, const std::string& name, const std::string& role = "trainee") {
+    VideoRow v = MakeVideo(task, name);
+    v.role = role;
+    auto id = store_->InsertVideo(v, TwoClips());
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : -1;
+  }
+  // Builds and switches to a version whose files are named after it.
+  int64_t Build(const std::string& task, const std::vector<int64_t>& videos) {
+    auto v = store_->ReserveIndexVersion(task, "job");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    const std::string tag = task + "_v" + std::to_string(*v);
+    EXPECT_TRUE(store_->SetIndexVersionAdapter(task, *v, "models/" + tag + ".adapter").ok());
+    for (int64_t id : videos) {
+      EXPECT_TRUE(store_->PutVersionEmbedding(id, task, *v, "embeddings/" + tag + "_" + std::to_string(id) + ".emb").ok());
+    }
+    auto sw = store_->SwitchIndexVersion(task, *v);
+    EXPECT_TRUE(sw.ok() && sw->switched);
+    return *v;
+  }
+};
+
+TEST_F(IndexVersionTest, ResolveGivesRawUntilTheFirstVersionThenTheCurrentOne) {
+  int64_t gold = Video("t", "g.mp4", "gold"), trainee = Video("t", "t.mp4");
+  auto r = store_->ResolveEmbeddings({trainee, gold});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].video.id, trainee);  // in the order asked
+  EXPECT_EQ((*r)[1].video.role, "gold");
+  for (const auto& e : *r) {
+    EXPECT_EQ(e.index_version, 0);
+    EXPECT_EQ(e.adapter_path, "");
+    EXPECT_EQ(e.adapted_path, "");
+  }
+  EXPECT_EQ(*store_->TaskGoldCounts(), (std::vector<std::pair<std::string, int>>{{"t", 1}}));
+
+  // A version being built is invisible until it is switched to.
+  auto v1 = store_->ReserveIndexVersion("t", "job-1");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(*v1, 1);
+  ASSERT_TRUE(store_->SetIndexVersionAdapter("t", 1, "models/t_v1.adapter").ok());
+  ASSERT_TRUE(store_->PutVersionEmbedding(gold, "t", 1, "embeddings/g1.emb").ok());
+  EXPECT_EQ((*store_->ResolveEmbeddings({gold}))[0].index_version, 0);
+  auto sw = store_->SwitchIndexVersion("t", 1);
+  ASSERT_TRUE(sw.ok());
+  EXPECT_TRUE(sw->switched);
+  EXPECT_EQ(sw->previous, 0);
+  r = store_->ResolveEmbeddings({gold, trainee});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].index_version, 1);
+  EXPECT_EQ((*r)[0].adapter_path, "models/t_v1.adapter");
+  EXPECT_EQ((*r)[0].adapted_path, "embeddings/g1.emb");
+  EXPECT_EQ((*r)[1].index_version, 1);
+  EXPECT_EQ((*r)[1].adapted_path, "");  // not built: apply the adapter to the raw file
+  EXPECT_EQ(store_->VideosMissingFromVersion("t", 1)->size(), 1u);
+
+  // Other tasks are not affected; absent videos are NotFound.
+  int64_t other = Video("u", "u.mp4");
+  EXPECT_EQ((*store_->ResolveEmbeddings({other}))[0].index_version, 0);
+  EXPECT_EQ(store_->ResolveEmbeddings({gold, 999}).status().code(), Status::Code::kNotFound);
+  auto task = store_->ResolveTaskEmbeddings("t");
+  ASSERT_TRUE(task.ok());
+  ASSERT_EQ(task->size(), 2u);
+  EXPECT_EQ((*task)[0].video.id, gold);
+}
+
+TEST_F(IndexVersionTest, VersionsOnlyMoveForwardAndReservationsNeverCollide) {
+  int64_t a = Video("t", "a.mp4", "gold");
+  auto v1 = *store_->ReserveIndexVersion("t", "j1");
+  auto v2 = *store_->ReserveIndexVersion("t", "j2");
+  EXPECT_EQ(v1, 1);
+  EXPECT_EQ(v2, 2);
+  EXPECT_EQ(*store_->ReserveIndexVersion("other", "j3"), 1);  // per task
+  ASSERT_TRUE(store_->PutVersionEmbedding(a, "t", 2, "embeddings/a2.emb").ok());
+  EXPECT_TRUE(store_->SwitchIndexVersion("t", 2)->switched);
+  // The slower training of version 1 finishes later: no going back.
+  auto late = store_->SwitchIndexVersion("t", 1);
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->switched);
+  EXPECT_EQ(late->previous, 2);
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), 2);
+  // A version that does not exist cannot become current (foreign key).
+  EXPECT_FALSE(store_->SwitchIndexVersion("t", 9).ok());
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), 2);
+  // The ingest-time catch-up records only for the current version.
+  int64_t b = Video("t", "b.mp4");
+  EXPECT_FALSE(*store_->PutVersionEmbeddingIfCurrent(b, "t", 1, "embeddings/b1.emb"));
+  EXPECT_TRUE(*store_->PutVersionEmbeddingIfCurrent(b, "t", 2, "embeddings/b2.emb"));
+  EXPECT_FALSE(*store_->PutVersionEmbeddingIfCurrent(b, "t", 2, "embeddings/other.emb"));  // already there
+  EXPECT_EQ((*store_->ResolveEmbeddings({b}))[0].adapted_path, "embeddings/b2.emb");
+}
+
+TEST_F(IndexVersionTest, DroppingOldVersionsKeepsTheNewestAndReturnsFilesNoLongerUsed) {
+  int64_t a = Video("t", "a.mp4", "gold"), b = Video("t", "b.mp4");
+  for (int i = 0; i < 5; ++i) Build("t", {a, b});
+  // Version 5 current; 4 and 3 kept; 1 and 2 dropped.
+  auto shared = store_->ReserveIndexVersion("t", "j");  // 6: being built, not touched
+  ASSERT_TRUE(shared.ok());
+  ASSERT_TRUE(store_->PutVersionEmbedding(a, "t", *shared, "embeddings/t_v1_" + std::to_string(a) + ".emb").ok());
+  EXPECT_TRUE(*store_->PathInUse("models/t_v1.adapter"));
+  EXPECT_TRUE(*store_->PathInUse("embeddings/t_v2_" + std::to_string(b) + ".emb"));
+  auto gone = store_->DropOldIndexVersions("t", 2);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  std::set<std::string> got(gone->begin(), gone->end());
+  std::set<std::string> want = {"models/t_v1.adapter", "models/t_v2.adapter",
+                                "embeddings/t_v1_" + std::to_string(b) + ".emb",
+                                "embeddings/t_v2_" + std::to_string(a) + ".emb",
+                                "embeddings/t_v2_" + std::to_string(b) + ".emb"};
+  // t_v1_<a>.emb is still used by version 6.
+  EXPECT_EQ(got, want);
+  EXPECT_FALSE(*store_->PathInUse("models/t_v1.adapter"));
+  EXPECT_TRUE(*store_->PathInUse("embeddings/t_v1_" + std::to_string(a) + ".emb"));
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), 5);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Column("SELECT version FROM index_versions WHERE task_id = 't' ORDER BY version"),
+            (std::vector<std::string>{"3", "4", "5", "6"}));
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM version_embeddings WHERE version IN (1, 2)"), "0");
+  // Again: nothing more to drop.
+  EXPECT_TRUE(store_->DropOldIndexVersions("t", 2)->empty());
+  // Referenced paths include every version's files.
+  auto all = *store_->AllReferencedPaths();
+  EXPECT_TRUE(std::count(all.begin(), all.end(), "models/t_v5.adapter"));
+  EXPECT_TRUE(std::count(all.begin(), all.end(), "embeddings/t_v4_" + std::to_string(b) + ".emb"));
+}
+
+TEST_F(IndexVersionTest, DeletingAVideoDropsItsVersionRows) {
+  int64_t a = Video("t", "a.mp4", "gold");
+  Build("t", {a});
+  EXPECT_EQ(*store_->VersionPathsOfVideo(a), std::vector<std::string>{"embeddings/t_v1_" + std::to_string(a) + ".emb"});
+  ASSERT_TRUE(store_->DeleteVideo(a).ok());
+  EXPECT_TRUE(store_->VersionPathsOfVideo(a)->empty());
+  EXPECT_FALSE(*store_->PathInUse("embeddings/t_v1_" + std::to_string(a) + ".emb"));
+  EXPECT_TRUE(*store_->PathInUse("models/t_v1.adapter"));  // the version stays
+}
+
+// The consistency the score job relies on: a reader resolving two videos
+// while another connection switches versions sees both in one version.
+TEST_F(IndexVersionTest, ResolvingWhileAnotherConnectionSwitchesSeesOneVersion) {
+  int64_t a = Video("t", "a.mp4", "gold"), b = Video("t", "b.mp4");
+  Build("t", {a, b});
+  std::atomic<bool> done{false};
+  std::atomic<bool> writer_ok{true};
+  std::thread writer([&] {
+    auto other = MetadataStore::Open(path_, &env_);
+    for (int i = 0; i < 200 && other.ok() && writer_ok; ++i) {
+      auto v = (*other)->ReserveIndexVersion("t", "j");
+      if (!v.ok()) {
+        writer_ok = false;
+        break;
+      }
+      const std::string tag = "t_v" + std::to_string(*v);
+      bool ok = (*other)->SetIndexVersionAdapter("t", *v, "models/" + tag + ".adapter").ok() &&
+                (*other)->PutVersionEmbedding(a, "t", *v, "embeddings/" + tag + "_" + std::to_string(a) + ".emb").ok() &&
+                (*other)->PutVersionEmbedding(b, "t", *v, "embeddings/" + tag + "_" + std::to_string(b) + ".emb").ok();
+      auto sw = (*other)->SwitchIndexVersion("t", *v);
+      ok = ok && sw.ok() && sw->switched;
+      if (i % 10 == 0) ok = ok && (*other)->DropOldIndexVersions("t", 2).ok();
+      if (!ok) writer_ok = false;
+    }
+    if (!other.ok()) writer_ok = false;
+    done = true;
+  });
+  int reads = 0;
+  std::set<int64_t> versions_seen;
+  while (!done) {
+    auto r = store_->ResolveEmbeddings({a, b});
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();
+      break;
+    }
+    const auto& ga = (*r)[0];
+    const auto& gb = (*r)[1];
+    const std::string tag = "t_v" + std::to_string(ga.index_version);
+    if (ga.index_version != gb.index_version || ga.adapter_path != "models/" + tag + ".adapter" ||
+        ga.adapted_path != "embeddings/" + tag + "_" + std::to_string(a) + ".emb" ||
+        gb.adapted_path != "embeddings/" + tag + "_" + std::to_string(b) + ".emb") {
+      ADD_FAILURE() << "mixed versions: " << ga.index_version << " " << ga.adapter_path << " " << ga.adapted_path
+                    << " / " << gb.index_version << " " << gb.adapted_path;
+      break;
+    }
+    versions_seen.insert(ga.index_version);
+    ++reads;
+  }
+  done = true;
+  writer.join();
+  EXPECT_TRUE(writer_ok);
+  EXPECT_GT(reads, 0);
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), 201);
+}
+
+TEST_F(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
+  EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
+  store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
+  EXPECT_EQ(*store_->CountVideosCreatedAfter(""), 1);
+  JobRow skipped = MakeJob(JobKind::kTraining);
+  ASSERT_TRUE(store_->InsertJob(skipped).ok());
+  env_.now = env_.now + 10;
+  ASSERT_TRUE(store_->CompleteTrainingJob(skipped.id, kJobSkipped, "", "{}").ok());
+  EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");  // skipped runs do not count
+  JobRow done = MakeJob(JobKind::kTraining);
+  ASSERT_TRUE(store_->InsertJob(done).ok());
+  ASSERT_TRUE(store_->CompleteTrainingJob(done.id, kJobCompleted, "", "{}").ok());
+  const std::string since = *store_->LastCompletedTrainingFinishedAt();
+  EXPECT_EQ(since, "2026-02-08T09:46:09+00:00");
+  EXPECT_EQ(*store_->CountVideosCreatedAfter(since), 0);
+  env_.now = env_.now + 1;
+  store_->InsertVideo(MakeVideo("t", "b.mp4"), {});
+  store_->InsertVideo(MakeVideo("u", "c.mp4", false), {});  // counted even without embeddings (as the original)
+  EXPECT_EQ(*store_->CountVideosCreatedAfter(since), 2);
+}
+
+TEST_F(MetadataStoreTest, LeaseHasOneHolderUntilItExpiresOrIsReleased) {
+  EXPECT_EQ(store_->GetLease("nightly")->holder, "");
+  EXPECT_TRUE(*store_->AcquireLease("nightly", "a", 100, 30));
+  EXPECT_FALSE(*store_->AcquireLease("nightly", "b", 110, 30));
+  EXPECT_TRUE(*store_->AcquireLease("nightly", "a", 120, 30));  // renewal: until 150
+  EXPECT_FALSE(*store_->AcquireLease("nightly", "b", 149, 30));
+  EXPECT_TRUE(*store_->AcquireLease("other", "b", 149, 30));    // another name
+  EXPECT_TRUE(*store_->AcquireLease("nightly", "b", 150, 30));  // expired: b takes it
+  EXPECT_EQ(store_->GetLease("nightly")->holder, "b");
+  EXPECT_EQ(store_->GetLease("nightly")->expires_at, 180);
+  EXPECT_FALSE(*store_->AcquireLease("nightly", "a", 151, 30));
+  ASSERT_TRUE(store_->ReleaseLease("nightly", "a").ok());  // not a's: nothing happens
+  EXPECT_EQ(store_->GetLease("nightly")->holder, "b");
+  ASSERT_TRUE(store_->ReleaseLease("nightly", "b").ok());
+  EXPECT_TRUE(*store_->AcquireLease("nightly", "a", 152, 30));
+  EXPECT_FALSE(store_->AcquireLease("nightly", "", 152, 30).ok());
+}
+
+TEST_F(MetadataStoreTest, LeaseRaceAcrossProcessesHasOneWinner) {
+  // Many processes try to take a free lease at the same instant.
+  store_.reset();
+  constexpr int kProcs = 6;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kProcs; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto s = MetadataStore::Open(path_, Env::Default());
+      int code = 2;
+      if (s.ok()) {
+        auto won = (*s)->AcquireLease("nightly", "p" + std::to_string(i), 1000, 60);
+        code = !won.ok() ? 3 : (*won ? 0 : 1);
+      }
+      s = Status::Internal("closed");
+      _exit(code);
+    }
+    pids.push_back(pid);
+  }
+  int winners = 0;
+  for (pid_t pid : pids) {
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+    ASSERT_TRUE(WIFEXITED(wstatus));
+    ASSERT_LE(WEXITSTATUS(wstatus), 1) << "a child failed";
+    if (WEXITSTATUS(wstatus) == 0) ++winners;
+  }
+  EXPECT_EQ(winners, 1);
+}
+
+TEST_F(MetadataStoreTest, ASlotIsClaimedOnce) {
+  EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "a"));
+  EXPECT_FALSE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "b"));
+  EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-10T02:00:00", "b"));
 }
 
 }  // namespace

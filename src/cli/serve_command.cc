@@ -71,6 +71,7 @@ int RunServe(const ServeArgs& args) {
   auto port = server.Bind(config->host, config->port);
   if (!port.ok()) return ReportError(port.status());
   workers.Start();
+  (*service)->StartNightlyScheduler();  // when SOPILOT_NIGHTLY_ENABLED
   if (!config->auth.configured()) {
     std::fprintf(stderr,
                  "sopilot: no credentials configured: listening on %s only, and every local caller is admin "
@@ -90,6 +91,7 @@ int RunServe(const ServeArgs& args) {
     server.Stop();
   });
   server.Run();
+  (*service)->StopNightlyScheduler();
   workers.Stop();
   // Wake the stopper if the server ended on its own.
   int none = 0;

@@ -678,9 +678,14 @@ void ApiServer::AddRoutes() {
        }});
   Add({"GET", "/train/nightly/status", Role::kViewer, false, "The nightly training schedule",
        {{"responses", Responses(Obj({{"enabled", T("boolean")}, {"next_run_local", TN("string")},
-                                     {"hour_local", T("integer")}, {"min_new_videos", T("integer")}}))}},
-       [](const ApiRequest&, httplib::Response& res) {
-         SendJson(res, 200, Json{{"enabled", false}, {"next_run_local", nullptr}, {"hour_local", 2}, {"min_new_videos", 10}});
+                                     {"hour_local", T("integer")}, {"min_new_videos", T("integer")},
+                                     {"check_sec", T("number")}, {"feature_adapter_enabled", T("boolean")},
+                                     {"new_videos", T("integer")}, {"last_training_finished_at", TN("string")},
+                                     {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")}}))}},
+       [s](const ApiRequest&, httplib::Response& res) {
+         auto status = s->NightlyStatus();
+         if (!status.ok()) return SendStatus(res, status.status());
+         SendJson(res, 200, *status);
        }});
 
   // ---- operations and audit

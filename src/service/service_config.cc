@@ -58,6 +58,15 @@ class Reader {
     }
     *out = static_cast<Int>(x);
   }
+  // 1/true/yes/on or 0/false/no/off.
+  void Bool(const char* name, bool* out) {
+    const char* v = Raw(name);
+    if (v == nullptr) return;
+    std::string b = v;
+    if (b == "1" || b == "true" || b == "yes" || b == "on") *out = true;
+    else if (b == "0" || b == "false" || b == "no" || b == "off") *out = false;
+    else Error(std::string(name) + "='" + b + "' is not a boolean (1/0, true/false)");
+  }
   void Error(const std::string& e) { errors_ += (errors_.empty() ? "" : "\n") + e; }
   void Merge(const Status& st) {
     if (!st.ok()) Error(st.message());
@@ -126,6 +135,12 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_PASS_SCORE", &c.score.pass_score);
   r.Double("SOPILOT_REVIEW_SCORE", &c.score.review_score);
   r.Double("SOPILOT_TIME_TOLERANCE", &c.score.time_tolerance);
+  r.Bool("SOPILOT_ENABLE_FEATURE_ADAPTER", &c.feature_adapter_enabled);
+  r.Double("SOPILOT_ADAPTER_STD_FLOOR", &c.adapter_std_floor);
+  r.Bool("SOPILOT_NIGHTLY_ENABLED", &c.nightly_enabled);
+  r.Integer("SOPILOT_NIGHTLY_HOUR_LOCAL", &c.nightly_hour_local);
+  r.Integer("SOPILOT_NIGHTLY_MIN_NEW_VIDEOS", &c.nightly_min_new_videos);
+  r.Double("SOPILOT_NIGHTLY_CHECK_SEC", &c.nightly_check_sec);
   auto auth = AuthConfigFromEnvironment(getenv);
   if (auth.ok()) c.auth = *auth;
   else r.Error(auth.status().message());
@@ -155,6 +170,10 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   Status score = ValidateScoreOptions(c.score);
   check(score.ok(), score.message());
   check(c.data_dir != "", "SOPILOT_DATA_DIR must not be empty");
+  check(c.adapter_std_floor > 0 && c.adapter_std_floor <= 1, "SOPILOT_ADAPTER_STD_FLOOR must be in (0, 1]");
+  check(c.nightly_hour_local >= 0 && c.nightly_hour_local <= 23, "SOPILOT_NIGHTLY_HOUR_LOCAL must be in [0, 23]");
+  check(c.nightly_min_new_videos >= 0, "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS must be >= 0");
+  check(c.nightly_check_sec >= 0.1 && c.nightly_check_sec <= 3600, "SOPILOT_NIGHTLY_CHECK_SEC must be in [0.1, 3600]");
   if (!c.auth.configured() && !IsLoopbackHost(c.host)) {
     check(false, "refusing to listen on " + c.host +
                      " without credentials: set SOPILOT_API_TOKEN, SOPILOT_API_ROLE_TOKENS or "

@@ -12,6 +12,7 @@
 #include "queue/job_queue.h"
 #include "score/score_options.h"
 #include "store/job_kind.h"
+#include "train/feature_adapter.h"
 
 namespace sopilot {
 
@@ -40,6 +41,16 @@ struct ServiceConfig {
   // Lets an admin make a fraction of jobs fail on purpose (POST
   // /ops/fault-injection), to test alerts end to end. Off unless set.
   bool fault_injection_enabled = false;  // SOPILOT_ENABLE_FAULT_INJECTION=1
+
+  // Training (the per-task feature adapter) and the nightly scheduler.
+  // The adapter is off by default: measured, it lowers the margin between
+  // correct and defect videos (doc/architecture.md, "Training").
+  bool feature_adapter_enabled = false;               // SOPILOT_ENABLE_FEATURE_ADAPTER
+  double adapter_std_floor = kDefaultAdapterStdFloor;  // SOPILOT_ADAPTER_STD_FLOOR (> 0)
+  bool nightly_enabled = false;      // SOPILOT_NIGHTLY_ENABLED
+  int nightly_hour_local = 2;        // SOPILOT_NIGHTLY_HOUR_LOCAL (0-23, the process's time zone, TZ)
+  int nightly_min_new_videos = 10;   // SOPILOT_NIGHTLY_MIN_NEW_VIDEOS (>= 0)
+  double nightly_check_sec = 30;     // SOPILOT_NIGHTLY_CHECK_SEC (0.1-3600)
 
   AuthConfig auth;                  // see auth/authenticator.h
   std::string audit_signing_key;    // SOPILOT_AUDIT_SIGNING_KEY

@@ -71,5 +71,51 @@ TEST(ServiceConfigTest, RefusesAnOpenServiceOnTheNetwork) {
   EXPECT_NE(st.message().find("timeout"), std::string::npos);
 }
 
+TEST(ServiceConfigTest, TrainingAndNightlyVariables) {
+  auto d = ServiceConfigFromEnvironment(EnvOf({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->feature_adapter_enabled);  // measured: see doc/architecture.md
+  EXPECT_FALSE(d->nightly_enabled);
+  EXPECT_EQ(d->nightly_hour_local, 2);
+  EXPECT_EQ(d->nightly_min_new_videos, 10);
+  EXPECT_EQ(d->nightly_check_sec, 30);
+  EXPECT_EQ(d->adapter_std_floor, kDefaultAdapterStdFloor);
+
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_ENABLE_FEATURE_ADAPTER", "true"},
+                                               {"SOPILOT_ADAPTER_STD_FLOOR", "0.05"},
+                                               {"SOPILOT_NIGHTLY_ENABLED", "1"},
+                                               {"SOPILOT_NIGHTLY_HOUR_LOCAL", "23"},
+                                               {"SOPILOT_NIGHTLY_MIN_NEW_VIDEOS", "0"},
+                                               {"SOPILOT_NIGHTLY_CHECK_SEC", "0.5"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->feature_adapter_enabled);
+  EXPECT_EQ(c->adapter_std_floor, 0.05);
+  EXPECT_TRUE(c->nightly_enabled);
+  EXPECT_EQ(c->nightly_hour_local, 23);
+  EXPECT_EQ(c->nightly_min_new_videos, 0);
+  EXPECT_EQ(c->nightly_check_sec, 0.5);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+
+  auto bad = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_ENABLE_FEATURE_ADAPTER", "maybe"},
+                                                 {"SOPILOT_NIGHTLY_ENABLED", "sometimes"},
+                                                 {"SOPILOT_NIGHTLY_HOUR_LOCAL", "two"}}));
+  ASSERT_FALSE(bad.ok());
+  for (const char* name : {"SOPILOT_ENABLE_FEATURE_ADAPTER", "SOPILOT_NIGHTLY_ENABLED", "SOPILOT_NIGHTLY_HOUR_LOCAL"}) {
+    EXPECT_NE(bad.status().message().find(name), std::string::npos) << bad.status().message();
+  }
+
+  ServiceConfig r;
+  r.nightly_hour_local = 24;
+  r.nightly_min_new_videos = -1;
+  r.nightly_check_sec = 0;
+  r.adapter_std_floor = 0;
+  Status st = ValidateServiceConfig(r);
+  ASSERT_FALSE(st.ok());
+  for (const char* name : {"SOPILOT_NIGHTLY_HOUR_LOCAL", "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS", "SOPILOT_NIGHTLY_CHECK_SEC",
+                           "SOPILOT_ADAPTER_STD_FLOOR"}) {
+    EXPECT_NE(st.message().find(name), std::string::npos) << st.message();
+  }
+}
+
 }  // namespace
 }  // namespace sopilot

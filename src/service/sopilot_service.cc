@@ -14,6 +14,7 @@
 #include "ingest/ingest.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
+#include "service/nightly_runner.h"
 #include "service/service_metrics.h"
 
 namespace sopilot {
@@ -256,7 +257,26 @@ Result<nlohmann::json> SopilotService::Search(const std::string& task_id, int64_
   if (!query_video.ok()) return Status::InvalidArgument("video not found: " + std::to_string(video_id));
   if (query_video->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(video_id));
   if (query_video->task_id != task_id) return Status::InvalidArgument("requested task_id does not match query video");
-  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet query_set, ReadEmbeddingFile(env_, blobs_.Absolute(query_video->embedding_path)));
+  // The query and the index from one index version of the task: one read.
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<MetadataStore::EffectiveEmbedding> index, store_->ResolveTaskEmbeddings(task_id));
+  std::vector<std::pair<const VideoRow*, EmbeddingSet>> sets;
+  const EmbeddingSet* query_ptr = nullptr;
+  for (const auto& e : index) {
+    bool gone = false;
+    auto set = LoadEffective(e, &gone);
+    if (!set.ok()) {
+      if (e.video.id == video_id) {
+        return gone ? Status::Unavailable("the index changed during the search; try again") : set.status();
+      }
+      continue;  // unreadable: not comparable
+    }
+    sets.emplace_back(&e.video, std::move(*set));
+  }
+  for (const auto& [v, set] : sets) {
+    if (v->id == video_id) query_ptr = &set;
+  }
+  if (query_ptr == nullptr) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(video_id));
+  const EmbeddingSet& query_set = *query_ptr;
   if (clip_idx < 0 || clip_idx >= query_set.vectors.rows) {
     return Status::InvalidArgument("clip_idx out of range: " + std::to_string(clip_idx));
   }
@@ -269,17 +289,15 @@ Result<nlohmann::json> SopilotService::Search(const std::string& task_id, int64_
     std::string role;
   };
   std::vector<Hit> hits;
-  SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->VideosOfTask(task_id));
-  for (const VideoRow& v : videos) {
-    if (v.embedding_path.empty()) continue;
-    auto set = ReadEmbeddingFile(env_, blobs_.Absolute(v.embedding_path));
-    if (!set.ok() || set->vectors.cols != query_set.vectors.cols) continue;  // other model: not comparable
-    for (int i = 0; i < set->vectors.rows; ++i) {
+  for (const auto& [vp, set] : sets) {
+    const VideoRow& v = *vp;
+    if (set.model != query_set.model || set.vectors.cols != query_set.vectors.cols) continue;  // not comparable
+    for (int i = 0; i < set.vectors.rows; ++i) {
       if (v.id == video_id && i == clip_idx) continue;
       double dot = 0;
-      const float* r = set->vectors.row(i);
-      for (int j = 0; j < set->vectors.cols; ++j) dot += static_cast<double>(q[j]) * r[j];
-      hits.push_back({dot, v.id, i, set->clips[i].start_sec, set->clips[i].end_sec, v.role});
+      const float* r = set.vectors.row(i);
+      for (int j = 0; j < set.vectors.cols; ++j) dot += static_cast<double>(q[j]) * r[j];
+      hits.push_back({dot, v.id, i, set.clips[i].start_sec, set.clips[i].end_sec, v.role});
     }
   }
   // Stable: equal similarities keep video and clip order.
@@ -300,12 +318,15 @@ Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string
     return video.status();
   }
   SOPILOT_ASSIGN_OR_RETURN(std::vector<ClipRow> clips, store_->GetClips(id));
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> version_files, store_->VersionPathsOfVideo(id));
   // Rows first: once they are gone nothing points at the files, and a crash
   // before the files are removed leaves only orphans the start-up check
   // deletes.
   SOPILOT_RETURN_IF_ERROR(store_->DeleteVideo(id));
   nlohmann::json removed = nlohmann::json::array();
-  for (const std::string& f : {video->file_path, video->embedding_path}) {
+  std::vector<std::string> files = {video->file_path, video->embedding_path};
+  files.insert(files.end(), version_files.begin(), version_files.end());
+  for (const std::string& f : files) {
     if (f.empty()) continue;
     auto used = store_->PathInUse(f);
     if (used.ok() && !*used && blobs_.Exists(f) && blobs_.Remove(f).ok()) removed.push_back(blobs_.Absolute(f));
@@ -451,7 +472,7 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   switch (job.kind) {
     case JobKind::kIngest: return RunIngest(job, context);
     case JobKind::kScore: return RunScore(job);
-    case JobKind::kTraining: return RunTraining(job);
+    case JobKind::kTraining: return RunTraining(job, context);
   }
   return Status::Internal("unknown job kind");
 }
@@ -508,6 +529,7 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, result.dump()));
   CountJobState(job, kJobCompleted);
   store_->AppendAudit("system", "job.completed", job.id, nlohmann::json({{"video_id", video_id}}).dump());
+  AdaptNewVideo(video_id);
   return Status::Ok();
 }
 
@@ -515,11 +537,13 @@ Status SopilotService::RunScore(const JobRow& job) {
   if (!job.gold_video_id || !job.trainee_video_id) {
     return Status::NotFound("a video of this score job was deleted");
   }
-  SOPILOT_ASSIGN_OR_RETURN(VideoRow gold, store_->GetVideo(*job.gold_video_id));
-  SOPILOT_ASSIGN_OR_RETURN(VideoRow trainee, store_->GetVideo(*job.trainee_video_id));
-  if (gold.task_id != trainee.task_id) return Status::InvalidArgument("gold and trainee task_id must match");
-  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet g, ReadEmbeddingFile(env_, blobs_.Absolute(gold.embedding_path)));
-  SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet t, ReadEmbeddingFile(env_, blobs_.Absolute(trainee.embedding_path)));
+  // Both sides from one index version of the task (training may switch
+  // versions at any moment).
+  SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(*job.gold_video_id, *job.trainee_video_id));
+  const VideoRow& gold = pair.gold;
+  const VideoRow& trainee = pair.trainee;
+  const EmbeddingSet& g = pair.gold_set;
+  const EmbeddingSet& t = pair.trainee_set;
   const int need = config_.min_scoring_clips;
   if (g.vectors.rows < need || t.vectors.rows < need) {
     return Status::InvalidArgument("insufficient clip coverage for scoring: gold=" + std::to_string(g.vectors.rows) +
@@ -532,6 +556,8 @@ Status SopilotService::RunScore(const JobRow& job) {
   result["trainee_video_id"] = trainee.id;
   result["task_id"] = gold.task_id;
   result["neural_mode"] = false;
+  result["index_version"] = pair.index_version;
+  result["feature_adapter"] = pair.index_version > 0;
   std::string rel = "reports/score_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, result.dump(2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
@@ -539,19 +565,6 @@ Status SopilotService::RunScore(const JobRow& job) {
   CountJobState(job, kJobCompleted);
   store_->AppendAudit("system", "job.completed", job.id,
                       nlohmann::json({{"score", report.score}, {"verdict", report.verdict}}).dump());
-  return Status::Ok();
-}
-
-Status SopilotService::RunTraining(const JobRow& job) {
-  // The feature adapter arrives with the training issue; until then a
-  // training job says so instead of pretending to have trained.
-  nlohmann::json summary = {{"status", "skipped"},
-                            {"trigger", job.trigger},
-                            {"reason", "feature adapter training is not available in this version"}};
-  std::string rel = "reports/training_" + job.id + ".json";
-  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, summary.dump(2)));
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, kJobSkipped, rel, summary.dump()));
-  CountJobState(job, kJobSkipped);
   return Status::Ok();
 }
 

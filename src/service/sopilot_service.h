@@ -18,15 +18,18 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "embed/embedding_set.h"
 #include "metrics/registry.h"
 #include "queue/job_queue.h"
 #include "service/service_config.h"
 #include "store/blob_store.h"
 #include "store/metadata_store.h"
+#include "train/feature_adapter.h"
 
 namespace sopilot {
 
 class ServiceMetrics;
+class NightlyRunner;
 
 struct UploadRequest {
   std::string task_id;
@@ -53,6 +56,7 @@ class SopilotService {
   MetadataStore* store() { return store_.get(); }
   JobQueue* queue() { return queue_.get(); }
   BlobStore& blobs() { return blobs_; }
+  Env* env() { return env_; }
   // The service's metrics (GET /metrics renders the registry).
   metrics::Registry* metrics_registry() { return registry_.get(); }
   ServiceMetrics* metrics() { return metrics_.get(); }
@@ -100,6 +104,25 @@ class SopilotService {
   Status SetFaultInjection(JobKind kind, double rate, const std::string& actor);
   nlohmann::json FaultInjection() const;
 
+  // ---- training (service/training.cc)
+  // The two videos of a score job with their effective embeddings, all
+  // from one and the same index version of their task (resolved in one
+  // read; see doc/architecture.md, "Training"): adapted in that version
+  // when the adapter is enabled and the task has trained, raw otherwise.
+  struct ScorePair {
+    VideoRow gold, trainee;
+    EmbeddingSet gold_set, trainee_set;
+    int64_t index_version = 0;  // 0: raw embeddings
+  };
+  Result<ScorePair> LoadScorePair(int64_t gold_video_id, int64_t trainee_video_id);
+  // GET /train/nightly/status: the original's enabled, next_run_local,
+  // hour_local, min_new_videos, and what this process's scheduler sees.
+  Result<nlohmann::json> NightlyStatus();
+  // Runs this process's nightly scheduler (a thread) when
+  // SOPILOT_NIGHTLY_ENABLED; Stop ends it and gives its lease up.
+  void StartNightlyScheduler();
+  void StopNightlyScheduler();
+
   // ---- execution (the worker pool's side)
   Status RunJob(const LeasedJob& job, const JobContext& context);
   // A job failed for good (bad input, or out of retries): record it and
@@ -115,7 +138,19 @@ class SopilotService {
   SopilotService(ServiceConfig config, Env* env, BlobStore blobs);
   Status RunIngest(const JobRow& job, const JobContext& context);
   Status RunScore(const JobRow& job);
-  Status RunTraining(const JobRow& job);
+  Status RunTraining(const JobRow& job, const JobContext& context);
+  Result<nlohmann::json> TrainTask(const std::string& task_id, const JobRow& job, const JobContext& context);
+  // A video's effective embedding in the version `e` names (raw at 0 or
+  // with the adapter disabled). `version_file_missing` is set when a file of
+  // that version is gone (a later training dropped it): resolve again.
+  Result<EmbeddingSet> LoadEffective(const MetadataStore::EffectiveEmbedding& e, bool* version_file_missing);
+  // Writes `raw` adapted by `adapter` (of `version`) for `video` and returns
+  // its relative path (named by video file, adapter and version).
+  Result<std::string> WriteAdapted(const VideoRow& video, const EmbeddingSet& raw, const FeatureAdapter& adapter,
+                                   int64_t version);
+  // After an ingest: the new video's adapted file for its task's current
+  // version, if there is one (best effort; scoring adapts on the fly).
+  void AdaptNewVideo(int64_t video_id);
   Status Enqueue(const JobRow& job);
 
   ServiceConfig config_;
@@ -127,6 +162,7 @@ class SopilotService {
   std::atomic<uint64_t> fault_counter_[3] = {0, 0, 0};
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<ServiceMetrics> metrics_;
+  std::unique_ptr<NightlyRunner> nightly_;
 };
 
 // Errors a retry cannot fix (the input is wrong): the job fails at once.

@@ -49,7 +49,7 @@ namespace sopilot {
 constexpr uint32_t kAdapterFormatVersion = 1;
 // The default floor on a dimension's standard deviation (see the measurement
 // in doc/architecture.md, "Training").
-constexpr double kDefaultAdapterStdFloor = 0.01;
+constexpr double kDefaultAdapterStdFloor = 0.001;
 
 struct FeatureAdapter {
   std::string model;      // the raw embeddings' model (Embedder::name())

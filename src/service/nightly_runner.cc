@@ -1,0 +1,117 @@
+#include "service/nightly_runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace sopilot {
+
+namespace {
+
+std::string HolderId() {
+  char host[64] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + NewUuid4().substr(0, 8);
+}
+
+}  // namespace
+
+NightlyRunner::NightlyRunner(SopilotService* service, std::function<double()> clock) : service_(service) {
+  if (!clock) {
+    Env* env = service->env();
+    clock = [env] { return env->NowUnixSeconds(); };
+  }
+  const ServiceConfig& c = service->config();
+  NightlyOptions options;
+  options.hour_local = c.nightly_hour_local;
+  options.check_sec = c.nightly_check_sec;
+  options.lease_sec = std::max(3 * c.nightly_check_sec, 5.0);
+  scheduler_ = std::make_unique<NightlyScheduler>(options, HolderId(), this, std::move(clock));
+}
+
+NightlyRunner::~NightlyRunner() { Stop(); }
+
+void NightlyRunner::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void NightlyRunner::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> l(mu_);
+  if (scheduler_->leader()) {
+    Status st = scheduler_->Resign();
+    if (!st.ok()) std::fprintf(stderr, "sopilot: nightly: cannot release the lease: %s\n", st.ToString().c_str());
+  }
+  leader_ = false;
+}
+
+Result<NightlyScheduler::Outcome> NightlyRunner::RunOnce() {
+  std::lock_guard<std::mutex> l(mu_);
+  auto r = scheduler_->RunOnce();
+  leader_ = scheduler_->leader();
+  return r;
+}
+
+void NightlyRunner::Loop() {
+  const auto period = std::chrono::duration<double>(scheduler_->options().check_sec);
+  bool was_leader = false;
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    l.unlock();
+    auto r = RunOnce();
+    if (!r.ok()) {
+      std::fprintf(stderr, "sopilot: nightly: %s\n", r.status().ToString().c_str());
+    } else if (leader() != was_leader) {
+      was_leader = leader();
+      std::fprintf(stderr, "sopilot: nightly: %s the scheduler (%s); next run %s\n",
+                   was_leader ? "this process runs" : "another process runs", scheduler_->holder().c_str(),
+                   LocalIsoTime(scheduler_->next_run()).c_str());
+    }
+    std::fflush(stderr);
+    l.lock();
+    cv_.wait_for(l, period, [this] { return stopping_; });
+  }
+}
+
+Result<bool> NightlyRunner::AcquireLease(const std::string& holder, double now, double ttl) {
+  return service_->store()->AcquireLease(kNightlyLeaseName, holder, now, ttl);
+}
+
+Status NightlyRunner::ReleaseLease(const std::string& holder) {
+  return service_->store()->ReleaseLease(kNightlyLeaseName, holder);
+}
+
+Result<bool> NightlyRunner::ClaimSlot(const std::string& slot, const std::string& holder) {
+  return service_->store()->ClaimSchedulerSlot(slot, holder);
+}
+
+Status NightlyRunner::Fire(const std::string& slot) {
+  MetadataStore* store = service_->store();
+  for (const char* status : {kJobQueued, kJobRunning}) {
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> active, store->JobsWithStatus(JobKind::kTraining, status, 1));
+    if (!active.empty()) {
+      store->AppendAudit("system:nightly", "nightly.not_queued", slot,
+                         nlohmann::json({{"reason", "a training job is already " + std::string(status)},
+                                         {"training_job_id", active[0].id}})
+                             .dump());
+      std::fprintf(stderr, "sopilot: nightly %s: training job %s is already %s; none queued\n", slot.c_str(),
+                   active[0].id.c_str(), status);
+      return Status::Ok();
+    }
+  }
+  SOPILOT_ASSIGN_OR_RETURN(JobRow job, service_->SubmitTraining("nightly", "system:nightly"));
+  std::fprintf(stderr, "sopilot: nightly %s: training job %s queued\n", slot.c_str(), job.id.c_str());
+  return Status::Ok();
+}
+
+}  // namespace sopilot

@@ -5,3 +5,10 @@
 add_executable(adapter_effect ${CMAKE_CURRENT_SOURCE_DIR}/adapter_effect.cc)
 target_link_libraries(adapter_effect PRIVATE
   sopilot_train sopilot_score sopilot_ingest sopilot_testing nlohmann_json::nlohmann_json)
+
+# Smoke run for ctest (ctest -L bench): the fixtures only (skipped, exit 0,
+# on a clone without ../shared); the full run adds generated procedures.
+if(SOPILOT_BUILD_TESTS)
+  add_test(NAME adapter_effect_smoke COMMAND adapter_effect --no-generated --floors=0.001)
+  set_tests_properties(adapter_effect_smoke PROPERTIES LABELS bench TIMEOUT 300)
+endif()

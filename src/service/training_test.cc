@@ -12,10 +12,12 @@
 #include <random>
 #include <thread>
 
+#include "base/digest.h"
 #include "embed/embedding_file.h"
 #include "service/nightly_runner.h"
 #include "service/sopilot_service.h"
 #include "testing/temp_dir.h"
+#include "testing/test_videos.h"
 #include "train/feature_adapter.h"
 
 namespace sopilot {
@@ -418,6 +420,45 @@ TEST_F(TrainingTest, TwoNightlyRunnersOnOneDataDirectoryQueueOneRun) {
   auto audit = service_->store()->AuditTrail(5);
   EXPECT_EQ((*audit)[0].action, "nightly.not_queued");
   EXPECT_EQ((*audit)[0].subject, "2026-02-10T02:00:00");
+}
+
+// A real ingest after a training writes the new video's adapted file for the
+// current version at once (the search index stays complete).
+TEST_F(TrainingTest, AnIngestAfterTrainingAddsTheVideoToTheCurrentVersion) {
+  auto ingest = [&](const std::string& name, const std::string& role) -> int64_t {
+    const std::string video = dir_.file(name);
+    testing::MakeProcedureVideo(video, {{testing::DistinctScenes()[0], 3}, {testing::DistinctScenes()[3], 3}});
+    const std::string incoming = service_->blobs().NewIncomingPath();
+    fs::copy_file(video, incoming);
+    UploadRequest req;
+    req.task_id = "task-v";
+    req.role = role;
+    req.file_name = name;
+    auto job = service_->SubmitUpload(incoming, *Sha256FileHex(incoming), req, "token:operator");
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    auto leased = service_->queue()->Lease({JobKind::kIngest}, "test-worker", 60, 1);
+    EXPECT_TRUE(leased.ok() && leased->has_value());
+    NeverStop ctx;
+    Status st = service_->RunJob(**leased, ctx);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    service_->queue()->Ack(**leased);
+    return service_->store()->GetJob(job->id)->video_id.value_or(-1);
+  };
+  int64_t gold = ingest("gold.mp4", "gold");
+  ASSERT_GT(gold, 0);
+  ASSERT_EQ(Train().status, kJobCompleted);
+  int64_t trainee = ingest("trainee.mp4", "trainee");
+  ASSERT_GT(trainee, 0);
+  auto e = service_->store()->ResolveEmbeddings({trainee});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)[0].index_version, 1);
+  ASSERT_FALSE((*e)[0].adapted_path.empty());
+  auto adapted = ReadEmbeddingFile(Env::Default(), service_->blobs().Absolute((*e)[0].adapted_path));
+  auto raw = ReadEmbeddingFile(Env::Default(), service_->blobs().Absolute((*e)[0].video.embedding_path));
+  auto adapter = ReadFeatureAdapterFile(Env::Default(), service_->blobs().Absolute((*e)[0].adapter_path));
+  ASSERT_TRUE(adapted.ok() && raw.ok() && adapter.ok());
+  EXPECT_EQ(adapted->model, adapter->AdaptedModel());
+  ExpectRowsNear(adapted->vectors, *ApplyFeatureAdapter(*adapter, raw->vectors));
 }
 
 }  // namespace

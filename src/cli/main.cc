@@ -10,6 +10,7 @@
 #include "cli/embed_command.h"
 #include "cli/score_command.h"
 #include "cli/serve_command.h"
+#include "cli/worker_command.h"
 
 int main(int argc, char** argv) {
   using namespace sopilot::cli;
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   runners["embed"] = AddEmbedCommand(&app);
   runners["score"] = AddScoreCommand(&app);
   runners["serve"] = AddServeCommand(&app);
+  runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
   try {
     app.parse(argc, argv);

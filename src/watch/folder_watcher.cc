@@ -1,6 +1,12 @@
 #include "watch/folder_watcher.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cstdio>
@@ -59,11 +65,27 @@ FolderWatcher::FolderWatcher(WatchOptions options, IngestGateway* gateway, OpenW
   while (options_.dir.size() > 1 && options_.dir.back() == '/') options_.dir.pop_back();
 }
 
+FolderWatcher::~FolderWatcher() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
 Status FolderWatcher::Start() {
   for (const char* sub : {"", "/.processing", "/.processed", "/.failed"}) {
     std::error_code ec;
     fs::create_directories(options_.dir + sub, ec);
     if (ec) return Status::IOError(options_.dir + sub + ": cannot create directory: " + ec.message());
+  }
+  // Two watchers on one directory would both take files and resume each
+  // other's intents.
+  const std::string lock = options_.dir + "/.watch.lock";
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return Status::IOError(lock + ": cannot open: " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (err == EWOULDBLOCK) return Status::Unavailable("another sopilot watch is running on " + options_.dir);
+    return Status::IOError(lock + ": cannot lock: " + std::strerror(err));
   }
   // Temporary files of atomic writes a crash interrupted.
   for (const char* sub : {"/.processing", "/.processed", "/.failed"}) {
@@ -225,6 +247,7 @@ void FolderWatcher::Scan(const std::string& subdir, const std::function<void(con
 void FolderWatcher::Tick() {
   const uint64_t now = env_->NowMicros();
   const uint64_t settle = static_cast<uint64_t>(std::llround(options_.settle_sec * kSecond));
+  const uint64_t no_close = std::max<uint64_t>(60 * kSecond, 10 * settle);
   std::vector<std::string> ready;
   for (auto it = tracked_.begin(); it != tracked_.end();) {
     const std::string& rel = it->first;
@@ -250,14 +273,21 @@ void FolderWatcher::Tick() {
       continue;
     }
     if (!t.closed) {
-      if (t.waiting != "open") {
-        t.waiting = "open";
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%g", options_.settle_sec);
-        Log(rel, std::string("unchanged for ") + secs + " s but its writer has not closed it; waiting");
+      if (now - t.stable_since < no_close) {
+        if (t.waiting != "open") {
+          t.waiting = "open";
+          char secs[32];
+          std::snprintf(secs, sizeof secs, "%g", options_.settle_sec);
+          Log(rel, std::string("unchanged for ") + secs + " s but its writer has not closed it; waiting");
+        }
+        ++it;
+        continue;
       }
-      ++it;
-      continue;
+      // Created but never closed after writing (a hard link), and unchanged
+      // for long: the open-writer check decides.
+      t.closed = true;
+      Log(rel, "no close seen but unchanged for " + std::to_string(no_close / kSecond) + " s; taking it unless a "
+               "process has it open for writing");
     }
     if (now >= t.next_probe) ready.push_back(rel);
     ++it;

@@ -30,7 +30,8 @@
 //     (FileClosed), or it was found by a scan rather than reported by an
 //     event (present at start-up, in a directory not watched yet, after
 //     lost events); a later write (FileWritten) undoes that until the next
-//     close;
+//     close. A file created without any close (a hard link made into DIR)
+//     counts as closed once unchanged for max(60 s, 10 x settle_sec);
 //   - its size and mtime have not changed for settle_sec, and it is not
 //     empty;
 //   - no process on this host has it open for writing (OpenWriterProbe).
@@ -60,6 +61,11 @@
 // So a file is submitted under one job id only, and the service makes at
 // most one job, hence one video, of it.
 //
+// One watcher per directory: Start() takes an flock on DIR/.watch.lock and
+// fails with Unavailable while another process holds it.
+//
+// The Env supplies the clock (tests drive it) and the writes and renames of
+// the sequence (tests break them); listing and stat go to the OS directly.
 // Not thread-safe: one thread calls every method.
 #pragma once
 
@@ -83,6 +89,9 @@ class FolderWatcher {
 
   // `options.dir` must be set. The pointers must outlive the watcher.
   FolderWatcher(WatchOptions options, IngestGateway* gateway, OpenWriterProbe* probe, Env* env, LogFn log);
+  ~FolderWatcher();
+  FolderWatcher(const FolderWatcher&) = delete;
+  FolderWatcher& operator=(const FolderWatcher&) = delete;
 
   // Creates DIR and its .processing/.processed/.failed directories, removes
   // temporary files a crash left in them and resumes every intent (above).
@@ -159,6 +168,7 @@ class FolderWatcher {
   std::map<std::string, Tracked> tracked_;  // by source path: sorted, taken in path order
   std::map<std::string, Claim> claims_;     // by tag
   uint64_t next_seq_ = 0;
+  int lock_fd_ = -1;
   std::set<std::string> ignored_;           // non-videos already logged
 };
 

@@ -248,6 +248,32 @@ TEST_F(FolderWatcherTest, AFileBeingWrittenWaitsForItsCloseAndForStability) {
   EXPECT_EQ(gateway_.contents[0], "half and the rest");
 }
 
+TEST_F(FolderWatcherTest, AFileNeverClosedIsTakenWhenUnchangedForLongAndNoWriterIsSeen) {
+  // A hard link made into the folder: created, never closed after writing.
+  auto w = NewWatcher();
+  const std::string path = Put("filter/a.mp4");
+  probe_.open.insert(IdOf(path));
+  w->FileWritten("filter/a.mp4");
+  Run(w.get(), 118);  // 59 s
+  EXPECT_TRUE(gateway_.submissions.empty());
+  Run(w.get(), 10);
+  EXPECT_TRUE(gateway_.submissions.empty()) << "a writer is seen";
+  EXPECT_NE(log_.find("no close seen but unchanged for 60 s"), std::string::npos) << log_;
+  probe_.open.clear();
+  Run(w.get(), 3);
+  EXPECT_EQ(gateway_.submissions.size(), 1u);
+}
+
+TEST_F(FolderWatcherTest, OneWatcherPerDirectory) {
+  auto w = NewWatcher();
+  FolderWatcher second(options_, &gateway_, &probe_, &env_, [](const std::string&) {});
+  Status st = second.Start();
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.ToString();
+  w.reset();
+  FolderWatcher third(options_, &gateway_, &probe_, &env_, [](const std::string&) {});
+  EXPECT_TRUE(third.Start().ok());
+}
+
 TEST_F(FolderWatcherTest, AFileOpenForWritingIsNotTaken) {
   auto w = NewWatcher();
   const std::string path = Put("filter/a.mp4");

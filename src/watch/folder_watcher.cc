@@ -403,9 +403,9 @@ void FolderWatcher::Advance(Claim* c) {
           if (!FinishFailed(c, job.status().message())) Retry(c, Status::IOError("cannot file it away"));
           return;
         }
-        if (job.status().code() == Status::Code::kNotFound && !env_->FileExists(Processing(c->tag))) {
-          c->stage = Stage::kCheck;  // someone took the file: see whether a job exists
-        }
+        // Next time look for the job first: the row may have been written
+        // (only the queue refused it), and then nothing needs copying again.
+        c->stage = Stage::kCheck;
         return Retry(c, job.status());
       }
       c->failures = 0;

@@ -55,7 +55,7 @@ class FakeGateway : public IngestGateway {
  public:
   Result<JobRow> Submit(const std::string& path, const UploadRequest& request) override {
     submissions.push_back(request);
-    if (!submit_error.ok()) return submit_error;
+    if (!submit_error.ok() && !row_written_on_error) return submit_error;
     if (!fs::exists(path)) return Status::NotFound(path + ": no such file");
     auto it = jobs.find(request.job_id);
     if (it != jobs.end()) return it->second;
@@ -69,10 +69,13 @@ class FakeGateway : public IngestGateway {
     j.queued_at = "2026-02-08T09:46:01+00:00";
     jobs[j.id] = j;
     contents.push_back(Slurp(path));
+    if (!submit_error.ok()) return submit_error;  // the row stays queued, as SopilotService leaves it
     return j;
   }
   Result<JobRow> EnsureQueued(const std::string& id) override {
     ++ensure_calls;
+    // The queue is still down: a queued row cannot be enqueued.
+    if (row_written_on_error && !submit_error.ok() && jobs.count(id)) return submit_error;
     return GetJob(id);
   }
   Result<JobRow> GetJob(const std::string& id) override {
@@ -100,6 +103,7 @@ class FakeGateway : public IngestGateway {
   std::vector<std::string> contents;
   int ensure_calls = 0;
   Status submit_error, get_error;
+  bool row_written_on_error = false;  // Submit writes the row, then fails (the queue refused it)
 };
 
 class FakeProbe : public OpenWriterProbe {
@@ -396,6 +400,22 @@ TEST_F(FolderWatcherTest, AnUnavailableQueueKeepsTheFileAndRetriesWithTheSameJob
   ASSERT_EQ(gateway_.jobs.size(), 1u);
   gateway_.Complete(gateway_.OnlyJob(), 1);
   Run(w.get(), 2);
+  EXPECT_EQ(Files(".processed").size(), 2u) << log_;
+}
+
+TEST_F(FolderWatcherTest, WhenOnlyTheQueueRefusedTheJobTheRetryDoesNotCopyAgain) {
+  auto w = NewWatcher();
+  Put("filter/x.mp4");
+  gateway_.submit_error = Status::Unavailable("the job queue is unavailable: down");
+  gateway_.row_written_on_error = true;
+  w->Scan("", {});
+  Run(w.get(), 20);
+  EXPECT_EQ(gateway_.submissions.size(), 1u) << "later attempts find the row and only enqueue it";
+  EXPECT_GE(gateway_.ensure_calls, 3);
+  EXPECT_TRUE(Files(".failed").empty());
+  gateway_.submit_error = Status::Ok();  // the queue is back
+  gateway_.Complete(gateway_.OnlyJob(), 4);
+  Run(w.get(), 70);
   EXPECT_EQ(Files(".processed").size(), 2u) << log_;
 }
 

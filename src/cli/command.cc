@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+
+#include "queue/redis_client.h"
 
 namespace sopilot::cli {
 
@@ -16,6 +19,19 @@ int ReportError(const std::string& message) {
 }
 
 int ReportError(const Status& status) { return ReportError(status.message()); }
+
+Result<ServiceConfig> LoadServiceConfig(const std::function<void(ServiceConfig*)>& apply_flags) {
+  auto config = ServiceConfigFromEnvironment([](const char* n) { return std::getenv(n); });
+  if (!config.ok()) return config.status();
+  if (apply_flags) apply_flags(&*config);
+  SOPILOT_RETURN_IF_ERROR(ValidateServiceConfig(*config));
+  return config;
+}
+
+std::string RedactedRedisUrl(const ServiceConfig& config) {
+  auto url = ParseRedisUrl(config.redis_url);
+  return url.ok() ? url->ToString() : std::string("(invalid URL)");
+}
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 

@@ -11,6 +11,7 @@
 #include "cli/score_command.h"
 #include "cli/serve_command.h"
 #include "cli/watch_command.h"
+#include "cli/worker_command.h"
 
 int main(int argc, char** argv) {
   using namespace sopilot::cli;
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   runners["embed"] = AddEmbedCommand(&app);
   runners["score"] = AddScoreCommand(&app);
   runners["serve"] = AddServeCommand(&app);
+  runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
   runners["watch"] = AddWatchCommand(&app);
   try {

@@ -1,13 +1,14 @@
 #include "cli/serve_command.h"
 
-#include <csignal>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <unistd.h>
+#include <mutex>
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "http/api_server.h"
 #include "service/sopilot_service.h"
 #include "service/worker_pool.h"
@@ -16,44 +17,28 @@ namespace sopilot::cli {
 
 namespace {
 
-int g_signal_pipe[2] = {-1, -1};
-
-void OnStopSignal(int sig) {
-  // Only async-signal-safe calls here.
-  ssize_t n = write(g_signal_pipe[1], &sig, sizeof sig);
-  (void)n;
-}
-
 struct ServeArgs {
   std::string host, data_dir;
   int port = -1;
 };
 
 int RunServe(const ServeArgs& args) {
-  auto config = ServiceConfigFromEnvironment([](const char* n) { return std::getenv(n); });
+  auto config = LoadServiceConfig([&](ServiceConfig* c) {
+    if (!args.host.empty()) c->host = args.host;
+    if (args.port >= 0) c->port = args.port;
+    if (!args.data_dir.empty()) c->data_dir = args.data_dir;
+  });
   if (!config.ok()) {
     std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", config.status().message().c_str());
     return kExitUsage;
   }
-  if (!args.host.empty()) config->host = args.host;
-  if (args.port >= 0) config->port = args.port;
-  if (!args.data_dir.empty()) config->data_dir = args.data_dir;
-  Status valid = ValidateServiceConfig(*config);
-  if (!valid.ok()) {
-    std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", valid.message().c_str());
-    return kExitUsage;
+  // SIGINT/SIGTERM stop the server cleanly.
+  if (Status st = InstallStopSignals(); !st.ok()) return ReportError(st);
+  const bool redis = config->queue_backend == QueueBackend::kRedis;
+  if (redis) {
+    // With Redis the workers are `sopilot worker` processes.
+    config->ingest_workers = config->score_workers = config->training_workers = 0;
   }
-
-  // SIGINT/SIGTERM stop the server cleanly. Libraries start threads before
-  // main (OpenBLAS), so any thread may receive the signal: the handler only
-  // writes to a pipe, and a thread of ours acts on it.
-  if (pipe(g_signal_pipe) != 0) return ReportError("cannot create a pipe for signal handling");
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
 
   auto service = SopilotService::Open(*config, Env::Default());
   if (!service.ok()) return ReportError(service.status());
@@ -64,6 +49,10 @@ int RunServe(const ServeArgs& args) {
                "%d unfinished jobs requeued\n",
                config->data_dir.c_str(), report->incoming_removed, report->orphan_files_removed,
                report->missing_files.size(), report->jobs_requeued);
+  if (!report->queue_error.empty()) {
+    std::fprintf(stderr, "sopilot: the job queue is unreachable (%s); unfinished jobs are requeued once it is back\n",
+                 report->queue_error.c_str());
+  }
   for (const std::string& f : report->missing_files) std::fprintf(stderr, "sopilot: missing file: %s\n", f.c_str());
 
   WorkerPool workers(service->get(), config->lease_sec);
@@ -77,23 +66,44 @@ int RunServe(const ServeArgs& args) {
                  "(set SOPILOT_API_TOKEN or SOPILOT_API_ROLE_TOKENS to require credentials)\n",
                  config->host.c_str());
   }
-  std::fprintf(stderr, "sopilot: listening on http://%s:%d (workers: ingest %d, score %d, training %d)\n",
-               config->host.c_str(), *port, config->ingest_workers, config->score_workers,
-               config->training_workers);
+  if (redis) {
+    std::fprintf(stderr, "sopilot: listening on http://%s:%d (queue: redis %s, prefix %s; no workers in this "
+                 "process: run `sopilot worker`)\n",
+                 config->host.c_str(), *port, RedactedRedisUrl(*config).c_str(), config->queue_prefix.c_str());
+  } else {
+    std::fprintf(stderr, "sopilot: listening on http://%s:%d (workers: ingest %d, score %d, training %d)\n",
+                 config->host.c_str(), *port, config->ingest_workers, config->score_workers,
+                 config->training_workers);
+  }
   std::fflush(stderr);
 
-  std::thread stopper([&] {
-    int sig = 0;
-    if (read(g_signal_pipe[0], &sig, sizeof sig) == static_cast<ssize_t>(sizeof sig) && sig != 0) {
-      std::fprintf(stderr, "sopilot: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // Every minute, rows that say queued or running are checked against the
+  // queue (a Redis that lost data, an enqueue that failed mid-way).
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread reconciler([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!cv.wait_for(l, std::chrono::seconds(60), [&] { return stopping; })) {
+      l.unlock();
+      (*service)->ReconcileQueue();
+      l.lock();
     }
+  });
+  std::thread stopper([&] {
+    int sig = WaitForStopSignal();
+    if (sig != 0) std::fprintf(stderr, "sopilot: %s received, stopping\n", StopSignalName(sig));
     server.Stop();
   });
   server.Run();
   workers.Stop();
-  // Wake the stopper if the server ended on its own.
-  int none = 0;
-  if (write(g_signal_pipe[1], &none, sizeof none) < 0) std::fprintf(stderr, "sopilot: cannot wake the stopper\n");
+  {
+    std::lock_guard<std::mutex> l(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  reconciler.join();
+  WakeStopWaiter();  // if the server ended on its own
   stopper.join();
   std::fprintf(stderr, "sopilot: stopped\n");
   return kExitOk;
@@ -105,8 +115,9 @@ std::function<int()> AddServeCommand(CLI::App* app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app->add_subcommand(
       "serve",
-      "Run the REST API with worker threads for the ingest, score and training queues, on the embedded "
-      "SQLite store and queue under --data-dir. Configuration comes from SOPILOT_* variables (see README); "
+      "Run the REST API on the SQLite store under --data-dir. With the embedded queue (the default) it also "
+      "runs the worker threads of the ingest, score and training queues; with SOPILOT_QUEUE_BACKEND=redis the "
+      "work is done by `sopilot worker` processes. Configuration comes from SOPILOT_* variables (see README); "
       "the flags below override them. Without credentials it listens on loopback only.");
   cmd->add_option("--host", args->host, "Address to listen on (SOPILOT_HOST, default 127.0.0.1)");
   cmd->add_option("--port", args->port, "Port (SOPILOT_PORT, default 8000; 0 picks a free one)");

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "base/digest.h"
+#include "http/metrics_server.h"
 #include "http/views.h"
 
 namespace sopilot {
@@ -390,12 +391,7 @@ void ApiServer::AddRoutes() {
             {"content", {{"text/plain", {{"schema", T("string")}}},
                          {"application/openmetrics-text", {{"schema", T("string")}}}}}}}}}},
        [s](const ApiRequest& r, httplib::Response& res) {
-         res.status = 200;
-         if (r.http->get_header_value("Accept").find("application/openmetrics-text") != std::string::npos) {
-           res.set_content(s->metrics_registry()->RenderOpenMetrics(), metrics::kOpenMetricsContentType);
-         } else {
-           res.set_content(s->metrics_registry()->Render(), metrics::kTextContentType);
-         }
+         SendMetrics(s->metrics_registry(), r.http->get_header_value("Accept"), res);
        }});
 
   // ---- uploads
@@ -404,6 +400,13 @@ void ApiServer::AddRoutes() {
     if (!http.is_multipart_form_data()) {
       SendError(res, 400, "expected a multipart/form-data body with a 'file' field and a 'task_id' field");
       return;
+    }
+    if (Status ready = s->QueueReady(); !ready.ok()) {
+      // Nothing is accepted that could not be queued. The body is read and
+      // dropped so that the client, still sending, hears the answer.
+      (*req.body_reader)([](const httplib::MultipartFormData&) { return true; },
+                         [](const char*, size_t) { return true; });
+      return SendStatus(res, ready);
     }
     const int64_t max = s->config().upload_max_bytes;
     const std::string incoming = s->blobs().NewIncomingPath();
@@ -631,8 +634,10 @@ void ApiServer::AddRoutes() {
          auto result = s->ScoreResult(*job);
          if (!result.ok()) return SendStatus(res, result.status());
          std::string body = ScoreJobJson(*job, *result).dump();
-         // A finished job never changes (until a delete, which clears the cache).
-         bool final = job->status == kJobCompleted || job->status == kJobFailed || job->status == kJobDead;
+         // A finished job never changes (until a delete, which clears the
+         // cache). Dead is not final: an admin may requeue it, through
+         // another API process as well.
+         bool final = job->status == kJobCompleted || job->status == kJobFailed;
          if (final) cache_.Put(key, body, 0);
          res.set_content(body, "application/json");
        }});
@@ -690,6 +695,24 @@ void ApiServer::AddRoutes() {
          auto q = s->QueueStatus();
          if (!q.ok()) return SendStatus(res, q.status());
          SendJson(res, 200, *q);
+       }});
+  Add({"POST", "/ops/queue/{job_type}/requeue", Role::kAdmin, false,
+       "Put a dead job (out of retries) back in its queue with a fresh attempt count",
+       {{"parameters", {Param("job_type", "path", "string", true, "ingest, score or training")}},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"job_id", T("string")}}, {"job_id"})}}}}}}},
+        {"responses", Responses(Obj({{"job_id", T("string")}, {"job_type", T("string")}, {"status", T("string")}}),
+                                {400, 401, 403, 404, 503})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         auto kind = ParseJobKind(r.path_params.at("job_type"));
+         if (!kind) return SendError(res, 404, "unknown queue: job_type must be ingest, score or training");
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         if (!body.contains("job_id") || !body["job_id"].is_string()) return SendError(res, 400, "job_id is required");
+         auto job = s->RequeueDeadJob(*kind, body["job_id"].get<std::string>(), r.principal.actor);
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, Json{{"job_id", job->id}, {"job_type", JobKindName(*kind)}, {"status", job->status}});
        }});
   Add({"POST", "/ops/fault-injection", Role::kAdmin, false,
        "Make a fraction of one job type's runs fail on purpose, to test alerts (off unless "

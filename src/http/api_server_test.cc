@@ -435,7 +435,10 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"retried\"}"), 2) << metrics;
   EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"dead\"}"), 1);
   EXPECT_EQ(SeriesValue(metrics, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 3);
-  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw")));
+  // A dead job keeps its upload, so that an operator can requeue it.
+  EXPECT_FALSE(std::filesystem::is_empty(dir_.file("data/raw")));
+  ASSERT_EQ(queue["queue"]["queues"][0]["dead_jobs"].size(), 1u) << queue.dump();
+  EXPECT_EQ(queue["queue"]["queues"][0]["dead_jobs"][0]["job_id"], job["ingest_job_id"]);
 }
 
 TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
@@ -460,8 +463,23 @@ TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
   Json job = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   EXPECT_EQ(job["status"], "dead") << job.dump();
   EXPECT_NE(job["error_message"].get<std::string>().find("injected failure"), std::string::npos);
-  // Ingest is untouched, and switching off restores scoring.
+  // Ingest is untouched, and switching off restores scoring; the dead job,
+  // requeued by an admin, now completes.
   client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "score", "failure_rate": 0})", "application/json");
+  const std::string dead_id = job["score_job_id"];
+  const std::string requeue = Json{{"job_id", dead_id}}.dump();
+  EXPECT_EQ(client_->Post("/ops/queue/score/requeue", Auth(kOperator), requeue, "application/json")->status, 403);
+  EXPECT_EQ(client_->Post("/ops/queue/ingest/requeue", Auth(kAdmin), requeue, "application/json")->status, 404);
+  EXPECT_EQ(client_->Post("/ops/queue/bogus/requeue", Auth(kAdmin), requeue, "application/json")->status, 404);
+  EXPECT_EQ(client_->Post("/ops/queue/score/requeue", Auth(kAdmin), "{}", "application/json")->status, 400);
+  auto requeued = client_->Post("/ops/queue/score/requeue", Auth(kAdmin), requeue, "application/json");
+  ASSERT_EQ(requeued->status, 200) << requeued->body;
+  EXPECT_EQ(Json::parse(requeued->body)["status"], "queued");
+  Json again = WaitJob("/score/" + dead_id);
+  EXPECT_EQ(again["status"], "completed") << again.dump();
+  auto twice = client_->Post("/ops/queue/score/requeue", Auth(kAdmin), requeue, "application/json");
+  EXPECT_EQ(twice->status, 400) << twice->body;  // completed, not dead
+  EXPECT_NE(twice->body.find("not dead"), std::string::npos);
   post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
                        "application/json");
   EXPECT_EQ(WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>())["status"], "completed");

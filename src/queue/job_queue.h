@@ -11,6 +11,7 @@
 // max_attempts times; then it is dead, listed by DeadJobs() and requeueable.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,19 @@ class JobQueue {
   // start-up and now and then.
   virtual Result<int> RecoverExpired() = 0;
 
+  // Worker liveness. Each worker calls Heartbeat every few seconds with the
+  // kinds it serves; it counts as active for `ttl_sec` after its last
+  // heartbeat, or until RemoveWorker. Shared by every process on the queue,
+  // so each reports the same cluster-wide figure.
+  virtual Status Heartbeat(const std::string& worker_id, const std::vector<JobKind>& kinds, double ttl_sec) = 0;
+  virtual Status RemoveWorker(const std::string& worker_id) = 0;
+  virtual Result<int64_t> ActiveWorkers(JobKind kind) = 0;
+
+  // Unavailable when the backend cannot be reached right now.
+  virtual Status Ping() = 0;
+  // The queue's name as operators see it ("sopilot_ingest").
+  virtual std::string QueueName(JobKind kind) const = 0;
+
   virtual Result<QueueStats> Stats(JobKind kind) = 0;
   virtual Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) = 0;
   // Puts a dead job back in the queue with a fresh attempt count.
@@ -82,5 +96,17 @@ class JobQueue {
 // processes). `env` supplies the clock, so tests can move time.
 Result<std::unique_ptr<JobQueue>> OpenSqliteJobQueue(const std::string& db_path, Env* env,
                                                      const QueueOptions& options);
+
+// The Redis queue (SOPILOT_QUEUE_BACKEND=redis), for API and worker
+// processes on several hosts. Keys start with `prefix`: the ready lists are
+// `<prefix>_ingest`, `<prefix>_score`, `<prefix>_training`, dead jobs are in
+// `<prefix>_dead` (see redis_job_queue.cc for the rest). Opening does not
+// connect: while Redis is down every call returns Unavailable and
+// `on_connection_error` hears of each failed attempt; calls succeed again
+// once it is back. Time (leases, backoff, heartbeats) is Redis's clock, so
+// hosts with skewed clocks agree.
+Result<std::unique_ptr<JobQueue>> OpenRedisJobQueue(const std::string& url, const std::string& prefix,
+                                                    const QueueOptions& options,
+                                                    std::function<void(const std::string&)> on_connection_error);
 
 }  // namespace sopilot

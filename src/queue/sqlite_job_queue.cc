@@ -154,6 +154,11 @@ CREATE TABLE IF NOT EXISTS queue_items (
   enqueued_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS queue_items_kind_state ON queue_items (kind, state, available_at);
+CREATE TABLE IF NOT EXISTS queue_workers (
+  worker_id TEXT PRIMARY KEY,
+  kinds TEXT NOT NULL,          -- ",ingest,score," : the kinds it serves
+  expires_at REAL NOT NULL
+);
 )sql";
 
 class SqliteJobQueue : public JobQueue {
@@ -171,6 +176,48 @@ class SqliteJobQueue : public JobQueue {
   }
 
   std::string backend() const override { return "sqlite"; }
+  std::string QueueName(JobKind kind) const override { return std::string("sopilot_") + JobKindName(kind); }
+
+  Status Ping() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Exec("SELECT 1 FROM queue_items LIMIT 1", "ping");
+  }
+
+  Status Heartbeat(const std::string& worker_id, const std::vector<JobKind>& kinds, double ttl_sec) override {
+    std::string list = ",";
+    for (JobKind k : kinds) list += std::string(JobKindName(k)) + ",";
+    std::lock_guard<std::mutex> lock(mu_);
+    const double now = env_->NowUnixSeconds();
+    return InTransaction([&]() -> Status {
+      Stmt upsert(db_,
+                  "INSERT INTO queue_workers (worker_id, kinds, expires_at) VALUES (?, ?, ?)"
+                  " ON CONFLICT (worker_id) DO UPDATE SET kinds = excluded.kinds, expires_at = excluded.expires_at");
+      upsert.Bind(1, worker_id);
+      upsert.Bind(2, list);
+      upsert.Bind(3, now + ttl_sec);
+      SOPILOT_RETURN_IF_ERROR(upsert.Run("heartbeat"));
+      Stmt prune(db_, "DELETE FROM queue_workers WHERE expires_at < ?");
+      prune.Bind(1, now);
+      return prune.Run("heartbeat");
+    });
+  }
+
+  Status RemoveWorker(const std::string& worker_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt del(db_, "DELETE FROM queue_workers WHERE worker_id = ?");
+    del.Bind(1, worker_id);
+    return del.Run("remove worker");
+  }
+
+  Result<int64_t> ActiveWorkers(JobKind kind) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt count(db_, "SELECT COUNT(*) FROM queue_workers WHERE expires_at >= ? AND instr(kinds, ?) > 0");
+    SOPILOT_RETURN_IF_ERROR(count.status("active workers"));
+    count.Bind(1, env_->NowUnixSeconds());
+    count.Bind(2, "," + std::string(JobKindName(kind)) + ",");
+    if (count.Step() != SQLITE_ROW) return count.status("active workers");
+    return count.Int(0);
+  }
 
   Status Enqueue(JobKind kind, const std::string& job_id) override {
     if (job_id.empty()) return Status::InvalidArgument("queue: empty job id");

@@ -467,3 +467,30 @@ TEST_F(SqliteJobQueueTest, ForkedProcessAndParentLeaseEveryJobExactlyOnce) {
 
 }  // namespace
 }  // namespace sopilot
+
+namespace sopilot {
+namespace {
+
+TEST_F(SqliteJobQueueTest, HeartbeatsAreSharedByEveryQueueOnTheFileAndRunOut) {
+  auto worker_side = Open();
+  auto api_side = Open();  // another connection, as another process
+  ASSERT_TRUE(worker_side && api_side);
+  ASSERT_TRUE(worker_side->Ping().ok());
+  EXPECT_EQ(worker_side->QueueName(JobKind::kTraining), "sopilot_training");
+  ASSERT_TRUE(worker_side->Heartbeat("h:1:0", {JobKind::kIngest, JobKind::kScore}, 15).ok());
+  ASSERT_TRUE(worker_side->Heartbeat("h:1:1", {JobKind::kScore}, 15).ok());
+  ASSERT_TRUE(worker_side->Heartbeat("h:1:1", {JobKind::kScore}, 15).ok());  // renewed, not doubled
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kIngest), 1);
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kScore), 2);
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kTraining), 0);
+  clock_.Advance(10);
+  ASSERT_TRUE(worker_side->Heartbeat("h:1:1", {JobKind::kScore}, 15).ok());
+  clock_.Advance(10);  // h:1:0 silent for 20 s: gone
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kIngest), 0);
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kScore), 1);
+  ASSERT_TRUE(worker_side->RemoveWorker("h:1:1").ok());
+  EXPECT_EQ(*api_side->ActiveWorkers(JobKind::kScore), 0);
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -1,7 +1,10 @@
 #include "service/service_config.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
+
+#include "queue/redis_client.h"
 
 namespace sopilot {
 
@@ -114,10 +117,15 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.String("SOPILOT_AUDIT_SIGNING_KEY_ID", &c.audit_key_id);
   if (const char* backend = r.Raw("SOPILOT_QUEUE_BACKEND")) {
     std::string b = backend;
-    if (b != "sqlite" && b != "embedded") {
-      r.Error("SOPILOT_QUEUE_BACKEND='" + b + "': this build supports 'sqlite' (the embedded queue)");
-    }
+    // "rq" is the original's name for its Redis backend; "inline" had no
+    // retries and no separate workers, which the embedded queue gives.
+    if (b == "sqlite" || b == "embedded" || b == "inline") c.queue_backend = QueueBackend::kSqlite;
+    else if (b == "redis" || b == "rq") c.queue_backend = QueueBackend::kRedis;
+    else r.Error("SOPILOT_QUEUE_BACKEND='" + b + "' must be 'sqlite' (the embedded queue) or 'redis'");
   }
+  r.String("SOPILOT_REDIS_URL", &c.redis_url);
+  r.String("SOPILOT_RQ_QUEUE_PREFIX", &c.queue_prefix);
+  if (c.queue_prefix.empty()) c.queue_prefix = "sopilot";  // as the original: empty means the default
   r.Double("SOPILOT_WEIGHT_MISS", &c.score.weights.miss);
   r.Double("SOPILOT_WEIGHT_SWAP", &c.score.weights.swap);
   r.Double("SOPILOT_WEIGHT_DEV", &c.score.weights.dev);
@@ -155,6 +163,13 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   Status score = ValidateScoreOptions(c.score);
   check(score.ok(), score.message());
   check(c.data_dir != "", "SOPILOT_DATA_DIR must not be empty");
+  if (c.queue_backend == QueueBackend::kRedis) {
+    auto url = ParseRedisUrl(c.redis_url);
+    check(url.ok(), "SOPILOT_REDIS_URL: " + url.status().message());
+    bool prefix_ok = !c.queue_prefix.empty() && c.queue_prefix.size() <= 64;
+    for (char ch : c.queue_prefix) prefix_ok = prefix_ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
+    check(prefix_ok, "SOPILOT_RQ_QUEUE_PREFIX must be 1-64 characters of [A-Za-z0-9_.-]");
+  }
   if (!c.auth.configured() && !IsLoopbackHost(c.host)) {
     check(false, "refusing to listen on " + c.host +
                      " without credentials: set SOPILOT_API_TOKEN, SOPILOT_API_ROLE_TOKENS or "

@@ -15,6 +15,8 @@
 
 namespace sopilot {
 
+enum class QueueBackend { kSqlite, kRedis };
+
 struct ServiceConfig {
   std::string data_dir = "data";  // SOPILOT_DATA_DIR
   std::string host = "127.0.0.1";  // SOPILOT_HOST
@@ -29,6 +31,12 @@ struct ServiceConfig {
   // and each queue's job timeout.
   int ingest_workers = 1, score_workers = 1, training_workers = 1;    // SOPILOT_<KIND>_WORKERS
   double ingest_timeout_sec = 600, score_timeout_sec = 300, training_timeout_sec = 3600;  // SOPILOT_<KIND>_TIMEOUT_SEC
+  // Where jobs wait: the embedded SQLite queue (one host; `sopilot serve`
+  // runs the workers) or Redis (`sopilot worker` processes on any host that
+  // shares the data directory; `sopilot serve` then runs none).
+  QueueBackend queue_backend = QueueBackend::kSqlite;   // SOPILOT_QUEUE_BACKEND = sqlite | redis
+  std::string redis_url = "redis://127.0.0.1:6379/0";  // SOPILOT_REDIS_URL
+  std::string queue_prefix = "sopilot";                // SOPILOT_RQ_QUEUE_PREFIX: <prefix>_ingest, ...
   QueueOptions queue;  // SOPILOT_RQ_RETRY_MAX (retries after the first run), SOPILOT_RETRY_BACKOFF_SEC
   // A worker holds its job's lease this long between heartbeats; a job whose
   // worker died is handed out again within about this time.

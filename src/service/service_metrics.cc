@@ -12,7 +12,9 @@ const std::vector<double> kEmbeddingBuckets = {0.1, 0.5, 1, 5, 10, 30, 60};
 
 }  // namespace
 
-ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQueue* queue) : registry_(r) {
+ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQueue* queue,
+                               const std::atomic<uint64_t>* redis_errors)
+    : registry_(r), queue_(queue) {
   using metrics::Sample;
   using metrics::Type;
   jobs_total_[Index(JobKind::kIngest)] =
@@ -39,20 +41,23 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  ->With({"false"});
   embedding_ = r->AddHistogram("sopilot_embedding_generation_seconds",
                                "Time to decode and embed one video, by embedder.", {"embedder"}, kEmbeddingBuckets);
-  metrics::GaugeFamily* active = r->AddGauge("sopilot_active_workers", "Worker threads serving each queue (busy or idle).", {"queue"});
-  for (JobKind kind : kAllJobKinds) {
-    job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
-    active_workers_[Index(kind)] = active->With({JobKindName(kind)});
-  }
+  for (JobKind kind : kAllJobKinds) job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
+  // One gauge per queue, from a field of the queue snapshot.
+  using Field = int64_t(QueueSnapshot::*)[3];
+  auto per_queue = [this](Field field) {
+    return [this, field] {
+      std::vector<Sample> out;
+      QueueSnapshot s = ReadQueue();
+      if (!s.ok) return out;  // the queue is down: no value rather than a false 0
+      for (JobKind kind : kAllJobKinds) out.push_back({{JobKindName(kind)}, static_cast<double>((s.*field)[Index(kind)])});
+      return out;
+    };
+  };
+  r->AddCallback("sopilot_active_workers",
+                 "Workers serving each queue (busy or idle) with a recent heartbeat, in every process on the queue.",
+                 Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::workers));
   r->AddCallback("sopilot_queue_depth", "Jobs waiting in each queue (ready or backing off).", Type::kGauge,
-                 {"queue"}, [queue] {
-                   std::vector<Sample> out;
-                   for (JobKind kind : kAllJobKinds) {
-                     auto stats = queue->Stats(kind);
-                     if (stats.ok()) out.push_back({{JobKindName(kind)}, static_cast<double>(stats->queued)});
-                   }
-                   return out;
-                 });
+                 {"queue"}, per_queue(&QueueSnapshot::depth));
   r->AddCallback("sopilot_total_clips", "Clips indexed in the store.", Type::kGauge, {}, [store] {
     auto n = store->TotalClips();
     return n.ok() ? std::vector<Sample>{{{}, static_cast<double>(*n)}} : std::vector<Sample>{};
@@ -61,13 +66,41 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  Type::kCounter, {}, [store] {
                    return std::vector<Sample>{{{}, static_cast<double>(store->locked_waits())}};
                  });
-  // Families present with no series until there is something to report:
-  // the queue is SQLite (no Redis), and this build has no GPU code.
-  r->AddCounter("sopilot_redis_connection_errors_total", "Failed connections to Redis.");
+  // With the SQLite queue there is no Redis: the family is present with no
+  // series. With Redis, the series starts at 0 so that rate() sees the first
+  // failure.
+  r->AddCallback("sopilot_redis_connection_errors_total",
+                 "Failed attempts to reach Redis (refused or lost connections, timeouts).", Type::kCounter, {},
+                 [redis_errors] {
+                   return redis_errors ? std::vector<Sample>{{{}, static_cast<double>(redis_errors->load())}}
+                                       : std::vector<Sample>{};
+                 });
+  // This build has no GPU code: present, no series.
   r->AddGauge("sopilot_gpu_memory_bytes", "GPU memory by device and type (allocated, reserved, total).",
               {"device_id", "memory_type"});
   metrics::AddBuildInfo(r);
   metrics::AddProcessMetrics(r);
+}
+
+ServiceMetrics::QueueSnapshot ServiceMetrics::ReadQueue() {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - snapshot_at_ < std::chrono::seconds(1)) return snapshot_;
+  QueueSnapshot s;
+  s.ok = true;
+  for (JobKind kind : kAllJobKinds) {
+    auto stats = queue_->Stats(kind);
+    auto workers = stats.ok() ? queue_->ActiveWorkers(kind) : Result<int64_t>(stats.status());
+    if (!stats.ok() || !workers.ok()) {
+      s.ok = false;
+      break;
+    }
+    s.depth[Index(kind)] = stats->queued;
+    s.workers[Index(kind)] = *workers;
+  }
+  snapshot_ = s;
+  snapshot_at_ = now;
+  return s;
 }
 
 void ServiceMetrics::JobState(JobKind kind, const std::string& trigger, const std::string& status) {

@@ -5,10 +5,19 @@
 //
 // Counters and histograms are updated by the code that does the work through
 // the pointers below (resolved once here, so updates take no lock). Queue
-// depth, total clips and database lock waits are read from the queue and
-// the store at each scrape. The pointers live as long as the registry.
+// depth, active workers (from their heartbeats), total clips and database
+// lock waits are read from the queue and the store at scrape time; the
+// queue, which may be a Redis on another host, is read at most once a second
+// and not at all past its first failure in a scrape, so a Redis outage
+// cannot make a scrape time out. Every process on one queue reports the same
+// depth and workers, so dashboards and alerts take max(), not sum().
+// The pointers live as long as the registry.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "metrics/registry.h"
@@ -21,16 +30,16 @@ namespace sopilot {
 class ServiceMetrics {
  public:
   // Registers every family in `registry`; `store` and `queue` are read at
-  // scrape time and must outlive the registry's use.
-  ServiceMetrics(metrics::Registry* registry, MetadataStore* store, JobQueue* queue);
+  // scrape time and must outlive the registry's use. `redis_errors` counts
+  // failed Redis connections (null without Redis: the family has no series).
+  ServiceMetrics(metrics::Registry* registry, MetadataStore* store, JobQueue* queue,
+                 const std::atomic<uint64_t>* redis_errors);
 
   // sopilot_{ingest,score,training}_jobs_total{status[,trigger]} += 1.
   void JobState(JobKind kind, const std::string& trigger, const std::string& status);
   void JobDuration(JobKind kind, double seconds) { job_duration_[Index(kind)]->Observe(seconds); }
   void DtwSeconds(double seconds) { dtw_cpu_->Observe(seconds); }
   void EmbeddingSeconds(const std::string& embedder, double seconds);
-  // A worker of this queue started (+1) or finished (-1) a job.
-  void ActiveWorkers(JobKind kind, int delta) { active_workers_[Index(kind)]->Add(delta); }
 
   metrics::Registry* registry() { return registry_; }
 
@@ -42,7 +51,18 @@ class ServiceMetrics {
   metrics::Histogram* job_duration_[3];
   metrics::Histogram* dtw_cpu_;
   metrics::HistogramFamily* embedding_;
-  metrics::Gauge* active_workers_[3];
+
+  // What the queue said at the last look (see the top of the file).
+  struct QueueSnapshot {
+    bool ok = false;
+    int64_t depth[3] = {0, 0, 0};
+    int64_t workers[3] = {0, 0, 0};
+  };
+  QueueSnapshot ReadQueue();
+  JobQueue* queue_;
+  std::mutex snapshot_mu_;
+  QueueSnapshot snapshot_;
+  std::chrono::steady_clock::time_point snapshot_at_{};
 };
 
 }  // namespace sopilot

@@ -85,9 +85,17 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
   const std::string db = s->blobs_.Absolute("sopilot.db");
   SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(db, env));
-  SOPILOT_ASSIGN_OR_RETURN(s->queue_, OpenSqliteJobQueue(db, env, config.queue));
+  const bool redis = config.queue_backend == QueueBackend::kRedis;
+  if (redis) {
+    SopilotService* self = s.get();
+    SOPILOT_ASSIGN_OR_RETURN(s->queue_, OpenRedisJobQueue(config.redis_url, config.queue_prefix, config.queue,
+                                                          [self](const std::string&) { ++self->redis_errors_; }));
+  } else {
+    SOPILOT_ASSIGN_OR_RETURN(s->queue_, OpenSqliteJobQueue(db, env, config.queue));
+  }
   s->registry_ = std::make_unique<metrics::Registry>();
-  s->metrics_ = std::make_unique<ServiceMetrics>(s->registry_.get(), s->store_.get(), s->queue_.get());
+  s->metrics_ = std::make_unique<ServiceMetrics>(s->registry_.get(), s->store_.get(), s->queue_.get(),
+                                                 redis ? &s->redis_errors_ : nullptr);
   return s;
 }
 
@@ -102,7 +110,7 @@ Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> referenced, store_->AllReferencedPaths());
   std::set<std::string> keep(referenced.begin(), referenced.end());
   for (JobKind kind : kAllJobKinds) {
-    for (const char* status : {kJobQueued, kJobRunning, kJobFailed}) {
+    for (const char* status : {kJobQueued, kJobRunning, kJobFailed, kJobDead}) {
       SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> jobs, store_->JobsWithStatus(kind, status, 10000));
       for (const JobRow& j : jobs) {
         if (!j.file_path.empty()) keep.insert(j.file_path);
@@ -119,19 +127,58 @@ Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
     if (!blobs_.Exists(f)) report.missing_files.push_back(f);
   }
   // Rows that say queued or running must be in the queue (a crash between
-  // writing the row and enqueuing, or a worker that died).
+  // writing the row and enqueuing, or a worker that died). With Redis down
+  // at start-up this waits for the periodic reconciliation instead.
+  auto requeued = ReconcileQueue();
+  if (requeued.ok()) report.jobs_requeued = *requeued;
+  else report.queue_error = requeued.status().message();
+  return report;
+}
+
+Result<int> SopilotService::ReconcileQueue() {
+  int n = 0;
   for (JobKind kind : kAllJobKinds) {
     for (const char* status : {kJobQueued, kJobRunning}) {
       SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> jobs, store_->JobsWithStatus(kind, status, 10000));
       for (const JobRow& j : jobs) {
+        // Enqueue is a no-op for a job the queue holds (ready, backing off or
+        // leased); a job that finished since the listing is skipped at run.
         SOPILOT_RETURN_IF_ERROR(queue_->Enqueue(kind, j.id));
-        ++report.jobs_requeued;
+        ++n;
       }
     }
   }
-  SOPILOT_ASSIGN_OR_RETURN(int recovered, queue_->RecoverExpired());
-  (void)recovered;
-  return report;
+  SOPILOT_RETURN_IF_ERROR(queue_->RecoverExpired().status());
+  return n;
+}
+
+Status SopilotService::QueueReady() {
+  Status st = queue_->Ping();
+  if (st.ok()) return st;
+  return Status::Unavailable("the job queue (" + queue_->backend() + ") is unavailable, nothing was accepted: " +
+                             st.message());
+}
+
+Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& job_id, const std::string& actor) {
+  SOPILOT_ASSIGN_OR_RETURN(JobRow job, GetJob(kind, job_id));
+  if (job.status != kJobDead) {
+    return Status::InvalidArgument("job " + job_id + " is " + job.status + ", not dead: only dead jobs are requeued");
+  }
+  SOPILOT_RETURN_IF_ERROR(QueueReady());
+  // The row first: a worker that took the job before the row said queued
+  // would find it dead and drop it.
+  SOPILOT_RETURN_IF_ERROR(store_->ReviveDeadJob(job_id));
+  Status st = queue_->Requeue(kind, job_id);
+  // Not in the dead set any more (trimmed after a week, or Redis lost it):
+  // a fresh queue entry does the same.
+  if (st.code() == Status::Code::kNotFound) st = queue_->Enqueue(kind, job_id);
+  if (!st.ok()) {
+    // The row says queued; the periodic reconciliation enqueues it.
+    return Status::Unavailable("requeue of " + job_id + " is recorded but the queue is unavailable: " + st.message());
+  }
+  CountJobState(job, kJobQueued);
+  store_->AppendAudit(actor, "job.requeued", job_id, nlohmann::json({{"kind", JobKindName(kind)}}).dump());
+  return store_->GetJob(job_id);
 }
 
 Status SopilotService::Enqueue(const JobRow& job) {
@@ -151,6 +198,7 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
     std::filesystem::remove(incoming_path, ec);
     return st;
   };
+  if (Status ready = QueueReady(); !ready.ok()) return discard(ready);
   std::string task_id = Trim(request.task_id);
   std::string role = Trim(request.role);
   std::transform(role.begin(), role.end(), role.begin(), ::tolower);
@@ -228,6 +276,7 @@ Result<JobRow> SopilotService::EnsureQueued(const std::string& job_id) {
 
 Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, const std::string& actor) {
   if (gold_id < 1 || trainee_id < 1) return Status::InvalidArgument("video ids must be >= 1");
+  SOPILOT_RETURN_IF_ERROR(QueueReady());
   auto gold = store_->GetVideo(gold_id);
   if (!gold.ok()) return gold.status().code() == Status::Code::kNotFound
                              ? Status::NotFound("video not found: " + std::to_string(gold_id))
@@ -259,6 +308,7 @@ Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, 
 }
 
 Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const std::string& actor) {
+  SOPILOT_RETURN_IF_ERROR(QueueReady());
   JobRow job;
   job.id = NewUuid4();
   job.kind = JobKind::kTraining;
@@ -369,17 +419,37 @@ Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string
 Result<nlohmann::json> SopilotService::QueueStatus() {
   nlohmann::json queues = nlohmann::json::array();
   nlohmann::json jobs = nlohmann::json::object();
+  // The queue may be down (Redis): the answer says so, with the job counts
+  // from the store, rather than failing.
+  Status reachable = queue_->Ping();
   for (JobKind kind : kAllJobKinds) {
-    SOPILOT_ASSIGN_OR_RETURN(QueueStats s, queue_->Stats(kind));
-    queues.push_back({{"key", JobKindName(kind)},
-                      {"name", std::string("sopilot_") + JobKindName(kind)},
-                      {"depth", s.queued},
-                      {"queued", s.queued},
-                      {"running", s.running},
-                      {"retrying", s.retrying},
-                      {"dead", s.dead},
-                      {"workers", config_.workers(kind)},
-                      {"timeout_sec", config_.timeout_sec(kind)}});
+    if (reachable.ok()) {
+      auto stats = queue_->Stats(kind);
+      auto workers = stats.ok() ? queue_->ActiveWorkers(kind) : Result<int64_t>(stats.status());
+      auto dead_ids = workers.ok() ? queue_->DeadJobs(kind, 50) : Result<std::vector<std::string>>(workers.status());
+      if (!dead_ids.ok()) {
+        reachable = dead_ids.status();
+      } else {
+        nlohmann::json dead = nlohmann::json::array();
+        for (const std::string& id : *dead_ids) {
+          auto row = store_->GetJob(id);
+          dead.push_back({{"job_id", id},
+                          {"error_message", row.ok() ? nlohmann::json(row->error_message) : nlohmann::json(nullptr)},
+                          {"finished_at", row.ok() ? nlohmann::json(row->finished_at) : nlohmann::json(nullptr)}});
+        }
+        queues.push_back({{"key", JobKindName(kind)},
+                          {"name", queue_->QueueName(kind)},
+                          {"depth", stats->queued},
+                          {"queued", stats->queued},
+                          {"running", stats->running},
+                          {"retrying", stats->retrying},
+                          {"dead", stats->dead},
+                          {"active_workers", *workers},
+                          {"workers", config_.workers(kind)},
+                          {"timeout_sec", config_.timeout_sec(kind)},
+                          {"dead_jobs", dead}});
+      }
+    }
     SOPILOT_ASSIGN_OR_RETURN(auto counts, store_->JobStatusCounts(kind));
     nlohmann::json c = nlohmann::json::object();
     int64_t total = 0;
@@ -390,10 +460,15 @@ Result<nlohmann::json> SopilotService::QueueStatus() {
     c["total"] = total;
     jobs[JobKindName(kind)] = c;
   }
+  if (!reachable.ok()) queues = nlohmann::json::array();  // as the original: no partial list
+  const bool redis = config_.queue_backend == QueueBackend::kRedis;
+  nlohmann::json queue = {{"backend", queue_->backend()},
+                          {"redis_ok", redis ? nlohmann::json(reachable.ok()) : nlohmann::json(nullptr)},
+                          {"error", reachable.ok() ? nlohmann::json(nullptr) : nlohmann::json(reachable.message())},
+                          {"queues", queues}};
   return nlohmann::json{{"generated_at", IsoTimestamp(env_->NowUnixSeconds())},
                         {"runtime_mode", "api"},
-                        {"queue", {{"backend", queue_->backend()}, {"redis_ok", nullptr}, {"error", nullptr},
-                                   {"queues", queues}}},
+                        {"queue", queue},
                         {"jobs", jobs}};
 }
 
@@ -465,7 +540,8 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
                       nlohmann::json({{"error", message}}).dump());
   auto job = store_->GetJob(job_id);
   if (job.ok()) CountJobState(*job, status);
-  if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty()) return;
+  // A dead job may be requeued by an operator: its upload stays.
+  if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty() || status == kJobDead) return;
   auto used = store_->PathInUse(job->file_path);
   if (!used.ok() || *used) return;
   // The same content may be waiting in another upload's job.

@@ -67,8 +67,17 @@ class SopilotService {
     int orphan_files_removed = 0;    // files no row refers to (a crash mid-delete)
     std::vector<std::string> missing_files;  // rows whose files are gone (reported)
     int jobs_requeued = 0;           // queued/running rows put back in the queue
+    std::string queue_error;         // the queue was unreachable (left to ReconcileQueue)
   };
   Result<StartupReport> StartupCheck();
+  // Puts every job whose row says queued or running back in the queue
+  // unless it is there (a crash between row and queue, a queue that lost
+  // data), and returns leases that ran out. The API process runs it at
+  // start-up and every minute. Returns the rows checked.
+  Result<int> ReconcileQueue();
+  // Unavailable (with the reason) when the queue cannot take a job now:
+  // submissions check it before accepting anything.
+  Status QueueReady();
 
   // ---- submissions (each records an audit entry with the actor)
   // Takes a complete upload at `incoming_path` (absolute, under incoming/)
@@ -105,6 +114,9 @@ class SopilotService {
   // {"video_id", "task_id", "removed_files", "reindexed_clips"}.
   Result<nlohmann::json> DeleteVideo(int64_t id, const std::string& actor);
   Result<nlohmann::json> QueueStatus();
+  // An operator puts a dead job back in its queue with a fresh attempt
+  // count. NotFound for an unknown job, InvalidArgument when it is not dead.
+  Result<JobRow> RequeueDeadJob(JobKind kind, const std::string& job_id, const std::string& actor);
   Result<nlohmann::json> AuditTrail(int limit);
   // Writes a signed export under reports/; Unavailable without a signing key.
   Result<nlohmann::json> ExportAudit(int limit, const std::string& actor);
@@ -140,6 +152,7 @@ class SopilotService {
   Env* env_;
   BlobStore blobs_;
   std::unique_ptr<MetadataStore> store_;
+  std::atomic<uint64_t> redis_errors_{0};  // failed Redis connections (sopilot_redis_connection_errors_total)
   std::unique_ptr<JobQueue> queue_;
   std::atomic<double> fault_rate_[3] = {0.0, 0.0, 0.0};
   std::atomic<uint64_t> fault_counter_[3] = {0, 0, 0};

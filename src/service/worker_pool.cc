@@ -28,23 +28,44 @@ class DeadlineContext : public JobContext {
 
 }  // namespace
 
-WorkerPool::WorkerPool(SopilotService* service, double lease_sec) : service_(service), lease_sec_(lease_sec) {}
+std::vector<std::vector<JobKind>> WorkerPool::ThreadsFromConfig(const ServiceConfig& config) {
+  std::vector<std::vector<JobKind>> threads;
+  for (JobKind kind : kAllJobKinds) {
+    for (int i = 0; i < config.workers(kind); ++i) threads.push_back({kind});
+  }
+  return threads;
+}
+
+WorkerPool::WorkerPool(SopilotService* service, double lease_sec)
+    : WorkerPool(service, ThreadsFromConfig(service->config()), lease_sec) {}
+
+WorkerPool::WorkerPool(SopilotService* service, std::vector<std::vector<JobKind>> threads, double lease_sec)
+    : service_(service), lease_sec_(lease_sec), thread_kinds_(std::move(threads)) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
 int WorkerPool::threads(JobKind kind) const {
   int n = 0;
-  for (JobKind k : thread_kinds_) n += k == kind;
+  for (const auto& kinds : thread_kinds_) n += std::count(kinds.begin(), kinds.end(), kind) > 0;
   return n;
+}
+
+std::string WorkerPool::WorkerId(int index) const {
+  char host[64] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(index);
 }
 
 void WorkerPool::Start() {
   stopping_ = false;
-  for (JobKind kind : kAllJobKinds) {
-    for (int i = 0; i < service_->config().workers(kind); ++i) {
-      thread_kinds_.push_back(kind);
-      threads_.emplace_back([this, kind, i] { WorkerLoop(kind, i); });
-    }
+  draining_ = false;
+  // Announce the workers before they start, so that a scrape right after
+  // start-up already counts them.
+  for (size_t i = 0; i < thread_kinds_.size(); ++i) {
+    service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
+  }
+  for (size_t i = 0; i < thread_kinds_.size(); ++i) {
+    threads_.emplace_back([this, i] { WorkerLoop(static_cast<int>(i)); });
   }
   threads_.emplace_back([this] { MaintenanceLoop(); });
 }
@@ -58,39 +79,64 @@ void WorkerPool::Stop() {
   cv_.notify_all();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
-  thread_kinds_.clear();
+  for (size_t i = 0; i < thread_kinds_.size(); ++i) service_->queue()->RemoveWorker(WorkerId(static_cast<int>(i)));
+}
+
+void WorkerPool::Drain(double grace_sec) {
+  draining_ = true;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_sec);
+  auto busy_total = [this] { return busy_[0].load() + busy_[1].load() + busy_[2].load(); };
+  while (busy_total() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Stop();
 }
 
 void WorkerPool::MaintenanceLoop() {
   std::unique_lock<std::mutex> l(mu_);
+  auto last_heartbeat = std::chrono::steady_clock::now();
   while (!stopping_) {
     cv_.wait_for(l, std::chrono::seconds(2));
     if (stopping_) break;
     l.unlock();
     service_->queue()->RecoverExpired();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_heartbeat >= std::chrono::duration<double>(kHeartbeatSec)) {
+      for (size_t i = 0; i < thread_kinds_.size(); ++i) {
+        service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
+      }
+      last_heartbeat = now;
+    }
     l.lock();
   }
 }
 
-void WorkerPool::WorkerLoop(JobKind kind, int index) {
-  char host[64] = {0};
-  gethostname(host, sizeof host - 1);
-  const std::string worker_id = std::string(host) + ":" + std::to_string(getpid()) + ":" + JobKindName(kind) + ":" +
-                                std::to_string(index);
+void WorkerPool::WorkerLoop(int index) {
+  const std::string worker_id = WorkerId(index);
+  const std::vector<JobKind>& kinds = thread_kinds_[index];
   JobQueue* queue = service_->queue();
-  // A worker counts as active while its thread serves the queue, busy or
-  // idle: NoActiveWorkers must fire when nobody would take a job, not when
-  // there is simply no work.
-  service_->metrics()->ActiveWorkers(kind, +1);
-  while (!stopping_) {
-    auto leased = queue->Lease({kind}, worker_id, lease_sec_, 0.5);
+  auto backoff = std::chrono::milliseconds(500);
+  bool failing = false;
+  while (!stopping_ && !draining_) {
+    auto leased = queue->Lease(kinds, worker_id, lease_sec_, 0.5);
     if (!leased.ok()) {
-      // The store is busy or down: wait a little rather than spin.
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      // The queue is busy or down: wait, longer each time, rather than spin.
+      if (!failing) {
+        std::fprintf(stderr, "sopilot: worker %s: cannot take jobs: %s (retrying with backoff)\n", worker_id.c_str(),
+                     leased.status().message().c_str());
+      }
+      failing = true;
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, backoff, [this] { return stopping_.load(); });
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
+    if (failing) std::fprintf(stderr, "sopilot: worker %s: queue reachable again\n", worker_id.c_str());
+    failing = false;
+    backoff = std::chrono::milliseconds(500);
     if (!leased->has_value()) continue;
     const LeasedJob job = **leased;
+    const JobKind kind = job.kind;
     busy_[static_cast<int>(kind)]++;
     DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
     // Heartbeat: keep the lease while the job runs.
@@ -108,7 +154,8 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
     service_->metrics()->JobDuration(
         kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!st.ok() && context.TimedOut()) {
-      st = Status::Unavailable("timed out after " + std::to_string(static_cast<int>(service_->config().timeout_sec(kind))) + " s");
+      st = Status::Unavailable("timed out after " +
+                               std::to_string(static_cast<int>(service_->config().timeout_sec(kind))) + " s");
     }
     done = true;
     heartbeat.join();
@@ -119,7 +166,6 @@ void WorkerPool::WorkerLoop(JobKind kind, int index) {
     }
     Finish(job, st);
   }
-  service_->metrics()->ActiveWorkers(kind, -1);
 }
 
 void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
@@ -142,9 +188,11 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
     store->AppendAudit("system", "job.retrying", job.job_id,
                        nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}}).dump());
     service_->CountJobState(job, "retried");
-  } else {
+  } else if (retried.ok()) {
     service_->RecordFailure(job.job_id, kJobDead, st.message());
   }
+  // Fail itself failed (the queue is down, or the lease was lost): the lease
+  // runs out and the job comes back; the row still says running, which is
+  // what it is until then.
 }
-
 }  // namespace sopilot

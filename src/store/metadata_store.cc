@@ -807,6 +807,18 @@ Status MetadataStore::SetJobStatus(const std::string& id, const std::string& sta
   return Status::Ok();
 }
 
+Status MetadataStore::ReviveDeadJob(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_};
+  SOPILOT_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'queued', updated_at = ?2, queued_at = ?2, "
+                                  "finished_at = NULL, error_message = NULL WHERE id = ?1 AND status = 'dead'"));
+  s.Bind(1, id).Bind(2, Now());
+  SOPILOT_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return Status::NotFound("no dead job " + id);
+  return Status::Ok();
+}
+
 Status MetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);

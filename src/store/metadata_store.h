@@ -132,6 +132,9 @@ class MetadataStore {
   // state (completed, dead, skipped) or absent, so that a result is never
   // recorded twice.
   Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "");
+  // A dead job (out of retries) back to queued, for an operator's requeue:
+  // the one way out of a final state. NotFound when `id` is not a dead job.
+  Status ReviveDeadJob(const std::string& id);
   // Records outputs with status completed (or skipped) in one transaction.
   Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json);
   // Inserts the ingested video with its clips and completes the ingest job

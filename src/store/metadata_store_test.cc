@@ -418,6 +418,14 @@ TEST_F(MetadataStoreTest, DeadAndSkippedAreFinal) {
   ASSERT_TRUE(store_->SetJobStatus(dead.id, kJobDead).ok());
   EXPECT_EQ(store_->GetJob(dead.id)->error_message, "boom");  // kept
   EXPECT_EQ(store_->SetJobStatus(dead.id, kJobQueued).code(), Status::Code::kInvalidArgument);
+  // Only an operator's requeue brings it back, and only from dead.
+  ASSERT_TRUE(store_->ReviveDeadJob(dead.id).ok());
+  auto revived = store_->GetJob(dead.id);
+  EXPECT_EQ(revived->status, kJobQueued);
+  EXPECT_EQ(revived->error_message, "");
+  EXPECT_EQ(revived->finished_at, "");
+  EXPECT_EQ(store_->ReviveDeadJob(dead.id).code(), Status::Code::kNotFound);  // queued, not dead
+  EXPECT_EQ(store_->ReviveDeadJob("no-such-job").code(), Status::Code::kNotFound);
 
   JobRow training = MakeJob(JobKind::kTraining);
   training.trigger = "manual";

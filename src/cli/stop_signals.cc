@@ -1,0 +1,54 @@
+#include "cli/stop_signals.h"
+
+#include <unistd.h>
+
+#include <csignal>
+
+namespace sopilot::cli {
+
+namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+
+void OnStopSignal(int sig) {
+  // Only async-signal-safe calls here.
+  ssize_t n = write(g_signal_pipe[1], &sig, sizeof sig);
+  (void)n;
+}
+
+}  // namespace
+
+Status InstallStopSignals() {
+  if (g_signal_pipe[0] < 0 && pipe(g_signal_pipe) != 0) {
+    return Status::IOError("cannot create a pipe for signal handling");
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return Status::Ok();
+}
+
+int WaitForStopSignal() {
+  int sig = 0;
+  if (read(g_signal_pipe[0], &sig, sizeof sig) != static_cast<ssize_t>(sizeof sig)) return 0;
+  return sig;
+}
+
+void WakeStopWaiter() {
+  int none = 0;
+  ssize_t n = write(g_signal_pipe[1], &none, sizeof none);
+  (void)n;
+}
+
+const char* StopSignalName(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return "";
+  }
+}
+
+}  // namespace sopilot::cli

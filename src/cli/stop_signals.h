@@ -1,0 +1,20 @@
+// SIGINT/SIGTERM handling shared by the long-running commands (serve,
+// worker). Libraries start threads before main (OpenBLAS), so any thread may
+// receive a signal: the handler only writes the signal number to a pipe, and
+// a thread of ours waits on it.
+#pragma once
+
+#include "base/status.h"
+
+namespace sopilot::cli {
+
+// Installs the handlers (and ignores SIGPIPE). Call once, early.
+Status InstallStopSignals();
+// Blocks until SIGINT/SIGTERM arrives (returns its number) or WakeStopWaiter()
+// is called (returns 0).
+int WaitForStopSignal();
+void WakeStopWaiter();
+// "SIGINT", "SIGTERM" or "" for 0.
+const char* StopSignalName(int sig);
+
+}  // namespace sopilot::cli

@@ -1,0 +1,350 @@
+// `sopilot worker` processes beside `sopilot serve`, on a real redis-server
+// (and on the embedded queue): jobs survive a SIGKILLed worker and a killed
+// Redis, each completed exactly once.
+#include "cli/worker_command.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/redis_server.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
+#include "testing/test_videos.h"
+
+namespace sopilot {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(ParseQueueListTest, OrderCaseAllAndErrors) {
+  auto all = cli::ParseQueueList("all");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);
+  EXPECT_EQ(cli::ParseQueueList("")->size(), 3u);
+  EXPECT_EQ(cli::ParseQueueList("*")->size(), 3u);
+  auto two = cli::ParseQueueList(" Score , ingest,score");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, (std::vector<JobKind>{JobKind::kScore, JobKind::kIngest}));  // priority order kept
+  auto bad = cli::ParseQueueList("ingest,gpu");
+  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("'gpu'"), std::string::npos);
+  EXPECT_FALSE(cli::ParseQueueList(" , ").ok());
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The value of one series in a Prometheus text exposition, or -1.
+double SeriesValue(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+// An API process and worker processes on one data directory, and what the
+// tests ask of them.
+class Cluster {
+ public:
+  Cluster(testing::TempDir* dir, std::vector<std::string> env) : dir_(dir), env_(std::move(env)) {}
+
+  int StartApi() {
+    api_ = std::make_unique<testing::ServerProcess>(
+        SOPILOT_BIN, std::vector<std::string>{"serve", "--port", "0", "--data-dir", dir_->file("data")}, env_,
+        dir_->file("api.log"));
+    port_ = api_->Start();
+    return port_;
+  }
+  // Starts a worker; returns its metrics port (or -1).
+  int StartWorker(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"worker", "--metrics-port", "0", "--data-dir", dir_->file("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto w = std::make_unique<testing::ServerProcess>(SOPILOT_BIN, args, env_, dir_->file(name + ".log"));
+    int port = w->Start();
+    workers_[name] = std::move(w);
+    return port;
+  }
+  testing::ServerProcess* worker(const std::string& name) { return workers_.at(name).get(); }
+  testing::ServerProcess* api() { return api_.get(); }
+
+  httplib::Result Upload(const std::string& path, const std::string& task, const std::string& role) {
+    httplib::Client c("127.0.0.1", port_);
+    httplib::MultipartFormDataItems items = {{"file", Slurp(path), "upload.mp4", "video/mp4"},
+                                             {"task_id", task, "", ""},
+                                             {"role", role, "", ""}};
+    return c.Post("/videos", items);
+  }
+  Json Get(const std::string& path) {
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Get(path.c_str());
+    return r ? Json::parse(r->body, nullptr, false) : Json();
+  }
+  std::string Metrics(int port) {
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/metrics");
+    return r && r->status == 200 ? r->body : "";
+  }
+  int api_port() const { return port_; }
+
+  // Waits until every job is in a final state; returns job id -> job JSON.
+  std::map<std::string, Json> WaitAll(const std::vector<std::string>& ids, const std::string& route, double timeout) {
+    std::map<std::string, Json> done;
+    auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+    while (done.size() < ids.size() && Clock::now() < deadline) {
+      for (const std::string& id : ids) {
+        if (done.count(id)) continue;
+        Json j = Get(route + id);
+        if (j.is_object() && j.contains("status") && j["status"] != "queued" && j["status"] != "running") done[id] = j;
+      }
+      if (done.size() < ids.size()) std::this_thread::sleep_for(milliseconds(100));
+    }
+    return done;
+  }
+
+  // How many times the audit log says each job completed, read straight
+  // from the SQLite file.
+  std::map<std::string, int> CompletionsByJob() {
+    std::map<std::string, int> out;
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(dir_->file("data/sopilot.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT subject FROM audit_log WHERE action = 'job.completed'", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))]++;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+
+ private:
+  testing::TempDir* dir_;
+  std::vector<std::string> env_;
+  std::unique_ptr<testing::ServerProcess> api_;
+  std::map<std::string, std::unique_ptr<testing::ServerProcess>> workers_;
+  int port_ = -1;
+};
+
+class DistributedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start()) << redis_.error();
+    video_ = dir_.file("v.mp4");
+    testing::MakeVideo(video_, "testsrc2=size=640x360:rate=25", 20);
+  }
+  std::vector<std::string> RedisEnv() {
+    return {"SOPILOT_QUEUE_BACKEND=redis", "SOPILOT_REDIS_URL=" + redis_.url(), "SOPILOT_RQ_QUEUE_PREFIX=sop",
+            "SOPILOT_LEASE_SEC=2"};
+  }
+  testing::TempDir dir_;
+  testing::RedisServer redis_{dir_.path()};
+  std::string video_;
+};
+
+// Two workers, 30 jobs, one worker SIGKILLed in the middle of a job: the job
+// comes back after its lease and every job completes exactly once.
+TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
+  Cluster cluster(&dir_, RedisEnv());
+  ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
+  EXPECT_NE(cluster.api()->Log().find("no workers in this process"), std::string::npos) << cluster.api()->Log();
+  int metrics_a = cluster.StartWorker("a");
+  int metrics_b = cluster.StartWorker("b");
+  ASSERT_GT(metrics_a, 0) << cluster.worker("a")->Log();
+  ASSERT_GT(metrics_b, 0) << cluster.worker("b")->Log();
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    auto r = cluster.Upload(video_, "task-" + std::to_string(i % 3), i % 2 ? "trainee" : "gold");
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ids.push_back(Json::parse(r->body)["ingest_job_id"]);
+  }
+  // The queue is in Redis under the configured prefix.
+  EXPECT_NE(redis_.Cli("exists sop_ingest"), "");
+
+  // Kill worker a while it holds a lease.
+  const std::string pid_a = ":" + std::to_string(cluster.worker("a")->pid()) + ":";
+  std::string killed_job;
+  auto deadline = Clock::now() + seconds(30);
+  while (killed_job.empty() && Clock::now() < deadline) {
+    std::istringstream leased(redis_.Cli("zrange sop_ingest:leased 0 -1"));
+    std::string id;
+    while (leased >> id) {
+      if (redis_.Cli("hget sop:job:" + id + " owner").find(pid_a) != std::string::npos) {
+        cluster.worker("a")->Kill(SIGKILL);
+        killed_job = id;
+        break;
+      }
+    }
+    if (killed_job.empty()) std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_FALSE(killed_job.empty()) << "worker a never held a job";
+  EXPECT_EQ(cluster.worker("a")->Wait(), 128 + SIGKILL);
+
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 120);
+  ASSERT_EQ(done.size(), ids.size()) << cluster.worker("b")->Log();
+  std::set<int64_t> video_ids;
+  for (const auto& [id, job] : done) {
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    video_ids.insert(job["video_id"].get<int64_t>());
+  }
+  EXPECT_EQ(video_ids.size(), 30u);  // one video per job, none twice
+  // Worker a died holding the lease, so only a reclaim by worker b can have
+  // acknowledged the job and removed it from Redis. (b ran it again, or
+  // found it already completed when a died between recording and acking.)
+  EXPECT_EQ(redis_.Cli("exists sop:job:" + killed_job), "0");
+  EXPECT_EQ(redis_.Cli("zcard sop_ingest:leased"), "0");
+  EXPECT_GE(done[killed_job]["attempts"].get<int>(), 1);
+  Json videos = cluster.Get("/videos?limit=500");
+  EXPECT_EQ(videos["items"].size(), 30u);
+  auto completions = cluster.CompletionsByJob();
+  for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
+  Json queue = cluster.Get("/ops/queue");
+  EXPECT_EQ(queue["queue"]["backend"], "redis");
+  EXPECT_EQ(queue["queue"]["redis_ok"], true);
+  EXPECT_EQ(queue["queue"]["queues"][0]["name"], "sop_ingest");
+  EXPECT_EQ(queue["queue"]["queues"][0]["depth"], 0);
+
+  // Worker b serves its own metrics; the API counts the dead worker out
+  // once its heartbeat has run out (within 30 s).
+  std::string wm = cluster.Metrics(metrics_b);
+  EXPECT_GT(SeriesValue(wm, "sopilot_ingest_jobs_total{status=\"completed\"}"), 0) << wm;
+  EXPECT_GT(SeriesValue(wm, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 0);
+  EXPECT_EQ(SeriesValue(wm, "sopilot_redis_connection_errors_total"), 0);
+  double active = -1;
+  deadline = Clock::now() + seconds(30);
+  while (Clock::now() < deadline) {
+    active = SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}");
+    if (active == 1) break;
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  EXPECT_EQ(active, 1);
+  // A clean stop withdraws the worker at once (the API reads the queue at
+  // most once a second).
+  cluster.worker("b")->Kill(SIGTERM);
+  EXPECT_EQ(cluster.worker("b")->Wait(), 0) << cluster.worker("b")->Log();
+  std::this_thread::sleep_for(milliseconds(1100));
+  EXPECT_EQ(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}"), 0);
+}
+
+// Redis killed in the middle of a run and started again: the API refuses
+// new work with 503 while it is down, the workers wait and reconnect, and
+// every job accepted before the outage completes.
+TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo) {
+  Cluster cluster(&dir_, RedisEnv());
+  ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
+  int worker_metrics = cluster.StartWorker("w", {"--queues", "ingest,score"});
+  ASSERT_GT(worker_metrics, 0) << cluster.worker("w")->Log();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    auto r = cluster.Upload(video_, "outage", i == 0 ? "gold" : "trainee");
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ids.push_back(Json::parse(r->body)["ingest_job_id"]);
+  }
+  // Down while jobs run and wait.
+  std::this_thread::sleep_for(milliseconds(400));
+  redis_.Stop(SIGKILL);
+
+  auto r = cluster.Upload(video_, "outage", "trainee");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << r->body;
+  Json err = Json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(err.is_object()) << r->body;
+  EXPECT_NE(err["error"].get<std::string>().find("unavailable"), std::string::npos) << r->body;
+  httplib::Client c("127.0.0.1", cluster.api_port());
+  auto score = c.Post("/score", Json{{"gold_video_id", 1}, {"trainee_video_id", 1}}.dump(), "application/json");
+  ASSERT_TRUE(score);
+  EXPECT_EQ(score->status, 503) << score->body;
+  auto train = c.Post("/train/nightly", "", "application/json");
+  ASSERT_TRUE(train);
+  EXPECT_EQ(train->status, 503) << train->body;
+  Json queue = cluster.Get("/ops/queue");  // still answers, and says why
+  EXPECT_EQ(queue["queue"]["redis_ok"], false) << queue.dump();
+  EXPECT_TRUE(queue["queue"]["error"].is_string());
+  EXPECT_EQ(cluster.Get("/health")["status"], "ok");  // the API itself is up
+  std::this_thread::sleep_for(seconds(2));  // the worker fails and backs off meanwhile
+
+  ASSERT_TRUE(redis_.Start()) << redis_.error();
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 120);
+  ASSERT_EQ(done.size(), ids.size()) << cluster.worker("w")->Log();
+  std::set<int64_t> video_ids;
+  for (const auto& [id, job] : done) {
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    video_ids.insert(job["video_id"].get<int64_t>());
+  }
+  EXPECT_EQ(video_ids.size(), ids.size());
+  auto completions = cluster.CompletionsByJob();
+  for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
+  EXPECT_NE(cluster.worker("w")->Log().find("queue reachable again"), std::string::npos) << cluster.worker("w")->Log();
+  // Both sides counted their failures.
+  EXPECT_GT(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_redis_connection_errors_total"), 0);
+  EXPECT_GT(SeriesValue(cluster.Metrics(worker_metrics), "sopilot_redis_connection_errors_total"), 0);
+  // And work is accepted again.
+  r = cluster.Upload(video_, "outage", "trainee");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// With the embedded queue a worker process shares the SQLite data
+// directory with `sopilot serve` (here running no worker threads itself).
+TEST(WorkerSqliteTest, WorkerProcessRunsJobsOfTheEmbeddedQueue) {
+  testing::TempDir dir;
+  const std::string video = dir.file("v.mp4");
+  testing::MakeVideo(video, "testsrc2=size=320x240:rate=25", 6);
+  Cluster cluster(&dir, {"SOPILOT_INGEST_WORKERS=0", "SOPILOT_SCORE_WORKERS=0", "SOPILOT_TRAINING_WORKERS=0"});
+  ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
+  int metrics = cluster.StartWorker("w", {"--concurrency", "2"});
+  ASSERT_GT(metrics, 0) << cluster.worker("w")->Log();
+  EXPECT_NE(cluster.worker("w")->Log().find("the embedded queue of"), std::string::npos);
+  std::vector<std::string> ids;
+  for (const char* role : {"gold", "trainee"}) {
+    auto r = cluster.Upload(video, "shared", role);
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ids.push_back(Json::parse(r->body)["ingest_job_id"]);
+  }
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 60);
+  ASSERT_EQ(done.size(), 2u) << cluster.worker("w")->Log();
+  for (const auto& [id, job] : done) EXPECT_EQ(job["status"], "completed") << job.dump();
+  // The API's metrics count the worker process's two threads.
+  EXPECT_EQ(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}"), 2);
+  httplib::Client wc("127.0.0.1", metrics);
+  auto health = wc.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200) << health->body;
+  EXPECT_EQ(wc.Get("/nope")->status, 404);
+}
+
+TEST(WorkerUsageTest, BadQueuesAndBadRedisUrlAreUsageErrors) {
+  testing::TempDir dir;
+  testing::ServerProcess bad_queue(SOPILOT_BIN, {"worker", "--queues", "ingest,gpu", "--data-dir", dir.file("d")}, {},
+                                   dir.file("log1"));
+  EXPECT_EQ(bad_queue.Start(5), -1);
+  EXPECT_EQ(bad_queue.Wait(), -1);  // already reaped by Start
+  EXPECT_NE(bad_queue.Log().find("unknown queue 'gpu'"), std::string::npos) << bad_queue.Log();
+  testing::ServerProcess bad_url(SOPILOT_BIN, {"worker", "--data-dir", dir.file("d")},
+                                 {"SOPILOT_QUEUE_BACKEND=redis", "SOPILOT_REDIS_URL=rediss://h:1/0"}, dir.file("log2"));
+  EXPECT_EQ(bad_url.Start(5), -1);
+  EXPECT_NE(bad_url.Log().find("SOPILOT_REDIS_URL"), std::string::npos) << bad_url.Log();
+}
+
+}  // namespace
+}  // namespace sopilot

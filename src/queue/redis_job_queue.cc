@@ -1,0 +1,420 @@
+// The Redis job queue: the reliable-queue pattern with leases, in Lua.
+//
+// Keys (P = the prefix, K = ingest | score | training):
+//   P_K              LIST  ready job ids; LPUSH to enqueue, RPOP to lease (FIFO)
+//   P_K:delayed      ZSET  id -> time it may run again (retry backoff)
+//   P_K:leased       ZSET  id -> time its lease runs out
+//   P_dead           ZSET  id -> time of death, every kind (the kind is in the job)
+//   P_dead:counts    HASH  K -> number of dead jobs of kind K
+//   P:job:<id>       HASH  kind, state (ready|delayed|leased|dead), attempts,
+//                          owner, token, last_error, enqueued_at, died_at
+//   P:workers:K      ZSET  worker id -> time its heartbeat runs out
+//
+// Every change of state is one Lua script, so it is atomic: a job is in
+// exactly one of the ready list, the delayed set, the leased set or the dead
+// set, and its hash says which. A lease is proven by its token: a worker
+// whose lease ran out and was handed to another cannot extend, ack or fail
+// the job any more. Leases use Redis's clock (TIME), not the caller's.
+//
+// With appendonly yes (monitoring/redis.conf) every acknowledged write is in
+// the AOF before the reply, so a Redis crash loses no accepted job.
+//
+// Redis Cluster is not supported: the scripts derive job keys from ids.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "queue/job_queue.h"
+#include "queue/redis_client.h"
+
+namespace sopilot {
+
+namespace {
+
+// The current time on Redis's clock, in seconds.
+#define NOW_LUA "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
+
+// KEYS: ready, job, dead, deadcounts. ARGV: id, kind.
+constexpr const char* kEnqueue = NOW_LUA R"lua(
+local state = redis.call('HGET', KEYS[2], 'state')
+if state then
+  local kind = redis.call('HGET', KEYS[2], 'kind')
+  if kind ~= ARGV[2] then
+    return redis.error_reply('WRONGKIND job ' .. ARGV[1] .. ' is already queued as ' .. tostring(kind))
+  end
+  if state ~= 'dead' then return 0 end
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('HINCRBY', KEYS[4], kind, -1)
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'kind', ARGV[2], 'state', 'ready', 'attempts', 0, 'enqueued_at', now)
+redis.call('LPUSH', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+// KEYS: ready, delayed, leased, dead, deadcounts.
+// ARGV: job key prefix, kind, owner, lease_sec, max_attempts, token.
+// Returns {id, attempt} or nil.
+constexpr const char* kLease = NOW_LUA R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HSET', ARGV[1] .. id, 'state', 'ready')
+  redis.call('LPUSH', KEYS[1], id)
+end
+local max = tonumber(ARGV[5])
+while true do
+  local id = redis.call('RPOP', KEYS[1])
+  if not id then return false end
+  local key = ARGV[1] .. id
+  local attempts = tonumber(redis.call('HGET', key, 'attempts'))
+  -- An id whose job is not 'ready' (cannot happen unless keys were edited
+  -- by hand) is dropped rather than leased twice.
+  if attempts and redis.call('HGET', key, 'state') == 'ready' then
+    if attempts >= max then
+      -- No attempts left (a queue opened with a lower max_attempts): dead.
+      redis.call('HSET', key, 'state', 'dead', 'died_at', now)
+      if not redis.call('HGET', key, 'last_error') then redis.call('HSET', key, 'last_error', 'no attempts left') end
+      redis.call('ZADD', KEYS[4], now, id)
+      redis.call('HINCRBY', KEYS[5], ARGV[2], 1)
+    else
+      attempts = attempts + 1
+      redis.call('HSET', key, 'state', 'leased', 'attempts', attempts, 'owner', ARGV[3], 'token', ARGV[6])
+      redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), id)
+      return {id, attempts}
+    end
+  end
+end
+)lua";
+
+// KEYS: leased, job. ARGV: id, token, lease_sec. 1, or 0 when the lease is lost.
+constexpr const char* kExtend = R"lua(
+if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[2], 'state') ~= 'leased' then
+  return 0
+end
+)lua" NOW_LUA R"lua(
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+return 1
+)lua";
+
+// KEYS: leased, job. ARGV: id, token. 1, or 0 when the lease is lost.
+constexpr const char* kAck = R"lua(
+if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[2], 'state') ~= 'leased' then
+  return 0
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+)lua";
+
+// KEYS: leased, delayed, dead, deadcounts, job.
+// ARGV: id, token, error, max_attempts, retry delay, kind.
+// 1 = retry after the delay, 0 = dead, -1 = lease lost.
+constexpr const char* kFail = R"lua(
+if redis.call('HGET', KEYS[5], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[5], 'state') ~= 'leased' then
+  return -1
+end
+)lua" NOW_LUA R"lua(
+local attempts = tonumber(redis.call('HGET', KEYS[5], 'attempts'))
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[5], 'token', 'owner')
+redis.call('HSET', KEYS[5], 'last_error', ARGV[3])
+if attempts < tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[5], 'state', 'delayed')
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[1])
+  return 1
+end
+redis.call('HSET', KEYS[5], 'state', 'dead', 'died_at', now)
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('HINCRBY', KEYS[4], ARGV[6], 1)
+return 0
+)lua";
+
+// KEYS: leased, ready, dead, deadcounts. ARGV: job key prefix, max_attempts, kind.
+// Expired leases go back to the front of the ready list (or die when that
+// was the last attempt: the job may be what kills its workers).
+constexpr const char* kRecover = NOW_LUA R"lua(
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
+local max = tonumber(ARGV[2])
+for _, id in ipairs(expired) do
+  local key = ARGV[1] .. id
+  redis.call('ZREM', KEYS[1], id)
+  if redis.call('HGET', key, 'state') == 'leased' then
+    local attempts = tonumber(redis.call('HGET', key, 'attempts') or '0')
+    local owner = redis.call('HGET', key, 'owner') or '?'
+    redis.call('HDEL', key, 'token', 'owner')
+    redis.call('HSET', key, 'last_error', 'lease of ' .. owner .. ' expired on attempt ' .. attempts)
+    if attempts >= max then
+      redis.call('HSET', key, 'state', 'dead', 'died_at', now)
+      redis.call('ZADD', KEYS[3], now, id)
+      redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+    else
+      redis.call('HSET', key, 'state', 'ready')
+      redis.call('RPUSH', KEYS[2], id)
+    end
+  end
+end
+return #expired
+)lua";
+
+// KEYS: dead, deadcounts. ARGV: job key prefix, max age in seconds.
+// Dead jobs are kept a week (the job rows in SQLite keep their history).
+constexpr const char* kTrimDead = NOW_LUA R"lua(
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, 1000)
+for _, id in ipairs(old) do
+  local kind = redis.call('HGET', ARGV[1] .. id, 'kind')
+  if kind then redis.call('HINCRBY', KEYS[2], kind, -1) end
+  redis.call('DEL', ARGV[1] .. id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #old
+)lua";
+
+// KEYS: dead. ARGV: job key prefix, kind, limit. Oldest death first.
+constexpr const char* kDeadJobs = R"lua(
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, id in ipairs(ids) do
+  if redis.call('HGET', ARGV[1] .. id, 'kind') == ARGV[2] then
+    out[#out + 1] = id
+    if #out >= tonumber(ARGV[3]) then break end
+  end
+end
+return out
+)lua";
+
+// KEYS: dead, deadcounts, job, ready. ARGV: id, kind. 1, or 0 when not dead.
+constexpr const char* kRequeue = R"lua(
+if redis.call('HGET', KEYS[3], 'kind') ~= ARGV[2] or redis.call('HGET', KEYS[3], 'state') ~= 'dead' then
+  return 0
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+redis.call('HSET', KEYS[3], 'state', 'ready', 'attempts', 0)
+redis.call('HDEL', KEYS[3], 'last_error', 'died_at')
+redis.call('LPUSH', KEYS[4], ARGV[1])
+return 1
+)lua";
+
+// KEYS: one workers set per kind served. ARGV: worker id, ttl_sec.
+constexpr const char* kHeartbeat = NOW_LUA R"lua(
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+end
+return 1
+)lua";
+
+// KEYS: the workers set of one kind. Workers whose heartbeat has not run out.
+constexpr const char* kActiveWorkers = NOW_LUA R"lua(
+return redis.call('ZCOUNT', KEYS[1], now, '+inf')
+)lua";
+
+#undef NOW_LUA
+
+constexpr double kDeadTtlSec = 7 * 24 * 3600;
+
+std::string NewLeaseToken() {
+  std::random_device rd;
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return std::string(buf, 32);
+}
+
+class RedisJobQueue : public JobQueue {
+ public:
+  RedisJobQueue(RedisUrl url, std::string prefix, const QueueOptions& options,
+                std::function<void(const std::string&)> on_error)
+      : client_(std::move(url), RedisClientOptions(), std::move(on_error)),
+        prefix_(std::move(prefix)),
+        options_(options) {}
+
+  std::string backend() const override { return "redis"; }
+  std::string QueueName(JobKind kind) const override { return prefix_ + "_" + JobKindName(kind); }
+
+  Status Enqueue(JobKind kind, const std::string& job_id) override {
+    if (job_id.empty()) return Status::InvalidArgument("queue: empty job id");
+    return Run(kEnqueue, {Ready(kind), JobKey(job_id), Dead(), DeadCounts()}, {job_id, JobKindName(kind)}, "enqueue")
+        .status();
+  }
+
+  Result<std::optional<LeasedJob>> Lease(const std::vector<JobKind>& kinds, const std::string& worker_id,
+                                         double lease_sec, double wait_sec) override {
+    if (kinds.empty()) return Status::InvalidArgument("queue: lease of no job kinds");
+    if (!(lease_sec > 0)) return Status::InvalidArgument("queue: lease time must be positive");
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(std::max(0.0, wait_sec)));
+    // Nothing signals a waiting worker across processes, so an empty queue
+    // is polled, a little less often each time (5 ms up to 100 ms): a busy
+    // queue is never slowed, an idle one costs a few commands a second.
+    auto pause = std::chrono::milliseconds(5);
+    for (;;) {
+      for (JobKind kind : kinds) {
+        std::string token = NewLeaseToken();
+        SOPILOT_ASSIGN_OR_RETURN(
+            RedisReply r, Run(kLease, {Ready(kind), Delayed(kind), Leased(kind), Dead(), DeadCounts()},
+                              {JobPrefix(), JobKindName(kind), worker_id, Num(lease_sec),
+                               std::to_string(options_.max_attempts), token},
+                              "lease"));
+        if (r.type == RedisReply::Type::kArray && r.elements.size() == 2) {
+          return std::optional<LeasedJob>(
+              LeasedJob{r.elements[0].str, kind, static_cast<int>(r.elements[1].integer), token});
+        }
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return std::optional<LeasedJob>();
+      std::this_thread::sleep_until(std::min(deadline, now + pause));
+      pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    }
+  }
+
+  Status Extend(const LeasedJob& job, double lease_sec) override {
+    if (!(lease_sec > 0)) return Status::InvalidArgument("queue: lease time must be positive");
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kExtend, {Leased(job.kind), JobKey(job.job_id)},
+                                               {job.job_id, job.lease_token, Num(lease_sec)}, "extend"));
+    return r.integer == 1 ? Status::Ok() : LeaseLost(job);
+  }
+
+  Status Ack(const LeasedJob& job) override {
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r,
+                             Run(kAck, {Leased(job.kind), JobKey(job.job_id)}, {job.job_id, job.lease_token}, "ack"));
+    return r.integer == 1 ? Status::Ok() : LeaseLost(job);
+  }
+
+  Result<bool> Fail(const LeasedJob& job, const std::string& error) override {
+    SOPILOT_ASSIGN_OR_RETURN(
+        RedisReply r,
+        Run(kFail, {Leased(job.kind), Delayed(job.kind), Dead(), DeadCounts(), JobKey(job.job_id)},
+            {job.job_id, job.lease_token, error, std::to_string(options_.max_attempts),
+             Num(RetryDelaySeconds(options_, job.attempt)), JobKindName(job.kind)},
+            "fail"));
+    if (r.integer < 0) return LeaseLost(job);
+    return r.integer == 1;
+  }
+
+  Result<int> RecoverExpired() override {
+    int total = 0;
+    for (JobKind kind : kAllJobKinds) {
+      SOPILOT_ASSIGN_OR_RETURN(RedisReply r,
+                               Run(kRecover, {Leased(kind), Ready(kind), Dead(), DeadCounts()},
+                                   {JobPrefix(), std::to_string(options_.max_attempts), JobKindName(kind)}, "recover"));
+      total += static_cast<int>(r.integer);
+    }
+    SOPILOT_RETURN_IF_ERROR(Run(kTrimDead, {Dead(), DeadCounts()}, {JobPrefix(), Num(kDeadTtlSec)}, "trim dead").status());
+    return total;
+  }
+
+  Status Heartbeat(const std::string& worker_id, const std::vector<JobKind>& kinds, double ttl_sec) override {
+    if (kinds.empty()) return Status::Ok();
+    std::vector<std::string> keys;
+    for (JobKind k : kinds) keys.push_back(Workers(k));
+    return Run(kHeartbeat, keys, {worker_id, Num(ttl_sec)}, "heartbeat").status();
+  }
+
+  Status RemoveWorker(const std::string& worker_id) override {
+    std::vector<std::vector<std::string>> cmds;
+    for (JobKind k : kAllJobKinds) cmds.push_back({"ZREM", Workers(k), worker_id});
+    return client_.Pipeline(cmds).status();
+  }
+
+  Result<int64_t> ActiveWorkers(JobKind kind) override {
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kActiveWorkers, {Workers(kind)}, {}, "active workers"));
+    return r.integer;
+  }
+
+  Status Ping() override {
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r, client_.Command({"PING"}));
+    return Check(r, "ping").status();
+  }
+
+  Result<QueueStats> Stats(JobKind kind) override {
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<RedisReply> r,
+                             client_.Pipeline({{"LLEN", Ready(kind)},
+                                               {"ZCARD", Delayed(kind)},
+                                               {"ZCARD", Leased(kind)},
+                                               {"HGET", DeadCounts(), JobKindName(kind)}}));
+    for (const RedisReply& x : r) SOPILOT_RETURN_IF_ERROR(Check(x, "stats").status());
+    QueueStats s;
+    s.retrying = r[1].integer;
+    s.queued = r[0].integer + r[1].integer;
+    s.running = r[2].integer;
+    s.dead = r[3].is_nil() ? 0 : std::max<int64_t>(0, std::atoll(r[3].str.c_str()));
+    return s;
+  }
+
+  Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) override {
+    SOPILOT_ASSIGN_OR_RETURN(
+        RedisReply r,
+        Run(kDeadJobs, {Dead()}, {JobPrefix(), JobKindName(kind), std::to_string(std::clamp(limit, 1, 10000))},
+            "dead jobs"));
+    std::vector<std::string> ids;
+    for (const RedisReply& e : r.elements) ids.push_back(e.str);
+    return ids;
+  }
+
+  Status Requeue(JobKind kind, const std::string& job_id) override {
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kRequeue, {Dead(), DeadCounts(), JobKey(job_id), Ready(kind)},
+                                               {job_id, JobKindName(kind)}, "requeue"));
+    if (r.integer != 1) return Status::NotFound("queue: no dead " + std::string(JobKindName(kind)) + " job " + job_id);
+    return Status::Ok();
+  }
+
+ private:
+  std::string Ready(JobKind k) const { return prefix_ + "_" + JobKindName(k); }
+  std::string Delayed(JobKind k) const { return Ready(k) + ":delayed"; }
+  std::string Leased(JobKind k) const { return Ready(k) + ":leased"; }
+  std::string Workers(JobKind k) const { return prefix_ + ":workers:" + JobKindName(k); }
+  std::string Dead() const { return prefix_ + "_dead"; }
+  std::string DeadCounts() const { return prefix_ + "_dead:counts"; }
+  std::string JobPrefix() const { return prefix_ + ":job:"; }
+  std::string JobKey(const std::string& id) const { return JobPrefix() + id; }
+  static std::string Num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+  }
+
+  static Status LeaseLost(const LeasedJob& job) {
+    return Status::NotFound("queue: job " + job.job_id + ": lease lost (expired and handed out again, or done)");
+  }
+
+  // Error replies: a script's own refusal is the caller's mistake; a server
+  // that is loading its data, out of memory (noeviction) or read-only is an
+  // outage; anything else is a bug.
+  Result<RedisReply> Check(RedisReply r, const std::string& what) {
+    if (!r.is_error()) return r;
+    const std::string& e = r.str;
+    if (e.rfind("WRONGKIND ", 0) == 0) return Status::InvalidArgument("queue: " + e.substr(10));
+    for (const char* transient : {"LOADING", "BUSY", "MASTERDOWN", "MISCONF", "READONLY", "OOM", "TRYAGAIN"}) {
+      if (e.rfind(transient, 0) == 0) return Status::Unavailable("redis " + what + ": " + e);
+    }
+    return Status::Internal("redis " + what + ": " + e);
+  }
+
+  Result<RedisReply> Run(const char* script, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& args, const std::string& what) {
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply r, client_.Eval(script, keys, args));
+    return Check(std::move(r), what);
+  }
+
+  RedisClient client_;
+  const std::string prefix_;
+  const QueueOptions options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JobQueue>> OpenRedisJobQueue(const std::string& url, const std::string& prefix,
+                                                    const QueueOptions& options,
+                                                    std::function<void(const std::string&)> on_connection_error) {
+  if (options.max_attempts < 1) return Status::InvalidArgument("queue: max_attempts must be at least 1");
+  if (prefix.empty()) return Status::InvalidArgument("queue: the Redis key prefix must not be empty");
+  SOPILOT_ASSIGN_OR_RETURN(RedisUrl parsed, ParseRedisUrl(url));
+  return std::unique_ptr<JobQueue>(
+      std::make_unique<RedisJobQueue>(std::move(parsed), prefix, options, std::move(on_connection_error)));
+}
+
+}  // namespace sopilot

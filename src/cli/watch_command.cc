@@ -1,15 +1,13 @@
 #include "cli/watch_command.h"
 
-#include <unistd.h>
-
 #include <cctype>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "service/sopilot_service.h"
 #include "watch/folder_watcher.h"
 #include "watch/ingest_gateway.h"
@@ -19,14 +17,6 @@
 namespace sopilot::cli {
 
 namespace {
-
-int g_watch_signal_pipe[2] = {-1, -1};
-
-void OnWatchStopSignal(int sig) {
-  // Only async-signal-safe calls here.
-  ssize_t n = write(g_watch_signal_pipe[1], &sig, sizeof sig);
-  (void)n;
-}
 
 struct WatchArgs {
   std::string dir, data_dir, task, role, gold_pattern, trainee_pattern;
@@ -39,55 +29,42 @@ void LogLine(const std::string& line) {
 }
 
 int RunWatch(const WatchArgs& args) {
-  auto getenv = [](const char* n) { return std::getenv(n); };
-  auto config = ServiceConfigFromEnvironment(getenv);
-  auto options = watch::WatchOptionsFromEnvironment(getenv);
-  std::string problems;
-  if (!config.ok()) problems += config.status().message();
-  if (!options.ok()) problems += (problems.empty() ? "" : "\n") + options.status().message();
-  if (!problems.empty()) {
-    std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", problems.c_str());
-    return kExitUsage;
+  auto config = LoadServiceConfig([&](ServiceConfig* c) {
+    if (!args.data_dir.empty()) c->data_dir = args.data_dir;
+    // The watcher listens on nothing: the service's network settings are not
+    // its business (a SOPILOT_HOST meant for `serve` must not stop it).
+    c->host = "127.0.0.1";
+  });
+  auto options = watch::WatchOptionsFromEnvironment([](const char* n) { return std::getenv(n); });
+  if (options.ok()) {
+    watch::WatchOptions& o = *options;
+    if (!args.dir.empty()) o.dir = args.dir;
+    if (o.dir.empty() && config.ok()) o.dir = config->data_dir + "/watch_inbox";
+    std::error_code abs_ec;
+    std::string abs_dir = std::filesystem::absolute(o.dir, abs_ec).lexically_normal().string();
+    if (!abs_ec) o.dir = abs_dir;
+    if (!args.task.empty()) o.rules.default_task = args.task;
+    if (!args.role.empty()) o.rules.default_role = args.role;
+    for (char& c : o.rules.default_role) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!args.gold_pattern.empty()) o.rules.gold_pattern = args.gold_pattern;
+    if (!args.trainee_pattern.empty()) o.rules.trainee_pattern = args.trainee_pattern;
+    if (args.settle_sec != -1) o.settle_sec = args.settle_sec;
   }
-  if (!args.data_dir.empty()) config->data_dir = args.data_dir;
-  // The watcher listens on nothing: the service's network settings are not
-  // its business (a SOPILOT_HOST meant for `serve` must not stop it).
-  config->host = "127.0.0.1";
-  watch::WatchOptions& o = *options;
-  if (!args.dir.empty()) o.dir = args.dir;
-  if (o.dir.empty()) o.dir = config->data_dir + "/watch_inbox";
-  std::error_code abs_ec;
-  std::string abs_dir = std::filesystem::absolute(o.dir, abs_ec).lexically_normal().string();
-  if (!abs_ec) o.dir = abs_dir;
-  if (!args.task.empty()) o.rules.default_task = args.task;
-  if (!args.role.empty()) o.rules.default_role = args.role;
-  for (char& c : o.rules.default_role) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!args.gold_pattern.empty()) o.rules.gold_pattern = args.gold_pattern;
-  if (!args.trainee_pattern.empty()) o.rules.trainee_pattern = args.trainee_pattern;
-  if (args.settle_sec != -1) o.settle_sec = args.settle_sec;
-  Status valid = ValidateServiceConfig(*config);
-  Status valid_watch = watch::ValidateWatchOptions(o);
-  if (!valid.ok() || !valid_watch.ok()) {
-    std::string msg = valid.ok() ? "" : valid.message();
+  Status valid_watch = options.ok() ? watch::ValidateWatchOptions(*options) : options.status();
+  if (!config.ok() || !valid_watch.ok()) {
+    std::string msg = config.ok() ? "" : config.status().message();
     if (!valid_watch.ok()) msg += (msg.empty() ? "" : "\n") + valid_watch.message();
     std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", msg.c_str());
     return kExitUsage;
   }
+  const watch::WatchOptions& o = *options;
 
-  // SIGINT/SIGTERM stop the watcher between two steps. Libraries start
-  // threads before main (OpenBLAS), so any thread may receive the signal:
-  // the handler only writes to a pipe, which the event loop polls.
-  if (pipe(g_watch_signal_pipe) != 0) return ReportError("cannot create a pipe for signal handling");
-  struct sigaction sa {};
-  sa.sa_handler = OnWatchStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
+  // SIGINT/SIGTERM stop the watcher between two steps: the event loop polls
+  // the signal pipe beside inotify.
+  if (Status st = InstallStopSignals(); !st.ok()) return ReportError(st);
   // The data directory as the service keeps it, without its start-up check
   // (that removes half-received uploads: `sopilot serve`'s job) and without
-  // workers (the service runs the ingest).
+  // workers (`sopilot serve` or `sopilot worker` runs the ingest).
   auto service = SopilotService::Open(*config, Env::Default());
   if (!service.ok()) return ReportError(service.status());
   watch::ServiceIngestGateway gateway(service->get());
@@ -97,20 +74,19 @@ int RunWatch(const WatchArgs& args) {
   if (!st.ok()) return ReportError(st);
   char settle[32];
   std::snprintf(settle, sizeof settle, "%g", o.settle_sec);
+  std::string queue = config->queue_backend == QueueBackend::kRedis ? "redis " + RedactedRedisUrl(*config)
+                                                                    : "the embedded queue";
   std::fprintf(stderr,
-               "sopilot: watching %s (data %s; task %s, default role %s, gold pattern %s, trainee pattern %s, "
+               "sopilot: watching %s (data %s, %s; task %s, default role %s, gold pattern %s, trainee pattern %s, "
                "settle %s s)\n",
-               watcher.dir().c_str(), config->data_dir.c_str(),
+               watcher.dir().c_str(), config->data_dir.c_str(), queue.c_str(),
                o.rules.default_task.empty() ? "from the directory" : o.rules.default_task.c_str(),
                o.rules.default_role.c_str(), o.rules.gold_pattern.c_str(), o.rules.trainee_pattern.c_str(), settle);
   std::fflush(stderr);
   watch::InotifyLoop loop(&watcher, Env::Default(), o.rescan_sec, LogLine);
-  st = loop.Run(g_watch_signal_pipe[0]);
+  st = loop.Run(StopSignalFd());
   if (!st.ok()) return ReportError(st);
-  int sig = 0;
-  if (read(g_watch_signal_pipe[0], &sig, sizeof sig) == static_cast<ssize_t>(sizeof sig)) {
-    std::fprintf(stderr, "sopilot: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  }
+  std::fprintf(stderr, "sopilot: %s received, stopping\n", StopSignalName(WaitForStopSignal()));
   std::fprintf(stderr, "sopilot: watch stopped (%zu files in progress resume at the next start)\n",
                watcher.files_in_progress());
   return kExitOk;

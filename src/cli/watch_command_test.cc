@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testing/command.h"
+#include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
@@ -262,6 +263,73 @@ TEST(WatchCommandTest, EndToEndWithServeIncludingAFileBeingWrittenAndARestart) {
   EXPECT_EQ(server->Wait(), 0);
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_LT(took, 30) << "the test should stay quick";
+}
+
+// Distributed mode: the Redis queue and a `sopilot worker` process. While
+// Redis is down the watcher takes files but keeps them in .processing/ (never
+// .failed/); once it is back each is ingested once.
+TEST(WatchCommandTest, RedisDownKeepsFilesInProcessingThenAWorkerIngestsEachOnce) {
+  testing::TempDir dir;
+  testing::RedisServer redis(dir.path());
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  const std::string data = dir.file("data"), in = dir.file("in");
+  std::vector<std::string> videos;
+  for (int i = 0; i < 2; ++i) {
+    videos.push_back(dir.file(std::to_string(i) + "src.mp4"));
+    testing::MakeProcedureVideo(videos.back(), {{testing::DistinctScenes()[i], 2.0}, {testing::DistinctScenes()[i + 5], 2.0}},
+                                "320x180", 12);
+  }
+  const std::vector<std::string> env = {"SOPILOT_QUEUE_BACKEND=redis", "SOPILOT_REDIS_URL=" + redis.url(),
+                                        "SOPILOT_RQ_QUEUE_PREFIX=watch"};
+  testing::ServerProcess watcher(SOPILOT_BIN, {"watch", in, "--data-dir", data, "--settle-sec", "0.3"}, env,
+                                 dir.file("watch.log"));
+  ASSERT_TRUE(watcher.StartUntil("sopilot: watching ")) << watcher.Log();
+  EXPECT_NE(watcher.Log().find("redis redis://127.0.0.1:"), std::string::npos) << watcher.Log();
+  testing::ServerProcess worker(SOPILOT_BIN, {"worker", "--metrics-port", "0", "--data-dir", data}, env,
+                                dir.file("worker.log"));
+  ASSERT_GT(worker.Start(), 0) << worker.Log();
+
+  redis.Stop(SIGKILL);
+  fs::create_directories(in + "/outage/gold");
+  fs::create_directories(in + "/outage/trainee");
+  fs::copy_file(videos[0], in + "/outage/gold/g.mp4");
+  fs::copy_file(videos[1], in + "/outage/trainee/t.mp4");
+  ASSERT_TRUE(watcher.WaitForLog("t\\.mp4: .*unavailable.*; will try again \\(the file stays in \\.processing/\\)", 20))
+      << watcher.Log();
+  ASSERT_TRUE(watcher.WaitForLog("g\\.mp4: .*unavailable.*; will try again", 20)) << watcher.Log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(fs::is_empty(in + "/.failed"));
+  EXPECT_EQ(Receipts(in, ".processed", ".json").size(), 0u);
+  size_t waiting = 0;
+  for (auto& e : fs::directory_iterator(in + "/.processing")) waiting += e.is_regular_file();
+  EXPECT_EQ(waiting, 4u) << "two files and their intents";
+
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  ASSERT_TRUE(WaitUntil([&] { return Receipts(in, ".processed", ".json").size() == 2; }, 40))
+      << watcher.Log() << worker.Log();
+  auto receipts = Receipts(in, ".processed", ".json");
+  EXPECT_EQ(receipts["outage/gold/g.mp4"]["role"], "gold");
+  EXPECT_EQ(receipts["outage/trainee/t.mp4"]["role"], "trainee");
+  EXPECT_NE(receipts["outage/gold/g.mp4"]["video_id"], receipts["outage/trainee/t.mp4"]["video_id"]);
+  EXPECT_TRUE(fs::is_empty(in + "/.failed"));
+  EXPECT_TRUE(fs::is_empty(in + "/.processing"));
+
+  // The service's view: one video per file, one ingest job per file.
+  testing::ServerProcess api(SOPILOT_BIN, {"serve", "--port", "0", "--data-dir", data},
+                             {env[0], env[1], env[2], "SOPILOT_INGEST_WORKERS=0", "SOPILOT_SCORE_WORKERS=0",
+                              "SOPILOT_TRAINING_WORKERS=0"},
+                             dir.file("api.log"));
+  int port = api.Start();
+  ASSERT_GT(port, 0) << api.Log();
+  httplib::Client c("127.0.0.1", port);
+  Json list = Json::parse(c.Get("/videos?task_id=outage")->body);
+  EXPECT_EQ(list["items"].size(), 2u) << list.dump();
+  Json queue = Json::parse(c.Get("/ops/queue")->body);
+  EXPECT_EQ(queue["jobs"]["ingest"]["total"], 2) << queue.dump();
+  for (testing::ServerProcess* p : {&watcher, &worker, &api}) {
+    p->Kill(SIGTERM);
+    EXPECT_EQ(p->Wait(), 0) << p->Log();
+  }
 }
 
 }  // namespace

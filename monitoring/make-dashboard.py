@@ -48,7 +48,7 @@ panel(6, "GPU Memory Usage", "timeseries", [
 panel(7, "Embedding Throughput", "timeseries", [
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} videos/s", "A"),
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24)
-panel(8, "Active Workers", "timeseries", [target('sum by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
+panel(8, "Active Workers", "timeseries", [target('max by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
 panel(9, "Total Clips", "stat", [target('sopilot_total_clips', "clips", "A")], 0, 32, w=6)
 panel(10, "Failure Analysis", "table", [
     target('sum(increase(sopilot_ingest_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "ingest {{status}}", "A"),

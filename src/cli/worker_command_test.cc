@@ -208,9 +208,14 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
     video_ids.insert(job["video_id"].get<int64_t>());
   }
   EXPECT_EQ(video_ids.size(), 30u);  // one video per job, none twice
-  // Worker a died holding the lease, so only a reclaim by worker b can have
-  // acknowledged the job and removed it from Redis. (b ran it again, or
-  // found it already completed when a died between recording and acking.)
+  // Worker a died holding the lease, so only a reclaim by worker b can
+  // acknowledge the job and remove it from Redis. (b runs it again, or finds
+  // it already completed when a died between recording and acking: then
+  // the row was final before the reclaim, so wait for it.)
+  deadline = Clock::now() + seconds(20);
+  while (redis_.Cli("exists sop:job:" + killed_job) != "0" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
   EXPECT_EQ(redis_.Cli("exists sop:job:" + killed_job), "0");
   EXPECT_EQ(redis_.Cli("zcard sop_ingest:leased"), "0");
   EXPECT_GE(done[killed_job]["attempts"].get<int>(), 1);

@@ -65,6 +65,15 @@ class JobQueue {
   virtual Status Extend(const LeasedJob& job, double lease_sec) = 0;
   // The job succeeded (or failed for good without retry): remove it.
   virtual Status Ack(const LeasedJob& job) = 0;
+  // Ack(done), then Lease(kinds, worker_id, lease_sec, no wait): a worker's
+  // loop in one round trip where the backend allows (Redis). A lost lease
+  // on `done` is not acked and does not stop the lease. The default runs
+  // the two calls.
+  virtual Result<std::optional<LeasedJob>> AckAndLease(const LeasedJob& done, const std::vector<JobKind>& kinds,
+                                                       const std::string& worker_id, double lease_sec) {
+    Ack(done);
+    return Lease(kinds, worker_id, lease_sec, 0);
+  }
   // The job failed: queue it for a retry after the backoff and return true,
   // or, when attempts are exhausted, mark it dead and return false.
   virtual Result<bool> Fail(const LeasedJob& job, const std::string& error) = 0;

@@ -4,7 +4,6 @@
 #include <sys/time.h>
 
 #include <charconv>
-#include <map>
 
 namespace sopilot {
 
@@ -50,13 +49,6 @@ RedisReply Convert(const redisReply* r) {
 bool ParseInt(const std::string& s, int* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
-}
-
-// Script text -> SHA1 as Redis computed it (SCRIPT LOAD), for EVALSHA.
-std::mutex g_scripts_mu;
-std::map<std::string, std::string>& ScriptShas() {
-  static auto* m = new std::map<std::string, std::string>();
-  return *m;
 }
 
 }  // namespace
@@ -201,37 +193,40 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
   return std::move(replies[0]);
 }
 
-Result<RedisReply> RedisClient::Eval(const std::string& script, const std::vector<std::string>& keys,
+Result<RedisReply> RedisClient::Eval(const RedisScript& script, const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::string sha;
     {
-      std::lock_guard<std::mutex> lock(g_scripts_mu);
-      auto it = ScriptShas().find(script);
-      if (it != ScriptShas().end()) sha = it->second;
+      std::lock_guard<std::mutex> lock(script.mu_);
+      sha = script.sha_;
     }
     if (sha.empty()) {
-      SOPILOT_ASSIGN_OR_RETURN(RedisReply loaded, Command({"SCRIPT", "LOAD", script}));
+      SOPILOT_ASSIGN_OR_RETURN(RedisReply loaded, Command({"SCRIPT", "LOAD", script.text()}));
       if (loaded.type != RedisReply::Type::kString) {
         return Status::Internal("redis SCRIPT LOAD: " + (loaded.is_error() ? loaded.str : "unexpected reply"));
       }
       sha = loaded.str;
-      std::lock_guard<std::mutex> lock(g_scripts_mu);
-      ScriptShas()[script] = sha;
+      std::lock_guard<std::mutex> lock(script.mu_);
+      script.sha_ = sha;
     }
-    std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
+    std::vector<std::string> argv;
+    argv.reserve(3 + keys.size() + args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back(sha);
+    argv.push_back(std::to_string(keys.size()));
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
     SOPILOT_ASSIGN_OR_RETURN(RedisReply reply, Command(argv));
     if (reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0) {
       // Redis restarted (or SCRIPT FLUSH): load it again.
-      std::lock_guard<std::mutex> lock(g_scripts_mu);
-      ScriptShas().erase(script);
+      std::lock_guard<std::mutex> lock(script.mu_);
+      script.sha_.clear();
       continue;
     }
     return reply;
   }
-  return Status::Internal("redis: script cache keeps losing the script");
+  return Status::Internal("redis: the script cache keeps losing the script");
 }
 
 }  // namespace sopilot

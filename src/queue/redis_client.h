@@ -48,6 +48,21 @@ struct RedisReply {
   bool is_error() const { return type == Type::kError; }
 };
 
+// A Lua script for EVALSHA. Its SHA1 is learnt from SCRIPT LOAD the first
+// time it runs and kept here (it is the same on every server), so a call
+// costs one round trip and no text.
+class RedisScript {
+ public:
+  explicit RedisScript(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+
+ private:
+  friend class RedisClient;
+  std::string text_;
+  mutable std::mutex mu_;
+  mutable std::string sha_;  // empty until loaded
+};
+
 struct RedisClientOptions {
   double connect_timeout_sec = 2;
   // Bounds every command; a command slower than this is a failure (the
@@ -73,7 +88,7 @@ class RedisClient {
 
   // EVALSHA of `script`, loading it (SCRIPT LOAD) the first time and again
   // after a NOSCRIPT reply (Redis restarted without the script cache).
-  Result<RedisReply> Eval(const std::string& script, const std::vector<std::string>& keys,
+  Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args);
 
   const RedisUrl& url() const { return url_; }

@@ -69,7 +69,7 @@ TEST_F(RedisClientTest, CommandsPipelinesAndErrorReplies) {
 
 TEST_F(RedisClientTest, EvalLoadsScriptsAndReloadsThemAfterAFlush) {
   RedisClient c(Url(), RedisClientOptions(), nullptr);
-  const std::string script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+  const RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   auto r = c.Eval(script, {"n"}, {"5"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->integer, 5);

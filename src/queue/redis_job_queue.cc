@@ -7,7 +7,7 @@
 //   P_dead           ZSET  id -> time of death, every kind (the kind is in the job)
 //   P_dead:counts    HASH  K -> number of dead jobs of kind K
 //   P:job:<id>       HASH  kind, state (ready|delayed|leased|dead), attempts,
-//                          owner, token, last_error, enqueued_at, died_at
+//                          owner, token, last_error, died_at
 //   P:workers:K      ZSET  worker id -> time its heartbeat runs out
 //
 // Every change of state is one Lua script, so it is atomic: a job is in
@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <random>
 #include <thread>
+#include <unistd.h>
 
 #include "queue/job_queue.h"
 #include "queue/redis_client.h"
@@ -37,27 +38,26 @@ namespace {
 #define NOW_LUA "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
 
 // KEYS: ready, job, dead, deadcounts. ARGV: id, kind.
-constexpr const char* kEnqueue = NOW_LUA R"lua(
-local state = redis.call('HGET', KEYS[2], 'state')
-if state then
-  local kind = redis.call('HGET', KEYS[2], 'kind')
-  if kind ~= ARGV[2] then
-    return redis.error_reply('WRONGKIND job ' .. ARGV[1] .. ' is already queued as ' .. tostring(kind))
+const RedisScript kEnqueue(R"lua(
+local job = redis.call('HMGET', KEYS[2], 'state', 'kind')
+if job[1] then
+  if job[2] ~= ARGV[2] then
+    return redis.error_reply('WRONGKIND job ' .. ARGV[1] .. ' is already queued as ' .. tostring(job[2]))
   end
-  if state ~= 'dead' then return 0 end
+  if job[1] ~= 'dead' then return 0 end
   redis.call('ZREM', KEYS[3], ARGV[1])
-  redis.call('HINCRBY', KEYS[4], kind, -1)
+  redis.call('HINCRBY', KEYS[4], job[2], -1)
+  redis.call('DEL', KEYS[2])
 end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'kind', ARGV[2], 'state', 'ready', 'attempts', 0, 'enqueued_at', now)
+redis.call('HSET', KEYS[2], 'kind', ARGV[2], 'state', 'ready', 'attempts', 0)
 redis.call('LPUSH', KEYS[1], ARGV[1])
 return 1
-)lua";
+)lua");
 
 // KEYS: ready, delayed, leased, dead, deadcounts.
 // ARGV: job key prefix, kind, owner, lease_sec, max_attempts, token.
 // Returns {id, attempt} or nil.
-constexpr const char* kLease = NOW_LUA R"lua(
+constexpr char kLeaseLua[] = R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[2], id)
@@ -69,10 +69,11 @@ while true do
   local id = redis.call('RPOP', KEYS[1])
   if not id then return false end
   local key = ARGV[1] .. id
-  local attempts = tonumber(redis.call('HGET', key, 'attempts'))
+  local job = redis.call('HMGET', key, 'attempts', 'state')
+  local attempts = tonumber(job[1])
   -- An id whose job is not 'ready' (cannot happen unless keys were edited
   -- by hand) is dropped rather than leased twice.
-  if attempts and redis.call('HGET', key, 'state') == 'ready' then
+  if attempts and job[2] == 'ready' then
     if attempts >= max then
       -- No attempts left (a queue opened with a lower max_attempts): dead.
       redis.call('HSET', key, 'state', 'dead', 'died_at', now)
@@ -88,34 +89,44 @@ while true do
   end
 end
 )lua";
+const RedisScript kLease(std::string(NOW_LUA) + kLeaseLua);
+
+// Ack of one job and lease of the next in one round trip (a worker's loop).
+// KEYS, ARGV: as kLease, then KEYS[6] the done job's leased set, KEYS[7]
+// its hash, ARGV[7] its id, ARGV[8] its token. A lost lease is not acked
+// (as kAck) and does not stop the lease.
+const RedisScript kAckAndLease(R"lua(
+local done = redis.call('HMGET', KEYS[7], 'token', 'state')
+if done[1] == ARGV[8] and done[2] == 'leased' then
+  redis.call('ZREM', KEYS[6], ARGV[7])
+  redis.call('DEL', KEYS[7])
+end
+)lua" NOW_LUA + std::string(kLeaseLua));
 
 // KEYS: leased, job. ARGV: id, token, lease_sec. 1, or 0 when the lease is lost.
-constexpr const char* kExtend = R"lua(
-if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[2], 'state') ~= 'leased' then
-  return 0
-end
+const RedisScript kExtend(R"lua(
+local job = redis.call('HMGET', KEYS[2], 'token', 'state')
+if job[1] ~= ARGV[2] or job[2] ~= 'leased' then return 0 end
 )lua" NOW_LUA R"lua(
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 return 1
-)lua";
+)lua");
 
 // KEYS: leased, job. ARGV: id, token. 1, or 0 when the lease is lost.
-constexpr const char* kAck = R"lua(
-if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[2], 'state') ~= 'leased' then
-  return 0
-end
+const RedisScript kAck(R"lua(
+local job = redis.call('HMGET', KEYS[2], 'token', 'state')
+if job[1] ~= ARGV[2] or job[2] ~= 'leased' then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 return 1
-)lua";
+)lua");
 
 // KEYS: leased, delayed, dead, deadcounts, job.
 // ARGV: id, token, error, max_attempts, retry delay, kind.
 // 1 = retry after the delay, 0 = dead, -1 = lease lost.
-constexpr const char* kFail = R"lua(
-if redis.call('HGET', KEYS[5], 'token') ~= ARGV[2] or redis.call('HGET', KEYS[5], 'state') ~= 'leased' then
-  return -1
-end
+const RedisScript kFail(R"lua(
+local job = redis.call('HMGET', KEYS[5], 'token', 'state')
+if job[1] ~= ARGV[2] or job[2] ~= 'leased' then return -1 end
 )lua" NOW_LUA R"lua(
 local attempts = tonumber(redis.call('HGET', KEYS[5], 'attempts'))
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -130,12 +141,12 @@ redis.call('HSET', KEYS[5], 'state', 'dead', 'died_at', now)
 redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('HINCRBY', KEYS[4], ARGV[6], 1)
 return 0
-)lua";
+)lua");
 
 // KEYS: leased, ready, dead, deadcounts. ARGV: job key prefix, max_attempts, kind.
 // Expired leases go back to the front of the ready list (or die when that
 // was the last attempt: the job may be what kills its workers).
-constexpr const char* kRecover = NOW_LUA R"lua(
+const RedisScript kRecover(NOW_LUA R"lua(
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
 local max = tonumber(ARGV[2])
 for _, id in ipairs(expired) do
@@ -157,11 +168,11 @@ for _, id in ipairs(expired) do
   end
 end
 return #expired
-)lua";
+)lua");
 
 // KEYS: dead, deadcounts. ARGV: job key prefix, max age in seconds.
 // Dead jobs are kept a week (the job rows in SQLite keep their history).
-constexpr const char* kTrimDead = NOW_LUA R"lua(
+const RedisScript kTrimDead(NOW_LUA R"lua(
 local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, 1000)
 for _, id in ipairs(old) do
   local kind = redis.call('HGET', ARGV[1] .. id, 'kind')
@@ -170,10 +181,10 @@ for _, id in ipairs(old) do
   redis.call('ZREM', KEYS[1], id)
 end
 return #old
-)lua";
+)lua");
 
 // KEYS: dead. ARGV: job key prefix, kind, limit. Oldest death first.
-constexpr const char* kDeadJobs = R"lua(
+const RedisScript kDeadJobs(R"lua(
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, id in ipairs(ids) do
@@ -183,10 +194,10 @@ for _, id in ipairs(ids) do
   end
 end
 return out
-)lua";
+)lua");
 
 // KEYS: dead, deadcounts, job, ready. ARGV: id, kind. 1, or 0 when not dead.
-constexpr const char* kRequeue = R"lua(
+const RedisScript kRequeue(R"lua(
 if redis.call('HGET', KEYS[3], 'kind') ~= ARGV[2] or redis.call('HGET', KEYS[3], 'state') ~= 'dead' then
   return 0
 end
@@ -196,30 +207,37 @@ redis.call('HSET', KEYS[3], 'state', 'ready', 'attempts', 0)
 redis.call('HDEL', KEYS[3], 'last_error', 'died_at')
 redis.call('LPUSH', KEYS[4], ARGV[1])
 return 1
-)lua";
+)lua");
 
 // KEYS: one workers set per kind served. ARGV: worker id, ttl_sec.
-constexpr const char* kHeartbeat = NOW_LUA R"lua(
+const RedisScript kHeartbeat(NOW_LUA R"lua(
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, now + tonumber(ARGV[2]), ARGV[1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
 return 1
-)lua";
+)lua");
 
 // KEYS: the workers set of one kind. Workers whose heartbeat has not run out.
-constexpr const char* kActiveWorkers = NOW_LUA R"lua(
+const RedisScript kActiveWorkers(NOW_LUA R"lua(
 return redis.call('ZCOUNT', KEYS[1], now, '+inf')
-)lua";
+)lua");
 
 #undef NOW_LUA
 
 constexpr double kDeadTtlSec = 7 * 24 * 3600;
 
+// 128 random bits as hex, from a generator per thread seeded by the kernel
+// (std::random_device per token cost a system call each).
 std::string NewLeaseToken() {
-  std::random_device rd;
+  thread_local std::mt19937_64 gen = [] {
+    std::random_device rd;
+    std::seed_seq seed{rd(), rd(), rd(), rd(), static_cast<unsigned>(getpid())};
+    return std::mt19937_64(seed);
+  }();
   char buf[33];
-  std::snprintf(buf, sizeof(buf), "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(gen()),
+                static_cast<unsigned long long>(gen()));
   return std::string(buf, 32);
 }
 
@@ -269,6 +287,27 @@ class RedisJobQueue : public JobQueue {
       std::this_thread::sleep_until(std::min(deadline, now + pause));
       pause = std::min(pause * 2, std::chrono::milliseconds(100));
     }
+  }
+
+  Result<std::optional<LeasedJob>> AckAndLease(const LeasedJob& done, const std::vector<JobKind>& kinds,
+                                               const std::string& worker_id, double lease_sec) override {
+    if (kinds.empty()) return Status::InvalidArgument("queue: lease of no job kinds");
+    if (!(lease_sec > 0)) return Status::InvalidArgument("queue: lease time must be positive");
+    const JobKind first = kinds[0];
+    std::string token = NewLeaseToken();
+    SOPILOT_ASSIGN_OR_RETURN(
+        RedisReply r, Run(kAckAndLease,
+                          {Ready(first), Delayed(first), Leased(first), Dead(), DeadCounts(), Leased(done.kind),
+                           JobKey(done.job_id)},
+                          {JobPrefix(), JobKindName(first), worker_id, Num(lease_sec),
+                           std::to_string(options_.max_attempts), token, done.job_id, done.lease_token},
+                          "ack and lease"));
+    if (r.type == RedisReply::Type::kArray && r.elements.size() == 2) {
+      return std::optional<LeasedJob>(
+          LeasedJob{r.elements[0].str, first, static_cast<int>(r.elements[1].integer), token});
+    }
+    if (kinds.size() == 1) return std::optional<LeasedJob>();
+    return Lease(std::vector<JobKind>(kinds.begin() + 1, kinds.end()), worker_id, lease_sec, 0);
   }
 
   Status Extend(const LeasedJob& job, double lease_sec) override {
@@ -394,7 +433,7 @@ class RedisJobQueue : public JobQueue {
     return Status::Internal("redis " + what + ": " + e);
   }
 
-  Result<RedisReply> Run(const char* script, const std::vector<std::string>& keys,
+  Result<RedisReply> Run(const RedisScript& script, const std::vector<std::string>& keys,
                          const std::vector<std::string>& args, const std::string& what) {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, client_.Eval(script, keys, args));
     return Check(std::move(r), what);

@@ -105,6 +105,35 @@ TEST_F(RedisJobQueueTest, EnqueueLeaseAck) {
   EXPECT_EQ(q->Ack(*job).code(), Status::Code::kNotFound);
 }
 
+TEST_F(RedisJobQueueTest, AckAndLeaseAcksTheDoneJobAndLeasesTheNext) {
+  auto q = Open();
+  ASSERT_TRUE(q);
+  for (const char* id : {"a", "b"}) ASSERT_TRUE(q->Enqueue(JobKind::kScore, id).ok());
+  ASSERT_TRUE(q->Enqueue(JobKind::kIngest, "i").ok());
+  auto a = LeaseNow(q.get(), {JobKind::kScore}, "w");
+  ASSERT_TRUE(a);
+  auto b = q->AckAndLease(*a, {JobKind::kScore, JobKind::kIngest}, "w", 30);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->job_id, "b");
+  EXPECT_EQ(server_.Cli("exists sopilot:job:a"), "0");  // a acked
+  EXPECT_EQ(q->Ack(*a).code(), Status::Code::kNotFound);
+  // The first kind is empty: the next kind in order is served.
+  auto i = q->AckAndLease(**b, {JobKind::kScore, JobKind::kIngest}, "w", 30);
+  ASSERT_TRUE(i.ok() && i->has_value());
+  EXPECT_EQ((*i)->job_id, "i");
+  EXPECT_EQ((*i)->kind, JobKind::kIngest);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kScore).running, 0);
+  // A lost lease is not acked, and nothing is left to lease.
+  LeasedJob stale = **i;
+  stale.lease_token = "not-the-token";
+  auto none = q->AckAndLease(stale, {JobKind::kScore, JobKind::kIngest}, "w", 30);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kIngest).running, 1);
+  ASSERT_TRUE(q->Ack(**i).ok());
+}
+
 TEST_F(RedisJobQueueTest, KindsAreServedInTheGivenOrderAndFifoWithinAKind) {
   auto q = Open();
   ASSERT_TRUE(q);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <unistd.h>
 
@@ -117,8 +118,16 @@ void WorkerPool::WorkerLoop(int index) {
   JobQueue* queue = service_->queue();
   auto backoff = std::chrono::milliseconds(500);
   bool failing = false;
+  // The next job, when the ack of the last one already leased it.
+  std::optional<LeasedJob> next;
   while (!stopping_ && !draining_) {
-    auto leased = queue->Lease(kinds, worker_id, lease_sec_, 0.5);
+    Result<std::optional<LeasedJob>> leased = std::optional<LeasedJob>();
+    if (next) {
+      leased = std::move(next);
+      next.reset();
+    } else {
+      leased = queue->Lease(kinds, worker_id, lease_sec_, 0.5);
+    }
     if (!leased.ok()) {
       // The queue is busy or down: wait, longer each time, rather than spin.
       if (!failing) {
@@ -162,6 +171,12 @@ void WorkerPool::WorkerLoop(int index) {
     busy_[static_cast<int>(kind)]--;
     if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
       // Interrupted by shutdown: leave the lease to expire, the job reruns.
+      continue;
+    }
+    if (st.ok() && !stopping_ && !draining_) {
+      // Ack and take the next job in one step (one round trip to Redis).
+      auto following = queue->AckAndLease(job, kinds, worker_id, lease_sec_);
+      if (following.ok() && following->has_value()) next = **following;
       continue;
     }
     Finish(job, st);

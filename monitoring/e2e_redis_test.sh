@@ -19,14 +19,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/monitoring/e2e-lib.sh"
 rp=$(free_port); sp=$(free_port); w1=$(free_port); w2=$(free_port); pp=$(free_port)
 api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
-passed=0; failed=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what" >&2; fi
-}
 wait_until() {  # seconds, then a command; 0 once it succeeds
   local n=$(( $1 * 5 )); shift
   for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
@@ -53,9 +48,7 @@ wait_until 20 curl -sf "$api/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w1/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w2/health" -o /dev/null
 
-python3 "$root/monitoring/extract-rule-groups.py" "$root/monitoring/prometheus-rules.yaml" "$work/rules.yml"
-sed -E -e 's/^([[:space:]]*for:)[[:space:]]*[0-9]+[smh]/\1 2s/' \
-  -e 's/^([[:space:]]*interval:)[[:space:]]*[0-9]+[smh]/\1 1s/' "$work/rules.yml" > "$work/rules-fast.yml"
+fast_rules "$work/rules-fast.yml"
 cat > "$work/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: ["$work/rules-fast.yml"]
@@ -71,8 +64,6 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
 pids+=($!)
 wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
 
-q() { curl -sf "$prom/api/v1/query" --data-urlencode "query=$1"; }
-value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'; }
 is() { [ "$(value "$1")" = "$2" ]; }
 check "the API and both workers are scraped (up == 1)" wait_until 60 is 'count(up{job="sopilot"} == 1)' 3
 
@@ -105,17 +96,7 @@ check "active workers drop to 1 within 30 s" wait_until 30 is 'max(sopilot_activ
 kill -9 "$redis_pid"
 code=$(curl -s -o /dev/null -w '%{http_code}' -F "file=@$work/sample/gold.mp4" -F "task_id=$task" "$api/videos")
 check "uploads answer 503 while Redis is down (got $code)" test "$code" = 503
-firing=no
-for _ in $(seq 90); do
-  if curl -sf "$prom/api/v1/alerts" | python3 -c '
-import json, sys
-a = json.load(sys.stdin)["data"]["alerts"]
-sys.exit(0 if any(x["labels"].get("alertname") == "RedisConnectionErrors" and x["state"] == "firing" for x in a) else 1)'; then
-    firing=yes; break
-  fi
-  sleep 1
-done
-check "RedisConnectionErrors reaches firing" test "$firing" = yes
+check "RedisConnectionErrors reaches firing" alert_fires RedisConnectionErrors 90
 positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
 check "the API counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="api"})'
 check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="worker"})'
@@ -124,9 +105,5 @@ check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_co
 start_redis
 job=$(curl -sf -F "file=@$work/sample/trainee.mp4" -F "task_id=$task" -F "role=trainee" "$api/videos" | field "['ingest_job_id']")
 check "an upload after Redis is back completes" test "$(wait_job "/videos/jobs/$job" | field "['status']")" = completed
-if [ "$failed" -ne 0 ]; then
-  echo "alerts: $(curl -sf "$prom/api/v1/alerts")" >&2
-  tail -5 "$work"/*.log >&2
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] || tail -5 "$work"/*.log >&2
+finish

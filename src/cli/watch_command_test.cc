@@ -25,20 +25,17 @@
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
 namespace {
 
+using testing::SeriesValue;
+using testing::Slurp;
+
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool WaitUntil(const std::function<bool()>& done, double timeout_sec) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_sec);

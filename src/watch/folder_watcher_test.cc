@@ -15,9 +15,13 @@
 
 #include "base/digest.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 
 namespace sopilot::watch {
 namespace {
+
+using testing::SeriesValue;
+using testing::Slurp;
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -41,13 +45,6 @@ class FakeClockEnv : public EnvWrapper {
  private:
   uint64_t micros_ = 1000000000;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The service side: jobs by id; Submit makes a queued job (or returns the
 // one with that id, as SopilotService does).

@@ -14,24 +14,16 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/monitoring/e2e-lib.sh"
 sp=$(free_port); pp=$(free_port)
 api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
-passed=0; failed=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what" >&2; fi
-}
 
 SOPILOT_ENABLE_FAULT_INJECTION=1 SOPILOT_RETRY_BACKOFF_SEC=0.1 SOPILOT_RQ_RETRY_MAX=1 \
   "$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
 
-python3 "$root/monitoring/extract-rule-groups.py" "$root/monitoring/prometheus-rules.yaml" "$work/rules.yml"
-# The test copy: every `for` 2 s and every group evaluated each second.
-sed -E -e 's/^([[:space:]]*for:)[[:space:]]*[0-9]+[smh]/\1 2s/' \
-  -e 's/^([[:space:]]*interval:)[[:space:]]*[0-9]+[smh]/\1 1s/' "$work/rules.yml" > "$work/rules-fast.yml"
+fast_rules "$work/rules-fast.yml"
 cat > "$work/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: ["$work/rules-fast.yml"]
@@ -45,9 +37,6 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
 pids+=($!)
 for _ in $(seq 200); do curl -sf "$prom/-/ready" >/dev/null && break; sleep 0.1; done
 
-q() { curl -sf "$prom/api/v1/query" --data-urlencode "query=$1"; }
-series() { q "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))'; }
-value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'; }
 # Prometheus applies new targets every few seconds: wait for its first scrape
 # of us, so that the work below is seen as increases from zero.
 for _ in $(seq 300); do [ "$(value 'up{job="sopilot"}')" = 1 ] && break; sleep 0.1; done
@@ -105,17 +94,5 @@ print(len(g), "groups,", len(rules), "rules; not ok:", bad)
 sys.exit(0 if len(g) == 5 and len(rules) >= 13 and not bad else 1)'
 }
 check "rule groups loaded with health ok" rules_ok
-firing=no
-for _ in $(seq 60); do
-  if curl -sf "$prom/api/v1/alerts" | python3 -c '
-import json, sys
-a = json.load(sys.stdin)["data"]["alerts"]
-sys.exit(0 if any(x["labels"].get("alertname") == "HighJobFailureRate" and x["state"] == "firing" for x in a) else 1)'; then
-    firing=yes; break
-  fi
-  sleep 1
-done
-if [ "$firing" != yes ]; then echo "alerts: $(curl -sf "$prom/api/v1/alerts")" >&2; fi
-check "HighJobFailureRate reaches firing" test "$firing" = yes
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check "HighJobFailureRate reaches firing" alert_fires HighJobFailureRate 60
+finish

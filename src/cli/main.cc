@@ -10,6 +10,7 @@
 #include "cli/embed_command.h"
 #include "cli/score_command.h"
 #include "cli/serve_command.h"
+#include "cli/watch_command.h"
 #include "cli/worker_command.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   runners["serve"] = AddServeCommand(&app);
   runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
+  runners["watch"] = AddWatchCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

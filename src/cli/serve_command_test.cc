@@ -17,20 +17,17 @@
 #include "testing/command.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
 namespace {
 
+using testing::SeriesValue;
+using testing::Slurp;
+
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(ServeTest, StartsServesAndStopsOnSigterm) {
   testing::TempDir dir;

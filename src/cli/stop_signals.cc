@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 
 namespace sopilot::cli {
@@ -33,7 +34,13 @@ Status InstallStopSignals() {
 
 int WaitForStopSignal() {
   int sig = 0;
-  if (read(g_signal_pipe[0], &sig, sizeof sig) != static_cast<ssize_t>(sizeof sig)) return 0;
+  ssize_t n;
+  // The handler may run on this very thread and interrupt the read (no
+  // SA_RESTART): read again, the signal's number is in the pipe by then.
+  do {
+    n = read(g_signal_pipe[0], &sig, sizeof sig);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof sig)) return 0;
   return sig;
 }
 
@@ -42,6 +49,8 @@ void WakeStopWaiter() {
   ssize_t n = write(g_signal_pipe[1], &none, sizeof none);
   (void)n;
 }
+
+int StopSignalFd() { return g_signal_pipe[0]; }
 
 const char* StopSignalName(int sig) {
   switch (sig) {

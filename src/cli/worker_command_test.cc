@@ -22,10 +22,14 @@
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
 namespace {
+
+using testing::SeriesValue;
+using testing::Slurp;
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -45,23 +49,6 @@ TEST(ParseQueueListTest, OrderCaseAllAndErrors) {
   EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("'gpu'"), std::string::npos);
   EXPECT_FALSE(cli::ParseQueueList(" , ").ok());
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of one series in a Prometheus text exposition, or -1.
-double SeriesValue(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
 }
 
 // An API process and worker processes on one data directory, and what the

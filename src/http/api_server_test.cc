@@ -16,28 +16,16 @@
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
 namespace {
 
+using testing::SeriesValue;
+using testing::Slurp;
+
 using Json = nlohmann::json;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of one series (`name{labels}` exactly as rendered) in a /metrics
-// body; -1 when it is absent.
-double SeriesValue(const std::string& body, const std::string& series) {
-  std::string key = "\n" + series + " ";
-  size_t at = ("\n" + body).find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(body.substr(at + key.size() - 1));
-}
 
 class ApiTest : public ::testing::Test {
  protected:

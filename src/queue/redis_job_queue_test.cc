@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "queue/job_queue.h"
+#include "queue/queue_test_util.h"
 #include "testing/redis_server.h"
 #include "testing/temp_dir.h"
 
@@ -28,17 +29,6 @@ class RedisJobQueueTest : public ::testing::Test {
     auto q = OpenRedisJobQueue(server_.url(), prefix, options, [this](const std::string&) { ++errors_; });
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? std::move(q).value() : nullptr;
-  }
-  std::optional<LeasedJob> LeaseNow(JobQueue* q, const std::vector<JobKind>& kinds, const std::string& worker,
-                                    double lease_sec = 30) {
-    auto r = q->Lease(kinds, worker, lease_sec, 0);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : std::nullopt;
-  }
-  QueueStats StatsOf(JobQueue* q, JobKind kind) {
-    auto s = q->Stats(kind);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? *s : QueueStats();
   }
   static QueueOptions FastRetries(int max_attempts = 3) {
     QueueOptions o;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "queue/job_queue.h"
+#include "queue/queue_test_util.h"
 #include "testing/temp_dir.h"
 
 namespace sopilot {
@@ -35,18 +36,6 @@ class SqliteJobQueueTest : public ::testing::Test {
     auto q = OpenSqliteJobQueue(dir_.file("queue.db"), env ? env : &clock_, options);
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? std::move(q).value() : nullptr;
-  }
-  // Leases without waiting; fails the test on error.
-  std::optional<LeasedJob> LeaseNow(JobQueue* q, const std::vector<JobKind>& kinds, const std::string& worker,
-                                    double lease_sec = 30) {
-    auto r = q->Lease(kinds, worker, lease_sec, 0);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : std::nullopt;
-  }
-  QueueStats StatsOf(JobQueue* q, JobKind kind) {
-    auto s = q->Stats(kind);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? *s : QueueStats();
   }
 
   testing::TempDir dir_;

@@ -1,6 +1,7 @@
 #include "service/sopilot_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,11 @@ namespace {
 constexpr uint64_t kMaxJsonFile = 256u << 20;
 
 bool ValidRole(const std::string& r) { return r == "gold" || r == "trainee" || r == "audit"; }
+
+bool ValidJobId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+}
 
 std::string Trim(std::string s) {
   size_t a = s.find_first_not_of(" \t\r\n");
@@ -201,12 +207,26 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   if (task_id.empty()) return discard(Status::InvalidArgument("task_id is required"));
   if (task_id.size() > 200) return discard(Status::InvalidArgument("task_id is longer than 200 characters"));
   if (!ValidRole(role)) return discard(Status::InvalidArgument("invalid role: " + role + " (gold, trainee or audit)"));
+  const bool chosen_id = !request.job_id.empty();
+  if (chosen_id) {
+    if (!ValidJobId(request.job_id)) {
+      return discard(Status::InvalidArgument("invalid job id '" + request.job_id +
+                                             "' ([A-Za-z0-9_-], at most 64 characters)"));
+    }
+    // Submitted before (a submitter that restarted): that job, not a new one.
+    auto existing = EnsureQueued(request.job_id);
+    if (existing.ok() || existing.status().code() != Status::Code::kNotFound) {
+      std::error_code ec;
+      std::filesystem::remove(incoming_path, ec);
+      return existing;
+    }
+  }
   std::string name = SafeFileName(request.file_name);
   auto raw = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
   if (!raw.ok()) return discard(raw.status());
 
   JobRow job;
-  job.id = NewUuid4();
+  job.id = chosen_id ? request.job_id : NewUuid4();
   job.kind = JobKind::kIngest;
   job.requested_by = actor;
   job.task_id = task_id;
@@ -216,13 +236,43 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   job.site_id = request.site_id;
   job.camera_id = request.camera_id;
   job.operator_id_hash = request.operator_id_hash;
-  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  Status inserted = store_->InsertJob(job);
+  if (!inserted.ok()) {
+    // Two submitters raced with the same id: the other one's job stands.
+    if (chosen_id && store_->GetJob(job.id).ok()) return EnsureQueued(job.id);
+    return inserted;
+  }
   CountJobState(job, kJobQueued);
   nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
                            {"sha256", sha256_hex}};
   store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
-  SOPILOT_RETURN_IF_ERROR(Enqueue(job));
+  if (chosen_id) {
+    // The caller will submit again with this id: keep the row queued.
+    Status st = queue_->Enqueue(job.kind, job.id);
+    if (!st.ok()) {
+      return Status::Unavailable("the job queue is unavailable: " + st.message() + " (job " + job.id +
+                                 " stays queued; submit again with the same job id)");
+    }
+  } else {
+    SOPILOT_RETURN_IF_ERROR(Enqueue(job));
+  }
   return store_->GetJob(job.id);
+}
+
+Result<JobRow> SopilotService::EnsureQueued(const std::string& job_id) {
+  auto job = store_->GetJob(job_id);
+  if (!job.ok()) {
+    if (job.status().code() == Status::Code::kNotFound) return Status::NotFound("ingest job not found: " + job_id);
+    return job.status();
+  }
+  if (job->kind != JobKind::kIngest) {
+    return Status::InvalidArgument("job id " + job_id + " belongs to a " + JobKindName(job->kind) + " job");
+  }
+  if (job->status == kJobQueued) {
+    Status st = queue_->Enqueue(job->kind, job->id);
+    if (!st.ok()) return Status::Unavailable("the job queue is unavailable: " + st.message());
+  }
+  return job;
 }
 
 Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, const std::string& actor) {

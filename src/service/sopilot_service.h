@@ -36,6 +36,10 @@ struct UploadRequest {
   std::string role = "trainee";  // gold | trainee | audit
   std::string site_id, camera_id, operator_id_hash;
   std::string file_name;         // as uploaded; sanitised here
+  // The ingest job's id, chosen by a caller that must be able to submit
+  // again after a crash without making a second job (the watch folder);
+  // "" = a new UUID4. [A-Za-z0-9_-], at most 64 characters. See SubmitUpload.
+  std::string job_id;
 };
 
 // What a running job may ask: has its time run out, is the service stopping?
@@ -82,8 +86,22 @@ class SopilotService {
   // ---- submissions (each records an audit entry with the actor)
   // Takes a complete upload at `incoming_path` (absolute, under incoming/)
   // with its SHA-256; the file is moved into the store or removed.
+  //
+  // With a caller-chosen `request.job_id` the submission is idempotent:
+  // - a job with that id exists already: no new job; the upload is dropped
+  //   and the existing job is returned as EnsureQueued returns it (an id
+  //   used by a score or training job is InvalidArgument);
+  // - the row is written but the queue refuses the job: the row stays
+  //   queued (not failed, as it does without an id) and the result is
+  //   Unavailable; submitting again with the same id, or the next start-up
+  //   check, puts it in the queue.
   Result<JobRow> SubmitUpload(const std::string& incoming_path, const std::string& sha256_hex,
                               const UploadRequest& request, const std::string& actor);
+  // The ingest job `job_id` as it is now. If its row says queued it is put in
+  // the queue again — a no-op when it is there already — which recovers a
+  // submitter that died between writing the row and enqueuing it.
+  // NotFound when there is no such ingest job; Unavailable when the queue is.
+  Result<JobRow> EnsureQueued(const std::string& job_id);
   // Unknown video ids are NotFound; videos not yet ingested or of different
   // tasks are InvalidArgument.
   Result<JobRow> SubmitScore(int64_t gold_video_id, int64_t trainee_video_id, const std::string& actor);

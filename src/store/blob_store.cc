@@ -77,7 +77,12 @@ Status ListUnder(const std::string& data_dir, const std::string& sub, std::vecto
 
 Result<BlobStore> BlobStore::Open(const std::string& data_dir, Env* env) {
   if (data_dir.empty()) return Status::InvalidArgument("data directory is empty");
-  std::string dir = data_dir;
+  // Absolute, as the original resolved it: paths handed out (incoming files)
+  // must stay inside the data directory whatever the working directory.
+  std::error_code abs_ec;
+  fs::path abs = fs::absolute(data_dir, abs_ec);
+  if (abs_ec) return Status::IOError(data_dir + ": cannot resolve: " + abs_ec.message());
+  std::string dir = abs.lexically_normal().string();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   for (const char* sub : {"raw", "embeddings", "reports", kIncomingDir}) {
     std::error_code ec;

@@ -22,7 +22,8 @@ namespace sopilot {
 
 class BlobStore {
  public:
-  // Creates the directories under `data_dir` if missing.
+  // Creates the directories under `data_dir` if missing. A relative
+  // `data_dir` is made absolute (against the working directory) here.
   static Result<BlobStore> Open(const std::string& data_dir, Env* env);
 
   const std::string& data_dir() const { return data_dir_; }

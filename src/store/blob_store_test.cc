@@ -89,6 +89,22 @@ TEST_F(BlobStoreTest, OpenCreatesTheLayout) {
   EXPECT_TRUE(BlobStore::Open(dir_.path() + "/data", &env_).ok());
 }
 
+TEST_F(BlobStoreTest, ARelativeDataDirectoryIsMadeAbsolute) {
+  // `sopilot serve --data-dir data`: incoming paths handed out must be
+  // adoptable, whatever the working directory.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir_.path());
+  auto b = BlobStore::Open("rel/./data/", &env_);
+  fs::current_path(cwd);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->data_dir(), dir_.path() + "/rel/data");
+  std::string path = b->NewIncomingPath();
+  WriteFile(path, "abc");
+  auto rel = b->AdoptRaw(path, "a.mp4", Sha256Hex("abc"));
+  ASSERT_TRUE(rel.ok()) << rel.status().ToString();
+  EXPECT_TRUE(b->Exists(*rel));
+}
+
 TEST_F(BlobStoreTest, OpenFailsWhenTheDirectoryCannotBeMade) {
   WriteFile(dir_.file("plain"), "x");
   auto b = BlobStore::Open(dir_.file("plain"), &env_);

@@ -27,7 +27,7 @@ ServerProcess::~ServerProcess() {
   }
 }
 
-int ServerProcess::Start(double timeout_sec) {
+void ServerProcess::Spawn() {
   std::ofstream(log_path_, std::ios::trunc).close();
   std::vector<std::string> envs;
   for (char** e = environ; *e != nullptr; ++e) envs.push_back(*e);
@@ -48,6 +48,10 @@ int ServerProcess::Start(double timeout_sec) {
     execve(binary_.c_str(), argv.data(), envp.data());
     _exit(127);
   }
+}
+
+int ServerProcess::Start(double timeout_sec) {
+  Spawn();
   const std::regex listening("listening on http://[^:]+:([0-9]+)");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_sec);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -62,6 +66,32 @@ int ServerProcess::Start(double timeout_sec) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return -1;
+}
+
+bool ServerProcess::StartUntil(const std::string& ready, double timeout_sec) {
+  Spawn();
+  const std::regex pattern(ready);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_sec);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::regex_search(Log(), pattern)) return true;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+bool ServerProcess::WaitForLog(const std::string& pattern, double timeout_sec) const {
+  const std::regex re(pattern);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_sec);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::regex_search(Log(), re)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 void ServerProcess::Kill(int signal) {

@@ -19,13 +19,22 @@ class ServerProcess {
   // Starts the process and waits (up to `timeout_sec`) for its "listening on
   // http://HOST:PORT" line; returns the port or -1.
   int Start(double timeout_sec = 30);
+  // Starts the process and waits (up to `timeout_sec`) until its log matches
+  // `ready` (a regex); false when it ends or the time runs out first. For
+  // processes that listen on nothing (`sopilot watch`).
+  bool StartUntil(const std::string& ready, double timeout_sec = 30);
+  // Waits (up to `timeout_sec`) until the log matches `pattern`; false when
+  // the time runs out first.
+  bool WaitForLog(const std::string& pattern, double timeout_sec) const;
   void Kill(int signal);
   // Waits for the process to end; its exit status (128+N for signal N).
   int Wait();
   std::string Log() const;
+  bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
  private:
+  void Spawn();
   std::string binary_;
   std::vector<std::string> args_, env_;
   std::string log_path_;

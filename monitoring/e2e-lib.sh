@@ -1,0 +1,44 @@
+# Shell helpers of the monitoring end-to-end tests (e2e_test.sh,
+# e2e_redis_test.sh). Source it after setting $root (the repository) and
+# $work (a scratch directory); set $prom (Prometheus' URL) before querying.
+
+passed=0; failed=0
+# check DESCRIPTION COMMAND...: counts the command's success or failure.
+check() {
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what" >&2; fi
+}
+# finish: prints the tally; fails when a check failed.
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# fast_rules OUT: our PrometheusRule's groups as a rules file, with every
+# `for` 2 s and every group evaluated each second.
+fast_rules() {
+  python3 "$root/monitoring/extract-rule-groups.py" "$root/monitoring/prometheus-rules.yaml" "$work/rules.yml"
+  sed -E -e 's/^([[:space:]]*for:)[[:space:]]*[0-9]+[smh]/\1 2s/' \
+    -e 's/^([[:space:]]*interval:)[[:space:]]*[0-9]+[smh]/\1 1s/' "$work/rules.yml" > "$1"
+}
+
+q() { curl -sf "$prom/api/v1/query" --data-urlencode "query=$1"; }
+series() { q "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))'; }
+value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'; }
+
+# alert_fires NAME SECONDS: waits until Prometheus shows alert NAME firing.
+alert_fires() {
+  for _ in $(seq "$2"); do
+    if curl -sf "$prom/api/v1/alerts" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] and x["state"] == "firing" for x in a) else 1)' "$1"; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "alerts: $(curl -sf "$prom/api/v1/alerts")" >&2
+  return 1
+}

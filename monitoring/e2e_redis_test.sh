@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end monitoring test of the distributed mode: redis-server (the shipped
+# deploy/redis.conf), `sopilot serve` on the Redis queue, two `sopilot worker`
+# processes, and a real Prometheus scraping all three every second with our
+# alert rules (`for` shortened in a test copy). Real ingests and a score run
+# on the workers; then one worker is SIGKILLed and Redis is killed. Prometheus
+# must show: the three targets up, job metrics from the workers' own /metrics,
+# active workers from heartbeats (2, then 1 once the killed worker's heartbeat
+# runs out), Redis connection errors counted while Redis is down, and the
+# RedisConnectionErrors alert firing.
+#   monitoring/e2e_redis_test.sh BUILD/sopilot
+set -euo pipefail
+bin=$(realpath "${1:-build/sopilot}")
+root=$(cd "$(dirname "$0")/.." && pwd)
+for tool in prometheus redis-server redis-cli; do
+  command -v $tool >/dev/null || { echo "e2e: $tool is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+done
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+. "$root/monitoring/e2e-lib.sh"
+rp=$(free_port); sp=$(free_port); w1=$(free_port); w2=$(free_port); pp=$(free_port)
+api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
+wait_until() {  # seconds, then a command; 0 once it succeeds
+  local n=$(( $1 * 5 )); shift
+  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+
+mkdir -p "$work/redis"
+start_redis() {
+  redis-server "$root/deploy/redis.conf" --port "$rp" --dir "$work/redis" --save "" >>"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  pids+=($redis_pid)
+  wait_until 10 sh -c "redis-cli -p $rp ping | grep -q PONG"
+}
+start_redis
+export SOPILOT_QUEUE_BACKEND=redis SOPILOT_REDIS_URL="redis://127.0.0.1:$rp/0" SOPILOT_LEASE_SEC=2
+"$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
+pids+=($!)
+"$bin" worker --metrics-port "$w1" --data-dir "$work/data" 2>"$work/worker1.log" &
+pids+=($!)
+"$bin" worker --metrics-port "$w2" --data-dir "$work/data" 2>"$work/worker2.log" &
+worker2=$!
+pids+=($worker2)
+wait_until 20 curl -sf "$api/health" -o /dev/null
+wait_until 20 curl -sf "http://127.0.0.1:$w1/health" -o /dev/null
+wait_until 20 curl -sf "http://127.0.0.1:$w2/health" -o /dev/null
+
+fast_rules "$work/rules-fast.yml"
+cat > "$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$work/rules-fast.yml"]
+scrape_configs:
+  - job_name: sopilot
+    metrics_path: /metrics
+    static_configs:
+      - {targets: ["127.0.0.1:$sp"], labels: {role: api}}
+      - {targets: ["127.0.0.1:$w1", "127.0.0.1:$w2"], labels: {role: worker}}
+YAML
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
+
+is() { [ "$(value "$1")" = "$2" ]; }
+check "the API and both workers are scraped (up == 1)" wait_until 60 is 'count(up{job="sopilot"} == 1)' 3
+
+# Real work, done by the worker processes.
+task=e2e
+. "$root/scripts/api-client.sh"
+"$root/scripts/make-sample-videos.sh" "$work/sample" >/dev/null
+gold=$(upload "$work/sample/gold.mp4" gold)
+trainee=$(upload "$work/sample/trainee.mp4" trainee)
+wait_job "/score/$(score "$gold" "$trainee")" >/dev/null
+check "the API runs no job (its own completed counters stay 0)" \
+  wait_until 10 is 'sum(sopilot_ingest_jobs_total{role="api",status="completed"})' 0
+check "the workers' own /metrics count the 2 ingests" \
+  wait_until 10 is 'sum(sopilot_ingest_jobs_total{role="worker",status="completed"})' 2
+check "the workers' own /metrics count the score and time the alignment" \
+  wait_until 10 is 'sum(sopilot_dtw_execution_seconds_count{role="worker"})' 1
+check "queue depth read from Redis, one series per queue and process" \
+  wait_until 10 is 'count(sopilot_queue_depth)' 9
+check "two workers with live heartbeats serve the ingest queue" \
+  wait_until 10 is 'max(sopilot_active_workers{queue="ingest"})' 2
+check "every process exports the Redis error counter, at 0" \
+  wait_until 10 is 'count(sopilot_redis_connection_errors_total == 0)' 3
+
+# A worker killed with SIGKILL: its target goes down and its heartbeat runs out.
+kill -9 "$worker2"
+check "the killed worker's target is down" wait_until 15 is "up{instance=\"127.0.0.1:$w2\"}" 0
+check "active workers drop to 1 within 30 s" wait_until 30 is 'max(sopilot_active_workers{queue="ingest"})' 1
+
+# Redis killed: every process counts its failures and the alert fires.
+kill -9 "$redis_pid"
+code=$(curl -s -o /dev/null -w '%{http_code}' -F "file=@$work/sample/gold.mp4" -F "task_id=$task" "$api/videos")
+check "uploads answer 503 while Redis is down (got $code)" test "$code" = 503
+check "RedisConnectionErrors reaches firing" alert_fires RedisConnectionErrors 90
+positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
+check "the API counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="api"})'
+check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="worker"})'
+
+# Redis back (AOF): work is accepted and done again.
+start_redis
+job=$(curl -sf -F "file=@$work/sample/trainee.mp4" -F "task_id=$task" -F "role=trainee" "$api/videos" | field "['ingest_job_id']")
+check "an upload after Redis is back completes" test "$(wait_job "/videos/jobs/$job" | field "['status']")" = completed
+[ "$failed" -eq 0 ] || tail -5 "$work"/*.log >&2
+finish

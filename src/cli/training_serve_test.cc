@@ -10,14 +10,13 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/text.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
@@ -26,20 +25,8 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of one series in a /metrics body; -1 when absent.
-double SeriesValue(const std::string& body, const std::string& series) {
-  std::string key = "\n" + series + " ";
-  size_t at = ("\n" + body).find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(body.substr(at + key.size() - 1));
-}
+using testing::SeriesValue;
+using testing::Slurp;
 
 class Server {
  public:

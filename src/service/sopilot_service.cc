@@ -169,6 +169,9 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
   // The row first: a worker that took the job before the row said queued
   // would find it dead and drop it.
   SOPILOT_RETURN_IF_ERROR(store_->ReviveDeadJob(job_id));
+  // The answer is the row as requeued: once enqueued, a worker may already
+  // be running it.
+  SOPILOT_ASSIGN_OR_RETURN(JobRow requeued, store_->GetJob(job_id));
   Status st = queue_->Requeue(kind, job_id);
   // Not in the dead set any more (trimmed after a week, or Redis lost it):
   // a fresh queue entry does the same.
@@ -179,7 +182,7 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
   }
   CountJobState(job, kJobQueued);
   store_->AppendAudit(actor, "job.requeued", job_id, nlohmann::json({{"kind", JobKindName(kind)}}).dump());
-  return store_->GetJob(job_id);
+  return requeued;
 }
 
 Status SopilotService::Enqueue(const JobRow& job) {

@@ -175,3 +175,40 @@ TEST_F(GeneratedProcedureTest, UserStepsNameTheDeviations) {
 
 }  // namespace
 }  // namespace sopilot
+
+namespace sopilot {
+namespace {
+
+// Two adjacent steps the heuristic embedder cannot tell apart (two black and
+// white cellular automata) are one step in the gold video; a trainee who
+// skips one of them does that merged step in about half its time, which is
+// reported rather than passed. A trainee who does every step passes.
+TEST_F(GeneratedProcedureTest, ASkippedStepThatLooksLikeItsNeighbourIsStillReported) {
+  const std::vector<int> scenes = {2, 0, 7, 4, 9, 1};
+  const std::vector<double> seconds = {4, 6, 3, 5, 4, 5};
+  EmbeddingSet gold = Make("gold", scenes, seconds);
+  ScoreReport self = Score(gold, gold);
+  EXPECT_TRUE(self.deviations.empty()) << Describe(self);
+  std::vector<int> skipped = scenes;
+  std::vector<double> skipped_sec = seconds;
+  skipped.erase(skipped.begin() + 3);
+  skipped_sec.erase(skipped_sec.begin() + 3);
+  ScoreReport r = Score(gold, Make("skipped", skipped, skipped_sec));
+  EXPECT_NE(r.verdict, "pass") << Describe(r);
+  bool reported = false;
+  for (const Deviation& d : r.deviations) {
+    // Missing outright, or the step that absorbed it done in half its time.
+    if (d.type == kStepMissing || (d.type == kExecutionDeviation && d.reason.find("skipped") != std::string::npos)) {
+      reported = reported || Overlap(d.step.gold_time, 12.0, 17.0) > 1.0;
+    }
+  }
+  EXPECT_TRUE(reported) << Describe(r);
+  // Every step done, 6% slower: nothing to report.
+  std::vector<double> slower;
+  for (double s : seconds) slower.push_back(s * 1.06);
+  ScoreReport retake = Score(gold, Make("retake", scenes, slower));
+  EXPECT_EQ(retake.verdict, "pass") << Describe(retake);
+}
+
+}  // namespace
+}  // namespace sopilot

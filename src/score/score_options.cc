@@ -20,6 +20,8 @@ Status ValidateScoreOptions(const ScoreOptions& o) {
         "review score must be in [0, pass score]");
   check(o.time_tolerance >= 0 && o.time_tolerance <= 10, "time tolerance must be in [0, 10]");
   check(o.min_over_seconds >= 0, "min over seconds must be >= 0");
+  check(o.min_time_fraction >= 0 && o.min_time_fraction < 1, "min time fraction must be in [0, 1)");
+  check(o.min_rushed_seconds >= 0, "min rushed seconds must be >= 0");
   check(o.min_boundary_prominence >= 0 && o.min_boundary_prominence < 2,
         "boundary prominence must be in [0, 2)");
   check(o.boundary_peak_ratio >= 1, "boundary peak ratio must be >= 1");
@@ -53,6 +55,7 @@ Status ScoreOptionsFromEnvironment(ScoreOptions* o) {
   read("SOPILOT_PASS_SCORE", &o->pass_score);
   read("SOPILOT_REVIEW_SCORE", &o->review_score);
   read("SOPILOT_TIME_TOLERANCE", &o->time_tolerance);
+  read("SOPILOT_MIN_TIME_FRACTION", &o->min_time_fraction);
   if (!errors.empty()) return Status::InvalidArgument(errors);
   return ValidateScoreOptions(*o);
 }

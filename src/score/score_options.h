@@ -28,6 +28,15 @@ struct ScoreOptions {
   // at least min_over_seconds more. SOPILOT_TIME_TOLERANCE.
   double time_tolerance = 0.15;
   double min_over_seconds = 1.0;
+  // A step done in less than min_time_fraction x its gold duration (and at
+  // least min_rushed_seconds less) is an execution_deviation: part of it was
+  // probably skipped — or two gold steps the embedder cannot tell apart were
+  // merged and one of them is missing (then the step takes about half its
+  // gold time, hence 0.6 rather than 0.5). The first and last gold steps are
+  // exempt (idle time before and after the work). 0 turns it off.
+  // SOPILOT_MIN_TIME_FRACTION.
+  double min_time_fraction = 0.6;
+  double min_rushed_seconds = 2.0;
 
   // Gold segmentation: a boundary is a peak of the distance between the clip
   // ending and the clip starting at a time, at least min_boundary_prominence

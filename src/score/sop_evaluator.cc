@@ -102,6 +102,7 @@ class Evaluation {
   void FindMissingAndOrder();
   void FindOverTime();
   void FindExecutionDeviations();
+  void FindRushedSteps();
   void FindExtraSegments();
   void Finish(ScoreReport* out);
 
@@ -181,6 +182,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   FindMissingAndOrder();
   FindOverTime();
   FindExecutionDeviations();
+  FindRushedSteps();
   FindExtraSegments();
 
   // Monotone alignment for the preview and the original's path metrics:
@@ -354,6 +356,29 @@ void Evaluation::FindExecutionDeviations() {
       }
       a = b + 1;
     }
+  }
+}
+
+void Evaluation::FindRushedSteps() {
+  if (o_.min_time_fraction <= 0) return;
+  // The first and last gold steps hold the idle time before and after the
+  // work, which a trainee video need not repeat.
+  for (size_t k = 1; k + 1 < steps_.size(); ++k) {
+    if (main_[k] < 0 || deviating_[k]) continue;  // already reported for this step
+    const TraineeSegment& seg = segments_[main_[k]];
+    double gold = steps_[k].time.duration();
+    double took = seg.time.duration();
+    double ratio = took / std::max(kEps, gold);
+    if (ratio >= o_.min_time_fraction || gold - took < o_.min_rushed_seconds) continue;
+    Deviation d;
+    d.type = kExecutionDeviation;
+    d.step = Ref(static_cast<int>(k), &seg);
+    d.confidence = Clamp01(0.5 + 0.5 * (o_.min_time_fraction - ratio) / o_.min_time_fraction);
+    d.reason = Fmt("done in %.1f s against %.1f s in the gold video (%.0f%% of its time): part of the step may "
+                   "have been skipped", took, gold, 100 * ratio);
+    deviating_[k] = true;
+    // Half the time gone is as bad as a step visibly done wrong all through.
+    Add(std::move(d), o_.weights.dev, std::min(1.0, 2 * (1 - ratio)));
   }
 }
 

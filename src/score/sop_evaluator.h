@@ -15,7 +15,9 @@
 //     execution_deviation  a stretch of the segment (at least
 //                      min_deviation_seconds) whose similarity to the step
 //                      falls well below the video's typical match, measured
-//                      against how alike different gold steps are;
+//                      against how alike different gold steps are; or a
+//                      step done in under 60% of its gold time (part of it
+//                      skipped; first and last steps exempt);
 //     extra_segment    trainee time matching no step, or a step repeated.
 //  4. score = 100 - sum of penalties (weight of the type x magnitude in
 //     (0, 1]), clamped to [0, 100]; verdict by the pass/review thresholds.

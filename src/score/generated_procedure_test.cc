@@ -110,6 +110,17 @@ TEST_F(GeneratedProcedureTest, RepeatedStepIsOneExtraSegmentAndNothingElse) {
   EXPECT_NE(r.verdict, "pass");
 }
 
+TEST_F(GeneratedProcedureTest, AShortStepRepeatedDoesNotPass) {
+  // Steps of 5, 3, 7, 4 and 6 s; the 3 s step is done again after the third.
+  const std::vector<double> seconds = {5, 3, 7, 4, 6};
+  EmbeddingSet gold = Make("gold", {5, 6, 7, 8, 9}, seconds);
+  EmbeddingSet trainee = Make("repeat", {5, 6, 7, 6, 8, 9}, {5, 3, 7, 3, 4, 6});
+  ScoreReport r = Score(gold, trainee);
+  ASSERT_EQ(OfType(r, kExtraSegment).size(), 1u) << Describe(r);
+  EXPECT_EQ(OfType(r, kExtraSegment)[0]->step.index, 1) << Describe(r);
+  EXPECT_NE(r.verdict, "pass") << Describe(r);
+}
+
 TEST_F(GeneratedProcedureTest, IdlePauseIsAnExtraSegmentAndNothingElse) {
   EmbeddingSet gold = Make("gold", Range(10), four_);
   // A 5 s grey screen after step 4 (20-25 s): the trainee walked away.

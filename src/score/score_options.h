@@ -16,7 +16,7 @@ struct ScoreWeights {
   double swap = 20;   // SOPILOT_WEIGHT_SWAP: two steps in the wrong order
   double dev = 20;    // SOPILOT_WEIGHT_DEV: a step done visibly unlike the gold
   double time = 15;   // SOPILOT_WEIGHT_TIME: a step over its time tolerance
-  double extra = 12;  // SOPILOT_WEIGHT_EXTRA: trainee time matching no gold step
+  double extra = 12;  // SOPILOT_WEIGHT_EXTRA: trainee time matching no gold step, or a step done again
 };
 
 struct ScoreOptions {

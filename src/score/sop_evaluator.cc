@@ -414,7 +414,9 @@ void Evaluation::FindExtraSegments() {
                        ? Clamp01(0.5 + 0.5 * (params_.none_threshold - best) /
                                            std::max(kEps, typical_ - params_.none_threshold))
                        : Clamp01(SegmentSimilarity(seg, seg.step));
-    Add(std::move(d), o_.weights.extra, seg.time.duration() / typical_step);
+    // Unexplained time costs in proportion to its length; a step done again
+    // costs in full, however short the step: the supervisor must see why.
+    Add(std::move(d), o_.weights.extra, seg.step == kNoStep ? seg.time.duration() / typical_step : 1.0);
   }
 }
 

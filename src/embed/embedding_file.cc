@@ -1,17 +1,14 @@
 #include "embed/embedding_file.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "base/crc32.h"
+#include "base/little_endian.h"
 
 namespace sopilot {
-
-static_assert(std::endian::native == std::endian::little,
-              "embedding files are little-endian; add byte swapping for this host");
 
 namespace {
 
@@ -19,20 +16,6 @@ constexpr char kMagic[8] = {'S', 'O', 'P', 'E', 'M', 'B', 'E', 'D'};
 constexpr uint32_t kMaxHeader = 1 << 20;
 constexpr int kMaxDim = 1 << 16;
 constexpr uint64_t kMaxFileBytes = uint64_t{4} << 30;
-
-template <typename T>
-void Put(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-T Get(std::string_view bytes, size_t offset) {
-  T v;
-  std::memcpy(&v, bytes.data() + offset, sizeof(T));
-  return v;
-}
 
 nlohmann::json HeaderJson(const EmbeddingSet& s) {
   return {
@@ -102,15 +85,15 @@ Result<std::string> EncodeEmbeddingSet(const EmbeddingSet& s) {
   std::string out;
   out.reserve(16 + header.size() + s.clips.size() * 16 + s.vectors.data.size() * 4 + 4);
   out.append(kMagic, sizeof kMagic);
-  Put<uint32_t>(&out, kEmbeddingFormatVersion);
-  Put<uint32_t>(&out, static_cast<uint32_t>(header.size()));
+  PutLittleEndian<uint32_t>(&out, kEmbeddingFormatVersion);
+  PutLittleEndian<uint32_t>(&out, static_cast<uint32_t>(header.size()));
   out += header;
   for (const ClipSpan& c : s.clips) {
-    Put<double>(&out, c.start_sec);
-    Put<double>(&out, c.end_sec);
+    PutLittleEndian<double>(&out, c.start_sec);
+    PutLittleEndian<double>(&out, c.end_sec);
   }
   out.append(reinterpret_cast<const char*>(s.vectors.data.data()), s.vectors.data.size() * sizeof(float));
-  Put<uint32_t>(&out, Crc32(out));
+  PutLittleEndian<uint32_t>(&out, Crc32(out));
   return out;
 }
 
@@ -118,13 +101,13 @@ Result<EmbeddingSet> DecodeEmbeddingSet(std::string_view b) {
   if (b.size() < 20 || std::memcmp(b.data(), kMagic, sizeof kMagic) != 0) {
     return Corrupt("missing SOPEMBED signature (not written by `sopilot embed --out`)");
   }
-  uint32_t version = Get<uint32_t>(b, 8);
+  uint32_t version = GetLittleEndian<uint32_t>(b, 8);
   if (version != kEmbeddingFormatVersion) {
     return Status::Unsupported("embedding file format version " + std::to_string(version) +
                                "; this build reads version " +
                                std::to_string(kEmbeddingFormatVersion));
   }
-  uint32_t header_len = Get<uint32_t>(b, 12);
+  uint32_t header_len = GetLittleEndian<uint32_t>(b, 12);
   if (header_len > kMaxHeader || 16 + uint64_t{header_len} + 4 > b.size()) {
     return Corrupt("header length " + std::to_string(header_len) + " exceeds the file (truncated?)");
   }
@@ -138,15 +121,15 @@ Result<EmbeddingSet> DecodeEmbeddingSet(std::string_view b) {
     return Corrupt("size is " + std::to_string(b.size()) + " bytes, the header implies " +
                    std::to_string(expected) + " (truncated or padded)");
   }
-  uint32_t stored_crc = Get<uint32_t>(b, b.size() - 4);
+  uint32_t stored_crc = GetLittleEndian<uint32_t>(b, b.size() - 4);
   if (Crc32(b.substr(0, b.size() - 4)) != stored_crc) return Corrupt("checksum mismatch (damaged data)");
 
   s.clips.resize(clip_count);
   for (uint64_t i = 0; i < clip_count; ++i) {
     ClipSpan& c = s.clips[i];
     c.index = static_cast<int>(i);
-    c.start_sec = Get<double>(b, body + i * 16);
-    c.end_sec = Get<double>(b, body + i * 16 + 8);
+    c.start_sec = GetLittleEndian<double>(b, body + i * 16);
+    c.end_sec = GetLittleEndian<double>(b, body + i * 16 + 8);
     if (!std::isfinite(c.start_sec) || !std::isfinite(c.end_sec) || c.start_sec < 0 ||
         c.end_sec <= c.start_sec || (i > 0 && c.start_sec < s.clips[i - 1].start_sec)) {
       return Corrupt("clip " + std::to_string(i) + " has invalid times");

@@ -1,18 +1,15 @@
 #include "train/feature_adapter.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "base/crc32.h"
+#include "base/little_endian.h"
 #include "base/digest.h"
 
 namespace sopilot {
-
-static_assert(std::endian::native == std::endian::little,
-              "adapter files are little-endian; add byte swapping for this host");
 
 namespace {
 
@@ -20,20 +17,6 @@ constexpr char kMagic[8] = {'S', 'O', 'P', 'A', 'D', 'A', 'P', 'T'};
 constexpr uint32_t kMaxHeader = 1 << 20;
 constexpr int kMaxDim = 1 << 16;
 constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
-
-template <typename T>
-void Put(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-T Get(std::string_view bytes, size_t offset) {
-  T v;
-  std::memcpy(&v, bytes.data() + offset, sizeof(T));
-  return v;
-}
 
 Status Corrupt(const std::string& what) { return Status::Corruption("not a valid adapter file: " + what); }
 
@@ -157,12 +140,12 @@ Result<std::string> EncodeFeatureAdapter(const FeatureAdapter& a) {
                       {"fitted_at", a.fitted_at}};
   std::string header = h.dump();
   std::string out(kMagic, sizeof kMagic);
-  Put<uint32_t>(&out, kAdapterFormatVersion);
-  Put<uint32_t>(&out, static_cast<uint32_t>(header.size()));
+  PutLittleEndian<uint32_t>(&out, kAdapterFormatVersion);
+  PutLittleEndian<uint32_t>(&out, static_cast<uint32_t>(header.size()));
   out += header;
   out.append(reinterpret_cast<const char*>(a.mean.data()), a.mean.size() * sizeof(float));
   out.append(reinterpret_cast<const char*>(a.std.data()), a.std.size() * sizeof(float));
-  Put<uint32_t>(&out, Crc32(out));
+  PutLittleEndian<uint32_t>(&out, Crc32(out));
   return out;
 }
 
@@ -170,14 +153,14 @@ Result<FeatureAdapter> DecodeFeatureAdapter(std::string_view bytes) {
   const size_t fixed = sizeof kMagic + 2 * sizeof(uint32_t);
   if (bytes.size() < fixed + sizeof(uint32_t)) return Corrupt("too short (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return Corrupt("bad magic");
-  const uint32_t stored_crc = Get<uint32_t>(bytes, bytes.size() - sizeof(uint32_t));
+  const uint32_t stored_crc = GetLittleEndian<uint32_t>(bytes, bytes.size() - sizeof(uint32_t));
   if (Crc32(bytes.substr(0, bytes.size() - sizeof(uint32_t))) != stored_crc) return Corrupt("checksum mismatch");
-  const uint32_t version = Get<uint32_t>(bytes, sizeof kMagic);
+  const uint32_t version = GetLittleEndian<uint32_t>(bytes, sizeof kMagic);
   if (version != kAdapterFormatVersion) {
     return Status::Unsupported("adapter file format version " + std::to_string(version) + " (this build reads " +
                                std::to_string(kAdapterFormatVersion) + ")");
   }
-  const uint32_t hlen = Get<uint32_t>(bytes, sizeof kMagic + sizeof(uint32_t));
+  const uint32_t hlen = GetLittleEndian<uint32_t>(bytes, sizeof kMagic + sizeof(uint32_t));
   if (hlen > kMaxHeader || fixed + hlen > bytes.size()) return Corrupt("header length " + std::to_string(hlen));
   FeatureAdapter a;
   int dim = 0;

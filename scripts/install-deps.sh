@@ -22,6 +22,9 @@ PACKAGES=(
   # promtool, which checks the /metrics exposition in the API test and the alert
   # rules (monitoring/check.sh); amtool, which checks monitoring/alertmanager.yml
   prometheus prometheus-alertmanager
+  # the sanitizer and fuzzing builds (clang's libFuzzer), the suite under load
+  # (stress-ng), and a compiler cache so the second build of a tree is cheap
+  clang libfuzzer-14-dev stress-ng ccache
 )
 
 missing=()

@@ -146,7 +146,7 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view d
   Status close_st = (*file)->Close();
   if (st.ok()) st = close_st;
   if (st.ok()) st = env->RenameFile(tmp, path);
-  if (!st.ok()) env->RemoveFile(tmp);  // best effort; the original error matters
+  if (!st.ok()) (void)env->RemoveFile(tmp);  // best effort; the original error matters
   return st;
 }
 

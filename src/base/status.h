@@ -15,7 +15,9 @@
 
 namespace sopilot {
 
-class Status {
+// [[nodiscard]]: a Status dropped on the floor is an error ignored; a caller
+// that really means to ignore one writes `(void)` and says why.
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -56,7 +58,7 @@ class Status {
 
 // A value or the reason there is none. Construct from a T or a non-OK Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {   // NOLINT: implicit by design

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "audit/audit_export.h"
 #include "base/env.h"
 #include "cli/command.h"
@@ -56,7 +57,7 @@ int RunVerify(const AuditArgs& args) {
       {"signature_match", v->signature_match},
       {"verified", v->verified()},
   };
-  std::printf("%s\n", out.dump(2, ' ', true).c_str());
+  std::printf("%s\n", JsonText(out, 2, true).c_str());
   if (v->verified()) return kExitOk;
   std::string why = !v->payload_sha256_match && !v->signature_match ? "payload_sha256 and signature mismatch"
                     : !v->payload_sha256_match                      ? "payload_sha256 mismatch"

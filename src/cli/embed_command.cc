@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/env.h"
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
@@ -63,7 +64,7 @@ int RunEmbed(const EmbedArgs& args) {
     if (!st.ok()) return ReportError(st);
   }
   if (args.json) {
-    std::printf("%s\n", ToJson(*set).dump(2).c_str());
+    std::printf("%s\n", JsonText(ToJson(*set), 2).c_str());
   } else {
     const VideoInfo& v = set->source;
     std::printf("%s: %.2f s, %dx%d %s at %.3g fps\n", v.path.c_str(), v.duration_sec, v.width,

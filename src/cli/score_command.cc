@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json_text.h"
 #include "base/env.h"
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
@@ -102,7 +103,7 @@ int RunScore(ScoreArgs args) {
   if (!report.ok()) return ReportError(report.status());
   if (args.json) {
     nlohmann::json j = ScoreReportToJson(*report);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
   } else {
     PrintSummary(args, *report);
   }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/exception_border.h"
 #include "cli/command.h"
 #include "cli/stop_signals.h"
 #include "http/api_server.h"
@@ -87,7 +88,10 @@ int RunServe(const ServeArgs& args) {
     std::unique_lock<std::mutex> l(mu);
     while (!cv.wait_for(l, std::chrono::seconds(60), [&] { return stopping; })) {
       l.unlock();
-      (*service)->ReconcileQueue();
+      // A failure (the queue or store down) is retried in a minute; the
+      // workers and /health already report it.
+      Status st = CallGuarded("queue reconciliation", [&] { return (*service)->ReconcileQueue(); });
+      if (!st.ok()) std::fprintf(stderr, "sopilot: %s (retrying in 60 s)\n", st.message().c_str());
       l.lock();
     }
   });

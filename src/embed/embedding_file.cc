@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/crc32.h"
 #include "base/little_endian.h"
 
@@ -81,7 +82,7 @@ Result<std::string> EncodeEmbeddingSet(const EmbeddingSet& s) {
   if (s.vectors.cols < 1 || s.vectors.cols > kMaxDim) {
     return Status::InvalidArgument("embedding dimension out of range");
   }
-  std::string header = HeaderJson(s).dump();
+  std::string header = JsonText(HeaderJson(s));
   std::string out;
   out.reserve(16 + header.size() + s.clips.size() * 16 + s.vectors.data.size() * 4 + 4);
   out.append(kMagic, sizeof kMagic);

@@ -11,6 +11,8 @@
 #include <fstream>
 
 #include "base/digest.h"
+#include "base/json_text.h"
+#include "base/text.h"
 #include "http/metrics_server.h"
 #include "http/views.h"
 
@@ -25,11 +27,11 @@ constexpr double kListingCacheSec = 0.25;
 
 void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(JsonText(body), "application/json");
 }
 void SendJson(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(JsonText(body), "application/json");
 }
 
 void SendError(httplib::Response& res, int status, const std::string& message) {
@@ -216,7 +218,7 @@ ApiServer::ApiServer(SopilotService* service, WorkerPool* workers)
     try {
       if (ep) std::rethrow_exception(ep);
     } catch (const std::exception& e) {
-      what = std::string("internal error: ") + e.what();
+      what = std::string("internal error: ") + Printable(e.what());
     } catch (...) {
     }
     SendError(res, 500, what);
@@ -551,7 +553,7 @@ void ApiServer::AddRoutes() {
          if (!videos.ok()) return SendStatus(res, videos.status());
          nlohmann::ordered_json items = nlohmann::ordered_json::array();
          for (const VideoRow& v : *videos) items.push_back(VideoJson(v));
-         std::string body = nlohmann::ordered_json{{"items", items}}.dump();
+         std::string body = JsonText(nlohmann::ordered_json{{"items", items}});
          // Workers add videos behind the API's back, so the listing is kept
          // only briefly: at most this stale under load, fresh when idle.
          cache_.Put(key, body, kListingCacheSec);
@@ -633,7 +635,7 @@ void ApiServer::AddRoutes() {
          if (!job.ok()) return SendStatus(res, job.status());
          auto result = s->ScoreResult(*job);
          if (!result.ok()) return SendStatus(res, result.status());
-         std::string body = ScoreJobJson(*job, *result).dump();
+         std::string body = JsonText(ScoreJobJson(*job, *result));
          // A finished job never changes (until a delete, which clears the
          // cache). Dead is not final: an admin may requeue it, through
          // another API process as well.

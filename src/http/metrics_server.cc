@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace sopilot {
 
 void SendMetrics(metrics::Registry* registry, const std::string& accept, httplib::Response& res) {
@@ -27,13 +29,12 @@ MetricsServer::MetricsServer(SopilotService* service)
     bool db = service_->Health().ok();
     nlohmann::json body = {{"status", queue && db ? "ok" : "unavailable"}, {"queue", queue}, {"db", db}};
     res.status = queue && db ? 200 : 503;
-    res.set_content(body.dump(), "application/json");
+    res.set_content(JsonText(body), "application/json");
   });
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    res.set_content(nlohmann::json({{"error", "not found: " + req.path + " (this port serves /metrics and /health)"},
-                                    {"detail", "not found"}})
-                        .dump(),
+    res.set_content(JsonText(nlohmann::json({{"error", "not found: " + req.path + " (this port serves /metrics and /health)"},
+                                             {"detail", "not found"}})),
                     "application/json");
   });
 }

@@ -1,5 +1,7 @@
 #include "http/views.h"
 
+#include "base/json_text.h"
+
 namespace sopilot {
 
 namespace {
@@ -62,7 +64,7 @@ nlohmann::ordered_json ScoreJobJson(const JobRow& j, const nlohmann::json& resul
   o["started_at"] = OrNull(j.started_at);
   o["finished_at"] = OrNull(j.finished_at);
   o["attempts"] = j.attempts;
-  o["result"] = nlohmann::ordered_json::parse(result.dump());
+  o["result"] = nlohmann::ordered_json::parse(JsonText(result));
   return o;
 }
 
@@ -77,7 +79,7 @@ nlohmann::ordered_json TrainingJobJson(const JobRow& j) {
   o["started_at"] = OrNull(j.started_at);
   o["finished_at"] = OrNull(j.finished_at);
   nlohmann::json r = Parsed(j.result_json);
-  o["result"] = j.result_json.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json::parse(r.dump());
+  o["result"] = j.result_json.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json::parse(JsonText(r));
   return o;
 }
 

@@ -71,12 +71,16 @@ class JobQueue {
   // the two calls.
   virtual Result<std::optional<LeasedJob>> AckAndLease(const LeasedJob& done, const std::vector<JobKind>& kinds,
                                                        const std::string& worker_id, double lease_sec) {
-    Ack(done);
+    (void)Ack(done);  // a lost lease on `done` is not acked, and does not stop the lease
     return Lease(kinds, worker_id, lease_sec, 0);
   }
   // The job failed: queue it for a retry after the backoff and return true,
   // or, when attempts are exhausted, mark it dead and return false.
   virtual Result<bool> Fail(const LeasedJob& job, const std::string& error) = 0;
+  // The job failed in a way that running it again would repeat (it threw,
+  // a poisoned input): dead now whatever attempts are left, listed by
+  // DeadJobs() and requeueable once the cause is fixed.
+  virtual Status Bury(const LeasedJob& job, const std::string& error) = 0;
   // Jobs whose lease ran out become ready again; returns how many. Run at
   // start-up and now and then.
   virtual Result<int> RecoverExpired() = 0;

@@ -324,10 +324,19 @@ class RedisJobQueue : public JobQueue {
   }
 
   Result<bool> Fail(const LeasedJob& job, const std::string& error) override {
+    return FailWithin(job, error, options_.max_attempts);
+  }
+
+  Status Bury(const LeasedJob& job, const std::string& error) override {
+    return FailWithin(job, error, /*max_attempts=*/0).status();
+  }
+
+  // Fail() with `max_attempts` in place of the queue's: 0 buries the job.
+  Result<bool> FailWithin(const LeasedJob& job, const std::string& error, int max_attempts) {
     SOPILOT_ASSIGN_OR_RETURN(
         RedisReply r,
         Run(kFail, {Leased(job.kind), Delayed(job.kind), Dead(), DeadCounts(), JobKey(job.job_id)},
-            {job.job_id, job.lease_token, error, std::to_string(options_.max_attempts),
+            {job.job_id, job.lease_token, error, std::to_string(max_attempts),
              Num(RetryDelaySeconds(options_, job.attempt)), JobKindName(job.kind)},
             "fail"));
     if (r.integer < 0) return LeaseLost(job);

@@ -160,7 +160,7 @@ TEST_F(RedisJobQueueTest, LeaseWaitsUpToWaitSecAndSeesAJobEnqueuedMeanwhile) {
   std::thread producer([&] {
     std::this_thread::sleep_for(milliseconds(200));
     auto other = Open();  // another process's queue object, as the API's
-    other->Enqueue(JobKind::kScore, "late");
+    ASSERT_TRUE(other->Enqueue(JobKind::kScore, "late").ok());
   });
   r = q->Lease({JobKind::kScore}, "w", 10, 10);
   producer.join();

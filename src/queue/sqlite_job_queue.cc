@@ -214,7 +214,7 @@ class SqliteJobQueue : public JobQueue {
     Stmt count(db_, "SELECT COUNT(*) FROM queue_workers WHERE expires_at >= ? AND instr(kinds, ?) > 0");
     SOPILOT_RETURN_IF_ERROR(count.status("active workers"));
     count.Bind(1, env_->NowUnixSeconds());
-    count.Bind(2, "," + std::string(JobKindName(kind)) + ",");
+    count.Bind(2, std::string(",") + JobKindName(kind) + ",");
     if (count.Step() != SQLITE_ROW) return count.status("active workers");
     return count.Int(0);
   }
@@ -307,6 +307,15 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Result<bool> Fail(const LeasedJob& job, const std::string& error) override {
+    return FailWithin(job, error, options_.max_attempts);
+  }
+
+  Status Bury(const LeasedJob& job, const std::string& error) override {
+    return FailWithin(job, error, /*max_attempts=*/0).status();
+  }
+
+  // Fail() with `max_attempts` in place of the queue's: 0 buries the job.
+  Result<bool> FailWithin(const LeasedJob& job, const std::string& error, int max_attempts) {
     std::lock_guard<std::mutex> lock(mu_);
     double now = env_->NowUnixSeconds();
     bool retry = false;
@@ -319,7 +328,7 @@ class SqliteJobQueue : public JobQueue {
       if (rc == SQLITE_DONE) return LeaseLost(job);
       if (rc != SQLITE_ROW) return find.status("fail");
       int attempts = static_cast<int>(find.Int(0));
-      retry = attempts < options_.max_attempts;
+      retry = attempts < max_attempts;
       Stmt update(db_,
                   "UPDATE queue_items SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL,"
                   " lease_token = NULL, lease_expires_at = NULL WHERE job_id = ?");

@@ -104,7 +104,9 @@ TEST_P(FixtureTest, ReportsExactlyTheLabelledDeviations) {
   // Deviations carry time codes in both videos (extra segments: trainee only).
   for (const Deviation& d : report->deviations) {
     EXPECT_TRUE(d.step.gold_time.has_value()) << d.type;
-    if (d.type != kStepMissing) EXPECT_TRUE(d.step.trainee_time.has_value()) << d.type;
+    if (d.type != kStepMissing) {
+      EXPECT_TRUE(d.step.trainee_time.has_value()) << d.type;
+    }
     EXPECT_GE(d.confidence, 0.0);
     EXPECT_LE(d.confidence, 1.0);
   }

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/exception_border.h"
+#include "base/json_text.h"
+
 namespace sopilot {
 
 namespace {
@@ -68,7 +71,8 @@ void NightlyRunner::Loop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     l.unlock();
-    auto r = RunOnce();
+    Result<NightlyScheduler::Outcome> r = Status::Internal("not run");
+    if (Status st = CallGuarded("nightly", [&] { r = RunOnce(); }); !st.ok()) r = st;
     if (!r.ok()) {
       std::fprintf(stderr, "sopilot: nightly: %s\n", r.status().ToString().c_str());
     } else if (leader() != was_leader) {
@@ -100,10 +104,9 @@ Status NightlyRunner::Fire(const std::string& slot) {
   for (const char* status : {kJobQueued, kJobRunning}) {
     SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> active, store->JobsWithStatus(JobKind::kTraining, status, 1));
     if (!active.empty()) {
-      store->AppendAudit("system:nightly", "nightly.not_queued", slot,
-                         nlohmann::json({{"reason", "a training job is already " + std::string(status)},
-                                         {"training_job_id", active[0].id}})
-                             .dump());
+      service_->Audit("system:nightly", "nightly.not_queued", slot,
+                         JsonText(nlohmann::json({{"reason", "a training job is already " + std::string(status)},
+                                                  {"training_job_id", active[0].id}})));
       std::fprintf(stderr, "sopilot: nightly %s: training job %s is already %s; none queued\n", slot.c_str(),
                    active[0].id.c_str(), status);
       return Status::Ok();

@@ -123,6 +123,10 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
       r.Error("SOPILOT_ENABLE_FAULT_INJECTION='" + b + "' is not a boolean (1/0, true/false)");
     }
   }
+  r.String("SOPILOT_FAULT_THROW_IN", &c.throw_in_jobs);
+  if (!c.throw_in_jobs.empty() && !ParseJobKind(c.throw_in_jobs)) {
+    r.Error("SOPILOT_FAULT_THROW_IN='" + c.throw_in_jobs + "' is not a job type (ingest, score, training)");
+  }
   r.String("SOPILOT_AUDIT_SIGNING_KEY_ID", &c.audit_key_id);
   if (const char* backend = r.Raw("SOPILOT_QUEUE_BACKEND")) {
     std::string b = backend;

@@ -49,6 +49,9 @@ struct ServiceConfig {
   // Lets an admin make a fraction of jobs fail on purpose (POST
   // /ops/fault-injection), to test alerts end to end. Off unless set.
   bool fault_injection_enabled = false;  // SOPILOT_ENABLE_FAULT_INJECTION=1
+  // With fault injection on, every job of this kind ("ingest", "score",
+  // "training") throws once it is running: the exception border's test.
+  std::string throw_in_jobs;  // SOPILOT_FAULT_THROW_IN
 
   // Training (the per-task feature adapter) and the nightly scheduler.
   // The adapter is off by default: measured, it lowers the margin between

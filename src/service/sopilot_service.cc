@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <stdexcept>
+#include <tuple>
 
 #include "audit/audit_export.h"
 #include "base/digest.h"
+#include "base/json_text.h"
+#include "base/text.h"
 #include "embed/embedding_file.h"
 #include "embed/heuristic_embedder.h"
 #include "ingest/ingest.h"
@@ -137,11 +141,25 @@ Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
 }
 
 Result<int> SopilotService::ReconcileQueue() {
+  // Leases that ran out first: on a last attempt they make the job dead.
+  SOPILOT_RETURN_IF_ERROR(queue_->RecoverExpired().status());
   int n = 0;
   for (JobKind kind : kAllJobKinds) {
+    // A row that says running while the queue holds the job dead: its worker
+    // died on the last attempt (a crash, kill -9) and never wrote the end.
+    // The row follows the queue; enqueuing it would revive it and let a job
+    // that kills its process do so at every restart.
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> dead_ids, queue_->DeadJobs(kind, 100000));
+    const std::set<std::string> dead(dead_ids.begin(), dead_ids.end());
     for (const char* status : {kJobQueued, kJobRunning}) {
       SOPILOT_ASSIGN_OR_RETURN(std::vector<JobRow> jobs, store_->JobsWithStatus(kind, status, 10000));
       for (const JobRow& j : jobs) {
+        if (status == std::string(kJobRunning) && dead.count(j.id)) {
+          RecordFailure(j.id, kJobDead,
+                        "its worker stopped without finishing it on the last attempt (crashed or killed); " +
+                            std::string("requeue it once the cause is fixed"));
+          continue;
+        }
         // Enqueue is a no-op for a job the queue holds (ready, backing off or
         // leased); a job that finished since the listing is skipped at run.
         SOPILOT_RETURN_IF_ERROR(queue_->Enqueue(kind, j.id));
@@ -149,7 +167,6 @@ Result<int> SopilotService::ReconcileQueue() {
       }
     }
   }
-  SOPILOT_RETURN_IF_ERROR(queue_->RecoverExpired().status());
   return n;
 }
 
@@ -181,14 +198,17 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
     return Status::Unavailable("requeue of " + job_id + " is recorded but the queue is unavailable: " + st.message());
   }
   CountJobState(job, kJobQueued);
-  store_->AppendAudit(actor, "job.requeued", job_id, nlohmann::json({{"kind", JobKindName(kind)}}).dump());
+  Audit(actor, "job.requeued", job_id, JsonText(nlohmann::json({{"kind", JobKindName(kind)}})));
   return requeued;
 }
 
 Status SopilotService::Enqueue(const JobRow& job) {
   Status st = queue_->Enqueue(job.kind, job.id);
   if (!st.ok()) {
-    store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message());
+    if (Status set = store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message()); !set.ok()) {
+      // The row stays queued and the reconciler enqueues it once the queue is back.
+      std::fprintf(stderr, "sopilot: job %s: cannot mark it failed: %s\n", job.id.c_str(), set.message().c_str());
+    }
     CountJobState(job, kJobFailed);
     return Status::Unavailable("the job queue is unavailable: " + st.message());
   }
@@ -208,7 +228,16 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   std::transform(role.begin(), role.end(), role.begin(), ::tolower);
   if (role.empty()) role = "trainee";
   if (task_id.empty()) return discard(Status::InvalidArgument("task_id is required"));
-  if (task_id.size() > 200) return discard(Status::InvalidArgument("task_id is longer than 200 characters"));
+  // Text fields end up in JSON, SQL rows, logs and file names: UTF-8, no
+  // control characters, bounded (a 400 naming the field).
+  for (auto [field, value, max] : {std::tuple<const char*, const std::string*, size_t>{"task_id", &task_id, 200},
+                                   {"role", &role, 200},
+                                   {"site_id", &request.site_id, 200},
+                                   {"camera_id", &request.camera_id, 200},
+                                   {"operator_id_hash", &request.operator_id_hash, 200},
+                                   {"file name", &request.file_name, 1024}}) {
+    if (Status st = CheckTextField(field, *value, max); !st.ok()) return discard(st);
+  }
   if (!ValidRole(role)) return discard(Status::InvalidArgument("invalid role: " + role + " (gold, trainee or audit)"));
   const bool chosen_id = !request.job_id.empty();
   if (chosen_id) {
@@ -248,7 +277,7 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   CountJobState(job, kJobQueued);
   nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
                            {"sha256", sha256_hex}};
-  store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
+  Audit(actor, "job.queued", job.id, JsonText(detail));
   if (chosen_id) {
     // The caller will submit again with this id: keep the row queued.
     Status st = queue_->Enqueue(job.kind, job.id);
@@ -306,7 +335,7 @@ Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, 
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
   CountJobState(job, kJobQueued);
   nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id}};
-  store_->AppendAudit(actor, "job.queued", job.id, detail.dump());
+  Audit(actor, "job.queued", job.id, JsonText(detail));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
 }
@@ -320,7 +349,7 @@ Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const 
   job.trigger = trigger;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
   CountJobState(job, kJobQueued);
-  store_->AppendAudit(actor, "job.queued", job.id, nlohmann::json({{"kind", "training"}, {"trigger", trigger}}).dump());
+  Audit(actor, "job.queued", job.id, JsonText(nlohmann::json({{"kind", "training"}, {"trigger", trigger}})));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
 }
@@ -436,7 +465,7 @@ Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string
   }
   nlohmann::json result = {{"video_id", id}, {"task_id", video->task_id}, {"removed_files", removed},
                            {"reindexed_clips", static_cast<int64_t>(clips.size())}};
-  store_->AppendAudit(actor, "video.deleted", std::to_string(id), result.dump());
+  Audit(actor, "video.deleted", std::to_string(id), JsonText(result));
   return result;
 }
 
@@ -519,8 +548,8 @@ Result<nlohmann::json> SopilotService::ExportAudit(int limit, const std::string&
   nlohmann::json signed_export = SignAuditExport(payload, config_.audit_signing_key, config_.audit_key_id);
   std::string id = ExportId(now);
   std::string rel = "reports/audit_export_" + id + ".json";
-  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, signed_export.dump(2)));
-  store_->AppendAudit(actor, "audit.exported", id, nlohmann::json({{"item_count", payload["item_count"]}}).dump());
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(signed_export, 2)));
+  Audit(actor, "audit.exported", id, JsonText(nlohmann::json({{"item_count", payload["item_count"]}})));
   return nlohmann::json{{"export_id", id},
                         {"generated_at", payload["generated_at"]},
                         {"item_count", payload["item_count"]},
@@ -547,7 +576,7 @@ Status SopilotService::SetFaultInjection(JobKind kind, double rate, const std::s
   }
   if (!(rate >= 0 && rate <= 1)) return Status::InvalidArgument("failure_rate must be in [0, 1]");
   fault_rate_[static_cast<int>(kind)] = rate;
-  store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), nlohmann::json({{"failure_rate", rate}}).dump());
+  Audit(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"failure_rate", rate}})));
   return Status::Ok();
 }
 
@@ -559,9 +588,13 @@ nlohmann::json SopilotService::FaultInjection() const {
 
 void SopilotService::RecordFailure(const std::string& job_id, const std::string& status,
                                    const std::string& message) {
-  store_->SetJobStatus(job_id, status, message);
-  store_->AppendAudit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
-                      nlohmann::json({{"error", message}}).dump());
+  if (Status set = store_->SetJobStatus(job_id, status, message); !set.ok()) {
+    std::fprintf(stderr, "sopilot: job %s: cannot record it %s (%s): %s\n", job_id.c_str(), status.c_str(),
+                 message.c_str(), set.message().c_str());
+    return;  // its lease runs out and it runs again, or the reconciler settles it
+  }
+  Audit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
+                      JsonText(nlohmann::json({{"error", message}})));
   auto job = store_->GetJob(job_id);
   if (job.ok()) CountJobState(*job, status);
   // A dead job may be requeued by an operator: its upload stays.
@@ -576,7 +609,17 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
       if (other.file_path == job->file_path) return;
     }
   }
-  blobs_.Remove(job->file_path);
+  // Best effort: a file left behind is an orphan the start-up check removes.
+  (void)blobs_.Remove(job->file_path);
+}
+
+void SopilotService::Audit(const std::string& actor, const std::string& action, const std::string& target,
+                           const std::string& detail) {
+  Status st = store_->AppendAudit(actor, action, target, detail);
+  if (!st.ok()) {
+    std::fprintf(stderr, "sopilot: audit entry %s %s by %s not written: %s\n", action.c_str(), Printable(target).c_str(),
+                 Printable(actor).c_str(), st.message().c_str());
+  }
 }
 
 Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context) {
@@ -586,7 +629,7 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   if (job.status == kJobCompleted || job.status == kJobSkipped || job.status == kJobDead) return Status::Ok();
   SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
   CountJobState(job, kJobRunning);
-  store_->AppendAudit("system", "job.running", job.id, nlohmann::json({{"attempt", leased.attempt}}).dump());
+  Audit("system", "job.running", job.id, JsonText(nlohmann::json({{"attempt", leased.attempt}})));
   // Injected failures are spread evenly: run n fails when the running share
   // of failures falls behind the requested rate.
   const int k = static_cast<int>(job.kind);
@@ -597,6 +640,9 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
       return Status::Internal("injected failure (fault injection is on for " + std::string(JobKindName(job.kind)) +
                               " jobs)");
     }
+  }
+  if (config_.fault_injection_enabled && config_.throw_in_jobs == JobKindName(job.kind)) {
+    throw std::runtime_error("injected exception (SOPILOT_FAULT_THROW_IN=" + config_.throw_in_jobs + ")");
   }
   switch (job.kind) {
     case JobKind::kIngest: return RunIngest(job, context);
@@ -655,9 +701,9 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   for (const ClipSpan& c : set->clips) clips.push_back({0, c.index, c.start_sec, c.end_sec});
   nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
                            {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
-  SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, result.dump()));
+  SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result)));
   CountJobState(job, kJobCompleted);
-  store_->AppendAudit("system", "job.completed", job.id, nlohmann::json({{"video_id", video_id}}).dump());
+  Audit("system", "job.completed", job.id, JsonText(nlohmann::json({{"video_id", video_id}})));
   AdaptNewVideo(video_id);
   return Status::Ok();
 }
@@ -688,12 +734,12 @@ Status SopilotService::RunScore(const JobRow& job) {
   result["index_version"] = pair.index_version;
   result["feature_adapter"] = pair.index_version > 0;
   std::string rel = "reports/score_" + job.id + ".json";
-  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, result.dump(2)));
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(result, 2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, summary.dump()));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary)));
   CountJobState(job, kJobCompleted);
-  store_->AppendAudit("system", "job.completed", job.id,
-                      nlohmann::json({{"score", report.score}, {"verdict", report.verdict}}).dump());
+  Audit("system", "job.completed", job.id,
+                      JsonText(nlohmann::json({{"score", report.score}, {"verdict", report.verdict}})));
   return Status::Ok();
 }
 

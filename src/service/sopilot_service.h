@@ -159,6 +159,11 @@ class SopilotService {
   // drop what it alone stored (an ingest's uploaded file), so nothing
   // half-stored is left behind.
   void RecordFailure(const std::string& job_id, const std::string& status, const std::string& message);
+  // Appends to the audit log after the fact it records has happened: a
+  // failure cannot undo the fact, so it is logged (stderr) rather than
+  // returned. `detail` is a JSON object's text.
+  void Audit(const std::string& actor, const std::string& action, const std::string& target,
+             const std::string& detail);
   // Counts a job entering `status` (sopilot_<kind>_jobs_total); the leased
   // form reads a training job's trigger from its row.
   void CountJobState(const JobRow& job, const std::string& status);

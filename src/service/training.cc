@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "base/json_text.h"
 #include "base/digest.h"
 #include "embed/embedding_file.h"
 #include "service/nightly_runner.h"
@@ -126,7 +127,7 @@ void SopilotService::AdaptNewVideo(int64_t video_id) {
   auto recorded = store_->PutVersionEmbeddingIfCurrent(video_id, e.video.task_id, e.index_version, *rel);
   if (recorded.ok() && !*recorded) {
     auto used = store_->PathInUse(*rel);
-    if (used.ok() && !*used) blobs_.Remove(*rel);
+    if (used.ok() && !*used) (void)blobs_.Remove(*rel);  // best effort: the start-up check removes orphans
   }
 }
 
@@ -201,7 +202,7 @@ Result<nlohmann::json> SopilotService::TrainTask(const std::string& task_id, con
     for (const VideoRow& v : late) SOPILOT_RETURN_IF_ERROR(adapt_into(v, true));
   }
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> unused, store_->DropOldIndexVersions(task_id, kKeepPreviousVersions));
-  for (const std::string& f : unused) blobs_.Remove(f);
+  for (const std::string& f : unused) (void)blobs_.Remove(f);  // best effort, as above
 
   out["status"] = "completed";
   out["old_index_version"] = sw.previous;
@@ -289,14 +290,14 @@ Status SopilotService::RunTraining(const JobRow& job, const JobContext& context)
   }
   summary["duration_sec"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::string rel = "reports/training_" + job.id + ".json";
-  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, summary.dump(2)));
+  SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(summary, 2)));
   const std::string status = completed ? kJobCompleted : kJobSkipped;
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, status, rel, summary.dump()));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, status, rel, JsonText(summary)));
   CountJobState(job, status);
   nlohmann::json audit = {{"status", status}, {"trigger", job.trigger}};
   if (!completed) audit["reason"] = reason;
   else audit["new_index_version"] = new_versions;
-  store_->AppendAudit("system", completed ? "job.completed" : "job.skipped", job.id, audit.dump());
+  Audit("system", completed ? "job.completed" : "job.skipped", job.id, JsonText(audit));
   return Status::Ok();
 }
 

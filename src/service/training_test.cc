@@ -105,7 +105,7 @@ class TrainingTest : public ::testing::Test {
     NeverStop ctx;
     Status st = service_->RunJob(**leased, ctx);
     EXPECT_TRUE(st.ok()) << st.ToString();
-    service_->queue()->Ack(**leased);
+    EXPECT_TRUE(service_->queue()->Ack(**leased).ok());
     return *service_->store()->GetJob(job->id);
   }
   FeatureAdapter Fit(const std::vector<EmbeddingSet>& golds) {
@@ -441,7 +441,7 @@ TEST_F(TrainingTest, AnIngestAfterTrainingAddsTheVideoToTheCurrentVersion) {
     NeverStop ctx;
     Status st = service_->RunJob(**leased, ctx);
     EXPECT_TRUE(st.ok()) << st.ToString();
-    service_->queue()->Ack(**leased);
+    EXPECT_TRUE(service_->queue()->Ack(**leased).ok());
     return service_->store()->GetJob(job->id)->video_id.value_or(-1);
   };
   int64_t gold = ingest("gold.mp4", "gold");

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/exception_border.h"
+#include "base/json_text.h"
 #include "service/service_metrics.h"
 
 namespace sopilot {
@@ -63,7 +65,8 @@ void WorkerPool::Start() {
   // Announce the workers before they start, so that a scrape right after
   // start-up already counts them.
   for (size_t i = 0; i < thread_kinds_.size(); ++i) {
-    service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
+    // Best effort: the maintenance thread sends them again every few seconds.
+    (void)service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
   }
   for (size_t i = 0; i < thread_kinds_.size(); ++i) {
     threads_.emplace_back([this, i] { WorkerLoop(static_cast<int>(i)); });
@@ -80,7 +83,8 @@ void WorkerPool::Stop() {
   cv_.notify_all();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
-  for (size_t i = 0; i < thread_kinds_.size(); ++i) service_->queue()->RemoveWorker(WorkerId(static_cast<int>(i)));
+  // Best effort: a heartbeat not withdrawn runs out after kWorkerTtlSec.
+  for (size_t i = 0; i < thread_kinds_.size(); ++i) (void)service_->queue()->RemoveWorker(WorkerId(static_cast<int>(i)));
 }
 
 void WorkerPool::Drain(double grace_sec) {
@@ -100,17 +104,65 @@ void WorkerPool::MaintenanceLoop() {
     cv_.wait_for(l, std::chrono::seconds(2));
     if (stopping_) break;
     l.unlock();
-    service_->queue()->RecoverExpired();
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_heartbeat >= std::chrono::duration<double>(kHeartbeatSec)) {
-      for (size_t i = 0; i < thread_kinds_.size(); ++i) {
-        service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
+    try {
+      // Failures here (queue down) are seen by the workers and retried on
+      // the next round; heartbeats missed for kWorkerTtlSec drop the workers
+      // from sopilot_active_workers, which is the truth while the queue is
+      // unreachable.
+      (void)service_->queue()->RecoverExpired();
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_heartbeat >= std::chrono::duration<double>(kHeartbeatSec)) {
+        for (size_t i = 0; i < thread_kinds_.size(); ++i) {
+          (void)service_->queue()->Heartbeat(WorkerId(static_cast<int>(i)), thread_kinds_[i], kWorkerTtlSec);
+        }
+        last_heartbeat = now;
       }
-      last_heartbeat = now;
+    } catch (...) {
+      std::fprintf(stderr, "sopilot: %s (next round in 2 s)\n",
+                   StatusFromCurrentException("worker maintenance").message().c_str());
     }
     l.lock();
   }
 }
+
+namespace {
+
+// Keeps a job's lease alive while it runs: extends it every third of the
+// lease from its own thread, until destroyed (which joins the thread, so an
+// early return cannot leave it running).
+class LeaseKeeper {
+ public:
+  LeaseKeeper(JobQueue* queue, const LeasedJob& job, double lease_sec) {
+    thread_ = std::thread([this, queue, job, lease_sec] {
+      const int ticks = std::max(1, static_cast<int>(lease_sec / 3 * 10));
+      while (!done_) {
+        for (int i = 0; i < ticks && !done_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // A lost lease shows when the job is acked; the job runs to its end.
+        if (!done_) (void)queue->Extend(job, lease_sec);
+      }
+    });
+  }
+  ~LeaseKeeper() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// Counts a worker thread busy for its lifetime.
+class BusyMark {
+ public:
+  explicit BusyMark(std::atomic<int>* n) : n_(n) { ++*n_; }
+  ~BusyMark() { --*n_; }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+}  // namespace
 
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker_id = WorkerId(index);
@@ -120,88 +172,119 @@ void WorkerPool::WorkerLoop(int index) {
   bool failing = false;
   // The next job, when the ack of the last one already leased it.
   std::optional<LeasedJob> next;
+  auto wait_backoff = [&] {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, backoff, [this] { return stopping_.load(); });
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  };
   while (!stopping_ && !draining_) {
-    Result<std::optional<LeasedJob>> leased = std::optional<LeasedJob>();
-    if (next) {
-      leased = std::move(next);
-      next.reset();
-    } else {
-      leased = queue->Lease(kinds, worker_id, lease_sec_, 0.5);
-    }
-    if (!leased.ok()) {
-      // The queue is busy or down: wait, longer each time, rather than spin.
-      if (!failing) {
-        std::fprintf(stderr, "sopilot: worker %s: cannot take jobs: %s (retrying with backoff)\n", worker_id.c_str(),
-                     leased.status().message().c_str());
+    try {
+      Result<std::optional<LeasedJob>> leased = std::optional<LeasedJob>();
+      if (next) {
+        leased = std::move(next);
+        next.reset();
+      } else {
+        leased = queue->Lease(kinds, worker_id, lease_sec_, 0.5);
       }
-      failing = true;
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, backoff, [this] { return stopping_.load(); });
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      continue;
-    }
-    if (failing) std::fprintf(stderr, "sopilot: worker %s: queue reachable again\n", worker_id.c_str());
-    failing = false;
-    backoff = std::chrono::milliseconds(500);
-    if (!leased->has_value()) continue;
-    const LeasedJob job = **leased;
-    const JobKind kind = job.kind;
-    busy_[static_cast<int>(kind)]++;
-    DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
-    // Heartbeat: keep the lease while the job runs.
-    std::atomic<bool> done{false};
-    std::thread heartbeat([&] {
-      // Extend at a third of the lease, checking for the end every 100 ms.
-      const int ticks = std::max(1, static_cast<int>(lease_sec_ / 3 * 10));
-      while (!done) {
-        for (int i = 0; i < ticks && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (!done) queue->Extend(job, lease_sec_);
+      if (!leased.ok()) {
+        // The queue is busy or down: wait, longer each time, rather than spin.
+        if (!failing) {
+          std::fprintf(stderr, "sopilot: worker %s: cannot take jobs: %s (retrying with backoff)\n",
+                       worker_id.c_str(), leased.status().message().c_str());
+        }
+        failing = true;
+        wait_backoff();
+        continue;
       }
-    });
-    const auto started = std::chrono::steady_clock::now();
-    Status st = service_->RunJob(job, context);
-    service_->metrics()->JobDuration(
-        kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (!st.ok() && context.TimedOut()) {
-      st = Status::Unavailable("timed out after " +
-                               std::to_string(static_cast<int>(service_->config().timeout_sec(kind))) + " s");
+      if (failing) std::fprintf(stderr, "sopilot: worker %s: queue reachable again\n", worker_id.c_str());
+      failing = false;
+      backoff = std::chrono::milliseconds(500);
+      if (!leased->has_value()) continue;
+      const LeasedJob job = **leased;
+      const JobKind kind = job.kind;
+      DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
+      bool poisoned = false;
+      Status st;
+      {
+        BusyMark busy(&busy_[static_cast<int>(kind)]);
+        LeaseKeeper keeper(queue, job, lease_sec_);
+        const auto started = std::chrono::steady_clock::now();
+        st = RunGuarded(job, context, &poisoned);
+        service_->metrics()->JobDuration(
+            kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
+      if (!st.ok() && !poisoned && context.TimedOut()) {
+        st = Status::Unavailable("timed out after " +
+                                 std::to_string(static_cast<int>(service_->config().timeout_sec(kind))) + " s");
+      }
+      if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
+        // Interrupted by shutdown: leave the lease to expire, the job reruns.
+        continue;
+      }
+      if (st.ok() && !stopping_ && !draining_) {
+        // Ack and take the next job in one step (one round trip to Redis).
+        auto following = queue->AckAndLease(job, kinds, worker_id, lease_sec_);
+        if (following.ok() && following->has_value()) next = **following;
+        continue;
+      }
+      Finish(job, st, poisoned);
+    } catch (...) {
+      // Outside a job (the queue, the store): log, back off, carry on. A job
+      // this happened to is left to its lease and runs again.
+      std::fprintf(stderr, "sopilot: %s (retrying with backoff)\n",
+                   StatusFromCurrentException("worker " + worker_id).message().c_str());
+      wait_backoff();
     }
-    done = true;
-    heartbeat.join();
-    busy_[static_cast<int>(kind)]--;
-    if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
-      // Interrupted by shutdown: leave the lease to expire, the job reruns.
-      continue;
-    }
-    if (st.ok() && !stopping_ && !draining_) {
-      // Ack and take the next job in one step (one round trip to Redis).
-      auto following = queue->AckAndLease(job, kinds, worker_id, lease_sec_);
-      if (following.ok() && following->has_value()) next = **following;
-      continue;
-    }
-    Finish(job, st);
   }
 }
 
-void WorkerPool::Finish(const LeasedJob& job, const Status& st) {
+Status WorkerPool::RunGuarded(const LeasedJob& job, JobContext& context, bool* poisoned) {
+  // The exception border of a job: a library that throws (json, filesystem,
+  // bad_alloc) or a bug fails this job with the message; it never ends the
+  // thread (std::terminate) or the process.
+  try {
+    return service_->RunJob(job, context);
+  } catch (...) {
+    *poisoned = true;
+    return StatusFromCurrentException("internal error");
+  }
+}
+
+void WorkerPool::Finish(const LeasedJob& job, const Status& st, bool poisoned) {
   MetadataStore* store = service_->store();
   JobQueue* queue = service_->queue();
   if (st.ok()) {
-    queue->Ack(job);
+    // A lost lease (another worker has the job now) is that worker's to ack;
+    // the store recorded the result once either way.
+    (void)queue->Ack(job);
+    return;
+  }
+  if (poisoned) {
+    // What threw once throws again: dead now (listed, requeueable after a
+    // fix) rather than retried into the same exception.
+    std::fprintf(stderr, "sopilot: job %s (%s) failed with an exception: %s\n", job.job_id.c_str(),
+                 JobKindName(job.kind), st.message().c_str());
+    if (queue->Bury(job, st.message()).ok()) service_->RecordFailure(job.job_id, kJobDead, st.message());
     return;
   }
   if (IsPermanentJobError(st)) {
     service_->RecordFailure(job.job_id, kJobFailed, st.message());
-    queue->Ack(job);
+    // A lost lease here means another worker runs the job again and finds it
+    // failed; nothing to undo.
+    (void)queue->Ack(job);
     return;
   }
   auto retried = queue->Fail(job, st.message());
   if (retried.ok() && *retried) {
     // Straight back to queued: a client polling the job must never see a
     // passing "failed" for a job that will run again.
-    store->SetJobStatus(job.job_id, kJobQueued, st.message());
-    store->AppendAudit("system", "job.retrying", job.job_id,
-                       nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}}).dump());
+    if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message()); !set.ok()) {
+      // The row says running until the retry runs and sets it again.
+      std::fprintf(stderr, "sopilot: job %s: cannot mark it queued for its retry: %s\n", job.job_id.c_str(),
+                   set.message().c_str());
+    }
+    service_->Audit("system", "job.retrying", job.job_id,
+                       JsonText(nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}})));
     service_->CountJobState(job, "retried");
   } else if (retried.ok()) {
     service_->RecordFailure(job.job_id, kJobDead, st.message());

@@ -58,7 +58,9 @@ class WorkerPool {
  private:
   void WorkerLoop(int index);
   void MaintenanceLoop();
-  void Finish(const LeasedJob& job, const Status& status);
+  // RunJob, with any exception turned into a failed status (*poisoned set).
+  Status RunGuarded(const LeasedJob& job, JobContext& context, bool* poisoned);
+  void Finish(const LeasedJob& job, const Status& status, bool poisoned);
   std::string WorkerId(int index) const;
 
   SopilotService* service_;

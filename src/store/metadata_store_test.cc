@@ -290,9 +290,9 @@ TEST_F(MetadataStoreTest, ListVideosClampsLimitTo500) {
 TEST_F(MetadataStoreTest, VideosOfTaskOnlyEmbeddedOldestFirst) {
   ASSERT_NE(store_, nullptr);
   int64_t a = *store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
-  store_->InsertVideo(MakeVideo("t", "pending.mp4", /*embedded=*/false), {});
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "pending.mp4", /*embedded=*/false), {}).ok());
   int64_t b = *store_->InsertVideo(MakeVideo("t", "b.mp4"), {});
-  store_->InsertVideo(MakeVideo("other", "c.mp4"), {});
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("other", "c.mp4"), {}).ok());
   auto v = store_->VideosOfTask("t");
   ASSERT_TRUE(v.ok());
   ASSERT_EQ(v->size(), 2u);
@@ -335,10 +335,10 @@ TEST_F(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
 
 TEST_F(MetadataStoreTest, AllReferencedPaths) {
   ASSERT_NE(store_, nullptr);
-  store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
-  store_->InsertVideo(MakeVideo("t", "b.mp4", /*embedded=*/false), {});
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok());
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "b.mp4", /*embedded=*/false), {}).ok());
   VideoRow same = MakeVideo("t2", "a.mp4");  // same content, another task
-  store_->InsertVideo(same, {});
+  ASSERT_TRUE(store_->InsertVideo(same, {}).ok());
   auto paths = store_->AllReferencedPaths();
   ASSERT_TRUE(paths.ok());
   EXPECT_EQ(*paths, (std::vector<std::string>{"embeddings/a.mp4.emb", "raw/a.mp4", "raw/b.mp4"}));
@@ -958,7 +958,7 @@ TEST_F(IndexVersionTest, ResolvingWhileAnotherConnectionSwitchesSeesOneVersion) 
 
 TEST_F(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
   EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
-  store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok());
   EXPECT_EQ(*store_->CountVideosCreatedAfter(""), 1);
   JobRow skipped = MakeJob(JobKind::kTraining);
   ASSERT_TRUE(store_->InsertJob(skipped).ok());
@@ -972,8 +972,8 @@ TEST_F(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
   EXPECT_EQ(since, "2026-02-08T09:46:09+00:00");
   EXPECT_EQ(*store_->CountVideosCreatedAfter(since), 0);
   env_.now = env_.now + 1;
-  store_->InsertVideo(MakeVideo("t", "b.mp4"), {});
-  store_->InsertVideo(MakeVideo("u", "c.mp4", false), {});  // counted even without embeddings (as the original)
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "b.mp4"), {}).ok());
+  ASSERT_TRUE(store_->InsertVideo(MakeVideo("u", "c.mp4", false), {}).ok());  // counted even without embeddings (as the original)
   EXPECT_EQ(*store_->CountVideosCreatedAfter(since), 2);
 }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/crc32.h"
 #include "base/little_endian.h"
 #include "base/digest.h"
@@ -138,7 +139,7 @@ Result<std::string> EncodeFeatureAdapter(const FeatureAdapter& a) {
                       {"version", a.version},
                       {"source_video_ids", a.source_video_ids},
                       {"fitted_at", a.fitted_at}};
-  std::string header = h.dump();
+  std::string header = JsonText(h);
   std::string out(kMagic, sizeof kMagic);
   PutLittleEndian<uint32_t>(&out, kAdapterFormatVersion);
   PutLittleEndian<uint32_t>(&out, static_cast<uint32_t>(header.size()));

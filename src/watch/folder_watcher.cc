@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "store/metadata_store.h"  // IsoTimestamp, NewUuid4
 
 namespace sopilot::watch {
@@ -34,7 +35,7 @@ std::string BaseName(const std::string& rel) {
   return slash == std::string::npos ? rel : rel.substr(slash + 1);
 }
 
-std::string Dump(const Json& j) { return j.dump(2, ' ', true) + "\n"; }
+std::string Dump(const Json& j) { return JsonText(j, 2, true) + "\n"; }
 
 bool PermanentForFile(const Status& st) {
   switch (st.code()) {
@@ -91,7 +92,9 @@ Status FolderWatcher::Start() {
   for (const char* sub : {"/.processing", "/.processed", "/.failed"}) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(options_.dir + sub, ec)) {
-      if (e.path().filename().string().find(".tmp.") != std::string::npos) env_->RemoveFile(e.path().string());
+      if (e.path().filename().string().find(".tmp.") != std::string::npos) {
+        (void)env_->RemoveFile(e.path().string());  // best effort: tried again at the next start
+      }
     }
   }
   std::error_code ec;
@@ -119,13 +122,19 @@ void FolderWatcher::ResumeIntent(const std::string& tag) {
   const bool in_processing = env_->FileExists(Processing(tag));
   Claim c;
   c.tag = tag;
-  if (j.is_object() && j.value("source", "") != "" && j.value("ingest_job_id", "") != "") {
-    c.source = j.value("source", "");
-    c.task_id = j.value("task_id", "");
-    c.role = j.value("role", "");
-    c.job_id = j.value("ingest_job_id", "");
-    c.claimed_at = j.value("claimed_at", "");
-    c.error = j.value("error", "");
+  // A field of the intent, "" when absent or not a string (json's value()
+  // would throw on a damaged file).
+  auto field = [&j](const char* key) -> std::string {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  if (j.is_object() && field("source") != "" && field("ingest_job_id") != "") {
+    c.source = field("source");
+    c.task_id = field("task_id");
+    c.role = field("role");
+    c.job_id = field("ingest_job_id");
+    c.claimed_at = field("claimed_at");
+    c.error = field("error");
   } else {
     c.source = ".processing/" + tag;
     c.error = "unreadable intent file .processing/" + tag + ".json" +
@@ -138,14 +147,15 @@ void FolderWatcher::ResumeIntent(const std::string& tag) {
   const bool done_before = env_->FileExists(options_.dir + "/.processed/" + tag) ||
                            env_->FileExists(options_.dir + "/.failed/" + tag);
   if (!in_processing && done_before) {
-    env_->RemoveFile(intent_path);
+    // A stale intent left behind is removed again at the next start.
+    (void)env_->RemoveFile(intent_path);
     Log(c.source, "was filed away as " + tag + " before the restart; intent removed");
     return;
   }
   if (!in_processing && env_->FileExists(Abs(c.source))) {
     // Crashed between writing the intent and moving the file: nothing was
     // submitted under this intent. The file is taken afresh.
-    env_->RemoveFile(intent_path);
+    (void)env_->RemoveFile(intent_path);
     Log(c.source, "was not taken before the restart (stale intent " + tag + " removed)");
     return;
   }
@@ -346,7 +356,8 @@ void FolderWatcher::TakeFile(const std::string& rel, Tracked* t) {
   }
   st = env_->RenameFile(Abs(rel), Processing(c.tag));
   if (!st.ok()) {
-    env_->RemoveFile(intent_path);
+    // Best effort: an intent without its file is dropped at the next start.
+    (void)env_->RemoveFile(intent_path);
     if (!env_->FileExists(Abs(rel))) {
       Log(rel, "vanished before it could be taken");
       tracked_.erase(rel);
@@ -384,7 +395,7 @@ void FolderWatcher::Advance(Claim* c) {
       if (!env_->FileExists(Processing(c->tag))) {
         Log(c->source, "left .processing/ before its ingest was submitted; nothing to do (intent " + c->tag +
                            " removed)");
-        env_->RemoveFile(Processing(c->tag + ".json"));
+        (void)env_->RemoveFile(Processing(c->tag + ".json"));
         claims_.erase(c->tag);
         return;
       }
@@ -478,7 +489,8 @@ bool FolderWatcher::FinishDone(Claim* c, const JobRow& job) {
       return false;
     }
   }
-  env_->RemoveFile(Processing(c->tag + ".json"));
+  // A stale intent left behind is removed at the next start (ResumeIntent).
+  (void)env_->RemoveFile(Processing(c->tag + ".json"));
   Log(c->source, "ingested: video " + (job.video_id ? std::to_string(*job.video_id) : std::string("?")) +
                      " (ingest job " + job.id + "); filed as .processed/" + c->tag);
   claims_.erase(c->tag);  // `c` dangles from here
@@ -506,7 +518,7 @@ bool FolderWatcher::FinishFailed(Claim* c, const std::string& reason) {
       return false;
     }
   }
-  env_->RemoveFile(Processing(c->tag + ".json"));
+  (void)env_->RemoveFile(Processing(c->tag + ".json"));
   Log(c->source, "failed: " + reason + "; filed as .failed/" + c->tag);
   claims_.erase(c->tag);  // `c` dangles from here
   return true;

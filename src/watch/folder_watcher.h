@@ -76,6 +76,7 @@
 #include <string>
 
 #include "base/env.h"
+#include "base/text.h"
 #include "watch/ingest_gateway.h"
 #include "watch/open_writers.h"
 #include "watch/watch_rules.h"
@@ -158,7 +159,8 @@ class FolderWatcher {
   bool FinishDone(Claim* c, const JobRow& job);
   bool FinishFailed(Claim* c, const std::string& reason);
   void ResumeIntent(const std::string& tag);
-  void Log(const std::string& who, const std::string& what) { log_(who + ": " + what); }
+  // File names may hold any bytes: the line is made printable (base/text.h).
+  void Log(const std::string& who, const std::string& what) { log_(Printable(who + ": " + what)); }
 
   WatchOptions options_;
   IngestGateway* gateway_;

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include "base/exception_border.h"
 
 namespace sopilot::watch {
 
@@ -120,7 +123,14 @@ Status InotifyLoop::Run(int stop_fd) {
   if (!wd_of_dir_.count("")) return Status::IOError(watcher_->dir() + ": cannot watch the directory");
   const uint64_t rescan_us = static_cast<uint64_t>(rescan_sec_ * 1e6);
   uint64_t next_rescan = env_->NowMicros() + rescan_us;
-  watcher_->Tick();
+  // The exception border of the watch loop: what escapes a pass (a library
+  // that threw) is logged and the loop carries on; a file that causes it
+  // stays where it is rather than stopping the watcher at every restart.
+  auto guarded = [](const char* what, auto&& fn) {
+    Status st = CallGuarded(what, fn);
+    if (!st.ok()) std::fprintf(stderr, "sopilot: watch: %s\n", st.message().c_str());
+  };
+  guarded("tick", [&] { watcher_->Tick(); });
   for (;;) {
     uint64_t now = env_->NowMicros();
     int timeout_ms = next_rescan > now ? static_cast<int>(std::min<uint64_t>((next_rescan - now) / 1000 + 1, 60000)) : 0;
@@ -130,17 +140,17 @@ Status InotifyLoop::Run(int stop_fd) {
     if (r < 0 && errno != EINTR) return Status::IOError(std::string("poll failed: ") + std::strerror(errno));
     if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) return Status::Ok();
     if (r > 0 && (fds[1].revents & POLLIN)) {
-      ReadEvents();
+      guarded("reading events", [&] { ReadEvents(); });
       // A file being written raises events without pause; reading them a
       // little later lets the kernel merge them instead of waking us for each.
       struct pollfd stop = {stop_fd, POLLIN, 0};
       if (::poll(&stop, 1, kEventPauseMs) > 0) return Status::Ok();
     }
     if (env_->NowMicros() >= next_rescan) {
-      FullScan();
+      guarded("scan", [&] { FullScan(); });
       next_rescan = env_->NowMicros() + rescan_us;
     }
-    watcher_->Tick();
+    guarded("tick", [&] { watcher_->Tick(); });
   }
 }
 

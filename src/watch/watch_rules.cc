@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "base/text.h"
 #include "service/sopilot_service.h"  // SafeFileName
 
 namespace sopilot::watch {
@@ -121,6 +122,11 @@ bool IsHiddenPath(const std::string& relative_path) {
 }
 
 Result<Placement> PlaceFile(const std::string& relative_path, const WatchRules& rules) {
+  // The path becomes a task id, a role, a file name in JSON, SQL rows and
+  // logs: UTF-8 without control characters, or the file is refused.
+  if (Status st = CheckTextField("the path", relative_path, 4096); !st.ok()) {
+    return Status::InvalidArgument(st.message() + ": rename the file (UTF-8, no control characters)");
+  }
   std::vector<std::string> p = Split(relative_path);
   if (p.empty()) return Status::InvalidArgument("empty path");
   const size_t n = p.size();

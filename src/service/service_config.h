@@ -50,6 +50,11 @@ struct ServiceConfig {
   // /ops/fault-injection), to test alerts end to end. Off unless set.
   bool fault_injection_enabled = false;  // SOPILOT_ENABLE_FAULT_INJECTION=1
 
+  // Opening the service (`sopilot serve`, `worker`, `watch`) runs PRAGMA
+  // quick_check on the metadata store and refuses a damaged file (it reads
+  // the whole file).
+  bool startup_quick_check = true;   // SOPILOT_STARTUP_QUICK_CHECK
+
   // Training (the per-task feature adapter) and the nightly scheduler.
   // The adapter is off by default: measured, it lowers the margin between
   // correct and defect videos (doc/architecture.md, "Training").

@@ -14,6 +14,11 @@ namespace sopilot {
 namespace {
 
 Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
+  // A full disk is not an I/O error: nothing is broken, and the same call
+  // succeeds once space returns. Callers (HTTP 507, job retries) tell it apart.
+  if (err == ENOSPC || err == EDQUOT) {
+    return Status::NoSpace(path + ": " + what + ": " + std::strerror(err) + " (the disk is full)");
+  }
   return Status::IOError(path + ": " + what + ": " + std::strerror(err));
 }
 

@@ -68,6 +68,20 @@ TEST(EnvTest, FailedWriteLeavesOldFileAndNoTemporary) {
   EXPECT_EQ(files, 1) << "temporary file left behind";
 }
 
+// The kernel's ENOSPC (here from /dev/full, which answers every write with
+// it) is NoSpace, not an IOError: the HTTP layer answers 507 and jobs retry.
+TEST(EnvTest, FullDiskIsNoSpace) {
+  if (!Env::Default()->FileExists("/dev/full")) GTEST_SKIP() << "no /dev/full on this system";
+  auto file = Env::Default()->NewWritableFile("/dev/full");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  Status st = (*file)->Append("some bytes");
+  EXPECT_EQ(st.code(), Status::Code::kNoSpace) << st.ToString();
+  EXPECT_NE(st.message().find("/dev/full"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("disk is full"), std::string::npos) << st.message();
+  EXPECT_EQ(st.ToString().rfind("No space: ", 0), 0u) << st.ToString();
+  EXPECT_TRUE((*file)->Close().ok());
+}
+
 TEST(EnvTest, ReadErrorsAreClear) {
   testing::TempDir dir;
   auto missing = Env::Default()->ReadFile(dir.path() + "/nope", 100);

@@ -13,6 +13,7 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kUnsupported: return "Unsupported";
     case Status::Code::kUnavailable: return "Unavailable";
     case Status::Code::kInternal: return "Internal error";
+    case Status::Code::kNoSpace: return "No space";
   }
   return "Unknown";
 }

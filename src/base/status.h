@@ -28,6 +28,7 @@ class [[nodiscard]] Status {
     kUnsupported,      // valid input we cannot handle (codec, no video)
     kUnavailable,      // a dependency is down for now (store, queue); try again
     kInternal,         // a bug or a library failure we did not expect
+    kNoSpace,          // the disk (or quota) is full: nothing was stored; retry once space returns
   };
 
   Status() = default;
@@ -39,6 +40,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string msg) { return Status(Code::kUnsupported, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status NoSpace(std::string msg) { return Status(Code::kNoSpace, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -189,6 +189,7 @@ int HttpStatusFor(const Status& st) {
     case Status::Code::kInvalidArgument: return 400;
     case Status::Code::kNotFound: return 404;
     case Status::Code::kUnavailable: return 503;
+    case Status::Code::kNoSpace: return 507;  // Insufficient Storage: nothing was stored
     case Status::Code::kUnsupported: return 415;
     default: return 500;
   }
@@ -414,10 +415,15 @@ void ApiServer::AddRoutes() {
     const std::string incoming = s->blobs().NewIncomingPath();
     std::map<std::string, std::string> fields;
     std::string current, file_name;
-    bool in_file = false, saw_file = false, too_large = false, field_too_large = false, write_failed = false;
+    bool in_file = false, saw_file = false, too_large = false, field_too_large = false;
     int64_t total = 0;
     Sha256Stream sha;
-    std::FILE* out = nullptr;
+    // Through the Env, so that a full disk is a NoSpace status (507), and
+    // in 1 MiB writes rather than one per network read.
+    std::unique_ptr<WritableFile> out;
+    Status write_status;
+    std::string pending;
+    constexpr size_t kWriteChunk = 1 << 20;
     bool read_ok = (*req.body_reader)(
         [&](const httplib::MultipartFormData& part) {
           current = part.name;
@@ -426,9 +432,10 @@ void ApiServer::AddRoutes() {
             if (saw_file) return false;  // one file per upload
             saw_file = true;
             file_name = part.filename;
-            out = std::fopen(incoming.c_str(), "wb");
-            if (out == nullptr) write_failed = true;
-            return out != nullptr;
+            auto file = s->env()->NewWritableFile(incoming);
+            if (!file.ok()) write_status = file.status();
+            else out = std::move(*file);
+            return true;
           }
           return true;
         },
@@ -439,19 +446,29 @@ void ApiServer::AddRoutes() {
               // Keep reading (and dropping) the rest, bounded by the
               // server's payload limit, so the client gets its 413 instead
               // of a reset connection.
-              if (!too_large && out != nullptr) {
-                std::fclose(out);
-                out = nullptr;
+              if (!too_large && out) {
+                out.reset();  // closed; the file is removed below
+                pending.clear();
                 std::error_code ec;
                 std::filesystem::remove(incoming, ec);
               }
               too_large = true;
               return true;
             }
+            // After a failed write the rest is read and dropped, as past the
+            // limit, so that the client hears its 507.
+            if (!write_status.ok()) return true;
             sha.Update(std::string_view(data, len));
-            if (std::fwrite(data, 1, len, out) != len) {
-              write_failed = true;
-              return false;
+            pending.append(data, len);
+            if (pending.size() >= kWriteChunk) {
+              write_status = out->Append(pending);
+              pending.clear();
+              if (!write_status.ok()) {
+                // Give the space back now, not after the rest of the body.
+                out.reset();
+                std::error_code ec;
+                std::filesystem::remove(incoming, ec);
+              }
             }
             return true;
           }
@@ -463,8 +480,13 @@ void ApiServer::AddRoutes() {
           f.append(data, len);
           return true;
         });
-    bool closed_ok = out == nullptr || (std::fflush(out) == 0 && fsync(fileno(out)) == 0);
-    if (out != nullptr) std::fclose(out);
+    if (out) {
+      if (write_status.ok() && !pending.empty()) write_status = out->Append(pending);
+      if (write_status.ok()) write_status = out->Sync();
+      Status closed = out->Close();
+      if (write_status.ok()) write_status = closed;
+      out.reset();
+    }
     auto discard = [&] {
       std::error_code ec;
       std::filesystem::remove(incoming, ec);
@@ -474,9 +496,14 @@ void ApiServer::AddRoutes() {
       SendError(res, 413, "upload too large: more than " + std::to_string(max) + " bytes (SOPILOT_UPLOAD_MAX_MB)");
       return;
     }
-    if (write_failed || !closed_ok) {
+    if (!write_status.ok()) {
       discard();
-      SendError(res, 507, "cannot store the upload (disk full?)");
+      if (write_status.code() == Status::Code::kNoSpace) {
+        SendError(res, 507, "not enough disk space to store the upload: nothing was stored; free space on the data "
+                            "volume and upload again");
+      } else {
+        SendError(res, 500, "cannot store the upload: " + write_status.message());
+      }
       return;
     }
     if (field_too_large) {
@@ -521,12 +548,12 @@ void ApiServer::AddRoutes() {
                                           {"operator_id_hash", T("string")}},
                                          {"file", "task_id"})}}}}}};
   Add({"POST", "/videos", Role::kOperator, true, "Upload a video (gold, trainee or audit) and queue its ingest",
-       {{"requestBody", upload_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503})}},
+       {{"requestBody", upload_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
        [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, ""); }});
   Json gold_body = upload_body;
   gold_body["content"]["multipart/form-data"]["schema"]["properties"].erase("role");
   Add({"POST", "/gold", Role::kOperator, true, "Upload a gold video and queue its ingest",
-       {{"requestBody", gold_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503})}},
+       {{"requestBody", gold_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
        [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, "gold"); }});
 
   Add({"GET", "/videos/jobs/{ingest_job_id}", Role::kViewer, false, "An ingest job",

@@ -42,10 +42,11 @@ constexpr auto kPollInterval = std::chrono::milliseconds(25);
 Status SqliteError(sqlite3* db, int rc, const std::string& what) {
   std::string msg = "queue: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status::NoSpace("the disk holding the job queue is full (" + msg + ")");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:

@@ -151,6 +151,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Bool("SOPILOT_ENABLE_FEATURE_ADAPTER", &c.feature_adapter_enabled);
   r.Double("SOPILOT_ADAPTER_STD_FLOOR", &c.adapter_std_floor);
   r.Bool("SOPILOT_NIGHTLY_ENABLED", &c.nightly_enabled);
+  r.Bool("SOPILOT_STARTUP_QUICK_CHECK", &c.startup_quick_check);
   r.Integer("SOPILOT_NIGHTLY_HOUR_LOCAL", &c.nightly_hour_local);
   r.Integer("SOPILOT_NIGHTLY_MIN_NEW_VIDEOS", &c.nightly_min_new_videos);
   r.Double("SOPILOT_NIGHTLY_CHECK_SEC", &c.nightly_check_sec);

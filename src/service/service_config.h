@@ -53,6 +53,11 @@ struct ServiceConfig {
   // "training") throws once it is running: the exception border's test.
   std::string throw_in_jobs;  // SOPILOT_FAULT_THROW_IN
 
+  // Opening the service (`sopilot serve`, `worker`, `watch`) runs PRAGMA
+  // quick_check on the metadata store and refuses a damaged file (it reads
+  // the whole file).
+  bool startup_quick_check = true;   // SOPILOT_STARTUP_QUICK_CHECK
+
   // Training (the per-task feature adapter) and the nightly scheduler.
   // The adapter is off by default: measured, it lowers the margin between
   // correct and defect videos (doc/architecture.md, "Training").

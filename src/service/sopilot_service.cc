@@ -90,6 +90,10 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
   const std::string db = s->blobs_.Absolute("sopilot.db");
   SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(db, env));
+  // A damaged metadata store stops the start here, with one line naming the
+  // file, before anything writes to it (the queue creates its tables) and
+  // rather than failing requests at random later.
+  if (config.startup_quick_check) SOPILOT_RETURN_IF_ERROR(s->store_->QuickCheck());
   const bool redis = config.queue_backend == QueueBackend::kRedis;
   if (redis) {
     SopilotService* self = s.get();
@@ -272,6 +276,8 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   if (!inserted.ok()) {
     // Two submitters raced with the same id: the other one's job stands.
     if (chosen_id && store_->GetJob(job.id).ok()) return EnsureQueued(job.id);
+    // No row (a full disk, a damaged store): nothing of the upload remains.
+    RemoveUploadIfUnused(job.file_path);
     return inserted;
   }
   CountJobState(job, kJobQueued);
@@ -289,6 +295,23 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
     SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   }
   return store_->GetJob(job.id);
+}
+
+void SopilotService::RemoveUploadIfUnused(const std::string& file_path) {
+  // The same content may belong to a video or wait in another upload's job.
+  auto used = store_->PathInUse(file_path);
+  if (!used.ok() || *used) return;
+  for (const char* active : {kJobQueued, kJobRunning}) {
+    auto jobs = store_->JobsWithStatus(JobKind::kIngest, active, 10000);
+    if (!jobs.ok()) return;
+    for (const JobRow& other : *jobs) {
+      if (other.file_path == file_path) return;
+    }
+  }
+  // Best effort: the start-up check removes what is left.
+  if (Status removed = blobs_.Remove(file_path); !removed.ok()) {
+    std::fprintf(stderr, "sopilot: cannot remove %s: %s\n", file_path.c_str(), removed.message().c_str());
+  }
 }
 
 Result<JobRow> SopilotService::EnsureQueued(const std::string& job_id) {

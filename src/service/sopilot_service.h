@@ -171,6 +171,9 @@ class SopilotService {
 
  private:
   SopilotService(ServiceConfig config, Env* env, BlobStore blobs);
+  // Removes an adopted upload that no video and no queued or running job
+  // uses (its job row could not be written).
+  void RemoveUploadIfUnused(const std::string& file_path);
   Status RunIngest(const JobRow& job, const JobContext& context);
   Status RunScore(const JobRow& job);
   Status RunTraining(const JobRow& job, const JobContext& context);

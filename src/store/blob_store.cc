@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <system_error>
 
@@ -30,6 +31,17 @@ bool IsSafeRelative(const std::string& rel) {
     start = end + 1;
   }
   return true;
+}
+
+// A filesystem error as a Status: a full disk (or quota) is NoSpace, the
+// rest IOError.
+Status FsError(const std::string& what, const std::error_code& ec) {
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
+    if (ec.value() == ENOSPC || ec.value() == EDQUOT) {
+      return Status::NoSpace(what + ": " + ec.message() + " (the disk is full)");
+    }
+  }
+  return Status::IOError(what + ": " + ec.message());
 }
 
 Status BadPath(const std::string& rel) { return Status::InvalidArgument("bad data path '" + rel + "'"); }
@@ -87,7 +99,7 @@ Result<BlobStore> BlobStore::Open(const std::string& data_dir, Env* env) {
   for (const char* sub : {"raw", "embeddings", "reports", kIncomingDir}) {
     std::error_code ec;
     fs::create_directories(fs::path(dir) / sub, ec);
-    if (ec) return Status::IOError(dir + "/" + sub + ": cannot create directory: " + ec.message());
+    if (ec) return FsError(dir + "/" + sub + ": cannot create directory", ec);
   }
   return BlobStore(std::move(dir), env);
 }
@@ -135,7 +147,7 @@ Status BlobStore::Put(const std::string& relative, std::string_view data) {
   const std::string path = Absolute(relative);
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return Status::IOError(fs::path(path).parent_path().string() + ": cannot create directory: " + ec.message());
+  if (ec) return FsError(fs::path(path).parent_path().string() + ": cannot create directory", ec);
   return WriteFileAtomically(env_, path, data);
 }
 

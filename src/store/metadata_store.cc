@@ -174,8 +174,15 @@ bool IsBusy(int rc) {
 
 Status LockedStatus() { return Status::IOError("database is locked"); }
 
+// What an operator should read when the file is damaged.
+std::string CorruptMessage(const std::string& path, const std::string& detail) {
+  return (path.empty() ? std::string("the metadata store") : path + ": the metadata store") + " is corrupt (" +
+         detail + "); restore it from a backup";
+}
+
 Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
-  std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string msg = what + ": " + detail;
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -187,9 +194,16 @@ Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
       return Status::InvalidArgument(msg);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return Status::Corruption(msg);
-    case SQLITE_IOERR:
+      return Status::Corruption(CorruptMessage(db ? sqlite3_db_filename(db, "main") : "", detail));
     case SQLITE_FULL:
+      // SQLite rolled the statement (or transaction) back: nothing is half
+      // written, and the same write succeeds once space returns.
+      return Status::NoSpace("the disk holding the metadata store is full (" + msg + ")");
+    case SQLITE_IOERR:
+      if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT)) {
+        return Status::NoSpace("the disk holding the metadata store is full (" + msg + ")");
+      }
+      return Status::IOError(msg);
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
@@ -208,6 +222,14 @@ Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
 struct Conn {
   sqlite3* db;
   std::atomic<uint64_t>* waits;
+  std::atomic<bool>* corrupt;  // set when a statement meets a damaged file
+
+  // The Status of a failed call; remembers corruption for Ping.
+  Status Error(int rc, const std::string& what) const {
+    const int primary = rc & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) corrupt->store(true);
+    return SqliteStatus(db, rc, what);
+  }
 
   // One lock wait: counted (the metric) and slept.
   void Wait() const {
@@ -249,7 +271,7 @@ class Stmt {
       // Preparing reads the schema, which can meet a lock too.
       int rc = sqlite3_prepare_v2(conn.db, sql, -1, &stmt, nullptr);
       if (rc == SQLITE_OK) return Stmt(conn, stmt);
-      if (!IsBusy(rc)) return SqliteStatus(conn.db, rc, "prepare");
+      if (!IsBusy(rc)) return conn.Error(rc, "prepare");
       if (Clock::now() >= deadline) return LockedStatus();
       conn.Wait();
     }
@@ -275,7 +297,7 @@ class Stmt {
   // waited out (the statement restarts from scratch, which is harmless before
   // it produced anything); after rows it fails, as a restart would repeat them.
   Result<bool> Step() {
-    if (bind_rc_ != SQLITE_OK) return SqliteStatus(conn_.db, bind_rc_, "bind");
+    if (bind_rc_ != SQLITE_OK) return conn_.Error(bind_rc_, "bind");
     auto deadline = Clock::now() + kBusyTimeout;
     for (;;) {
       int rc = sqlite3_step(stmt_);
@@ -290,7 +312,7 @@ class Stmt {
         continue;
       }
       // sqlite3_errmsg reports the step's error (v2 prepare).
-      Status st = SqliteStatus(conn_.db, rc, "step");
+      Status st = conn_.Error(rc, "step");
       sqlite3_reset(stmt_);
       return st;
     }
@@ -354,7 +376,7 @@ Status ExecScript(Conn conn, const char* sql) {
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(conn.db, rest, -1, &raw, &tail);
-    if (rc != SQLITE_OK) return SqliteStatus(conn.db, rc, "migration");
+    if (rc != SQLITE_OK) return conn.Error(rc, "migration");
     rest = tail;
     if (!raw) continue;  // whitespace or a comment
     Stmt stmt(conn, raw);
@@ -570,7 +592,8 @@ std::string NewUuid4() {
 
 // ---------------------------------------------------------------- open
 
-MetadataStore::MetadataStore(sqlite3* db, Env* env) : db_(db), env_(env) {}
+MetadataStore::MetadataStore(sqlite3* db, Env* env, std::string path)
+    : db_(db), env_(env), path_(std::move(path)) {}
 
 MetadataStore::~MetadataStore() { sqlite3_close_v2(db_); }
 
@@ -584,20 +607,21 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
     return st;
   }
   sqlite3_extended_result_codes(db, 1);
-  std::unique_ptr<MetadataStore> store(new MetadataStore(db, env));
+  std::unique_ptr<MetadataStore> store(new MetadataStore(db, env, path));
   // The handler needs the counter's address, hence after construction.
   sqlite3_busy_handler(db, BusyHandler, &store->locked_waits_);
-  Conn conn{db, &store->locked_waits_};
+  Conn conn{db, &store->locked_waits_, &store->corrupt_};
   // foreign_keys is per connection and must be set outside a transaction.
   // journal_mode=WAL persists in the file; readers then never block the
   // writer. synchronous=NORMAL is durable across crashes of the process in
   // WAL mode (only a power loss can lose the last commits).
   for (const char* pragma : {"PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
     Status st = Exec(conn, pragma);
-    if (!st.ok()) return st.WithContext(path);
+    // A corruption message names the file already.
+    if (!st.ok()) return st.code() == Status::Code::kCorruption ? st : st.WithContext(path);
   }
   Status st = store->Migrate();
-  if (!st.ok()) return st.WithContext(path);
+  if (!st.ok()) return st.code() == Status::Code::kCorruption ? st : st.WithContext(path);
   return store;
 }
 
@@ -605,7 +629,7 @@ std::string MetadataStore::Now() { return IsoTimestamp(env_->NowUnixSeconds()); 
 
 Status MetadataStore::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   auto current_version = [&]() -> Result<int> {
     SOPILOT_ASSIGN_OR_RETURN(
         Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
@@ -654,7 +678,10 @@ int MetadataStore::schema_version() const { return schema_version_; }
 
 Status MetadataStore::Ping() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  if (corrupt_.load()) {
+    return Status::Corruption(CorruptMessage(path_, "a query met a damaged page or header"));
+  }
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // Touches the file (not only the connection), so a vanished or unreadable
   // database fails here.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT MAX(version) FROM schema_migrations"));
@@ -663,12 +690,49 @@ Status MetadataStore::Ping() {
   return Status::Ok();
 }
 
+Status MetadataStore::QuickCheck() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  // quick_check answers one row "ok", or up to N rows naming problems. A
+  // file damaged badly enough (its first page, the schema) fails the
+  // statement itself with SQLITE_CORRUPT, which names the file too.
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "PRAGMA quick_check(20)"));
+  std::vector<std::string> problems;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line = s.Text(0);
+    if (line != "ok") problems.push_back(line);
+  }
+  if (problems.empty()) return Status::Ok();
+  corrupt_.store(true);
+  // The first problem stated, without SQLite's "*** in database main ***"
+  // banner and on one line.
+  std::string first;
+  for (const std::string& p : problems) {
+    for (size_t start = 0; start < p.size();) {
+      size_t end = p.find('\n', start);
+      if (end == std::string::npos) end = p.size();
+      std::string part = p.substr(start, end - start);
+      if (!part.empty() && part.rfind("***", 0) != 0) {
+        first = part;
+        break;
+      }
+      start = end + 1;
+    }
+    if (!first.empty()) break;
+  }
+  if (first.empty()) first = problems.front();
+  std::string more = problems.size() > 1 ? ", and " + std::to_string(problems.size() - 1) + " more problems" : "";
+  return Status::Corruption(CorruptMessage(path_, "quick_check: " + first + more));
+}
+
 // ---------------------------------------------------------------- videos
 
 Result<int64_t> MetadataStore::InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   const std::string created_at = video.created_at.empty() ? Now() : video.created_at;
   int64_t id = 0;
   Status st = InTransaction(conn, [&]() -> Status {
@@ -681,7 +745,7 @@ Result<int64_t> MetadataStore::InsertVideo(const VideoRow& video, const std::vec
 
 Result<VideoRow> MetadataStore::GetVideo(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                                         " FROM videos WHERE id = ?1").c_str()));
   s.Bind(1, id);
@@ -693,7 +757,7 @@ Result<VideoRow> MetadataStore::GetVideo(int64_t id) {
 Result<std::vector<VideoRow>> MetadataStore::ListVideos(const std::string& task_id, int limit) {
   limit = std::clamp(limit, 1, 500);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // Ids only grow (AUTOINCREMENT never reuses one), so id order is insertion
   // order even within one second of created_at.
   // Two statements rather than "?1 = '' OR task_id = ?1", which would keep
@@ -707,7 +771,7 @@ Result<std::vector<VideoRow>> MetadataStore::ListVideos(const std::string& task_
 
 Result<std::vector<ClipRow>> MetadataStore::GetClips(int64_t video_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT video_id, clip_idx, start_sec, end_sec FROM clips "
                                                        "WHERE video_id = ?1 ORDER BY clip_idx"));
   s.Bind(1, video_id);
@@ -721,7 +785,7 @@ Result<std::vector<ClipRow>> MetadataStore::GetClips(int64_t video_id) {
 
 Result<std::vector<VideoRow>> MetadataStore::VideosOfTask(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                                         " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
                                                         "AND embedding_path != '' ORDER BY id ASC")
@@ -732,7 +796,7 @@ Result<std::vector<VideoRow>> MetadataStore::VideosOfTask(const std::string& tas
 
 Result<int64_t> MetadataStore::TotalClips() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM clips"));
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.Int(0) : int64_t{0};
@@ -740,7 +804,7 @@ Result<int64_t> MetadataStore::TotalClips() {
 
 Status MetadataStore::DeleteVideo(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // One statement: the foreign keys delete the clips (CASCADE) and clear the
   // jobs' references (SET NULL) within it, so it is all or nothing.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM videos WHERE id = ?1"));
@@ -752,7 +816,7 @@ Status MetadataStore::DeleteVideo(int64_t id) {
 
 Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1) "
                                   "OR EXISTS (SELECT 1 FROM version_embeddings WHERE embedding_path = ?1) "
@@ -764,7 +828,7 @@ Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
 
 Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT file_path FROM videos "
                                                        "UNION SELECT embedding_path FROM videos "
                                                        "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
@@ -786,7 +850,7 @@ Status MetadataStore::InsertJob(const JobRow& job) {
   if (job.id.empty()) return Status::InvalidArgument("job: id is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(job.result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   const std::string now = Now();
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn,
@@ -822,7 +886,7 @@ Status MetadataStore::InsertJob(const JobRow& job) {
 
 Result<JobRow> MetadataStore::GetJob(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1").c_str()));
   s.Bind(1, id);
@@ -834,7 +898,7 @@ Result<JobRow> MetadataStore::GetJob(const std::string& id) {
 Status MetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // The guard is in the WHERE clause, so checking the state and changing it
   // is one atomic step even with other processes writing the file.
   SOPILOT_ASSIGN_OR_RETURN(
@@ -858,7 +922,7 @@ Status MetadataStore::SetJobStatus(const std::string& id, const std::string& sta
 
 Status MetadataStore::ReviveDeadJob(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'queued', updated_at = ?2, queued_at = ?2, "
                                   "finished_at = NULL, error_message = NULL WHERE id = ?1 AND status = 'dead'"));
@@ -871,7 +935,7 @@ Status MetadataStore::ReviveDeadJob(const std::string& id) {
 Status MetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', video_id = ?2, result_json = ?3, "
                                   "updated_at = ?4, finished_at = ?4, error_message = NULL "
@@ -888,7 +952,7 @@ Result<int64_t> MetadataStore::CompleteIngestJobWithVideo(const std::string& id,
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   const std::string now = Now();
   const std::string created_at = video.created_at.empty() ? now : video.created_at;
   int64_t video_id = 0;
@@ -915,7 +979,7 @@ Status MetadataStore::CompleteScoreJob(const std::string& id, double score, cons
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
                                   "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL "
@@ -934,7 +998,7 @@ Status MetadataStore::CompleteTrainingJob(const std::string& id, const std::stri
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = ?2, summary_path = ?3, result_json = ?4, "
                                   "updated_at = ?5, finished_at = ?5, error_message = NULL "
@@ -948,7 +1012,7 @@ Status MetadataStore::CompleteTrainingJob(const std::string& id, const std::stri
 Result<std::vector<JobRow>> MetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
   limit = std::clamp(limit, 1, 10000);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // rowid breaks ties between jobs created within one second.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns +
                                                         " FROM jobs WHERE kind = ?1 AND status = ?2 "
@@ -966,7 +1030,7 @@ Result<std::vector<JobRow>> MetadataStore::JobsWithStatus(JobKind kind, const st
 
 Result<std::vector<std::pair<std::string, int64_t>>> MetadataStore::JobStatusCounts(JobKind kind) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT status, COUNT(*) FROM jobs WHERE kind = ?1 GROUP BY status ORDER BY status"));
   s.Bind(1, JobKindName(kind));
@@ -985,7 +1049,7 @@ Status MetadataStore::AppendAudit(const std::string& actor, const std::string& a
   if (action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
                                                        "VALUES (?1, ?2, ?3, ?4, ?5)"));
   s.Bind(1, Now())
@@ -999,7 +1063,7 @@ Status MetadataStore::AppendAudit(const std::string& actor, const std::string& a
 Result<std::vector<AuditEntry>> MetadataStore::AuditTrail(int limit) {
   limit = std::clamp(limit, 1, 5000);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT seq, at, actor, action, subject, detail_json "
                                                        "FROM audit_log ORDER BY seq DESC LIMIT ?1"));
   s.Bind(1, limit);
@@ -1049,7 +1113,7 @@ MetadataStore::EffectiveEmbedding ReadEffective(const Stmt& s) {
 
 Result<std::vector<std::pair<std::string, int>>> MetadataStore::TaskGoldCounts() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT task_id, SUM(CASE WHEN role = 'gold' THEN 1 ELSE 0 END) FROM videos "
                                   "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
@@ -1064,7 +1128,7 @@ Result<std::vector<std::pair<std::string, int>>> MetadataStore::TaskGoldCounts()
 
 Result<int64_t> MetadataStore::ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   int64_t version = 0;
   // One statement computes and takes the number: two trainings (even in two
   // processes) never get the same one.
@@ -1084,7 +1148,7 @@ Result<int64_t> MetadataStore::ReserveIndexVersion(const std::string& task_id, c
 Status MetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t version,
                                              const std::string& adapter_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE index_versions SET adapter_path = ?3 WHERE task_id = ?1 AND version = ?2"));
   s.Bind(1, task_id).Bind(2, version).Bind(3, adapter_path);
@@ -1098,7 +1162,7 @@ Status MetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t
 Status MetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
                                           const std::string& embedding_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
                                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(video_id, version) "
@@ -1110,7 +1174,7 @@ Status MetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& t
 Result<bool> MetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id,
                                                          int64_t version, const std::string& embedding_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
                                   "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM task_index "
@@ -1124,7 +1188,7 @@ Result<bool> MetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const
 
 Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   VersionSwitch result;
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
@@ -1147,7 +1211,7 @@ Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std
 
 Result<int64_t> MetadataStore::CurrentIndexVersion(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
   s.Bind(1, task_id);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -1156,7 +1220,7 @@ Result<int64_t> MetadataStore::CurrentIndexVersion(const std::string& task_id) {
 
 Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                    " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
@@ -1169,7 +1233,7 @@ Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std:
 
 Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::string& task_id, int keep_previous) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   std::vector<std::string> unreferenced;
   Status st = InTransaction(conn, [&]() -> Status {
     // Versions below the current one, newest first; the first keep_previous
@@ -1225,7 +1289,7 @@ Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::
 
 Result<std::vector<std::string>> MetadataStore::VersionPathsOfVideo(int64_t video_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT DISTINCT embedding_path FROM version_embeddings "
                                                        "WHERE video_id = ?1 ORDER BY 1"));
   s.Bind(1, video_id);
@@ -1241,7 +1305,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveEmb
     const std::vector<int64_t>& video_ids) {
   if (video_ids.empty()) return std::vector<EffectiveEmbedding>{};
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // One statement: SQLite reads it from one snapshot of the database, so a
   // version switched by another connection meanwhile is seen by all of the
   // rows or by none.
@@ -1266,7 +1330,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveEmb
 
 Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveTaskEmbeddings(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, ResolveSql("WHERE v.task_id = ?1 AND v.embedding_path IS NOT NULL "
                                              "AND v.embedding_path != '' ORDER BY v.id ASC")
@@ -1282,7 +1346,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveTas
 
 Result<int64_t> MetadataStore::CountVideosCreatedAfter(const std::string& since) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // Timestamps are all "YYYY-MM-DDTHH:MM:SS+00:00": text order is time order.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM videos WHERE created_at > ?1"));
   s.Bind(1, since);
@@ -1292,7 +1356,7 @@ Result<int64_t> MetadataStore::CountVideosCreatedAfter(const std::string& since)
 
 Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(finished_at), '') FROM jobs "
                                                        "WHERE kind = 'training' AND status = 'completed'"));
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -1304,7 +1368,7 @@ Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
 Result<bool> MetadataStore::AcquireLease(const std::string& name, const std::string& holder, double now, double ttl) {
   if (holder.empty()) return Status::InvalidArgument("lease: holder is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   // Checking who holds it and taking it are one statement: two processes
   // racing for a free lease cannot both win.
   SOPILOT_ASSIGN_OR_RETURN(
@@ -1319,7 +1383,7 @@ Result<bool> MetadataStore::AcquireLease(const std::string& name, const std::str
 
 Status MetadataStore::ReleaseLease(const std::string& name, const std::string& holder) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM leases WHERE name = ?1 AND holder = ?2"));
   s.Bind(1, name).Bind(2, holder);
   return s.Run();
@@ -1327,7 +1391,7 @@ Status MetadataStore::ReleaseLease(const std::string& name, const std::string& h
 
 Result<MetadataStore::LeaseRow> MetadataStore::GetLease(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT holder, expires_at FROM leases WHERE name = ?1"));
   s.Bind(1, name);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -1338,7 +1402,7 @@ Result<MetadataStore::LeaseRow> MetadataStore::GetLease(const std::string& name)
 
 Result<bool> MetadataStore::ClaimSchedulerSlot(const std::string& slot, const std::string& holder) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_};
+  Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO scheduler_slots (slot, holder, claimed_at) "
                                                        "VALUES (?1, ?2, ?3) ON CONFLICT(slot) DO NOTHING"));
   s.Bind(1, slot).Bind(2, holder).Bind(3, Now());

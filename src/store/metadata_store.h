@@ -102,7 +102,14 @@ class MetadataStore {
 
   int schema_version() const;
   // A cheap query that fails when the database is unusable (health checks).
+  // Once any statement has met a damaged page (SQLITE_CORRUPT), Ping fails
+  // with Corruption for the rest of the process's life: a store that is
+  // known to be damaged is not healthy, whichever page a request touches.
   Status Ping();
+  // PRAGMA quick_check: every page and record of the file is read and
+  // checked (not the indexes against the tables), in time proportional to
+  // the file's size. Corruption naming the file and the first problem, or OK.
+  Status QuickCheck();
 
   // ---- videos and clips
   // Inserts the video (id assigned) and its clips in one transaction.
@@ -233,15 +240,17 @@ class MetadataStore {
   uint64_t locked_waits() const { return locked_waits_.load(); }
 
  private:
-  MetadataStore(sqlite3* db, Env* env);
+  MetadataStore(sqlite3* db, Env* env, std::string path);
   Status Migrate();  // called by Open, before the store is shared
   std::string Now();
 
   sqlite3* db_;
   Env* env_;
+  std::string path_;
   std::mutex mu_;
   int schema_version_ = 0;  // set by Migrate
   std::atomic<uint64_t> locked_waits_{0};
+  std::atomic<bool> corrupt_{false};  // a statement met SQLITE_CORRUPT / SQLITE_NOTADB
 };
 
 // "2026-02-08T09:45:59+00:00" for a Unix time.

@@ -66,3 +66,7 @@ printf -- '-WRONGKIND job 1 is already queued as score\r\n-LOADING Redis is load
 printf '+PONG\r\n+OK\r\n' >"$r/status"
 printf '*3\r\n$2\r\nj1\r\n$2\r\nj2\r\n*1\r\n*0\r\n' >"$r/dead_jobs_nested"
 printf '$40\r\n9f86d081884c7d659a2feaa0c55ad015a3bf4f1b\r\n' >"$r/script_sha"
+
+# Files that name other files (must never be opened: video_decoder.cc).
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n/nonexistent/segment.ts\n#EXT-X-ENDLIST\n' >"$v/playlist.m3u8"
+printf "ffconcat version 1.0\nfile 'segment.ts'\n" >"$v/list.ffconcat"

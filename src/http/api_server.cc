@@ -12,6 +12,7 @@
 
 #include "base/digest.h"
 #include "http/metrics_server.h"
+#include "http/upload_form.h"
 #include "http/views.h"
 
 namespace sopilot {
@@ -408,103 +409,19 @@ void ApiServer::AddRoutes() {
                          [](const char*, size_t) { return true; });
       return SendStatus(res, ready);
     }
-    const int64_t max = s->config().upload_max_bytes;
     const std::string incoming = s->blobs().NewIncomingPath();
-    std::map<std::string, std::string> fields;
-    std::string current, file_name;
-    bool in_file = false, saw_file = false, too_large = false, field_too_large = false, write_failed = false;
-    int64_t total = 0;
-    Sha256Stream sha;
-    std::FILE* out = nullptr;
+    FileUploadSink sink(incoming);
+    UploadForm form(s->config().upload_max_bytes, &sink);
     bool read_ok = (*req.body_reader)(
-        [&](const httplib::MultipartFormData& part) {
-          current = part.name;
-          in_file = part.name == "file";
-          if (in_file) {
-            if (saw_file) return false;  // one file per upload
-            saw_file = true;
-            file_name = part.filename;
-            out = std::fopen(incoming.c_str(), "wb");
-            if (out == nullptr) write_failed = true;
-            return out != nullptr;
-          }
-          return true;
-        },
-        [&](const char* data, size_t len) {
-          if (in_file) {
-            total += static_cast<int64_t>(len);
-            if (total > max) {
-              // Keep reading (and dropping) the rest, bounded by the
-              // server's payload limit, so the client gets its 413 instead
-              // of a reset connection.
-              if (!too_large && out != nullptr) {
-                std::fclose(out);
-                out = nullptr;
-                std::error_code ec;
-                std::filesystem::remove(incoming, ec);
-              }
-              too_large = true;
-              return true;
-            }
-            sha.Update(std::string_view(data, len));
-            if (std::fwrite(data, 1, len, out) != len) {
-              write_failed = true;
-              return false;
-            }
-            return true;
-          }
-          std::string& f = fields[current];
-          if (f.size() + len > 4096) {
-            field_too_large = true;
-            return false;
-          }
-          f.append(data, len);
-          return true;
-        });
-    bool closed_ok = out == nullptr || (std::fflush(out) == 0 && fsync(fileno(out)) == 0);
-    if (out != nullptr) std::fclose(out);
-    auto discard = [&] {
-      std::error_code ec;
-      std::filesystem::remove(incoming, ec);
-    };
-    if (too_large) {
-      discard();
-      SendError(res, 413, "upload too large: more than " + std::to_string(max) + " bytes (SOPILOT_UPLOAD_MAX_MB)");
+        [&](const httplib::MultipartFormData& part) { return form.OnPart(part.name, part.filename); },
+        [&](const char* data, size_t len) { return form.OnData(data, len); });
+    bool stored_ok = sink.Close();
+    if (UploadForm::Verdict v = form.Finish(read_ok, stored_ok); !v.ok()) {
+      sink.Remove();
+      SendError(res, v.http_status, v.message);
       return;
     }
-    if (write_failed || !closed_ok) {
-      discard();
-      SendError(res, 507, "cannot store the upload (disk full?)");
-      return;
-    }
-    if (field_too_large) {
-      discard();
-      SendError(res, 400, "form field '" + current + "' is longer than 4096 bytes");
-      return;
-    }
-    if (!read_ok) {
-      discard();
-      SendError(res, 400, "the upload was cut off or malformed");
-      return;
-    }
-    if (!saw_file) {
-      discard();
-      SendError(res, 400, "file is required (a multipart field named 'file')");
-      return;
-    }
-    if (total == 0) {
-      discard();
-      SendError(res, 400, "empty upload");
-      return;
-    }
-    UploadRequest u;
-    u.task_id = fields["task_id"];
-    u.role = forced_role.empty() ? (fields.count("role") ? fields["role"] : "trainee") : forced_role;
-    u.site_id = fields["site_id"];
-    u.camera_id = fields["camera_id"];
-    u.operator_id_hash = fields["operator_id_hash"];
-    u.file_name = file_name;
-    auto job = s->SubmitUpload(incoming, sha.FinishHex(), u, req.principal.actor);
+    auto job = s->SubmitUpload(incoming, sink.Sha256Hex(), form.Request(forced_role), req.principal.actor);
     if (!job.ok()) return SendStatus(res, job.status());
     SendJson(res, 200, IngestJobJson(*job));
   };

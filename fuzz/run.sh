@@ -28,6 +28,15 @@ declare -A max_len=(
   [redis_reply_fuzzer]=4096
   [video_decoder_fuzzer]=65536
 )
+# And its dictionary, when it has one.
+declare -A dict=(
+  [embedding_file_fuzzer]=fuzz/json.dict
+  [feature_adapter_fuzzer]=fuzz/json.dict
+  [steps_json_fuzzer]=fuzz/json.dict
+  [audit_export_fuzzer]=fuzz/json.dict
+  [multipart_upload_fuzzer]=fuzz/multipart.dict
+  [redis_reply_fuzzer]=fuzz/resp.dict
+)
 all=(embedding_file_fuzzer feature_adapter_fuzzer steps_json_fuzzer audit_export_fuzzer
      multipart_upload_fuzzer redis_reply_fuzzer video_decoder_fuzzer)
 fuzzers=("$@")
@@ -60,7 +69,9 @@ for f in "${fuzzers[@]}"; do
   log=$artifacts/$f.log
   echo "== $f: ${seconds}s (log $log)"
   status=0
-  "$bin" "$corpus" -max_total_time="$seconds" -max_len="${max_len[$f]}" -rss_limit_mb=2048 -timeout=25 \
+  extra=()
+  [ -n "${dict[$f]:-}" ] && extra=(-dict="${dict[$f]}")
+  "$bin" "$corpus" "${extra[@]}" -max_total_time="$seconds" -max_len="${max_len[$f]}" -rss_limit_mb=2048 -timeout=25 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$f-" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$execs" ] || execs=$( (grep -oE "^#[0-9]+" "$log" || true) | tail -1 | tr -d "#")

@@ -163,7 +163,8 @@ std::string WithHeaderEdit(const std::string& bytes, const std::string& from, co
   return out;
 }
 
-// Found by fuzz/embedding_file_fuzzer: nlohmann's get<int>() converts a
+// Found with fuzz/embedding_file_fuzzer (a hand-made header run through the
+// harness under UBSan): nlohmann's get<int>() converts a
 // float such as 1e10 to int with a cast that is undefined out of range
 // (UBSan: "1e+10 is outside the range of representable values of type
 // 'int'"). Integer fields must now be JSON integers in range.

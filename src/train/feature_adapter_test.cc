@@ -184,10 +184,10 @@ TEST(FeatureAdapterTest, FileRoundTripsAndRejectsDamage) {
   EXPECT_EQ(ReadFeatureAdapterFile(Env::Default(), dir.file("absent")).status().code(), Status::Code::kNotFound);
 }
 
-// Found by fuzz/feature_adapter_fuzzer's reach: integer header fields were
-// read with nlohmann's get<int>() / get<int64_t>(), which converts a float
-// such as 1e300 with a cast that is undefined out of range. They must now be
-// JSON integers in range.
+// The flaw found in embedding files with fuzz/embedding_file_fuzzer, here
+// too: integer header fields were read with nlohmann's get<int>() /
+// get<int64_t>(), which converts a float such as 1e300 with a cast that is
+// undefined out of range. They must now be JSON integers in range.
 TEST(FeatureAdapterTest, IntegerHeaderFieldsMustBeIntegersInRange) {
   FeatureAdapter a;
   a.model = "m";

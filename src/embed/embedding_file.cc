@@ -1,7 +1,9 @@
 #include "embed/embedding_file.h"
 
+#include <climits>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -42,28 +44,57 @@ nlohmann::json HeaderJson(const EmbeddingSet& s) {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("not a valid embedding file: " + what); }
 
+// `v` when it is a JSON integer in [lo, hi]. (get<int>() would also take
+// 1e300 and convert it with a cast whose result is undefined.)
+std::optional<int64_t> IntegerValue(const nlohmann::json& v, int64_t lo, int64_t hi) {
+  int64_t x;
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(hi)) return std::nullopt;
+    x = static_cast<int64_t>(u);
+  } else if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+  } else {
+    return std::nullopt;
+  }
+  if (x < lo || x > hi) return std::nullopt;
+  return x;
+}
+
+
 // Reads the header fields; nlohmann throws on type errors, which we turn
 // into a Corruption status here, at the border.
 Status ParseHeader(std::string_view text, EmbeddingSet* s, int* dim, uint64_t* clip_count) {
   try {
     nlohmann::json h = nlohmann::json::parse(text);
+    // Integers are read as integers in range (IntegerValue), never cast.
+    auto integer = [](const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, auto* out) -> Status {
+      std::optional<int64_t> v = IntegerValue(j.at(key), lo, hi);
+      if (!v) return Corrupt(std::string("header field ") + key + " is not an integer in [" + std::to_string(lo) + ", " +
+                             std::to_string(hi) + "]");
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+      return Status::Ok();
+    };
     s->model = h.at("model").get<std::string>();
-    *dim = h.at("dim").get<int>();
-    *clip_count = h.at("clip_count").get<uint64_t>();
+    SOPILOT_RETURN_IF_ERROR(integer(h, "dim", 1, kMaxDim, dim));
+    SOPILOT_RETURN_IF_ERROR(integer(h, "clip_count", 0, int64_t{1} << 32, clip_count));
     const auto& sm = h.at("sampling");
     s->sampling.target_fps = sm.at("target_fps").get<double>();
     s->sampling.clip_seconds = sm.at("clip_seconds").get<double>();
     s->sampling.clip_stride_sec = sm.at("clip_stride_sec").get<double>();
-    s->sampling.max_side = sm.at("max_side").get<int>();
+    SOPILOT_RETURN_IF_ERROR(integer(sm, "max_side", INT_MIN, INT_MAX, &s->sampling.max_side));
     s->sampling.min_clip_coverage = sm.at("min_clip_coverage").get<double>();
     const auto& src = h.at("source");
     s->source.path = src.at("path").get<std::string>();
     s->source.duration_sec = src.at("duration_sec").get<double>();
     s->source.fps = src.at("fps").get<double>();
-    s->source.width = src.at("width").get<int>();
-    s->source.height = src.at("height").get<int>();
+    SOPILOT_RETURN_IF_ERROR(integer(src, "width", INT_MIN, INT_MAX, &s->source.width));
+    SOPILOT_RETURN_IF_ERROR(integer(src, "height", INT_MIN, INT_MAX, &s->source.height));
     s->source.codec = src.at("codec").get<std::string>();
-    s->source.rotation_degrees = src.value("rotation_degrees", 0);
+    s->source.rotation_degrees = 0;
+    if (src.contains("rotation_degrees")) {
+      SOPILOT_RETURN_IF_ERROR(integer(src, "rotation_degrees", INT_MIN, INT_MAX, &s->source.rotation_degrees));
+    }
   } catch (const std::exception& e) {
     return Corrupt(std::string("bad header: ") + e.what());
   }
@@ -137,7 +168,9 @@ Result<EmbeddingSet> DecodeEmbeddingSet(std::string_view b) {
     }
   }
   s.vectors = FloatMatrix(static_cast<int>(clip_count), dim);
-  std::memcpy(s.vectors.data.data(), b.data() + body + clip_count * 16, clip_count * dim * 4);
+  if (clip_count > 0) {  // an empty vector's data() may be null, which memcpy must not get
+    std::memcpy(s.vectors.data.data(), b.data() + body + clip_count * 16, clip_count * dim * 4);
+  }
   for (float x : s.vectors.data) {
     if (!std::isfinite(x)) return Corrupt("non-finite value in the vectors");
   }

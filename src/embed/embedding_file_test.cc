@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/crc32.h"
 #include "testing/temp_dir.h"
@@ -126,6 +129,62 @@ TEST(EmbeddingFileTest, ReadErrorsNameThePath) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("junk.emb"), std::string::npos);
   EXPECT_FALSE(LooksLikeEmbeddingFile(Env::Default(), dir.file("junk.emb")));
+}
+
+// Found by fuzz/embedding_file_fuzzer: a set of zero clips (a video
+// shorter than one clip) decoded with memcpy(nullptr, ..., 0), undefined
+// behaviour that UBSan reports.
+TEST(EmbeddingFileTest, ZeroClipsRoundTrip) {
+  auto bytes = EncodeEmbeddingSet(Sample(0, 4));
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto back = DecodeEmbeddingSet(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->clips.empty());
+  EXPECT_EQ(back->vectors.rows, 0);
+  EXPECT_EQ(back->vectors.cols, 4);
+}
+
+// The file with `from` replaced by `to` in its JSON header (header length
+// and checksum fixed), so that only the header's own checks can object.
+std::string WithHeaderEdit(const std::string& bytes, const std::string& from, const std::string& to) {
+  uint32_t hlen;
+  std::memcpy(&hlen, bytes.data() + 12, 4);
+  std::string header = bytes.substr(16, hlen);
+  size_t at = header.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at == std::string::npos) return bytes;
+  header.replace(at, from.size(), to);
+  std::string out = bytes.substr(0, 12);
+  uint32_t n = static_cast<uint32_t>(header.size());
+  out.append(reinterpret_cast<const char*>(&n), 4);
+  out += header;
+  out += bytes.substr(16 + hlen);
+  Reseal(&out);
+  return out;
+}
+
+// Found with fuzz/embedding_file_fuzzer (a hand-made header run through the
+// harness under UBSan): nlohmann's get<int>() converts a
+// float such as 1e10 to int with a cast that is undefined out of range
+// (UBSan: "1e+10 is outside the range of representable values of type
+// 'int'"). Integer fields must now be JSON integers in range.
+TEST(EmbeddingFileTest, IntegerFieldsMustBeIntegersInRange) {
+  const std::string bytes = *EncodeEmbeddingSet(Sample());
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"dim\":5", "\"dim\":1e10"},
+           {"\"dim\":5", "\"dim\":5.0"},
+           {"\"clip_count\":3", "\"clip_count\":-1"},
+           {"\"clip_count\":3", "\"clip_count\":1e300"},
+           {"\"max_side\":320", "\"max_side\":-1e300"},
+           {"\"width\":320", "\"width\":4294967296"},
+           {"\"rotation_degrees\":0", "\"rotation_degrees\":1e99"}}) {
+    auto r = DecodeEmbeddingSet(WithHeaderEdit(bytes, from, to));
+    ASSERT_FALSE(r.ok()) << to;
+    EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << to;
+    EXPECT_NE(r.status().message().find("not an integer"), std::string::npos) << r.status().ToString();
+  }
+  // Unchanged, the same file still reads.
+  EXPECT_TRUE(DecodeEmbeddingSet(WithHeaderEdit(bytes, "\"dim\":5", "\"dim\":5")).ok());
 }
 
 }  // namespace

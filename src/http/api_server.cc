@@ -14,6 +14,7 @@
 #include "base/json_text.h"
 #include "base/text.h"
 #include "http/metrics_server.h"
+#include "http/upload_form.h"
 #include "http/views.h"
 
 namespace sopilot {
@@ -411,129 +412,19 @@ void ApiServer::AddRoutes() {
                          [](const char*, size_t) { return true; });
       return SendStatus(res, ready);
     }
-    const int64_t max = s->config().upload_max_bytes;
     const std::string incoming = s->blobs().NewIncomingPath();
-    std::map<std::string, std::string> fields;
-    std::string current, file_name;
-    bool in_file = false, saw_file = false, too_large = false, field_too_large = false;
-    int64_t total = 0;
-    Sha256Stream sha;
-    // Through the Env, so that a full disk is a NoSpace status (507), and
-    // in 1 MiB writes rather than one per network read.
-    std::unique_ptr<WritableFile> out;
-    Status write_status;
-    std::string pending;
-    constexpr size_t kWriteChunk = 1 << 20;
+    FileUploadSink sink(s->env(), incoming);
+    UploadForm form(s->config().upload_max_bytes, &sink);
     bool read_ok = (*req.body_reader)(
-        [&](const httplib::MultipartFormData& part) {
-          current = part.name;
-          in_file = part.name == "file";
-          if (in_file) {
-            if (saw_file) return false;  // one file per upload
-            saw_file = true;
-            file_name = part.filename;
-            auto file = s->env()->NewWritableFile(incoming);
-            if (!file.ok()) write_status = file.status();
-            else out = std::move(*file);
-            return true;
-          }
-          return true;
-        },
-        [&](const char* data, size_t len) {
-          if (in_file) {
-            total += static_cast<int64_t>(len);
-            if (total > max) {
-              // Keep reading (and dropping) the rest, bounded by the
-              // server's payload limit, so the client gets its 413 instead
-              // of a reset connection.
-              if (!too_large && out) {
-                out.reset();  // closed; the file is removed below
-                pending.clear();
-                std::error_code ec;
-                std::filesystem::remove(incoming, ec);
-              }
-              too_large = true;
-              return true;
-            }
-            // After a failed write the rest is read and dropped, as past the
-            // limit, so that the client hears its 507.
-            if (!write_status.ok()) return true;
-            sha.Update(std::string_view(data, len));
-            pending.append(data, len);
-            if (pending.size() >= kWriteChunk) {
-              write_status = out->Append(pending);
-              pending.clear();
-              if (!write_status.ok()) {
-                // Give the space back now, not after the rest of the body.
-                out.reset();
-                std::error_code ec;
-                std::filesystem::remove(incoming, ec);
-              }
-            }
-            return true;
-          }
-          std::string& f = fields[current];
-          if (f.size() + len > 4096) {
-            field_too_large = true;
-            return false;
-          }
-          f.append(data, len);
-          return true;
-        });
-    if (out) {
-      if (write_status.ok() && !pending.empty()) write_status = out->Append(pending);
-      if (write_status.ok()) write_status = out->Sync();
-      Status closed = out->Close();
-      if (write_status.ok()) write_status = closed;
-      out.reset();
-    }
-    auto discard = [&] {
-      std::error_code ec;
-      std::filesystem::remove(incoming, ec);
-    };
-    if (too_large) {
-      discard();
-      SendError(res, 413, "upload too large: more than " + std::to_string(max) + " bytes (SOPILOT_UPLOAD_MAX_MB)");
+        [&](const httplib::MultipartFormData& part) { return form.OnPart(part.name, part.filename); },
+        [&](const char* data, size_t len) { return form.OnData(data, len); });
+    Status stored = sink.Close();
+    if (UploadForm::Verdict v = form.Finish(read_ok, stored); !v.ok()) {
+      sink.Remove();
+      SendError(res, v.http_status, v.message);
       return;
     }
-    if (!write_status.ok()) {
-      discard();
-      if (write_status.code() == Status::Code::kNoSpace) {
-        SendError(res, 507, "not enough disk space to store the upload: nothing was stored; free space on the data "
-                            "volume and upload again");
-      } else {
-        SendError(res, 500, "cannot store the upload: " + write_status.message());
-      }
-      return;
-    }
-    if (field_too_large) {
-      discard();
-      SendError(res, 400, "form field '" + current + "' is longer than 4096 bytes");
-      return;
-    }
-    if (!read_ok) {
-      discard();
-      SendError(res, 400, "the upload was cut off or malformed");
-      return;
-    }
-    if (!saw_file) {
-      discard();
-      SendError(res, 400, "file is required (a multipart field named 'file')");
-      return;
-    }
-    if (total == 0) {
-      discard();
-      SendError(res, 400, "empty upload");
-      return;
-    }
-    UploadRequest u;
-    u.task_id = fields["task_id"];
-    u.role = forced_role.empty() ? (fields.count("role") ? fields["role"] : "trainee") : forced_role;
-    u.site_id = fields["site_id"];
-    u.camera_id = fields["camera_id"];
-    u.operator_id_hash = fields["operator_id_hash"];
-    u.file_name = file_name;
-    auto job = s->SubmitUpload(incoming, sha.FinishHex(), u, req.principal.actor);
+    auto job = s->SubmitUpload(incoming, sink.Sha256Hex(), form.Request(forced_role), req.principal.actor);
     if (!job.ok()) return SendStatus(res, job.status());
     SendJson(res, 200, IngestJobJson(*job));
   };

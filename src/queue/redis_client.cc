@@ -53,6 +53,24 @@ bool ParseInt(const std::string& s, int* out) {
 
 }  // namespace
 
+Result<std::vector<RedisReply>> ParseRedisReplies(std::string_view resp) {
+  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
+  if (reader == nullptr) return Status::Internal("redis: cannot allocate a reply reader");
+  if (redisReaderFeed(reader.get(), resp.data(), resp.size()) != REDIS_OK) {
+    return Status::InvalidArgument(std::string("redis reply: ") + reader->errstr);
+  }
+  std::vector<RedisReply> replies;
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+      return Status::InvalidArgument(std::string("redis reply: ") + reader->errstr);
+    }
+    if (raw == nullptr) return replies;  // no complete reply left
+    replies.push_back(Convert(static_cast<redisReply*>(raw)));
+    freeReplyObject(raw);
+  }
+}
+
 std::string RedisUrl::ToString() const {
   std::string s = "redis://";
   if (!password.empty()) s += (user.empty() ? "" : user) + ":***@";

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -47,6 +48,12 @@ struct RedisReply {
   bool is_nil() const { return type == Type::kNil; }
   bool is_error() const { return type == Type::kError; }
 };
+
+// The replies in `resp`, bytes of the Redis protocol as a server sends them,
+// read by hiredis's reader and converted as a connection's replies are.
+// InvalidArgument on a protocol error; an incomplete last reply is left out.
+// For tests and the fuzzer: it is the conversion every command goes through.
+Result<std::vector<RedisReply>> ParseRedisReplies(std::string_view resp);
 
 // A Lua script for EVALSHA. Its SHA1 is learnt from SCRIPT LOAD the first
 // time it runs and kept here (it is the same on every server), so a call

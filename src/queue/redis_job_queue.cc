@@ -29,6 +29,7 @@
 
 #include "queue/job_queue.h"
 #include "queue/redis_client.h"
+#include "queue/redis_job_replies.h"
 
 namespace sopilot {
 
@@ -277,10 +278,8 @@ class RedisJobQueue : public JobQueue {
                               {JobPrefix(), JobKindName(kind), worker_id, Num(lease_sec),
                                std::to_string(options_.max_attempts), token},
                               "lease"));
-        if (r.type == RedisReply::Type::kArray && r.elements.size() == 2) {
-          return std::optional<LeasedJob>(
-              LeasedJob{r.elements[0].str, kind, static_cast<int>(r.elements[1].integer), token});
-        }
+        SOPILOT_ASSIGN_OR_RETURN(std::optional<LeasedJob> job, ParseLeaseReply(r, kind, token));
+        if (job) return job;
       }
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return std::optional<LeasedJob>();
@@ -302,11 +301,8 @@ class RedisJobQueue : public JobQueue {
                           {JobPrefix(), JobKindName(first), worker_id, Num(lease_sec),
                            std::to_string(options_.max_attempts), token, done.job_id, done.lease_token},
                           "ack and lease"));
-    if (r.type == RedisReply::Type::kArray && r.elements.size() == 2) {
-      return std::optional<LeasedJob>(
-          LeasedJob{r.elements[0].str, first, static_cast<int>(r.elements[1].integer), token});
-    }
-    if (kinds.size() == 1) return std::optional<LeasedJob>();
+    SOPILOT_ASSIGN_OR_RETURN(std::optional<LeasedJob> job, ParseLeaseReply(r, first, token));
+    if (job || kinds.size() == 1) return job;
     return Lease(std::vector<JobKind>(kinds.begin() + 1, kinds.end()), worker_id, lease_sec, 0);
   }
 
@@ -314,13 +310,15 @@ class RedisJobQueue : public JobQueue {
     if (!(lease_sec > 0)) return Status::InvalidArgument("queue: lease time must be positive");
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kExtend, {Leased(job.kind), JobKey(job.job_id)},
                                                {job.job_id, job.lease_token, Num(lease_sec)}, "extend"));
-    return r.integer == 1 ? Status::Ok() : LeaseLost(job);
+    SOPILOT_ASSIGN_OR_RETURN(int64_t extended, ParseIntegerReply(r, "extend"));
+    return extended == 1 ? Status::Ok() : LeaseLost(job);
   }
 
   Status Ack(const LeasedJob& job) override {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r,
                              Run(kAck, {Leased(job.kind), JobKey(job.job_id)}, {job.job_id, job.lease_token}, "ack"));
-    return r.integer == 1 ? Status::Ok() : LeaseLost(job);
+    SOPILOT_ASSIGN_OR_RETURN(int64_t acked, ParseIntegerReply(r, "ack"));
+    return acked == 1 ? Status::Ok() : LeaseLost(job);
   }
 
   Result<bool> Fail(const LeasedJob& job, const std::string& error) override {
@@ -339,8 +337,9 @@ class RedisJobQueue : public JobQueue {
             {job.job_id, job.lease_token, error, std::to_string(max_attempts),
              Num(RetryDelaySeconds(options_, job.attempt)), JobKindName(job.kind)},
             "fail"));
-    if (r.integer < 0) return LeaseLost(job);
-    return r.integer == 1;
+    SOPILOT_ASSIGN_OR_RETURN(int64_t outcome, ParseIntegerReply(r, "fail"));
+    if (outcome < 0) return LeaseLost(job);
+    return outcome == 1;
   }
 
   Result<int> RecoverExpired() override {
@@ -349,7 +348,8 @@ class RedisJobQueue : public JobQueue {
       SOPILOT_ASSIGN_OR_RETURN(RedisReply r,
                                Run(kRecover, {Leased(kind), Ready(kind), Dead(), DeadCounts()},
                                    {JobPrefix(), std::to_string(options_.max_attempts), JobKindName(kind)}, "recover"));
-      total += static_cast<int>(r.integer);
+      SOPILOT_ASSIGN_OR_RETURN(int64_t recovered, ParseIntegerReply(r, "recover"));
+      total += static_cast<int>(std::clamp<int64_t>(recovered, 0, 1000));
     }
     SOPILOT_RETURN_IF_ERROR(Run(kTrimDead, {Dead(), DeadCounts()}, {JobPrefix(), Num(kDeadTtlSec)}, "trim dead").status());
     return total;
@@ -370,12 +370,12 @@ class RedisJobQueue : public JobQueue {
 
   Result<int64_t> ActiveWorkers(JobKind kind) override {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kActiveWorkers, {Workers(kind)}, {}, "active workers"));
-    return r.integer;
+    return ParseIntegerReply(r, "active workers");
   }
 
   Status Ping() override {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, client_.Command({"PING"}));
-    return Check(r, "ping").status();
+    return CheckRedisReply(r, "ping").status();
   }
 
   Result<QueueStats> Stats(JobKind kind) override {
@@ -384,13 +384,8 @@ class RedisJobQueue : public JobQueue {
                                                {"ZCARD", Delayed(kind)},
                                                {"ZCARD", Leased(kind)},
                                                {"HGET", DeadCounts(), JobKindName(kind)}}));
-    for (const RedisReply& x : r) SOPILOT_RETURN_IF_ERROR(Check(x, "stats").status());
-    QueueStats s;
-    s.retrying = r[1].integer;
-    s.queued = r[0].integer + r[1].integer;
-    s.running = r[2].integer;
-    s.dead = r[3].is_nil() ? 0 : std::max<int64_t>(0, std::atoll(r[3].str.c_str()));
-    return s;
+    for (const RedisReply& x : r) SOPILOT_RETURN_IF_ERROR(CheckRedisReply(x, "stats").status());
+    return ParseStatsReplies(r);
   }
 
   Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) override {
@@ -398,15 +393,14 @@ class RedisJobQueue : public JobQueue {
         RedisReply r,
         Run(kDeadJobs, {Dead()}, {JobPrefix(), JobKindName(kind), std::to_string(std::clamp(limit, 1, 10000))},
             "dead jobs"));
-    std::vector<std::string> ids;
-    for (const RedisReply& e : r.elements) ids.push_back(e.str);
-    return ids;
+    return ParseDeadJobsReply(r);
   }
 
   Status Requeue(JobKind kind, const std::string& job_id) override {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, Run(kRequeue, {Dead(), DeadCounts(), JobKey(job_id), Ready(kind)},
                                                {job_id, JobKindName(kind)}, "requeue"));
-    if (r.integer != 1) return Status::NotFound("queue: no dead " + std::string(JobKindName(kind)) + " job " + job_id);
+    SOPILOT_ASSIGN_OR_RETURN(int64_t requeued, ParseIntegerReply(r, "requeue"));
+    if (requeued != 1) return Status::NotFound("queue: no dead " + std::string(JobKindName(kind)) + " job " + job_id);
     return Status::Ok();
   }
 
@@ -429,23 +423,10 @@ class RedisJobQueue : public JobQueue {
     return Status::NotFound("queue: job " + job.job_id + ": lease lost (expired and handed out again, or done)");
   }
 
-  // Error replies: a script's own refusal is the caller's mistake; a server
-  // that is loading its data, out of memory (noeviction) or read-only is an
-  // outage; anything else is a bug.
-  Result<RedisReply> Check(RedisReply r, const std::string& what) {
-    if (!r.is_error()) return r;
-    const std::string& e = r.str;
-    if (e.rfind("WRONGKIND ", 0) == 0) return Status::InvalidArgument("queue: " + e.substr(10));
-    for (const char* transient : {"LOADING", "BUSY", "MASTERDOWN", "MISCONF", "READONLY", "OOM", "TRYAGAIN"}) {
-      if (e.rfind(transient, 0) == 0) return Status::Unavailable("redis " + what + ": " + e);
-    }
-    return Status::Internal("redis " + what + ": " + e);
-  }
-
   Result<RedisReply> Run(const RedisScript& script, const std::vector<std::string>& keys,
                          const std::vector<std::string>& args, const std::string& what) {
     SOPILOT_ASSIGN_OR_RETURN(RedisReply r, client_.Eval(script, keys, args));
-    return Check(std::move(r), what);
+    return CheckRedisReply(std::move(r), what);
   }
 
   RedisClient client_;

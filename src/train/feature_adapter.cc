@@ -1,7 +1,9 @@
 #include "train/feature_adapter.h"
 
+#include <climits>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,23 @@ constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
 Status Corrupt(const std::string& what) { return Status::Corruption("not a valid adapter file: " + what); }
 
 bool ValidFloor(double f) { return std::isfinite(f) && f > 0; }
+
+// `v` when it is a JSON integer in [lo, hi]. (get<int>() would also take
+// 1e300 and convert it with a cast whose result is undefined.)
+std::optional<int64_t> IntegerValue(const nlohmann::json& v, int64_t lo, int64_t hi) {
+  int64_t x;
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(hi)) return std::nullopt;
+    x = static_cast<int64_t>(u);
+  } else if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+  } else {
+    return std::nullopt;
+  }
+  if (x < lo || x > hi) return std::nullopt;
+  return x;
+}
 
 }  // namespace
 
@@ -168,14 +187,28 @@ Result<FeatureAdapter> DecodeFeatureAdapter(std::string_view bytes) {
   try {
     nlohmann::json h = nlohmann::json::parse(bytes.substr(fixed, hlen));
     if (h.at("kind").get<std::string>() != "zscore") return Corrupt("kind is not zscore");
+    // Integers are read as integers in range (IntegerValue), never cast.
+    auto integer = [](const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, auto* out) -> Status {
+      std::optional<int64_t> v = IntegerValue(j.at(key), lo, hi);
+      if (!v) return Corrupt(std::string("header field ") + key + " is not an integer in [" + std::to_string(lo) + ", " +
+                             std::to_string(hi) + "]");
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+      return Status::Ok();
+    };
     a.model = h.at("model").get<std::string>();
-    dim = h.at("dim").get<int>();
+    SOPILOT_RETURN_IF_ERROR(integer(h, "dim", 1, kMaxDim, &dim));
     a.std_floor = h.at("std_floor").get<double>();
-    a.clips = h.at("clips").get<int64_t>();
-    a.videos = h.at("videos").get<int>();
+    SOPILOT_RETURN_IF_ERROR(integer(h, "clips", INT64_MIN, INT64_MAX, &a.clips));
+    SOPILOT_RETURN_IF_ERROR(integer(h, "videos", INT_MIN, INT_MAX, &a.videos));
     a.task_id = h.at("task_id").get<std::string>();
-    a.version = h.at("version").get<int64_t>();
-    a.source_video_ids = h.at("source_video_ids").get<std::vector<int64_t>>();
+    SOPILOT_RETURN_IF_ERROR(integer(h, "version", INT64_MIN, INT64_MAX, &a.version));
+    const nlohmann::json& ids = h.at("source_video_ids");
+    if (!ids.is_array()) return Corrupt("source_video_ids is not an array");
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::optional<int64_t> id = IntegerValue(ids[i], INT64_MIN, INT64_MAX);
+      if (!id) return Corrupt("source_video_ids holds something other than integers");
+      a.source_video_ids.push_back(*id);
+    }
     a.fitted_at = h.at("fitted_at").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     return Corrupt(std::string("header: ") + e.what());

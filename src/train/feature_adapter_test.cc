@@ -3,7 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/crc32.h"
 
 #include "testing/temp_dir.h"
 
@@ -176,6 +182,47 @@ TEST(FeatureAdapterTest, FileRoundTripsAndRejectsDamage) {
   EXPECT_EQ(DecodeFeatureAdapter(bytes.substr(0, bytes.size() - 4)).status().code(), Status::Code::kCorruption);
   EXPECT_EQ(DecodeFeatureAdapter("").status().code(), Status::Code::kCorruption);
   EXPECT_EQ(ReadFeatureAdapterFile(Env::Default(), dir.file("absent")).status().code(), Status::Code::kNotFound);
+}
+
+// The flaw found in embedding files with fuzz/embedding_file_fuzzer, here
+// too: integer header fields were read with nlohmann's get<int>() /
+// get<int64_t>(), which converts a float such as 1e300 with a cast that is
+// undefined out of range. They must now be JSON integers in range.
+TEST(FeatureAdapterTest, IntegerHeaderFieldsMustBeIntegersInRange) {
+  FeatureAdapter a;
+  a.model = "m";
+  a.mean = {0.5f, 1.0f};
+  a.std = {0.1f, 0.2f};
+  a.source_video_ids = {4, 9};
+  const std::string bytes = *EncodeFeatureAdapter(a);
+  auto edit = [&](const std::string& from, const std::string& to) {
+    uint32_t hlen;
+    std::memcpy(&hlen, bytes.data() + 12, 4);
+    std::string header = bytes.substr(16, hlen);
+    size_t at = header.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) header.replace(at, from.size(), to);
+    std::string out = bytes.substr(0, 12);
+    uint32_t n = static_cast<uint32_t>(header.size());
+    out.append(reinterpret_cast<const char*>(&n), 4);
+    out += header;
+    out += bytes.substr(16 + hlen, bytes.size() - 4 - 16 - hlen);
+    uint32_t crc = Crc32(out);
+    out.append(reinterpret_cast<const char*>(&crc), 4);
+    return out;
+  };
+  EXPECT_TRUE(DecodeFeatureAdapter(edit("\"dim\":2", "\"dim\":2")).ok());
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"dim\":2", "\"dim\":2e9"},
+           {"\"dim\":2", "\"dim\":2.0"},
+           {"\"clips\":0", "\"clips\":1e300"},
+           {"\"videos\":0", "\"videos\":-1e300"},
+           {"\"version\":0", "\"version\":18446744073709551615"},
+           {"[4,9]", "[4,9e300]"}}) {
+    auto r = DecodeFeatureAdapter(edit(from, to));
+    ASSERT_FALSE(r.ok()) << to;
+    EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << to;
+  }
 }
 
 }  // namespace

@@ -67,6 +67,52 @@ int RotationFromDisplayMatrix(const AVStream* st) {
   return ((deg % 360) + 360) % 360;
 }
 
+// Some demuxers open other files named inside the one they read: an HLS
+// playlist's segments (any local video the server can read, named by an
+// upload) and the playlist again (a "live" one is waited on for its target
+// duration, over and over), concat lists, image sequences. A video is one
+// file, opened once: any other open is refused, and from then on FFmpeg's
+// interrupt callback stops every wait and read, so the file is refused at
+// once. `s->opaque` is the decoder's OpenOnce.
+struct OpenOnce {
+  std::string path;
+  bool opened = false;
+  bool refused = false;  // the file asked for another file
+};
+
+int OpenOnlyTheFileOnce(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options) {
+  auto* once = static_cast<OpenOnce*>(s->opaque);
+  if (once == nullptr) return AVERROR(EPERM);
+  if (once->opened || url == nullptr || once->path != url || (flags & AVIO_FLAG_WRITE)) {
+    once->refused = true;
+    return AVERROR(EPERM);
+  }
+  once->opened = true;
+  return avio_open2(pb, url, flags, &s->interrupt_callback, options);
+}
+
+int InterruptWhenRefused(void* opaque) { return static_cast<const OpenOnce*>(opaque)->refused ? 1 : 0; }
+
+// Demuxers whose input names other inputs (playlists, lists, manifests,
+// session descriptions), some of which open them without io_open (concat
+// opens its files itself): refused on what the probe says, before they run.
+bool NamesOtherInputs(const AVInputFormat* f) {
+  for (const char* name : {"hls", "concat", "dash", "imf", "sdp", "rtsp", "rtp"}) {
+    if (std::strcmp(f->name, name) == 0) return true;
+  }
+  return false;
+}
+
+// The demuxer FFmpeg picks for `path` (by content, then name), or nullptr.
+const AVInputFormat* ProbeFormat(const std::string& path) {
+  AVIOContext* pb = nullptr;
+  if (avio_open2(&pb, path.c_str(), AVIO_FLAG_READ, nullptr, nullptr) < 0) return nullptr;
+  const AVInputFormat* format = nullptr;
+  if (av_probe_input_buffer2(pb, &format, path.c_str(), nullptr, 0, 0) < 0) format = nullptr;
+  avio_closep(&pb);
+  return format;
+}
+
 class FfmpegVideoDecoder : public VideoDecoder {
  public:
   explicit FfmpegVideoDecoder(const DecodeOptions& o) : options_(o), sampler_(o.target_fps) {}
@@ -81,11 +127,29 @@ class FfmpegVideoDecoder : public VideoDecoder {
 
   Status Init(const std::string& path) {
     info_.path = path;
-    int ret = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+    format_ = avformat_alloc_context();
+    if (format_ == nullptr) return Status::Internal("out of memory allocating a demuxer");
+    open_once_.path = path;
+    format_->opaque = &open_once_;
+    format_->io_open = OpenOnlyTheFileOnce;
+    format_->interrupt_callback = {InterruptWhenRefused, &open_once_};
+    const Status names_files = Status::Unsupported(path + ": names other files (a playlist or a list), not a video");
+    // Network protocols are never needed (and an SDP file would open sockets).
+    AVDictionary* open_options = nullptr;
+    av_dict_set(&open_options, "protocol_whitelist", "file", 0);
+    const AVInputFormat* probed = ProbeFormat(path);
+    if (probed != nullptr && NamesOtherInputs(probed)) {
+      av_dict_free(&open_options);
+      return names_files;
+    }
+    int ret = avformat_open_input(&format_, path.c_str(), probed, &open_options);
+    av_dict_free(&open_options);
+    if (open_once_.refused) return names_files;
     if (ret < 0) {
       return Status::Unsupported(path + ": not a readable video file (" + AvError(ret) + ")");
     }
     ret = avformat_find_stream_info(format_, nullptr);
+    if (open_once_.refused) return names_files;
     if (ret < 0) {
       return Status::Unsupported(path + ": cannot read stream information (" + AvError(ret) + ")");
     }
@@ -302,6 +366,7 @@ class FfmpegVideoDecoder : public VideoDecoder {
   DecodeOptions options_;
   FrameSampler sampler_;
   VideoInfo info_;
+  OpenOnce open_once_;  // format_->opaque
   AVFormatContext* format_ = nullptr;
   AVCodecContext* codec_ = nullptr;
   AVStream* stream_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -223,6 +224,38 @@ TEST(VideoDecoderTest, TruncatedFilesAreReported) {
   auto d = DecodeAll(dir.file("fastcut.mp4"));
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("truncated"), std::string::npos) << d.status().message();
+}
+
+// Found while seeding fuzz/video_decoder_fuzzer: an "upload" that is an HLS
+// playlist made FFmpeg's hls demuxer open and decode any local file it
+// names (a video of another task, say). Then the fuzzer found that a "live"
+// playlist (no #EXT-X-ENDLIST) hung the decoder: FFmpeg waited its target
+// duration again and again for new segments (a timeout of the harness).
+// And an ffconcat list decoded a file beside the upload (concat opens its
+// files without io_open). A file that names other files is refused now, at
+// once.
+TEST(VideoDecoderTest, PlaylistsCannotPullInOtherFilesOrHang) {
+  TempDir dir;
+  const std::string other = dir.file("other.ts");
+  ASSERT_EQ(testing::Ffmpeg("-f lavfi -i testsrc=size=32x32:rate=4 -t 1 -c:v mpeg2video " + ShellQuote(other)), "");
+  ASSERT_TRUE(DecodeAll(other).ok());
+  auto expect_refused = [](const std::string& path) {
+    auto start = std::chrono::steady_clock::now();
+    auto d = DecodeAll(path);
+    double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_FALSE(d.ok()) << path << ": decoded " << d->frames.size() << " frames";
+    EXPECT_EQ(d.status().code(), Status::Code::kUnsupported) << d.status().ToString();
+    EXPECT_LT(sec, 5.0) << path;
+  };
+  const std::string playlist = dir.file("upload.mp4");
+  std::ofstream(playlist) << "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n" << other << "\n#EXT-X-ENDLIST\n";
+  expect_refused(playlist);
+  const std::string live = dir.file("live.mp4");
+  std::ofstream(live) << "#EXTM3U\n#EXT-X-TARGETDURATION:100000\n#EXTINF:1,\n/nonexistent/segment.ts\n";
+  expect_refused(live);
+  const std::string list = dir.file("list.mp4");
+  std::ofstream(list) << "ffconcat version 1.0\nfile 'other.ts'\n";
+  expect_refused(list);
 }
 
 }  // namespace

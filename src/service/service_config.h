@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "base/status.h"
@@ -49,6 +50,9 @@ struct ServiceConfig {
   // Lets an admin make a fraction of jobs fail on purpose (POST
   // /ops/fault-injection), to test alerts end to end. Off unless set.
   bool fault_injection_enabled = false;  // SOPILOT_ENABLE_FAULT_INJECTION=1
+  // Test hook, only with fault injection: job kinds held from start-up (see
+  // service/job_hold.h); for `sopilot worker` processes, which have no API.
+  std::vector<JobKind> test_hold_jobs;  // SOPILOT_TEST_HOLD_JOBS=ingest,score
 
   // Training (the per-task feature adapter) and the nightly scheduler.
   // The adapter is off by default: measured, it lowers the margin between

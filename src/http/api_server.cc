@@ -686,7 +686,8 @@ void ApiServer::AddRoutes() {
                                      {"hour_local", T("integer")}, {"min_new_videos", T("integer")},
                                      {"check_sec", T("number")}, {"feature_adapter_enabled", T("boolean")},
                                      {"new_videos", T("integer")}, {"last_training_finished_at", TN("string")},
-                                     {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")}}))}},
+                                     {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")},
+                                     {"scheduler_checks", T("integer")}}))}},
        [s](const ApiRequest&, httplib::Response& res) {
          auto status = s->NightlyStatus();
          if (!status.ok()) return SendStatus(res, status.status());

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -47,7 +49,7 @@ class Server {
     EXPECT_TRUE(r && r->status == 200) << path << ": " << (r ? r->body : "no response");
     return r && r->status == 200 ? Json::parse(r->body) : Json();
   }
-  Json WaitJob(const std::string& path, double seconds = 120) {
+  Json WaitJob(const std::string& path, double seconds = 300) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     Json j;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -155,7 +157,8 @@ TEST(TrainingServeTest, TrainsFromTheApiAndScoresInTheNewIndexVersion) {
   // The job is counted by status and trigger, and timed (the worker records
   // the duration a moment after the row says completed).
   std::string body;
-  for (int i = 0; i < 100; ++i) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
     body = server.http().Get("/metrics")->body;
     if (SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"training\"}") >= 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -182,67 +185,124 @@ TEST(TrainingServeTest, ByDefaultTheAdapterIsOffAndTrainingSaysSo) {
 }
 
 // A fixed-offset time zone in which the local clock reaches a full hour
-// `seconds` from now; returns TZ and that hour.
-std::pair<std::string, int> ZoneWithHourIn(int seconds) {
+// `seconds` from now: TZ, that hour, and that time as next_run_local shows it.
+struct Zone {
+  std::string tz;
+  int hour;
+  std::string run_local;
+};
+Zone ZoneWithHourIn(int seconds) {
   const int64_t at = static_cast<int64_t>(std::time(nullptr)) + seconds;
   const int64_t offset = (3600 - at % 3600) % 3600;  // local = UTC + offset
   char tz[32];
   std::snprintf(tz, sizeof tz, "SOP-0:%02d:%02d", static_cast<int>(offset / 60), static_cast<int>(offset % 60));
   const int hour = static_cast<int>(((at + offset) / 3600) % 24);
-  return {tz, hour};
+  const std::time_t local = static_cast<std::time_t>(at + offset);
+  std::tm tm{};
+  gmtime_r(&local, &tm);
+  char iso[32];
+  std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+  return {tz, hour, iso};
+}
+
+// The checks a process's scheduler has made, from its nightly status (-1
+// when the answer has none).
+int64_t Checks(const Json& status) {
+  return status.is_object() && status.contains("scheduler_checks") ? status["scheduler_checks"].get<int64_t>() : -1;
+}
+
+// Polls `path` on `server` until `done` holds of its JSON (or a generous
+// deadline passes); returns the last answer.
+Json PollJson(Server& server, const std::string& path, const std::function<bool(const Json&)>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  Json j = server.GetJson(path);
+  while (!done(j) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    j = server.GetJson(path);
+  }
+  return j;
 }
 
 TEST(TrainingServeTest, TwoServeProcessesOnOneDataDirectoryScheduleTheNightlyRunOnce) {
   testing::TempDir dir;
   // The run time is a few seconds away in the processes' local time: a
-  // fixed-offset TZ is the clock the test injects.
-  auto [tz, hour] = ZoneWithHourIn(12);
-  std::vector<std::string> env = {"TZ=" + tz, "SOPILOT_NIGHTLY_ENABLED=1",
-                                  "SOPILOT_NIGHTLY_HOUR_LOCAL=" + std::to_string(hour),
-                                  "SOPILOT_NIGHTLY_CHECK_SEC=0.2", "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS=1"};
-  Server a(dir, "a", env), b(dir, "b", env);
-  ASSERT_TRUE(a.Start()) << a.process().Log();
-  ASSERT_TRUE(b.Start()) << b.process().Log();
-  Json sa = a.GetJson("/train/nightly/status"), sb = b.GetJson("/train/nightly/status");
+  // fixed-offset TZ is the clock the test injects. Each scheduler takes the
+  // first run time after its start, so when the processes came up too late
+  // for it (a slow machine) they are started again with a later zone.
+  std::unique_ptr<Server> a, b;
+  Zone zone;
+  Json sa, sb;
+  for (int attempt = 1;; ++attempt) {
+    ASSERT_LE(attempt, 5) << "the processes never started before their run time";
+    zone = ZoneWithHourIn(15);
+    std::vector<std::string> env = {"TZ=" + zone.tz, "SOPILOT_NIGHTLY_ENABLED=1",
+                                    "SOPILOT_NIGHTLY_HOUR_LOCAL=" + std::to_string(zone.hour),
+                                    "SOPILOT_NIGHTLY_CHECK_SEC=0.2", "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS=1"};
+    const std::string n = std::to_string(attempt);
+    a = std::make_unique<Server>(dir, "a" + n, env);
+    b = std::make_unique<Server>(dir, "b" + n, env);
+    ASSERT_TRUE(a->Start()) << a->process().Log();
+    ASSERT_TRUE(b->Start()) << b->process().Log();
+    // One scheduler: once each process has checked, both name the same
+    // holder and one of them is it.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (;;) {
+      sa = a->GetJson("/train/nightly/status");
+      sb = b->GetJson("/train/nightly/status");
+      if (Checks(sa) >= 1 && Checks(sb) >= 1 && !sa["scheduler_holder"].is_null() &&
+          sa["scheduler_holder"] == sb["scheduler_holder"] &&
+          sa["this_process_schedules"] != sb["this_process_schedules"]) {
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;  // the expectations below say what is wrong
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // next_run_local is computed when asked: the run is still ahead of both
+    // answers, hence of both schedulers, which started before them.
+    if (sa["next_run_local"] == zone.run_local && sb["next_run_local"] == zone.run_local) break;
+    for (Server* s : {a.get(), b.get()}) {
+      s->process().Kill(SIGTERM);
+      EXPECT_EQ(s->process().Wait(), 0);
+    }
+  }
   EXPECT_EQ(sa["enabled"], true);
-  EXPECT_EQ(sa["hour_local"], hour);
+  EXPECT_EQ(sa["hour_local"], zone.hour);
   char expect_next[8];
-  std::snprintf(expect_next, sizeof expect_next, "T%02d:00:00", hour);
+  std::snprintf(expect_next, sizeof expect_next, "T%02d:00:00", zone.hour);
   EXPECT_NE(sa["next_run_local"].get<std::string>().find(expect_next), std::string::npos) << sa.dump();
-  // One scheduler: both name the same holder, one of them is it.
-  EXPECT_FALSE(sa["scheduler_holder"].is_null());
+  EXPECT_FALSE(sa["scheduler_holder"].is_null()) << sa.dump();
   EXPECT_EQ(sa["scheduler_holder"], sb["scheduler_holder"]);
   EXPECT_NE(sa["this_process_schedules"], sb["this_process_schedules"]) << sa.dump() << sb.dump();
 
-  // Wait for the run (both processes check every 0.2 s), then a while more
-  // in which a second scheduler would have queued a second job.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  Json jobs;
-  while (std::chrono::steady_clock::now() < deadline) {
-    jobs = a.GetJson("/ops/queue")["jobs"]["training"];
-    if (jobs["total"] >= 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Wait for the run (both processes check every 0.2 s), then until each
+  // process has checked the schedule twice more: a second scheduler would
+  // have queued a second job by then.
+  Json jobs = PollJson(*a, "/ops/queue", [](const Json& q) { return q.is_object() && q["jobs"]["training"]["total"] >= 1; });
+  ASSERT_EQ(jobs["jobs"]["training"]["total"], 1) << "no nightly run was queued; logs:\n"
+                                                  << a->process().Log() << b->process().Log();
+  for (Server* s : {a.get(), b.get()}) {
+    const int64_t seen = Checks(s->GetJson("/train/nightly/status"));
+    Json now = PollJson(*s, "/train/nightly/status", [&](const Json& j) { return Checks(j) >= seen + 2; });
+    EXPECT_GE(Checks(now), seen + 2) << now.dump();
   }
-  ASSERT_EQ(jobs["total"], 1) << "no nightly run was queued; logs:\n" << a.process().Log() << b.process().Log();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  EXPECT_EQ(a.GetJson("/ops/queue")["jobs"]["training"]["total"], 1);
+  EXPECT_EQ(a->GetJson("/ops/queue")["jobs"]["training"]["total"], 1);
 
   // The run: queued by the scheduler, skipped under the threshold with its
   // reason (no video at all here).
   std::string job_id;
-  const Json trail = a.GetJson("/audit/trail?limit=100");
+  const Json trail = a->GetJson("/audit/trail?limit=100");
   for (const Json& e : trail["items"]) {
     if (e["action"] == "job.queued" && e["actor"] == "system:nightly") job_id = e["subject"].get<std::string>();
   }
   ASSERT_FALSE(job_id.empty()) << trail.dump();
-  Json job = a.WaitJob("/train/jobs/" + job_id);
+  Json job = a->WaitJob("/train/jobs/" + job_id);
   EXPECT_EQ(job["trigger"], "nightly");
   EXPECT_EQ(job["requested_by"], "system:nightly");
   EXPECT_EQ(job["status"], "skipped");
   EXPECT_EQ(job["result"]["reason"], "not enough new videos");
   EXPECT_EQ(job["result"]["new_videos"], 0);
   EXPECT_EQ(job["result"]["threshold"], 1);
-  const std::string logs = a.process().Log() + b.process().Log();
+  const std::string logs = a->process().Log() + b->process().Log();
   size_t queued_lines = 0;
   for (size_t at = logs.find("training job"); at != std::string::npos; at = logs.find("training job", at + 1)) {
     ++queued_lines;
@@ -251,16 +311,11 @@ TEST(TrainingServeTest, TwoServeProcessesOnOneDataDirectoryScheduleTheNightlyRun
 
   // The scheduler's process stops cleanly: it gives the lease up and the
   // other one takes over.
-  Server& leader = sa["this_process_schedules"] == true ? a : b;
-  Server& other = sa["this_process_schedules"] == true ? b : a;
+  Server& leader = sa["this_process_schedules"] == true ? *a : *b;
+  Server& other = sa["this_process_schedules"] == true ? *b : *a;
   leader.process().Kill(SIGTERM);
   EXPECT_EQ(leader.process().Wait(), 0);
-  Json so;
-  for (int i = 0; i < 100; ++i) {
-    so = other.GetJson("/train/nightly/status");
-    if (so["this_process_schedules"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  Json so = PollJson(other, "/train/nightly/status", [](const Json& j) { return j.is_object() && j["this_process_schedules"] == true; });
   EXPECT_EQ(so["this_process_schedules"], true) << so.dump();
 }
 

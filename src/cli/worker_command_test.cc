@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <regex>
@@ -35,6 +36,20 @@ using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+
+// The environment of a worker whose ingest jobs stay running once taken
+// (the fault-injection test hook), so that a test knows a job is running.
+const std::vector<std::string> kHoldIngest = {"SOPILOT_ENABLE_FAULT_INJECTION=1", "SOPILOT_TEST_HOLD_JOBS=ingest"};
+
+// Polls `done` (a state) until it holds or a generous `timeout_sec` passes.
+bool WaitUntil(const std::function<bool()>& done, double timeout_sec = 120) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_sec);
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return done();
+}
 
 TEST(ParseQueueListTest, OrderCaseAllAndErrors) {
   auto all = cli::ParseQueueList("all");
@@ -64,11 +79,15 @@ class Cluster {
     port_ = api_->Start();
     return port_;
   }
-  // Starts a worker; returns its metrics port (or -1).
-  int StartWorker(const std::string& name, std::vector<std::string> extra = {}) {
+  // Starts a worker (with `extra_env` besides the cluster's); returns its
+  // metrics port (or -1).
+  int StartWorker(const std::string& name, std::vector<std::string> extra = {},
+                  const std::vector<std::string>& extra_env = {}) {
     std::vector<std::string> args = {"worker", "--metrics-port", "0", "--data-dir", dir_->file("data")};
     args.insert(args.end(), extra.begin(), extra.end());
-    auto w = std::make_unique<testing::ServerProcess>(SOPILOT_BIN, args, env_, dir_->file(name + ".log"));
+    std::vector<std::string> env = env_;
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    auto w = std::make_unique<testing::ServerProcess>(SOPILOT_BIN, args, env, dir_->file(name + ".log"));
     int port = w->Start();
     workers_[name] = std::move(w);
     return port;
@@ -149,15 +168,14 @@ class DistributedTest : public ::testing::Test {
 };
 
 // Two workers, 30 jobs, one worker SIGKILLed in the middle of a job: the job
-// comes back after its lease and every job completes exactly once.
+// comes back after its lease and every job completes exactly once. Worker a
+// holds the ingest job it takes (the fault-injection test hook), so it is
+// certainly in the middle of that job when it is killed.
 TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   Cluster cluster(&dir_, RedisEnv());
   ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
   EXPECT_NE(cluster.api()->Log().find("no workers in this process"), std::string::npos) << cluster.api()->Log();
-  int metrics_a = cluster.StartWorker("a");
-  int metrics_b = cluster.StartWorker("b");
-  ASSERT_GT(metrics_a, 0) << cluster.worker("a")->Log();
-  ASSERT_GT(metrics_b, 0) << cluster.worker("b")->Log();
+  ASSERT_GT(cluster.StartWorker("a", {}, kHoldIngest), 0) << cluster.worker("a")->Log();
 
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
@@ -168,26 +186,24 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   // The queue is in Redis under the configured prefix.
   EXPECT_NE(redis_.Cli("exists sop_ingest"), "");
 
-  // Kill worker a while it holds a lease.
+  // Worker a leases a job and holds it running; find it in Redis.
   const std::string pid_a = ":" + std::to_string(cluster.worker("a")->pid()) + ":";
   std::string killed_job;
-  auto deadline = Clock::now() + seconds(30);
-  while (killed_job.empty() && Clock::now() < deadline) {
+  ASSERT_TRUE(WaitUntil([&] {
     std::istringstream leased(redis_.Cli("zrange sop_ingest:leased 0 -1"));
     std::string id;
     while (leased >> id) {
-      if (redis_.Cli("hget sop:job:" + id + " owner").find(pid_a) != std::string::npos) {
-        cluster.worker("a")->Kill(SIGKILL);
-        killed_job = id;
-        break;
-      }
+      if (redis_.Cli("hget sop:job:" + id + " owner").find(pid_a) != std::string::npos) killed_job = id;
     }
-    if (killed_job.empty()) std::this_thread::sleep_for(milliseconds(5));
-  }
-  ASSERT_FALSE(killed_job.empty()) << "worker a never held a job";
+    return !killed_job.empty() && cluster.Get("/videos/jobs/" + killed_job)["status"] == "running";
+  })) << "worker a never held a job: " << cluster.worker("a")->Log();
+  // Worker b takes the rest meanwhile; a dies in the middle of its job.
+  int metrics_b = cluster.StartWorker("b");
+  ASSERT_GT(metrics_b, 0) << cluster.worker("b")->Log();
+  cluster.worker("a")->Kill(SIGKILL);
   EXPECT_EQ(cluster.worker("a")->Wait(), 128 + SIGKILL);
 
-  auto done = cluster.WaitAll(ids, "/videos/jobs/", 120);
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 300);
   ASSERT_EQ(done.size(), ids.size()) << cluster.worker("b")->Log();
   std::set<int64_t> video_ids;
   for (const auto& [id, job] : done) {
@@ -200,11 +216,9 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   // it already completed when a died between recording and acking: then
   // the row was final before the reclaim, so wait for it.)
   // The last job's row may also be final a moment before its ack.
-  deadline = Clock::now() + seconds(20);
-  while ((redis_.Cli("exists sop:job:" + killed_job) != "0" || redis_.Cli("zcard sop_ingest:leased") != "0") &&
-         Clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  WaitUntil([&] {
+    return redis_.Cli("exists sop:job:" + killed_job) == "0" && redis_.Cli("zcard sop_ingest:leased") == "0";
+  });
   EXPECT_EQ(redis_.Cli("exists sop:job:" + killed_job), "0");
   EXPECT_EQ(redis_.Cli("zcard sop_ingest:leased"), "0");
   EXPECT_GE(done[killed_job]["attempts"].get<int>(), 1);
@@ -219,43 +233,50 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   EXPECT_EQ(queue["queue"]["queues"][0]["depth"], 0);
 
   // Worker b serves its own metrics; the API counts the dead worker out
-  // once its heartbeat has run out (within 30 s).
+  // once its heartbeat has run out (20 s after its last one).
   std::string wm = cluster.Metrics(metrics_b);
   EXPECT_GT(SeriesValue(wm, "sopilot_ingest_jobs_total{status=\"completed\"}"), 0) << wm;
   EXPECT_GT(SeriesValue(wm, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 0);
   EXPECT_EQ(SeriesValue(wm, "sopilot_redis_connection_errors_total"), 0);
-  double active = -1;
-  deadline = Clock::now() + seconds(30);
-  while (Clock::now() < deadline) {
-    active = SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}");
-    if (active == 1) break;
-    std::this_thread::sleep_for(milliseconds(250));
-  }
-  EXPECT_EQ(active, 1);
-  // A clean stop withdraws the worker at once (the API reads the queue at
-  // most once a second).
+  auto active = [&] {
+    return SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}");
+  };
+  EXPECT_TRUE(WaitUntil([&] { return active() == 1; })) << active();
+  // A clean stop withdraws the worker at once: its heartbeat is gone from
+  // Redis when it has exited (not 20 s later), and the API, which reads
+  // the queue at most once a second, then counts no worker.
+  const std::string pid_b = ":" + std::to_string(cluster.worker("b")->pid()) + ":";
   cluster.worker("b")->Kill(SIGTERM);
   EXPECT_EQ(cluster.worker("b")->Wait(), 0) << cluster.worker("b")->Log();
-  std::this_thread::sleep_for(milliseconds(1100));
-  EXPECT_EQ(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}"), 0);
+  EXPECT_EQ(redis_.Cli("zrange sop:workers:ingest 0 -1").find(pid_b), std::string::npos)
+      << redis_.Cli("zrange sop:workers:ingest 0 -1");
+  EXPECT_TRUE(WaitUntil([&] { return active() == 0; })) << active();
 }
 
 // Redis killed in the middle of a run and started again: the API refuses
 // new work with 503 while it is down, the workers wait and reconnect, and
-// every job accepted before the outage completes.
+// every job accepted before the outage completes. Worker h holds the first
+// job it takes (the fault-injection test hook), so Redis goes down while a
+// job is certainly running and seven certainly wait; worker w is started
+// during the outage and must reconnect.
 TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo) {
   Cluster cluster(&dir_, RedisEnv());
   ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
-  int worker_metrics = cluster.StartWorker("w", {"--queues", "ingest,score"});
-  ASSERT_GT(worker_metrics, 0) << cluster.worker("w")->Log();
+  ASSERT_GT(cluster.StartWorker("h", {"--queues", "ingest,score"}, kHoldIngest), 0) << cluster.worker("h")->Log();
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {
     auto r = cluster.Upload(video_, "outage", i == 0 ? "gold" : "trainee");
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
     ids.push_back(Json::parse(r->body)["ingest_job_id"]);
   }
-  // Down while jobs run and wait.
-  std::this_thread::sleep_for(milliseconds(400));
+  // Down while one job runs and the others wait.
+  auto count = [&](const std::string& status) {
+    int n = 0;
+    for (const std::string& id : ids) n += cluster.Get("/videos/jobs/" + id)["status"] == status;
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return count("running") == 1; })) << cluster.worker("h")->Log();
+  EXPECT_EQ(count("queued"), 7);
   redis_.Stop(SIGKILL);
 
   auto r = cluster.Upload(video_, "outage", "trainee");
@@ -275,10 +296,17 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
   EXPECT_EQ(queue["queue"]["redis_ok"], false) << queue.dump();
   EXPECT_TRUE(queue["queue"]["error"].is_string());
   EXPECT_EQ(cluster.Get("/health")["status"], "ok");  // the API itself is up
-  std::this_thread::sleep_for(seconds(2));  // the worker fails and backs off meanwhile
+  // A worker started during the outage fails to take jobs and backs off;
+  // worker h dies holding its job, whose lease runs out in Redis.
+  int worker_metrics = cluster.StartWorker("w", {"--queues", "ingest,score"});
+  ASSERT_GT(worker_metrics, 0) << cluster.worker("w")->Log();
+  ASSERT_TRUE(cluster.worker("w")->WaitForLog("cannot take jobs: .*retrying with backoff", 120))
+      << cluster.worker("w")->Log();
+  cluster.worker("h")->Kill(SIGKILL);
+  EXPECT_EQ(cluster.worker("h")->Wait(), 128 + SIGKILL);
 
   ASSERT_TRUE(redis_.Start()) << redis_.error();
-  auto done = cluster.WaitAll(ids, "/videos/jobs/", 120);
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 300);
   ASSERT_EQ(done.size(), ids.size()) << cluster.worker("w")->Log();
   std::set<int64_t> video_ids;
   for (const auto& [id, job] : done) {
@@ -315,11 +343,15 @@ TEST(WorkerSqliteTest, WorkerProcessRunsJobsOfTheEmbeddedQueue) {
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
     ids.push_back(Json::parse(r->body)["ingest_job_id"]);
   }
-  auto done = cluster.WaitAll(ids, "/videos/jobs/", 60);
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 300);
   ASSERT_EQ(done.size(), 2u) << cluster.worker("w")->Log();
   for (const auto& [id, job] : done) EXPECT_EQ(job["status"], "completed") << job.dump();
-  // The API's metrics count the worker process's two threads.
-  EXPECT_EQ(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}"), 2);
+  // The API's metrics count the worker process's two threads (the API reads
+  // the queue at most once a second).
+  auto active = [&] {
+    return SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}");
+  };
+  EXPECT_TRUE(WaitUntil([&] { return active() == 2; })) << active();
   httplib::Client wc("127.0.0.1", metrics);
   auto health = wc.Get("/health");
   ASSERT_TRUE(health);
@@ -331,12 +363,12 @@ TEST(WorkerUsageTest, BadQueuesAndBadRedisUrlAreUsageErrors) {
   testing::TempDir dir;
   testing::ServerProcess bad_queue(SOPILOT_BIN, {"worker", "--queues", "ingest,gpu", "--data-dir", dir.file("d")}, {},
                                    dir.file("log1"));
-  EXPECT_EQ(bad_queue.Start(5), -1);
+  EXPECT_EQ(bad_queue.Start(120), -1);
   EXPECT_EQ(bad_queue.Wait(), -1);  // already reaped by Start
   EXPECT_NE(bad_queue.Log().find("unknown queue 'gpu'"), std::string::npos) << bad_queue.Log();
   testing::ServerProcess bad_url(SOPILOT_BIN, {"worker", "--data-dir", dir.file("d")},
                                  {"SOPILOT_QUEUE_BACKEND=redis", "SOPILOT_REDIS_URL=rediss://h:1/0"}, dir.file("log2"));
-  EXPECT_EQ(bad_url.Start(5), -1);
+  EXPECT_EQ(bad_url.Start(120), -1);
   EXPECT_NE(bad_url.Log().find("SOPILOT_REDIS_URL"), std::string::npos) << bad_url.Log();
 }
 

@@ -606,7 +606,8 @@ void ApiServer::AddRoutes() {
                                      {"hour_local", T("integer")}, {"min_new_videos", T("integer")},
                                      {"check_sec", T("number")}, {"feature_adapter_enabled", T("boolean")},
                                      {"new_videos", T("integer")}, {"last_training_finished_at", TN("string")},
-                                     {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")}}))}},
+                                     {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")},
+                                     {"scheduler_checks", T("integer")}}))}},
        [s](const ApiRequest&, httplib::Response& res) {
          auto status = s->NightlyStatus();
          if (!status.ok()) return SendStatus(res, status.status());
@@ -640,20 +641,29 @@ void ApiServer::AddRoutes() {
          SendJson(res, 200, Json{{"job_id", job->id}, {"job_type", JobKindName(*kind)}, {"status", job->status}});
        }});
   Add({"POST", "/ops/fault-injection", Role::kAdmin, false,
-       "Make a fraction of one job type's runs fail on purpose, to test alerts (off unless "
-       "SOPILOT_ENABLE_FAULT_INJECTION=1)",
+       "Make a fraction of one job type's runs fail on purpose, to test alerts, or hold its jobs running until "
+       "released, for tests (off unless SOPILOT_ENABLE_FAULT_INJECTION=1)",
        {{"requestBody", {{"required", true},
                          {"content", {{"application/json",
                                        {{"schema", Obj({{"job_type", {{"type", "string"}, {"enum", {"ingest", "score", "training"}}}},
-                                                        {"failure_rate", T("number")}},
-                                                       {"job_type", "failure_rate"})}}}}}}},
-        {"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}}), {400, 401, 403, 503})}},
+                                                        {"failure_rate", T("number")}, {"hold", T("boolean")}},
+                                                       {"job_type"})}}}}}}},
+        {"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}, {"hold", T("object")},
+                                     {"held", T("object")}}),
+                                {400, 401, 403, 503})}},
        [s](const ApiRequest& r, httplib::Response& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
          if (!body.contains("job_type") || !body["job_type"].is_string()) return SendError(res, 400, "job_type is required");
          auto kind = ParseJobKind(body["job_type"].get<std::string>());
          if (!kind) return SendError(res, 400, "job_type must be ingest, score or training");
+         // "hold" (service/job_hold.h), instead of or besides a failure rate.
+         if (body.contains("hold")) {
+           if (!body["hold"].is_boolean()) return SendError(res, 400, "hold must be true or false");
+           Status st = s->SetJobHold(*kind, body["hold"].get<bool>(), r.principal.actor);
+           if (!st.ok()) return SendStatus(res, st);
+           if (!body.contains("failure_rate")) return SendJson(res, 200, s->FaultInjection());
+         }
          if (!body.contains("failure_rate") || !body["failure_rate"].is_number()) {
            return SendError(res, 400, "failure_rate is required (a number in [0, 1])");
          }
@@ -661,8 +671,10 @@ void ApiServer::AddRoutes() {
          if (!st.ok()) return SendStatus(res, st);
          SendJson(res, 200, s->FaultInjection());
        }});
-  Add({"GET", "/ops/fault-injection", Role::kOperator, false, "Current fault injection",
-       {{"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}}), {401, 403})}},
+  Add({"GET", "/ops/fault-injection", Role::kOperator, false, "Current fault injection (and jobs held now)",
+       {{"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}, {"hold", T("object")},
+                                     {"held", T("object")}}),
+                                {401, 403})}},
        [s](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, s->FaultInjection()); }});
   Add({"GET", "/audit/trail", Role::kViewer, false, "The audit log, newest first",
        {{"parameters", {Param("limit", "query", "integer", false, "1..1000, default 100")}},

@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -82,7 +83,7 @@ class ApiTest : public ::testing::Test {
     return client_->Post(route.c_str(), Auth(token), items);
   }
   // Polls until the job leaves queued/running; returns its final JSON.
-  Json WaitJob(const std::string& path, double seconds = 60) {
+  Json WaitJob(const std::string& path, double seconds = 300) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     Json j;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -96,6 +97,15 @@ class ApiTest : public ::testing::Test {
     }
     ADD_FAILURE() << "job did not finish: " << j.dump();
     return j;
+  }
+  // Polls `done` (a state) until it holds or a generous deadline passes.
+  bool WaitUntil(const std::function<bool()>& done, double seconds = 120) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
   }
   int64_t IngestVideo(const std::string& path, const std::string& task, const std::string& role) {
     auto r = Upload(path, task, role);
@@ -251,7 +261,9 @@ TEST_F(ApiTest, BadInputsGetClearErrors) {
   EXPECT_NE(failed["error_message"].get<std::string>().find("notes.mp4"), std::string::npos) << failed.dump();
   EXPECT_EQ(Json::parse(client_->Get("/videos", Auth(kViewer))->body)["items"].size(), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/embeddings")));
-  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/raw"))) << "the failed upload's file was kept";
+  // The row says failed a moment before the worker removes the upload.
+  EXPECT_TRUE(WaitUntil([&] { return std::filesystem::is_empty(dir_.file("data/raw")); }))
+      << "the failed upload's file was kept";
 
   // Truncated video.
   std::string full = MakeProcedure("full.mp4", {0, 1}, 5);
@@ -402,7 +414,11 @@ TEST_F(ApiTest, OpenApiDescribesWhatIsServed) {
 TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   StopServer();
   ServiceConfig c = DefaultConfig();
-  c.ingest_timeout_sec = 0.01;  // every attempt times out
+  // Every attempt times out: it is held running (the fault-injection test
+  // hook) until its 10 ms are up, however fast the ingest would have been.
+  c.ingest_timeout_sec = 0.01;
+  c.fault_injection_enabled = true;
+  c.test_hold_jobs = {JobKind::kIngest};
   c.queue.max_attempts = 3;
   c.queue.backoff_base_sec = 0.2;
   c.queue.backoff_factor = 2;
@@ -419,7 +435,12 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   Json queue = Json::parse(client_->Get("/ops/queue", Auth(kOperator))->body);
   EXPECT_EQ(queue["queue"]["queues"][0]["dead"], 1);
   EXPECT_EQ(queue["jobs"]["ingest"]["dead"], 1);
-  std::string metrics = Scrape();
+  // The row says dead a moment before the worker counts the job dead.
+  std::string metrics;
+  WaitUntil([&] {
+    metrics = Scrape();
+    return SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"dead\"}") >= 1;
+  });
   EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"retried\"}"), 2) << metrics;
   EXPECT_EQ(SeriesValue(metrics, "sopilot_ingest_jobs_total{status=\"dead\"}"), 1);
   EXPECT_EQ(SeriesValue(metrics, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 3);
@@ -473,6 +494,45 @@ TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
   EXPECT_EQ(WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>())["status"], "completed");
 }
 
+// The test hook: an admin holds a job type's jobs running until released;
+// the hold shows in GET /ops/fault-injection, and never blocks a shutdown.
+TEST_F(ApiTest, HoldKeepsJobsRunningUntilReleasedOrShutdown) {
+  const std::string hold = R"({"job_type": "ingest", "hold": true})";
+  EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), hold, "application/json")->status, 503);
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.fault_injection_enabled = true;
+  Start(c);
+  EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kOperator), hold, "application/json")->status, 403);
+  EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "ingest", "hold": 1})",
+                          "application/json")->status, 400);
+  auto on = client_->Post("/ops/fault-injection", Auth(kAdmin), hold, "application/json");
+  ASSERT_EQ(on->status, 200) << on->body;
+  EXPECT_EQ(Json::parse(on->body)["hold"]["ingest"], true);
+  EXPECT_EQ(Json::parse(on->body)["hold"]["score"], false);
+  auto held = [&] {
+    auto r = client_->Get("/ops/fault-injection", Auth(kOperator));
+    return r && r->status == 200 ? Json::parse(r->body)["held"]["ingest"].get<int>() : -1;
+  };
+  const std::string video = MakeProcedure("v.mp4", {0, 1}, 2);
+  auto r = Upload(video, "task-a", "gold");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string job = "/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>();
+  ASSERT_TRUE(WaitUntil([&] { return held() == 1; }));
+  EXPECT_EQ(Json::parse(client_->Get(job.c_str(), Auth(kViewer))->body)["status"], "running");
+  auto off = client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "ingest", "hold": false})",
+                           "application/json");
+  ASSERT_EQ(off->status, 200) << off->body;
+  EXPECT_EQ(WaitJob(job)["status"], "completed");
+  EXPECT_EQ(held(), 0);
+  // Held again, a job is let go by a shutdown (it runs again after a restart).
+  ASSERT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), hold, "application/json")->status, 200);
+  r = Upload(MakeProcedure("w.mp4", {2, 3}, 2), "task-a", "trainee");
+  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_TRUE(WaitUntil([&] { return held() == 1; }));
+  StopServer();  // returns: the held job stops
+}
+
 TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
   std::string path = MakeProcedure("small.mp4", {0}, 2);
   const std::string bytes = Slurp(path);
@@ -518,14 +578,11 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   // A job's row says completed a moment before its worker records the
   // job's duration: wait for the three durations.
   std::string body;
-  for (int i = 0; i < 100; ++i) {
+  EXPECT_TRUE(WaitUntil([&] {
     body = Scrape();
-    if (SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}") >= 2 &&
-        SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"score\"}") >= 1) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}") >= 2 &&
+           SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"score\"}") >= 1;
+  })) << body;
 
   // The seed's 13 families, with their types, whether or not they have series.
   const std::map<std::string, std::string> seed = {

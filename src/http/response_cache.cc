@@ -6,7 +6,7 @@ std::optional<std::string> ResponseCache::Get(const std::string& key) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
-  if (Clock::now() > it->second.expires) {
+  if (it->second.expires_us != kImmortal && env_->NowMicros() >= it->second.expires_us) {
     lru_.erase(it->second.lru);
     entries_.erase(it);
     return std::nullopt;
@@ -17,13 +17,11 @@ std::optional<std::string> ResponseCache::Get(const std::string& key) {
 
 void ResponseCache::Put(const std::string& key, std::string body, double ttl_sec) {
   std::lock_guard<std::mutex> l(mu_);
-  auto expires = ttl_sec > 0 ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                  std::chrono::duration<double>(ttl_sec))
-                             : Clock::time_point::max();
+  const uint64_t expires = ttl_sec > 0 ? env_->NowMicros() + static_cast<uint64_t>(ttl_sec * 1e6) : kImmortal;
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     it->second.body = std::move(body);
-    it->second.expires = expires;
+    it->second.expires_us = expires;
     lru_.splice(lru_.begin(), lru_, it->second.lru);
     return;
   }

@@ -4,18 +4,23 @@
 // through the API). Bounded; thread-safe.
 #pragma once
 
-#include <chrono>
+#include <cstdint>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "base/env.h"
+
 namespace sopilot {
 
 class ResponseCache {
  public:
-  explicit ResponseCache(size_t max_entries = 1024) : max_entries_(max_entries) {}
+  // Time-to-live is measured on `env`'s monotonic clock (tests move it).
+  explicit ResponseCache(size_t max_entries = 1024, Env* env = Env::Default())
+      : max_entries_(max_entries), env_(env) {}
 
   std::optional<std::string> Get(const std::string& key);
   // ttl_sec <= 0: kept until evicted or cleared.
@@ -24,14 +29,15 @@ class ResponseCache {
   void Invalidate(const std::string& prefix);
 
  private:
-  using Clock = std::chrono::steady_clock;
+  static constexpr uint64_t kImmortal = std::numeric_limits<uint64_t>::max();
   struct Entry {
     std::string body;
-    Clock::time_point expires;  // max() when immortal
+    uint64_t expires_us;  // on env_->NowMicros(); kImmortal when kept until evicted
     std::list<std::string>::iterator lru;
   };
   std::mutex mu_;
   size_t max_entries_;
+  Env* env_;
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // most recent first
 };

@@ -1,5 +1,8 @@
 // The Redis queue against a real redis-server (the shipped configuration).
-// Time is Redis's own clock, so the tests use short real leases and backoffs.
+// Time is Redis's own clock (TIME in the scripts), which a test cannot move;
+// instead the tests use long leases, backoffs and heartbeats, so that "not
+// yet" holds however slow the machine, and then move one entry's due time
+// into the past (TimePasses) where the test would otherwise sleep.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -30,13 +34,34 @@ class RedisJobQueueTest : public ::testing::Test {
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? std::move(q).value() : nullptr;
   }
-  static QueueOptions FastRetries(int max_attempts = 3) {
+  // Retries after a minute: the tests make the time pass (TimePasses).
+  static QueueOptions MinuteRetries(int max_attempts = 3) {
     QueueOptions o;
     o.max_attempts = max_attempts;
-    o.backoff_base_sec = 0.3;
+    o.backoff_base_sec = 60;
     o.backoff_factor = 1;
-    o.backoff_max_sec = 0.3;
+    o.backoff_max_sec = 60;
     return o;
+  }
+
+  // Redis's clock in seconds.
+  double RedisNow() const {
+    std::istringstream t(server_.Cli("time"));
+    double sec = 0, usec = 0;
+    t >> sec >> usec;
+    return sec + usec / 1e6;
+  }
+  // The time `member` of the sorted set `key` is due (a lease's end, a
+  // backoff's end, a heartbeat's end); -1 when it is not there.
+  double DueAt(const std::string& key, const std::string& member) const {
+    std::string score = server_.Cli("zscore " + key + " " + member);
+    return score.empty() ? -1 : std::stod(score);
+  }
+  // Instead of sleeping until that time: it has passed.
+  void TimePasses(const std::string& key, const std::string& member) {
+    ASSERT_GT(DueAt(key, member), 0) << key << " " << member;
+    server_.Cli("zadd " + key + " XX 1 " + member);
+    ASSERT_EQ(DueAt(key, member), 1);
   }
 
   testing::TempDir dir_;
@@ -157,12 +182,14 @@ TEST_F(RedisJobQueueTest, LeaseWaitsUpToWaitSecAndSeesAJobEnqueuedMeanwhile) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, milliseconds(300));
+  // A job enqueued while a lease waits is taken (the wait, two minutes,
+  // outlasts any scheduling delay; it ends as soon as the job is there).
   std::thread producer([&] {
     std::this_thread::sleep_for(milliseconds(200));
     auto other = Open();  // another process's queue object, as the API's
-    ASSERT_TRUE(other->Enqueue(JobKind::kScore, "late").ok());
+    EXPECT_TRUE(other->Enqueue(JobKind::kScore, "late").ok());
   });
-  r = q->Lease({JobKind::kScore}, "w", 10, 10);
+  r = q->Lease({JobKind::kScore}, "w", 10, 120);
   producer.join();
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->has_value());
@@ -170,30 +197,31 @@ TEST_F(RedisJobQueueTest, LeaseWaitsUpToWaitSecAndSeesAJobEnqueuedMeanwhile) {
 }
 
 TEST_F(RedisJobQueueTest, FailRetriesAfterBackoffThenDiesAndCanBeRequeued) {
-  auto q = Open(FastRetries(3));
+  auto q = Open(MinuteRetries(3));
   ASSERT_TRUE(q);
   ASSERT_TRUE(q->Enqueue(JobKind::kIngest, "j").ok());
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    std::optional<LeasedJob> job;
-    auto t0 = std::chrono::steady_clock::now();
-    // Not before its backoff has passed, but soon after.
-    while (!job && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
-      job = LeaseNow(q.get(), {JobKind::kIngest}, "w");
-      if (!job) std::this_thread::sleep_for(milliseconds(20));
+    if (attempt > 1) {
+      // Not before its backoff has passed; then at once.
+      EXPECT_FALSE(LeaseNow(q.get(), {JobKind::kIngest}, "w")) << "attempt " << attempt;
+      TimePasses("sopilot_ingest:delayed", "j");
     }
+    std::optional<LeasedJob> job = LeaseNow(q.get(), {JobKind::kIngest}, "w");
     ASSERT_TRUE(job) << "attempt " << attempt;
     EXPECT_EQ(job->attempt, attempt);
-    if (attempt > 1) {
-      EXPECT_GE(std::chrono::steady_clock::now() - t0, milliseconds(150));
-    }
+    const double before = RedisNow();
     auto retried = q->Fail(*job, "boom " + std::to_string(attempt));
+    const double after = RedisNow();
     ASSERT_TRUE(retried.ok()) << retried.status().ToString();
     EXPECT_EQ(*retried, attempt < 3);
     if (attempt < 3) {
       QueueStats s = StatsOf(q.get(), JobKind::kIngest);
       EXPECT_EQ(s.queued, 1);
       EXPECT_EQ(s.retrying, 1);
-      EXPECT_FALSE(LeaseNow(q.get(), {JobKind::kIngest}, "w"));  // still backing off
+      // Due one backoff after the failure, on Redis's clock.
+      const double due = DueAt("sopilot_ingest:delayed", "j");
+      EXPECT_GE(due, before + 60 - 0.01);
+      EXPECT_LE(due, after + 60 + 0.01);
     }
   }
   QueueStats s = StatsOf(q.get(), JobKind::kIngest);
@@ -221,11 +249,15 @@ TEST_F(RedisJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
   ASSERT_TRUE(q);
   ASSERT_TRUE(q->Enqueue(JobKind::kScore, "a").ok());
   ASSERT_TRUE(q->Enqueue(JobKind::kScore, "b").ok());
-  auto first = LeaseNow(q.get(), {JobKind::kScore}, "dying-worker", 0.3);
+  const double before = RedisNow();
+  auto first = LeaseNow(q.get(), {JobKind::kScore}, "dying-worker", 60);
+  const double after = RedisNow();
   ASSERT_TRUE(first);
   EXPECT_EQ(first->job_id, "a");
+  EXPECT_GE(DueAt("sopilot_score:leased", "a"), before + 60 - 0.01);  // the lease's end, on Redis's clock
+  EXPECT_LE(DueAt("sopilot_score:leased", "a"), after + 60 + 0.01);
   EXPECT_EQ(*q->RecoverExpired(), 0);  // not yet
-  std::this_thread::sleep_for(milliseconds(450));
+  TimePasses("sopilot_score:leased", "a");
   EXPECT_EQ(*q->RecoverExpired(), 1);
   EXPECT_EQ(server_.Cli("hget sopilot:job:a last_error"), "lease of dying-worker expired on attempt 1");
   auto second = LeaseNow(q.get(), {JobKind::kScore}, "w2");
@@ -239,12 +271,12 @@ TEST_F(RedisJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
 }
 
 TEST_F(RedisJobQueueTest, JobThatKeepsKillingItsWorkerDiesAfterMaxAttempts) {
-  auto q = Open(FastRetries(2));
+  auto q = Open(MinuteRetries(2));
   ASSERT_TRUE(q);
   ASSERT_TRUE(q->Enqueue(JobKind::kIngest, "poison").ok());
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(LeaseNow(q.get(), {JobKind::kIngest}, "w", 0.2));
-    std::this_thread::sleep_for(milliseconds(300));
+    ASSERT_TRUE(LeaseNow(q.get(), {JobKind::kIngest}, "w", 60));
+    TimePasses("sopilot_ingest:leased", "poison");  // the worker died; its lease runs out
     ASSERT_EQ(*q->RecoverExpired(), 1);
   }
   QueueStats s = StatsOf(q.get(), JobKind::kIngest);
@@ -256,20 +288,20 @@ TEST_F(RedisJobQueueTest, HeartbeatsCountActiveWorkersUntilTheyStopOrRunOut) {
   auto q = Open();
   ASSERT_TRUE(q);
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kIngest), 0);
-  ASSERT_TRUE(q->Heartbeat("host:1:0", {JobKind::kIngest, JobKind::kScore}, 30).ok());
-  ASSERT_TRUE(q->Heartbeat("host:2:0", {JobKind::kTraining}, 0.3).ok());
-  ASSERT_TRUE(q->Heartbeat("host:1:0", {JobKind::kIngest, JobKind::kScore}, 30).ok());  // renewed, not doubled
+  ASSERT_TRUE(q->Heartbeat("host:1:0", {JobKind::kIngest, JobKind::kScore}, 60).ok());
+  ASSERT_TRUE(q->Heartbeat("host:2:0", {JobKind::kTraining}, 60).ok());
+  ASSERT_TRUE(q->Heartbeat("host:1:0", {JobKind::kIngest, JobKind::kScore}, 60).ok());  // renewed, not doubled
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kIngest), 1);
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kScore), 1);
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kTraining), 1);
-  std::this_thread::sleep_for(milliseconds(400));
+  TimePasses("sopilot:workers:training", "host:2:0");
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kTraining), 0);  // its heartbeat ran out
   ASSERT_TRUE(q->RemoveWorker("host:1:0").ok());
   EXPECT_EQ(*q->ActiveWorkers(JobKind::kIngest), 0);
 }
 
 TEST_F(RedisJobQueueTest, QueuedLeasedAndDeadJobsSurviveARedisKill) {
-  auto q = Open(FastRetries(1));
+  auto q = Open(MinuteRetries(1));
   ASSERT_TRUE(q);
   ASSERT_TRUE(q->Enqueue(JobKind::kIngest, "leased").ok());
   auto leased = LeaseNow(q.get(), {JobKind::kIngest}, "w", 60);

@@ -62,6 +62,7 @@ Result<NightlyScheduler::Outcome> NightlyRunner::RunOnce() {
   std::lock_guard<std::mutex> l(mu_);
   auto r = scheduler_->RunOnce();
   leader_ = scheduler_->leader();
+  ++checks_;
   return r;
 }
 

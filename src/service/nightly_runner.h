@@ -40,6 +40,9 @@ class NightlyRunner : public NightlyBackend {
   Result<NightlyScheduler::Outcome> RunOnce();
   const NightlyScheduler& scheduler() const { return *scheduler_; }
   bool leader() const { return leader_.load(); }
+  // Checks done so far (RunOnce calls, whatever their outcome): lets a test
+  // wait until a process has looked at the schedule again.
+  uint64_t checks() const { return checks_.load(); }
 
   // NightlyBackend, over the metadata store and the service.
   Result<bool> AcquireLease(const std::string& holder, double now, double ttl) override;
@@ -56,6 +59,7 @@ class NightlyRunner : public NightlyBackend {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::atomic<bool> leader_{false};
+  std::atomic<uint64_t> checks_{0};
   std::thread thread_;
 };
 

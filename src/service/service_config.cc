@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 #include "queue/redis_client.h"
 
@@ -127,6 +128,16 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   if (!c.throw_in_jobs.empty() && !ParseJobKind(c.throw_in_jobs)) {
     r.Error("SOPILOT_FAULT_THROW_IN='" + c.throw_in_jobs + "' is not a job type (ingest, score, training)");
   }
+  if (const char* v = r.Raw("SOPILOT_TEST_HOLD_JOBS")) {
+    std::stringstream list(v);
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      if (name.empty()) continue;
+      auto kind = ParseJobKind(name);
+      if (kind) c.test_hold_jobs.push_back(*kind);
+      else r.Error("SOPILOT_TEST_HOLD_JOBS: unknown job type '" + name + "' (ingest, score, training)");
+    }
+  }
   r.String("SOPILOT_AUDIT_SIGNING_KEY_ID", &c.audit_key_id);
   if (const char* backend = r.Raw("SOPILOT_QUEUE_BACKEND")) {
     std::string b = backend;
@@ -188,6 +199,8 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   check(c.nightly_hour_local >= 0 && c.nightly_hour_local <= 23, "SOPILOT_NIGHTLY_HOUR_LOCAL must be in [0, 23]");
   check(c.nightly_min_new_videos >= 0, "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS must be >= 0");
   check(c.nightly_check_sec >= 0.1 && c.nightly_check_sec <= 3600, "SOPILOT_NIGHTLY_CHECK_SEC must be in [0.1, 3600]");
+  check(c.test_hold_jobs.empty() || c.fault_injection_enabled,
+        "SOPILOT_TEST_HOLD_JOBS is a test hook: it needs SOPILOT_ENABLE_FAULT_INJECTION=1");
   if (c.queue_backend == QueueBackend::kRedis) {
     auto url = ParseRedisUrl(c.redis_url);
     check(url.ok(), "SOPILOT_REDIS_URL: " + url.status().message());

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "base/status.h"
@@ -57,6 +58,10 @@ struct ServiceConfig {
   // quick_check on the metadata store and refuses a damaged file (it reads
   // the whole file).
   bool startup_quick_check = true;   // SOPILOT_STARTUP_QUICK_CHECK
+
+  // Test hook, only with fault injection: job kinds held from start-up (see
+  // service/job_hold.h); for `sopilot worker` processes, which have no API.
+  std::vector<JobKind> test_hold_jobs;  // SOPILOT_TEST_HOLD_JOBS=ingest,score
 
   // Training (the per-task feature adapter) and the nightly scheduler.
   // The adapter is off by default: measured, it lowers the margin between

@@ -56,6 +56,22 @@ TEST(ServiceConfigTest, ListsEveryError) {
   EXPECT_NE(m.find("superuser"), std::string::npos) << m;
 }
 
+TEST(ServiceConfigTest, TestHoldJobsIsOnlyForFaultInjection) {
+  auto c = ServiceConfigFromEnvironment(
+      EnvOf({{"SOPILOT_ENABLE_FAULT_INJECTION", "1"}, {"SOPILOT_TEST_HOLD_JOBS", "ingest,training"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->test_hold_jobs, (std::vector<JobKind>{JobKind::kIngest, JobKind::kTraining}));
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  auto without = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_TEST_HOLD_JOBS", "ingest"}}));
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  Status st = ValidateServiceConfig(*without);
+  EXPECT_NE(st.message().find("SOPILOT_ENABLE_FAULT_INJECTION"), std::string::npos) << st.ToString();
+  auto bad = ServiceConfigFromEnvironment(
+      EnvOf({{"SOPILOT_ENABLE_FAULT_INJECTION", "1"}, {"SOPILOT_TEST_HOLD_JOBS", "ingest,gpu"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'gpu'"), std::string::npos) << bad.status().ToString();
+}
+
 TEST(ServiceConfigTest, RefusesAnOpenServiceOnTheNetwork) {
   ServiceConfig c;
   c.host = "0.0.0.0";

@@ -80,7 +80,11 @@ std::string SafeFileName(const std::string& name) {
 }
 
 SopilotService::SopilotService(ServiceConfig config, Env* env, BlobStore blobs)
-    : config_(std::move(config)), env_(env), blobs_(std::move(blobs)) {}
+    : config_(std::move(config)), env_(env), blobs_(std::move(blobs)) {
+  if (config_.fault_injection_enabled) {
+    for (JobKind kind : config_.test_hold_jobs) hold_.Set(kind, true);
+  }
+}
 
 SopilotService::~SopilotService() = default;
 
@@ -603,10 +607,24 @@ Status SopilotService::SetFaultInjection(JobKind kind, double rate, const std::s
   return Status::Ok();
 }
 
+Status SopilotService::SetJobHold(JobKind kind, bool hold, const std::string& actor) {
+  if (!config_.fault_injection_enabled) {
+    return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");
+  }
+  SOPILOT_RETURN_IF_ERROR(
+      store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), nlohmann::json({{"hold", hold}}).dump()));
+  hold_.Set(kind, hold);
+  return Status::Ok();
+}
+
 nlohmann::json SopilotService::FaultInjection() const {
-  nlohmann::json rates = nlohmann::json::object();
-  for (JobKind kind : kAllJobKinds) rates[JobKindName(kind)] = fault_rate_[static_cast<int>(kind)].load();
-  return {{"enabled", config_.fault_injection_enabled}, {"failure_rate", rates}};
+  nlohmann::json rates = nlohmann::json::object(), hold = nlohmann::json::object(), held = nlohmann::json::object();
+  for (JobKind kind : kAllJobKinds) {
+    rates[JobKindName(kind)] = fault_rate_[static_cast<int>(kind)].load();
+    hold[JobKindName(kind)] = hold_.on(kind);
+    held[JobKindName(kind)] = hold_.held(kind);
+  }
+  return {{"enabled", config_.fault_injection_enabled}, {"failure_rate", rates}, {"hold", hold}, {"held", held}};
 }
 
 void SopilotService::RecordFailure(const std::string& job_id, const std::string& status,
@@ -653,6 +671,10 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
   CountJobState(job, kJobRunning);
   Audit("system", "job.running", job.id, JsonText(nlohmann::json({{"attempt", leased.attempt}})));
+  // Test hook (fault injection only): a held job waits here, running.
+  if (config_.fault_injection_enabled && !hold_.Wait(job.kind, [&] { return context.ShouldStop(); })) {
+    return Status::Unavailable("stopped while held by fault injection");
+  }
   // Injected failures are spread evenly: run n fails when the running share
   // of failures falls behind the requested rate.
   const int k = static_cast<int>(job.kind);

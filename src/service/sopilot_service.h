@@ -21,6 +21,7 @@
 #include "embed/embedding_set.h"
 #include "metrics/registry.h"
 #include "queue/job_queue.h"
+#include "service/job_hold.h"
 #include "service/service_config.h"
 #include "store/blob_store.h"
 #include "store/metadata_store.h"
@@ -132,6 +133,12 @@ class SopilotService {
   // of `kind`'s job runs fail with a transient error (so they are retried and
   // may end dead). Unavailable unless the configuration enables it.
   Status SetFaultInjection(JobKind kind, double rate, const std::string& actor);
+  // Test hook (service/job_hold.h): while on, `kind`'s jobs wait once marked
+  // running until it is switched off or they must stop. Unavailable unless
+  // the configuration enables fault injection.
+  Status SetJobHold(JobKind kind, bool hold, const std::string& actor);
+  // {"enabled", "failure_rate": {kind: rate}, "hold": {kind: bool},
+  //  "held": {kind: jobs held now}}.
   nlohmann::json FaultInjection() const;
 
   // ---- training (service/training.cc)
@@ -199,6 +206,7 @@ class SopilotService {
   std::unique_ptr<JobQueue> queue_;
   std::atomic<double> fault_rate_[3] = {0.0, 0.0, 0.0};
   std::atomic<uint64_t> fault_counter_[3] = {0, 0, 0};
+  JobHold hold_;  // a test hook, only with fault injection enabled
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<NightlyRunner> nightly_;

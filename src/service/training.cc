@@ -322,6 +322,7 @@ Result<nlohmann::json> SopilotService::NightlyStatus() {
       {"last_training_finished_at", since.empty() ? nlohmann::json(nullptr) : nlohmann::json(since)},
       {"scheduler_holder", lease_live ? nlohmann::json(lease.holder) : nlohmann::json(nullptr)},
       {"this_process_schedules", nightly_ != nullptr && nightly_->leader()},
+      {"scheduler_checks", nightly_ != nullptr ? nightly_->checks() : 0},
   };
   return out;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -324,8 +325,14 @@ TEST_F(TrainingTest, ScorePairsReadDuringReindexingComeFromOneVersion) {
   };
   std::vector<Sample> samples;
   std::map<std::string, FeatureAdapter> adapters;  // by fingerprint
-  std::atomic<bool> done{false};
+  std::atomic<bool> done{false}, reader_stopped{false};
   std::atomic<int> trainings{0};
+  // The trainings the reader had seen finish when it began its latest
+  // complete sample: after each training the trainer waits until the reader
+  // has read once since (while the next training runs, reads still race
+  // with it), so the reader sees the versions change however the threads
+  // are scheduled.
+  std::atomic<int> read_after{0};
   std::thread trainer([&] {
     for (int i = 0; i < 12; ++i) {
       AddVideo("task-a", "gold", RandomSet(10, 100 + i, 0.05f * i));
@@ -333,22 +340,27 @@ TEST_F(TrainingTest, ScorePairsReadDuringReindexingComeFromOneVersion) {
       if (job.status != kJobCompleted) break;
       auto a = ReadFeatureAdapterFile(Env::Default(), Json::parse(job.result_json)["adapter_path"]["task-a"]);
       if (a.ok()) adapters[a->Fingerprint()] = *a;
-      ++trainings;
+      const int trained = ++trainings;
+      while (read_after.load() < trained && !reader_stopped.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
     done = true;
   });
   while (!done) {
+    const int trained_before = trainings.load();
     auto p = service_->LoadScorePair(gold, trainee);
     if (!p.ok()) {
       ADD_FAILURE() << p.status().ToString();
       break;
     }
+    read_after = trained_before;
     const int last = p->gold_set.vectors.rows - 1;
     samples.push_back({p->index_version, p->gold_set.model, p->trainee_set.model,
                        std::vector<float>(p->gold_set.vectors.row(last), p->gold_set.vectors.row(last) + kDim),
                        std::vector<float>(p->trainee_set.vectors.row(last), p->trainee_set.vectors.row(last) + kDim)});
   }
-  done = true;
+  reader_stopped = true;
   trainer.join();
   EXPECT_EQ(trainings.load(), 12);
   ASSERT_FALSE(samples.empty());

@@ -640,22 +640,27 @@ TEST_F(MetadataStoreTest, TwoStoresManyThreads) {
 }
 
 // Another connection holds the write lock for a while: the store waits
-// (counting the waits) and then succeeds.
+// (counting the waits) and then succeeds. The lock is released once the
+// store has counted a wait, i.e. while it is waiting.
 TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
   ASSERT_NE(store_, nullptr);
   RawDb raw(path_);
   ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  const uint64_t waits_before = store_->locked_waits();
+  std::atomic<bool> waited{false};
   std::thread release([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (store_->locked_waits() == waits_before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    waited = store_->locked_waits() > waits_before;
     raw.Exec("COMMIT");
   });
-  auto start = std::chrono::steady_clock::now();
   auto id = store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
-  auto waited = std::chrono::steady_clock::now() - start;
   release.join();
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_GE(waited, std::chrono::milliseconds(250));
-  EXPECT_GT(store_->locked_waits(), 0u);
+  EXPECT_TRUE(waited.load()) << "the store did not wait for the lock";
+  EXPECT_GT(store_->locked_waits(), waits_before);
 }
 
 // A lock held past the busy timeout (5 s) fails as "database is locked".
@@ -669,8 +674,7 @@ TEST_F(MetadataStoreTest, GivesUpOnALongLock) {
   raw.Exec("ROLLBACK");
   EXPECT_EQ(st.code(), Status::Code::kIOError) << st.ToString();
   EXPECT_NE(st.message().find("database is locked"), std::string::npos) << st.ToString();
-  EXPECT_GE(waited, std::chrono::milliseconds(4500));
-  EXPECT_LT(waited, std::chrono::milliseconds(15000));
+  EXPECT_GE(waited, std::chrono::milliseconds(4500));  // no upper bound: a loaded machine may take longer
   // Reads are not blocked by a writer in WAL mode, and after the lock is gone
   // writing works again.
   EXPECT_TRUE(store_->AuditTrail(10).ok());

@@ -17,7 +17,7 @@ class RedisServer {
 
   // Starts redis-server (on the same port after the first start) and waits
   // until it answers PING; false with the reason in error() otherwise.
-  bool Start(double timeout_sec = 20);
+  bool Start(double timeout_sec = 120);
   // Sends `signal` and waits for the process to end.
   void Stop(int signal);
   bool running() const { return pid_ > 0; }

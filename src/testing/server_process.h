@@ -18,11 +18,11 @@ class ServerProcess {
 
   // Starts the process and waits (up to `timeout_sec`) for its "listening on
   // http://HOST:PORT" line; returns the port or -1.
-  int Start(double timeout_sec = 30);
+  int Start(double timeout_sec = 120);
   // Starts the process and waits (up to `timeout_sec`) until its log matches
   // `ready` (a regex); false when it ends or the time runs out first. For
   // processes that listen on nothing (`sopilot watch`).
-  bool StartUntil(const std::string& ready, double timeout_sec = 30);
+  bool StartUntil(const std::string& ready, double timeout_sec = 120);
   // Waits (up to `timeout_sec`) until the log matches `pattern`; false when
   // the time runs out first.
   bool WaitForLog(const std::string& pattern, double timeout_sec) const;

@@ -152,7 +152,9 @@ TEST(ServeTest, KillNineMidWorkLosesNothingAndDuplicatesNothing) {
     ASSERT_EQ(job["status"], "completed") << job.dump();
     video_ids.insert(job["video_id"].get<int64_t>());
     // The job that was running when the server died ran again.
-    if (id == running_job) EXPECT_GE(job["attempts"].get<int>(), 2);
+    if (id == running_job) {
+      EXPECT_GE(job["attempts"].get<int>(), 2);
+    }
   }
   EXPECT_EQ(video_ids.size(), jobs.size());
   Json list = Json::parse(c.Get("/videos?task_id=crash")->body);

@@ -267,7 +267,7 @@ TEST(TrainingServeTest, TwoServeProcessesOnOneDataDirectoryScheduleTheNightlyRun
   }
   EXPECT_EQ(sa["enabled"], true);
   EXPECT_EQ(sa["hour_local"], zone.hour);
-  char expect_next[8];
+  char expect_next[16];
   std::snprintf(expect_next, sizeof expect_next, "T%02d:00:00", zone.hour);
   EXPECT_NE(sa["next_run_local"].get<std::string>().find(expect_next), std::string::npos) << sa.dump();
   EXPECT_FALSE(sa["scheduler_holder"].is_null()) << sa.dump();

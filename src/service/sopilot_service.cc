@@ -612,7 +612,7 @@ Status SopilotService::SetJobHold(JobKind kind, bool hold, const std::string& ac
     return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");
   }
   SOPILOT_RETURN_IF_ERROR(
-      store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), nlohmann::json({{"hold", hold}}).dump()));
+      store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"hold", hold}}))));
   hold_.Set(kind, hold);
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #   queue_bench --jobs=N --clients=C,C --rounds=R --check
 add_executable(queue_bench ${CMAKE_CURRENT_SOURCE_DIR}/queue_bench.cc)
 target_link_libraries(queue_bench PRIVATE sopilot_queue sopilot_testing)
+sopilot_gcc12_restrict_false_positive(${CMAKE_CURRENT_SOURCE_DIR}/queue_bench.cc)
 
 if(SOPILOT_BUILD_TESTS)
   add_test(NAME queue_bench_smoke COMMAND queue_bench --quick)

@@ -9,6 +9,7 @@
 
 #include "base/json_text.h"
 #include "base/crc32.h"
+#include "base/json_integer.h"
 #include "base/little_endian.h"
 
 namespace sopilot {
@@ -44,22 +45,6 @@ nlohmann::json HeaderJson(const EmbeddingSet& s) {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("not a valid embedding file: " + what); }
 
-// `v` when it is a JSON integer in [lo, hi]. (get<int>() would also take
-// 1e300 and convert it with a cast whose result is undefined.)
-std::optional<int64_t> IntegerValue(const nlohmann::json& v, int64_t lo, int64_t hi) {
-  int64_t x;
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(hi)) return std::nullopt;
-    x = static_cast<int64_t>(u);
-  } else if (v.is_number_integer()) {
-    x = v.get<int64_t>();
-  } else {
-    return std::nullopt;
-  }
-  if (x < lo || x > hi) return std::nullopt;
-  return x;
-}
 
 
 // Reads the header fields; nlohmann throws on type errors, which we turn
@@ -69,7 +54,7 @@ Status ParseHeader(std::string_view text, EmbeddingSet* s, int* dim, uint64_t* c
     nlohmann::json h = nlohmann::json::parse(text);
     // Integers are read as integers in range (IntegerValue), never cast.
     auto integer = [](const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, auto* out) -> Status {
-      std::optional<int64_t> v = IntegerValue(j.at(key), lo, hi);
+      std::optional<int64_t> v = JsonInteger(j.at(key), lo, hi);
       if (!v) return Corrupt(std::string("header field ") + key + " is not an integer in [" + std::to_string(lo) + ", " +
                              std::to_string(hi) + "]");
       *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);

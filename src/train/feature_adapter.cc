@@ -9,6 +9,7 @@
 
 #include "base/json_text.h"
 #include "base/crc32.h"
+#include "base/json_integer.h"
 #include "base/little_endian.h"
 #include "base/digest.h"
 
@@ -25,22 +26,6 @@ Status Corrupt(const std::string& what) { return Status::Corruption("not a valid
 
 bool ValidFloor(double f) { return std::isfinite(f) && f > 0; }
 
-// `v` when it is a JSON integer in [lo, hi]. (get<int>() would also take
-// 1e300 and convert it with a cast whose result is undefined.)
-std::optional<int64_t> IntegerValue(const nlohmann::json& v, int64_t lo, int64_t hi) {
-  int64_t x;
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(hi)) return std::nullopt;
-    x = static_cast<int64_t>(u);
-  } else if (v.is_number_integer()) {
-    x = v.get<int64_t>();
-  } else {
-    return std::nullopt;
-  }
-  if (x < lo || x > hi) return std::nullopt;
-  return x;
-}
 
 }  // namespace
 
@@ -189,7 +174,7 @@ Result<FeatureAdapter> DecodeFeatureAdapter(std::string_view bytes) {
     if (h.at("kind").get<std::string>() != "zscore") return Corrupt("kind is not zscore");
     // Integers are read as integers in range (IntegerValue), never cast.
     auto integer = [](const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, auto* out) -> Status {
-      std::optional<int64_t> v = IntegerValue(j.at(key), lo, hi);
+      std::optional<int64_t> v = JsonInteger(j.at(key), lo, hi);
       if (!v) return Corrupt(std::string("header field ") + key + " is not an integer in [" + std::to_string(lo) + ", " +
                              std::to_string(hi) + "]");
       *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
@@ -205,7 +190,7 @@ Result<FeatureAdapter> DecodeFeatureAdapter(std::string_view bytes) {
     const nlohmann::json& ids = h.at("source_video_ids");
     if (!ids.is_array()) return Corrupt("source_video_ids is not an array");
     for (size_t i = 0; i < ids.size(); ++i) {
-      std::optional<int64_t> id = IntegerValue(ids[i], INT64_MIN, INT64_MAX);
+      std::optional<int64_t> id = JsonInteger(ids[i], INT64_MIN, INT64_MAX);
       if (!id) return Corrupt("source_video_ids holds something other than integers");
       a.source_video_ids.push_back(*id);
     }

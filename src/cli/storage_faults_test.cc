@@ -400,7 +400,8 @@ TEST(StorageFaultsTest, DamagedEmbeddingFileFailsOnlyTheScoreJobThatReadsIt) {
   // Nothing waits for a retry, nothing is dead: failed for good.
   auto queue = c.Get("/ops/queue");
   ASSERT_TRUE(queue);
-  for (const Json& q : Json::parse(queue->body)["queue"]["queues"]) {
+  Json queue_body = Json::parse(queue->body);  // kept alive: the loop reads into it
+  for (const Json& q : queue_body["queue"]["queues"]) {
     if (q["key"] != "score") continue;
     EXPECT_EQ(q["retrying"], 0) << q.dump();
     EXPECT_EQ(q["dead"], 0) << q.dump();

@@ -8,6 +8,7 @@
 
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
+#include "score/comparison_space.h"
 #include "score/step_matcher.h"
 #include "score/step_segmenter.h"
 #include "score/structure_metrics.h"
@@ -17,6 +18,11 @@ namespace sopilot {
 namespace {
 
 constexpr double kEps = 1e-6;
+// A trainee clip counts as the procedure when it is at least this fraction as
+// alike to some step as the gold is to itself at another moment of a step:
+// halfway between no resemblance (0 in the comparison space) and the gold's
+// own clip-to-clip variation (doc/scoring.md).
+constexpr double kRelatedFraction = 0.5;
 
 double Clamp01(double x) { return std::min(1.0, std::max(0.0, x)); }
 
@@ -98,6 +104,7 @@ class Evaluation {
   Status Run(const std::vector<StepSpec>* user_steps, ScoreReport* out);
 
  private:
+  Status ExplainWeakRepeats();
   void ChooseMainSegments();
   void FindMissingAndOrder();
   void FindOverTime();
@@ -119,7 +126,17 @@ class Evaluation {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
     return s / (seg.last_clip - seg.first_clip + 1);
   }
-  double OtherLevel(int k) const { return other_.empty() ? typical_ - 0.1 : other_[k]; }
+  double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
+  std::vector<int> GoldStepOfClip() const {
+    std::vector<int> out;
+    for (const ClipSpan& c : gold_.clips) {
+      double centre = 0.5 * (c.start_sec + c.end_sec);
+      int k = 0;
+      while (k + 1 < static_cast<int>(steps_.size()) && centre >= steps_[k + 1].time.start_sec) ++k;
+      out.push_back(k);
+    }
+    return out;
+  }
   void Add(Deviation d, double weight, double magnitude) {
     d.penalty = weight * Clamp01(magnitude);
     d.severity = d.type == kStepMissing ? "high" : Severity(magnitude);
@@ -134,7 +151,11 @@ class Evaluation {
   std::vector<Step> steps_;
   FloatMatrix similarity_;  // gold x trainee cosine
   StepSimilarity ss_;
+  ComparisonSpace space_;
   std::vector<double> other_;  // per step: similarity level of other steps
+  double same_step_ = 1;       // gold: median best similarity within a step, at another moment
+  std::vector<double> step_self_;  // the same, per step
+  double none_level_ = 0;      // below it a trainee clip is not the procedure
   LabelingParams params_;
   std::vector<int> labels_;
   std::vector<TraineeSegment> segments_;
@@ -151,24 +172,57 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
                                                   : gold_.clips[0].end_sec - gold_.clips[0].start_sec;
   stride_ = gold_.sampling.clip_stride_sec > 0 ? gold_.sampling.clip_stride_sec : clip_seconds_;
 
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
-  similarity_ = FloatMatrix(cost.rows, cost.cols);
-  for (size_t i = 0; i < cost.data.size(); ++i) similarity_.data[i] = 1.0f - cost.data[i];
-
+  // Steps are found in the gold as it is (the raw embeddings separate a
+  // gold's steps better: its lighting does not change within it); clips are
+  // compared in the space where a camera's day-to-day changes are gone
+  // (comparison_space.h).
   const double gold_duration = VideoDuration(gold_);
+  space_ = MakeComparisonSpace(gold_.vectors, trainee_.vectors);
   if (user_steps != nullptr && !user_steps->empty()) {
     SOPILOT_ASSIGN_OR_RETURN(steps_, StepsFromSpecs(*user_steps, gold_.clips, gold_duration));
   } else {
     steps_ = SegmentSteps(gold_.vectors, gold_.clips, gold_duration, clip_seconds_, o_);
   }
+  std::vector<int> step_of = GoldStepOfClip();
+  // Every gold clip belongs to the step holding its centre, so that each
+  // moment of the gold is some step's evidence (the clips that straddle a
+  // boundary included: a trainee clip straddling the same change matches
+  // them, and a video compared with itself matches clip for clip).
+  for (Step& s : steps_) s.clips.clear();
+  for (size_t i = 0; i < step_of.size(); ++i) steps_[step_of[i]].clips.push_back(static_cast<int>(i));
+  for (Step& s : steps_) {
+    if (s.clips.empty()) s.clips = ClipsInside(gold_.clips, s.time);  // shorter than a stride
+  }
+
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(space_.gold, space_.trainee));
+  similarity_ = FloatMatrix(cost.rows, cost.cols);
+  for (size_t i = 0; i < cost.data.size(); ++i) similarity_.data[i] = 1.0f - cost.data[i];
 
   ss_ = ComputeStepSimilarity(similarity_, steps_);
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(gold_.vectors, gold_.vectors));
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(space_.gold, space_.gold));
   for (float& c : gold_cost.data) c = 1.0f - c;  // now gold x gold similarity
   other_ = OtherStepSimilarity(gold_cost, steps_);
-  params_ = ChooseLabelingParams(ss_, other_);
+  // How alike the gold is to itself at another moment of one step; a
+  // trainee clip less than half as alike to every step is not the procedure.
+  {
+    std::vector<double> per_clip = SameStepSimilarity(gold_cost, gold_.clips, step_of);
+    std::vector<double> all;
+    std::vector<std::vector<double>> by_step(steps_.size());
+    for (size_t i = 0; i < per_clip.size(); ++i) {
+      if (std::isnan(per_clip[i])) continue;
+      all.push_back(per_clip[i]);
+      by_step[step_of[i]].push_back(per_clip[i]);
+    }
+    // A static or very short gold has no two moments apart: alike as itself.
+    same_step_ = all.empty() ? 1.0 : Median(all);
+    for (auto& v : by_step) step_self_.push_back(v.empty() ? same_step_ : Median(v));
+  }
+  none_level_ = kRelatedFraction * same_step_;
+
+  params_ = ChooseLabelingParams(ss_, none_level_);
   labels_ = LabelClips(ss_, params_);
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
+
 
   // The typical match: trainee clips wholly inside a segment of their step.
   std::vector<double> matched;
@@ -179,6 +233,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   typical_ = matched.empty() ? 1.0 : Median(matched);
 
   ChooseMainSegments();
+  SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
   FindMissingAndOrder();
   FindOverTime();
   FindExecutionDeviations();
@@ -245,6 +300,44 @@ void Evaluation::ChooseMainSegments() {
     }
     main_[k] = best;
   }
+}
+
+Status Evaluation::ExplainWeakRepeats() {
+  // A second run of a step is that step done again only when it looks like
+  // the step as much as the step's main run does. The comparison space can
+  // make a flat blank screen look like a flat step; the embeddings as they
+  // are cannot, and two parts of one trainee video share its lighting, so
+  // here they compare fairly: a repeat must come within half the gap
+  // between the main run and the other steps (the gold's, as given).
+  std::vector<int> repeats;
+  for (size_t s = 0; s < segments_.size(); ++s) {
+    int k = segments_[s].step;
+    if (k != kNoStep && main_[k] >= 0 && main_[k] != static_cast<int>(s)) repeats.push_back(static_cast<int>(s));
+  }
+  if (repeats.empty()) return Status::Ok();
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
+  for (float& c : raw_cost.data) c = 1.0f - c;
+  StepSimilarity raw = ComputeStepSimilarity(raw_cost, steps_);
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
+  for (float& c : raw_gold.data) c = 1.0f - c;
+  std::vector<double> raw_other = OtherStepSimilarity(raw_gold, steps_);
+  // Over the clips wholly inside the run: its edges hold the steps beside
+  // it, which differ between a repeat and the main run.
+  auto mean_raw = [&](const TraineeSegment& seg) {
+    std::vector<int> pure = PureClips(trainee_.clips, seg);
+    double m = 0;
+    for (int i : pure) m += raw.sim.at(i, seg.step);
+    return m / static_cast<double>(pure.size());
+  };
+  for (int s : repeats) {
+    TraineeSegment& seg = segments_[s];
+    const int k = seg.step;
+    const double main_level = mean_raw(segments_[main_[k]]);
+    const double other = raw_other.empty() ? 0.0 : raw_other[k];
+    if (main_level <= other) continue;  // nothing to tell them apart with
+    if (mean_raw(seg) < main_level - 0.5 * (main_level - other)) seg.step = kNoStep;
+  }
+  return Status::Ok();
 }
 
 void Evaluation::FindMissingAndOrder() {
@@ -319,7 +412,11 @@ void Evaluation::FindExecutionDeviations() {
     const TraineeSegment& seg = segments_[main_[k]];
     const double other = OtherLevel(static_cast<int>(k));
     if (typical_ <= other) continue;  // the steps cannot be told apart: nothing to measure against
-    const double threshold = typical_ - o_.deviation_fraction * (typical_ - other);
+    // Below the typical match by more than half the gap to the other steps,
+    // and by more than the step differs from itself between two moments of
+    // the gold: a correct performance varies that much.
+    const double threshold =
+        typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - step_self_[k]);
     std::vector<int> pure = PureClips(trainee_.clips, seg);
     // Runs of consecutive pure clips below the threshold.
     for (size_t a = 0; a < pure.size();) {
@@ -391,7 +488,13 @@ void Evaluation::FindExtraSegments() {
   for (size_t s = 0; s < segments_.size(); ++s) {
     const TraineeSegment& seg = segments_[s];
     bool is_main = seg.step != kNoStep && main_[seg.step] == static_cast<int>(s);
-    if (is_main || seg.time.duration() < min_extra) continue;
+    // A step done again counts once it is long enough to count as the step
+    // done (ChooseMainSegments); unexplained time once it is longer than the
+    // blur between two steps.
+    const double need = seg.step == kNoStep
+                            ? min_extra
+                            : std::min(min_extra, std::min(clip_seconds_, 0.5 * steps_[seg.step].time.duration()));
+    if (is_main || seg.time.duration() < need - kEps) continue;
     Deviation d;
     d.type = kExtraSegment;
     if (seg.step == kNoStep) {

@@ -63,11 +63,9 @@ std::vector<double> OtherStepSimilarity(const FloatMatrix& gs, const std::vector
   return out;
 }
 
-LabelingParams ChooseLabelingParams(const StepSimilarity& ss, const std::vector<double>& other) {
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level) {
   LabelingParams p;
-  if (!other.empty()) p.none_threshold = Median(other);
-  // A label change must be worth about one clip's typical margin between the
-  // best and the second-best step.
+  p.none_threshold = none_level;
   std::vector<double> margins;
   for (int i = 0; i < ss.sim.rows; ++i) {
     double a = -1e9, b = -1e9;
@@ -80,42 +78,62 @@ LabelingParams ChooseLabelingParams(const StepSimilarity& ss, const std::vector<
     if (b > -1e8) margins.push_back(a - b);
   }
   p.switch_penalty = std::max(0.005, Median(margins));
+  p.jump_penalty = p.switch_penalty;
   return p;
 }
 
 std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
+  // States: steps 0..K-1; "none" after step k at K+k; "none" before any
+  // step at 2K. A none state remembers the last step, so that the gold order
+  // holds across an interruption.
   const int n = ss.sim.rows;
-  const int states = ss.sim.cols + 1;  // last state is "none"
+  const int K = ss.sim.cols;
   if (n == 0) return {};
-  auto emit = [&](int i, int s) {
-    return s == states - 1 ? p.none_threshold : static_cast<double>(ss.sim.at(i, s));
-  };
-  std::vector<double> score(states), next(states);
-  std::vector<int> back(static_cast<size_t>(n) * states);
-  for (int s = 0; s < states; ++s) score[s] = emit(0, s);
+  const int states = 2 * K + 1;
+  const int kInitial = 2 * K;
+  const double inf = std::numeric_limits<double>::infinity();
+  auto emit = [&](int i, int s) { return s < K ? static_cast<double>(ss.sim.at(i, s)) : p.none_threshold; };
+  std::vector<double> score(states, -inf), next(states);
+  std::vector<int> back(static_cast<size_t>(n) * states, -1);
+  for (int k = 0; k < K; ++k) score[k] = emit(0, k) - (k == 0 ? 0 : p.jump_penalty);
+  score[kInitial] = p.none_threshold;
   for (int i = 1; i < n; ++i) {
-    int best_prev = 0;
+    // The best state to leave from, for changes that leave the gold order.
+    int best_any = 0;
     for (int s = 1; s < states; ++s) {
-      if (score[s] > score[best_prev]) best_prev = s;
+      if (score[s] > score[best_any]) best_any = s;
     }
-    for (int s = 0; s < states; ++s) {
-      double stay = score[s];
-      double change = score[best_prev] - p.switch_penalty;
-      // Ties keep the label: fewer changes.
-      if (stay >= change || best_prev == s) {
-        next[s] = stay + emit(i, s);
-        back[static_cast<size_t>(i) * states + s] = s;
-      } else {
-        next[s] = change + emit(i, s);
-        back[static_cast<size_t>(i) * states + s] = best_prev;
+    int* bk = back.data() + static_cast<size_t>(i) * states;
+    // Candidates in order of preference; ties keep the earlier one, so that
+    // staying beats changing and the gold order beats a jump.
+    auto pick = [&](int s, std::initializer_list<std::pair<int, double>> from) {
+      double best = -inf;
+      int arg = -1;
+      for (auto [f, cost] : from) {
+        if (f < 0 || score[f] == -inf) continue;
+        double v = score[f] - cost;
+        if (v > best) best = v, arg = f;
       }
+      next[s] = arg < 0 ? -inf : best + emit(i, s);
+      bk[s] = arg;
+    };
+    for (int k = 0; k < K; ++k) {
+      int prev = k > 0 ? k - 1 : -1;
+      int none_prev = k > 0 ? K + k - 1 : kInitial;
+      pick(k, {{k, 0.0},
+               {prev, p.switch_penalty},
+               {none_prev, p.switch_penalty},
+               {K + k, p.switch_penalty},  // resumed after an interruption
+               {best_any, p.switch_penalty + p.jump_penalty}});
     }
+    for (int k = 0; k < K; ++k) pick(K + k, {{K + k, 0.0}, {k, p.switch_penalty}});
+    pick(kInitial, {{kInitial, 0.0}});
     score.swap(next);
   }
   int s = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
   std::vector<int> labels(n);
   for (int i = n - 1; i >= 0; --i) {
-    labels[i] = s == states - 1 ? kNoStep : s;
+    labels[i] = s < K ? s : kNoStep;
     if (i > 0) s = back[static_cast<size_t>(i) * states + s];
   }
   return labels;
@@ -154,6 +172,34 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
       if (left == kNoStep) labels[i] = right;
       else if (right == kNoStep) labels[i] = left;
       else labels[i] = ss.sim.at(i, left) >= ss.sim.at(i, right) ? left : right;
+    }
+  }
+  runs = build_runs();
+  // A short run of a step between two others is a detour the gold order
+  // took through the blur (going A -> B -> C costs less than leaving the
+  // order A -> C) when none of its clips resembles B more than the steps
+  // beside it, or when B comes between A and C in the gold and is done at
+  // length elsewhere: give its clips to the neighbours.
+  std::vector<double> longest(ss.sim.cols, 0.0);
+  for (const TraineeSegment& r : runs) {
+    if (r.step != kNoStep) longest[r.step] = std::max(longest[r.step], length(r));
+  }
+  for (size_t r = 1; r + 1 < runs.size(); ++r) {
+    int b = runs[r].step, left = runs[r - 1].step, right = runs[r + 1].step;
+    if (b == kNoStep || left == kNoStep || right == kNoStep || left == b || right == b ||
+        length(runs[r]) > merge_seconds + stride + 1e-6) {
+      continue;
+    }
+    bool detour = left < b && b < right && longest[b] > merge_seconds + stride + 1e-6;
+    if (!detour) {
+      detour = true;
+      for (int i = runs[r].first_clip; i <= runs[r].last_clip && detour; ++i) {
+        detour = std::max(ss.sim.at(i, left), ss.sim.at(i, right)) >= ss.sim.at(i, b);
+      }
+    }
+    if (!detour) continue;
+    for (int i = runs[r].first_clip; i <= runs[r].last_clip; ++i) {
+      labels[i] = ss.sim.at(i, left) >= ss.sim.at(i, right) ? left : right;
     }
   }
   runs = build_runs();

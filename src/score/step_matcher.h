@@ -1,13 +1,17 @@
 // Step matching: which gold step is the trainee doing at each moment?
 //
 // Every trainee clip is compared with every gold step (its best similarity
-// to the step's clips), without assuming any order, so that steps done out
-// of order, twice or not at all show up as such. A Viterbi pass then labels
-// each clip with a step, or with "none" when the clip is no closer to any
-// step than the gold's steps are to each other, paying a penalty for every
-// change of label so that a single noisy clip does not split a step. Runs of
-// equal labels become trainee segments; their boundaries are placed where
-// the similarity to the two steps crosses.
+// to the step's clips). A Viterbi pass then labels each clip with a step, or
+// with "none" when the clip is not like the procedure at all, paying a
+// penalty for every change of label so that a single noisy clip does not
+// split a step, and a larger one for a change that leaves the gold order
+// (to any step but the next one). Steps done out of order, twice or not at
+// all still show up as such when the clips say so for long enough; where the
+// clips cannot tell two steps apart (repetitive content, a step shown twice
+// in the gold) the gold order decides, so a video compared with itself is
+// labelled exactly as the gold. Runs of equal labels become trainee
+// segments; their boundaries are placed where the similarity to the two
+// steps crosses.
 #pragma once
 
 #include <vector>
@@ -37,10 +41,15 @@ std::vector<double> OtherStepSimilarity(const FloatMatrix& gold_self, const std:
 struct LabelingParams {
   double none_threshold = -1e9;  // similarity a "none" label is worth
   double switch_penalty = 0;     // cost of changing label between clips
+  double jump_penalty = 0;       // added when the change leaves the gold order
 };
 
-// Chooses the parameters from the data (see the file comment).
-LabelingParams ChooseLabelingParams(const StepSimilarity& ss, const std::vector<double>& other_step);
+// Chooses the parameters from the data: "none" is worth `none_level`; a
+// change costs about one clip's typical margin between the best and the
+// second-best step, and leaving the gold order as much again (a swap leaves
+// it up to three times: A C B D), so that ties follow the gold order and a
+// step out of order needs a few clips of evidence.
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level);
 
 // Best labelling (a step index or kNoStep per clip) under `params`.
 std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& params);

@@ -27,7 +27,7 @@ std::vector<ClipSpan> Clips(int n, double seconds = 2.0, double stride = 0.5) {
 TEST(StepMatcherTest, LabelsFollowTheBestStepInAnyOrder) {
   std::vector<int> truth = {0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1};
   StepSimilarity ss = FromLabels(truth, 3);
-  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7, 0.7});
+  LabelingParams p = ChooseLabelingParams(ss, 0.7);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
@@ -36,16 +36,60 @@ TEST(StepMatcherTest, OneNoisyClipDoesNotSplitAStep) {
   StepSimilarity ss = FromLabels(truth, 2);
   ss.sim.at(3, 0) = 0.80f;  // clip 3 resembles step 1 a little more
   ss.sim.at(3, 1) = 0.82f;
-  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7});
+  LabelingParams p = ChooseLabelingParams(ss, 0.7);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
 TEST(StepMatcherTest, UnrelatedClipsAreNone) {
   std::vector<int> truth = {0, 0, 0, 0, kNoStep, kNoStep, kNoStep, kNoStep, kNoStep, 1, 1, 1, 1};
   StepSimilarity ss = FromLabels(truth, 2);
-  LabelingParams p = ChooseLabelingParams(ss, {0.7, 0.7});
+  LabelingParams p = ChooseLabelingParams(ss, 0.7);
   EXPECT_DOUBLE_EQ(p.none_threshold, 0.7);
   EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
+TEST(StepMatcherTest, StepsThatCannotBeToldApartFollowTheGoldOrder) {
+  // Steps 0 and 2 look the same (repetitive content, or a video against
+  // itself): a clip of either matches both equally. The gold order decides.
+  std::vector<int> truth = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2};
+  StepSimilarity ss = FromLabels(truth, 3);
+  for (int i = 0; i < 12; ++i) {
+    if (truth[i] != 1) ss.sim.at(i, 0) = ss.sim.at(i, 2) = 0.98f;
+  }
+  LabelingParams p = ChooseLabelingParams(ss, 0.5);
+  EXPECT_GT(p.jump_penalty, 0);
+  EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
+TEST(StepMatcherTest, OrderIsLeftOnlyForEvidenceLongerThanAMoment) {
+  // Step 2 done before step 1 for a whole window of clips: out of order.
+  std::vector<int> swapped = {0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels(swapped, 3);
+  LabelingParams p = ChooseLabelingParams(ss, 0.5);
+  EXPECT_EQ(LabelClips(ss, p), swapped);
+  // One clip that resembles step 2 a little more, in the middle of step 1:
+  // not worth leaving the order.
+  std::vector<int> truth = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2};
+  StepSimilarity one = FromLabels(truth, 3);
+  one.sim.at(6, 1) = 0.80f;
+  one.sim.at(6, 2) = 0.82f;
+  EXPECT_EQ(LabelClips(one, ChooseLabelingParams(one, 0.5)), truth);
+}
+
+TEST(SegmentLabelsTest, ADetourThroughAStepDoneElsewhereIsBlur) {
+  // 0 0 0 0 [1] 2 2 2 2 2 2 1 1 1 1 1 1: the single clip of step 1 between
+  // 0 and 2 is the blur of the change (step 1 is done at length later).
+  std::vector<int> labels = {0, 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
+  std::vector<int> truth = {0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
+  StepSimilarity ss = FromLabels(truth, 3);
+  ss.sim.at(4, 1) = 0.9f;  // resembles step 1 most, yet is blur
+  ss.sim.at(4, 0) = 0.85f;
+  auto segs = SegmentLabels(labels, ss, Clips(17), 10.0, 2.0);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[0].step, 0);
+  EXPECT_EQ(segs[0].last_clip, 4);
+  EXPECT_EQ(segs[1].step, 2);
+  EXPECT_EQ(segs[2].step, 1);
 }
 
 TEST(StepMatcherTest, OtherStepSimilarityIsTheMedianBestElsewhere) {

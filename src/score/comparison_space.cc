@@ -1,0 +1,72 @@
+#include "score/comparison_space.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace sopilot {
+
+namespace {
+
+// Rows minus their mean row; the median row norm of the result (rows were unit).
+FloatMatrix Centre(const FloatMatrix& m, double* median_spread) {
+  FloatMatrix out = m;
+  std::vector<double> mean(m.cols, 0.0);
+  for (int i = 0; i < m.rows; ++i) {
+    const float* r = m.row(i);
+    for (int j = 0; j < m.cols; ++j) mean[j] += r[j];
+  }
+  for (double& x : mean) x /= std::max(1, m.rows);
+  std::vector<double> norms;
+  for (int i = 0; i < m.rows; ++i) {
+    float* r = out.row(i);
+    double n = 0;
+    for (int j = 0; j < m.cols; ++j) {
+      r[j] = static_cast<float>(r[j] - mean[j]);
+      n += static_cast<double>(r[j]) * r[j];
+    }
+    norms.push_back(std::sqrt(n));
+  }
+  std::nth_element(norms.begin(), norms.begin() + norms.size() / 2, norms.end());
+  *median_spread = norms.empty() ? 0 : norms[norms.size() / 2];
+  return out;
+}
+
+bool ShareTime(const ClipSpan& a, const ClipSpan& b) {
+  return a.start_sec < b.end_sec - 1e-6 && b.start_sec < a.end_sec - 1e-6;
+}
+
+}  // namespace
+
+ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& trainee) {
+  ComparisonSpace s;
+  double gold_spread = 0, trainee_spread = 0;
+  FloatMatrix g = Centre(gold, &gold_spread);
+  FloatMatrix t = Centre(trainee, &trainee_spread);
+  if (gold_spread < kStaticSpread || trainee_spread < kStaticSpread) {
+    s.gold = gold;
+    s.trainee = trainee;
+    return s;
+  }
+  NormalizeRows(&g);
+  NormalizeRows(&t);
+  s.gold = std::move(g);
+  s.trainee = std::move(t);
+  s.centred = true;
+  return s;
+}
+
+std::vector<double> SameStepSimilarity(const FloatMatrix& sim, const std::vector<ClipSpan>& clips,
+                                       const std::vector<int>& step_of) {
+  std::vector<double> out(clips.size(), std::numeric_limits<double>::quiet_NaN());
+  for (size_t a = 0; a < clips.size(); ++a) {
+    for (size_t b = 0; b < clips.size(); ++b) {
+      if (step_of[a] != step_of[b] || ShareTime(clips[a], clips[b])) continue;
+      double v = sim.at(static_cast<int>(a), static_cast<int>(b));
+      if (std::isnan(out[a]) || v > out[a]) out[a] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace sopilot

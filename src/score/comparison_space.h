@@ -1,0 +1,45 @@
+// ComparisonSpace: the vectors the step engine compares, and how alike two
+// clips of the gold look when they show the same step.
+//
+// Why not the embeddings as they are: every clip of one recording shares a
+// large component (the scene, the lamp, the camera's colour), so raw cosines
+// between any two clips of a workbench are 0.9 and more, and a different lamp
+// moves all of them at once (a slide video brightened by 6 % drops from 0.99
+// to 0.36 against its own gold). Subtracting each video's own mean clip keeps
+// what changes within the recording, which is what the procedure is, and
+// removes what a camera changes between two days. Unrelated footage then sits
+// near 0 against the gold, the same procedure well above it.
+//
+// A video whose clips barely differ (a static scene) has nothing left after
+// the subtraction, so when either video is static both are compared as they
+// are.
+#pragma once
+
+#include <vector>
+
+#include "base/matrix.h"
+#include "video/clip_windower.h"
+
+namespace sopilot {
+
+struct ComparisonSpace {
+  FloatMatrix gold;     // rows L2-normalised
+  FloatMatrix trainee;  // rows L2-normalised
+  bool centred = false; // false: a static video; the embeddings as given
+};
+
+// A video is static when its clips differ from their mean by less than this
+// fraction of their length, in the median (nothing moves but sensor noise).
+inline constexpr double kStaticSpread = 0.01;
+
+// Both inputs: rows L2-normalised, same width.
+ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& trainee);
+
+// How alike the gold is to itself at another moment of the same step: for
+// each gold clip, its best similarity to a clip of the same step (`step_of`,
+// one entry per clip) that shares no time with it; NaN for a clip without
+// such a partner (a step shorter than two clips). `similarity` is gold x gold.
+std::vector<double> SameStepSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
+                                       const std::vector<int>& step_of);
+
+}  // namespace sopilot

@@ -68,6 +68,10 @@ void PrintSummary(const ScoreArgs& a, const ScoreReport& r) {
                 Span(d.step.gold_time).c_str(), Span(d.step.trainee_time).c_str(), d.severity.c_str(),
                 d.penalty, d.reason.c_str());
   }
+  for (const IdleSpan& s : r.idle) {
+    std::printf("  idle %-14s trainee %s (nothing of the procedure happens; costs nothing)\n",
+                s.kind == kIdleLeadIn ? "before start" : "after end", Span(s.trainee_time).c_str());
+  }
 }
 
 int RunScore(ScoreArgs args) {

@@ -65,6 +65,9 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
     devs.push_back(o);
   }
   j["deviations"] = devs;
+  nlohmann::json idle = nlohmann::json::array();
+  for (const IdleSpan& s : r.idle) idle.push_back({{"kind", s.kind}, {"trainee_time", Span(s.trainee_time)}});
+  j["idle"] = idle;
   nlohmann::json preview = nlohmann::json::array();
   for (size_t i = 0; i < std::min<size_t>(300, r.alignment.size()); ++i) {
     const AlignedPair& p = r.alignment[i];

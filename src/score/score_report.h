@@ -45,11 +45,23 @@ struct StepResult {
   std::string status;         // ok | missing | out_of_order | deviation | over_time
 };
 
+// Trainee time before the first step or after the last where nothing of the
+// procedure happens (the camera started early, or ran on): reported with its
+// times, never a deviation, costs nothing.
+inline constexpr const char* kIdleLeadIn = "lead_in";
+inline constexpr const char* kIdleTail = "tail";
+
+struct IdleSpan {
+  std::string kind;  // kIdleLeadIn or kIdleTail
+  TimeSpan trainee_time;
+};
+
 struct ScoreReport {
   double score = 0;
   std::string verdict;  // pass | needs_review | fail
   std::vector<StepResult> steps;
   std::vector<Deviation> deviations;
+  std::vector<IdleSpan> idle;  // lead-in and tail, in trainee time order
   // The original's 15 metrics, in its order (informational; the score is
   // the sum of deviation penalties).
   std::vector<std::pair<std::string, double>> metrics;

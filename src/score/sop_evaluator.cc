@@ -105,6 +105,8 @@ class Evaluation {
 
  private:
   Status ExplainWeakRepeats();
+  Status ComputeRawLevels();
+  void UnlabelRawOutliers();
   void ChooseMainSegments();
   void FindMissingAndOrder();
   void FindOverTime();
@@ -153,6 +155,8 @@ class Evaluation {
   StepSimilarity ss_;
   ComparisonSpace space_;
   std::vector<double> other_;  // per step: similarity level of other steps
+  StepSimilarity raw_ss_;      // trainee clips x steps, the embeddings as given
+  std::vector<double> raw_other_;
   double same_step_ = 1;       // gold: median best similarity within a step, at another moment
   std::vector<double> step_self_;  // the same, per step
   double none_level_ = 0;      // below it a trainee clip is not the procedure
@@ -163,6 +167,7 @@ class Evaluation {
   std::vector<bool> swapped_;
   double typical_ = 1.0;  // typical similarity of a trainee clip to its step
   std::vector<Deviation> deviations_;
+  std::vector<IdleSpan> idle_;
   std::vector<bool> deviating_, over_;
 };
 
@@ -221,6 +226,8 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
 
   params_ = ChooseLabelingParams(ss_, none_level_);
   labels_ = LabelClips(ss_, params_);
+  SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
+  UnlabelRawOutliers();
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
 
 
@@ -302,6 +309,52 @@ void Evaluation::ChooseMainSegments() {
   }
 }
 
+Status Evaluation::ComputeRawLevels() {
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
+  for (float& c : raw_cost.data) c = 1.0f - c;
+  raw_ss_ = ComputeStepSimilarity(raw_cost, steps_);
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
+  for (float& c : raw_gold.data) c = 1.0f - c;
+  raw_other_ = OtherStepSimilarity(raw_gold, steps_);
+  return Status::Ok();
+}
+
+void Evaluation::UnlabelRawOutliers() {
+  // Before the work starts and after it ends the camera often shows an empty
+  // scene, which the comparison space can make look like a flat step. The
+  // embeddings as they are cannot, and within one trainee video they share
+  // its lighting: a stretch at the start or the end (a clip length at least)
+  // whose raw match to its step falls below the video's typical raw match
+  // by more than half the gap to the gold's other steps is not that step.
+  // (Inside the video such a stretch is left to the execution-deviation
+  // rule: a step done wrongly looks unlike the gold too.)
+  if (raw_other_.empty()) return;
+  std::vector<double> matched;
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    if (labels_[i] != kNoStep) matched.push_back(raw_ss_.sim.at(static_cast<int>(i), labels_[i]));
+  }
+  if (matched.empty()) return;
+  const double typical = Median(matched);
+  const double other = Median(raw_other_);
+  if (typical <= other) return;  // the steps cannot be told apart this way
+  const double floor = typical - 0.5 * (typical - other);
+  const int window = std::max(1, static_cast<int>(std::lround(clip_seconds_ / stride_)));
+  const int n = static_cast<int>(labels_.size());
+  auto low = [&](int i) { return labels_[i] != kNoStep && raw_ss_.sim.at(i, labels_[i]) < floor; };
+  for (int a = 0; a < n;) {
+    if (!low(a)) {
+      ++a;
+      continue;
+    }
+    int b = a;
+    while (b + 1 < n && low(b + 1)) ++b;
+    if (b - a + 1 >= window && (a == 0 || b == n - 1)) {
+      for (int i = a; i <= b; ++i) labels_[i] = kNoStep;
+    }
+    a = b + 1;
+  }
+}
+
 Status Evaluation::ExplainWeakRepeats() {
   // A second run of a step is that step done again only when it looks like
   // the step as much as the step's main run does. The comparison space can
@@ -315,12 +368,8 @@ Status Evaluation::ExplainWeakRepeats() {
     if (k != kNoStep && main_[k] >= 0 && main_[k] != static_cast<int>(s)) repeats.push_back(static_cast<int>(s));
   }
   if (repeats.empty()) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
-  for (float& c : raw_cost.data) c = 1.0f - c;
-  StepSimilarity raw = ComputeStepSimilarity(raw_cost, steps_);
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
-  for (float& c : raw_gold.data) c = 1.0f - c;
-  std::vector<double> raw_other = OtherStepSimilarity(raw_gold, steps_);
+  const StepSimilarity& raw = raw_ss_;
+  const std::vector<double>& raw_other = raw_other_;
   // Over the clips wholly inside the run: its edges hold the steps beside
   // it, which differ between a repeat and the main run.
   auto mean_raw = [&](const TraineeSegment& seg) {
@@ -495,6 +544,12 @@ void Evaluation::FindExtraSegments() {
                             ? min_extra
                             : std::min(min_extra, std::min(clip_seconds_, 0.5 * steps_[seg.step].time.duration()));
     if (is_main || seg.time.duration() < need - kEps) continue;
+    // Before the first step and after the last: idle, not a deviation.
+    const bool any_step = std::any_of(main_.begin(), main_.end(), [](int m) { return m >= 0; });
+    if (seg.step == kNoStep && any_step && (s == 0 || s + 1 == segments_.size())) {
+      idle_.push_back({s == 0 ? kIdleLeadIn : kIdleTail, seg.time});
+      continue;
+    }
     Deviation d;
     d.type = kExtraSegment;
     if (seg.step == kNoStep) {
@@ -544,6 +599,7 @@ void Evaluation::Finish(ScoreReport* out) {
   out->score = std::clamp(100.0 - penalty, 0.0, 100.0);
   out->verdict = out->score >= o_.pass_score ? "pass" : out->score >= o_.review_score ? "needs_review" : "fail";
   out->deviations = std::move(deviations_);
+  out->idle = std::move(idle_);
 
   for (size_t k = 0; k < steps_.size(); ++k) {
     StepResult r;

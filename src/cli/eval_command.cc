@@ -131,12 +131,29 @@ std::string Describe(const FoundDeviation& f) {
   return d.type + "(" + inner + ")";
 }
 
-std::string Details(const PairOutcome& p) {
-  std::string missed, wrong;
-  for (const DeviationLabel& l : p.missed_labels) missed += (missed.empty() ? "" : ", ") + Describe(l);
-  for (const FoundDeviation& f : p.deviations) {
-    if (f.outcome == "false") wrong += (wrong.empty() ? "" : ", ") + Describe(f);
+// "a, b x3, c": repeats (a step the segmenter split, found missing in each
+// part) are counted, in the order they first appear.
+std::string JoinCounted(const std::vector<std::string>& items) {
+  std::vector<std::pair<std::string, int>> counted;
+  for (const std::string& item : items) {
+    auto it = std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == item; });
+    if (it == counted.end()) counted.push_back({item, 1});
+    else ++it->second;
   }
+  std::string s;
+  for (const auto& [item, n] : counted) {
+    s += (s.empty() ? "" : ", ") + item + (n > 1 ? " x" + std::to_string(n) : "");
+  }
+  return s;
+}
+
+std::string Details(const PairOutcome& p) {
+  std::vector<std::string> missed_items, false_items;
+  for (const DeviationLabel& l : p.missed_labels) missed_items.push_back(Describe(l));
+  for (const FoundDeviation& f : p.deviations) {
+    if (f.outcome == "false") false_items.push_back(Describe(f));
+  }
+  std::string missed = JoinCounted(missed_items), wrong = JoinCounted(false_items);
   std::string s;
   if (!missed.empty()) s += "missed: " + missed;
   if (!wrong.empty()) s += (s.empty() ? "" : "; ") + std::string("false: ") + wrong;

@@ -123,8 +123,13 @@ std::string Describe(const DeviationLabel& l) {
 std::string Describe(const FoundDeviation& f) {
   const Deviation& d = f.deviation;
   std::vector<std::string> names;
-  if (d.step.index >= 0) names.push_back(f.labelled_steps[0].empty() ? d.step.name + "?" : f.labelled_steps[0]);
-  if (d.other) names.push_back(f.labelled_steps[1].empty() ? d.other->name + "?" : f.labelled_steps[1]);
+  size_t k = 0;  // labelled_steps holds a name per step the deviation names
+  auto name = [&](const StepRef& ref) {
+    const std::string& labelled = k < f.labelled_steps.size() ? f.labelled_steps[k++] : std::string();
+    names.push_back(labelled.empty() ? ref.name + "?" : labelled);
+  };
+  if (d.step.index >= 0) name(d.step);
+  if (d.other) name(*d.other);
   if (d.type == kExtraSegment && d.step.trainee_time) names.push_back(SpanText(*d.step.trainee_time));
   std::string inner;
   for (size_t i = 0; i < names.size(); ++i) inner += (i == 0 ? "" : d.type == kExtraSegment ? " " : ",") + names[i];
@@ -168,8 +173,9 @@ std::string Agrees(const std::optional<bool>& agrees) {
 void PrintRow(int width, const std::string& pair, const std::string& score, const std::string& verdict,
               const std::string& agrees, const EvalTotals& t, const std::string& details) {
   std::vector<char> buf(pair.size() + score.size() + verdict.size() + agrees.size() + width + 128);
-  std::snprintf(buf.data(), buf.size(), "%-*s  %5s  %-12s  %-6s  %8d  %5d  %6d  %5d  %7d", width, pair.c_str(), score.c_str(),
-                verdict.c_str(), agrees.c_str(), t.expected, t.found, t.missed, t.false_count, t.allowed);
+  std::snprintf(buf.data(), buf.size(), "%-*s  %5s  %-12s  %-6s  %8d  %5d  %6d  %5d  %7d", width, pair.c_str(),
+                score.c_str(), verdict.c_str(), agrees.c_str(), t.expected, t.found, t.missed, t.false_count,
+                t.allowed);
   std::printf("%s%s%s\n", buf.data(), details.empty() ? "" : "  ", details.c_str());
 }
 

@@ -8,6 +8,7 @@
 #include "cli/audit_command.h"
 #include "cli/command.h"
 #include "cli/embed_command.h"
+#include "cli/eval_command.h"
 #include "cli/score_command.h"
 #include "cli/serve_command.h"
 #include "cli/watch_command.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::function<int()>> runners;
   runners["embed"] = AddEmbedCommand(&app);
   runners["score"] = AddScoreCommand(&app);
+  runners["eval"] = AddEvalCommand(&app);
   runners["serve"] = AddServeCommand(&app);
   runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);

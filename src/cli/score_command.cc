@@ -8,8 +8,8 @@
 #include "base/env.h"
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
+#include "cli/score_flags.h"
 #include "embed/embedding_file.h"
-#include "embed/heuristic_embedder.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
 #include "score/steps_file.h"
@@ -24,25 +24,6 @@ struct ScoreArgs {
   IngestOptions ingest;
   ScoreOptions score;
 };
-
-// An embedding file as is, or a video embedded with `options`.
-Result<EmbeddingSet> LoadOrEmbed(const std::string& path, const IngestOptions& options, const char* role) {
-  if (LooksLikeEmbeddingFile(Env::Default(), path)) return ReadEmbeddingFile(Env::Default(), path);
-  HeuristicEmbedder embedder;
-  ProgressLine progress(std::string("embedding ") + role + " " + path);
-  return IngestVideo(path, options, &embedder, progress.callback());
-}
-
-// Videos are embedded like an embedding file given beside them, so that the
-// two sides compare.
-IngestOptions SettingsOf(const EmbeddingSet& s, IngestOptions base) {
-  base.decode.target_fps = s.sampling.target_fps;
-  base.decode.max_side = s.sampling.max_side;
-  base.clips.clip_seconds = s.sampling.clip_seconds;
-  base.clips.stride_seconds = s.sampling.clip_stride_sec;
-  base.clips.min_clip_coverage = s.sampling.min_clip_coverage;
-  return base;
-}
 
 std::string Clock(double sec) {
   char buf[32];
@@ -132,27 +113,7 @@ std::function<int()> AddScoreCommand(CLI::App* app) {
                   "JSON file naming the steps and their gold times: "
                   "{\"steps\": [{\"name\": \"REMOVE\", \"start_sec\": 0, \"end_sec\": 6}, ...]}; "
                   "without it the steps are found in the gold video");
-  cmd->add_option("--time-tolerance", args->score.time_tolerance,
-                  "A step is over time past (1 + this) x its gold duration")
-      ->envname("SOPILOT_TIME_TOLERANCE")
-      ->capture_default_str();
-  cmd->add_option("--pass-score", args->score.pass_score, "Verdict 'pass' at or above this score")
-      ->envname("SOPILOT_PASS_SCORE")
-      ->capture_default_str();
-  cmd->add_option("--review-score", args->score.review_score,
-                  "Verdict 'needs_review' at or above this score, 'fail' below")
-      ->envname("SOPILOT_REVIEW_SCORE")
-      ->capture_default_str();
-  cmd->add_option("--weight-miss", args->score.weights.miss, "Points a missing step costs")
-      ->envname("SOPILOT_WEIGHT_MISS")->capture_default_str();
-  cmd->add_option("--weight-swap", args->score.weights.swap, "Points an order swap costs")
-      ->envname("SOPILOT_WEIGHT_SWAP")->capture_default_str();
-  cmd->add_option("--weight-dev", args->score.weights.dev, "Points an execution deviation costs at most")
-      ->envname("SOPILOT_WEIGHT_DEV")->capture_default_str();
-  cmd->add_option("--weight-time", args->score.weights.time, "Points an over-time step costs at most")
-      ->envname("SOPILOT_WEIGHT_TIME")->capture_default_str();
-  cmd->add_option("--weight-extra", args->score.weights.extra, "Points an extra segment costs at most")
-      ->envname("SOPILOT_WEIGHT_EXTRA")->capture_default_str();
+  AddScoreFlags(cmd, &args->score);
   AddIngestFlags(cmd, &args->ingest);
   return [args] { return RunScore(*args); };
 }

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The scoring against people's labels, on three sets, as one `sopilot eval`
+# table (doc/scoring-eval.md):
+#   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
+#   (b) camera nuisances: every video of (a) as a camera sees it on another
+#       day (lighting, white balance, half resolution at 15 fps, strong
+#       compression, a small zoom and shift, sensor noise) against the
+#       untouched gold, each keeping its source's labels; without ../shared,
+#       a generated procedure stands in for (a);
+#   (c) real hand washing (../shared/fixtures/handwash): take 004 as the gold;
+#       takes 008 and 010 (other performances, steps left out); 004 with a
+#       step left out and with a step done late. Also scored with the
+#       labelled steps, which separates segmentation from matching.
+# Builds nothing: expects build/sopilot. Videos are made once and kept in
+# the work directory (default /tmp/sopilot-eval); delete it to start again.
+#   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/build/sopilot
+work=${1:-/tmp/sopilot-eval}
+shift || true
+shared=$(cd "$root/.." && pwd)/shared/fixtures
+[ -x "$bin" ] || { echo "bench/eval.sh: $bin is missing; build it first (scripts/build.sh)" >&2; exit 1; }
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+labels=()
+say() { echo "bench/eval.sh: $*" >&2; }
+
+# ffmpeg into a temporary name, then renamed: an interrupted run leaves no
+# half-written file that a later run would take as done.
+encode() {  # OUT, then ffmpeg arguments
+  local out=$1; shift
+  [ -s "$out" ] && return 0
+  ffmpeg -nostdin -y -loglevel error "$@" "$out.part.mp4"
+  mv "$out.part.mp4" "$out"
+}
+
+# ---- (a) the maintenance fixtures ----
+maintenance=$shared/maintenance_filter_swap
+if [ -f "$maintenance/labels.json" ]; then
+  labels+=("$maintenance/labels.json")
+  source_dir=$maintenance
+else
+  say "(a) skipped: no ../shared/fixtures/maintenance_filter_swap (a clone without the shared fixtures)"
+  # A generated 4-step procedure stands in for the nuisance suite.
+  source_dir=$work/generated
+  mkdir -p "$source_dir"
+  procedure() {  # OUT, then "source:seconds" per step
+    local out=$1; shift
+    local inputs=() filter="" n=0
+    for s in "$@"; do
+      inputs+=(-t "${s##*:}" -f lavfi -i "${s%:*}")
+      filter+="[$n:v]scale=320:180,setsar=1,fps=12,format=yuv420p[v$n];"
+      n=$((n + 1))
+    done
+    for ((i = 0; i < n; i++)); do filter+="[v$i]"; done
+    filter+="concat=n=$n:v=1:a=0[out]"
+    encode "$out" "${inputs[@]}" -filter_complex "$filter" -map "[out]" -c:v libx264 -preset veryfast -pix_fmt yuv420p
+  }
+  A=testsrc2 B=mandelbrot C=smptehdbars D=rgbtestsrc
+  procedure "$source_dir/gold.mp4" "$A:6" "$B:6" "$C:6" "$D:6"
+  procedure "$source_dir/missing.mp4" "$A:6" "$C:6" "$D:12"
+  procedure "$source_dir/swap.mp4" "$A:6" "$C:6" "$B:6" "$D:6"
+  cat > "$source_dir/labels.json" <<'EOF'
+{"task_id": "generated", "steps": ["A", "B", "C", "D"],
+ "videos": {
+  "gold": {"timeline": [["A", 0, 6], ["B", 6, 12], ["C", 12, 18], ["D", 18, 24]], "expected_deviations": []},
+  "missing": {"timeline": [["A", 0, 6], ["C", 6, 12], ["D", 12, 24]],
+              "expected_deviations": [{"type": "step_missing", "gold_step": "B"}]},
+  "swap": {"timeline": [["A", 0, 6], ["C", 6, 12], ["B", 12, 18], ["D", 18, 24]],
+           "expected_deviations": [{"type": "order_swap", "gold_steps": ["B", "C"]}]}}}
+EOF
+fi
+
+# ---- (b) camera nuisances ----
+nuisances=(lighting white_balance half_res_15fps compression zoom_shift noise)
+nuisance_args() {  # NAME WIDTH HEIGHT: the ffmpeg output arguments of a nuisance
+  local x264=(-c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p)
+  case $1 in
+    lighting) echo -vf eq=brightness=0.06:contrast=0.9:saturation=0.85 "${x264[@]}" ;;
+    white_balance) echo -vf colorbalance=rs=0.08:gs=0.02:bs=-0.08 "${x264[@]}" ;;
+    half_res_15fps) echo -vf scale=iw/2:-2,fps=15 "${x264[@]}" ;;
+    compression) echo -c:v libx264 -preset veryfast -crf 35 -pix_fmt yuv420p ;;
+    zoom_shift) echo -vf "crop=iw*0.92:ih*0.92:iw*0.03:ih*0.05,scale=$2:$3,setsar=1" "${x264[@]}" ;;
+    noise) echo -vf noise=alls=10:allf=t "${x264[@]}" ;;
+  esac
+}
+videos=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["videos"]))' "$source_dir/labels.json")
+for n in "${nuisances[@]}"; do
+  dir=$work/nuisance/$n
+  mkdir -p "$dir"
+  for v in $videos; do
+    src=$source_dir/$v.mp4
+    size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$src")
+    # shellcheck disable=SC2046 # the arguments are words on purpose
+    encode "$dir/$v.mp4" -i "$src" $(nuisance_args "$n" "${size%,*}" "${size#*,}")
+  done
+  # The gold stays untouched; every video (the gold too) is a trainee in
+  # its nuisance, with its source's labels.
+  python3 - "$source_dir/labels.json" "$dir" "$n" > "$dir/labels.json" <<'EOF'
+import json, os, sys
+src, out_dir, nuisance = sys.argv[1:]
+labels = json.load(open(src))
+gold = labels.get("gold", "gold")
+src_dir = os.path.dirname(os.path.abspath(src))
+videos = {gold: dict(labels["videos"][gold], file=os.path.join(src_dir, gold + ".mp4"))}
+for name, v in labels["videos"].items():
+    videos[name + "+" + nuisance] = dict(v, file=name + ".mp4")
+labels["videos"] = videos
+labels["gold"] = gold
+labels["task_id"] = labels.get("task_id", "") + "+" + nuisance
+json.dump(labels, sys.stdout, indent=1)
+EOF
+  labels+=("$dir/labels.json")
+done
+
+# ---- (c) real hand washing ----
+handwash=$shared/handwash
+if [ -x "$handwash/make-pair.sh" ]; then
+  dir=$work/handwash
+  mkdir -p "$dir"
+  pair() {  # NAME TAKE CODES: the joined video and its timeline (make-pair's output)
+    if [ ! -s "$dir/$1.mp4" ] || [ ! -s "$dir/$1.timeline" ]; then
+      "$handwash/make-pair.sh" "$2" "$3" "$dir/$1.part.mp4" > "$dir/$1.timeline.part"
+      mv "$dir/$1.timeline.part" "$dir/$1.timeline"
+      mv "$dir/$1.part.mp4" "$dir/$1.mp4"
+    fi
+  }
+  all="1 2 3 4 5 6 7 8 9 10 11"
+  pair gold 004 "$all"
+  pair take008 008 "1 2 5 6 7 9 10 11"
+  pair take010 010 "2 3 4 5 6 7 9 10 11"
+  pair 004_without_code4 004 "1 2 3 5 6 7 8 9 10 11"
+  pair 004_code4_after_6 004 "1 2 3 5 6 4 7 8 9 10 11"
+  for use_labelled in false true; do
+    out=$dir/labels.json
+    [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
+    python3 - "$dir" "$use_labelled" > "$out" <<'EOF'
+import json, sys
+d, use_labelled = sys.argv[1], sys.argv[2] == "true"
+# The README's code table: code 1 = Step_1, 2 and 3 = Step_2_Left/Right...
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left",
+         12: "Step_7_Right"}
+def timeline(video):
+    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
+    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
+steps = [names[c] for c in range(1, 12)]
+missing = lambda *codes: [{"type": "step_missing", "gold_step": names[c]} for c in codes]
+# Another take: its pace and hands differ from the gold's.
+pace = [{"type": t, "gold_step": s} for s in steps for t in ("over_time", "execution_deviation")]
+videos = {
+    "gold": {"timeline": timeline("gold"), "expected_deviations": [],
+             "note": "take 004 against itself"},
+    "take008": {"timeline": timeline("take008"), "expected_deviations": missing(3, 4, 8),
+                "allowed_deviations": pace, "note": "same person, another take; no codes 3, 4, 8"},
+    "take010": {"timeline": timeline("take010"), "expected_deviations": missing(1, 8),
+                "allowed_deviations": pace, "note": "another basin; no codes 1, 8"},
+    "004_without_code4": {"timeline": timeline("004_without_code4"), "expected_deviations": missing(4)},
+    "004_code4_after_6": {
+        "timeline": timeline("004_code4_after_6"),
+        "expected_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[5]],
+                                 "note": "Step_3 done after Step_4_Left and Step_4_Right"}],
+        "allowed_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[6]]}]},
+}
+json.dump({"task_id": "handwash" + ("+labelled_steps" if use_labelled else ""), "steps": steps,
+           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+EOF
+    labels+=("$out")
+  done
+else
+  say "(c) skipped: no ../shared/fixtures/handwash"
+fi
+
+"$bin" eval "$@" "${labels[@]}"

@@ -45,6 +45,14 @@ std::string Fmt(const char* fmt, double a, double b = 0, double c = 0) {
   return buf;
 }
 
+// m:ss.s, as the CLI and the report print times.
+std::string ClockText(double sec) {
+  char buf[32];
+  int m = static_cast<int>(sec / 60);
+  std::snprintf(buf, sizeof buf, "%d:%04.1f", m, sec - 60 * m);
+  return buf;
+}
+
 double VideoDuration(const EmbeddingSet& s) {
   double end = s.clips.empty() ? 0 : s.clips.back().end_sec;
   return std::max(end, s.source.duration_sec);
@@ -395,14 +403,19 @@ void Evaluation::FindMissingAndOrder() {
   for (int k = 0; k < k_count; ++k) {
     if (main_[k] >= 0) continue;
     double best = -1;
-    for (int i = 0; i < ss_.sim.rows; ++i) best = std::max(best, static_cast<double>(ss_.sim.at(i, k)));
+    int at = 0;
+    for (int i = 0; i < ss_.sim.rows; ++i) {
+      if (ss_.sim.at(i, k) > best) best = ss_.sim.at(i, k), at = i;
+    }
     Deviation d;
     d.type = kStepMissing;
     d.step = Ref(k, nullptr);
     double gap = std::max(1e-6, typical_ - OtherLevel(k));
     d.confidence = Clamp01(0.5 + 0.5 * (typical_ - best) / gap);
-    d.reason = "step \"" + steps_[k].name + "\" was not found in the trainee video (best match " +
-               Fmt("%.3f", best) + ", typical " + Fmt("%.3f", typical_) + ")";
+    const double share = typical_ > kEps ? std::max(0.0, best) / typical_ : 0.0;
+    d.reason = "step \"" + steps_[k].name + "\" was not seen in the trainee video: the moment most like it (" +
+               ClockText(trainee_.clips[at].start_sec) + "-" + ClockText(trainee_.clips[at].end_sec) + ") is " +
+               Fmt("%.0f%% as alike as the trainee's other steps are to theirs", 100 * share);
     Add(std::move(d), o_.weights.miss, 1.0);
   }
   // Consecutive present steps in gold order must start in that order.
@@ -494,8 +507,9 @@ void Evaluation::FindExecutionDeviations() {
         d.step.gold_time = g;
         d.step.trainee_time = t;
         d.confidence = Clamp01(0.5 + 0.5 * (threshold - mean) / std::max(kEps, threshold - other));
-        d.reason = Fmt("%.1f s of the step look unlike the gold (similarity %.3f, typical %.3f)",
-                       t.duration(), mean, typical_);
+        d.reason = Fmt("this step looked unlike the gold for %.1f s", t.duration()) + " (" +
+                   ClockText(t.start_sec) + "-" + ClockText(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
+                                                                             100 * mean / std::max(kEps, typical_)) + ")";
         deviating_[k] = true;
         double share = t.duration() / std::max(kEps, seg.time.duration());
         Add(std::move(d), o_.weights.dev, std::max(0.5, share));

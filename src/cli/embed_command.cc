@@ -10,7 +10,7 @@
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
 #include "embed/embedding_file.h"
-#include "embed/heuristic_embedder.h"
+#include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
 
 namespace sopilot::cli {
@@ -53,10 +53,11 @@ int RunEmbed(const EmbedArgs& args) {
     std::fprintf(stderr, "sopilot: error: %s\n", valid.message().c_str());
     return kExitUsage;
   }
-  HeuristicEmbedder embedder;
+  auto embedder = MakeEmbedder(args.ingest.embedder);
+  if (!embedder.ok()) return ReportError(embedder.status());
   Result<EmbeddingSet> set = [&] {
     ProgressLine progress("embedding " + args.video);
-    return IngestVideo(args.video, args.ingest, &embedder, progress.callback());
+    return IngestVideo(args.video, args.ingest, embedder->get(), progress.callback());
   }();
   if (!set.ok()) return ReportError(set.status());
   if (!args.out.empty()) {

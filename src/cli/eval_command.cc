@@ -50,10 +50,10 @@ class EmbeddingCache {
     if (ec) key = path;
     if (!is_file) {
       char settings[160];
-      std::snprintf(settings, sizeof settings, "|%g|%d|%g|%g|%g", options.decode.target_fps,
+      std::snprintf(settings, sizeof settings, "|%g|%d|%g|%g|%g|", options.decode.target_fps,
                     options.decode.max_side, options.clips.clip_seconds, options.clips.stride_seconds,
                     options.clips.min_clip_coverage);
-      key += settings;
+      key += settings + options.embedder;
     }
     auto it = sets_.find(key);
     if (it != sets_.end()) return it->second.get();

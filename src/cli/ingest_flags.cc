@@ -1,5 +1,7 @@
 #include "cli/ingest_flags.h"
 
+#include "embed/embedder_registry.h"
+
 #include <cstdio>
 
 #include "cli/command.h"
@@ -29,6 +31,13 @@ void AddIngestFlags(CLI::App* cmd, IngestOptions* o) {
       ->capture_default_str();
   cmd->add_option("--threads", o->decode.threads, "Decoder threads (0 = one per core)")
       ->envname("SOPILOT_DECODE_THREADS")
+      ->capture_default_str();
+  std::string known;
+  for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
+  cmd->add_option("--embedder", o->embedder,
+                  "Clip features: " + known +
+                      " (motion-v1: optical-flow direction histograms, steady under lighting changes)")
+      ->envname("SOPILOT_EMBEDDER")
       ->capture_default_str();
 }
 

@@ -3,7 +3,7 @@
 #include "base/env.h"
 #include "cli/ingest_flags.h"
 #include "embed/embedding_file.h"
-#include "embed/heuristic_embedder.h"
+#include "embed/embedder_registry.h"
 
 namespace sopilot::cli {
 
@@ -33,9 +33,9 @@ void AddScoreFlags(CLI::App* cmd, ScoreOptions* o) {
 
 Result<EmbeddingSet> LoadOrEmbed(const std::string& path, const IngestOptions& options, const std::string& role) {
   if (LooksLikeEmbeddingFile(Env::Default(), path)) return ReadEmbeddingFile(Env::Default(), path);
-  HeuristicEmbedder embedder;
+  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, MakeEmbedder(options.embedder));
   ProgressLine progress("embedding " + role + " " + path);
-  return IngestVideo(path, options, &embedder, progress.callback());
+  return IngestVideo(path, options, embedder.get(), progress.callback());
 }
 
 IngestOptions SettingsOf(const EmbeddingSet& s, IngestOptions base) {
@@ -44,6 +44,8 @@ IngestOptions SettingsOf(const EmbeddingSet& s, IngestOptions base) {
   base.clips.clip_seconds = s.sampling.clip_seconds;
   base.clips.stride_seconds = s.sampling.clip_stride_sec;
   base.clips.min_clip_coverage = s.sampling.min_clip_coverage;
+  // And its embedder, when it is one a video can be embedded with.
+  if (MakeEmbedder(s.model).ok()) base.embedder = s.model;
   return base;
 }
 

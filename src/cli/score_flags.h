@@ -24,8 +24,8 @@ void AddScoreFlags(CLI::App* cmd, ScoreOptions* options);
 // line on a terminal names it "embedding <role> <path>").
 Result<EmbeddingSet> LoadOrEmbed(const std::string& path, const IngestOptions& options, const std::string& role);
 
-// `base` with the sampling settings of `set`: a video embedded with them
-// compares with `set`.
+// `base` with the sampling settings and the embedder of `set`: a video
+// embedded with them compares with `set`.
 IngestOptions SettingsOf(const EmbeddingSet& set, IngestOptions base);
 
 }  // namespace sopilot::cli

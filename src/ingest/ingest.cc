@@ -1,11 +1,14 @@
 #include "ingest/ingest.h"
 
+#include "embed/embedder_registry.h"
+
 #include <cstdio>
 
 namespace sopilot {
 
 Status ValidateIngestOptions(const IngestOptions& o) {
   SOPILOT_RETURN_IF_ERROR(ValidateDecodeOptions(o.decode));
+  if (auto e = MakeEmbedder(o.embedder); !e.ok()) return Status::InvalidArgument("--embedder: " + e.status().message());
   return ValidateClipOptions(o.clips, o.decode.target_fps);
 }
 

@@ -19,6 +19,10 @@ namespace sopilot {
 struct IngestOptions {
   DecodeOptions decode;
   ClipOptions clips;
+  // The embedder a caller should build for these settings
+  // (embed/embedder_registry.h). IngestVideo uses the Embedder it is given;
+  // this names it so that commands carry one choice through.
+  std::string embedder = "heuristic-v1";
 };
 
 // Checks every option; the message names the CLI option at fault.

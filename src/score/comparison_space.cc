@@ -56,6 +56,23 @@ ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& 
   return s;
 }
 
+void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix* similarity) {
+  auto zero_rows = [](const FloatMatrix& m) {
+    std::vector<int> out;
+    for (int i = 0; i < m.rows; ++i) {
+      const float* r = m.row(i);
+      if (std::all_of(r, r + m.cols, [](float x) { return std::abs(x) < 1e-12f; })) out.push_back(i);
+    }
+    return out;
+  };
+  std::vector<int> za = zero_rows(a);
+  if (za.empty()) return;
+  std::vector<int> zb = zero_rows(b);
+  for (int i : za) {
+    for (int j : zb) similarity->at(i, j) = 1.0f;
+  }
+}
+
 std::vector<double> SameStepSimilarity(const FloatMatrix& sim, const std::vector<ClipSpan>& clips,
                                        const std::vector<int>& step_of) {
   std::vector<double> out(clips.size(), std::numeric_limits<double>::quiet_NaN());

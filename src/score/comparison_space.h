@@ -35,6 +35,11 @@ inline constexpr double kStaticSpread = 0.01;
 // Both inputs: rows L2-normalised, same width.
 ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& trainee);
 
+// Two all-zero rows (clips with no features at all, e.g. nothing moving
+// for a motion embedder) are the same clip: sets their similarity to 1,
+// where the cosine says 0. `similarity` is a x b.
+void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix* similarity);
+
 // How alike the gold is to itself at another moment of the same step: for
 // each gold clip, its best similarity to a clip of the same step (`step_of`,
 // one entry per clip) that shares no time with it; NaN for a clip without

@@ -210,10 +210,13 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(space_.gold, space_.trainee));
   similarity_ = FloatMatrix(cost.rows, cost.cols);
   for (size_t i = 0; i < cost.data.size(); ++i) similarity_.data[i] = 1.0f - cost.data[i];
+  MarkZeroPairsAlike(space_.gold, space_.trainee, &similarity_);
+  for (size_t i = 0; i < cost.data.size(); ++i) cost.data[i] = 1.0f - similarity_.data[i];
 
   ss_ = ComputeStepSimilarity(similarity_, steps_);
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(space_.gold, space_.gold));
   for (float& c : gold_cost.data) c = 1.0f - c;  // now gold x gold similarity
+  MarkZeroPairsAlike(space_.gold, space_.gold, &gold_cost);
   other_ = OtherStepSimilarity(gold_cost, steps_);
   // How alike the gold is to itself at another moment of one step; a
   // trainee clip less than half as alike to every step is not the procedure.
@@ -320,9 +323,11 @@ void Evaluation::ChooseMainSegments() {
 Status Evaluation::ComputeRawLevels() {
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
   for (float& c : raw_cost.data) c = 1.0f - c;
+  MarkZeroPairsAlike(gold_.vectors, trainee_.vectors, &raw_cost);
   raw_ss_ = ComputeStepSimilarity(raw_cost, steps_);
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
   for (float& c : raw_gold.data) c = 1.0f - c;
+  MarkZeroPairsAlike(gold_.vectors, gold_.vectors, &raw_gold);
   raw_other_ = OtherStepSimilarity(raw_gold, steps_);
   return Status::Ok();
 }

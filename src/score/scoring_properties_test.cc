@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "embed/heuristic_embedder.h"
+#include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
 #include "score/sop_evaluator.h"
 #include "testing/command.h"
@@ -37,9 +37,11 @@ std::string HandwashDir() {
 
 class ScoringPropertiesTest : public ::testing::Test {
  protected:
-  EmbeddingSet Embed(const std::string& path) {
-    HeuristicEmbedder embedder;
-    auto set = IngestVideo(path, IngestOptions{}, &embedder);
+  EmbeddingSet Embed(const std::string& path, const std::string& embedder_name = "heuristic-v1") {
+    auto embedder = MakeEmbedder(embedder_name);
+    EXPECT_TRUE(embedder.ok());
+    if (!embedder.ok()) return EmbeddingSet{};
+    auto set = IngestVideo(path, IngestOptions{}, embedder->get());
     EXPECT_TRUE(set.ok()) << path << ": " << set.status().ToString();
     return set.ok() ? *set : EmbeddingSet{};
   }
@@ -90,7 +92,14 @@ TEST_F(ScoringPropertiesTest, AnyVideoAgainstItselfIsPerfect) {
   ExpectPerfect(Source("life", "life=size=320x240:rate=12:mold=10:ratio=0.3:random_seed=5", 30), "life");
   ExpectPerfect(Source("cellauto", "cellauto=size=320x240:rate=12:rule=110:random_seed=3", 20), "cellauto");
   ExpectPerfect(Source("noise", "color=c=gray:size=320x240:rate=12,noise=alls=40:allf=t", 20), "sensor noise only");
-  ExpectPerfect(Embed(Procedure("procedure", {0, 1, 2, 3, 4, 5, 6}, 4.0)), "a seven-step procedure");
+  const std::string procedure = Procedure("procedure", {0, 1, 2, 3, 4, 5, 6}, 4.0);
+  ExpectPerfect(Embed(procedure), "a seven-step procedure");
+  // The rules do not depend on the embedder: motion features too, where
+  // still stretches give all-zero clips.
+  ExpectPerfect(Embed(procedure, "motion-v1"), "a seven-step procedure, motion-v1");
+  const std::string still = dir_.file("still.mp4");
+  testing::MakeVideo(still, "color=c=gray:size=320x240:rate=12", 12);
+  ExpectPerfect(Embed(still, "motion-v1"), "a still scene, motion-v1 (every clip all zero)");
   // Ten minutes of a periodic pattern (small and slow to stay quick).
   ExpectPerfect(Source("ten_minutes", "testsrc2=size=160x120:rate=6", 600), "10 minutes of testsrc2");
 }

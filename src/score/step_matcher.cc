@@ -130,6 +130,13 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
     pick(kInitial, {{kInitial, 0.0}});
     score.swap(next);
   }
+  // The procedure ends with its last step: ending anywhere else leaves the
+  // gold order, as starting anywhere but the first step does. (Without this,
+  // leaving out a short last step would cost nothing.)
+  for (int st = 0; st < states; ++st) {
+    const bool at_end = st == K - 1 || st == 2 * K - 1;
+    if (!at_end && score[st] > -inf) score[st] -= p.jump_penalty;
+  }
   int s = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
   std::vector<int> labels(n);
   for (int i = n - 1; i >= 0; --i) {

@@ -61,6 +61,19 @@ TEST(StepMatcherTest, StepsThatCannotBeToldApartFollowTheGoldOrder) {
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
+TEST(StepMatcherTest, AShortLastStepWithLittleEvidenceIsStillLabelled) {
+  // A video against itself: the last step's clips match it perfectly and the
+  // step before almost as well; other clips tell the steps apart clearly, so
+  // a change costs far more than the last step's evidence. Ending before the
+  // last step leaves the gold order, so the last step is still visited.
+  std::vector<int> truth = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2};
+  StepSimilarity ss = FromLabels(truth, 3, 1.0f, 0.2f);
+  for (int i = 10; i < 13; ++i) ss.sim.at(i, 1) = 0.95f;
+  LabelingParams p = ChooseLabelingParams(ss, 0.3);
+  ASSERT_GT(p.switch_penalty, 3 * 0.05);
+  EXPECT_EQ(LabelClips(ss, p), truth);
+}
+
 TEST(StepMatcherTest, OrderIsLeftOnlyForEvidenceLongerThanAMoment) {
   // Step 2 done before step 1 for a whole window of clips: out of order.
   std::vector<int> swapped = {0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};

@@ -17,8 +17,8 @@ is not 4-D). 4-D outputs are NCHW. Shapes are static: a free batch becomes 1.
 Workarounds for OpenCV 4.6 (each was needed, see doc/models.md):
   * Relu6 is Relu(x) - Relu(x - 6): OpenCV refuses opset-11 Clip whose bounds
     are inputs.
-  * TF "SAME" padding that is asymmetric (stride 2, even input) is an explicit
-    Pad before the convolution/pooling.
+  * TF "SAME" max pooling that pads asymmetrically is an explicit Pad (with
+    a very low value) before the pooling; convolutions take asymmetric pads.
   * Channel padding (TF Pad on the C axis, BlazePalm's residual widening) is a
     1x1 convolution with an identity-and-zeros kernel.
   * Reshape of a 4-D NCHW value first transposes back to NHWC.
@@ -43,7 +43,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 OPSET = 11
 
 
@@ -364,10 +364,7 @@ def conv_like(cv, node, kind):
         pads = [e[2], e[4], e[3], e[5]]
     elif padding != "VALID":
         raise ConversionError(f"{node['name']}: padding {padding}")
-    xin = cv.as_nchw(x)
-    if pads[0] != pads[2] or pads[1] != pads[3]:
-        xin = explicit_pad(cv, xin, pads, node["name"])
-        pads = [0, 0, 0, 0]
+    xin = cv.as_nchw(x)  # asymmetric pads are fine for OpenCV 4.6's Conv
     oh = (h + pads[0] + pads[2] - ((kh - 1) * dil[1] + 1)) // strides[1] + 1
     ow = (wd + pads[1] + pads[3] - ((kw - 1) * dil[2] + 1)) // strides[2] + 1
     if padding == "SAME":

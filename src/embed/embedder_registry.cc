@@ -1,18 +1,75 @@
 #include "embed/embedder_registry.h"
 
+#include <cstdlib>
+
+#include "embed/appearance_embedder.h"
 #include "embed/heuristic_embedder.h"
+#include "embed/model_manifest.h"
 #include "embed/motion_embedder.h"
+#include "embed/pose_embedder.h"
 
 namespace sopilot {
+namespace {
 
-std::vector<std::string> KnownEmbedders() { return {HeuristicEmbedder::kName, MotionEmbedder::kName}; }
+// The manifest's names of the models each learned embedder runs.
+constexpr const char* kPalmModel = "handdetect";
+constexpr const char* kHandModel = "handlandmark-full";
+constexpr const char* kAppearanceModel = "mobilenet_v2_mid";
 
-Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name) {
-  if (name == HeuristicEmbedder::kName) return std::unique_ptr<Embedder>(new HeuristicEmbedder);
-  if (name == MotionEmbedder::kName) return std::unique_ptr<Embedder>(new MotionEmbedder);
+Result<ModelManifest> LoadManifest(const EmbedderConfig& config, std::string_view embedder) {
+  const std::string dir = config.models_dir.empty() ? DefaultModelsDir() : config.models_dir;
+  auto manifest = ModelManifest::Load(dir);
+  if (!manifest.ok()) {
+    return manifest.status().WithMessage(std::string(embedder) + " needs the converted models: " +
+                                         manifest.status().message());
+  }
+  return manifest;
+}
+
+}  // namespace
+
+EmbedderConfig EmbedderConfig::FromEnvironment() {
+  EmbedderConfig c;
+  if (const char* d = std::getenv("SOPILOT_MODELS_DIR"); d && *d) c.models_dir = d;
+  if (const char* v = std::getenv("SOPILOT_VJEPA2_MODEL"); v && *v) c.vjepa2_model = v;
+  return c;
+}
+
+std::vector<std::string> KnownEmbedders() {
+  return {HeuristicEmbedder::kName, MotionEmbedder::kName, PoseEmbedder::kName, AppearanceEmbedder::kName};
+}
+
+bool IsKnownEmbedder(std::string_view name) {
+  for (const std::string& n : KnownEmbedders()) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+std::string KnownEmbedderList() {
   std::string known;
   for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
-  return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + known + ")");
+  return known;
+}
+
+Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const EmbedderConfig& config) {
+  if (name == HeuristicEmbedder::kName) return std::unique_ptr<Embedder>(new HeuristicEmbedder);
+  if (name == MotionEmbedder::kName) return std::unique_ptr<Embedder>(new MotionEmbedder);
+  if (name == PoseEmbedder::kName) {
+    SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* palm, manifest.Find(kPalmModel));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* hand, manifest.Find(kHandModel));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PoseEmbedder> e, PoseEmbedder::Open(palm->path, hand->path));
+    return std::unique_ptr<Embedder>(std::move(e));
+  }
+  if (name == AppearanceEmbedder::kName) {
+    SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(kAppearanceModel));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model));
+    return std::unique_ptr<Embedder>(std::move(e));
+  }
+  return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + KnownEmbedderList() +
+                                 ")");
 }
 
 }  // namespace sopilot

@@ -14,6 +14,7 @@ namespace {
 // The manifest's names of the models each learned embedder runs.
 constexpr const char* kPalmModel = "handdetect";
 constexpr const char* kHandModel = "handlandmark-full";
+constexpr const char* kBodyModel = "movenet-lightning";
 constexpr const char* kAppearanceModel = "mobilenet_v2_mid";
 
 Result<ModelManifest> LoadManifest(const EmbedderConfig& config, std::string_view embedder) {
@@ -59,7 +60,8 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const Embe
     SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
     SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* palm, manifest.Find(kPalmModel));
     SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* hand, manifest.Find(kHandModel));
-    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PoseEmbedder> e, PoseEmbedder::Open(palm->path, hand->path));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* body, manifest.Find(kBodyModel));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PoseEmbedder> e, PoseEmbedder::Open(palm->path, hand->path, body->path));
     return std::unique_ptr<Embedder>(std::move(e));
   }
   if (name == AppearanceEmbedder::kName) {

@@ -8,7 +8,9 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 
+#include "embed/body_pose.h"
 #include "embed/embedder_registry.h"
 #include "embed/hand_tracker.h"
 #include "embed/model_manifest.h"
@@ -124,6 +126,29 @@ TEST(LearnedEmbeddersTest, DamagedModelFileStopsTheEmbedderWithItsName) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), Status::Code::kCorruption) << e.status().ToString();
   EXPECT_NE(e.status().message().find("handdetect"), std::string::npos) << e.status().ToString();
+}
+
+// MoveNet's maps decoded in C++: keypoints are finite, scores in [0, 1],
+// and a letterboxed picture puts them at the same place whatever its margin.
+TEST(LearnedEmbeddersTest, BodyPoseDecodesKeypointsInPictureCoordinates) {
+  REQUIRE_MODELS();
+  auto manifest = ModelManifest::Load(ModelsDir());
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  auto body = BodyPose::Open((*manifest->Find("movenet-lightning"))->path);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  cv::Mat picture(180, 320, CV_8UC3);
+  cv::randu(picture, 0, 255);
+  cv::rectangle(picture, cv::Rect(140, 30, 40, 140), cv::Scalar(200, 150, 120), cv::FILLED);
+  auto a = (*body)->Find(picture);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  for (int k = 0; k < BodyKeypoints::kCount; ++k) {
+    EXPECT_TRUE(std::isfinite(a->points[k].x) && std::isfinite(a->points[k].y));
+    EXPECT_GE(a->scores[k], 0.0f);
+    EXPECT_LE(a->scores[k], 1.0f);
+    EXPECT_GT(a->points[k].x, -160.0f);
+    EXPECT_LT(a->points[k].x, 480.0f);
+  }
+  EXPECT_FALSE((*body)->Find(cv::Mat()).ok());
 }
 
 // Real hands: in the hand-washing takes both hands are in view nearly all

@@ -35,22 +35,63 @@ std::array<float, PoseEmbedder::kHandFeatures> HandFeatures(const HandLandmarks&
   return f;
 }
 
+// A body's per-frame features (pose_embedder.h): positions relative to the
+// shoulders' midpoint in shoulder widths, 0 for an unseen keypoint; then
+// the seen flags.
+std::array<float, PoseEmbedder::kBodyFeatures> BodyFeatures(const BodyKeypoints& body, cv::Size size) {
+  constexpr int n = BodyKeypoints::kCount;
+  std::array<float, PoseEmbedder::kBodyFeatures> f{};
+  std::array<bool, n> seen{};
+  int visible = 0;
+  cv::Point2f mean(0, 0);
+  for (int k = 0; k < n; ++k) {
+    seen[k] = body.scores[k] >= PoseEmbedder::kMinBodyScore;
+    if (seen[k]) {
+      ++visible;
+      mean += body.points[k];
+    }
+  }
+  if (visible == 0) return f;
+  cv::Point2f ref = mean / visible;
+  float scale = 0.25f * std::hypot(static_cast<float>(size.width), static_cast<float>(size.height));
+  if (seen[5] && seen[6]) {  // left and right shoulder
+    ref = (body.points[5] + body.points[6]) / 2;
+    scale = std::max(scale * 0.1f, static_cast<float>(cv::norm(body.points[5] - body.points[6])));
+  }
+  for (int k = 0; k < n; ++k) {
+    if (!seen[k]) continue;
+    f[2 * k] = std::clamp((body.points[k].x - ref.x) / scale, -6.0f, 6.0f);
+    f[2 * k + 1] = std::clamp((body.points[k].y - ref.y) / scale, -6.0f, 6.0f);
+    f[2 * n + k] = 1.0f;
+  }
+  return f;
+}
+
 }  // namespace
 
-PoseEmbedder::PoseEmbedder(std::unique_ptr<HandTracker> tracker) : tracker_(std::move(tracker)) {}
+PoseEmbedder::PoseEmbedder(std::unique_ptr<HandTracker> tracker, std::unique_ptr<BodyPose> body)
+    : tracker_(std::move(tracker)), body_(std::move(body)) {}
 
 Result<std::unique_ptr<PoseEmbedder>> PoseEmbedder::Open(const std::string& palm_model,
-                                                         const std::string& landmark_model) {
+                                                         const std::string& landmark_model,
+                                                         const std::string& body_model) {
   SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<HandTracker> tracker, HandTracker::Open(palm_model, landmark_model));
-  return std::unique_ptr<PoseEmbedder>(new PoseEmbedder(std::move(tracker)));
+  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<BodyPose> body, BodyPose::Open(body_model));
+  return std::unique_ptr<PoseEmbedder>(new PoseEmbedder(std::move(tracker), std::move(body)));
 }
 
 Result<const PoseEmbedder::FrameHands*> PoseEmbedder::HandsOf(const Frame& frame) {
   auto it = cache_.find(frame.id);
   if (it != cache_.end()) return &it->second;
   SOPILOT_ASSIGN_OR_RETURN(std::vector<HandLandmarks> hands, tracker_->Find(frame.rgb));
-  ++frames_tracked_;
   FrameHands fh;
+  // The body on every other sampled frame; the frames between keep the last.
+  if (frames_tracked_ % 2 == 0) {
+    SOPILOT_ASSIGN_OR_RETURN(BodyKeypoints body, body_->Find(frame.rgb));
+    last_body_ = BodyFeatures(body, frame.rgb.size());
+  }
+  fh.body = last_body_;
+  ++frames_tracked_;
   const float w = static_cast<float>(std::max(1, frame.rgb.cols)), h = static_cast<float>(std::max(1, frame.rgb.rows));
   auto wrist_of = [&](const HandLandmarks& hand) { return cv::Point2f(hand.points[0].x / w, hand.points[0].y / h); };
   auto dist = [](cv::Point2f a, cv::Point2f b) { return std::hypot(a.x - b.x, a.y - b.y); };
@@ -116,13 +157,35 @@ Status PoseEmbedder::Embed(const Clip& clip, float* out) {
         for (int i = 0; i < kHandFeatures; ++i) motion[i] /= pairs;
       }
     }
+    // Body: mean positions and seen fractions, then mean motion.
+    constexpr int n = BodyKeypoints::kCount;
+    const int body_begin = kShapeBlock + kMotionBlock;
+    double* body = &v[body_begin];
+    for (const FrameHands* fh : frames) {
+      for (int i = 0; i < kBodyFeatures; ++i) body[i] += fh->body[i] / T;
+    }
+    int body_pairs = 0;
+    for (int t = 0; t + 1 < T; ++t) {
+      if (clip.frames[t]->id == clip.frames[t + 1]->id) continue;
+      ++body_pairs;
+      for (int k = 0; k < n; ++k) {
+        if (frames[t]->body[2 * n + k] == 0 || frames[t + 1]->body[2 * n + k] == 0) continue;
+        body[kBodyFeatures + 2 * k] += std::abs(frames[t + 1]->body[2 * k] - frames[t]->body[2 * k]);
+        body[kBodyFeatures + 2 * k + 1] += std::abs(frames[t + 1]->body[2 * k + 1] - frames[t]->body[2 * k + 1]);
+      }
+    }
+    if (body_pairs > 0) {
+      for (int i = kBodyFeatures; i < kBodyBlock; ++i) body[i] /= body_pairs;
+    }
+
     std::vector<float> flow(MotionEmbedder::kDim);
     SOPILOT_RETURN_IF_ERROR(flow_.Embed(clip, flow.data()));
-    const int flow_begin = kShapeBlock + kMotionBlock;
+    const int flow_begin = body_begin + kBodyBlock;
     for (int i = 0; i < MotionEmbedder::kDim; ++i) v[flow_begin + i] = flow[i];
 
     NormaliseBlock(&v, 0, kShapeBlock, kShapeWeight);
-    NormaliseBlock(&v, kShapeBlock, flow_begin, kMotionWeight);
+    NormaliseBlock(&v, kShapeBlock, body_begin, kMotionWeight);
+    NormaliseBlock(&v, body_begin, flow_begin, kBodyWeight);
     NormaliseBlock(&v, flow_begin, kDim, kFlowWeight);
     double norm = 0;
     for (double x : v) norm += x * x;

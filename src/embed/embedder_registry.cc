@@ -33,6 +33,7 @@ EmbedderConfig EmbedderConfig::FromEnvironment() {
   EmbedderConfig c;
   if (const char* d = std::getenv("SOPILOT_MODELS_DIR"); d && *d) c.models_dir = d;
   if (const char* v = std::getenv("SOPILOT_VJEPA2_MODEL"); v && *v) c.vjepa2_model = v;
+  if (const char* a = std::getenv("SOPILOT_APPEARANCE_MODEL"); a && *a) c.appearance_model = a;
   return c;
 }
 
@@ -66,8 +67,14 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const Embe
   }
   if (name == AppearanceEmbedder::kName) {
     SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
-    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(kAppearanceModel));
-    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model));
+    // Another backbone from the manifest (SOPILOT_APPEARANCE_MODEL, e.g.
+    // centernet) is recorded in the name, so its files never compare with
+    // the default's.
+    const std::string backbone = config.appearance_model.empty() ? kAppearanceModel : config.appearance_model;
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(backbone));
+    const std::string recorded =
+        backbone == kAppearanceModel ? std::string(AppearanceEmbedder::kName) : std::string(name) + ":" + backbone;
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model, recorded));
     return std::unique_ptr<Embedder>(std::move(e));
   }
   return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + KnownEmbedderList() +

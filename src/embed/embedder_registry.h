@@ -24,8 +24,11 @@ inline constexpr const char* kDefaultEmbedder = "heuristic-v1";
 struct EmbedderConfig {
   std::string models_dir;    // the converted models; empty = DefaultModelsDir()
   std::string vjepa2_model;  // an exported V-JEPA2 encoder; empty = none
+  // appearance-v1's backbone, a manifest model with one pooled output;
+  // empty = mobilenet_v2_mid. Another one is named "appearance-v1:<model>".
+  std::string appearance_model;
 
-  // SOPILOT_MODELS_DIR and SOPILOT_VJEPA2_MODEL.
+  // SOPILOT_MODELS_DIR, SOPILOT_VJEPA2_MODEL and SOPILOT_APPEARANCE_MODEL.
   static EmbedderConfig FromEnvironment();
 };
 

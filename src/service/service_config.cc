@@ -114,6 +114,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.String("SOPILOT_EMBEDDER", &c.ingest.embedder);
   r.String("SOPILOT_MODELS_DIR", &c.embedders.models_dir);
   r.String("SOPILOT_VJEPA2_MODEL", &c.embedders.vjepa2_model);
+  r.String("SOPILOT_APPEARANCE_MODEL", &c.embedders.appearance_model);
   r.Double("SOPILOT_TARGET_FPS", &c.ingest.decode.target_fps);
   r.Double("SOPILOT_CLIP_SECONDS", &c.ingest.clips.clip_seconds);
   r.Double("SOPILOT_CLIP_STRIDE_SEC", &c.ingest.clips.stride_seconds);

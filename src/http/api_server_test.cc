@@ -757,6 +757,10 @@ TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) 
   EXPECT_EQ(FilesIn(dir_.file("data/embeddings")), 4u);
   EXPECT_EQ(Json::parse(client_->Get("/train/nightly/status", Auth(kViewer))->body)["last_training_finished_at"],
             nullptr);
+  const std::string metrics = Scrape();
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_training_jobs_total{status=\"completed\",trigger=\"reembed\"}"), 2)
+      << metrics;
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_training_jobs_total{status=\"failed\",trigger=\"reembed\"}"), 0);
 }
 
 TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {

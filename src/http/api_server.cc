@@ -13,6 +13,7 @@
 #include "base/digest.h"
 #include "base/json_text.h"
 #include "base/text.h"
+#include "embed/embedder_registry.h"
 #include "http/metrics_server.h"
 #include "http/upload_form.h"
 #include "http/views.h"
@@ -593,6 +594,26 @@ void ApiServer::AddRoutes() {
          if (!job.ok()) return SendStatus(res, job.status());
          SendJson(res, 200, Json{{"training_job_id", job->id}, {"status", job->status}, {"trigger", "manual"}});
        }});
+  Add({"POST", "/tasks/{task_id}/reembed", Role::kAdmin, false,
+       "Re-embed every video of a task from its stored upload with another embedder (a training job, trigger "
+       "reembed); the task switches to the new embeddings in a new index version once all succeeded",
+       {{"parameters", {Param("task_id", "path", "string", true, "Task")}},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"embedder", {{"type", "string"}, {"enum", KnownEmbedders()}}}},
+                                                       {"embedder"})}}}}}}},
+        {"responses", Responses(Ref("TrainingJob"), {400, 401, 403, 404, 503})}},
+       [s](const ApiRequest& r, httplib::Response& res) {
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         if (!body.contains("embedder") || !body["embedder"].is_string()) {
+           return SendError(res, 400, "embedder is required (known: " + KnownEmbedderList() + ")");
+         }
+         auto job = s->SubmitReembed(r.path_params.at("task_id"), body["embedder"].get<std::string>(),
+                                     r.principal.actor);
+         if (!job.ok()) return SendStatus(res, job.status());
+         SendJson(res, 200, TrainingJobJson(*job));
+       }});
   Add({"GET", "/train/jobs/{training_job_id}", Role::kViewer, false, "A training job",
        {{"parameters", {Param("training_job_id", "path", "string", true, "Training job id")}},
         {"responses", Responses(Ref("TrainingJob"), {404})}},
@@ -747,6 +768,7 @@ nlohmann::json ApiServer::OpenApi() const {
                                     {"description", "score, verdict, metrics, steps, deviations, alignment_preview, "
                                                     "step_boundaries, clip_count, step_map_preview, embedding_model"}}}})},
       {"TrainingJob", Obj({{"training_job_id", T("string")}, {"trigger", T("string")}, {"status", T("string")},
+                           {"task_id", TN("string")}, {"embedder", TN("string")},
                            {"requested_by", TN("string")}, {"error_message", TN("string")}, {"queued_at", TN("string")},
                            {"started_at", TN("string")}, {"finished_at", TN("string")},
                            {"result", {{"type", Json::array({"object", "null"})}}}})},

@@ -214,7 +214,7 @@ TEST_F(ApiTest, EveryRouteChecksItsRole) {
     std::string path = r.path;
     for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
              {"{video_id}", "999"}, {"{ingest_job_id}", "x"}, {"{score_job_id}", "x"},
-             {"{training_job_id}", "x"}, {"{export_id}", "x"}}) {
+             {"{training_job_id}", "x"}, {"{export_id}", "x"}, {"{task_id}", "x"}}) {
       size_t at = path.find(from);
       if (at != std::string::npos) path.replace(at, from.size(), to);
     }
@@ -651,6 +651,206 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   testing::CommandResult check = testing::RunCommand("promtool check metrics < " + testing::ShellQuote(file));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_EQ(check.out + check.err, "") << body;
+}
+
+
+// ---------------------------------------------------------------- re-embedding a task
+
+size_t FilesIn(const std::string& dir) {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
+}
+
+TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) {
+  int64_t gold = IngestVideo(MakeProcedure("gold.mp4", {0, 1, 3, 5}), "task-a", "gold");
+  int64_t trainee = IngestVideo(MakeProcedure("trainee.mp4", {0, 3, 1, 5}), "task-a", "trainee");
+  int64_t other = IngestVideo(MakeProcedure("other.mp4", {2, 4}), "task-b", "gold");
+  ASSERT_GT(gold, 0);
+  ASSERT_GT(trainee, 0);
+  ASSERT_GT(other, 0);
+  auto score = [&]() {
+    auto post = client_->Post("/score", Auth(kOperator),
+                              Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
+    EXPECT_EQ(post->status, 200) << post->body;
+    return WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  };
+  auto video = [&](int64_t id) {
+    return Json::parse(client_->Get(("/videos/" + std::to_string(id)).c_str(), Auth(kViewer))->body);
+  };
+  Json before = score();
+  ASSERT_EQ(before["status"], "completed") << before.dump();
+  EXPECT_EQ(before["result"]["embedding_model"], "heuristic-v1");
+  EXPECT_EQ(before["result"]["index_version"], 0);
+
+  auto post = client_->Post("/tasks/task-a/reembed", Auth(kAdmin), R"({"embedder": "motion-v1"})", "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json queued = Json::parse(post->body);
+  EXPECT_EQ(queued["trigger"], "reembed");
+  EXPECT_EQ(queued["task_id"], "task-a");
+  EXPECT_EQ(queued["embedder"], "motion-v1");
+  EXPECT_EQ(queued["requested_by"], "token:admin");
+  const std::string job_id = queued["training_job_id"];
+  Json done = WaitJob("/train/jobs/" + job_id);
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  const Json& r = done["result"];
+  EXPECT_EQ(r["mode"], "reembed");
+  EXPECT_EQ(r["embedding_model"], "motion-v1");
+  EXPECT_EQ(r["embedding_dim"], 128);
+  EXPECT_EQ(r["previous_models"], Json({{"heuristic-v1", 2}}));
+  EXPECT_EQ(r["old_index_version"], 0);
+  EXPECT_EQ(r["new_index_version"], 1);
+  EXPECT_EQ(r["videos_reembedded"], 2);
+  EXPECT_EQ(r["files_removed"], 2);  // the heuristic-v1 files of task-a
+
+  // The videos now carry motion-v1; the other task is untouched.
+  for (int64_t id : {gold, trainee}) {
+    Json v = video(id);
+    EXPECT_EQ(v["embedding_model"], "motion-v1") << v.dump();
+    EXPECT_GT(v["num_clips"].get<int>(), 20);
+  }
+  EXPECT_EQ(video(other)["embedding_model"], "heuristic-v1");
+  EXPECT_EQ(*service_->store()->CurrentIndexVersion("task-a"), 1);
+  EXPECT_EQ(*service_->store()->CurrentIndexVersion("task-b"), 0);
+  EXPECT_EQ(FilesIn(dir_.file("data/embeddings")), 3u);
+
+  // Scores and searches read the new embeddings, from the new version.
+  Json after = score();
+  ASSERT_EQ(after["status"], "completed") << after.dump();
+  EXPECT_EQ(after["result"]["embedding_model"], "motion-v1");
+  EXPECT_EQ(after["result"]["index_version"], 1);
+  EXPECT_EQ(after["result"]["feature_adapter"], false);
+  auto search = client_->Get(("/search?task_id=task-a&video_id=" + std::to_string(gold) + "&clip_idx=0&k=3").c_str(),
+                             Auth(kViewer));
+  ASSERT_EQ(search->status, 200) << search->body;
+  EXPECT_EQ(Json::parse(search->body)["items"].size(), 3u);
+
+  // A video uploaded to the task later is embedded with the task's embedder.
+  int64_t late = IngestVideo(MakeProcedure("late.mp4", {0, 1, 5}), "task-a", "trainee");
+  EXPECT_EQ(video(late)["embedding_model"], "motion-v1");
+
+  // The audit log records the request and the switch.
+  Json trail = Json::parse(client_->Get("/audit/trail?limit=200", Auth(kViewer))->body);
+  bool queued_entry = false, switched_entry = false;
+  for (const Json& e : trail["items"]) {
+    if (e["action"] == "job.queued" && e["subject"] == job_id) {
+      queued_entry = e["actor"] == "token:admin" && e["detail"]["embedder"] == "motion-v1";
+    }
+    if (e["action"] == "task.reembedded" && e["subject"] == "task-a") {
+      switched_entry = e["detail"]["training_job_id"] == job_id && e["detail"]["new_index_version"] == 1 &&
+                       e["detail"]["requested_by"] == "token:admin";
+    }
+  }
+  EXPECT_TRUE(queued_entry) << trail.dump();
+  EXPECT_TRUE(switched_entry) << trail.dump();
+
+  // Again with the same embedder: the same files (content-addressed), a newer
+  // version; a re-embed does not count as a training for the nightly run.
+  const std::string path_before = service_->store()->GetVideo(gold)->embedding_path;
+  post = client_->Post("/tasks/task-a/reembed", Auth(kAdmin), R"({"embedder": "motion-v1"})", "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json again = WaitJob("/train/jobs/" + Json::parse(post->body)["training_job_id"].get<std::string>());
+  ASSERT_EQ(again["status"], "completed") << again.dump();
+  EXPECT_EQ(again["result"]["old_index_version"], 1);
+  EXPECT_EQ(again["result"]["new_index_version"], 2);
+  EXPECT_EQ(again["result"]["videos_reembedded"], 3);
+  EXPECT_EQ(again["result"]["files_removed"], 0);
+  EXPECT_EQ(service_->store()->GetVideo(gold)->embedding_path, path_before);
+  EXPECT_EQ(FilesIn(dir_.file("data/embeddings")), 4u);
+  EXPECT_EQ(Json::parse(client_->Get("/train/nightly/status", Auth(kViewer))->body)["last_training_finished_at"],
+            nullptr);
+  const std::string metrics = Scrape();
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_training_jobs_total{status=\"completed\",trigger=\"reembed\"}"), 2)
+      << metrics;
+  EXPECT_EQ(SeriesValue(metrics, "sopilot_training_jobs_total{status=\"failed\",trigger=\"reembed\"}"), 0);
+}
+
+TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
+  std::string gold_path = MakeProcedure("gold.mp4", {0, 1, 3}, 3);
+  int64_t gold = IngestVideo(gold_path, "task-a", "gold");
+  int64_t trainee = IngestVideo(MakeProcedure("trainee.mp4", {0, 3, 1}, 3), "task-a", "trainee");
+  ASSERT_GT(gold, 0);
+  ASSERT_GT(trainee, 0);
+  auto reembed = [&](const std::string& task, const std::string& body, const char* token = kAdmin) {
+    return client_->Post(("/tasks/" + task + "/reembed").c_str(), Auth(token), body, "application/json");
+  };
+  // Roles as the other admin routes.
+  EXPECT_EQ(client_->Post("/tasks/task-a/reembed", R"({"embedder": "motion-v1"})", "application/json")->status, 401);
+  EXPECT_EQ(reembed("task-a", R"({"embedder": "motion-v1"})", kOperator)->status, 403);
+  // Bad bodies and names: 400 naming the known embedders.
+  auto r = reembed("task-a", R"({"embedder": "sift-v9"})");
+  EXPECT_EQ(r->status, 400);
+  std::string error = Json::parse(r->body)["error"];
+  EXPECT_NE(error.find("unknown embedder \"sift-v9\""), std::string::npos) << error;
+  EXPECT_NE(error.find("heuristic-v1"), std::string::npos) << error;
+  EXPECT_NE(error.find("motion-v1"), std::string::npos) << error;
+  r = reembed("task-a", "{}");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("embedder is required"), std::string::npos);
+  EXPECT_EQ(reembed("task-a", "{not json")->status, 400);
+  // Unknown task: 404.
+  r = reembed("no-such-task", R"({"embedder": "motion-v1"})");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("no-such-task"), std::string::npos);
+  // A learned embedder without its models: 400 with the reason, nothing queued.
+  StopServer();
+  ServiceConfig config = DefaultConfig();
+  config.embedders.models_dir = dir_.file("no-models");
+  std::filesystem::create_directories(config.embedders.models_dir);
+  Start(config);
+  r = reembed("task-a", R"({"embedder": "pose-v1"})");
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("embedder pose-v1 cannot be used"),
+            std::string::npos)
+      << r->body;
+  EXPECT_TRUE(service_->store()->JobsWithStatus(JobKind::kTraining, kJobQueued, 10)->empty());
+
+  // A video whose upload is gone: the job fails naming it, and the task
+  // stays on its old embeddings and version.
+  const std::string raw = service_->store()->GetVideo(trainee)->file_path;
+  const std::string kept = dir_.file("kept.mp4");
+  std::filesystem::rename(dir_.file("data/" + raw), kept);
+  r = reembed("task-a", R"({"embedder": "motion-v1"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json failed = WaitJob("/train/jobs/" + Json::parse(r->body)["training_job_id"].get<std::string>());
+  EXPECT_EQ(failed["status"], "failed") << failed.dump();
+  EXPECT_NE(failed["error_message"].get<std::string>().find("video " + std::to_string(trainee) + " (trainee.mp4)"),
+            std::string::npos)
+      << failed.dump();
+  for (int64_t id : {gold, trainee}) EXPECT_EQ(service_->store()->GetVideo(id)->embedding_model, "heuristic-v1");
+  EXPECT_EQ(*service_->store()->CurrentIndexVersion("task-a"), 0);
+  EXPECT_EQ(FilesIn(dir_.file("data/embeddings")), 2u);  // the gold's motion-v1 file was not kept
+  auto post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
+                            "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  Json scored = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  EXPECT_EQ(scored["status"], "completed") << scored.dump();
+  EXPECT_EQ(scored["result"]["embedding_model"], "heuristic-v1");
+  std::filesystem::rename(kept, dir_.file("data/" + raw));
+
+  // Two models in one task (SOPILOT_EMBEDDER changed under old videos): a
+  // score is refused with the reason, never computed.
+  StopServer();
+  config = DefaultConfig();
+  config.ingest.embedder = "motion-v1";
+  Start(config);
+  int64_t newer = IngestVideo(MakeProcedure("newer.mp4", {0, 1, 3}, 3), "task-a", "trainee");
+  ASSERT_GT(newer, 0);
+  post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", newer}}.dump(),
+                       "application/json");
+  EXPECT_EQ(post->status, 400) << post->body;
+  EXPECT_NE(post->body.find("is embedded with heuristic-v1"), std::string::npos) << post->body;
+  EXPECT_NE(post->body.find("with motion-v1"), std::string::npos) << post->body;
+  // Re-embedding the task makes them comparable.
+  r = reembed("task-a", R"({"embedder": "motion-v1"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json done = WaitJob("/train/jobs/" + Json::parse(r->body)["training_job_id"].get<std::string>());
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  EXPECT_EQ(done["result"]["previous_models"], Json({{"heuristic-v1", 2}, {"motion-v1", 1}}));
+  post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", newer}}.dump(),
+                       "application/json");
+  ASSERT_EQ(post->status, 200) << post->body;
+  scored = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
+  EXPECT_EQ(scored["status"], "completed") << scored.dump();
+  EXPECT_EQ(scored["result"]["embedding_model"], "motion-v1");
 }
 
 }  // namespace

@@ -73,6 +73,9 @@ nlohmann::ordered_json TrainingJobJson(const JobRow& j) {
   o["training_job_id"] = j.id;
   o["trigger"] = j.trigger;
   o["status"] = j.status;
+  // A re-embed's task and embedder (null for the feature adapter's runs).
+  o["task_id"] = OrNull(j.task_id);
+  o["embedder"] = OrNull(j.embedder);
   o["requested_by"] = OrNull(j.requested_by);
   o["error_message"] = OrNull(j.error_message);
   o["queued_at"] = OrNull(j.queued_at);

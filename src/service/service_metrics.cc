@@ -1,6 +1,7 @@
 #include "service/service_metrics.h"
 
 #include "metrics/process_metrics.h"
+#include "store/metadata_store.h"
 
 namespace sopilot {
 
@@ -30,7 +31,9 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
   for (const char* status : {"queued", "running", "completed", "failed", "retried", "dead"}) {
     jobs_total_[Index(JobKind::kIngest)]->With({status});
     jobs_total_[Index(JobKind::kScore)]->With({status});
-    for (const char* trigger : {"manual", "nightly"}) jobs_total_[Index(JobKind::kTraining)]->With({status, trigger});
+    for (const char* trigger : {"manual", "nightly", kReembedTrigger}) {
+      jobs_total_[Index(JobKind::kTraining)]->With({status, trigger});
+    }
   }
   for (const char* trigger : {"manual", "nightly"}) jobs_total_[Index(JobKind::kTraining)]->With({"skipped", trigger});
   metrics::HistogramFamily* duration = r->AddHistogram(

@@ -359,6 +359,13 @@ Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, 
   for (const VideoRow* v : {&*gold, &*trainee}) {
     if (v->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(v->id));
   }
+  // Embeddings of two models are not comparable: never a score from them.
+  if (gold->embedding_model != trainee->embedding_model) {
+    return Status::InvalidArgument("gold video " + std::to_string(gold_id) + " is embedded with " +
+                                   gold->embedding_model + " and trainee video " + std::to_string(trainee_id) +
+                                   " with " + trainee->embedding_model +
+                                   "; re-embed the task with one embedder (POST /tasks/{task_id}/reembed)");
+  }
   JobRow job;
   job.id = NewUuid4();
   job.kind = JobKind::kScore;
@@ -704,28 +711,26 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   return Status::Internal("unknown job kind");
 }
 
-Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
-  const std::string path = blobs_.Absolute(job.file_path);
-  if (!blobs_.Exists(job.file_path)) return Status::NotFound("ingest file missing: " + job.file_name);
-  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder,
-                           MakeEmbedder(config_.ingest.embedder, config_.embedders));
+Result<SopilotService::StoredEmbedding> SopilotService::EmbedUpload(const std::string& file_path,
+                                                                    const std::string& file_name, Embedder* embedder,
+                                                                    const JobContext& context) {
+  const std::string path = blobs_.Absolute(file_path);
+  if (!blobs_.Exists(file_path)) return Status::NotFound("uploaded file missing: " + file_name);
   const auto started = std::chrono::steady_clock::now();
-  auto set = IngestVideo(path, config_.ingest, embedder.get(), [&](double, double) { return !context.ShouldStop(); });
-  if (set.ok()) {
-    metrics_->EmbeddingSeconds(embedder->name(),
-                               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  }
+  auto set = IngestVideo(path, config_.ingest, embedder, [&](double, double) { return !context.ShouldStop(); });
   if (!set.ok()) {
     // Name the upload, not the content-addressed path, in the message.
     std::string msg = set.status().message();
     size_t at = msg.find(path);
-    if (at != std::string::npos) msg.replace(at, path.size(), job.file_name);
+    if (at != std::string::npos) msg.replace(at, path.size(), file_name);
     return set.status().WithMessage(msg);
   }
-  set->source.path = job.file_name;
+  metrics_->EmbeddingSeconds(embedder->name(),
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  set->source.path = file_name;
   // Content-addressed: the same video with the same settings and model gives
   // the same file, so a retried job rewrites identical bytes.
-  std::string sha = std::filesystem::path(job.file_path).stem().string();
+  std::string sha = std::filesystem::path(file_path).stem().string();
   std::string key = Sha256Hex(sha + "|" + set->model + "|" + std::to_string(set->sampling.target_fps) + "|" +
                               std::to_string(set->sampling.clip_seconds) + "|" +
                               std::to_string(set->sampling.clip_stride_sec) + "|" +
@@ -734,31 +739,58 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   std::string emb_rel = "embeddings/" + key.substr(0, 32) + ".emb";
   SOPILOT_ASSIGN_OR_RETURN(std::string bytes, EncodeEmbeddingSet(*set));
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(emb_rel, bytes));
+  return StoredEmbedding{std::move(*set), emb_rel};
+}
 
-  VideoRow v;
-  v.task_id = job.task_id;
-  v.role = job.role;
-  v.site_id = job.site_id;
-  v.camera_id = job.camera_id;
-  v.operator_id_hash = job.operator_id_hash;
-  v.file_name = job.file_name;
-  v.file_path = job.file_path;
-  v.content_sha256 = sha;
-  v.embedding_path = emb_rel;
-  v.embedding_model = set->model;
-  v.num_clips = static_cast<int>(set->clips.size());
-  v.duration_sec = set->source.duration_sec;
-  v.source_fps = set->source.fps;
-  v.sampled_fps = set->sampling.target_fps;
-  std::vector<ClipRow> clips;
-  for (const ClipSpan& c : set->clips) clips.push_back({0, c.index, c.start_sec, c.end_sec});
-  nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
-                           {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
-  SOPILOT_ASSIGN_OR_RETURN(int64_t video_id, store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result)));
-  CountJobState(job, kJobCompleted);
-  Audit("system", "job.completed", job.id, JsonText(nlohmann::json({{"video_id", video_id}})));
-  AdaptNewVideo(video_id);
-  return Status::Ok();
+Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
+  if (!blobs_.Exists(job.file_path)) return Status::NotFound("ingest file missing: " + job.file_name);
+  // A task re-embedded with another embedder keeps it for its new videos;
+  // if a re-embed switches the task while this one embeds, the video is not
+  // recorded and is embedded again with the task's new embedder.
+  constexpr int kEmbedderAttempts = 3;
+  Status last;
+  for (int attempt = 0; attempt < kEmbedderAttempts; ++attempt) {
+    SOPILOT_ASSIGN_OR_RETURN(std::string task_embedder, store_->TaskEmbedder(job.task_id));
+    const std::string name = task_embedder.empty() ? config_.ingest.embedder : task_embedder;
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, MakeEmbedder(name, config_.embedders));
+    SOPILOT_ASSIGN_OR_RETURN(StoredEmbedding stored, EmbedUpload(job.file_path, job.file_name, embedder.get(), context));
+    const EmbeddingSet& set = stored.set;
+
+    VideoRow v;
+    v.task_id = job.task_id;
+    v.role = job.role;
+    v.site_id = job.site_id;
+    v.camera_id = job.camera_id;
+    v.operator_id_hash = job.operator_id_hash;
+    v.file_name = job.file_name;
+    v.file_path = job.file_path;
+    v.content_sha256 = std::filesystem::path(job.file_path).stem().string();
+    v.embedding_path = stored.path;
+    v.embedding_model = set.model;
+    v.num_clips = static_cast<int>(set.clips.size());
+    v.duration_sec = set.source.duration_sec;
+    v.source_fps = set.source.fps;
+    v.sampled_fps = set.sampling.target_fps;
+    std::vector<ClipRow> clips;
+    for (const ClipSpan& c : set.clips) clips.push_back({0, c.index, c.start_sec, c.end_sec});
+    nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
+                             {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
+    auto video_id = store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder);
+    if (!video_id.ok()) {
+      last = video_id.status();
+      auto now = store_->TaskEmbedder(job.task_id);
+      // The file just written may be left unused: the start-up check
+      // removes orphans (removing it here could race another ingest of the
+      // same content).
+      if (last.code() == Status::Code::kUnavailable && now.ok() && *now != task_embedder) continue;
+      return last;
+    }
+    CountJobState(job, kJobCompleted);
+    Audit("system", "job.completed", job.id, JsonText(nlohmann::json({{"video_id", *video_id}})));
+    AdaptNewVideo(*video_id);
+    return Status::Ok();
+  }
+  return last;
 }
 
 Status SopilotService::RunScore(const JobRow& job) {
@@ -785,7 +817,7 @@ Status SopilotService::RunScore(const JobRow& job) {
   result["task_id"] = gold.task_id;
   result["neural_mode"] = false;
   result["index_version"] = pair.index_version;
-  result["feature_adapter"] = pair.index_version > 0;
+  result["feature_adapter"] = pair.feature_adapter;
   std::string rel = "reports/score_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(result, 2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};

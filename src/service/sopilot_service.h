@@ -18,6 +18,7 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "embed/embedder.h"
 #include "embed/embedding_set.h"
 #include "metrics/registry.h"
 #include "queue/job_queue.h"
@@ -107,6 +108,14 @@ class SopilotService {
   // tasks are InvalidArgument.
   Result<JobRow> SubmitScore(int64_t gold_video_id, int64_t trainee_video_id, const std::string& actor);
   Result<JobRow> SubmitTraining(const std::string& trigger, const std::string& actor);
+  // Queues a re-embed of every video of `task_id` with `embedder` (a training
+  // job, trigger "reembed"; service/reembed.cc). Checked before anything is
+  // queued: an unknown embedder is InvalidArgument naming the known ones, one
+  // whose models cannot be loaded InvalidArgument with the reason, a task
+  // with no ingested video NotFound. While a re-embed of the task to the same
+  // embedder is queued or running, that job is returned instead of a new one;
+  // to another embedder, InvalidArgument.
+  Result<JobRow> SubmitReembed(const std::string& task_id, const std::string& embedder, const std::string& actor);
 
   // ---- queries
   Result<JobRow> GetJob(JobKind kind, const std::string& id);
@@ -149,7 +158,8 @@ class SopilotService {
   struct ScorePair {
     VideoRow gold, trainee;
     EmbeddingSet gold_set, trainee_set;
-    int64_t index_version = 0;  // 0: raw embeddings
+    int64_t index_version = 0;     // the task's current version (0: never trained nor re-embedded)
+    bool feature_adapter = false;  // the sets are adapted by that version's adapter
   };
   Result<ScorePair> LoadScorePair(int64_t gold_video_id, int64_t trainee_video_id);
   // GET /train/nightly/status: the original's enabled, next_run_local,
@@ -185,6 +195,18 @@ class SopilotService {
   Status RunScore(const JobRow& job);
   Status RunTraining(const JobRow& job, const JobContext& context);
   Result<nlohmann::json> TrainTask(const std::string& task_id, const JobRow& job, const JobContext& context);
+  // A training job with trigger "reembed" (service/reembed.cc).
+  Status RunReembed(const JobRow& job, const JobContext& context);
+  // Embeds the stored upload `file_path` (named `file_name` in messages) with
+  // `embedder` and the configured sampling, and writes the embedding file,
+  // content-addressed by upload, model and sampling (a retry rewrites the
+  // same bytes). Returns the set and the file's relative path.
+  struct StoredEmbedding {
+    EmbeddingSet set;
+    std::string path;
+  };
+  Result<StoredEmbedding> EmbedUpload(const std::string& file_path, const std::string& file_name, Embedder* embedder,
+                                      const JobContext& context);
   // A video's effective embedding in the version `e` names (raw at 0 or
   // with the adapter disabled). `version_file_missing` is set when a file of
   // that version is gone (a later training dropped it): resolve again.
@@ -211,6 +233,11 @@ class SopilotService {
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<NightlyRunner> nightly_;
 };
+
+// Index versions kept below a task's current one (training, re-embed), so
+// that a score job that resolved a version just before a switch still finds
+// its files (it resolves again if they are gone anyway).
+inline constexpr int kKeepPreviousIndexVersions = 2;
 
 // Errors a retry cannot fix (the input is wrong): the job fails at once.
 bool IsPermanentJobError(const Status& status);

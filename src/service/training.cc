@@ -17,10 +17,6 @@ namespace sopilot {
 
 namespace {
 
-// Versions kept below the current one, so that a score job that resolved a
-// version just before a switch still finds its files (it resolves again if
-// they are gone anyway).
-constexpr int kKeepPreviousVersions = 2;
 // Attempts at resolving and reading one consistent version.
 constexpr int kResolveAttempts = 3;
 
@@ -46,8 +42,13 @@ std::string AdapterPath(const std::string& task_id, int64_t version) {
 Result<EmbeddingSet> SopilotService::LoadEffective(const MetadataStore::EffectiveEmbedding& e,
                                                    bool* version_file_missing) {
   *version_file_missing = false;
-  if (!config_.feature_adapter_enabled || e.index_version == 0) {
-    return ReadEmbeddingFile(env_, blobs_.Absolute(e.video.embedding_path));
+  // Raw embeddings: a version without an adapter (a re-embed's) or none.
+  if (!config_.feature_adapter_enabled || e.index_version == 0 || e.adapter_path.empty()) {
+    auto raw = ReadEmbeddingFile(env_, blobs_.Absolute(e.video.embedding_path));
+    // A re-embed may have switched the video to another file and removed
+    // this one since it was resolved: resolve again.
+    if (raw.status().code() == Status::Code::kNotFound) *version_file_missing = true;
+    return raw;
   }
   if (!e.adapted_path.empty()) {
     auto adapted = ReadEmbeddingFile(env_, blobs_.Absolute(e.adapted_path));
@@ -66,9 +67,16 @@ Result<EmbeddingSet> SopilotService::LoadEffective(const MetadataStore::Effectiv
 
 Result<SopilotService::ScorePair> SopilotService::LoadScorePair(int64_t gold_id, int64_t trainee_id) {
   Status last;
+  std::string last_resolved;
   for (int attempt = 0; attempt < kResolveAttempts; ++attempt) {
     SOPILOT_ASSIGN_OR_RETURN(std::vector<MetadataStore::EffectiveEmbedding> both,
                              store_->ResolveEmbeddings({gold_id, trainee_id}));
+    // Resolved as before: the missing file is not a switch under way but
+    // really missing.
+    std::string resolved = std::to_string(both[0].index_version);
+    for (const auto& e : both) resolved += "|" + e.video.embedding_path + "|" + e.adapter_path + "|" + e.adapted_path;
+    if (attempt > 0 && resolved == last_resolved) return last;
+    last_resolved = resolved;
     ScorePair p;
     p.gold = both[0].video;
     p.trainee = both[1].video;
@@ -77,7 +85,11 @@ Result<SopilotService::ScorePair> SopilotService::LoadScorePair(int64_t gold_id,
       if (v->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(v->id));
     }
     // One task, one statement: both rows carry the same version.
-    p.index_version = config_.feature_adapter_enabled ? both[0].index_version : 0;
+    // The version read: an adapter version read raw (the adapter disabled)
+    // is reported as 0, as before re-embedding existed.
+    const bool adapter_version = !both[0].adapter_path.empty();
+    p.feature_adapter = config_.feature_adapter_enabled && both[0].index_version > 0 && adapter_version;
+    p.index_version = adapter_version && !config_.feature_adapter_enabled ? 0 : both[0].index_version;
     bool gone_g = false, gone_t = false;
     auto g = LoadEffective(both[0], &gone_g);
     auto t = g.ok() ? LoadEffective(both[1], &gone_t) : Result<EmbeddingSet>(Status::Internal("unread"));
@@ -116,7 +128,7 @@ void SopilotService::AdaptNewVideo(int64_t video_id) {
   auto resolved = store_->ResolveEmbeddings({video_id});
   if (!resolved.ok()) return;
   const MetadataStore::EffectiveEmbedding& e = (*resolved)[0];
-  if (e.index_version == 0 || !e.adapted_path.empty()) return;
+  if (e.index_version == 0 || e.adapter_path.empty() || !e.adapted_path.empty()) return;
   auto adapter = ReadFeatureAdapterFile(env_, blobs_.Absolute(e.adapter_path));
   auto raw = ReadEmbeddingFile(env_, blobs_.Absolute(e.video.embedding_path));
   if (!adapter.ok() || !raw.ok()) return;
@@ -201,7 +213,7 @@ Result<nlohmann::json> SopilotService::TrainTask(const std::string& task_id, con
     SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> late, store_->VideosMissingFromVersion(task_id, version));
     for (const VideoRow& v : late) SOPILOT_RETURN_IF_ERROR(adapt_into(v, true));
   }
-  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> unused, store_->DropOldIndexVersions(task_id, kKeepPreviousVersions));
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> unused, store_->DropOldIndexVersions(task_id, kKeepPreviousIndexVersions));
   for (const std::string& f : unused) (void)blobs_.Remove(f);  // best effort, as above
 
   out["status"] = "completed";
@@ -225,6 +237,7 @@ Result<nlohmann::json> SopilotService::TrainTask(const std::string& task_id, con
 // ---------------------------------------------------------------- the job
 
 Status SopilotService::RunTraining(const JobRow& job, const JobContext& context) {
+  if (job.trigger == kReembedTrigger) return RunReembed(job, context);
   const auto started = std::chrono::steady_clock::now();
   SOPILOT_ASSIGN_OR_RETURN(std::string since, store_->LastCompletedTrainingFinishedAt());
   SOPILOT_ASSIGN_OR_RETURN(int64_t new_videos, store_->CountVideosCreatedAfter(since));

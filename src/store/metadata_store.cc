@@ -161,6 +161,16 @@ CREATE TABLE scheduler_slots (
   claimed_at TEXT NOT NULL
 );
 )sql"},
+    // Re-embedding: a task may be switched to another embedder (a training
+    // job with trigger "reembed" names it in jobs.embedder). task_index
+    // records the task's embedder ('' or NULL: the service's default), which
+    // every later ingest of the task uses; index_versions records the
+    // embedder a re-embed version switched to ('' for an adapter version).
+    {3, R"sql(
+ALTER TABLE jobs ADD COLUMN embedder TEXT;
+ALTER TABLE task_index ADD COLUMN embedder TEXT;
+ALTER TABLE index_versions ADD COLUMN embedder TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -457,7 +467,7 @@ constexpr const char* kJobColumns =
     "id, kind, status, requested_by, attempts, error_message, created_at, updated_at, queued_at, "
     "started_at, finished_at, task_id, role, file_name, file_path, site_id, camera_id, "
     "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
-    "summary_path, result_json";
+    "summary_path, result_json, embedder";
 
 Result<JobRow> ReadJob(const Stmt& s) {
   JobRow j;
@@ -489,6 +499,7 @@ Result<JobRow> ReadJob(const Stmt& s) {
   j.trigger = s.Text(23);
   j.summary_path = s.Text(24);
   j.result_json = s.Text(25);
+  j.embedder = s.Text(26);
   return j;
 }
 
@@ -857,9 +868,9 @@ Status MetadataStore::InsertJob(const JobRow& job) {
                             "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
                             "updated_at, queued_at, task_id, role, file_name, file_path, site_id, camera_id, "
                             "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, "
-                            "\"trigger\", summary_path, result_json) "
+                            "\"trigger\", summary_path, result_json, embedder) "
                             "VALUES (?1, ?2, 'queued', ?3, 0, NULL, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                            "?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+                            "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
   s.Bind(1, job.id)
       .Bind(2, JobKindName(job.kind))
       .BindOpt(3, job.requested_by)
@@ -878,7 +889,8 @@ Status MetadataStore::InsertJob(const JobRow& job) {
       .BindOpt(16, job.result_path)
       .BindOpt(17, job.trigger)
       .BindOpt(18, job.summary_path)
-      .BindOpt(19, job.result_json);
+      .BindOpt(19, job.result_json)
+      .BindOpt(20, job.embedder);
   Status st = s.Run();
   if (!st.ok()) return st.WithContext("job " + job.id);
   return Status::Ok();
@@ -948,7 +960,8 @@ Status MetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id,
 
 Result<int64_t> MetadataStore::CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                                           const std::vector<ClipRow>& clips,
-                                                          const std::string& result_json) {
+                                                          const std::string& result_json,
+                                                          const std::optional<std::string>& task_embedder) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
@@ -959,6 +972,17 @@ Result<int64_t> MetadataStore::CompleteIngestJobWithVideo(const std::string& id,
   // The video goes in first (the job row needs its id); when the job then
   // turns out to be done already, the rollback takes the video out again.
   Status st = InTransaction(conn, [&]() -> Status {
+    if (task_embedder) {
+      SOPILOT_ASSIGN_OR_RETURN(
+          Stmt e, Stmt::Prepare(conn, "SELECT COALESCE(embedder, '') FROM task_index WHERE task_id = ?1"));
+      e.Bind(1, video.task_id);
+      SOPILOT_ASSIGN_OR_RETURN(bool row, e.Step());
+      const std::string now_embedder = row ? e.Text(0) : std::string();
+      if (now_embedder != *task_embedder) {
+        return Status::Unavailable("task " + video.task_id + " was switched to embedder " + now_embedder +
+                                   " during the ingest");
+      }
+    }
     SOPILOT_ASSIGN_OR_RETURN(video_id, InsertVideoRows(conn, video, clips, created_at));
     SOPILOT_ASSIGN_OR_RETURN(
         Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', video_id = ?2, result_json = ?3, "
@@ -1287,6 +1311,106 @@ Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::
   return unreferenced;
 }
 
+Result<std::string> MetadataStore::TaskEmbedder(const std::string& task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(embedder, '') FROM task_index WHERE task_id = ?1"));
+  s.Bind(1, task_id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Text(0) : std::string();
+}
+
+Result<int64_t> MetadataStore::IndexVersionOfJob(const std::string& task_id, const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(version), 0) FROM index_versions "
+                                                       "WHERE task_id = ?1 AND training_job_id = ?2"));
+  s.Bind(1, task_id).Bind(2, job_id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : int64_t{0};
+}
+
+Result<MetadataStore::EmbedderSwitch> MetadataStore::SwitchTaskEmbedder(const std::string& task_id, int64_t version,
+                                                                        const std::string& embedder,
+                                                                        const std::vector<ReembeddedVideo>& videos) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  EmbedderSwitch result;
+  Status st = InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
+    cur.Bind(1, task_id);
+    SOPILOT_ASSIGN_OR_RETURN(bool row, cur.Step());
+    result.previous = row ? cur.Int(0) : 0;
+    if (version <= result.previous) return Status::Ok();
+    // Every video of the task as it is now must be among those re-embedded,
+    // from the file it has now: a video ingested (or switched) meanwhile is
+    // reported and nothing changes.
+    SOPILOT_ASSIGN_OR_RETURN(Stmt list, Stmt::Prepare(conn, "SELECT id, embedding_path FROM videos WHERE task_id = ?1 "
+                                                            "AND embedding_path IS NOT NULL AND embedding_path != '' "
+                                                            "ORDER BY id"));
+    list.Bind(1, task_id);
+    std::vector<const ReembeddedVideo*> updates;
+    for (;;) {
+      SOPILOT_ASSIGN_OR_RETURN(bool more, list.Step());
+      if (!more) break;
+      const int64_t id = list.Int(0);
+      const std::string path = list.Text(1);
+      auto it = std::find_if(videos.begin(), videos.end(), [&](const ReembeddedVideo& r) { return r.video_id == id; });
+      if (it == videos.end() || it->old_embedding_path != path) {
+        result.missing.push_back(id);
+        continue;
+      }
+      updates.push_back(&*it);
+    }
+    if (!result.missing.empty()) return Status::Ok();
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt up, Stmt::Prepare(conn, "UPDATE videos SET embedding_path = ?2, embedding_model = ?3, num_clips = ?4, "
+                                     "sampled_fps = ?5 WHERE id = ?1"));
+    SOPILOT_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(conn, "DELETE FROM clips WHERE video_id = ?1"));
+    SOPILOT_ASSIGN_OR_RETURN(Stmt clip, Stmt::Prepare(conn, "INSERT INTO clips (video_id, clip_idx, start_sec, end_sec) "
+                                                            "VALUES (?1, ?2, ?3, ?4)"));
+    for (const ReembeddedVideo* v : updates) {
+      up.Reset();
+      up.Bind(1, v->video_id)
+          .Bind(2, v->embedding_path)
+          .Bind(3, v->embedding_model)
+          .Bind(4, static_cast<int64_t>(v->clips.size()))
+          .Bind(5, v->sampled_fps);
+      SOPILOT_RETURN_IF_ERROR(up.Run());
+      del.Reset();
+      del.Bind(1, v->video_id);
+      SOPILOT_RETURN_IF_ERROR(del.Run());
+      for (const ClipRow& c : v->clips) {
+        clip.Reset();
+        clip.Bind(1, v->video_id).Bind(2, c.clip_idx).Bind(3, c.start_sec).Bind(4, c.end_sec);
+        SOPILOT_RETURN_IF_ERROR(clip.Run());
+      }
+      if (v->old_embedding_path != v->embedding_path) result.replaced_paths.push_back(v->old_embedding_path);
+    }
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt ver, Stmt::Prepare(conn, "UPDATE index_versions SET embedder = ?3 WHERE task_id = ?1 AND version = ?2"));
+    ver.Bind(1, task_id).Bind(2, version).Bind(3, embedder);
+    SOPILOT_RETURN_IF_ERROR(ver.Run());
+    if (sqlite3_changes(conn.db) == 0) {
+      return Status::NotFound("index version " + std::to_string(version) + " of task " + task_id + " not found");
+    }
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt ti, Stmt::Prepare(conn, "INSERT INTO task_index (task_id, current_version, switched_at, embedder) "
+                                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(task_id) DO UPDATE SET "
+                                     "current_version = excluded.current_version, switched_at = excluded.switched_at, "
+                                     "embedder = excluded.embedder"));
+    ti.Bind(1, task_id).Bind(2, version).Bind(3, Now()).Bind(4, embedder);
+    SOPILOT_RETURN_IF_ERROR(ti.Run());
+    result.switched = true;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::sort(result.replaced_paths.begin(), result.replaced_paths.end());
+  result.replaced_paths.erase(std::unique(result.replaced_paths.begin(), result.replaced_paths.end()),
+                              result.replaced_paths.end());
+  return result;
+}
+
 Result<std::vector<std::string>> MetadataStore::VersionPathsOfVideo(int64_t video_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &locked_waits_, &corrupt_};
@@ -1358,7 +1482,8 @@ Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &locked_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(finished_at), '') FROM jobs "
-                                                       "WHERE kind = 'training' AND status = 'completed'"));
+                                                       "WHERE kind = 'training' AND status = 'completed' "
+                                                       "AND COALESCE(\"trigger\", '') != 'reembed'"));
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.Text(0) : std::string();
 }

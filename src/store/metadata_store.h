@@ -38,6 +38,9 @@ inline constexpr const char* kJobFailed = "failed";
 inline constexpr const char* kJobDead = "dead";
 inline constexpr const char* kJobSkipped = "skipped";
 
+// The trigger of a training job that re-embeds a task's videos.
+inline constexpr const char* kReembedTrigger = "reembed";
+
 struct VideoRow {
   int64_t id = 0;
   std::string task_id;
@@ -78,9 +81,11 @@ struct JobRow {
   std::optional<int64_t> gold_video_id, trainee_video_id;
   std::optional<double> score;
   std::string result_path;
-  // training
+  // training: trigger "manual" | "nightly" (the feature adapter) or
+  // "reembed" (task_id's videos embedded again with `embedder`)
   std::string trigger;
   std::string summary_path;
+  std::string embedder;
   // any kind: a JSON object of outputs (ingest: num_clips, fps...; training: summary)
   std::string result_json;
 };
@@ -148,8 +153,13 @@ class MetadataStore {
   // Inserts the ingested video with its clips and completes the ingest job
   // `id` with it, in one transaction: a job delivered twice (the queue is at
   // least once) or found in a final state adds no video. Returns the video id.
+  // With `task_embedder` set, the video goes in only while its task's
+  // embedder (TaskEmbedder) is still that one; otherwise nothing is written
+  // and the result is Unavailable (a re-embed switched the task meanwhile:
+  // embed again with the new one).
   Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
-                                             const std::vector<ClipRow>& clips, const std::string& result_json);
+                                             const std::vector<ClipRow>& clips, const std::string& result_json,
+                                             const std::optional<std::string>& task_embedder = std::nullopt);
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json);
   Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
@@ -200,6 +210,41 @@ class MetadataStore {
   // `keep_previous` of them, with their rows, in one transaction; returns
   // the files (adapted embeddings, adapters) no row refers to any more.
   Result<std::vector<std::string>> DropOldIndexVersions(const std::string& task_id, int keep_previous);
+  // ---- re-embedding (see doc/architecture.md, "Re-embedding a task")
+  // The embedder a task was switched to by a re-embed; "" when it never was
+  // (its videos use the service's SOPILOT_EMBEDDER).
+  Result<std::string> TaskEmbedder(const std::string& task_id);
+  // The newest version reserved by training job `job_id` for `task_id`, or 0
+  // (a retried job reuses its version instead of reserving another).
+  Result<int64_t> IndexVersionOfJob(const std::string& task_id, const std::string& job_id);
+  // One video embedded again: the file it was embedded from (the guard), its
+  // new embedding file and clips.
+  struct ReembeddedVideo {
+    int64_t video_id = 0;
+    std::string old_embedding_path;
+    std::string embedding_path, embedding_model;
+    double sampled_fps = 0;
+    std::vector<ClipRow> clips;
+  };
+  struct EmbedderSwitch {
+    bool switched = false;
+    int64_t previous = 0;  // the version current before (0: none)
+    // Videos of the task now not in `videos`, or whose embedding file is no
+    // longer the one they were re-embedded from: nothing was switched.
+    std::vector<int64_t> missing;
+    // Embedding files the switched videos used before (the caller removes
+    // those PathInUse no longer reports).
+    std::vector<std::string> replaced_paths;
+  };
+  // In one transaction: when `version` is newer than the task's current one
+  // and `videos` covers every video of the task with embeddings (as they are
+  // now), points each video at its new embedding file, model and clips,
+  // records `embedder` as the task's (and the version's) embedder, and makes
+  // `version` current. Otherwise changes nothing and says why (`switched`
+  // false with `previous` >= `version`, or `missing` not empty).
+  Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder,
+                                            const std::vector<ReembeddedVideo>& videos);
+
   // The adapted files recorded for a video in any version (for deletes).
   Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id);
 
@@ -220,7 +265,8 @@ class MetadataStore {
   // ---- what the training job and the nightly schedule ask
   // Videos created strictly after `since` (an ISO timestamp; "" = all).
   Result<int64_t> CountVideosCreatedAfter(const std::string& since);
-  // finished_at of the latest completed training job ("" when none).
+  // finished_at of the latest completed training job, re-embeds aside
+  // ("" when none).
   Result<std::string> LastCompletedTrainingFinishedAt();
 
   // ---- leases (one holder at a time across every process on the file)

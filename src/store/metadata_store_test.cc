@@ -130,7 +130,7 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   EXPECT_TRUE(store_->Ping().ok());
   RawDb raw(path_);
   auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
@@ -140,7 +140,7 @@ TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
                            "index_versions", "task_index", "version_embeddings", "leases", "scheduler_slots"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
   EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
   // The kind check is in the table, not only in the code.
@@ -160,12 +160,12 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "3");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
@@ -178,7 +178,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (2)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (3)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -691,14 +691,14 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 2 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 3 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
   RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "3");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
 }
 
@@ -747,7 +747,7 @@ TEST(MetadataStoreForkTest, ChildProcessWritesConcurrently) {
 
 // ---------------------------------------------------------------- index versions and leases
 
-TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTwoKeepingItsRows) {
+TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) {
   auto id = store_->InsertVideo(MakeVideo("t1", "a.mp4"), TwoClips());
   ASSERT_TRUE(id.ok());
   store_.reset();
@@ -756,14 +756,15 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTwoKeepingItsRows) {
     RawDb raw(path_);
     for (const char* sql : {"DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
                             "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
-                            "DELETE FROM schema_migrations WHERE version = 2"}) {
+                            "ALTER TABLE jobs DROP COLUMN embedder",
+                            "DELETE FROM schema_migrations WHERE version >= 2"}) {
       std::string err;
       ASSERT_EQ(raw.Exec(sql, &err), SQLITE_OK) << sql << ": " << err;
     }
   }
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
   EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
 }
@@ -1034,6 +1035,113 @@ TEST_F(MetadataStoreTest, ASlotIsClaimedOnce) {
   EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "a"));
   EXPECT_FALSE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "b"));
   EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-10T02:00:00", "b"));
+}
+
+// ---------------------------------------------------------------- re-embedding
+
+TEST_F(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
+  ASSERT_NE(store_, nullptr);
+  auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
+  auto b = store_->InsertVideo(MakeVideo("t", "b.mp4"), TwoClips());
+  auto other = store_->InsertVideo(MakeVideo("u", "c.mp4"), TwoClips());
+  ASSERT_TRUE(a.ok() && b.ok() && other.ok());
+  EXPECT_EQ(*store_->TaskEmbedder("t"), "");
+  auto reembedded = [](int64_t id, const std::string& name, int clips) {
+    MetadataStore::ReembeddedVideo r;
+    r.video_id = id;
+    r.old_embedding_path = "embeddings/" + name + ".emb";
+    r.embedding_path = "embeddings/" + name + ".motion.emb";
+    r.embedding_model = "motion-v1";
+    r.sampled_fps = 4;
+    for (int i = 0; i < clips; ++i) r.clips.push_back({id, i, i * 0.5, i * 0.5 + 2});
+    return r;
+  };
+  JobRow job = MakeJob(JobKind::kTraining);
+  job.trigger = kReembedTrigger;
+  job.task_id = "t";
+  job.embedder = "motion-v1";
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->embedder, "motion-v1");
+  EXPECT_EQ(*store_->IndexVersionOfJob("t", job.id), 0);
+  auto v = store_->ReserveIndexVersion("t", job.id);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*store_->IndexVersionOfJob("t", job.id), *v);
+
+  // One video of the task left out: nothing changes, and it is named.
+  auto sw = store_->SwitchTaskEmbedder("t", *v, "motion-v1", {reembedded(*a, "a.mp4", 3)});
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  EXPECT_FALSE(sw->switched);
+  EXPECT_EQ(sw->missing, std::vector<int64_t>{*b});
+  EXPECT_EQ(store_->GetVideo(*a)->embedding_model, "heuristic-v1");
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), 0);
+
+  // Re-embedded from a file the video no longer has: missing too.
+  auto stale = reembedded(*b, "b.mp4", 3);
+  stale.old_embedding_path = "embeddings/elsewhere.emb";
+  sw = store_->SwitchTaskEmbedder("t", *v, "motion-v1", {reembedded(*a, "a.mp4", 3), stale});
+  ASSERT_TRUE(sw.ok());
+  EXPECT_FALSE(sw->switched);
+  EXPECT_EQ(sw->missing, std::vector<int64_t>{*b});
+
+  // Every video: all switch, clips replaced, the task keeps the embedder.
+  sw = store_->SwitchTaskEmbedder("t", *v, "motion-v1", {reembedded(*a, "a.mp4", 3), reembedded(*b, "b.mp4", 5)});
+  ASSERT_TRUE(sw.ok());
+  EXPECT_TRUE(sw->switched);
+  EXPECT_EQ(sw->previous, 0);
+  EXPECT_EQ(sw->replaced_paths, (std::vector<std::string>{"embeddings/a.mp4.emb", "embeddings/b.mp4.emb"}));
+  EXPECT_EQ(store_->GetVideo(*b)->embedding_model, "motion-v1");
+  EXPECT_EQ(store_->GetVideo(*b)->embedding_path, "embeddings/b.mp4.motion.emb");
+  EXPECT_EQ(store_->GetVideo(*b)->num_clips, 5);
+  EXPECT_EQ(store_->GetClips(*b)->size(), 5u);
+  EXPECT_EQ(store_->GetVideo(*other)->embedding_model, "heuristic-v1");  // another task
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), *v);
+  EXPECT_EQ(*store_->TaskEmbedder("t"), "motion-v1");
+  EXPECT_EQ(*store_->TaskEmbedder("u"), "");
+  EXPECT_FALSE(*store_->PathInUse("embeddings/a.mp4.emb"));
+  RawDb raw(path_);
+  EXPECT_EQ(raw.One("SELECT embedder FROM index_versions WHERE task_id = 't'"), "motion-v1");
+
+  // Again (a retried job): not switched twice.
+  sw = store_->SwitchTaskEmbedder("t", *v, "motion-v1", {});
+  ASSERT_TRUE(sw.ok());
+  EXPECT_FALSE(sw->switched);
+  EXPECT_EQ(sw->previous, *v);
+
+  // A later adapter version keeps the task's embedder.
+  auto v2 = store_->ReserveIndexVersion("t", "training-job");
+  ASSERT_TRUE(store_->SwitchIndexVersion("t", *v2)->switched);
+  EXPECT_EQ(*store_->TaskEmbedder("t"), "motion-v1");
+  // A re-embed is no training for the nightly threshold.
+  ASSERT_TRUE(store_->CompleteTrainingJob(job.id, kJobCompleted, "", "{}").ok());
+  EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
+}
+
+TEST_F(MetadataStoreTest, AnIngestEmbeddedBeforeItsTaskSwitchedEmbedderIsNotRecorded) {
+  ASSERT_NE(store_, nullptr);
+  auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
+  ASSERT_TRUE(a.ok());
+  JobRow ingest = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(ingest).ok());
+  // Embedded while the task had no embedder of its own...
+  const std::string seen = *store_->TaskEmbedder("t");
+  // ...then a re-embed switches it.
+  auto v = store_->ReserveIndexVersion("t", "reembed-job");
+  MetadataStore::ReembeddedVideo r;
+  r.video_id = *a;
+  r.old_embedding_path = "embeddings/a.mp4.emb";
+  r.embedding_path = "embeddings/a.mp4.motion.emb";
+  r.embedding_model = "motion-v1";
+  ASSERT_TRUE(store_->SwitchTaskEmbedder("t", *v, "motion-v1", {r})->switched);
+  auto late = store_->CompleteIngestJobWithVideo(ingest.id, MakeVideo("t", "b.mp4"), TwoClips(), "{}", seen);
+  EXPECT_EQ(late.status().code(), Status::Code::kUnavailable) << late.status().ToString();
+  EXPECT_EQ(store_->ListVideos("t", 100)->size(), 1u);
+  EXPECT_EQ(store_->GetJob(ingest.id)->status, kJobQueued);
+  // Embedded again with the task's embedder: recorded.
+  VideoRow again = MakeVideo("t", "b.mp4");
+  again.embedding_model = "motion-v1";
+  auto ok = store_->CompleteIngestJobWithVideo(ingest.id, again, TwoClips(), "{}", std::string("motion-v1"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(store_->ListVideos("t", 100)->size(), 2u);
 }
 
 }  // namespace

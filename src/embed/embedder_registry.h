@@ -18,7 +18,10 @@ inline constexpr const char* kDefaultEmbedder = "heuristic-v1";
 std::vector<std::string> KnownEmbedders();
 
 // A new embedder of that name; InvalidArgument naming the known ones
-// otherwise.
+// otherwise. "vjepa2" reads its model from SOPILOT_VJEPA2_MODEL and is an
+// InvalidArgument saying so when that is unset (there is no fallback: the
+// default stays the default); "vjepa2:<hash>", the name its embedding files
+// record, is accepted when the configured model has that hash.
 Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name);
 
 }  // namespace sopilot

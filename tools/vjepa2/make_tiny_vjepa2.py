@@ -35,6 +35,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -137,7 +138,9 @@ class TinyVJepa2(nn.Module):
 def preprocess(frames_u8, frames, size):
     """The original's V-JEPA2 preprocessing: uint8 T' x H x W x 3 -> 3 x T x S x S."""
     t_in = frames_u8.shape[0]
-    idx = torch.linspace(0, t_in - 1, frames).to(torch.int64) if t_in != frames else torch.arange(frames)
+    # numpy's float64 linspace, truncated, as the original (torch's is float32).
+    idx = np.linspace(0, t_in - 1, frames).astype(np.int64) if t_in != frames else np.arange(frames)
+    idx = torch.from_numpy(idx)
     x = frames_u8[idx].to(torch.float32) / 255.0               # T x H x W x 3
     x = x.permute(0, 3, 1, 2)                                  # T x 3 x H x W
     x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)

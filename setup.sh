@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
+scripts/install-models.sh
 scripts/build.sh
 scripts/make-sample-videos.sh sample
 echo

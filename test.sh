@@ -12,6 +12,7 @@ cd "$(dirname "$0")"
 stages="${SOPILOT_TEST_STAGES:-release,asan,fuzz}"
 has() { [[ ",$stages," == *",$1,"* ]]; }
 scripts/install-deps.sh
+scripts/install-models.sh
 export SOPILOT_WERROR=1
 jobs="$(nproc)"
 if has release; then

@@ -27,14 +27,21 @@ PACKAGES=(
   # the sanitizer and fuzzing builds (clang's libFuzzer), the suite under load
   # (stress-ng), and a compiler cache so the second build of a tree is cheap
   clang libfuzzer-14-dev stress-ng ccache
+  # scripts/install-models.sh: npm pack and the TF.js reference runs (node),
+  # tarball checks (openssl), the TF.js -> ONNX converter (Debian's python3
+  # with onnx and numpy)
+  nodejs openssl python3-onnx python3-numpy
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm; NodeSource's nodejs carries it (and
+# conflicts with Debian's npm package), so npm is asked for only when absent.
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  echo "install-deps: all ${#PACKAGES[@]} packages present (and npm)"
   exit 0
 fi
 

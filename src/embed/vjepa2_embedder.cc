@@ -8,12 +8,11 @@
 #include <mutex>
 #include <utility>
 
-#include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "base/digest.h"
 #include "base/exception_border.h"
-#include "base/text.h"
+#include "embed/dnn_model.h"
 #include "embed/onnx_signature.h"
 
 namespace sopilot {
@@ -47,13 +46,7 @@ Result<std::string> CachedSha256(const std::string& path) {
   return hex;
 }
 
-std::string OpenCvReason(const cv::Exception& e) { return Printable(e.err.empty() ? e.msg : e.err); }
-
 }  // namespace
-
-struct VJepa2Embedder::Net {
-  cv::dnn::Net net;
-};
 
 VJepa2Embedder::VJepa2Embedder(std::string path, std::string name, VJepa2Signature signature)
     : path_(std::move(path)), name_(std::move(name)), signature_(signature) {}
@@ -93,52 +86,27 @@ Result<std::unique_ptr<VJepa2Embedder>> VJepa2Embedder::Open(const std::string& 
 
 Status VJepa2Embedder::Load() {
   if (net_) return Status::Ok();
-  auto net = std::make_unique<Net>();
-  try {
-    net->net = cv::dnn::readNetFromONNX(path_);
-  } catch (const cv::Exception& e) {
-    return Status::Corruption(path_ + ": OpenCV cannot read this model: " + OpenCvReason(e));
-  } catch (...) {
-    return StatusFromCurrentException(path_ + ": reading the model");
-  }
-  if (net->net.empty()) return Status::Corruption(path_ + ": OpenCV read no network from it");
-  net_ = std::move(net);
-  // One run on zeros: a network OpenCV cannot run, or one whose output
-  // differs from its header, fails here and not in the middle of a video.
-  const int shape[5] = {1, 3, signature_.frames, signature_.size, signature_.size};
-  std::vector<float> probe(signature_.dim);
-  Status s = Run(cv::Mat(5, shape, CV_32F, cv::Scalar(0)), probe.data());
-  if (!s.ok()) net_.reset();
-  return s;
+  ModelSignature sig;
+  sig.input = {1, 3, signature_.frames, signature_.size, signature_.size};
+  sig.outputs = {signature_.tokens ? std::vector<int>{1, -1, signature_.dim} : std::vector<int>{1, signature_.dim}};
+  // DnnModel reads the file, checks its input, and runs it once on zeros: a
+  // network OpenCV cannot run fails here, not in the middle of a video.
+  SOPILOT_ASSIGN_OR_RETURN(net_, DnnModel::Load(path_, sig));
+  return Status::Ok();
 }
 
 Status VJepa2Embedder::Run(const cv::Mat& blob, float* out) {
-  if (!net_) SOPILOT_RETURN_IF_ERROR(Load());
-  const int want[5] = {1, 3, signature_.frames, signature_.size, signature_.size};
-  if (blob.type() != CV_32F || blob.dims != 5 || !std::equal(want, want + 5, blob.size.p)) {
-    return Status::InvalidArgument(path_ + ": a blob of another shape than 1x3xTxSxS");
-  }
-  cv::Mat y;
-  try {
-    net_->net.setInput(blob);
-    y = net_->net.forward();
-  } catch (const cv::Exception& e) {
-    return Status::Internal(path_ + ": OpenCV cannot run this model: " + OpenCvReason(e));
-  } catch (...) {
-    return StatusFromCurrentException(path_ + ": running the model");
-  }
-  std::vector<int> got(y.size.p, y.size.p + y.dims);
+  SOPILOT_RETURN_IF_ERROR(Load());
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<cv::Mat> outputs, net_->Run(blob));
   const int D = signature_.dim;
-  const bool ok_shape = y.type() == CV_32F && y.isContinuous() && !got.empty() && got.front() == 1 &&
-                        got.back() == D && (got.size() == 2 || (got.size() == 3 && signature_.tokens));
-  if (!ok_shape) {
-    std::vector<int64_t> g(got.begin(), got.end());
-    return Status::InvalidArgument(path_ + ": the model gave an output of " + OnnxShapeString(g) +
-                                   ", its header declares 1x" + (signature_.tokens ? "Nx" : "") +
-                                   std::to_string(D));
+  const cv::Mat& y = outputs.front();
+  // DnnModel checked the shape at Load; a network whose output changes shape
+  // with its input is refused here.
+  const int n = y.dims == 3 ? y.size[1] : 1;
+  if (y.total() != static_cast<size_t>(n) * D || !y.isContinuous()) {
+    return Status::Internal(path_ + ": the model's output changed shape");
   }
   const float* p = y.ptr<float>();
-  const int n = got.size() == 3 ? got[1] : 1;
   for (int d = 0; d < D; ++d) {
     double sum = 0;
     for (int t = 0; t < n; ++t) sum += p[static_cast<size_t>(t) * D + d];

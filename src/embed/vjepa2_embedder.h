@@ -20,9 +20,9 @@
 // never compare. Hashing a 1.2 GB export takes a few seconds; it is done
 // once per file per process.
 //
-// Open() reads only the file's header and hash; the network is built by the
-// first Embed (or Load), and a file OpenCV cannot run fails there, as a
-// Status. One Embed runs one clip: an export has a fixed batch of 1
+// Open() reads only the file's header and hash; the network is built (by
+// DnnModel, which runs it once on zeros) by the first Embed or Load, and a
+// file OpenCV cannot run fails there, as a Status. One Embed runs one clip: an export has a fixed batch of 1
 // (tools/vjepa2/vjepa2_onnx.py says why), and OpenCV uses every core inside
 // each layer.
 //
@@ -36,6 +36,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "embed/dnn_model.h"
 #include "embed/embedder.h"
 
 namespace sopilot {
@@ -65,10 +66,9 @@ class VJepa2Embedder : public Embedder {
   int dim() const override { return signature_.dim; }
   Status Embed(const Clip& clip, float* out) override;
 
-  // Builds the network if it is not built yet. Corruption when OpenCV cannot
-  // read the file; InvalidArgument when running it on zeros gives an output
-  // of another shape than the header declares; Internal for other OpenCV
-  // failures.
+  // Builds the network if it is not built yet: DnnModel::Load's errors
+  // (Corruption when OpenCV cannot read the file; InvalidArgument when it
+  // does not run, or gives another output shape than the header declares).
   Status Load();
   // Runs the network on a prepared 1 x 3 x T x S x S blob; writes dim()
   // floats, pooled but not normalised.
@@ -91,11 +91,10 @@ class VJepa2Embedder : public Embedder {
   static cv::Mat Assemble(const std::vector<const cv::Mat*>& prepared, int T, int S);
   const cv::Mat& FrameOf(const Frame& f);
 
-  struct Net;
   std::string path_;
   std::string name_;
   VJepa2Signature signature_;
-  std::unique_ptr<Net> net_;
+  std::unique_ptr<DnnModel> net_;
   std::unordered_map<int64_t, cv::Mat> frame_cache_;  // by frame id
 };
 

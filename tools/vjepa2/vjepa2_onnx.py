@@ -18,7 +18,9 @@ rewrite computes the same function:
   - the rotary position tables (sin/cos of position x frequency) are constant
     for a fixed input shape, but torch does not fold Range/Pow/Sin/Cos/Tile and
     OpenCV cannot run a tensor exponent: they are computed here, in numpy, and
-    enter the graph as constants;
+    enter the graph as constants (one set per use: ~190 MB in a ViT-L
+    export beside 1.2 GB of weights; sharing them between layers was not
+    pursued);
   - the rotation of coordinate pairs as a MatMul with a constant +-1 matrix
     instead of a 5-D reshape/unbind/stack;
   - Tensor.unflatten, which torch 1.13 cannot export, is a reshape while
@@ -194,9 +196,9 @@ def export(model, frames, size, path, rope_namespace=None):
 
     The batch is 1, fixed. The encoder reshapes with the batch it reads from
     x.size(), which OpenCV 4.6 evaluates once, at import: a free batch runs
-    at 1 and fails at 2. A fixed batch of 2 fails in OpenCV too (the Scale
-    layer again), and on a CPU a batch gains nothing: OpenCV already spreads
-    each layer over every core."""
+    at 1 and fails at 2. A file exported with a fixed batch of 2 fails in
+    OpenCV too (a shape assertion, not pursued), and on a CPU a batch gains
+    little: OpenCV already spreads each layer over every core."""
     model = flattened(scale_folded(without_sdpa(copy.deepcopy(model)))).eval()
     dummy = torch.zeros(1, 3, frames, size, size)
     kwargs = {}

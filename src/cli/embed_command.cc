@@ -86,7 +86,7 @@ std::function<int()> AddEmbedCommand(CLI::App* app) {
       "embed",
       "Decode a video and compute its clip embeddings.\n"
       "Frames are sampled by timestamp, grouped into (overlapping) clips and embedded with "
-      "heuristic-v1 (904 dimensions).");
+      "--embedder (default heuristic-v1).");
   cmd->add_option("VIDEO", args->video, "Video file (mp4, mov, mkv, webm, avi, ...)")->required();
   cmd->add_flag("--json", args->json,
                 "Print the video, the sampling settings and every clip's times as JSON");

@@ -32,11 +32,11 @@ void AddIngestFlags(CLI::App* cmd, IngestOptions* o) {
   cmd->add_option("--threads", o->decode.threads, "Decoder threads (0 = one per core)")
       ->envname("SOPILOT_DECODE_THREADS")
       ->capture_default_str();
-  std::string known;
-  for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
   cmd->add_option("--embedder", o->embedder,
-                  "Clip features: " + known +
-                      " (motion-v1: optical-flow direction histograms, steady under lighting changes)")
+                  "Clip features: " + KnownEmbedderList() +
+                      " (motion-v1: optical-flow direction histograms; pose-v1: hand landmarks and flow; "
+                      "appearance-v1: MobileNetV2 image features; the learned ones read their models from "
+                      "SOPILOT_MODELS_DIR, default ./models, installed by scripts/install-models.sh)")
       ->envname("SOPILOT_EMBEDDER")
       ->capture_default_str();
 }

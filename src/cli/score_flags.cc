@@ -45,7 +45,7 @@ IngestOptions SettingsOf(const EmbeddingSet& s, IngestOptions base) {
   base.clips.stride_seconds = s.sampling.clip_stride_sec;
   base.clips.min_clip_coverage = s.sampling.min_clip_coverage;
   // And its embedder, when it is one a video can be embedded with.
-  if (MakeEmbedder(s.model).ok()) base.embedder = s.model;
+  if (IsKnownEmbedder(s.model)) base.embedder = s.model;
   return base;
 }
 

@@ -2,18 +2,36 @@
 
 #include <cstdlib>
 
+#include "embed/appearance_embedder.h"
 #include "embed/heuristic_embedder.h"
+#include "embed/model_manifest.h"
 #include "embed/motion_embedder.h"
+#include "embed/pose_embedder.h"
 #include "embed/vjepa2_embedder.h"
 
 namespace sopilot {
 namespace {
 
-// "vjepa2" with the model SOPILOT_VJEPA2_MODEL names; "vjepa2:<hash>" (the
-// name an embedding file records) only when that is the model configured.
-Result<std::unique_ptr<Embedder>> MakeVJepa2(std::string_view name) {
-  const char* env = std::getenv(VJepa2Embedder::kModelEnv);
-  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<VJepa2Embedder> e, VJepa2Embedder::Open(env ? env : ""));
+// The manifest's names of the models each learned embedder runs.
+constexpr const char* kPalmModel = "handdetect";
+constexpr const char* kHandModel = "handlandmark-full";
+constexpr const char* kBodyModel = "movenet-lightning";
+constexpr const char* kAppearanceModel = "mobilenet_v2_mid";
+
+Result<ModelManifest> LoadManifest(const EmbedderConfig& config, std::string_view embedder) {
+  const std::string dir = config.models_dir.empty() ? DefaultModelsDir() : config.models_dir;
+  auto manifest = ModelManifest::Load(dir);
+  if (!manifest.ok()) {
+    return manifest.status().WithMessage(std::string(embedder) + " needs the converted models: " +
+                                         manifest.status().message());
+  }
+  return manifest;
+}
+
+// "vjepa2" with the configured model; "vjepa2:<hash>" (the name an
+// embedding file records) only when that is the model configured.
+Result<std::unique_ptr<Embedder>> MakeVJepa2(std::string_view name, const EmbedderConfig& config) {
+  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<VJepa2Embedder> e, VJepa2Embedder::Open(config.vjepa2_model));
   if (name != VJepa2Embedder::kName && name != e->name()) {
     return Status::InvalidArgument("embeddings of " + std::string(name) + " need that model, but " +
                                    VJepa2Embedder::kModelEnv + " is " + e->path() + " (" + e->name() + ")");
@@ -23,19 +41,56 @@ Result<std::unique_ptr<Embedder>> MakeVJepa2(std::string_view name) {
 
 }  // namespace
 
-std::vector<std::string> KnownEmbedders() {
-  return {HeuristicEmbedder::kName, MotionEmbedder::kName, VJepa2Embedder::kName};
+EmbedderConfig EmbedderConfig::FromEnvironment() {
+  EmbedderConfig c;
+  if (const char* d = std::getenv("SOPILOT_MODELS_DIR"); d && *d) c.models_dir = d;
+  if (const char* v = std::getenv("SOPILOT_VJEPA2_MODEL"); v && *v) c.vjepa2_model = v;
+  return c;
 }
 
-Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name) {
-  if (name == HeuristicEmbedder::kName) return std::unique_ptr<Embedder>(new HeuristicEmbedder);
-  if (name == MotionEmbedder::kName) return std::unique_ptr<Embedder>(new MotionEmbedder);
-  if (name == VJepa2Embedder::kName || name.starts_with(std::string(VJepa2Embedder::kName) + ":")) {
-    return MakeVJepa2(name);
+std::vector<std::string> KnownEmbedders() {
+  return {HeuristicEmbedder::kName, MotionEmbedder::kName, PoseEmbedder::kName, AppearanceEmbedder::kName,
+          VJepa2Embedder::kName};
+}
+
+bool IsKnownEmbedder(std::string_view name) {
+  for (const std::string& n : KnownEmbedders()) {
+    if (n == name) return true;
   }
+  // vjepa2's recorded name: "vjepa2:" and 12 hex digits of its model's hash.
+  const std::string_view prefix = "vjepa2:";
+  return name.size() == prefix.size() + 12 && name.starts_with(prefix) &&
+         name.find_first_not_of("0123456789abcdef", prefix.size()) == std::string_view::npos;
+}
+
+std::string KnownEmbedderList() {
   std::string known;
   for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
-  return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + known + ")");
+  return known;
+}
+
+Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const EmbedderConfig& config) {
+  if (name == HeuristicEmbedder::kName) return std::unique_ptr<Embedder>(new HeuristicEmbedder);
+  if (name == MotionEmbedder::kName) return std::unique_ptr<Embedder>(new MotionEmbedder);
+  if (name == PoseEmbedder::kName) {
+    SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* palm, manifest.Find(kPalmModel));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* hand, manifest.Find(kHandModel));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* body, manifest.Find(kBodyModel));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PoseEmbedder> e, PoseEmbedder::Open(palm->path, hand->path, body->path));
+    return std::unique_ptr<Embedder>(std::move(e));
+  }
+  if (name == AppearanceEmbedder::kName) {
+    SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
+    SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(kAppearanceModel));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model));
+    return std::unique_ptr<Embedder>(std::move(e));
+  }
+  if (name == VJepa2Embedder::kName || name.starts_with(std::string(VJepa2Embedder::kName) + ":")) {
+    return MakeVJepa2(name, config);
+  }
+  return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + KnownEmbedderList() +
+                                 ")");
 }
 
 }  // namespace sopilot

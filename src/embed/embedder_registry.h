@@ -1,4 +1,10 @@
 // The embedders a user can pick by name (`--embedder`, SOPILOT_EMBEDDER).
+//
+// heuristic-v1 and motion-v1 are computed by hand and need nothing else.
+// The learned ones run networks through OpenCV DNN: pose-v1 and
+// appearance-v1 read the models scripts/install-models.sh converted into
+// the models directory (embed/model_manifest.h); vjepa2 reads a V-JEPA2
+// encoder the user exported (SOPILOT_VJEPA2_MODEL, doc/embedders.md).
 #pragma once
 
 #include <memory>
@@ -14,14 +20,33 @@ namespace sopilot {
 // The default: the Python original's features.
 inline constexpr const char* kDefaultEmbedder = "heuristic-v1";
 
+// Where the learned embedders find their models.
+struct EmbedderConfig {
+  std::string models_dir;    // the converted models; empty = DefaultModelsDir()
+  std::string vjepa2_model;  // an exported V-JEPA2 encoder; empty = none
+
+  // SOPILOT_MODELS_DIR and SOPILOT_VJEPA2_MODEL.
+  static EmbedderConfig FromEnvironment();
+};
+
 // Every name MakeEmbedder accepts, the default first.
 std::vector<std::string> KnownEmbedders();
+// One of KnownEmbedders(), or a name vjepa2 records ("vjepa2:<12 hex>").
+bool IsKnownEmbedder(std::string_view name);
+// "heuristic-v1, motion-v1, ...", for messages.
+std::string KnownEmbedderList();
 
-// A new embedder of that name; InvalidArgument naming the known ones
-// otherwise. "vjepa2" reads its model from SOPILOT_VJEPA2_MODEL and is an
-// InvalidArgument saying so when that is unset (there is no fallback: the
-// default stays the default); "vjepa2:<hash>", the name its embedding files
-// record, is accepted when the configured model has that hash.
-Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name);
+// A new embedder of that name, its models loaded and checked. Errors:
+// InvalidArgument naming the known ones for an unknown name; for a learned
+// embedder, the model manifest's or DnnModel's error (NotFound with the
+// command that installs the models, Corruption, Unsupported), or
+// FailedPrecondition-like InvalidArgument for vjepa2 without a model file
+// (there is no fallback: the default stays the default). "vjepa2:<hash>",
+// the name vjepa2's embedding files record, is accepted when the configured
+// model has that hash, and refused naming both otherwise.
+// Loading a learned embedder costs up to a second: make one per ingest, not
+// per clip.
+Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name,
+                                               const EmbedderConfig& config = EmbedderConfig::FromEnvironment());
 
 }  // namespace sopilot

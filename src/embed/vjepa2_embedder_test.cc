@@ -262,25 +262,37 @@ TEST_F(VJepa2EmbedderTest, TruncatedOrDamagedExportsAreErrorsNotCrashes) {
   }
 }
 
-TEST_F(VJepa2EmbedderTest, TheRegistryTakesTheModelFromTheEnvironment) {
-  ::unsetenv(VJepa2Embedder::kModelEnv);
-  auto unset = MakeEmbedder("vjepa2");
+TEST_F(VJepa2EmbedderTest, TheRegistryTakesTheModelFromItsConfiguration) {
+  EmbedderConfig none;
+  auto unset = MakeEmbedder("vjepa2", none);
   ASSERT_EQ(unset.status().code(), Code::kInvalidArgument);
   EXPECT_NE(unset.status().message().find("SOPILOT_VJEPA2_MODEL"), std::string::npos);
 
-  ::setenv(VJepa2Embedder::kModelEnv, model().c_str(), 1);
-  auto e = MakeEmbedder("vjepa2");
+  EmbedderConfig config;
+  config.vjepa2_model = model();
+  auto e = MakeEmbedder("vjepa2", config);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   const std::string name = (*e)->name();
-  // The name an embedding file records brings back the same model...
-  auto same = MakeEmbedder(name);
+  // The name an embedding file records is a known one and brings back the
+  // same model...
+  EXPECT_TRUE(IsKnownEmbedder(name));
+  auto same = MakeEmbedder(name, config);
   ASSERT_TRUE(same.ok()) << same.status().ToString();
   EXPECT_EQ((*same)->name(), name);
   // ...and another export's name is refused, naming the configured file.
-  auto other = MakeEmbedder("vjepa2:000000000000");
+  EXPECT_TRUE(IsKnownEmbedder("vjepa2:000000000000"));
+  auto other = MakeEmbedder("vjepa2:000000000000", config);
   ASSERT_EQ(other.status().code(), Code::kInvalidArgument);
   EXPECT_NE(other.status().message().find(model()), std::string::npos) << other.status().message();
+  EXPECT_FALSE(IsKnownEmbedder("vjepa2:"));
+  EXPECT_FALSE(IsKnownEmbedder("vjepa2:nothex000000"));
+
+  // SOPILOT_VJEPA2_MODEL is where the default configuration looks.
+  ::setenv(VJepa2Embedder::kModelEnv, model().c_str(), 1);
+  auto from_env = MakeEmbedder("vjepa2");
   ::unsetenv(VJepa2Embedder::kModelEnv);
+  ASSERT_TRUE(from_env.ok()) << from_env.status().ToString();
+  EXPECT_EQ((*from_env)->name(), name);
 }
 
 }  // namespace

@@ -8,7 +8,10 @@ namespace sopilot {
 
 Status ValidateIngestOptions(const IngestOptions& o) {
   SOPILOT_RETURN_IF_ERROR(ValidateDecodeOptions(o.decode));
-  if (auto e = MakeEmbedder(o.embedder); !e.ok()) return Status::InvalidArgument("--embedder: " + e.status().message());
+  if (!IsKnownEmbedder(o.embedder)) {
+    return Status::InvalidArgument("--embedder: unknown embedder \"" + o.embedder + "\" (known: " +
+                                   KnownEmbedderList() + ")");
+  }
   return ValidateClipOptions(o.clips, o.decode.target_fps);
 }
 

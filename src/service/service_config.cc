@@ -111,6 +111,9 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   c.queue.max_attempts = retries + 1;
   r.Double("SOPILOT_RETRY_BACKOFF_SEC", &c.queue.backoff_base_sec);
   r.Double("SOPILOT_LEASE_SEC", &c.lease_sec);
+  r.String("SOPILOT_EMBEDDER", &c.ingest.embedder);
+  r.String("SOPILOT_MODELS_DIR", &c.embedders.models_dir);
+  r.String("SOPILOT_VJEPA2_MODEL", &c.embedders.vjepa2_model);
   r.Double("SOPILOT_TARGET_FPS", &c.ingest.decode.target_fps);
   r.Double("SOPILOT_CLIP_SECONDS", &c.ingest.clips.clip_seconds);
   r.Double("SOPILOT_CLIP_STRIDE_SEC", &c.ingest.clips.stride_seconds);

@@ -9,6 +9,7 @@
 
 #include "auth/authenticator.h"
 #include "base/status.h"
+#include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
 #include "queue/job_queue.h"
 #include "score/score_options.h"
@@ -44,7 +45,8 @@ struct ServiceConfig {
   // worker died is handed out again within about this time.
   double lease_sec = 15;  // SOPILOT_LEASE_SEC
 
-  IngestOptions ingest;  // SOPILOT_TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
+  IngestOptions ingest;  // SOPILOT_EMBEDDER, _TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
+  EmbedderConfig embedders;  // SOPILOT_MODELS_DIR, SOPILOT_VJEPA2_MODEL
   ScoreOptions score;    // SOPILOT_WEIGHT_*, _PASS_SCORE, _REVIEW_SCORE, _TIME_TOLERANCE
 
   // Lets an admin make a fraction of jobs fail on purpose (POST

@@ -15,7 +15,7 @@
 #include "base/json_text.h"
 #include "base/text.h"
 #include "embed/embedding_file.h"
-#include "embed/heuristic_embedder.h"
+#include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
@@ -90,6 +90,13 @@ SopilotService::~SopilotService() = default;
 
 Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig& config, Env* env) {
   SOPILOT_RETURN_IF_ERROR(ValidateServiceConfig(config));
+  // A learned embedder's models are loaded and checked (manifest, sha256,
+  // shapes) once here, so a missing or damaged model stops the start with
+  // its reason instead of failing every ingest.
+  if (auto embedder = MakeEmbedder(config.ingest.embedder, config.embedders); !embedder.ok()) {
+    return embedder.status().WithMessage("SOPILOT_EMBEDDER=" + config.ingest.embedder + ": " +
+                                         embedder.status().message());
+  }
   SOPILOT_ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(config.data_dir, env));
   std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
   const std::string db = s->blobs_.Absolute("sopilot.db");
@@ -700,11 +707,12 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
 Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
   const std::string path = blobs_.Absolute(job.file_path);
   if (!blobs_.Exists(job.file_path)) return Status::NotFound("ingest file missing: " + job.file_name);
-  HeuristicEmbedder embedder;
+  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder,
+                           MakeEmbedder(config_.ingest.embedder, config_.embedders));
   const auto started = std::chrono::steady_clock::now();
-  auto set = IngestVideo(path, config_.ingest, &embedder, [&](double, double) { return !context.ShouldStop(); });
+  auto set = IngestVideo(path, config_.ingest, embedder.get(), [&](double, double) { return !context.ShouldStop(); });
   if (set.ok()) {
-    metrics_->EmbeddingSeconds(embedder.name(),
+    metrics_->EmbeddingSeconds(embedder->name(),
                                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   if (!set.ok()) {

@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev libcairo2-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk
+  # the vjepa2 embedder's tests build a tiny model with torch (tools/vjepa2/make_tiny_vjepa2.py)
+  python3-torch
   # the Redis queue backend's tests and benchmark start a real redis-server
   redis-server redis-tools
   # promtool, which checks the /metrics exposition in the API test and the alert

@@ -7,6 +7,7 @@
 #include "embed/model_manifest.h"
 #include "embed/motion_embedder.h"
 #include "embed/pose_embedder.h"
+#include "embed/vjepa2_embedder.h"
 
 namespace sopilot {
 namespace {
@@ -27,6 +28,17 @@ Result<ModelManifest> LoadManifest(const EmbedderConfig& config, std::string_vie
   return manifest;
 }
 
+// "vjepa2" with the configured model; "vjepa2:<hash>" (the name an
+// embedding file records) only when that is the model configured.
+Result<std::unique_ptr<Embedder>> MakeVJepa2(std::string_view name, const EmbedderConfig& config) {
+  SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<VJepa2Embedder> e, VJepa2Embedder::Open(config.vjepa2_model));
+  if (name != VJepa2Embedder::kName && name != e->name()) {
+    return Status::InvalidArgument("embeddings of " + std::string(name) + " need that model, but " +
+                                   VJepa2Embedder::kModelEnv + " is " + e->path() + " (" + e->name() + ")");
+  }
+  return std::unique_ptr<Embedder>(std::move(e));
+}
+
 }  // namespace
 
 EmbedderConfig EmbedderConfig::FromEnvironment() {
@@ -38,14 +50,18 @@ EmbedderConfig EmbedderConfig::FromEnvironment() {
 }
 
 std::vector<std::string> KnownEmbedders() {
-  return {HeuristicEmbedder::kName, MotionEmbedder::kName, PoseEmbedder::kName, AppearanceEmbedder::kName};
+  return {HeuristicEmbedder::kName, MotionEmbedder::kName, PoseEmbedder::kName, AppearanceEmbedder::kName,
+          VJepa2Embedder::kName};
 }
 
 bool IsKnownEmbedder(std::string_view name) {
   for (const std::string& n : KnownEmbedders()) {
     if (n == name) return true;
   }
-  return false;
+  // vjepa2's recorded name: "vjepa2:" and 12 hex digits of its model's hash.
+  const std::string_view prefix = "vjepa2:";
+  return name.size() == prefix.size() + 12 && name.starts_with(prefix) &&
+         name.find_first_not_of("0123456789abcdef", prefix.size()) == std::string_view::npos;
 }
 
 std::string KnownEmbedderList() {
@@ -76,6 +92,9 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const Embe
         backbone == kAppearanceModel ? std::string(AppearanceEmbedder::kName) : std::string(name) + ":" + backbone;
     SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model, recorded));
     return std::unique_ptr<Embedder>(std::move(e));
+  }
+  if (name == VJepa2Embedder::kName || name.starts_with(std::string(VJepa2Embedder::kName) + ":")) {
+    return MakeVJepa2(name, config);
   }
   return Status::InvalidArgument("unknown embedder \"" + std::string(name) + "\" (known: " + KnownEmbedderList() +
                                  ")");

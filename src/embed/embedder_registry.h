@@ -34,6 +34,7 @@ struct EmbedderConfig {
 
 // Every name MakeEmbedder accepts, the default first.
 std::vector<std::string> KnownEmbedders();
+// One of KnownEmbedders(), or a name vjepa2 records ("vjepa2:<12 hex>").
 bool IsKnownEmbedder(std::string_view name);
 // "heuristic-v1, motion-v1, ...", for messages.
 std::string KnownEmbedderList();
@@ -42,7 +43,10 @@ std::string KnownEmbedderList();
 // InvalidArgument naming the known ones for an unknown name; for a learned
 // embedder, the model manifest's or DnnModel's error (NotFound with the
 // command that installs the models, Corruption, Unsupported), or
-// FailedPrecondition-like InvalidArgument for vjepa2 without a model file.
+// FailedPrecondition-like InvalidArgument for vjepa2 without a model file
+// (there is no fallback: the default stays the default). "vjepa2:<hash>",
+// the name vjepa2's embedding files record, is accepted when the configured
+// model has that hash, and refused naming both otherwise.
 // Loading a learned embedder costs up to a second: make one per ingest, not
 // per clip.
 Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name,

@@ -80,6 +80,7 @@ TEST(MotionEmbedderTest, TellsDirectionsApartAndIgnoresLighting) {
 TEST(EmbedderRegistryTest, KnowsItsEmbeddersAndNamesThemWhenAskedForAnother) {
   ASSERT_EQ(KnownEmbedders().front(), kDefaultEmbedder);
   for (const std::string& name : KnownEmbedders()) {
+    if (name == "vjepa2") continue;  // needs a model file: vjepa2_embedder_test.cc
     auto e = MakeEmbedder(name);
     ASSERT_TRUE(e.ok()) << name;
     EXPECT_EQ((*e)->name(), name);

@@ -1,278 +1,13 @@
 #include "embed/dnn_model.h"
 
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <set>
 
 #include <opencv2/dnn.hpp>
 
+#include "embed/onnx_signature.h"
+
 namespace sopilot {
 namespace {
-
-// --- A protobuf scan of an ONNX file's header --------------------------------
-// Enough of ModelProto to read the opset and the graph's input shapes without
-// OpenCV, whose importer answers a too-new opset or a wrong file with a long
-// exception text (or, for some malformed files, not at all). Large fields
-// (weights) are skipped with a seek, so a 1 GB model costs no memory here.
-
-struct OnnxTensorInfo {
-  std::string name;
-  std::vector<int> dims;  // -1 for a symbolic or unknown dimension
-};
-
-struct OnnxHeader {
-  int opset = -1;
-  std::vector<OnnxTensorInfo> inputs;  // graph inputs that are not weights
-};
-
-class ProtoReader {
- public:
-  ProtoReader(std::istream* in, int64_t end) : in_(in), end_(end) {}
-
-  bool AtEnd() const { return Position() >= end_; }
-  int64_t Position() const { return static_cast<int64_t>(in_->tellg()); }
-
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      int c = in_->get();
-      if (c == EOF) return false;
-      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if (!(c & 0x80)) return true;
-    }
-    return false;
-  }
-  // Reads a tag; *field and *wire_type out.
-  bool Tag(uint64_t* field, int* wire_type) {
-    uint64_t t;
-    if (!Varint(&t)) return false;
-    *field = t >> 3;
-    *wire_type = static_cast<int>(t & 7);
-    return *field != 0;
-  }
-  // Length of a length-delimited field, checked against the enclosing end.
-  bool Length(int64_t* len) {
-    uint64_t v;
-    if (!Varint(&v) || v > static_cast<uint64_t>(end_ - Position())) return false;
-    *len = static_cast<int64_t>(v);
-    return true;
-  }
-  bool Skip(int wire_type) {
-    uint64_t v;
-    switch (wire_type) {
-      case 0: return Varint(&v);
-      case 1: return SeekBy(8);
-      case 5: return SeekBy(4);
-      case 2: {
-        int64_t len;
-        return Length(&len) && SeekBy(len);
-      }
-      default: return false;  // groups (3, 4) do not occur in ONNX
-    }
-  }
-  bool SeekBy(int64_t n) {
-    if (n > end_ - Position()) return false;
-    in_->seekg(n, std::ios::cur);
-    return static_cast<bool>(*in_);
-  }
-  bool String(std::string* s) {
-    int64_t len;
-    if (!Length(&len) || len > (1 << 20)) return false;
-    s->resize(static_cast<size_t>(len));
-    in_->read(s->data(), len);
-    return static_cast<bool>(*in_);
-  }
-  std::istream* stream() { return in_; }
-
- private:
-  std::istream* in_;
-  int64_t end_;
-};
-
-// OperatorSetIdProto { string domain = 1; int64 version = 2; }
-bool ReadOpsetId(ProtoReader* r, std::string* domain, int64_t* version) {
-  uint64_t field;
-  int wt;
-  while (!r->AtEnd()) {
-    if (!r->Tag(&field, &wt)) return false;
-    if (field == 1 && wt == 2) {
-      if (!r->String(domain)) return false;
-    } else if (field == 2 && wt == 0) {
-      uint64_t v;
-      if (!r->Varint(&v)) return false;
-      *version = static_cast<int64_t>(v);
-    } else if (!r->Skip(wt)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Runs `body` over a length-delimited sub-message.
-template <typename F>
-bool SubMessage(ProtoReader* r, F body) {
-  int64_t len;
-  if (!r->Length(&len)) return false;
-  const int64_t end = r->Position() + len;
-  ProtoReader sub(r->stream(), end);
-  if (!body(&sub)) return false;
-  r->stream()->seekg(end);
-  return static_cast<bool>(*r->stream());
-}
-
-// TensorShapeProto.Dimension { int64 dim_value = 1; string dim_param = 2; }
-bool ReadDim(ProtoReader* r, int* dim) {
-  *dim = -1;
-  uint64_t field;
-  int wt;
-  while (!r->AtEnd()) {
-    if (!r->Tag(&field, &wt)) return false;
-    if (field == 1 && wt == 0) {
-      uint64_t v;
-      if (!r->Varint(&v)) return false;
-      *dim = v > 0 && v < (1u << 30) ? static_cast<int>(v) : -1;
-    } else if (!r->Skip(wt)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// ValueInfoProto { name = 1; TypeProto type = 2 { tensor_type = 1 { shape = 2 { dim = 1 } } } }
-bool ReadValueInfo(ProtoReader* r, OnnxTensorInfo* info) {
-  uint64_t field;
-  int wt;
-  while (!r->AtEnd()) {
-    if (!r->Tag(&field, &wt)) return false;
-    if (field == 1 && wt == 2) {
-      if (!r->String(&info->name)) return false;
-    } else if (field == 2 && wt == 2) {
-      bool ok = SubMessage(r, [&](ProtoReader* type) {
-        while (!type->AtEnd()) {
-          uint64_t f;
-          int w;
-          if (!type->Tag(&f, &w)) return false;
-          if (f == 1 && w == 2) {
-            if (!SubMessage(type, [&](ProtoReader* tensor) {
-                  while (!tensor->AtEnd()) {
-                    uint64_t tf;
-                    int tw;
-                    if (!tensor->Tag(&tf, &tw)) return false;
-                    if (tf == 2 && tw == 2) {
-                      if (!SubMessage(tensor, [&](ProtoReader* shape) {
-                            while (!shape->AtEnd()) {
-                              uint64_t sf;
-                              int sw;
-                              if (!shape->Tag(&sf, &sw)) return false;
-                              if (sf == 1 && sw == 2) {
-                                int dim;
-                                if (!SubMessage(shape, [&](ProtoReader* d) { return ReadDim(d, &dim); })) return false;
-                                info->dims.push_back(dim);
-                              } else if (!shape->Skip(sw)) {
-                                return false;
-                              }
-                            }
-                            return true;
-                          }))
-                        return false;
-                    } else if (!tensor->Skip(tw)) {
-                      return false;
-                    }
-                  }
-                  return true;
-                }))
-              return false;
-          } else if (!type->Skip(w)) {
-            return false;
-          }
-        }
-        return true;
-      });
-      if (!ok) return false;
-    } else if (!r->Skip(wt)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// TensorProto's name is field 8; everything else (the weights) is skipped.
-bool ReadInitializerName(ProtoReader* r, std::string* name) {
-  uint64_t field;
-  int wt;
-  while (!r->AtEnd()) {
-    if (!r->Tag(&field, &wt)) return false;
-    if (field == 8 && wt == 2) {
-      if (!r->String(name)) return false;
-    } else if (!r->Skip(wt)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// GraphProto { initializer = 5; input = 11; }
-bool ReadGraph(ProtoReader* r, OnnxHeader* header) {
-  std::vector<OnnxTensorInfo> inputs;
-  std::set<std::string> weights;
-  uint64_t field;
-  int wt;
-  while (!r->AtEnd()) {
-    if (!r->Tag(&field, &wt)) return false;
-    if (field == 11 && wt == 2) {
-      OnnxTensorInfo info;
-      if (!SubMessage(r, [&](ProtoReader* v) { return ReadValueInfo(v, &info); })) return false;
-      inputs.push_back(std::move(info));
-    } else if (field == 5 && wt == 2) {
-      std::string name;
-      if (!SubMessage(r, [&](ProtoReader* t) { return ReadInitializerName(t, &name); })) return false;
-      weights.insert(name);
-    } else if (!r->Skip(wt)) {
-      return false;
-    }
-  }
-  for (OnnxTensorInfo& info : inputs) {
-    if (!weights.count(info.name)) header->inputs.push_back(std::move(info));
-  }
-  return true;
-}
-
-// ModelProto { graph = 7; opset_import = 8; }
-Result<OnnxHeader> ReadOnnxHeader(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return Status::NotFound(path + ": no such model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open the model file");
-  in.seekg(0, std::ios::end);
-  const int64_t size = static_cast<int64_t>(in.tellg());
-  in.seekg(0);
-  const Status not_onnx = Status::Corruption(path + ": not an ONNX model (its header cannot be read)");
-  if (size <= 0) return not_onnx;
-  ProtoReader r(&in, size);
-  OnnxHeader header;
-  bool saw_graph = false;
-  uint64_t field;
-  int wt;
-  while (!r.AtEnd()) {
-    if (!r.Tag(&field, &wt)) return not_onnx;
-    if (field == 8 && wt == 2) {
-      std::string domain;
-      int64_t version = -1;
-      if (!SubMessage(&r, [&](ProtoReader* s) { return ReadOpsetId(s, &domain, &version); })) return not_onnx;
-      if ((domain.empty() || domain == "ai.onnx") && version >= 0) {
-        header.opset = static_cast<int>(std::min<int64_t>(version, 1 << 20));
-      }
-    } else if (field == 7 && wt == 2) {
-      if (!SubMessage(&r, [&](ProtoReader* g) { return ReadGraph(g, &header); })) return not_onnx;
-      saw_graph = true;
-    } else if (!r.Skip(wt)) {
-      return not_onnx;
-    }
-  }
-  if (!saw_graph || header.opset < 0) return not_onnx;
-  return header;
-}
 
 bool ShapeFits(const std::vector<int>& want, const std::vector<int>& have) {
   if (want.size() != have.size()) return false;
@@ -307,7 +42,8 @@ std::string ShapeString(const std::vector<int>& shape) {
 }
 
 Result<int> OnnxOpset(const std::string& path) {
-  SOPILOT_ASSIGN_OR_RETURN(OnnxHeader header, ReadOnnxHeader(path));
+  SOPILOT_ASSIGN_OR_RETURN(OnnxSignature header, ReadOnnxSignature(path));
+  if (header.opset < 0) return Status::Corruption(path + ": the model imports no default-domain opset");
   return header.opset;
 }
 
@@ -328,7 +64,10 @@ int DnnModel::max_batch() const { return impl_->max_batch; }
 
 Result<std::unique_ptr<DnnModel>> DnnModel::Load(const std::string& path, const ModelSignature& signature) {
   if (signature.input.empty()) return Status::InvalidArgument(path + ": the caller gave no input shape");
-  SOPILOT_ASSIGN_OR_RETURN(OnnxHeader header, ReadOnnxHeader(path));
+  // The header first (without OpenCV): a too-new opset or a wrong input
+  // shape gets a message that says so instead of OpenCV's exception text.
+  SOPILOT_ASSIGN_OR_RETURN(OnnxSignature header, ReadOnnxSignature(path));
+  if (header.opset < 0) return Status::Corruption(path + ": the model imports no default-domain opset");
   if (header.opset > signature.max_opset) {
     return Status::Unsupported(path + ": the model imports ONNX opset " + std::to_string(header.opset) +
                                "; this build runs opset " + std::to_string(signature.max_opset) +
@@ -339,7 +78,8 @@ Result<std::unique_ptr<DnnModel>> DnnModel::Load(const std::string& path, const 
     return Status::InvalidArgument(path + ": the model has " + std::to_string(header.inputs.size()) +
                                    " inputs; one is expected");
   }
-  const std::vector<int>& file_input = header.inputs[0].dims;
+  std::vector<int> file_input;
+  for (int64_t d : header.inputs[0].shape) file_input.push_back(d > 0 && d < (1 << 30) ? static_cast<int>(d) : -1);
   if (!ShapeFits(signature.input, file_input)) {
     return Status::InvalidArgument(path + ": the model's input \"" + header.inputs[0].name + "\" is " +
                                    ShapeString(file_input) + "; expected " + ShapeString(signature.input));

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "embed/appearance_embedder.h"
+#include "embed/combined_embedder.h"
 #include "embed/heuristic_embedder.h"
 #include "embed/model_manifest.h"
 #include "embed/motion_embedder.h"
@@ -54,7 +55,30 @@ std::vector<std::string> KnownEmbedders() {
           VJepa2Embedder::kName};
 }
 
+// "a+b+...": the parts of a combined embedder's name (empty for one name).
+std::vector<std::string_view> CombinedParts(std::string_view name) {
+  std::vector<std::string_view> parts;
+  if (name.find('+') == std::string_view::npos) return parts;
+  size_t start = 0;
+  while (true) {
+    const size_t plus = name.find('+', start);
+    parts.push_back(name.substr(start, plus == std::string_view::npos ? std::string_view::npos : plus - start));
+    if (plus == std::string_view::npos) break;
+    start = plus + 1;
+  }
+  return parts;
+}
+
 bool IsKnownEmbedder(std::string_view name) {
+  if (std::vector<std::string_view> parts = CombinedParts(name); !parts.empty()) {
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (!IsKnownEmbedder(parts[i])) return false;
+      for (size_t j = 0; j < i; ++j) {
+        if (parts[j] == parts[i]) return false;
+      }
+    }
+    return true;
+  }
   for (const std::string& n : KnownEmbedders()) {
     if (n == name) return true;
   }
@@ -67,10 +91,23 @@ bool IsKnownEmbedder(std::string_view name) {
 std::string KnownEmbedderList() {
   std::string known;
   for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
-  return known;
+  return known + ", or several joined with '+'";
 }
 
 Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const EmbedderConfig& config) {
+  if (std::vector<std::string_view> parts = CombinedParts(name); !parts.empty()) {
+    if (!IsKnownEmbedder(name)) {
+      return Status::InvalidArgument("unknown embedder \"" + std::string(name) +
+                                     "\": each part must be a known embedder, once (known: " +
+                                     KnownEmbedderList() + ")");
+    }
+    std::vector<CombinedEmbedder::Part> made;
+    for (std::string_view part : parts) {
+      SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> e, MakeEmbedder(part, config));
+      made.push_back({std::move(e), 1.0f});
+    }
+    return std::unique_ptr<Embedder>(new CombinedEmbedder(std::move(made)));
+  }
   if (name == HeuristicEmbedder::kName) return std::unique_ptr<Embedder>(new HeuristicEmbedder);
   if (name == MotionEmbedder::kName) return std::unique_ptr<Embedder>(new MotionEmbedder);
   if (name == PoseEmbedder::kName) {

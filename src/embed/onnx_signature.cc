@@ -3,13 +3,20 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <set>
 
 namespace sopilot {
 namespace {
 
 // Field numbers (onnx.proto3).
 constexpr int kModelGraph = 7;
+constexpr int kModelOpsetImport = 8;
+constexpr int kOpsetDomain = 1;
+constexpr int kOpsetVersion = 2;
+constexpr int kGraphInitializer = 5;
+constexpr int kTensorName = 8;
 constexpr int kGraphInput = 11;
 constexpr int kGraphOutput = 12;
 constexpr int kValueInfoName = 1;
@@ -161,6 +168,43 @@ bool ParseValueInfo(Reader r, OnnxTensorInfo* info) {
   return true;
 }
 
+// OperatorSetIdProto: the version when the domain is the default one, else -1.
+bool ParseOpset(Reader r, int* version) {
+  std::string domain;
+  int64_t v = -1;
+  while (!r.done()) {
+    int field, wire;
+    uint64_t len;
+    if (!r.Tag(&field, &wire, &len)) return false;
+    if (field == kOpsetDomain && wire == kWireLen) {
+      if (!r.Bytes(len, &domain)) return false;
+    } else if (field == kOpsetVersion && wire == kWireVarint) {
+      uint64_t u;
+      if (!r.Varint(&u)) return false;
+      v = static_cast<int64_t>(std::min<uint64_t>(u, 1 << 20));
+    } else if (!r.Skip(wire, len)) {
+      return false;
+    }
+  }
+  *version = (domain.empty() || domain == "ai.onnx") ? static_cast<int>(v) : -1;
+  return true;
+}
+
+// A TensorProto's name; its data is skipped.
+bool ParseTensorName(Reader r, std::string* name) {
+  while (!r.done()) {
+    int field, wire;
+    uint64_t len;
+    if (!r.Tag(&field, &wire, &len)) return false;
+    if (field == kTensorName && wire == kWireLen) {
+      if (!r.Bytes(len, name)) return false;
+    } else if (!r.Skip(wire, len)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string OnnxShapeString(const std::vector<int64_t>& shape) {
@@ -190,11 +234,16 @@ Result<OnnxSignature> ReadOnnxSignature(const std::string& path) {
   Reader model(f.get(), 0, static_cast<uint64_t>(size));
   bool have_graph = false;
   OnnxSignature sig;
+  std::set<std::string> weights;
   while (!model.done()) {
     int field, wire;
     uint64_t len;
     if (!model.Tag(&field, &wire, &len)) return corrupt("bad field at byte " + std::to_string(model.pos()));
-    if (field == kModelGraph && wire == kWireLen) {
+    if (field == kModelOpsetImport && wire == kWireLen) {
+      int version = -1;
+      if (!ParseOpset(model.Sub(len), &version)) return corrupt("bad opset_import");
+      if (version >= 0) sig.opset = version;
+    } else if (field == kModelGraph && wire == kWireLen) {
       have_graph = true;
       Reader graph = model.Sub(len);
       while (!graph.done()) {
@@ -205,6 +254,10 @@ Result<OnnxSignature> ReadOnnxSignature(const std::string& path) {
           OnnxTensorInfo info;
           if (!ParseValueInfo(graph.Sub(gl), &info)) return corrupt("bad input or output description");
           (gf == kGraphInput ? sig.inputs : sig.outputs).push_back(std::move(info));
+        } else if (gf == kGraphInitializer && gw == kWireLen) {
+          std::string name;
+          if (!ParseTensorName(graph.Sub(gl), &name)) return corrupt("bad initializer");
+          weights.insert(std::move(name));
         }
         if (!graph.Skip(gw, gl)) return corrupt("truncated graph");
       }
@@ -212,6 +265,7 @@ Result<OnnxSignature> ReadOnnxSignature(const std::string& path) {
     if (!model.Skip(wire, len)) return corrupt("truncated");
   }
   if (!have_graph) return corrupt("no graph");
+  std::erase_if(sig.inputs, [&](const OnnxTensorInfo& in) { return weights.count(in.name) > 0; });
   if (sig.inputs.empty() || sig.outputs.empty()) return corrupt("a graph without inputs or outputs");
   return sig;
 }

@@ -22,7 +22,12 @@ struct OnnxTensorInfo {
 };
 
 struct OnnxSignature {
-  std::vector<OnnxTensorInfo> inputs;   // graph.input, in file order
+  // The default-domain ("" or "ai.onnx") opset the model imports; -1 when
+  // the file names none.
+  int opset = -1;
+  // graph.input in file order, without the weights that older exporters
+  // also list as inputs (names of graph.initializer).
+  std::vector<OnnxTensorInfo> inputs;
   std::vector<OnnxTensorInfo> outputs;  // graph.output, in file order
 };
 

@@ -57,6 +57,7 @@
 
 #include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
+#include "video_bench_flags.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
 #include "video/video_decoder.h"
@@ -71,15 +72,6 @@ constexpr const char* kDecode = "bare decode";
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double TimevalSec(const timeval& tv) { return tv.tv_sec + tv.tv_usec * 1e-6; }
-
-// CPU seconds of every thread of this process.
-double SelfCpuSec() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return TimevalSec(ru.ru_utime) + TimevalSec(ru.ru_stime);
-}
 
 std::string g_video;        // the file every benchmark reads
 bool g_failed = false;      // a benchmark stopped with an error
@@ -132,7 +124,7 @@ class CountingEmbedder : public Embedder {
 void BM_BareDecode(benchmark::State& state) {
   for (auto _ : state) {
     Run run;
-    double cpu0 = SelfCpuSec();
+    double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
     auto decoder = VideoDecoder::Open(g_video, IngestOptions{}.decode);
     if (!decoder.ok()) {
@@ -152,7 +144,7 @@ void BM_BareDecode(benchmark::State& state) {
     run.video_sec = (*decoder)->info().duration_sec;
     decoder->reset();
     run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = SelfCpuSec() - cpu0;
+    run.cpu_sec = bench::SelfCpuSec() - cpu0;
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["frames"] = static_cast<double>(run.frames);
     g_runs[kDecode].push_back(run);
@@ -173,11 +165,11 @@ void BM_Ingest(benchmark::State& state, const std::string& name) {
     }
     const IngestOptions options;
     CountingEmbedder embedder(made->get(), options.decode.target_fps);
-    double cpu0 = SelfCpuSec();
+    double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
     auto set = IngestVideo(g_video, options, &embedder);
     run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = SelfCpuSec() - cpu0;
+    run.cpu_sec = bench::SelfCpuSec() - cpu0;
     if (!set.ok()) {
       Fail(state, set.status().ToString());
       return;
@@ -284,84 +276,19 @@ double PrintSummary() {
   return default_rate;
 }
 
-struct Flags {
-  bool quick = false;
-  bool check = false;
-  double seconds = 60;
-  std::string video;
-};
-
-// Takes our flags out of argv; leaves Google Benchmark's in place.
-std::optional<Flags> ParseFlags(int* argc, char** argv) {
-  Flags f;
-  if (const char* s = std::getenv("SOPILOT_BENCH_SECONDS"); s && *s) f.seconds = std::atof(s);
-  if (const char* v = std::getenv("SOPILOT_BENCH_VIDEO"); v && *v) f.video = v;
-  bool seconds_given = false;
-  int out = 1;
-  for (int i = 1; i < *argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick") {
-      f.quick = true;
-    } else if (a == "--check") {
-      f.check = true;
-    } else if (a.rfind("--seconds=", 0) == 0) {
-      f.seconds = std::atof(a.c_str() + 10);
-      seconds_given = true;
-    } else if (a.rfind("--video=", 0) == 0) {
-      f.video = a.substr(8);
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: embedder_bench [--quick] [--seconds=N] [--video=FILE] [--check] [--benchmark_*...]\n"
-          "  --quick       10 s video, 1 repetition (smoke run)\n"
-          "  --seconds=N   length of the generated video (default 60, env SOPILOT_BENCH_SECONDS)\n"
-          "  --video=FILE  benchmark this file instead (kept; env SOPILOT_BENCH_VIDEO)\n"
-          "  --check       exit 1 when %s embeds fewer than %.0f frames per CPU-second\n"
-          "Learned embedders read their models from SOPILOT_MODELS_DIR.\n",
-          kDefaultEmbedder, kTargetFramesPerCpuSec);
-      return std::nullopt;
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  *argc = out;
-  argv[out] = nullptr;
-  if (f.quick && !seconds_given && !std::getenv("SOPILOT_BENCH_SECONDS")) f.seconds = 10;
-  if (!(f.seconds >= 2 && f.seconds <= 3600)) {
-    std::fprintf(stderr, "embedder_bench: --seconds must be in [2, 3600]\n");
-    std::exit(2);
-  }
-  return f;
-}
-
-bool HasFlag(int argc, char** argv, const char* prefix) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix, std::strlen(prefix)) == 0) return true;
-  }
-  return false;
-}
-
 }  // namespace
 }  // namespace sopilot
 
 int main(int argc, char** argv) {
   using namespace sopilot;
-  std::optional<Flags> flags = ParseFlags(&argc, argv);
+  std::optional<bench::VideoBenchFlags> flags =
+      bench::ParseVideoBenchFlags("embedder_bench",
+                                  std::string("exit 1 when ") + kDefaultEmbedder +
+                                      " embeds fewer than 4 frames per CPU-second (learned embedders read "
+                                      "their models from SOPILOT_MODELS_DIR)",
+                                  &argc, argv);
   if (!flags) return 0;
-
-  // Defaults for Google Benchmark unless given: repetitions, interleaved.
-  std::vector<std::string> extra;
-  if (!HasFlag(argc, argv, "--benchmark_repetitions")) {
-    extra.push_back(flags->quick ? "--benchmark_repetitions=1" : "--benchmark_repetitions=3");
-  }
-  if (!HasFlag(argc, argv, "--benchmark_enable_random_interleaving")) {
-    extra.push_back("--benchmark_enable_random_interleaving=true");
-  }
-  std::vector<char*> args(argv, argv + argc);
-  for (std::string& e : extra) args.push_back(e.data());
-  int nargs = static_cast<int>(args.size());
-  args.push_back(nullptr);
-  benchmark::Initialize(&nargs, args.data());
-  if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 2;
+  if (!bench::InitializeBenchmark(*flags, argc, argv)) return 2;
 
   g_config = EmbedderConfig::FromEnvironment();
   RegisterBenchmarks();

@@ -45,6 +45,7 @@
 
 #include "embed/heuristic_embedder.h"
 #include "ingest/ingest.h"
+#include "video_bench_flags.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
 #include "video/video_decoder.h"
@@ -59,16 +60,6 @@ constexpr double kTargetRatio = 1.25;
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double TimevalSec(const timeval& tv) { return tv.tv_sec + tv.tv_usec * 1e-6; }
-
-double CpuSec(const rusage& ru) { return TimevalSec(ru.ru_utime) + TimevalSec(ru.ru_stime); }
-
-double SelfCpuSec() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return CpuSec(ru);
-}
 
 std::string g_video;   // the file every benchmark reads
 bool g_failed = false;  // a benchmark stopped with an error
@@ -131,7 +122,7 @@ int Spawn(const std::vector<std::string>& args, double* cpu_sec) {
   while (wait4(pid, &status, 0, &ru) < 0) {
     if (errno != EINTR) return -1;
   }
-  *cpu_sec = CpuSec(ru);
+  *cpu_sec = bench::CpuSec(ru);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
@@ -157,7 +148,7 @@ void BM_FfmpegDecode(benchmark::State& state) {
 void BM_OurDecode(benchmark::State& state) {
   for (auto _ : state) {
     Run run;
-    double cpu0 = SelfCpuSec();
+    double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
     auto decoder = VideoDecoder::Open(g_video, IngestOptions{}.decode);
     if (!decoder.ok()) {
@@ -177,7 +168,7 @@ void BM_OurDecode(benchmark::State& state) {
     run.video_sec = (*decoder)->info().duration_sec;
     decoder->reset();
     run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = SelfCpuSec() - cpu0;
+    run.cpu_sec = bench::SelfCpuSec() - cpu0;
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["samples"] = static_cast<double>(run.samples);
     g_runs["OurDecode"].push_back(run);
@@ -189,11 +180,11 @@ void BM_Ingest(benchmark::State& state) {
     Run run;
     HeuristicEmbedder heuristic;
     TimingEmbedder embedder(&heuristic);
-    double cpu0 = SelfCpuSec();
+    double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
     auto set = IngestVideo(g_video, IngestOptions{}, &embedder);
     run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = SelfCpuSec() - cpu0;
+    run.cpu_sec = bench::SelfCpuSec() - cpu0;
     if (!set.ok()) {
       Fail(state, set.status().ToString());
       return;
@@ -285,83 +276,15 @@ double PrintSummary(double clip_seconds) {
   return ratio;
 }
 
-struct Flags {
-  bool quick = false;
-  bool check = false;
-  double seconds = 60;
-  std::string video;
-};
-
-// Takes our flags out of argv; leaves Google Benchmark's in place.
-std::optional<Flags> ParseFlags(int* argc, char** argv) {
-  Flags f;
-  if (const char* s = std::getenv("SOPILOT_BENCH_SECONDS"); s && *s) f.seconds = std::atof(s);
-  if (const char* v = std::getenv("SOPILOT_BENCH_VIDEO"); v && *v) f.video = v;
-  bool seconds_given = false;
-  int out = 1;
-  for (int i = 1; i < *argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick") {
-      f.quick = true;
-    } else if (a == "--check") {
-      f.check = true;
-    } else if (a.rfind("--seconds=", 0) == 0) {
-      f.seconds = std::atof(a.c_str() + 10);
-      seconds_given = true;
-    } else if (a.rfind("--video=", 0) == 0) {
-      f.video = a.substr(8);
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: ingest_bench [--quick] [--seconds=N] [--video=FILE] [--check] [--benchmark_*...]\n"
-          "  --quick       10 s video, 1 repetition (smoke run)\n"
-          "  --seconds=N   length of the generated video (default 60, env SOPILOT_BENCH_SECONDS)\n"
-          "  --video=FILE  benchmark this file instead (kept; env SOPILOT_BENCH_VIDEO)\n"
-          "  --check       exit 1 when ingest / ffmpeg decode is above %.2f\n",
-          kTargetRatio);
-      return std::nullopt;
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  *argc = out;
-  argv[out] = nullptr;
-  if (f.quick && !seconds_given && !std::getenv("SOPILOT_BENCH_SECONDS")) f.seconds = 10;
-  if (!(f.seconds >= 2 && f.seconds <= 3600)) {
-    std::fprintf(stderr, "ingest_bench: --seconds must be in [2, 3600]\n");
-    std::exit(2);
-  }
-  return f;
-}
-
-bool HasFlag(int argc, char** argv, const char* prefix) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix, std::strlen(prefix)) == 0) return true;
-  }
-  return false;
-}
-
 }  // namespace
 }  // namespace sopilot
 
 int main(int argc, char** argv) {
   using namespace sopilot;
-  std::optional<Flags> flags = ParseFlags(&argc, argv);
+  std::optional<bench::VideoBenchFlags> flags =
+      bench::ParseVideoBenchFlags("ingest_bench", "exit 1 when ingest / ffmpeg decode is above 1.25", &argc, argv);
   if (!flags) return 0;
-
-  // Defaults for Google Benchmark unless given: repetitions, interleaved.
-  std::vector<std::string> extra;
-  if (!HasFlag(argc, argv, "--benchmark_repetitions")) {
-    extra.push_back(flags->quick ? "--benchmark_repetitions=1" : "--benchmark_repetitions=3");
-  }
-  if (!HasFlag(argc, argv, "--benchmark_enable_random_interleaving")) {
-    extra.push_back("--benchmark_enable_random_interleaving=true");
-  }
-  std::vector<char*> args(argv, argv + argc);
-  for (std::string& e : extra) args.push_back(e.data());
-  int nargs = static_cast<int>(args.size());
-  args.push_back(nullptr);
-  benchmark::Initialize(&nargs, args.data());
-  if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 2;
+  if (!bench::InitializeBenchmark(*flags, argc, argv)) return 2;
 
   std::unique_ptr<testing::TempDir> dir;
   if (!flags->video.empty()) {

@@ -6,6 +6,8 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "embed/letterbox.h"
+
 namespace sopilot {
 
 Result<std::unique_ptr<BodyPose>> BodyPose::Open(const std::string& model) {
@@ -22,14 +24,9 @@ Result<std::unique_ptr<BodyPose>> BodyPose::Open(const std::string& model) {
 
 Result<BodyKeypoints> BodyPose::Find(const cv::Mat& rgb) {
   if (rgb.empty() || rgb.type() != CV_8UC3) return Status::InvalidArgument("body pose needs an RGB picture");
-  const float scale = static_cast<float>(kInput) / std::max(rgb.cols, rgb.rows);
-  const int w = std::max(1, static_cast<int>(std::lround(rgb.cols * scale)));
-  const int h = std::max(1, static_cast<int>(std::lround(rgb.rows * scale)));
-  const int pad_x = (kInput - w) / 2, pad_y = (kInput - h) / 2;
-  cv::Mat square(kInput, kInput, CV_8UC3, cv::Scalar(0, 0, 0));
-  cv::resize(rgb, square(cv::Rect(pad_x, pad_y, w, h)), cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  const Letterbox box = Letterbox::Of(rgb, kInput);
   // The original takes whole numbers 0..255.
-  cv::Mat blob = cv::dnn::blobFromImage(square, 1.0, cv::Size(), cv::Scalar(), false, false);
+  cv::Mat blob = cv::dnn::blobFromImage(box.square, 1.0, cv::Size(), cv::Scalar(), false, false);
   SOPILOT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, net_->Run(blob));
   const int cells = kGrid * kGrid;
   const float* heat = out[0].ptr<float>();
@@ -60,7 +57,7 @@ Result<BodyKeypoints> BodyPose::Find(const cv::Mat& rgb) {
     const float fy = (ky + offsets[(2 * k) * cells + best]) / kGrid;
     const float fx = (kx + offsets[(2 * k + 1) * cells + best]) / kGrid;
     body.scores[k] = std::clamp(hk[best], 0.0f, 1.0f);
-    body.points[k] = cv::Point2f((fx * kInput - pad_x) / scale, (fy * kInput - pad_y) / scale);
+    body.points[k] = box.ToPicture(fx * kInput, fy * kInput);
   }
   return body;
 }

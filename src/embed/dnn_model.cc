@@ -33,12 +33,7 @@ std::string Reason(const cv::Exception& e) {
 }  // namespace
 
 std::string ShapeString(const std::vector<int>& shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += "x";
-    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
-  }
-  return s.empty() ? "scalar" : s;
+  return OnnxShapeString(std::vector<int64_t>(shape.begin(), shape.end()));
 }
 
 Result<int> OnnxOpset(const std::string& path) {

@@ -6,6 +6,8 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "embed/letterbox.h"
+
 namespace sopilot {
 namespace {
 
@@ -82,15 +84,11 @@ Result<std::unique_ptr<HandTracker>> HandTracker::Open(const std::string& palm_m
 }
 
 Result<std::vector<HandTracker::Palm>> HandTracker::FindPalms(const cv::Mat& rgb) {
-  // Letterbox into the square input, centred, so the picture is not stretched.
-  const float scale = static_cast<float>(kPalmInput) / std::max(rgb.cols, rgb.rows);
-  const int w = std::max(1, static_cast<int>(std::lround(rgb.cols * scale)));
-  const int h = std::max(1, static_cast<int>(std::lround(rgb.rows * scale)));
-  const int pad_x = (kPalmInput - w) / 2, pad_y = (kPalmInput - h) / 2;
-  cv::Mat square(kPalmInput, kPalmInput, CV_8UC3, cv::Scalar(0, 0, 0));
-  cv::resize(rgb, square(cv::Rect(pad_x, pad_y, w, h)), cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  // Letterboxed into the square input, so the picture is not stretched.
+  const Letterbox box = Letterbox::Of(rgb, kPalmInput);
   // The detector takes RGB in [-1, 1].
-  cv::Mat blob = cv::dnn::blobFromImage(square, 1.0 / 127.5, cv::Size(), cv::Scalar(127.5, 127.5, 127.5), false, false);
+  cv::Mat blob =
+      cv::dnn::blobFromImage(box.square, 1.0 / 127.5, cv::Size(), cv::Scalar(127.5, 127.5, 127.5), false, false);
   SOPILOT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, palm_->Run(blob));
   const float* raw = out[0].ptr<float>();
 
@@ -110,9 +108,7 @@ Result<std::vector<HandTracker::Palm>> HandTracker::FindPalms(const cv::Mat& rgb
   }
   std::vector<int> keep;
   cv::dnn::NMSBoxes(boxes, scores, kMinPalmScore, 0.3f, keep, 1.0f, kMaxHands * 2);
-  auto to_picture = [&](float nx, float ny) {
-    return cv::Point2f((nx * kPalmInput - pad_x) / scale, (ny * kPalmInput - pad_y) / scale);
-  };
+  auto to_picture = [&](float nx, float ny) { return box.ToPicture(nx * kPalmInput, ny * kPalmInput); };
   std::vector<Palm> palms;
   for (int k : keep) {
     const float* r = raw + index[k] * 19;

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""How well an embedder tells the hand-washing steps apart across takes.
+
+Every 2 s clip of a take's per-step videos (../shared/fixtures/handwash/clips)
+gets the step of the nearest step centroid of another take, after each
+take's mean clip is subtracted (as the scoring's comparison space does).
+Prints the accuracy per embedder for the same-basin pairs (004 <-> 008, the
+same sink without shared footage) and the other-basin pairs (004 or 008 <->
+010). 12 steps: chance is about 8 %. doc/embedders.md quotes the figures.
+
+    tools/models/step_separation.py build/sopilot heuristic-v1 motion-v1+appearance-v1
+
+Embeddings are cached under $STEP_SEPARATION_CACHE (default
+/tmp/sopilot-step-separation/<embedder>/); delete it after changing an
+embedder. The learned embedders read SOPILOT_MODELS_DIR as sopilot does.
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLIPS = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "handwash", "clips")
+CACHE = os.environ.get("STEP_SEPARATION_CACHE", "/tmp/sopilot-step-separation")
+TAKES = ["004", "008", "010"]
+
+
+def read_embeddings(path):
+    """The vectors of an embedding file (src/embed/embedding_file.h)."""
+    data = open(path, "rb").read()
+    if data[:8] != b"SOPEMBED":
+        raise ValueError(path + ": not an embedding file")
+    header_len = struct.unpack("<I", data[12:16])[0]
+    header = json.loads(data[16:16 + header_len])
+    n, d = header["clip_count"], header["dim"]
+    at = 16 + header_len + 16 * n
+    return np.frombuffer(data[at:at + 4 * n * d], dtype="<f4").reshape(n, d)
+
+
+def embed(binary, embedder, video):
+    out = os.path.join(CACHE, embedder, os.path.basename(video) + ".emb")
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        subprocess.run([binary, "embed", "--embedder", embedder, "--out", out, video], check=True,
+                       stdout=subprocess.DEVNULL)
+    return read_embeddings(out)
+
+
+def takes(binary, embedder):
+    """{take: [(step code, clips x dim)]}, one entry per step video."""
+    result = {}
+    for name in sorted(os.listdir(CLIPS)):
+        parts = name.split("_")  # HandWash_<take>_A_<code>_G...
+        if len(parts) < 4 or parts[1] not in TAKES:
+            continue
+        result.setdefault(parts[1], []).append((int(parts[3]), embed(binary, embedder, os.path.join(CLIPS, name))))
+    return result
+
+
+def centred(videos):
+    mean = np.vstack([x for _, x in videos]).mean(0)
+    out = []
+    for code, x in videos:
+        y = x - mean
+        out.append((code, y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-9)))
+    return out
+
+
+def accuracy(reference, test):
+    codes = sorted({c for c, _ in reference})
+    centroids = np.vstack([np.vstack([x for c, x in reference if c == k]).mean(0) for k in codes])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    right = total = 0
+    for code, x in test:
+        if code not in codes:
+            continue
+        guess = np.array(codes)[np.argmax(x @ centroids.T, axis=1)]
+        right += int((guess == code).sum())
+        total += len(guess)
+    return right / max(total, 1)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    if not os.path.isdir(CLIPS):
+        sys.exit("step_separation: no " + CLIPS + " (a clone without the shared fixtures)")
+    binary = sys.argv[1]
+    for embedder in sys.argv[2:]:
+        d = {t: centred(v) for t, v in takes(binary, embedder).items()}
+        same = [accuracy(d[a], d[b]) for a, b in [("004", "008"), ("008", "004")]]
+        other = [accuracy(d[a], d[b])
+                 for a, b in [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]]
+        print(f"{embedder:40s} same basin {100 * np.mean(same):5.1f} %   other basin {100 * np.mean(other):5.1f} %",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

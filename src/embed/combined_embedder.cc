@@ -6,7 +6,8 @@ namespace sopilot {
 
 CombinedEmbedder::CombinedEmbedder(std::vector<Part> parts) : parts_(std::move(parts)) {
   for (const Part& p : parts_) {
-    name_ += (name_.empty() ? "" : "+") + p.embedder->name();
+    if (!name_.empty()) name_ += '+';
+    name_ += p.embedder->name();
     dim_ += p.embedder->dim();
   }
 }

@@ -82,6 +82,12 @@ bool IsKnownEmbedder(std::string_view name) {
   for (const std::string& n : KnownEmbedders()) {
     if (n == name) return true;
   }
+  // appearance-v1 with another backbone: "appearance-v1:<manifest model>".
+  const std::string appearance = std::string(AppearanceEmbedder::kName) + ":";
+  if (name.size() > appearance.size() && name.starts_with(appearance)) {
+    return name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.", appearance.size()) ==
+           std::string_view::npos;
+  }
   // vjepa2's recorded name: "vjepa2:" and 12 hex digits of its model's hash.
   const std::string_view prefix = "vjepa2:";
   return name.size() == prefix.size() + 12 && name.starts_with(prefix) &&
@@ -118,15 +124,17 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const Embe
     SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PoseEmbedder> e, PoseEmbedder::Open(palm->path, hand->path, body->path));
     return std::unique_ptr<Embedder>(std::move(e));
   }
-  if (name == AppearanceEmbedder::kName) {
+  const std::string appearance_prefix = std::string(AppearanceEmbedder::kName) + ":";
+  if (name == AppearanceEmbedder::kName || (name.starts_with(appearance_prefix) && IsKnownEmbedder(name))) {
     SOPILOT_ASSIGN_OR_RETURN(ModelManifest manifest, LoadManifest(config, name));
     // Another backbone from the manifest (SOPILOT_APPEARANCE_MODEL, e.g.
-    // centernet) is recorded in the name, so its files never compare with
-    // the default's.
-    const std::string backbone = config.appearance_model.empty() ? kAppearanceModel : config.appearance_model;
+    // centernet, or the name an embedding file recorded) is part of the
+    // name, so its files never compare with the default's.
+    std::string backbone = config.appearance_model.empty() ? kAppearanceModel : config.appearance_model;
+    if (name != AppearanceEmbedder::kName) backbone = std::string(name.substr(appearance_prefix.size()));
     SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(backbone));
     const std::string recorded =
-        backbone == kAppearanceModel ? std::string(AppearanceEmbedder::kName) : std::string(name) + ":" + backbone;
+        backbone == kAppearanceModel ? std::string(AppearanceEmbedder::kName) : appearance_prefix + backbone;
     SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model, recorded));
     return std::unique_ptr<Embedder>(std::move(e));
   }

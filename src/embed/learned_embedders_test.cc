@@ -111,6 +111,27 @@ TEST(LearnedEmbeddersTest, EmbeddingsAreNormalisedAndDeterministic) {
   }
 }
 
+// Another appearance backbone is part of the name, so an embedding file
+// says which one made it and the registry can make it again.
+TEST(LearnedEmbeddersTest, AppearanceBackboneIsNamedAndMadeAgainByName) {
+  REQUIRE_MODELS();
+  EmbedderConfig c = Config();
+  c.appearance_model = "centernet";
+  auto e = MakeEmbedder("appearance-v1", c);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ((*e)->name(), "appearance-v1:centernet");
+  EXPECT_EQ((*e)->dim(), 480);
+  EXPECT_TRUE(IsKnownEmbedder("appearance-v1:centernet"));
+  auto again = MakeEmbedder("appearance-v1:centernet", Config());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->name(), "appearance-v1:centernet");
+  auto none = MakeEmbedder("appearance-v1:nosuch", Config());
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(none.status().message().find("mobilenet_v2_mid"), std::string::npos) << none.status().ToString();
+  EXPECT_FALSE(IsKnownEmbedder("appearance-v1:../x"));
+}
+
 TEST(LearnedEmbeddersTest, DamagedModelFileStopsTheEmbedderWithItsName) {
   REQUIRE_MODELS();
   testing::TempDir dir;

@@ -395,6 +395,15 @@ Status ExecScript(Conn conn, const char* sql) {
   return Status::Ok();
 }
 
+// A task's current index version (0 when it has none yet), inside whatever
+// transaction `conn` is in.
+Result<int64_t> CurrentVersionOf(Conn conn, const std::string& task_id) {
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
+  s.Bind(1, task_id);
+  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : int64_t{0};
+}
+
 // Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back on any error.
 // IMMEDIATE takes the write lock up front: a deferred transaction that
 // upgrades from read to write can fail with SQLITE_BUSY_SNAPSHOT in WAL mode,
@@ -1215,10 +1224,7 @@ Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std
   Conn conn{db_, &locked_waits_, &corrupt_};
   VersionSwitch result;
   Status st = InTransaction(conn, [&]() -> Status {
-    SOPILOT_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
-    cur.Bind(1, task_id);
-    SOPILOT_ASSIGN_OR_RETURN(bool row, cur.Step());
-    result.previous = row ? cur.Int(0) : 0;
+    SOPILOT_ASSIGN_OR_RETURN(result.previous, CurrentVersionOf(conn, task_id));
     if (version <= result.previous) return Status::Ok();
     SOPILOT_ASSIGN_OR_RETURN(
         Stmt up, Stmt::Prepare(conn, "INSERT INTO task_index (task_id, current_version, switched_at) "
@@ -1235,11 +1241,7 @@ Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std
 
 Result<int64_t> MetadataStore::CurrentIndexVersion(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
-  s.Bind(1, task_id);
-  SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.Int(0) : int64_t{0};
+  return CurrentVersionOf(Conn{db_, &locked_waits_, &corrupt_}, task_id);
 }
 
 Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std::string& task_id, int64_t version) {
@@ -1337,10 +1339,7 @@ Result<MetadataStore::EmbedderSwitch> MetadataStore::SwitchTaskEmbedder(const st
   Conn conn{db_, &locked_waits_, &corrupt_};
   EmbedderSwitch result;
   Status st = InTransaction(conn, [&]() -> Status {
-    SOPILOT_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(conn, "SELECT current_version FROM task_index WHERE task_id = ?1"));
-    cur.Bind(1, task_id);
-    SOPILOT_ASSIGN_OR_RETURN(bool row, cur.Step());
-    result.previous = row ? cur.Int(0) : 0;
+    SOPILOT_ASSIGN_OR_RETURN(result.previous, CurrentVersionOf(conn, task_id));
     if (version <= result.previous) return Status::Ok();
     // Every video of the task as it is now must be among those re-embedded,
     // from the file it has now: a video ingested (or switched) meanwhile is

@@ -5,9 +5,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "base/digest.h"
+#include "base/text.h"
 
 namespace sopilot {
 
@@ -245,6 +249,7 @@ nlohmann::json SignAuditExport(nlohmann::json payload, std::string_view key, std
   assert(payload.is_object());
   if (!payload.is_object()) return payload;
   payload.erase("signature");
+  payload["signed_key_id"] = key_id;
   std::string canonical = CanonicalJson(payload);
   payload["signature"] = {
       {"algorithm", kAlgorithm},
@@ -260,10 +265,27 @@ Result<AuditVerification> VerifyAuditExport(std::string_view file_text, std::str
     return Status::InvalidArgument("audit export is nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   nlohmann::json doc;
+  // Keys seen in each open object, innermost last.
+  std::vector<std::set<std::string>> open_objects;
+  std::string repeated;
+  auto watch_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) open_objects.emplace_back();
+    if (event == E::object_end && !open_objects.empty()) open_objects.pop_back();
+    if (event == E::key && !open_objects.empty() && parsed.is_string() &&
+        !open_objects.back().insert(parsed.get<std::string>()).second && repeated.empty()) {
+      repeated = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    doc = nlohmann::json::parse(file_text);
+    doc = nlohmann::json::parse(file_text, watch_keys);
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("audit export is not JSON: ") + e.what());
+  }
+  if (!repeated.empty()) {
+    return Status::InvalidArgument("audit export repeats the key \"" + Printable(repeated) +
+                                   "\" within one object: a reader could take either value");
   }
   if (!doc.is_object()) return Status::InvalidArgument("audit export is not a JSON object");
   auto sig_it = doc.find("signature");
@@ -276,6 +298,11 @@ Result<AuditVerification> VerifyAuditExport(std::string_view file_text, std::str
   AuditVerification v;
   v.algorithm = StringField(sig, "algorithm");
   v.key_id = StringField(sig, "key_id");
+  if (auto signed_id = doc.find("signed_key_id"); signed_id != doc.end()) {
+    v.key_id_signed = true;
+    v.key_id_match = signed_id->is_string() && sig.contains("key_id") && sig["key_id"].is_string() &&
+                     signed_id->get<std::string>() == v.key_id;
+  }
   std::string canonical = CanonicalJson(doc);
   // Both digests are compared in constant time; the SHA-256 is public, the
   // HMAC is not.

@@ -159,10 +159,18 @@ TEST(AuditExportTest, PythonSignedExportVerifies) {
   EXPECT_TRUE(v->payload_sha256_match);
   EXPECT_TRUE(v->signature_match);
   EXPECT_TRUE(v->verified());
+  EXPECT_FALSE(v->key_id_signed) << "the original does not sign its key_id";
 
-  // Signing the same payload here gives the original's signature.
+  // Signing the same payload here gives the original's algorithm over the
+  // payload plus signed_key_id (which the original's verifier takes as part
+  // of the payload, so it verifies our exports too).
   json signed_here = SignAuditExport(doc, "s3cret-key", "local");
-  EXPECT_EQ(signed_here["signature"], json::parse(kPythonExport)["signature"]);
+  json expected_payload = doc;
+  expected_payload["signed_key_id"] = "local";
+  const std::string canonical = CanonicalJson(expected_payload);
+  EXPECT_EQ(signed_here["signature"]["signature_hex"], HmacSha256Hex("s3cret-key", canonical));
+  EXPECT_EQ(signed_here["signature"]["payload_sha256"], Sha256Hex(canonical));
+  EXPECT_EQ(signed_here["signature"]["key_id"], "local");
 }
 
 json SamplePayload() {
@@ -179,7 +187,10 @@ TEST(AuditExportTest, SignThenVerify) {
   const json& sig = signed_doc["signature"];
   EXPECT_EQ(sig["algorithm"], "hmac-sha256");
   EXPECT_EQ(sig["key_id"], "k1");
-  std::string canonical = CanonicalJson(SamplePayload());
+  EXPECT_EQ(signed_doc["signed_key_id"], "k1");
+  json payload = SamplePayload();
+  payload["signed_key_id"] = "k1";
+  std::string canonical = CanonicalJson(payload);
   EXPECT_EQ(sig["payload_sha256"], Sha256Hex(canonical));
   EXPECT_EQ(sig["signature_hex"], HmacSha256Hex("key", canonical));
 
@@ -188,7 +199,40 @@ TEST(AuditExportTest, SignThenVerify) {
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_TRUE(v->verified());
     EXPECT_EQ(v->key_id, "k1");
+    EXPECT_TRUE(v->key_id_signed);
   }
+}
+
+// The original signed the payload only: its key_id could be swapped freely.
+// Ours signs it inside the payload, so a swapped key_id does not verify.
+TEST(AuditExportTest, SwappedKeyIdDoesNotVerify) {
+  json doc = SignAuditExport(SamplePayload(), "key", "k1");
+  doc["signature"]["key_id"] = "k2";
+  Result<AuditVerification> v = VerifyAuditExport(doc.dump(), "key");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->payload_sha256_match);
+  EXPECT_TRUE(v->signature_match);
+  EXPECT_FALSE(v->key_id_match);
+  EXPECT_FALSE(v->verified());
+  doc["signature"].erase("key_id");
+  EXPECT_FALSE(VerifyAuditExport(doc.dump(), "key")->verified());
+}
+
+// A repeated key: the signed value and another one side by side. JSON
+// readers differ in which they keep, so the file is refused, not verified.
+TEST(AuditExportTest, RepeatedKeyIsRefused) {
+  json doc = SignAuditExport(SamplePayload(), "key", "k1");
+  std::string text = doc.dump();
+  const std::string item_count = "\"item_count\":";
+  size_t at = text.find(item_count);
+  ASSERT_NE(at, std::string::npos) << text;
+  std::string forged = text.substr(0, at) + item_count + "999," + text.substr(at);
+  Result<AuditVerification> v = VerifyAuditExport(forged, "key");
+  ASSERT_FALSE(v.ok()) << forged;
+  EXPECT_EQ(v.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(v.status().message().find("repeats the key \"item_count\""), std::string::npos) << v.status().ToString();
+  // The same key name in two different objects is fine.
+  EXPECT_TRUE(VerifyAuditExport(text, "key")->verified());
 }
 
 TEST(AuditExportTest, ResigningReplacesAnOldSignature) {

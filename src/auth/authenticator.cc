@@ -37,6 +37,8 @@ Role ReadRole(const std::function<const char*(const char*)>& getenv, const char*
 // "viewer:t1,operator:t2;admin:t3". Entries are named by position, never by
 // content, because a malformed entry may be a secret.
 void ParseRoleTokens(std::string_view text, AuthConfig* config, std::vector<std::string>* problems) {
+  std::vector<size_t> storage;
+  std::vector<size_t>* positions = &storage;  // entry number of each role_tokens element
   size_t index = 0;
   while (true) {
     size_t end = text.find_first_of(",;");
@@ -65,7 +67,23 @@ void ParseRoleTokens(std::string_view text, AuthConfig* config, std::vector<std:
           problems->push_back(where + ": empty token");
           ok = false;
         }
-        if (ok) config->role_tokens.emplace_back(*role, std::string(token));
+        if (ok) {
+          // One token for two roles would make the role depend on the order
+          // of the list (the first match wins): refused, naming positions.
+          for (size_t k = 0; k < config->role_tokens.size(); ++k) {
+            const auto& [other_role, other_token] = config->role_tokens[k];
+            if (other_token == token && other_role != *role) {
+              problems->push_back(where + ": the same token as entry " + std::to_string(positions->at(k)) +
+                                  " with another role (" + RoleName(other_role) + " and " + RoleName(*role) + ")");
+              ok = false;
+              break;
+            }
+          }
+        }
+        if (ok) {
+          config->role_tokens.emplace_back(*role, std::string(token));
+          positions->push_back(index);
+        }
       }
     }
     if (end == std::string_view::npos) break;
@@ -118,6 +136,13 @@ Result<AuthConfig> AuthConfigFromEnvironment(const std::function<const char*(con
   config.basic_user = Env(getenv, "SOPILOT_BASIC_USER");
   config.basic_password = Env(getenv, "SOPILOT_BASIC_PASSWORD");
   config.basic_role = ReadRole(getenv, "SOPILOT_BASIC_ROLE", Role::kAdmin, &problems);
+  for (const auto& [role, token] : config.role_tokens) {
+    if (!config.api_token.empty() && token == config.api_token && role != config.api_token_role) {
+      problems.push_back(std::string("SOPILOT_API_TOKEN is also a ") + RoleName(role) +
+                         " token in SOPILOT_API_ROLE_TOKENS, with another role");
+      break;
+    }
+  }
   // The original silently disabled Basic when only one half was set.
   if (config.basic_user.empty() != config.basic_password.empty()) {
     problems.push_back(config.basic_user.empty() ? "SOPILOT_BASIC_PASSWORD is set but SOPILOT_BASIC_USER is not"

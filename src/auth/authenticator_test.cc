@@ -127,9 +127,9 @@ TEST(AuthenticateTest, BearerPrefixIsCaseSensitive) {
   EXPECT_FALSE(Authenticate(c, "Bearertest-token"));
 }
 
-TEST(AuthenticateTest, RoleTokensBeatTheApiToken) {
-  FakeEnv env{{{"SOPILOT_API_ROLE_TOKENS", "viewer:view-token,operator:op-token,admin:admin-token;viewer:shared"},
-               {"SOPILOT_API_TOKEN", "shared"}}};
+TEST(AuthenticateTest, RoleTokensAndTheApiToken) {
+  FakeEnv env{{{"SOPILOT_API_ROLE_TOKENS", "viewer:view-token,operator:op-token,admin:admin-token"},
+               {"SOPILOT_API_TOKEN", "api-token"}, {"SOPILOT_API_TOKEN_ROLE", "operator"}}};
   AuthConfig c = MustConfig(env);
   auto expect = [&](const char* header, const char* actor, Role role) {
     std::optional<Principal> p = Authenticate(c, header);
@@ -140,16 +140,27 @@ TEST(AuthenticateTest, RoleTokensBeatTheApiToken) {
   expect("Bearer view-token", "token:viewer", Role::kViewer);
   expect("Bearer op-token", "token:operator", Role::kOperator);
   expect("Bearer admin-token", "token:admin", Role::kAdmin);
-  // Same secret as the API token: the role token wins, as in the original.
-  expect("Bearer shared", "token:viewer", Role::kViewer);
+  expect("Bearer api-token", "token:api", Role::kOperator);
   EXPECT_FALSE(Authenticate(c, "Bearer nope"));
 }
 
-TEST(AuthenticateTest, FirstRoleTokenInConfigurationOrderWins) {
-  AuthConfig c = MustConfig(FakeEnv{{{"SOPILOT_API_ROLE_TOKENS", "operator:same,admin:same"}}});
-  std::optional<Principal> p = Authenticate(c, "Bearer same");
-  ASSERT_TRUE(p);
-  EXPECT_EQ(p->actor, "token:operator");
+// One secret for two roles would make the role depend on the order of the
+// configuration: refused at start-up, naming positions, never the secret.
+TEST(AuthenticateTest, OneTokenForTwoRolesIsRefused) {
+  FakeEnv two_env{{{"SOPILOT_API_ROLE_TOKENS", "viewer:same,admin:same"}}};
+  auto two = AuthConfigFromEnvironment(two_env.fn());
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("entry 2: the same token as entry 1"), std::string::npos)
+      << two.status().ToString();
+  EXPECT_EQ(two.status().message().find("same,"), std::string::npos) << "the secret is not echoed";
+  FakeEnv api_env{{{"SOPILOT_API_ROLE_TOKENS", "viewer:shared"}, {"SOPILOT_API_TOKEN", "shared"}}};
+  auto api = AuthConfigFromEnvironment(api_env.fn());
+  ASSERT_FALSE(api.ok());
+  EXPECT_NE(api.status().message().find("SOPILOT_API_TOKEN is also a viewer token"), std::string::npos)
+      << api.status().ToString();
+  // The same token twice for the same role is only repetition.
+  AuthConfig same = MustConfig(FakeEnv{{{"SOPILOT_API_ROLE_TOKENS", "operator:t,operator:t"}}});
+  EXPECT_EQ(Authenticate(same, "Bearer t")->role, Role::kOperator);
 }
 
 TEST(AuthenticateTest, Basic) {

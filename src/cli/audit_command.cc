@@ -55,13 +55,16 @@ int RunVerify(const AuditArgs& args) {
       {"key_id", v->key_id},
       {"payload_sha256_match", v->payload_sha256_match},
       {"signature_match", v->signature_match},
+      {"key_id_signed", v->key_id_signed},
+      {"key_id_match", v->key_id_match},
       {"verified", v->verified()},
   };
   std::printf("%s\n", JsonText(out, 2, true).c_str());
   if (v->verified()) return kExitOk;
   std::string why = !v->payload_sha256_match && !v->signature_match ? "payload_sha256 and signature mismatch"
                     : !v->payload_sha256_match                      ? "payload_sha256 mismatch"
-                                                                    : "signature mismatch";
+                    : !v->signature_match                           ? "signature mismatch"
+                                                                    : "key_id is not the signed one";
   return ReportError("audit export " + args.file + " failed verification (" + why + ")");
 }
 
@@ -74,7 +77,8 @@ std::function<int()> AddAuditCommand(CLI::App* app) {
   args->verify = audit->add_subcommand(
       "verify",
       "Check an audit export's SHA-256 and HMAC-SHA256 signature (the Python original's format).\n"
-      "Prints {file, algorithm, key_id, payload_sha256_match, signature_match, verified} as JSON; "
+      "Prints {file, algorithm, key_id, payload_sha256_match, signature_match, key_id_signed, key_id_match, "
+      "verified} as JSON; "
       "exits 0 when verified, 1 when not.");
   args->verify->add_option("FILE", args->file, "Audit export file (audit_export_<id>.json)")->required();
   args->verify->add_option("--key", args->key,

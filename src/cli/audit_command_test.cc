@@ -48,6 +48,8 @@ TEST_F(AuditCliTest, SignedExportVerifies) {
                                {"key_id", "k1"},
                                {"payload_sha256_match", true},
                                {"signature_match", true},
+                               {"key_id_signed", true},
+                               {"key_id_match", true},
                                {"verified", true}}));
   // Fields come in the original's order.
   EXPECT_LT(r.out.find("\"file\""), r.out.find("\"algorithm\""));

@@ -29,6 +29,18 @@ void AddIngestFlags(CLI::App* cmd, IngestOptions* o) {
                   "at least this fraction of a clip")
       ->envname("SOPILOT_MIN_CLIP_COVERAGE")
       ->capture_default_str();
+  cmd->add_option("--max-video-sec", o->decode.max_duration_sec,
+                  "Refuse a video longer than this (declared or decoded), before the work")
+      ->envname("SOPILOT_MAX_VIDEO_SEC")
+      ->capture_default_str();
+  cmd->add_option("--max-frame-pixels", o->decode.max_frame_pixels,
+                  "Refuse a video whose frames have more pixels than this, before decoding them")
+      ->envname("SOPILOT_MAX_FRAME_PIXELS")
+      ->capture_default_str();
+  cmd->add_option("--max-frame-gap", o->decode.max_frame_gap_sec,
+                  "A jump in the frame timestamps longer than this many seconds is cut to it")
+      ->envname("SOPILOT_MAX_FRAME_GAP_SEC")
+      ->capture_default_str();
   cmd->add_option("--threads", o->decode.threads, "Decoder threads (0 = one per core)")
       ->envname("SOPILOT_DECODE_THREADS")
       ->capture_default_str();

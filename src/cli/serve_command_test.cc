@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -171,6 +172,126 @@ TEST(ServeTest, KillNineMidWorkLosesNothingAndDuplicatesNothing) {
   }
   server->Kill(SIGTERM);
   EXPECT_EQ(server->Wait(), 0);
+}
+
+// Identical uploads share one stored file. Deleting the video of the first
+// while the second's ingest waits in the queue must keep that file: the
+// waiting job still needs it (issue: an accepted upload was lost as
+// "ingest file missing"). One ingest worker, held in a third video's job, so
+// the identical upload is certainly still queued when the delete comes.
+TEST(ServeTest, DeletingAVideoKeepsTheFileAnIdenticalQueuedUploadNeeds) {
+  testing::TempDir dir;
+  const std::string a = dir.file("a.mp4"), b = dir.file("b.mp4");
+  testing::MakeProcedureVideo(a, {{testing::DistinctScenes()[0], 4.0}, {testing::DistinctScenes()[1], 4.0}}, "320x240",
+                              25);
+  testing::MakeProcedureVideo(b, {{testing::DistinctScenes()[2], 4.0}, {testing::DistinctScenes()[3], 4.0}}, "320x240",
+                              25);
+  testing::ServerProcess server(
+      SOPILOT_BIN, {"serve", "--port", "0", "--data-dir", dir.file("data")},
+      {"SOPILOT_INGEST_WORKERS=1", "SOPILOT_ENABLE_FAULT_INJECTION=1"}, dir.file("log"));
+  int port = server.Start();
+  ASSERT_GT(port, 0) << server.Log();
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  auto upload = [&](const std::string& path) -> std::string {
+    httplib::MultipartFormDataItems items = {{"file", Slurp(path), fs::path(path).filename().string(), "video/mp4"},
+                                             {"task_id", "blobs", "", ""}};
+    auto r = c.Post("/videos", items);
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << (r ? r->body : "no response");
+      return "";
+    }
+    return Json::parse(r->body)["ingest_job_id"];
+  };
+  auto job_status = [&](const std::string& id) {
+    auto r = c.Get(("/videos/jobs/" + id).c_str());
+    return r && r->status == 200 ? Json::parse(r->body) : Json();
+  };
+  auto wait_until = [&](const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+
+  const std::string first = upload(a);
+  ASSERT_TRUE(wait_until([&] { return job_status(first)["status"] == "completed"; })) << job_status(first).dump();
+  const int64_t first_video = job_status(first)["video_id"];
+
+  ASSERT_EQ(c.Post("/ops/fault-injection", R"({"job_type": "ingest", "hold": true})", "application/json")->status, 200);
+  const std::string blocker = upload(b);
+  ASSERT_TRUE(wait_until([&] { return job_status(blocker)["status"] == "running"; })) << server.Log();
+  const std::string second = upload(a);  // same bytes as the first
+  ASSERT_EQ(job_status(second)["status"], "queued") << "the one worker is held in another job";
+
+  auto deleted = c.Delete(("/videos/" + std::to_string(first_video)).c_str());
+  ASSERT_TRUE(deleted && deleted->status == 200) << (deleted ? deleted->body : "no response");
+  const Json deleted_body = Json::parse(deleted->body);
+  for (const auto& f : deleted_body["removed_files"]) {
+    EXPECT_EQ(f.get<std::string>().find("/raw/"), std::string::npos) << "removed the queued upload's file: " << f;
+  }
+
+  ASSERT_EQ(c.Post("/ops/fault-injection", R"({"job_type": "ingest", "hold": false})", "application/json")->status, 200);
+  ASSERT_TRUE(wait_until([&] {
+    const std::string st = job_status(second)["status"];
+    return st != "queued" && st != "running";
+  }));
+  Json done = job_status(second);
+  ASSERT_EQ(done["status"], "completed") << done.dump();
+  auto file = c.Get(("/videos/" + std::to_string(done["video_id"].get<int64_t>()) + "/file").c_str());
+  ASSERT_TRUE(file && file->status == 200);
+  EXPECT_TRUE(file->body == Slurp(a)) << "the stored upload is not the uploaded bytes";
+
+  // Once no video and no job needs it, a delete does remove it.
+  auto again = c.Delete(("/videos/" + std::to_string(done["video_id"].get<int64_t>())).c_str());
+  ASSERT_TRUE(again && again->status == 200);
+  bool raw_removed = false;
+  const Json again_body = Json::parse(again->body);
+  for (const auto& f : again_body["removed_files"]) {
+    raw_removed |= f.get<std::string>().find("/raw/") != std::string::npos;
+  }
+  EXPECT_TRUE(raw_removed) << again->body;
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+}
+
+// A 30 kB file whose timestamps were multiplied 20,000 times declares 22
+// hours. Its ingest fails at once, for good (one attempt, never retried), and
+// says why, instead of decoding 80,000 clips and asking the scorer for an
+// 80,000² matrix.
+TEST(ServeTest, ATimestampBombFailsFastWithAClearError) {
+  testing::TempDir dir;
+  const std::string bomb = dir.file("bomb.mkv");
+  ASSERT_EQ(testing::Ffmpeg("-f lavfi -i testsrc2=size=64x48:rate=25:duration=4 -c:v mpeg4 -bsf:v " +
+                            testing::ShellQuote("setts=ts=PTS*20000") + " " + testing::ShellQuote(bomb)),
+            "");
+  testing::ServerProcess server(SOPILOT_BIN, {"serve", "--port", "0", "--data-dir", dir.file("data")},
+                                {"SOPILOT_RQ_RETRY_MAX=3", "SOPILOT_RETRY_BACKOFF_SEC=0"}, dir.file("log"));
+  int port = server.Start();
+  ASSERT_GT(port, 0) << server.Log();
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  httplib::MultipartFormDataItems items = {{"file", Slurp(bomb), "bomb.mkv", "video/x-matroska"},
+                                           {"task_id", "bombs", "", ""}};
+  auto r = c.Post("/videos", items);
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+  const std::string id = Json::parse(r->body)["ingest_job_id"];
+  Json job;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while (std::chrono::steady_clock::now() < deadline) {
+    job = Json::parse(c.Get(("/videos/jobs/" + id).c_str())->body);
+    if (job["status"] != "queued" && job["status"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(job["status"], "failed") << job.dump();
+  EXPECT_EQ(job["attempts"], 1) << "a limit is not a temporary error: " << job.dump();
+  EXPECT_NE(job["error_message"].get<std::string>().find("limit on a video's length"), std::string::npos)
+      << job.dump();
+  EXPECT_EQ(Json::parse(c.Get("/videos?task_id=bombs")->body)["items"].size(), 0u);
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
 }
 
 }  // namespace

@@ -569,7 +569,8 @@ void ApiServer::AddRoutes() {
                         Param("k", "query", "integer", false, "1..50, default 5")}},
         {"responses", Responses(Obj({{"task_id", T("string")}, {"query_video_id", T("integer")},
                                      {"query_clip_idx", T("integer")},
-                                     {"items", {{"type", "array"}, {"items", Ref("SearchItem")}}}}),
+                                     {"items", {{"type", "array"}, {"items", Ref("SearchItem")}}},
+                                     {"videos_searched", T("integer")}, {"truncated", T("boolean")}}),
                                 {400})}},
        [s](const ApiRequest& r, httplib::Response& res) {
          std::string err;

@@ -259,6 +259,8 @@ TEST_F(ApiTest, BadInputsGetClearErrors) {
   EXPECT_NE(failed["error_message"].get<std::string>().find("not a readable video"), std::string::npos)
       << failed.dump();
   EXPECT_NE(failed["error_message"].get<std::string>().find("notes.mp4"), std::string::npos) << failed.dump();
+  EXPECT_EQ(failed["error_message"].get<std::string>().find(dir_.file("data")), std::string::npos)
+      << "a viewer sees the server's paths: " << failed.dump();
   EXPECT_EQ(Json::parse(client_->Get("/videos", Auth(kViewer))->body)["items"].size(), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/embeddings")));
   // The row says failed a moment before the worker removes the upload.
@@ -851,6 +853,42 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   scored = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   EXPECT_EQ(scored["status"], "completed") << scored.dump();
   EXPECT_EQ(scored["result"]["embedding_model"], "motion-v1");
+}
+
+// Search holds one video's embeddings at a time and the k best hits, and
+// stops at a budget of clips per request, saying so.
+TEST_F(ApiTest, SearchIsBoundedAndSaysWhenItStoppedEarly) {
+  int64_t a = IngestVideo(MakeProcedure("a.mp4", {0, 1}), "search", "gold");
+  int64_t b = IngestVideo(MakeProcedure("b.mp4", {1, 2}), "search", "trainee");
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  const int total = Json::parse(client_->Get(("/videos/" + std::to_string(a)).c_str(), Auth(kViewer))->body)["num_clips"]
+                        .get<int>() +
+                    Json::parse(client_->Get(("/videos/" + std::to_string(b)).c_str(), Auth(kViewer))->body)["num_clips"]
+                        .get<int>();
+  const std::string query = "/search?task_id=search&video_id=" + std::to_string(a) + "&clip_idx=0&k=50";
+  Json all = Json::parse(client_->Get(query.c_str(), Auth(kViewer))->body);
+  EXPECT_EQ(all["truncated"], false);
+  EXPECT_EQ(all["videos_searched"], 2);
+  ASSERT_EQ(all["items"].size(), static_cast<size_t>(std::min(50, total - 1))) << all.dump();
+  std::set<int64_t> videos;
+  for (size_t i = 0; i < all["items"].size(); ++i) {
+    videos.insert(all["items"][i]["video_id"].get<int64_t>());
+    if (i > 0) {
+      EXPECT_GE(all["items"][i - 1]["similarity"].get<double>(), all["items"][i]["similarity"].get<double>());
+    }
+    EXPECT_FALSE(all["items"][i]["video_id"] == a && all["items"][i]["clip_idx"] == 0) << "the query itself";
+  }
+  EXPECT_EQ(videos.size(), 2u);
+
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.search_max_clips = 1;
+  Start(c);
+  Json cut = Json::parse(client_->Get(query.c_str(), Auth(kViewer))->body);
+  EXPECT_EQ(cut["truncated"], true) << cut.dump();
+  EXPECT_EQ(cut["videos_searched"], 1);
+  for (const Json& item : cut["items"]) EXPECT_EQ(item["video_id"], cut["items"][0]["video_id"]);
 }
 
 }  // namespace

@@ -75,6 +75,7 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
   }
   j["alignment_preview"] = preview;
   j["clip_count"] = {{"gold", r.gold_clips}, {"trainee", r.trainee_clips}};
+  j["clips_merged"] = r.clips_merged;
   auto head = [](const std::vector<int>& v) { return std::vector<int>(v.begin(), v.begin() + std::min<size_t>(100, v.size())); };
   j["step_map_preview"] = {{"gold", head(r.gold_step_map)}, {"trainee", head(r.trainee_step_map)}};
   j["embedding_model"] = r.embedding_model;

@@ -30,6 +30,7 @@ Status ValidateScoreOptions(const ScoreOptions& o) {
   check(o.deviation_fraction > 0 && o.deviation_fraction < 1, "deviation fraction must be in (0, 1)");
   check(o.min_deviation_seconds >= 0, "min deviation seconds must be >= 0");
   check(o.min_extra_seconds >= 0, "min extra seconds must be >= 0");
+  check(o.max_pairs == 0 || o.max_pairs >= 10'000, "SOPILOT_MAX_SCORE_PAIRS must be 0 (no bound) or >= 10000");
   if (!errors.empty()) return Status::InvalidArgument(errors);
   return Status::Ok();
 }
@@ -56,6 +57,13 @@ Status ScoreOptionsFromEnvironment(ScoreOptions* o) {
   read("SOPILOT_REVIEW_SCORE", &o->review_score);
   read("SOPILOT_TIME_TOLERANCE", &o->time_tolerance);
   read("SOPILOT_MIN_TIME_FRACTION", &o->min_time_fraction);
+  double max_pairs = static_cast<double>(o->max_pairs);
+  read("SOPILOT_MAX_SCORE_PAIRS", &max_pairs);
+  if (max_pairs != std::floor(max_pairs) || max_pairs < 0 || max_pairs > 1e15) {
+    errors += (errors.empty() ? "" : "; ") + std::string("SOPILOT_MAX_SCORE_PAIRS must be a whole number in [0, 1e15]");
+  } else {
+    o->max_pairs = static_cast<int64_t>(max_pairs);
+  }
   if (!errors.empty()) return Status::InvalidArgument(errors);
   return ValidateScoreOptions(*o);
 }

@@ -2,6 +2,8 @@
 // that hold across procedures (none is tuned to one video).
 #pragma once
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -57,6 +59,12 @@ struct ScoreOptions {
   // (0 = one clip length plus one stride: shorter runs are the blur between
   // two steps).
   double min_extra_seconds = 0;
+
+  // The bound on one score's work (score/coarsen.h): past this many gold ×
+  // trainee clip pairs, runs of clips are merged until it fits. 16 million
+  // pairs is two 33-minute videos at the default stride, about 320 MB.
+  // SOPILOT_MAX_SCORE_PAIRS; 0 lifts the bound.
+  int64_t max_pairs = 16'000'000;
 };
 
 // Ranges; lists every problem, one per line.

@@ -71,8 +71,9 @@ struct ScoreReport {
   std::vector<int> trainee_step_map;    // step per trainee clip (-1: none)
   std::vector<AlignedPair> alignment;   // monotone alignment (Drop-DTW)
   double alignment_seconds = 0;         // wall time of the Drop-DTW (for metrics; not in the JSON)
-  int gold_clips = 0;
+  int gold_clips = 0;     // as scored: after merging (clips_merged)
   int trainee_clips = 0;
+  int clips_merged = 1;   // clips merged into one to bound the work (score/coarsen.h); 1: none
   std::string embedding_model;
 };
 

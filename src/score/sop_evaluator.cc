@@ -8,6 +8,7 @@
 
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
+#include "score/coarsen.h"
 #include "score/comparison_space.h"
 #include "score/step_matcher.h"
 #include "score/step_segmenter.h"
@@ -659,9 +660,18 @@ void Evaluation::Finish(ScoreReport* out) {
 Result<ScoreReport> EvaluateSop(const EmbeddingSet& gold, const EmbeddingSet& trainee,
                                 const ScoreOptions& options, const std::vector<StepSpec>* user_steps) {
   SOPILOT_RETURN_IF_ERROR(ValidateScoreOptions(options));
-  Evaluation e(gold, trainee, options);
   ScoreReport report;
-  SOPILOT_RETURN_IF_ERROR(e.Run(user_steps, &report));
+  // Bounded work: long videos are scored at a coarser clip grid.
+  const int k = CoarsenFactor(gold.vectors.rows, trainee.vectors.rows, options.max_pairs);
+  if (k > 1) {
+    const EmbeddingSet coarse_gold = Coarsened(gold, k), coarse_trainee = Coarsened(trainee, k);
+    Evaluation e(coarse_gold, coarse_trainee, options);
+    SOPILOT_RETURN_IF_ERROR(e.Run(user_steps, &report));
+  } else {
+    Evaluation e(gold, trainee, options);
+    SOPILOT_RETURN_IF_ERROR(e.Run(user_steps, &report));
+  }
+  report.clips_merged = k;
   return report;
 }
 

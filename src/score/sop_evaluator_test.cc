@@ -76,6 +76,34 @@ TEST(EvaluateSopTest, EachDeviationCostsItsWeight) {
   EXPECT_EQ(heavier->verdict, "fail");
 }
 
+// A long procedure past the bound on pairs is scored on merged clips: the
+// same verdicts, time codes still in seconds, and the report says so.
+TEST(EvaluateSopTest, LongVideosAreScoredOnMergedClipsWithinTheBound) {
+  EmbeddingSet gold = Video({0, 1, 2, 3, 4, 5}, {60, 60, 60, 60, 60, 60}, 1);
+  ScoreOptions o;
+  o.max_pairs = 100'000;  // gold and trainee have about 700 clips each
+  auto self = EvaluateSop(gold, gold, o);
+  ASSERT_TRUE(self.ok()) << self.status().ToString();
+  EXPECT_GT(self->clips_merged, 1);
+  EXPECT_LE(int64_t{self->gold_clips} * self->gold_clips, o.max_pairs);
+  EXPECT_EQ(self->score, 100.0);
+  EXPECT_TRUE(self->deviations.empty());
+
+  auto missing = EvaluateSop(gold, Video({0, 1, 3, 4, 5}, {60, 60, 60, 60, 60}, 3), o);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_EQ(missing->deviations.size(), 1u);
+  EXPECT_EQ(missing->deviations[0].type, kStepMissing);
+  EXPECT_EQ(missing->deviations[0].step.index, 2);
+  ASSERT_TRUE(missing->deviations[0].step.gold_time.has_value());
+  EXPECT_NEAR(missing->deviations[0].step.gold_time->start_sec, 120, 3);
+
+  o.max_pairs = 0;  // no bound: the clips as ingested
+  auto fine = EvaluateSop(gold, gold, o);
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->clips_merged, 1);
+  EXPECT_EQ(fine->gold_clips, gold.vectors.rows);
+}
+
 TEST(EvaluateSopTest, RefusesIncomparableInputs) {
   EmbeddingSet gold = Video({0, 1}, {4, 4});
   EXPECT_FALSE(EvaluateSop(gold, Video({0, 1}, {4, 4}, 1, "vjepa2"), ScoreOptions{}).ok());

@@ -91,10 +91,7 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   // Until the switch nothing reads the new files: on failure those no row
   // uses go (best effort; the start-up check removes what is left).
   auto fail = [&](const Status& st) {
-    for (const std::string& f : written) {
-      auto used = store_->PathInUse(f);
-      if (used.ok() && !*used) (void)blobs_.Remove(f);
-    }
+    for (const std::string& f : written) (void)RemoveBlobIfUnreferenced(f);
     return st;
   };
   std::map<std::string, int> previous_models;
@@ -145,8 +142,8 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   // The old embedding files nothing uses any more, and versions past keeping.
   int64_t files_removed = 0;
   for (const std::string& f : sw.replaced_paths) {
-    auto used = store_->PathInUse(f);
-    if (used.ok() && !*used && blobs_.Remove(f).ok()) ++files_removed;
+    auto gone = RemoveBlobIfUnreferenced(f);
+    if (gone.ok() && *gone) ++files_removed;
   }
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> unused,
                            store_->DropOldIndexVersions(task_id, kKeepPreviousIndexVersions));

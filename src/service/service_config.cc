@@ -1,8 +1,13 @@
 #include "service/service_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 #include "queue/redis_client.h"
@@ -28,6 +33,10 @@ int ServiceConfig::workers(JobKind kind) const {
 }
 
 namespace {
+
+// 1 TiB: beyond any video a camera records, and far below where the shift
+// to bytes would overflow.
+constexpr int64_t kMaxUploadMb = int64_t{1} << 20;
 
 class Reader {
  public:
@@ -55,9 +64,16 @@ class Reader {
     const char* v = Raw(name);
     if (v == nullptr) return;
     char* end = nullptr;
+    errno = 0;
     long long x = std::strtoll(v, &end, 10);
     if (end == v || *end != '\0') {
       Error(std::string(name) + "='" + v + "' is not an integer");
+      return;
+    }
+    // Out of range is an error, never a wrapped value.
+    if (errno == ERANGE || x < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+        x > static_cast<long long>(std::numeric_limits<Int>::max())) {
+      Error(std::string(name) + "='" + v + "' is out of range");
       return;
     }
     *out = static_cast<Int>(x);
@@ -85,7 +101,11 @@ class Reader {
 }  // namespace
 
 bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  // An address in 127.0.0.0/8, written as one: "127.attacker.example" is a
+  // name that resolves wherever its owner likes.
+  in_addr addr{};
+  return inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
@@ -98,8 +118,15 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Integer("SOPILOT_HTTP_THREADS", &c.http_threads);
   int64_t upload_mb = c.upload_max_bytes >> 20;
   r.Integer("SOPILOT_UPLOAD_MAX_MB", &upload_mb);
+  // Checked before the shift: 2^44 MB would wrap to a tiny limit.
+  if (upload_mb < 1 || upload_mb > kMaxUploadMb) {
+    r.Error("SOPILOT_UPLOAD_MAX_MB must be in [1, " + std::to_string(kMaxUploadMb) + "], got " +
+            std::to_string(upload_mb));
+    upload_mb = c.upload_max_bytes >> 20;
+  }
   c.upload_max_bytes = upload_mb << 20;
   r.Integer("SOPILOT_MIN_SCORING_CLIPS", &c.min_scoring_clips);
+  r.Integer("SOPILOT_SEARCH_MAX_CLIPS", &c.search_max_clips);
   r.Integer("SOPILOT_INGEST_WORKERS", &c.ingest_workers);
   r.Integer("SOPILOT_SCORE_WORKERS", &c.score_workers);
   r.Integer("SOPILOT_TRAINING_WORKERS", &c.training_workers);
@@ -119,6 +146,9 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_CLIP_SECONDS", &c.ingest.clips.clip_seconds);
   r.Double("SOPILOT_CLIP_STRIDE_SEC", &c.ingest.clips.stride_seconds);
   r.Integer("SOPILOT_MAX_SIDE", &c.ingest.decode.max_side);
+  r.Double("SOPILOT_MAX_VIDEO_SEC", &c.ingest.decode.max_duration_sec);
+  r.Integer("SOPILOT_MAX_FRAME_PIXELS", &c.ingest.decode.max_frame_pixels);
+  r.Double("SOPILOT_MAX_FRAME_GAP_SEC", &c.ingest.decode.max_frame_gap_sec);
   r.Double("SOPILOT_MIN_CLIP_COVERAGE", &c.ingest.clips.min_clip_coverage);
   r.String("SOPILOT_AUDIT_SIGNING_KEY", &c.audit_signing_key);
   if (const char* v = r.Raw("SOPILOT_ENABLE_FAULT_INJECTION")) {
@@ -186,6 +216,7 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   check(c.http_threads >= 1 && c.http_threads <= 1024, "SOPILOT_HTTP_THREADS must be in [1, 1024]");
   check(c.upload_max_bytes >= (int64_t{1} << 20), "SOPILOT_UPLOAD_MAX_MB must be >= 1");
   check(c.min_scoring_clips >= 1, "SOPILOT_MIN_SCORING_CLIPS must be >= 1");
+  check(c.search_max_clips >= 1, "SOPILOT_SEARCH_MAX_CLIPS must be >= 1");
   for (JobKind k : kAllJobKinds) {
     check(c.workers(k) >= 0 && c.workers(k) <= 64,
           std::string("SOPILOT_") + JobKindName(k) + "_WORKERS must be in [0, 64]");

@@ -29,6 +29,10 @@ struct ServiceConfig {
   int http_threads = 256;          // SOPILOT_HTTP_THREADS
   int64_t upload_max_bytes = int64_t{1024} << 20;  // SOPILOT_UPLOAD_MAX_MB
   int min_scoring_clips = 1;       // SOPILOT_MIN_SCORING_CLIPS
+  // GET /search compares with at most this many clips of the task (about
+  // 0.2 s of arithmetic at the heuristic embedder's width), then answers
+  // with "truncated": true. SOPILOT_SEARCH_MAX_CLIPS.
+  int64_t search_max_clips = 2'000'000;
 
   // Workers per queue (threads in this process; 0 = this process runs none)
   // and each queue's job timeout.
@@ -45,7 +49,9 @@ struct ServiceConfig {
   // worker died is handed out again within about this time.
   double lease_sec = 15;  // SOPILOT_LEASE_SEC
 
-  IngestOptions ingest;  // SOPILOT_EMBEDDER, _TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE
+  // SOPILOT_EMBEDDER, _TARGET_FPS, _CLIP_SECONDS, _CLIP_STRIDE_SEC, _MAX_SIDE, _MIN_CLIP_COVERAGE; limits on one
+  // video's work: SOPILOT_MAX_VIDEO_SEC, _MAX_FRAME_PIXELS, _MAX_FRAME_GAP_SEC (video/video_decoder.h).
+  IngestOptions ingest;
   EmbedderConfig embedders;  // SOPILOT_MODELS_DIR, SOPILOT_VJEPA2_MODEL
   ScoreOptions score;    // SOPILOT_WEIGHT_*, _PASS_SCORE, _REVIEW_SCORE, _TIME_TOLERANCE
 

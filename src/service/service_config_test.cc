@@ -72,6 +72,33 @@ TEST(ServiceConfigTest, TestHoldJobsIsOnlyForFaultInjection) {
   EXPECT_NE(bad.status().message().find("'gpu'"), std::string::npos) << bad.status().ToString();
 }
 
+// Numbers out of range are errors, never wrapped: 2^44 MB once became a
+// 1 MB upload limit.
+TEST(ServiceConfigTest, OutOfRangeNumbersAreRefused) {
+  for (const char* mb : {"17592186044417", "99999999999999999999", "0", "-1"}) {
+    auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_UPLOAD_MAX_MB", mb}}));
+    ASSERT_FALSE(c.ok()) << mb;
+    EXPECT_NE(c.status().message().find("SOPILOT_UPLOAD_MAX_MB"), std::string::npos) << c.status().ToString();
+  }
+  auto port = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_HTTP_THREADS", "4294967297"}}));
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.status().message().find("out of range"), std::string::npos) << port.status().ToString();
+  auto big = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_UPLOAD_MAX_MB", "4096"}}));
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->upload_max_bytes, int64_t{4096} << 20);
+}
+
+// Loopback is an address in 127.0.0.0/8 (or ::1, localhost), not any name
+// that starts with "127.".
+TEST(ServiceConfigTest, LoopbackMeansALoopbackAddress) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host : {"127.attacker.example", "127.0.0.1.nip.io", "0.0.0.0", "128.0.0.1", "", "1270.0.0.1"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+}
+
 TEST(ServiceConfigTest, RefusesAnOpenServiceOnTheNetwork) {
   ServiceConfig c;
   c.host = "0.0.0.0";

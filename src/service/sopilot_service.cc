@@ -269,7 +269,7 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
     }
   }
   std::string name = SafeFileName(request.file_name);
-  auto raw = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
+  auto raw = blobs_.RawPathFor(name, sha256_hex);
   if (!raw.ok()) return discard(raw.status());
 
   JobRow job;
@@ -283,11 +283,21 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   job.site_id = request.site_id;
   job.camera_id = request.camera_id;
   job.operator_id_hash = request.operator_id_hash;
-  Status inserted = store_->InsertJob(job);
+  // The file is put in place inside the transaction that inserts its job,
+  // so a delete of a video with the same content cannot remove it between
+  // the two (MetadataStore::RemoveIfUnreferenced).
+  Status inserted = store_->InsertJobPlacing(job, [&]() -> Status {
+    auto adopted = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
+    if (!adopted.ok()) return adopted.status();
+    if (*adopted != job.file_path) return Status::Internal("upload stored at " + *adopted + ", not " + job.file_path);
+    return Status::Ok();
+  });
   if (!inserted.ok()) {
+    (void)discard(Status::Ok());  // the incoming file, if it was not adopted
     // Two submitters raced with the same id: the other one's job stands.
     if (chosen_id && store_->GetJob(job.id).ok()) return EnsureQueued(job.id);
-    // No row (a full disk, a damaged store): nothing of the upload remains.
+    // No row (a full disk, a damaged store): nothing of the upload remains
+    // (the commit may have failed after the file was placed).
     RemoveUploadIfUnused(job.file_path);
     return inserted;
   }
@@ -310,19 +320,17 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
 
 void SopilotService::RemoveUploadIfUnused(const std::string& file_path) {
   // The same content may belong to a video or wait in another upload's job.
-  auto used = store_->PathInUse(file_path);
-  if (!used.ok() || *used) return;
-  for (const char* active : {kJobQueued, kJobRunning}) {
-    auto jobs = store_->JobsWithStatus(JobKind::kIngest, active, 10000);
-    if (!jobs.ok()) return;
-    for (const JobRow& other : *jobs) {
-      if (other.file_path == file_path) return;
-    }
-  }
   // Best effort: the start-up check removes what is left.
-  if (Status removed = blobs_.Remove(file_path); !removed.ok()) {
-    std::fprintf(stderr, "sopilot: cannot remove %s: %s\n", file_path.c_str(), removed.message().c_str());
+  if (auto removed = RemoveBlobIfUnreferenced(file_path); !removed.ok()) {
+    std::fprintf(stderr, "sopilot: cannot remove %s: %s\n", file_path.c_str(), removed.status().message().c_str());
   }
+}
+
+Result<bool> SopilotService::RemoveBlobIfUnreferenced(const std::string& relative_path) {
+  return store_->RemoveIfUnreferenced(relative_path, [&]() -> Status {
+    if (!blobs_.Exists(relative_path)) return Status::NotFound(relative_path + ": already gone");
+    return blobs_.Remove(relative_path);
+  });
 }
 
 Result<JobRow> SopilotService::EnsureQueued(const std::string& job_id) {
@@ -432,56 +440,81 @@ Result<nlohmann::json> SopilotService::Search(const std::string& task_id, int64_
   if (query_video->task_id != task_id) return Status::InvalidArgument("requested task_id does not match query video");
   // The query and the index from one index version of the task: one read.
   SOPILOT_ASSIGN_OR_RETURN(std::vector<MetadataStore::EffectiveEmbedding> index, store_->ResolveTaskEmbeddings(task_id));
-  std::vector<std::pair<const VideoRow*, EmbeddingSet>> sets;
-  const EmbeddingSet* query_ptr = nullptr;
+  // The query first; then one video's embeddings at a time, so a search
+  // holds one set and the k best hits, never the whole task.
+  const MetadataStore::EffectiveEmbedding* query_entry = nullptr;
   for (const auto& e : index) {
-    bool gone = false;
-    auto set = LoadEffective(e, &gone);
-    if (!set.ok()) {
-      if (e.video.id == video_id) {
-        return gone ? Status::Unavailable("the index changed during the search; try again") : set.status();
-      }
-      continue;  // unreadable: not comparable
-    }
-    sets.emplace_back(&e.video, std::move(*set));
+    if (e.video.id == video_id) query_entry = &e;
   }
-  for (const auto& [v, set] : sets) {
-    if (v->id == video_id) query_ptr = &set;
+  if (query_entry == nullptr) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(video_id));
+  bool query_gone = false;
+  auto query_set = LoadEffective(*query_entry, &query_gone);
+  if (!query_set.ok()) {
+    return query_gone ? Status::Unavailable("the index changed during the search; try again") : query_set.status();
   }
-  if (query_ptr == nullptr) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(video_id));
-  const EmbeddingSet& query_set = *query_ptr;
-  if (clip_idx < 0 || clip_idx >= query_set.vectors.rows) {
+  if (clip_idx < 0 || clip_idx >= query_set->vectors.rows) {
     return Status::InvalidArgument("clip_idx out of range: " + std::to_string(clip_idx));
   }
-  const float* q = query_set.vectors.row(clip_idx);
+  const std::vector<float> q(query_set->vectors.row(clip_idx), query_set->vectors.row(clip_idx) + query_set->vectors.cols);
   struct Hit {
     double sim;
+    size_t order;  // position in the scan: equal similarities keep video and clip order
     int64_t video_id;
     int clip;
     double start, end;
     std::string role;
   };
-  std::vector<Hit> hits;
-  for (const auto& [vp, set] : sets) {
-    const VideoRow& v = *vp;
-    if (set.model != query_set.model || set.vectors.cols != query_set.vectors.cols) continue;  // not comparable
-    for (int i = 0; i < set.vectors.rows; ++i) {
+  // Best first: higher similarity, then earlier in the scan.
+  auto better = [](const Hit& a, const Hit& b) { return a.sim > b.sim || (a.sim == b.sim && a.order < b.order); };
+  std::vector<Hit> best;  // a heap whose top is the worst kept hit
+  size_t order = 0;
+  int64_t scanned = 0;
+  bool truncated = false;
+  auto scan = [&](const VideoRow& v, const EmbeddingSet& set) {
+    if (set.model != query_set->model || set.vectors.cols != query_set->vectors.cols) return;  // not comparable
+    for (int i = 0; i < set.vectors.rows; ++i, ++order) {
       if (v.id == video_id && i == clip_idx) continue;
       double dot = 0;
       const float* r = set.vectors.row(i);
       for (int j = 0; j < set.vectors.cols; ++j) dot += static_cast<double>(q[j]) * r[j];
-      hits.push_back({dot, v.id, i, set.clips[i].start_sec, set.clips[i].end_sec, v.role});
+      Hit h{dot, order, v.id, i, set.clips[i].start_sec, set.clips[i].end_sec, v.role};
+      if (static_cast<int>(best.size()) < k) {
+        best.push_back(std::move(h));
+        std::push_heap(best.begin(), best.end(), better);
+      } else if (better(h, best.front())) {
+        std::pop_heap(best.begin(), best.end(), better);
+        best.back() = std::move(h);
+        std::push_heap(best.begin(), best.end(), better);
+      }
     }
+    scanned += set.vectors.rows;
+  };
+  int videos_searched = 0;
+  for (const auto& e : index) {
+    // Bounded work per request: past the clip budget the rest of the task
+    // is not searched, and the answer says so.
+    if (scanned >= config_.search_max_clips) {
+      truncated = true;
+      break;
+    }
+    if (&e == query_entry) {
+      scan(e.video, *query_set);
+    } else {
+      bool gone = false;
+      auto set = LoadEffective(e, &gone);
+      if (!set.ok()) continue;  // unreadable: not comparable
+      scan(e.video, *set);
+    }
+    ++videos_searched;
   }
-  // Stable: equal similarities keep video and clip order.
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.sim > b.sim; });
+  std::sort_heap(best.begin(), best.end(), better);
   nlohmann::json items = nlohmann::json::array();
-  for (size_t i = 0; i < hits.size() && static_cast<int>(i) < k; ++i) {
-    items.push_back({{"similarity", hits[i].sim}, {"video_id", hits[i].video_id}, {"clip_idx", hits[i].clip},
-                     {"start_sec", hits[i].start}, {"end_sec", hits[i].end}, {"role", hits[i].role}});
+  for (const Hit& h : best) {
+    items.push_back({{"similarity", h.sim}, {"video_id", h.video_id}, {"clip_idx", h.clip},
+                     {"start_sec", h.start}, {"end_sec", h.end}, {"role", h.role}});
   }
   return nlohmann::json{{"task_id", task_id}, {"query_video_id", video_id}, {"query_clip_idx", clip_idx},
-                        {"items", items}};
+                        {"items", items}, {"videos_searched", videos_searched}, {"truncated", truncated}};
 }
 
 Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string& actor) {
@@ -501,8 +534,8 @@ Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string
   files.insert(files.end(), version_files.begin(), version_files.end());
   for (const std::string& f : files) {
     if (f.empty()) continue;
-    auto used = store_->PathInUse(f);
-    if (used.ok() && !*used && blobs_.Exists(f) && blobs_.Remove(f).ok()) removed.push_back(blobs_.Absolute(f));
+    auto gone = RemoveBlobIfUnreferenced(f);
+    if (gone.ok() && *gone) removed.push_back(blobs_.Absolute(f));
   }
   nlohmann::json result = {{"video_id", id}, {"task_id", video->task_id}, {"removed_files", removed},
                            {"reindexed_clips", static_cast<int64_t>(clips.size())}};
@@ -642,7 +675,14 @@ nlohmann::json SopilotService::FaultInjection() const {
 }
 
 void SopilotService::RecordFailure(const std::string& job_id, const std::string& status,
-                                   const std::string& message) {
+                                   const std::string& raw_message) {
+  // Viewers read job errors: they name stored files relative to the data
+  // directory, never by the server's absolute paths.
+  std::string message = raw_message;
+  const std::string prefix = blobs_.data_dir() + "/";
+  for (size_t at = message.find(prefix); at != std::string::npos; at = message.find(prefix, at)) {
+    message.erase(at, prefix.size());
+  }
   if (Status set = store_->SetJobStatus(job_id, status, message); !set.ok()) {
     std::fprintf(stderr, "sopilot: job %s: cannot record it %s (%s): %s\n", job_id.c_str(), status.c_str(),
                  message.c_str(), set.message().c_str());
@@ -654,18 +694,9 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
   if (job.ok()) CountJobState(*job, status);
   // A dead job may be requeued by an operator: its upload stays.
   if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty() || status == kJobDead) return;
-  auto used = store_->PathInUse(job->file_path);
-  if (!used.ok() || *used) return;
-  // The same content may be waiting in another upload's job.
-  for (const char* active : {kJobQueued, kJobRunning}) {
-    auto jobs = store_->JobsWithStatus(JobKind::kIngest, active, 10000);
-    if (!jobs.ok()) return;
-    for (const JobRow& other : *jobs) {
-      if (other.file_path == job->file_path) return;
-    }
-  }
-  // Best effort: a file left behind is an orphan the start-up check removes.
-  (void)blobs_.Remove(job->file_path);
+  // The same content may be waiting in another upload's job. Best effort: a
+  // file left behind is an orphan the start-up check removes.
+  (void)RemoveBlobIfUnreferenced(job->file_path);
 }
 
 void SopilotService::Audit(const std::string& actor, const std::string& action, const std::string& target,

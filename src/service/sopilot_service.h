@@ -191,6 +191,10 @@ class SopilotService {
   // Removes an adopted upload that no video and no queued or running job
   // uses (its job row could not be written).
   void RemoveUploadIfUnused(const std::string& file_path);
+  // Removes a raw, embedding or adapter file unless a row or an unfinished
+  // job still refers to it (MetadataStore::RemoveIfUnreferenced); true when
+  // it was removed.
+  Result<bool> RemoveBlobIfUnreferenced(const std::string& relative_path);
   Status RunIngest(const JobRow& job, const JobContext& context);
   Status RunScore(const JobRow& job);
   Status RunTraining(const JobRow& job, const JobContext& context);

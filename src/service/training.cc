@@ -138,8 +138,7 @@ void SopilotService::AdaptNewVideo(int64_t video_id) {
   // newer version adapts this video (or scoring does, on the fly).
   auto recorded = store_->PutVersionEmbeddingIfCurrent(video_id, e.video.task_id, e.index_version, *rel);
   if (recorded.ok() && !*recorded) {
-    auto used = store_->PathInUse(*rel);
-    if (used.ok() && !*used) (void)blobs_.Remove(*rel);  // best effort: the start-up check removes orphans
+    (void)RemoveBlobIfUnreferenced(*rel);  // best effort: the start-up check removes orphans
   }
 }
 

@@ -110,6 +110,14 @@ std::string BlobStore::NewIncomingPath() const {
   return Absolute(std::string(kIncomingDir) + "/" + NewUuid4() + ".part");
 }
 
+Result<std::string> BlobStore::RawPathFor(const std::string& original_name, const std::string& sha256_hex) const {
+  // The hash names the file, so it must be a hash and nothing else.
+  if (!IsHex64(sha256_hex)) return Status::InvalidArgument("not a SHA-256 hex digest: '" + sha256_hex + "'");
+  std::string sha = sha256_hex;
+  std::transform(sha.begin(), sha.end(), sha.begin(), [](unsigned char c) { return std::tolower(c); });
+  return "raw/" + sha + "." + StoredExtension(original_name);
+}
+
 Result<std::string> BlobStore::AdoptRaw(const std::string& incoming_path, const std::string& original_name,
                                         const std::string& sha256_hex) {
   // Only files under incoming/ are adopted: the path may come from a request.
@@ -122,12 +130,7 @@ Result<std::string> BlobStore::AdoptRaw(const std::string& incoming_path, const 
   if (!IsSafeRelative(rel) || rel.compare(0, std::string(kIncomingDir).size() + 1, std::string(kIncomingDir) + "/") != 0) {
     return BadPath(incoming_path);
   }
-  // The hash names the file, so it must be a hash and nothing else.
-  if (!IsHex64(sha256_hex)) return Status::InvalidArgument("not a SHA-256 hex digest: '" + sha256_hex + "'");
-  std::string sha = sha256_hex;
-  std::transform(sha.begin(), sha.end(), sha.begin(), [](unsigned char c) { return std::tolower(c); });
-
-  const std::string target = "raw/" + sha + "." + StoredExtension(original_name);
+  SOPILOT_ASSIGN_OR_RETURN(const std::string target, RawPathFor(original_name, sha256_hex));
   const std::string from = Absolute(rel);
   if (!env_->FileExists(from)) return Status::NotFound(from + ": no such file");
   if (env_->FileExists(Absolute(target))) {

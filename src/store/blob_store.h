@@ -37,6 +37,8 @@ class BlobStore {
   // `original_name`, lower-cased, [a-z0-9] only, "bin" if none) and returns
   // the relative path; `sha256_hex` is the file's hash. If that blob exists
   // already the incoming file is removed.
+  // The relative path AdoptRaw gives these, without touching the disk.
+  Result<std::string> RawPathFor(const std::string& original_name, const std::string& sha256_hex) const;
   Result<std::string> AdoptRaw(const std::string& incoming_path, const std::string& original_name,
                                const std::string& sha256_hex);
   // Writes `data` atomically at `relative` (creating directories).

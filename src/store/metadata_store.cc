@@ -834,16 +834,43 @@ Status MetadataStore::DeleteVideo(int64_t id) {
   return Status::Ok();
 }
 
-Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+namespace {
+
+// PathInUse's question, inside whatever transaction `conn` is in.
+Result<bool> ReferencedIn(Conn conn, const std::string& relative_path) {
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT EXISTS (SELECT 1 FROM videos WHERE file_path = ?1 OR embedding_path = ?1) "
                                   "OR EXISTS (SELECT 1 FROM version_embeddings WHERE embedding_path = ?1) "
-                                  "OR EXISTS (SELECT 1 FROM index_versions WHERE adapter_path = ?1)"));
+                                  "OR EXISTS (SELECT 1 FROM index_versions WHERE adapter_path = ?1) "
+                                  "OR EXISTS (SELECT 1 FROM jobs WHERE file_path = ?1 "
+                                  "AND status IN ('queued', 'running', 'dead'))"));
   s.Bind(1, relative_path);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
   return row && s.Int(0) != 0;
+}
+
+}  // namespace
+
+Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  return ReferencedIn(conn, relative_path);
+}
+
+Result<bool> MetadataStore::RemoveIfUnreferenced(const std::string& relative_path,
+                                                 const std::function<Status()>& remove) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  bool removed = false;
+  Status st = InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(bool used, ReferencedIn(conn, relative_path));
+    if (used) return Status::Ok();
+    SOPILOT_RETURN_IF_ERROR(remove());
+    removed = true;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return removed;
 }
 
 Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
@@ -866,12 +893,11 @@ Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
 
 // ---------------------------------------------------------------- jobs
 
-Status MetadataStore::InsertJob(const JobRow& job) {
+namespace {
+
+Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
   if (job.id.empty()) return Status::InvalidArgument("job: id is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(job.result_json, "job result_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
-  const std::string now = Now();
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn,
                             "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
@@ -903,6 +929,22 @@ Status MetadataStore::InsertJob(const JobRow& job) {
   Status st = s.Run();
   if (!st.ok()) return st.WithContext("job " + job.id);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status MetadataStore::InsertJob(const JobRow& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertJobRow(Conn{db_, &locked_waits_, &corrupt_}, job, Now());
+}
+
+Status MetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_RETURN_IF_ERROR(InsertJobRow(conn, job, Now()));
+    return place();
+  });
 }
 
 Result<JobRow> MetadataStore::GetJob(const std::string& id) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,14 +131,25 @@ class MetadataStore {
   // it keep their rows (their video references become NULL).
   Status DeleteVideo(int64_t id);
   // Another row still using this raw file, embedding file (a video's, or
-  // an adapted one of an index version) or adapter file?
+  // an adapted one of an index version) or adapter file, or an unfinished
+  // job (queued, running, or dead: an operator may requeue it) its upload?
   Result<bool> PathInUse(const std::string& relative_path);
+  // Blob lifetime, decided here and nowhere else: runs `remove` (which
+  // deletes the file) only when PathInUse is false, inside one write
+  // transaction. InsertJobPlacing puts an upload's file in place inside the
+  // transaction that inserts its job, so a delete and an identical upload
+  // that race cannot lose the upload: whichever takes the write lock second
+  // sees what the first did. True when `remove` ran and succeeded.
+  Result<bool> RemoveIfUnreferenced(const std::string& relative_path, const std::function<Status()>& remove);
   // Every file path the videos and index-version tables refer to (for the
   // start-up check). Job rows' result_path/summary_path are not included.
   Result<std::vector<std::string>> AllReferencedPaths();
 
   // ---- jobs
   Status InsertJob(const JobRow& job);  // status queued, timestamps set by the store
+  // InsertJob, then `place` (putting job.file_path's file in place), in one
+  // transaction: no row without its file, and no removal in between.
+  Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place);
   Result<JobRow> GetJob(const std::string& id);  // NotFound when absent
   // Moves a job to `status` (running sets started_at and attempts+1;
   // completed/failed/dead/skipped set finished_at; queued sets queued_at and

@@ -333,6 +333,57 @@ TEST_F(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
   EXPECT_EQ(store_->DeleteVideo(gold).code(), Status::Code::kNotFound);
 }
 
+// An upload waiting in a job keeps its file: queued, running and dead jobs
+// (a dead one may be requeued) hold it; completed and failed ones do not.
+TEST_F(MetadataStoreTest, UnfinishedJobsHoldTheirUpload) {
+  ASSERT_NE(store_, nullptr);
+  // Each job through legal transitions to one status, with a file of its own.
+  const std::vector<std::vector<const char*>> paths = {
+      {}, {kJobRunning}, {kJobRunning, kJobDead}, {kJobRunning, kJobFailed}, {kJobRunning, kJobCompleted}};
+  for (size_t n = 0; n < paths.size(); ++n) {
+    JobRow ingest = MakeJob(JobKind::kIngest);
+    const std::string file = "raw/upload" + std::to_string(n) + ".mp4";
+    ingest.file_path = file;
+    ASSERT_TRUE(store_->InsertJob(ingest).ok());
+    std::string status = kJobQueued;
+    for (const char* next : paths[n]) {
+      ASSERT_TRUE(store_->SetJobStatus(ingest.id, next).ok()) << status << " -> " << next;
+      status = next;
+    }
+    const bool held = status != kJobFailed && status != kJobCompleted;
+    EXPECT_EQ(*store_->PathInUse(file), held) << status;
+    int removes = 0;
+    auto removed = store_->RemoveIfUnreferenced(file, [&] {
+      ++removes;
+      return Status::Ok();
+    });
+    ASSERT_TRUE(removed.ok());
+    EXPECT_EQ(*removed, !held) << status;
+    EXPECT_EQ(removes, held ? 0 : 1) << status;
+  }
+  // A failing removal is reported, not swallowed.
+  auto failed = store_->RemoveIfUnreferenced("raw/nobody.mp4", [] { return Status::IOError("read-only"); });
+  EXPECT_EQ(failed.status().code(), Status::Code::kIOError);
+}
+
+// InsertJobPlacing: the row and the file together, or neither.
+TEST_F(MetadataStoreTest, InsertJobPlacingIsAllOrNothing) {
+  ASSERT_NE(store_, nullptr);
+  JobRow job = MakeJob(JobKind::kIngest);
+  job.file_path = "raw/new.mp4";
+  Status st = store_->InsertJobPlacing(job, [] { return Status::NoSpace("disk full"); });
+  EXPECT_EQ(st.code(), Status::Code::kNoSpace);
+  EXPECT_EQ(store_->GetJob(job.id).status().code(), Status::Code::kNotFound) << "the row outlived a failed placing";
+  bool placed = false;
+  ASSERT_TRUE(store_->InsertJobPlacing(job, [&] {
+                       placed = true;
+                       return Status::Ok();
+                     }).ok());
+  EXPECT_TRUE(placed);
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
+  EXPECT_TRUE(*store_->PathInUse("raw/new.mp4"));
+}
+
 TEST_F(MetadataStoreTest, AllReferencedPaths) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok());

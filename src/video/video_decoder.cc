@@ -32,6 +32,11 @@ Status ValidateDecodeOptions(const DecodeOptions& o) {
   if (o.threads < 0 || o.threads > 64) {
     return Status::InvalidArgument("decoder threads must be in [0, 64]");
   }
+  if (!(o.max_duration_sec > 0)) return Status::InvalidArgument("the video length limit must be > 0 s");
+  if (o.max_frame_pixels < 16 * 16) return Status::InvalidArgument("the frame size limit must be >= 256 pixels");
+  if (!(o.max_frame_gap_sec >= 1.0 / o.target_fps)) {
+    return Status::InvalidArgument("the timestamp gap limit must be at least one sample interval");
+  }
   return Status::Ok();
 }
 
@@ -205,6 +210,11 @@ class FfmpegVideoDecoder : public VideoDecoder {
       declared_duration_ = format_->duration / static_cast<double>(AV_TIME_BASE);
     }
     info_.duration_sec = declared_duration_;
+    SOPILOT_RETURN_IF_ERROR(CheckPixels(stream_->codecpar->width, stream_->codecpar->height));
+    if (declared_duration_ > options_.max_duration_sec) {
+      return Status::Unsupported(info_.path + ": declares " + Seconds(declared_duration_) + " s, more than the " +
+                                 Seconds(options_.max_duration_sec) + " s limit on a video's length");
+    }
     return Status::Ok();
   }
 
@@ -273,17 +283,44 @@ class FfmpegVideoDecoder : public VideoDecoder {
     return 1.0 / 25.0;
   }
 
+  Status CheckPixels(int64_t width, int64_t height) const {
+    if (width * height > options_.max_frame_pixels) {
+      return Status::Unsupported(info_.path + ": frames of " + std::to_string(width) + "x" + std::to_string(height) +
+                                 " are larger than the limit of " + std::to_string(options_.max_frame_pixels) +
+                                 " pixels");
+    }
+    return Status::Ok();
+  }
+
+  static std::string Seconds(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", s);
+    return buf;
+  }
+
+  // A frame's duration as it counts on the timeline: never past the gap limit.
+  double ShownFor(const AVFrame* f) const { return std::min(FrameDurationSec(f), options_.max_frame_gap_sec); }
+
   Status OnDecodedFrame() {
+    SOPILOT_RETURN_IF_ERROR(CheckPixels(frame_->width, frame_->height));
     int64_t ts = frame_->best_effort_timestamp;
     double pts;
     if (ts == AV_NOPTS_VALUE) {
-      pts = have_prev_ ? prev_pts_ + FrameDurationSec(prev_) : 0.0;
+      pts = have_prev_ ? prev_pts_ + ShownFor(prev_) : 0.0;
     } else {
       if (!have_first_pts_) {
         first_pts_ = ts;
         have_first_pts_ = true;
       }
-      pts = (ts - first_pts_) * time_base_;
+      pts = (ts - first_pts_) * time_base_ - info_.gap_sec_removed;
+      if (have_prev_ && pts - prev_pts_ > options_.max_frame_gap_sec) {
+        info_.gap_sec_removed += pts - prev_pts_ - options_.max_frame_gap_sec;
+        pts = prev_pts_ + options_.max_frame_gap_sec;
+      }
+    }
+    if (pts > options_.max_duration_sec) {
+      return Status::Unsupported(info_.path + ": runs past the " + Seconds(options_.max_duration_sec) +
+                                 " s limit on a video's length");
     }
     int64_t n = sampler_.OnFrame(pts);
     if (have_prev_ && n > 0) SOPILOT_RETURN_IF_ERROR(EmitPrevious(n));
@@ -300,12 +337,14 @@ class FfmpegVideoDecoder : public VideoDecoder {
       return Status::Unsupported(info_.path + ": the video stream has no decodable frame" +
                                  (read_error_.empty() ? "" : " (truncated or damaged: " + read_error_ + ")"));
     }
-    double end = prev_pts_ + FrameDurationSec(prev_);
+    double end = prev_pts_ + ShownFor(prev_);
     int64_t n = sampler_.OnEnd(end);
     if (n > 0) SOPILOT_RETURN_IF_ERROR(EmitPrevious(n));
     // A file cut short (an interrupted copy) still decodes its first part;
-    // scoring that part as the whole video would be wrong, so say so.
-    if (declared_duration_ > 2.0 && end < 0.9 * declared_duration_ - 0.5) {
+    // scoring that part as the whole video would be wrong, so say so. Gaps
+    // cut from the timeline are not missing video.
+    const double covered = prev_pts_ + FrameDurationSec(prev_) + info_.gap_sec_removed;
+    if (declared_duration_ > 2.0 && covered < 0.9 * declared_duration_ - 0.5) {
       char buf[160];
       std::snprintf(buf, sizeof buf, ": truncated or damaged: decoded %.1f s of the %.1f s the file declares",
                     end, declared_duration_);

@@ -22,6 +22,19 @@ struct DecodeOptions {
   double target_fps = 4.0;
   int max_side = 320;
   int threads = 0;  // decoder threads; 0 lets FFmpeg pick from the core count
+
+  // Limits on the work one file may ask for. A tiny file can declare hours
+  // or a huge picture; these are checked before decoding where the
+  // container says enough, and again while decoding. Past one, Open() or
+  // Next() fails with Unsupported (a job fails for good, not retried).
+  // A 4-hour recording at 8K still decodes with the defaults.
+  double max_duration_sec = 12 * 3600.0;
+  int64_t max_frame_pixels = 40'000'000;
+  // A jump in the timestamps longer than this (a damaged or hostile file;
+  // no camera stops for so long mid-stream) is shortened to it, so a gap is
+  // never filled with thousands of copies of one frame. Time after the gap
+  // moves earlier by what was cut.
+  double max_frame_gap_sec = 10.0;
 };
 
 // Checks ranges; the message names the option as the CLI spells it.

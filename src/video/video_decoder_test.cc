@@ -157,6 +157,55 @@ TEST(VideoDecoderTest, VariableFrameRateKeepsTime) {
   EXPECT_NE(d->frames[9]->id, d->frames[10]->id);
 }
 
+// A 30 kB file whose timestamps were multiplied 20,000 times declares 22
+// hours: refused before any decoding, as a permanent error. With the length
+// limit lifted, each 800 s jump between frames is cut to the gap limit, so
+// the 100 frames make about 1,000 s of samples, not 80,000 s.
+TEST(VideoDecoderTest, TimestampBombIsRefusedOrItsGapsCut) {
+  TempDir dir;
+  std::string path = dir.file("bomb.mkv");
+  ASSERT_EQ(testing::Ffmpeg("-f lavfi -i testsrc2=size=64x48:rate=25:duration=4 -c:v mpeg4 -bsf:v " +
+                            ShellQuote("setts=ts=PTS*20000") + " " + ShellQuote(path)),
+            "");
+  auto refused = VideoDecoder::Open(path, DecodeOptions{});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(refused.status().message().find("limit on a video's length"), std::string::npos)
+      << refused.status().ToString();
+
+  DecodeOptions lifted;
+  lifted.max_duration_sec = 1e6;
+  auto d = DecodeAll(path, lifted);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const double frames = 100, gap = lifted.max_frame_gap_sec;
+  EXPECT_NEAR(d->info.duration_sec, (frames - 1) * gap, gap) << "gaps were not cut";
+  EXPECT_NEAR(d->info.gap_sec_removed, (frames - 1) * (800 - gap), 1.0);
+  EXPECT_NEAR(static_cast<double>(d->frames.size()), d->info.duration_sec * lifted.target_fps, 2.0);
+  // Decoded past the length limit (the container said nothing): refused
+  // while decoding.
+  lifted.max_duration_sec = 100;
+  lifted.max_frame_gap_sec = 1e9;
+  auto cut = DecodeAll(dir.file("bomb.mkv"), lifted);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.status().code(), Status::Code::kUnsupported);
+}
+
+// Frames larger than the pixel limit are refused before one is decoded.
+TEST(VideoDecoderTest, FramesOverThePixelLimitAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("big.mp4");
+  MakeVideo(path, "testsrc2=size=320x240:rate=5", 1.0);
+  DecodeOptions o;
+  o.max_frame_pixels = 320 * 240 - 1;
+  auto r = VideoDecoder::Open(path, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(r.status().message().find("320x240 are larger than the limit"), std::string::npos)
+      << r.status().ToString();
+  o.max_frame_pixels = 320 * 240;
+  EXPECT_TRUE(DecodeAll(path, o).ok());
+}
+
 TEST(VideoDecoderTest, AppliesRotationMetadata) {
   TempDir dir;
   std::string plain = dir.file("plain.mp4");

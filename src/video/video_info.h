@@ -13,6 +13,8 @@ struct VideoInfo {
   int height = 0;
   std::string codec;        // FFmpeg codec name, e.g. "h264", "mpeg4", "vp9"
   int rotation_degrees = 0; // clockwise rotation applied to decoded frames: 0, 90, 180, 270
+  // Seconds of timestamp gaps cut while decoding (DecodeOptions::max_frame_gap_sec).
+  double gap_sec_removed = 0;
 };
 
 }  // namespace sopilot

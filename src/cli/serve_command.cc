@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -84,14 +85,36 @@ int RunServe(const ServeArgs& args) {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
+  // Every SOPILOT_INTEGRITY_CHECK_SEC, the store's pages are read through, so
+  // damage no request has met yet still shows in /health.
+  const double integrity_sec = (*service)->config().integrity_check_sec;
   std::thread reconciler([&] {
+    using Clock = std::chrono::steady_clock;
+    const auto tick = std::chrono::duration<double>(integrity_sec > 0 ? std::min(60.0, integrity_sec) : 60.0);
+    auto next_reconcile = Clock::now() + std::chrono::seconds(60);
+    auto next_integrity = Clock::now() + std::chrono::duration_cast<Clock::duration>(tick);
+    bool damage_reported = false;
     std::unique_lock<std::mutex> l(mu);
-    while (!cv.wait_for(l, std::chrono::seconds(60), [&] { return stopping; })) {
+    while (!cv.wait_for(l, tick, [&] { return stopping; })) {
       l.unlock();
-      // A failure (the queue or store down) is retried in a minute; the
-      // workers and /health already report it.
-      Status st = CallGuarded("queue reconciliation", [&] { return (*service)->ReconcileQueue(); });
-      if (!st.ok()) std::fprintf(stderr, "sopilot: %s (retrying in 60 s)\n", st.message().c_str());
+      if (Clock::now() >= next_reconcile) {
+        next_reconcile = Clock::now() + std::chrono::seconds(60);
+        // A failure (the queue or store down) is retried in a minute; the
+        // workers and /health already report it.
+        Status st = CallGuarded("queue reconciliation", [&] { return (*service)->ReconcileQueue(); });
+        if (!st.ok()) std::fprintf(stderr, "sopilot: %s (retrying in 60 s)\n", st.message().c_str());
+      }
+      if (integrity_sec > 0 && Clock::now() >= next_integrity && !damage_reported) {
+        next_integrity = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(integrity_sec));
+        Status st = CallGuarded("store integrity check", [&] { return (*service)->CheckStoreIntegrity(); });
+        if (st.code() == Status::Code::kCorruption) {
+          std::fprintf(stderr, "sopilot: error: %s\n", st.message().c_str());
+          damage_reported = true;  // once: /health says it from now on
+        } else if (!st.ok()) {
+          std::fprintf(stderr, "sopilot: store integrity check: %s\n", st.message().c_str());
+        }
+      }
       l.lock();
     }
   });

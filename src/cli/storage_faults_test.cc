@@ -347,6 +347,48 @@ TEST(StorageFaultsTest, DamagedPageMetWhileServingFailsThoseRequestsAndHealth) {
   EXPECT_EQ(server.Wait(), 0) << server.Log();
 }
 
+// Damage no request meets (pages of a table nobody reads) is found by the
+// periodic integrity check, on a connection of its own: /health turns 503 and
+// the log says what is wrong, once.
+TEST(StorageFaultsTest, DamageNoRequestMeetsIsFoundByThePeriodicCheck) {
+  testing::TempDir dir;
+  const std::string data = dir.file("data");
+  MakeStore(data, 400);
+  const std::string db = data + "/sopilot.db";
+  testing::ServerProcess server(SOPILOT_BIN, {"serve", "--port", "0", "--data-dir", data},
+                                {"SOPILOT_INTEGRITY_CHECK_SEC=0.2"}, dir.file("log"));
+  int port = server.Start();
+  ASSERT_GT(port, 0) << server.Log();
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  ASSERT_EQ(c.Get("/health")->status, 200) << "the start-up check passed an intact store";
+
+  const uint64_t size = fs::file_size(db);
+  Garbage(db, (size / 4096 / 2) * 4096, 8 * 4096);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto health = c.Get("/health");
+    ASSERT_TRUE(health);
+    status = health->status;
+    if (status == 503) {
+      EXPECT_NE(Json::parse(health->body).value("error", "").find("corrupt"), std::string::npos) << health->body;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 503) << server.Log();
+  EXPECT_EQ(c.Get("/ready")->status, 503);
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0) << server.Log();
+  const std::string log = server.Log();
+  EXPECT_NE(log.find("sopilot: error: " + fs::weakly_canonical(db).string() + ": the metadata store is corrupt ("),
+            std::string::npos)
+      << log;
+  size_t first = log.find("the metadata store is corrupt");
+  EXPECT_EQ(log.find("the metadata store is corrupt", first + 1), std::string::npos) << "reported more than once";
+}
+
 // A truncated and a damaged embedding file: each score job that reads one
 // fails once and for good (failed, not retried, with a clear error), and the
 // worker goes on to score the next pair.

@@ -10,7 +10,14 @@ namespace sopilot {
 bool UploadForm::OnPart(const std::string& name, const std::string& filename) {
   current_ = name;
   in_file_ = name == "file";
-  if (!in_file_) return true;
+  if (!in_file_) {
+    // A field given twice would be joined ("ab" + "cd" = "abcd"): refused.
+    if (!fields_.emplace(name, std::string()).second) {
+      repeated_field_ = true;
+      return false;
+    }
+    return true;
+  }
   if (saw_file_) return false;  // one file per upload
   saw_file_ = true;
   file_name_ = filename;
@@ -55,6 +62,7 @@ UploadForm::Verdict UploadForm::Finish(bool read_ok, const Status& stored) const
                  "upload again"};
   }
   if (!store.ok()) return {500, "cannot store the upload: " + store.message()};
+  if (repeated_field_) return {400, "form field '" + current_ + "' is given more than once"};
   if (field_too_large_) {
     return {400, "form field '" + current_ + "' is longer than " + std::to_string(kMaxFieldBytes) + " bytes"};
   }

@@ -67,7 +67,7 @@ class UploadForm {
   UploadSink* const sink_;
   std::map<std::string, std::string> fields_;
   std::string current_, file_name_;
-  bool in_file_ = false, saw_file_ = false, too_large_ = false, field_too_large_ = false;
+  bool in_file_ = false, saw_file_ = false, too_large_ = false, field_too_large_ = false, repeated_field_ = false;
   Status store_status_;  // the sink's first error
   int64_t total_ = 0;
 };

@@ -48,6 +48,19 @@ TEST(UploadFormTest, KeepsFieldsAndStreamsTheFile) {
   EXPECT_EQ(form.Request("gold").role, "gold");
 }
 
+// A field given twice is refused, not joined: task_id=ab and task_id=cd once
+// became the task "abcd".
+TEST(UploadFormTest, ARepeatedFieldIsRefused) {
+  MemorySink sink;
+  UploadForm form(100, &sink);
+  EXPECT_TRUE(form.OnPart("task_id", ""));
+  EXPECT_TRUE(form.OnData("ab", 2));
+  EXPECT_FALSE(form.OnPart("task_id", ""));
+  UploadForm::Verdict v = form.Finish(false, Status::Ok());
+  EXPECT_EQ(v.http_status, 400);
+  EXPECT_EQ(v.message, "form field 'task_id' is given more than once");
+}
+
 TEST(UploadFormTest, RefusesWhatTheServerRefuses) {
   {
     MemorySink sink;

@@ -127,6 +127,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   c.upload_max_bytes = upload_mb << 20;
   r.Integer("SOPILOT_MIN_SCORING_CLIPS", &c.min_scoring_clips);
   r.Integer("SOPILOT_SEARCH_MAX_CLIPS", &c.search_max_clips);
+  r.Double("SOPILOT_INTEGRITY_CHECK_SEC", &c.integrity_check_sec);
   r.Integer("SOPILOT_INGEST_WORKERS", &c.ingest_workers);
   r.Integer("SOPILOT_SCORE_WORKERS", &c.score_workers);
   r.Integer("SOPILOT_TRAINING_WORKERS", &c.training_workers);
@@ -217,6 +218,7 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   check(c.upload_max_bytes >= (int64_t{1} << 20), "SOPILOT_UPLOAD_MAX_MB must be >= 1");
   check(c.min_scoring_clips >= 1, "SOPILOT_MIN_SCORING_CLIPS must be >= 1");
   check(c.search_max_clips >= 1, "SOPILOT_SEARCH_MAX_CLIPS must be >= 1");
+  check(c.integrity_check_sec >= 0, "SOPILOT_INTEGRITY_CHECK_SEC must be >= 0 (0: never)");
   for (JobKind k : kAllJobKinds) {
     check(c.workers(k) >= 0 && c.workers(k) <= 64,
           std::string("SOPILOT_") + JobKindName(k) + "_WORKERS must be in [0, 64]");

@@ -33,6 +33,10 @@ struct ServiceConfig {
   // 0.2 s of arithmetic at the heuristic embedder's width), then answers
   // with "truncated": true. SOPILOT_SEARCH_MAX_CLIPS.
   int64_t search_max_clips = 2'000'000;
+  // `sopilot serve` checks the metadata store's pages (PRAGMA quick_check,
+  // on a connection of its own) this often, so damage that no request has
+  // met yet still turns /health to 503. SOPILOT_INTEGRITY_CHECK_SEC; 0: never.
+  double integrity_check_sec = 3600;
 
   // Workers per queue (threads in this process; 0 = this process runs none)
   // and each queue's job timeout.

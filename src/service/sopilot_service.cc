@@ -644,6 +644,8 @@ Result<std::string> SopilotService::AuditExportPath(const std::string& export_id
 
 Status SopilotService::Health() { return store_->Ping(); }
 
+Status SopilotService::CheckStoreIntegrity() { return store_->BackgroundQuickCheck(); }
+
 Status SopilotService::SetFaultInjection(JobKind kind, double rate, const std::string& actor) {
   if (!config_.fault_injection_enabled) {
     return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");

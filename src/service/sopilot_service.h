@@ -137,6 +137,10 @@ class SopilotService {
   // Absolute path of an export file; NotFound / InvalidArgument on bad ids.
   Result<std::string> AuditExportPath(const std::string& export_id);
   Status Health();
+  // Reads every page of the metadata store on a connection of its own
+  // (MetadataStore::BackgroundQuickCheck); damage found fails Health from
+  // then on. For a periodic check while serving.
+  Status CheckStoreIntegrity();
 
   // Fault injection (testing alerts): from now on a fraction `rate` in [0, 1]
   // of `kind`'s job runs fail with a transient error (so they are retried and

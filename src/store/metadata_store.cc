@@ -710,9 +710,10 @@ Status MetadataStore::Ping() {
   return Status::Ok();
 }
 
-Status MetadataStore::QuickCheck() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+namespace {
+
+// Runs PRAGMA quick_check(20) on `conn`; the problems it lists (empty: ok).
+Result<std::vector<std::string>> QuickCheckProblems(Conn conn) {
   // quick_check answers one row "ok", or up to N rows naming problems. A
   // file damaged badly enough (its first page, the schema) fails the
   // statement itself with SQLITE_CORRUPT, which names the file too.
@@ -724,10 +725,12 @@ Status MetadataStore::QuickCheck() {
     std::string line = s.Text(0);
     if (line != "ok") problems.push_back(line);
   }
-  if (problems.empty()) return Status::Ok();
-  corrupt_.store(true);
-  // The first problem stated, without SQLite's "*** in database main ***"
-  // banner and on one line.
+  return problems;
+}
+
+// The first problem stated, without SQLite's "*** in database main ***"
+// banner and on one line, and how many more there are.
+std::string DescribeProblems(const std::vector<std::string>& problems) {
   std::string first;
   for (const std::string& p : problems) {
     for (size_t start = 0; start < p.size();) {
@@ -744,7 +747,35 @@ Status MetadataStore::QuickCheck() {
   }
   if (first.empty()) first = problems.front();
   std::string more = problems.size() > 1 ? ", and " + std::to_string(problems.size() - 1) + " more problems" : "";
-  return Status::Corruption(CorruptMessage(path_, "quick_check: " + first + more));
+  return "quick_check: " + first + more;
+}
+
+}  // namespace
+
+Status MetadataStore::QuickCheck() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn conn{db_, &locked_waits_, &corrupt_};
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> problems, QuickCheckProblems(conn));
+  if (problems.empty()) return Status::Ok();
+  corrupt_.store(true);
+  return Status::Corruption(CorruptMessage(path_, DescribeProblems(problems)));
+}
+
+Status MetadataStore::BackgroundQuickCheck() {
+  // A connection of its own, read-only: in WAL mode it reads a snapshot
+  // beside the writers, so the check (which reads the whole file) holds
+  // neither the store's mutex nor SQLite's write lock.
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> owner(db, sqlite3_close);
+  if (rc != SQLITE_OK) {
+    return Status::IOError(path_ + ": cannot open for the integrity check: " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  }
+  sqlite3_busy_timeout(db, 5000);
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> problems, QuickCheckProblems(Conn{db, &locked_waits_, &corrupt_}));
+  if (problems.empty()) return Status::Ok();
+  corrupt_.store(true);
+  return Status::Corruption(CorruptMessage(path_, DescribeProblems(problems)));
 }
 
 // ---------------------------------------------------------------- videos

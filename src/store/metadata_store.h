@@ -116,6 +116,10 @@ class MetadataStore {
   // checked (not the indexes against the tables), in time proportional to
   // the file's size. Corruption naming the file and the first problem, or OK.
   Status QuickCheck();
+  // The same check on a read-only connection of its own, for a periodic
+  // check while serving: writers and readers go on meanwhile. Damage found
+  // makes Ping fail from then on, as a damaged page met by a query does.
+  Status BackgroundQuickCheck();
 
   // ---- videos and clips
   // Inserts the video (id assigned) and its clips in one transaction.

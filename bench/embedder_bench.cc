@@ -57,6 +57,7 @@
 
 #include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
+#include "decode_pass.h"
 #include "video_bench_flags.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
@@ -123,28 +124,16 @@ class CountingEmbedder : public Embedder {
 
 void BM_BareDecode(benchmark::State& state) {
   for (auto _ : state) {
-    Run run;
-    double cpu0 = bench::SelfCpuSec();
-    auto t0 = Clock::now();
-    auto decoder = VideoDecoder::Open(g_video, IngestOptions{}.decode);
-    if (!decoder.ok()) {
-      Fail(state, decoder.status().ToString());
+    auto pass = bench::TimeOurDecode(g_video);
+    if (!pass.ok()) {
+      Fail(state, pass.status().ToString());
       return;
     }
-    for (;;) {
-      auto frame = (*decoder)->Next();
-      if (!frame.ok()) {
-        Fail(state, frame.status().ToString());
-        return;
-      }
-      if (!*frame) break;
-      benchmark::DoNotOptimize(frame->get());
-      ++run.frames;
-    }
-    run.video_sec = (*decoder)->info().duration_sec;
-    decoder->reset();
-    run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = bench::SelfCpuSec() - cpu0;
+    Run run;
+    run.wall_sec = pass->wall_sec;
+    run.cpu_sec = pass->cpu_sec;
+    run.frames = pass->samples;
+    run.video_sec = pass->video_sec;
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["frames"] = static_cast<double>(run.frames);
     g_runs[kDecode].push_back(run);

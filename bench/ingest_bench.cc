@@ -45,6 +45,7 @@
 
 #include "embed/heuristic_embedder.h"
 #include "ingest/ingest.h"
+#include "decode_pass.h"
 #include "video_bench_flags.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
@@ -147,28 +148,16 @@ void BM_FfmpegDecode(benchmark::State& state) {
 
 void BM_OurDecode(benchmark::State& state) {
   for (auto _ : state) {
-    Run run;
-    double cpu0 = bench::SelfCpuSec();
-    auto t0 = Clock::now();
-    auto decoder = VideoDecoder::Open(g_video, IngestOptions{}.decode);
-    if (!decoder.ok()) {
-      Fail(state, decoder.status().ToString());
+    auto pass = bench::TimeOurDecode(g_video);
+    if (!pass.ok()) {
+      Fail(state, pass.status().ToString());
       return;
     }
-    for (;;) {
-      auto frame = (*decoder)->Next();
-      if (!frame.ok()) {
-        Fail(state, frame.status().ToString());
-        return;
-      }
-      if (!*frame) break;
-      benchmark::DoNotOptimize(frame->get());
-      ++run.samples;
-    }
-    run.video_sec = (*decoder)->info().duration_sec;
-    decoder->reset();
-    run.wall_sec = Seconds(Clock::now() - t0);
-    run.cpu_sec = bench::SelfCpuSec() - cpu0;
+    Run run;
+    run.wall_sec = pass->wall_sec;
+    run.cpu_sec = pass->cpu_sec;
+    run.samples = pass->samples;
+    run.video_sec = pass->video_sec;
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["samples"] = static_cast<double>(run.samples);
     g_runs["OurDecode"].push_back(run);

@@ -7,6 +7,7 @@
 
 #include "base/exception_border.h"
 #include "embed/model_manifest.h"
+#include "embed/unit_vector.h"
 
 namespace sopilot {
 
@@ -59,10 +60,7 @@ Status AppearanceEmbedder::Embed(const Clip& clip, float* out) {
       SOPILOT_ASSIGN_OR_RETURN(const std::vector<float>* feat, FeaturesOf(*f));
       for (int i = 0; i < dim_; ++i) v[i] += (*feat)[i];
     }
-    double norm = 0;
-    for (double x : v) norm += x * x;
-    norm = std::sqrt(norm);
-    for (int i = 0; i < dim_; ++i) out[i] = static_cast<float>(norm > 1e-12 ? v[i] / norm : 0.0);
+    WriteUnitVector(v, out);
     return Status::Ok();
   });
 }

@@ -8,6 +8,7 @@
 #include <opencv2/video/tracking.hpp>
 
 #include "base/exception_border.h"
+#include "embed/unit_vector.h"
 
 namespace sopilot {
 
@@ -86,13 +87,8 @@ Status MotionEmbedder::Embed(const Clip& clip, float* out) {
       const PairHistogram& h = PairOf(a, b);
       for (int i = 0; i < kDim; ++i) v[i] += h.bins[i];
     }
-    double norm = 0;
-    for (double& x : v) {
-      x = pairs > 0 ? std::sqrt(x / pairs) : 0.0;
-      norm += x * x;
-    }
-    norm = std::sqrt(norm);
-    for (int i = 0; i < kDim; ++i) out[i] = static_cast<float>(norm > 1e-12 ? v[i] / norm : 0.0);
+    for (double& x : v) x = pairs > 0 ? std::sqrt(x / pairs) : 0.0;
+    WriteUnitVector(v, out);
     return Status::Ok();
   });
 }

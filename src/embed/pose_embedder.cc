@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/exception_border.h"
+#include "embed/unit_vector.h"
 
 namespace sopilot {
 namespace {
@@ -187,10 +188,7 @@ Status PoseEmbedder::Embed(const Clip& clip, float* out) {
     NormaliseBlock(&v, kShapeBlock, body_begin, kMotionWeight);
     NormaliseBlock(&v, body_begin, flow_begin, kBodyWeight);
     NormaliseBlock(&v, flow_begin, kDim, kFlowWeight);
-    double norm = 0;
-    for (double x : v) norm += x * x;
-    norm = std::sqrt(norm);
-    for (int i = 0; i < kDim; ++i) out[i] = static_cast<float>(norm > 1e-12 ? v[i] / norm : 0.0);
+    WriteUnitVector(v, out);
     return Status::Ok();
   });
 }

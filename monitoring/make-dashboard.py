@@ -26,13 +26,18 @@ panel(1, "Job Processing Rate", "timeseries", [
     target('sum(rate(sopilot_score_jobs_total{status="completed"}[5m]))', "score", "B"),
     target('sum(rate(sopilot_training_jobs_total{status=~"completed|skipped"}[5m]))', "training", "C")], 0, 0,
     fieldConfig={"defaults": {"unit": "ops"}, "overrides": []})
+# With no finished job in the window the denominator is 0 and "> 0" drops
+# it: the panel shows "No data", not a red 0 % on an idle system.
 panel(2, "Job Success Rate", "stat", [
-    target(f'100 * {done} / clamp_min({done} + {fail}, 1e-9)', "success %", "A")], 12, 0,
+    target(f'100 * {done} / (({done} + {fail}) > 0)', "success %", "A")], 12, 0,
+    description="Finished jobs that succeeded, last 5 minutes; No data when no job finished.",
     fieldConfig={"defaults": {"unit": "percent", "min": 0, "max": 100,
                               "thresholds": {"mode": "absolute", "steps": [
                                   {"color": "red", "value": None}, {"color": "yellow", "value": 95},
                                   {"color": "green", "value": 99}]}}, "overrides": []})
-panel(3, "Queue Depth", "timeseries", [target('sopilot_queue_depth{queue=~"$queue"}', "{{queue}}", "A")], 0, 8)
+# Every process (API, each worker) exports the same queue's depth: one line
+# per queue, not one per process.
+panel(3, "Queue Depth", "timeseries", [target('max by (queue) (sopilot_queue_depth{queue=~"$queue"})', "{{queue}}", "A")], 0, 8)
 panel(4, "Job Duration (p50, p95, p99)", "timeseries", [
     target(f'histogram_quantile({q}, sum by (le, job_type) (rate(sopilot_job_duration_seconds_bucket{{job_type=~"$job_type"}}[5m])))',
            "{{job_type}} p" + str(int(q * 100)), r) for q, r in ((0.5, "A"), (0.95, "B"), (0.99, "C"))], 12, 8,
@@ -49,7 +54,7 @@ panel(7, "Embedding Throughput", "timeseries", [
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} videos/s", "A"),
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24)
 panel(8, "Active Workers", "timeseries", [target('max by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
-panel(9, "Total Clips", "stat", [target('sopilot_total_clips', "clips", "A")], 0, 32, w=6)
+panel(9, "Total Clips", "stat", [target('max(sopilot_total_clips)', "clips", "A")], 0, 32, w=6)
 panel(10, "Failure Analysis", "table", [
     target('sum(increase(sopilot_ingest_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "ingest {{status}}", "A"),
     target('sum(increase(sopilot_score_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "score {{status}}", "B"),

@@ -357,7 +357,8 @@ class ServerCore {
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   void RunIo();
-  void RunHandlers();
+  struct HandlerThread;
+  void RunHandlers(HandlerThread* self);
   // Admission: counts the connection in, or says why not.
   bool Admit(const std::string& peer, std::string* why);
   void Release(const std::string& peer);
@@ -372,11 +373,36 @@ class ServerCore {
   int admitted = 0, refusing = 0;
   std::unordered_map<std::string, int> per_client;
 
-  // The handler pool.
+  // The handler pool. Handlers may block (SQLite, disk, Redis) or only
+  // compute; the pool serves both without running hundreds of threads at
+  // once on two cores (each switch between them costs; with 256 threads woken
+  // in turn, throughput halved). So: at most `max_running` handlers are
+  // woken directly (the thread idle last first: its stack and caches are
+  // warm); past that, work waits in the queue, which running threads take
+  // from as they finish. When work is queued and no handler has finished for
+  // `kStall` (the running ones are blocked, not computing), the watcher wakes
+  // another idle thread for it, one per `kStall`, up to `handler_threads`.
+  struct HandlerThread {
+    std::condition_variable cv;
+    std::shared_ptr<Connection> task;  // handed over directly while idle
+  };
+  struct Queued {
+    std::shared_ptr<Connection> connection;
+    Clock::time_point since;
+  };
+  static constexpr std::chrono::milliseconds kStall{5};
   std::mutex pool_mu;
-  std::condition_variable pool_cv;
-  std::deque<std::shared_ptr<Connection>> pool_queue;
+  std::condition_variable watcher_cv;
+  std::deque<Queued> pool_queue;
+  std::vector<HandlerThread*> idle;  // a stack: the last one idle first
+  std::vector<std::unique_ptr<HandlerThread>> handler_state;
+  int running = 0;  // handlers with a task
+  Clock::time_point last_progress;  // a handler finished or took queued work
+  int max_running = 4;
   bool pool_stop = false;
+  std::thread watcher;
+  void Hand(HandlerThread* t, std::shared_ptr<Connection> c);  // pool_mu held
+  void Watch();
   std::vector<std::thread> handlers;
 
   std::mutex state_mu;
@@ -809,19 +835,61 @@ void ServerCore::Submit(std::shared_ptr<Connection> c) {
   }
   std::lock_guard<std::mutex> lock(pool_mu);
   if (pool_stop) return;
-  pool_queue.push_back(std::move(c));
-  pool_cv.notify_one();
+  if (idle.empty() || running >= max_running) {
+    pool_queue.push_back({std::move(c), Clock::now()});
+    watcher_cv.notify_one();
+    return;
+  }
+  HandlerThread* t = idle.back();
+  idle.pop_back();
+  Hand(t, std::move(c));
 }
 
-void ServerCore::RunHandlers() {
+void ServerCore::Hand(HandlerThread* t, std::shared_ptr<Connection> c) {
+  ++running;
+  t->task = std::move(c);
+  t->cv.notify_one();
+}
+
+void ServerCore::Watch() {
+  std::unique_lock<std::mutex> lock(pool_mu);
+  while (!pool_stop) {
+    if (pool_queue.empty()) {
+      watcher_cv.wait(lock);
+      continue;
+    }
+    auto stalled_at = std::max(last_progress, pool_queue.front().since) + kStall;
+    if (Clock::now() < stalled_at || idle.empty()) {
+      watcher_cv.wait_until(lock, std::max(stalled_at, Clock::now() + kStall / 5));
+      continue;
+    }
+    HandlerThread* t = idle.back();
+    idle.pop_back();
+    Hand(t, std::move(pool_queue.front().connection));
+    pool_queue.pop_front();
+    last_progress = Clock::now();
+  }
+}
+
+void ServerCore::RunHandlers(HandlerThread* self) {
   for (;;) {
     std::shared_ptr<Connection> c;
     {
       std::unique_lock<std::mutex> lock(pool_mu);
-      pool_cv.wait(lock, [this] { return pool_stop || !pool_queue.empty(); });
+      if (self->task) {
+        c = std::move(self->task);
+      } else if (!pool_queue.empty()) {
+        c = std::move(pool_queue.front().connection);
+        pool_queue.pop_front();
+        ++running;
+        last_progress = Clock::now();
+      } else {
+        idle.push_back(self);
+        self->cv.wait(lock, [&] { return pool_stop || self->task != nullptr; });
+        if (pool_stop) return;
+        c = std::move(self->task);
+      }
       if (pool_stop) return;
-      c = std::move(pool_queue.front());
-      pool_queue.pop_front();
     }
     try {
       c->Handle();
@@ -829,7 +897,10 @@ void ServerCore::RunHandlers() {
       std::fprintf(stderr, "sopilot: http: a request failed: %s\n", Printable(e.what()).c_str());
     } catch (...) {
     }
-    // c goes here unless Handle gave it back to the io threads.
+    c.reset();  // unless Handle gave it back to the io threads, the connection ends here
+    std::lock_guard<std::mutex> lock(pool_mu);
+    --running;
+    last_progress = Clock::now();
   }
 }
 
@@ -883,7 +954,13 @@ void HttpServer::Start() {
   std::lock_guard<std::mutex> lock(s.state_mu);
   if (s.started || s.stopped || !s.acceptor) return;
   s.started = true;
-  for (int i = 0; i < std::max(1, s.options.handler_threads); ++i) s.handlers.emplace_back([&s] { s.RunHandlers(); });
+  s.max_running = std::min(std::max(1, s.options.handler_threads),
+                           std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency())));
+  for (int i = 0; i < std::max(1, s.options.handler_threads); ++i) {
+    ServerCore::HandlerThread* t = s.handler_state.emplace_back(std::make_unique<ServerCore::HandlerThread>()).get();
+    s.handlers.emplace_back([&s, t] { s.RunHandlers(t); });
+  }
+  s.watcher = std::thread([&s] { s.Watch(); });
   s.Accept();
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i) s.io.emplace_back([&s] { s.RunIo(); });
 }
@@ -909,16 +986,19 @@ void HttpServer::Stop() {
   beast::error_code ignored;
   if (s.acceptor) s.acceptor->close(ignored);
   s.accept_retry.cancel();
-  std::deque<std::shared_ptr<Connection>> queued;
+  std::deque<ServerCore::Queued> queued;
   {
     std::lock_guard<std::mutex> pool_lock(s.pool_mu);
     s.pool_stop = true;
     queued.swap(s.pool_queue);
+    for (auto& t : s.handler_state) t->cv.notify_one();
+    s.watcher_cv.notify_all();
   }
-  s.pool_cv.notify_all();
+  if (s.watcher.joinable()) s.watcher.join();
   for (auto& t : s.handlers) t.join();
   s.handlers.clear();
   queued.clear();
+  for (auto& t : s.handler_state) t->task.reset();
 }
 
 int HttpServer::open_connections() const {

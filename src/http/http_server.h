@@ -9,7 +9,10 @@
 // `header_timeout_sec` (from its first byte on a kept-alive connection, which
 // may idle `keep_alive_timeout_sec` before that). Once the headers are in,
 // the connection is handed to one of `handler_threads` handler threads
-// (handlers block on SQLite, disk and Redis; io threads never run them). The
+// (handlers block on SQLite, disk and Redis; io threads never run them).
+// A few of them run at once (twice the cores, at least 4); more are woken
+// only when queued work sees no handler finish for 5 ms (the running ones
+// are blocked), so hundreds of threads never compete for two cores. The
 // handler thread asks the router what to do (route matching, then
 // authentication and role from the headers), reads the body under the
 // route's limit, runs the handler and writes the response with synchronous

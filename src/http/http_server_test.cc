@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +67,14 @@ class HttpServerTest : public ::testing::Test {
         res.content_type = "application/octet-stream";
         res.file_path = file_;
       };
+    } else if (r.method == "GET" && r.path == "/block") {
+      d.handler = [this](HttpRequest&, HttpResponse& res) {
+        std::unique_lock<std::mutex> lock(block_mu_);
+        ++blocked_;
+        block_cv_.notify_all();
+        block_cv_.wait(lock, [this] { return released_; });
+        res.SetBody("released", "text/plain");
+      };
     } else if (r.method == "GET" && r.path == "/throw") {
       d.handler = [](HttpRequest&, HttpResponse&) { throw std::runtime_error("boom"); };
     } else if (r.method == "POST" && r.path == "/echo") {
@@ -104,6 +114,10 @@ class HttpServerTest : public ::testing::Test {
   std::string file_, file_bytes_;
   std::atomic<int> last_status_{0};
   std::atomic<bool> in_upload_{false};
+  std::mutex block_mu_;
+  std::condition_variable block_cv_;
+  int blocked_ = 0;
+  bool released_ = false;
 };
 
 // Polls `done` until it holds or a minute passes.
@@ -416,6 +430,34 @@ TEST_F(HttpServerTest, AThrowingHandlerIsAnswered500AndTheServerGoesOn) {
   RawResponse echo = conn.Read();
   EXPECT_EQ(echo.status, 200);
   EXPECT_EQ(echo.body, "got 5");
+}
+
+TEST_F(HttpServerTest, HandlersThatBlockDoNotStarveTheOthers) {
+  // More blocked handlers than the pool runs at once on these cores: the
+  // pool wakes further threads for queued work once nothing progresses, up
+  // to handler_threads, so every blocked request gets a thread and /health
+  // still answers.
+  HttpServerOptions options;
+  options.handler_threads = 24;
+  Start(options);
+  std::vector<std::unique_ptr<RawConnection>> blocked;
+  for (int i = 0; i < 12; ++i) {
+    blocked.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(blocked.back()->Send(Get("/block")));
+  }
+  {
+    std::unique_lock<std::mutex> lock(block_mu_);
+    EXPECT_TRUE(block_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return blocked_ == 12; })) << blocked_;
+  }
+  RawConnection probe(port_);
+  ASSERT_TRUE(probe.Send(Get("/health")));
+  EXPECT_EQ(probe.Read().status, 200);
+  {
+    std::lock_guard<std::mutex> lock(block_mu_);
+    released_ = true;
+  }
+  block_cv_.notify_all();
+  for (auto& c : blocked) EXPECT_EQ(c->Read().body, "released");
 }
 
 TEST_F(HttpServerTest, StopEndsAHandlerWaitingForABody) {

@@ -670,6 +670,8 @@ void Connection::Handle() {
       d = server_->router(req);
     } catch (const std::exception& e) {
       d.answer = JsonErrorResponse(500, std::string("internal error: ") + Printable(e.what()));
+    } catch (...) {
+      d.answer = JsonErrorResponse(500, "internal error");
     }
     done = std::move(d.done);
     if (d.answer) {
@@ -684,7 +686,11 @@ void Connection::Handle() {
         static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         beast::error_code ec;
         net::write(socket, net::buffer(kContinue), ec);
-        if (ec) broken = true, read = Status::IOError("cannot write 100 Continue");
+        if (ec) {
+          broken = true;
+          read = Status::IOError("the client went away before its body");
+          res = JsonErrorResponse(400, read.message());  // counted so; never sent
+        }
       }
       if (read.ok() && !d.stream_body && req.has_body) {
         read = reader.Read([&](std::string_view s) {

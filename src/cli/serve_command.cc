@@ -1,5 +1,7 @@
 #include "cli/serve_command.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +21,18 @@ namespace sopilot::cli {
 
 namespace {
 
+// Open connections need descriptors: raises the soft limit towards what
+// SOPILOT_HTTP_MAX_CONNECTIONS needs (its hard limit at most). Past the limit
+// the server still works: it accepts again once descriptors free up.
+void RaiseOpenFileLimit(int max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = static_cast<rlim_t>(max_connections) * 2 + 512;  // the refused ones linger a moment too
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
+  (void)setrlimit(RLIMIT_NOFILE, &lim);  // best effort: the old limit still serves, with fewer connections
+}
+
 struct ServeArgs {
   std::string host, data_dir;
   int port = -1;
@@ -34,6 +48,7 @@ int RunServe(const ServeArgs& args) {
     std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", config.status().message().c_str());
     return kExitUsage;
   }
+  RaiseOpenFileLimit(config->http_max_connections);
   // SIGINT/SIGTERM stop the server cleanly.
   if (Status st = InstallStopSignals(); !st.ok()) return ReportError(st);
   const bool redis = config->queue_backend == QueueBackend::kRedis;

@@ -1,20 +1,16 @@
 #include "http/api_server.h"
 
-#include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <filesystem>
-#include <fstream>
+#include <thread>
 
 #include "base/digest.h"
 #include "base/json_text.h"
 #include "base/text.h"
 #include "embed/embedder_registry.h"
 #include "http/metrics_server.h"
+#include "http/multipart_parser.h"
 #include "http/upload_form.h"
 #include "http/views.h"
 
@@ -26,21 +22,22 @@ using Json = nlohmann::json;
 
 // How long a video listing may be served from cache.
 constexpr double kListingCacheSec = 0.25;
+// Room for an upload's multipart framing and text fields beyond the file
+// itself: a Content-Length past the limit plus this is refused unread.
+constexpr int64_t kMultipartAllowance = 1 << 20;
 
-void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
+void SendJson(HttpResponse& res, int status, const nlohmann::ordered_json& body) {
   res.status = status;
-  res.set_content(JsonText(body), "application/json");
+  res.SetBody(JsonText(body), "application/json");
 }
-void SendJson(httplib::Response& res, int status, const Json& body) {
+void SendJson(HttpResponse& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(JsonText(body), "application/json");
+  res.SetBody(JsonText(body), "application/json");
 }
 
-void SendError(httplib::Response& res, int status, const std::string& message) {
-  SendJson(res, status, Json{{"error", message}, {"detail", message}});
-}
+void SendError(HttpResponse& res, int status, const std::string& message) { res = JsonErrorResponse(status, message); }
 
-void SendStatus(httplib::Response& res, const Status& st) { SendError(res, HttpStatusFor(st), st.message()); }
+void SendStatus(HttpResponse& res, const Status& st) { SendError(res, HttpStatusFor(st), st.message()); }
 
 // Integer from a path or query value; nullopt when it is not one.
 std::optional<int64_t> ParseInt(const std::string& s) {
@@ -54,9 +51,9 @@ std::optional<int64_t> ParseInt(const std::string& s) {
 }
 
 // Query integer with a default and a range; sets an error message otherwise.
-bool QueryInt(const httplib::Request& req, const char* name, int64_t fallback, int64_t lo, int64_t hi,
-              int64_t* out, std::string* error, bool required = false) {
-  if (!req.has_param(name)) {
+bool QueryInt(const HttpRequest& req, const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out,
+              std::string* error, bool required = false) {
+  if (!req.has_query(name)) {
     if (required) {
       *error = std::string(name) + " is required";
       return false;
@@ -64,7 +61,7 @@ bool QueryInt(const httplib::Request& req, const char* name, int64_t fallback, i
     *out = fallback;
     return true;
   }
-  auto v = ParseInt(req.get_param_value(name));
+  auto v = ParseInt(req.query_value(name));
   if (!v || *v < lo || *v > hi) {
     *error = std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     return false;
@@ -85,33 +82,19 @@ std::string ContentTypeFor(const std::string& path) {
   return "application/octet-stream";
 }
 
-// Streams a file as the response body without reading it whole.
-void SendFile(httplib::Response& res, const std::string& path, const std::string& content_type,
+// The file as the response body: the server streams it from disk (one
+// Range honoured), never reading it whole.
+void SendFile(HttpResponse& res, const std::string& path, const std::string& content_type,
               const std::string& download_name = "") {
   std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    SendError(res, 404, "file missing on disk");
-    return;
-  }
-  auto stream = std::make_shared<std::ifstream>(path, std::ios::binary);
-  if (!*stream) {
-    SendError(res, 500, "cannot open file");
-    return;
-  }
+  (void)std::filesystem::file_size(path, ec);
+  if (ec) return SendError(res, 404, "file missing on disk");
+  res.status = 200;
+  res.content_type = content_type;
+  res.file_path = path;
   if (!download_name.empty()) {
-    res.set_header("Content-Disposition", "attachment; filename=\"" + download_name + "\"");
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + download_name + "\"");
   }
-  res.set_content_provider(static_cast<size_t>(size), content_type,
-                           [stream](size_t offset, size_t length, httplib::DataSink& sink) {
-                             std::vector<char> buf(std::min<size_t>(length, 1 << 20));
-                             stream->seekg(static_cast<std::streamoff>(offset));
-                             stream->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-                             std::streamsize got = stream->gcount();
-                             if (got <= 0) return false;
-                             sink.write(buf.data(), static_cast<size_t>(got));
-                             return true;
-                           });
 }
 
 // JSON schema helpers for the OpenAPI document.
@@ -137,48 +120,20 @@ Json Responses(Json ok_schema, std::vector<int> errors = {}) {
   return r;
 }
 
-// cpp-httplib (the Debian build) listens with a backlog of 5, so a burst of
-// clients overflows the accept queue and some see reset connections.
-// listen() on a listening socket updates its backlog: find ours and raise it.
-void RaiseListenBacklog(int port) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = std::atoi(entry.path().filename().c_str());
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int p = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
-            : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                         : -1;
-    if (p == port) ::listen(fd, SOMAXCONN);
+// "/videos/{video_id}/" -> {"videos", "{video_id}"}: a trailing slash is the
+// same route.
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
   }
+  if (out.size() > 1 && out.back().empty()) out.pop_back();
+  return out;
 }
-
-// Counts and times one request under its route template when the handler
-// returns, or throws (the exception handler answers 500).
-class RequestObserver {
- public:
-  RequestObserver(metrics::CounterFamily* requests, metrics::Histogram* duration, const std::string* method,
-                  const std::string* route, const httplib::Response* res)
-      : requests_(requests), duration_(duration), method_(method), route_(route), res_(res),
-        started_(std::chrono::steady_clock::now()) {}
-  ~RequestObserver() {
-    duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-    // httplib answers 200 for a handler that set content but no status.
-    int status = std::uncaught_exceptions() ? 500 : res_->status == -1 ? 200 : res_->status;
-    requests_->With({*method_, *route_, std::to_string(status)})->Inc();
-  }
-
- private:
-  metrics::CounterFamily* requests_;
-  metrics::Histogram* duration_;
-  const std::string *method_, *route_;
-  const httplib::Response* res_;
-  std::chrono::steady_clock::time_point started_;
-};
 
 // The client libraries' default latency buckets.
 const std::vector<double> kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -197,165 +152,127 @@ int HttpStatusFor(const Status& st) {
   }
 }
 
-ApiServer::ApiServer(SopilotService* service, WorkerPool* workers)
-    : service_(service), workers_(workers), server_(std::make_unique<httplib::Server>()) {
+ApiServer::ApiServer(SopilotService* service, WorkerPool* workers) : service_(service), workers_(workers) {
   const ServiceConfig& c = service_->config();
-  const int threads = c.http_threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // Bodies far beyond the upload limit are refused unread; the upload
-  // handler enforces the exact limit (413) while streaming.
-  server_->set_payload_max_length(static_cast<size_t>(c.upload_max_bytes) + (64 << 20));
-  server_->set_read_timeout(60, 0);
-  server_->set_write_timeout(60, 0);
-  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 413) {
-      SendError(res, 413, "upload too large");
-    } else if (res.status == 404 && res.body.empty()) {
-      SendError(res, 404, "no such route: " + req.method + " " + req.path);
-    } else if (res.body.empty()) {
-      SendError(res, res.status, "HTTP error " + std::to_string(res.status));
-    }
-  });
-  server_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = std::string("internal error: ") + Printable(e.what());
-    } catch (...) {
-    }
-    SendError(res, 500, what);
-  });
+  HttpServerOptions options;
+  options.handler_threads = c.http_threads;
+  options.header_timeout_sec = c.http_header_timeout_sec;
+  options.max_connections = c.http_max_connections;
+  options.max_connections_per_client = c.http_max_connections_per_client;
+  server_ = std::make_unique<HttpServer>(options, [this](const HttpRequest& req) { return Dispatch(req); });
+  // Requests are labelled with the route template, never the raw path (an id
+  // in a label would make a series per id).
+  metrics::Registry* registry = service_->metrics_registry();
+  requests_metric_ = registry->AddCounter("sopilot_http_requests_total",
+                                          "HTTP requests by method, route template and status.",
+                                          {"method", "route", "status"});
   AddRoutes();
 }
 
 ApiServer::~ApiServer() { Stop(); }
 
 Result<int> ApiServer::Bind(const std::string& host, int port) {
-  int bound = port;
-  if (port == 0) {
-    bound = server_->bind_to_any_port(host);
-    if (bound < 0) return Status::IOError("cannot bind " + host);
-  } else if (!server_->bind_to_port(host, port)) {
-    return Status::IOError("cannot listen on " + host + ":" + std::to_string(port) + " (address in use?)");
-  }
-  RaiseListenBacklog(bound);
+  auto bound = server_->Bind(host, port);
+  if (!bound.ok()) return bound.status();
   ready_ = true;
-  return bound;
+  return *bound;
 }
 
 void ApiServer::Run() {
-  running_ = true;
-  if (!stop_requested_) server_->listen_after_bind();
-  running_ = false;
+  std::unique_lock<std::mutex> lock(run_mu_);
+  if (stop_requested_) return;
+  server_->Start();
+  run_cv_.wait(lock, [this] { return stop_requested_; });
 }
 
 void ApiServer::Stop() {
   ready_ = false;
-  stop_requested_ = true;
-  if (!server_) return;
-  // httplib's stop() does nothing before its loop has started, so a Stop()
-  // racing a fresh Run() repeats until Run() has returned.
-  server_->stop();
-  while (running_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    server_->stop();
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    stop_requested_ = true;
   }
+  run_cv_.notify_all();
+  server_->Stop();
 }
 
 void ApiServer::Add(Route route) {
-  Register(route);
+  metrics::Registry* registry = service_->metrics_registry();
+  duration_metric_.push_back(
+      registry->AddHistogram("sopilot_http_request_duration_seconds", "HTTP request handling time by route template.",
+                             {"method", "route"}, kHttpBuckets)
+          ->With({route.method, route.path}));
+  route_segments_.push_back(Segments(route.path));
   routes_.push_back(std::move(route));
 }
 
-void ApiServer::Register(const Route& route) {
-  // Parameter names in template order.
-  std::vector<std::string> names;
-  for (size_t i = route.path.find('{'); i != std::string::npos; i = route.path.find('{', i + 1)) {
-    names.push_back(route.path.substr(i + 1, route.path.find('}', i) - i - 1));
-  }
-  std::string re = "^";
-  for (size_t i = 0; i < route.path.size(); ++i) {
-    if (route.path[i] == '{') {
-      re += "([^/]+)";
-      i = route.path.find('}', i);
-    } else {
-      re += route.path[i];
-    }
-  }
-  re += "/?$";  // a trailing slash is the same route
-  const AuthConfig* auth = &service_->config().auth;
-  const auto handler = route.handler;
-  const auto min_role = route.min_role;
-  // Authenticates and checks the role before anything reads the body.
-  auto prepare = [auth, names, min_role](const httplib::Request& req, httplib::Response& res,
-                                         ApiRequest* api) -> bool {
-    api->http = &req;
-    for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i) {
-      api->path_params[names[i]] = req.matches[i + 1].str();
-    }
-    if (!min_role) {
-      api->principal = {"anonymous", Role::kViewer};
-      return true;
-    }
-    if (!auth->configured()) {
-      // No credentials configured: the server listens on loopback only, and
-      // whoever can reach it is trusted.
-      api->principal = {"anonymous", Role::kAdmin};
-    } else {
-      auto p = Authenticate(*auth, req.get_header_value("Authorization"));
-      if (!p) {
-        res.set_header("WWW-Authenticate", "Bearer realm=\"sopilot\", Basic realm=\"sopilot\"");
-        SendError(res, 401, "authentication required");
-        return false;
+HttpDispatch ApiServer::Dispatch(const HttpRequest& req) {
+  HttpDispatch d;
+  const std::vector<std::string> segments = Segments(req.path);
+  const std::string method = req.method == "HEAD" ? "GET" : req.method;
+  size_t found = routes_.size();
+  std::map<std::string, std::string> params;
+  for (size_t i = 0; i < routes_.size() && found == routes_.size(); ++i) {
+    if (routes_[i].method != method || route_segments_[i].size() != segments.size()) continue;
+    params.clear();
+    bool match = true;
+    for (size_t k = 0; k < segments.size() && match; ++k) {
+      const std::string& t = route_segments_[i][k];
+      if (t.size() > 2 && t.front() == '{' && t.back() == '}') {
+        match = !segments[k].empty();
+        params[t.substr(1, t.size() - 2)] = segments[k];
+      } else {
+        match = t == segments[k];
       }
-      api->principal = *p;
     }
-    if (!RoleAtLeast(api->principal.role, *min_role)) {
-      SendError(res, 403, std::string(RoleName(*min_role)) + " role required for this operation (actor=" +
-                              api->principal.actor + ", role=" + RoleName(api->principal.role) + ")");
-      return false;
-    }
-    return true;
-  };
-  // Requests are labelled with the route template, never the raw path (an id
-  // in a label would make a series per id).
-  metrics::Registry* registry = service_->metrics_registry();
-  metrics::CounterFamily* requests = registry->AddCounter(
-      "sopilot_http_requests_total", "HTTP requests by method, route template and status.",
-      {"method", "route", "status"});
-  metrics::Histogram* duration =
-      registry->AddHistogram("sopilot_http_request_duration_seconds", "HTTP request handling time by route template.",
-                             {"method", "route"}, kHttpBuckets)
-          ->With({route.method, route.path});
-  auto run = [prepare, handler, requests, duration, method = route.method, path = route.path](
-                 const httplib::Request& req, httplib::Response& res, ApiRequest& api) {
-    RequestObserver observe(requests, duration, &method, &path, &res);
-    if (prepare(req, res, &api)) handler(api, res);
-  };
-  if (route.method == "GET") {
-    server_->Get(re, [run](const httplib::Request& req, httplib::Response& res) {
-      ApiRequest api;
-      run(req, res, api);
-    });
-  } else if (route.method == "DELETE") {
-    server_->Delete(re, [run](const httplib::Request& req, httplib::Response& res) {
-      ApiRequest api;
-      run(req, res, api);
-    });
-  } else if (route.streams_body) {
-    server_->Post(re, [run](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) {
-      ApiRequest api;
-      api.body_reader = &reader;
-      run(req, res, api);
-    });
-  } else {
-    server_->Post(re, [run](const httplib::Request& req, httplib::Response& res) {
-      ApiRequest api;
-      run(req, res, api);
-    });
+    if (match) found = i;
   }
+  if (found == routes_.size()) {
+    d.answer = JsonErrorResponse(404, "no such route: " + req.method + " " + req.path);
+    return d;
+  }
+  const Route& route = routes_[found];
+  metrics::Histogram* duration = duration_metric_[found];
+  const auto started = std::chrono::steady_clock::now();
+  // Counts and times the request under its route template.
+  auto observe = [this, duration, started, &route](int status) {
+    duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    requests_metric_->With({route.method, route.path, std::to_string(status)})->Inc();
+  };
+  ApiRequest api;
+  api.path_params = std::move(params);
+  // Authenticates and checks the role before anything reads the body.
+  if (!route.min_role) {
+    api.principal = {"anonymous", Role::kViewer};
+  } else if (!service_->config().auth.configured()) {
+    // No credentials configured: the server listens on loopback only, and
+    // whoever can reach it is trusted.
+    api.principal = {"anonymous", Role::kAdmin};
+  } else {
+    auto p = Authenticate(service_->config().auth, req.header("Authorization"));
+    if (!p) {
+      d.answer = JsonErrorResponse(401, "authentication required");
+      d.answer->headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sopilot\", Basic realm=\"sopilot\"");
+      observe(401);
+      return d;
+    }
+    api.principal = *p;
+  }
+  if (route.min_role && !RoleAtLeast(api.principal.role, *route.min_role)) {
+    d.answer = JsonErrorResponse(403, std::string(RoleName(*route.min_role)) +
+                                          " role required for this operation (actor=" + api.principal.actor +
+                                          ", role=" + RoleName(api.principal.role) + ")");
+    observe(403);
+    return d;
+  }
+  d.stream_body = route.streams_body;
+  d.max_body_bytes = route.streams_body ? service_->config().upload_max_bytes + kMultipartAllowance
+                                        : HttpDispatch::kSmallBodyBytes;
+  d.handler = [&route, api = std::move(api)](HttpRequest& http, HttpResponse& res) mutable {
+    api.http = &http;
+    route.handler(api, res);
+  };
+  d.done = observe;
+  return d;
 }
 
 void ApiServer::AddRoutes() {
@@ -364,13 +281,13 @@ void ApiServer::AddRoutes() {
 
   Add({"GET", "/", std::nullopt, false, "Where to start",
        {{"responses", Responses(Obj({{"message", T("string")}, {"openapi", T("string")}}))}},
-       [](const ApiRequest&, httplib::Response& res) {
+       [](const ApiRequest&, HttpResponse& res) {
          SendJson(res, 200, Json{{"message", "SOPilot API; see /openapi.json"}, {"openapi", "/openapi.json"}});
        }});
 
   Add({"GET", "/health", std::nullopt, false, "Liveness: 200 when the store answers, 503 when it does not",
        {{"responses", Responses(Obj({{"status", T("string")}, {"db", T("boolean")}}), {503})}},
-       [s](const ApiRequest&, httplib::Response& res) {
+       [s](const ApiRequest&, HttpResponse& res) {
          Status st = s->Health();
          if (st.ok()) SendJson(res, 200, Json{{"status", "ok"}, {"db", true}});
          else SendJson(res, 503, Json{{"status", "degraded"}, {"db", false}, {"error", st.message()}});
@@ -378,7 +295,7 @@ void ApiServer::AddRoutes() {
 
   Add({"GET", "/ready", std::nullopt, false, "Readiness: 200 once the server accepts work, 503 otherwise",
        {{"responses", Responses(Obj({{"ready", T("boolean")}, {"db", T("boolean")}}), {503})}},
-       [this, s](const ApiRequest&, httplib::Response& res) {
+       [this, s](const ApiRequest&, HttpResponse& res) {
          bool db = s->Health().ok();
          bool ready = db && ready_;
          SendJson(res, ready ? 200 : 503, Json{{"ready", ready}, {"db", db}});
@@ -386,7 +303,7 @@ void ApiServer::AddRoutes() {
 
   Add({"GET", "/openapi.json", std::nullopt, false, "This document",
        {{"responses", Responses(T("object"))}},
-       [this](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, OpenApi()); }});
+       [this](const ApiRequest&, HttpResponse& res) { SendJson(res, 200, OpenApi()); }});
 
   Add({"GET", "/metrics", std::nullopt, false,
        "Prometheus metrics: text exposition format 0.0.4, or OpenMetrics 1.0 when Accept asks for it",
@@ -395,32 +312,33 @@ void ApiServer::AddRoutes() {
            {{"description", "OK"},
             {"content", {{"text/plain", {{"schema", T("string")}}},
                          {"application/openmetrics-text", {{"schema", T("string")}}}}}}}}}},
-       [s](const ApiRequest& r, httplib::Response& res) {
-         SendMetrics(s->metrics_registry(), r.http->get_header_value("Accept"), res);
+       [s](const ApiRequest& r, HttpResponse& res) {
+         SendMetrics(s->metrics_registry(), r.http->header("Accept"), res);
        }});
 
   // ---- uploads
-  auto upload = [s](const ApiRequest& req, httplib::Response& res, const std::string& forced_role) {
-    const httplib::Request& http = *req.http;
-    if (!http.is_multipart_form_data()) {
+  auto upload = [s](const ApiRequest& req, HttpResponse& res, const std::string& forced_role) {
+    const HttpRequest& http = *req.http;
+    auto boundary = MultipartBoundary(http.header("Content-Type"));
+    if (!boundary.ok()) {
       SendError(res, 400, "expected a multipart/form-data body with a 'file' field and a 'task_id' field");
       return;
     }
     if (Status ready = s->QueueReady(); !ready.ok()) {
       // Nothing is accepted that could not be queued. The body is read and
       // dropped so that the client, still sending, hears the answer.
-      (*req.body_reader)([](const httplib::MultipartFormData&) { return true; },
-                         [](const char*, size_t) { return true; });
+      (void)http.body_reader->Read([](std::string_view) { return true; });  // the answer is the same either way
       return SendStatus(res, ready);
     }
     const std::string incoming = s->blobs().NewIncomingPath();
     FileUploadSink sink(s->env(), incoming);
     UploadForm form(s->config().upload_max_bytes, &sink);
-    bool read_ok = (*req.body_reader)(
-        [&](const httplib::MultipartFormData& part) { return form.OnPart(part.name, part.filename); },
+    MultipartParser parser(
+        *boundary, [&](const std::string& name, const std::string& filename) { return form.OnPart(name, filename); },
         [&](const char* data, size_t len) { return form.OnData(data, len); });
+    Status read = http.body_reader->Read([&](std::string_view chunk) { return parser.Feed(chunk); });
     Status stored = sink.Close();
-    if (UploadForm::Verdict v = form.Finish(read_ok, stored); !v.ok()) {
+    if (UploadForm::Verdict v = form.Finish(read.ok() && parser.complete(), stored); !v.ok()) {
       sink.Remove();
       SendError(res, v.http_status, v.message);
       return;
@@ -441,17 +359,17 @@ void ApiServer::AddRoutes() {
                                          {"file", "task_id"})}}}}}};
   Add({"POST", "/videos", Role::kOperator, true, "Upload a video (gold, trainee or audit) and queue its ingest",
        {{"requestBody", upload_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
-       [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, ""); }});
+       [upload](const ApiRequest& r, HttpResponse& res) { upload(r, res, ""); }});
   Json gold_body = upload_body;
   gold_body["content"]["multipart/form-data"]["schema"]["properties"].erase("role");
   Add({"POST", "/gold", Role::kOperator, true, "Upload a gold video and queue its ingest",
        {{"requestBody", gold_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
-       [upload](const ApiRequest& r, httplib::Response& res) { upload(r, res, "gold"); }});
+       [upload](const ApiRequest& r, HttpResponse& res) { upload(r, res, "gold"); }});
 
   Add({"GET", "/videos/jobs/{ingest_job_id}", Role::kViewer, false, "An ingest job",
        {{"parameters", {Param("ingest_job_id", "path", "string", true, "Ingest job id")}},
         {"responses", Responses(Ref("IngestJob"), {404})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          auto job = s->GetJob(JobKind::kIngest, r.path_params.at("ingest_job_id"));
          if (!job.ok()) return SendStatus(res, job.status());
          SendJson(res, 200, IngestJobJson(*job));
@@ -461,13 +379,13 @@ void ApiServer::AddRoutes() {
        {{"parameters", {Param("task_id", "query", "string", false, "Only this task"),
                         Param("limit", "query", "integer", false, "1..500, default 50")}},
         {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("Video")}}}}), {400})}},
-       [this, s](const ApiRequest& r, httplib::Response& res) {
+       [this, s](const ApiRequest& r, HttpResponse& res) {
          int64_t limit;
          std::string err;
          if (!QueryInt(*r.http, "limit", 50, 1, 500, &limit, &err)) return SendError(res, 400, err);
-         const std::string task = r.http->get_param_value("task_id");
+         const std::string task = r.http->query_value("task_id");
          const std::string key = "/videos?" + std::to_string(limit) + "&" + task;
-         if (auto body = cache_.Get(key)) return res.set_content(*body, "application/json");
+         if (auto body = cache_.Get(key)) return res.SetBody(*body, "application/json");
          auto videos = s->ListVideos(task, static_cast<int>(limit));
          if (!videos.ok()) return SendStatus(res, videos.status());
          nlohmann::ordered_json items = nlohmann::ordered_json::array();
@@ -476,10 +394,10 @@ void ApiServer::AddRoutes() {
          // Workers add videos behind the API's back, so the listing is kept
          // only briefly: at most this stale under load, fresh when idle.
          cache_.Put(key, body, kListingCacheSec);
-         res.set_content(body, "application/json");
+         res.SetBody(body, "application/json");
        }});
 
-  auto video_id = [](const ApiRequest& r, httplib::Response& res) -> std::optional<int64_t> {
+  auto video_id = [](const ApiRequest& r, HttpResponse& res) -> std::optional<int64_t> {
     auto id = ParseInt(r.path_params.at("video_id"));
     if (!id || *id < 1) {
       SendError(res, 400, "video_id must be a positive integer");
@@ -490,7 +408,7 @@ void ApiServer::AddRoutes() {
   Json video_param = Json::array({Param("video_id", "path", "integer", true, "Video id")});
   Add({"GET", "/videos/{video_id}", Role::kViewer, false, "One video",
        {{"parameters", video_param}, {"responses", Responses(Ref("Video"), {400, 404})}},
-       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+       [s, video_id](const ApiRequest& r, HttpResponse& res) {
          auto id = video_id(r, res);
          if (!id) return;
          auto v = s->GetVideo(*id);
@@ -501,7 +419,7 @@ void ApiServer::AddRoutes() {
        {{"parameters", video_param},
         {"responses", {{"200", {{"description", "The video bytes"}, {"content", {{"video/*", Json::object()}}}}},
                        {"404", {{"description", "Error"}}}}}},
-       [s, video_id](const ApiRequest& r, httplib::Response& res) {
+       [s, video_id](const ApiRequest& r, HttpResponse& res) {
          auto id = video_id(r, res);
          if (!id) return;
          auto v = s->GetVideo(*id);
@@ -514,7 +432,7 @@ void ApiServer::AddRoutes() {
                                      {"removed_files", {{"type", "array"}, {"items", T("string")}}},
                                      {"reindexed_clips", T("integer")}}),
                                 {400, 401, 403, 404})}},
-       [this, s, video_id](const ApiRequest& r, httplib::Response& res) {
+       [this, s, video_id](const ApiRequest& r, HttpResponse& res) {
          auto id = video_id(r, res);
          if (!id) return;
          auto out = s->DeleteVideo(*id, r.principal.actor);
@@ -530,7 +448,7 @@ void ApiServer::AddRoutes() {
                                        {{"schema", Obj({{"gold_video_id", T("integer")}, {"trainee_video_id", T("integer")}},
                                                        {"gold_video_id", "trainee_video_id"})}}}}}}},
         {"responses", Responses(Ref("ScoreJob"), {400, 401, 403, 404, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
          for (const char* k : {"gold_video_id", "trainee_video_id"}) {
@@ -547,9 +465,9 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/score/{score_job_id}", Role::kViewer, false, "A score job and, once completed, its result",
        {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
         {"responses", Responses(Ref("ScoreJob"), {404})}},
-       [this, s](const ApiRequest& r, httplib::Response& res) {
+       [this, s](const ApiRequest& r, HttpResponse& res) {
          const std::string key = "/score/" + r.path_params.at("score_job_id");
-         if (auto body = cache_.Get(key)) return res.set_content(*body, "application/json");
+         if (auto body = cache_.Get(key)) return res.SetBody(*body, "application/json");
          auto job = s->GetJob(JobKind::kScore, r.path_params.at("score_job_id"));
          if (!job.ok()) return SendStatus(res, job.status());
          auto result = s->ScoreResult(*job);
@@ -560,7 +478,7 @@ void ApiServer::AddRoutes() {
          // another API process as well.
          bool final = job->status == kJobCompleted || job->status == kJobFailed;
          if (final) cache_.Put(key, body, 0);
-         res.set_content(body, "application/json");
+         res.SetBody(body, "application/json");
        }});
   Add({"GET", "/search", Role::kViewer, false, "Clips of a task most like one clip (cosine top-k)",
        {{"parameters", {Param("task_id", "query", "string", true, "Task"),
@@ -572,16 +490,16 @@ void ApiServer::AddRoutes() {
                                      {"items", {{"type", "array"}, {"items", Ref("SearchItem")}}},
                                      {"videos_searched", T("integer")}, {"truncated", T("boolean")}}),
                                 {400})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          std::string err;
          int64_t video, clip, k;
-         if (!r.http->has_param("task_id")) return SendError(res, 400, "task_id is required");
+         if (!r.http->has_query("task_id")) return SendError(res, 400, "task_id is required");
          if (!QueryInt(*r.http, "video_id", 0, 1, INT64_MAX / 2, &video, &err, true) ||
              !QueryInt(*r.http, "clip_idx", 0, 0, INT32_MAX, &clip, &err, true) ||
              !QueryInt(*r.http, "k", 5, 1, 50, &k, &err)) {
            return SendError(res, 400, err);
          }
-         auto out = s->Search(r.http->get_param_value("task_id"), video, static_cast<int>(clip), static_cast<int>(k));
+         auto out = s->Search(r.http->query_value("task_id"), video, static_cast<int>(clip), static_cast<int>(k));
          if (!out.ok()) return SendStatus(res, out.status());
          SendJson(res, 200, *out);
        }});
@@ -590,7 +508,7 @@ void ApiServer::AddRoutes() {
   Add({"POST", "/train/nightly", Role::kAdmin, false, "Queue a training run now (trigger manual)",
        {{"responses", Responses(Obj({{"training_job_id", T("string")}, {"status", T("string")}, {"trigger", T("string")}}),
                                 {401, 403, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          auto job = s->SubmitTraining("manual", r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
          SendJson(res, 200, Json{{"training_job_id", job->id}, {"status", job->status}, {"trigger", "manual"}});
@@ -604,7 +522,7 @@ void ApiServer::AddRoutes() {
                                        {{"schema", Obj({{"embedder", {{"type", "string"}, {"enum", KnownEmbedders()}}}},
                                                        {"embedder"})}}}}}}},
         {"responses", Responses(Ref("TrainingJob"), {400, 401, 403, 404, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
          if (!body.contains("embedder") || !body["embedder"].is_string()) {
@@ -618,7 +536,7 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/train/jobs/{training_job_id}", Role::kViewer, false, "A training job",
        {{"parameters", {Param("training_job_id", "path", "string", true, "Training job id")}},
         {"responses", Responses(Ref("TrainingJob"), {404})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          auto job = s->GetJob(JobKind::kTraining, r.path_params.at("training_job_id"));
          if (!job.ok()) return SendStatus(res, job.status());
          SendJson(res, 200, TrainingJobJson(*job));
@@ -630,7 +548,7 @@ void ApiServer::AddRoutes() {
                                      {"new_videos", T("integer")}, {"last_training_finished_at", TN("string")},
                                      {"scheduler_holder", TN("string")}, {"this_process_schedules", T("boolean")},
                                      {"scheduler_checks", T("integer")}}))}},
-       [s](const ApiRequest&, httplib::Response& res) {
+       [s](const ApiRequest&, HttpResponse& res) {
          auto status = s->NightlyStatus();
          if (!status.ok()) return SendStatus(res, status.status());
          SendJson(res, 200, *status);
@@ -639,7 +557,7 @@ void ApiServer::AddRoutes() {
   // ---- operations and audit
   Add({"GET", "/ops/queue", Role::kOperator, false, "Queue depth, running, retrying and dead jobs per queue",
        {{"responses", Responses(Ref("QueueStatus"), {401, 403, 503})}},
-       [s](const ApiRequest&, httplib::Response& res) {
+       [s](const ApiRequest&, HttpResponse& res) {
          auto q = s->QueueStatus();
          if (!q.ok()) return SendStatus(res, q.status());
          SendJson(res, 200, *q);
@@ -652,7 +570,7 @@ void ApiServer::AddRoutes() {
                                        {{"schema", Obj({{"job_id", T("string")}}, {"job_id"})}}}}}}},
         {"responses", Responses(Obj({{"job_id", T("string")}, {"job_type", T("string")}, {"status", T("string")}}),
                                 {400, 401, 403, 404, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          auto kind = ParseJobKind(r.path_params.at("job_type"));
          if (!kind) return SendError(res, 404, "unknown queue: job_type must be ingest, score or training");
          Json body = Json::parse(r.http->body, nullptr, false);
@@ -673,7 +591,7 @@ void ApiServer::AddRoutes() {
         {"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}, {"hold", T("object")},
                                      {"held", T("object")}}),
                                 {400, 401, 403, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
          if (!body.contains("job_type") || !body["job_type"].is_string()) return SendError(res, 400, "job_type is required");
@@ -697,11 +615,11 @@ void ApiServer::AddRoutes() {
        {{"responses", Responses(Obj({{"enabled", T("boolean")}, {"failure_rate", T("object")}, {"hold", T("object")},
                                      {"held", T("object")}}),
                                 {401, 403})}},
-       [s](const ApiRequest&, httplib::Response& res) { SendJson(res, 200, s->FaultInjection()); }});
+       [s](const ApiRequest&, HttpResponse& res) { SendJson(res, 200, s->FaultInjection()); }});
   Add({"GET", "/audit/trail", Role::kViewer, false, "The audit log, newest first",
        {{"parameters", {Param("limit", "query", "integer", false, "1..1000, default 100")}},
         {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("AuditItem")}}}}), {400})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          int64_t limit;
          std::string err;
          if (!QueryInt(*r.http, "limit", 100, 1, 1000, &limit, &err)) return SendError(res, 400, err);
@@ -715,7 +633,7 @@ void ApiServer::AddRoutes() {
                                      {"item_count", T("integer")}, {"file_path", T("string")},
                                      {"signature", T("object")}}),
                                 {400, 401, 403, 503})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          int64_t limit;
          std::string err;
          if (!QueryInt(*r.http, "limit", 500, 1, 5000, &limit, &err)) return SendError(res, 400, err);
@@ -726,7 +644,7 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/audit/export/{export_id}/file", Role::kAdmin, false, "Download a signed audit export",
        {{"parameters", {Param("export_id", "path", "string", true, "Export id")}},
         {"responses", Responses(T("object"), {400, 401, 403, 404})}},
-       [s](const ApiRequest& r, httplib::Response& res) {
+       [s](const ApiRequest& r, HttpResponse& res) {
          auto path = s->AuditExportPath(r.path_params.at("export_id"));
          if (!path.ok()) return SendStatus(res, path.status());
          SendFile(res, *path, "application/json", "audit_export_" + r.path_params.at("export_id") + ".json");

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "testing/command.h"
+#include "testing/raw_http.h"
 #include "testing/temp_dir.h"
 #include "testing/text.h"
 #include "testing/test_videos.h"
@@ -369,6 +370,116 @@ TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {
   EXPECT_EQ(client_->Get("/audit/export/bad*id/file", Auth(kAdmin))->status, 400);
   EXPECT_NE(client_->Get("/audit/export/..%2Fsopilot.db/file", Auth(kAdmin))->status, 200);
   EXPECT_EQ(client_->Get("/audit/export/nope/file", Auth(kAdmin))->status, 404);
+}
+
+TEST_F(ApiTest, BodiesAreNotReadBeforeTheRouteAndTheCredentialsAllowThem) {
+  // Eight clients without credentials (and with too large a body) announce
+  // 800 MB each and send some megabytes of it. Each is answered before it
+  // has sent a byte of its body, and the server's memory does not follow
+  // what they send.
+  const bool peak_known = testing::ResetPeakResident();  // else the RSS afterwards stands for the peak
+  const int64_t before = testing::ResidentBytes();
+  ASSERT_GT(before, 0);
+  const std::string big = "Content-Length: 800000000\r\nContent-Type: application/json\r\n";
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"POST /score HTTP/1.1\r\nHost: t\r\n" + big + "\r\n", 401},
+      {"POST /no/such/route HTTP/1.1\r\nHost: t\r\n" + big + "\r\n", 404},
+      {"POST /score HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer op-token\r\n" + big + "\r\n", 413},
+      {"POST /videos HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer op-token\r\n" + big + "\r\n", 413},
+      {"POST /score HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer view-token\r\n" + big + "\r\n", 403},
+      {"POST /ops/fault-injection HTTP/1.1\r\nHost: t\r\n" + big + "\r\n", 401},
+      {"POST /score HTTP/1.1\r\nHost: t\r\n" + big + "\r\n", 401},
+      {"POST /videos HTTP/1.1\r\nHost: t\r\n" + big + "\r\n", 401},
+  };
+  const std::string megabyte(1 << 20, 'x');
+  std::vector<std::thread> clients;
+  std::vector<testing::RawResponse> answers(cases.size());
+  std::atomic<int64_t> sent{0};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    clients.emplace_back([&, i] {
+      testing::RawConnection c(port_);
+      if (!c.Send(cases[i].first)) return;
+      answers[i] = c.Read();
+      for (int mb = 0; mb < 16 && c.Send(megabyte); ++mb) sent += 1 << 20;  // until the server closes
+      (void)c.WaitClosed();
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_TRUE(answers[i].ok) << cases[i].first;
+    EXPECT_EQ(answers[i].status, cases[i].second) << cases[i].first << answers[i].body;
+    EXPECT_EQ(answers[i].header("connection"), "close") << cases[i].first;
+  }
+  EXPECT_NE(Json::parse(answers[1].body)["error"].get<std::string>().find("no such route: POST /no/such/route"),
+            std::string::npos);
+  EXPECT_NE(answers[3].body.find("too large"), std::string::npos) << answers[3].body;
+  const int64_t peak = peak_known ? testing::PeakResidentBytes() : testing::ResidentBytes();
+  EXPECT_LT(peak - before, int64_t{64} << 20) << "clients sent " << sent.load() << " bytes";
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/incoming")));
+  // Refusals are counted under their route.
+  std::string m = Scrape();
+  EXPECT_GE(SeriesValue(m, R"(sopilot_http_requests_total{method="POST",route="/score",status="401"})"), 2);
+  EXPECT_GE(SeriesValue(m, R"(sopilot_http_requests_total{method="POST",route="/score",status="413"})"), 1);
+}
+
+TEST_F(ApiTest, APostWithoutItsBodySaysWhatIsExpected) {
+  for (const char* route : {"/score", "/ops/fault-injection", "/tasks/t/reembed", "/ops/queue/score/requeue"}) {
+    testing::RawConnection c(port_);
+    ASSERT_TRUE(c.Send(std::string("POST ") + route + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer admin-token\r\n\r\n"));
+    testing::RawResponse r = c.Read();
+    ASSERT_TRUE(r.ok) << route;
+    EXPECT_EQ(r.status, 400) << route;
+    EXPECT_EQ(Json::parse(r.body)["error"], "body must be a JSON object") << route;
+  }
+  testing::RawConnection c(port_);
+  ASSERT_TRUE(c.Send("POST /videos HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer op-token\r\n"
+                     "Content-Type: multipart/form-data; boundary=b\r\n\r\n"));
+  testing::RawResponse r = c.Read();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json::parse(r.body)["error"], "the upload was cut off or malformed");
+  // A body past the upload limit plus the form's framing is refused unread (413).
+  std::string big = dir_.file("big.bin");
+  std::ofstream(big, std::ios::binary) << std::string((8 << 20) + (2 << 20), 'x');
+  auto up = Upload(big, "task-a", "trainee");
+  ASSERT_TRUE(up) << httplib::to_string(up.error());
+  EXPECT_EQ(up->status, 413);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/incoming")));
+}
+
+TEST_F(ApiTest, FileDownloadsHonourOneRange) {
+  auto ex = client_->Post("/audit/export?limit=20", Auth(kAdmin), "", "application/json");
+  ASSERT_EQ(ex->status, 200) << ex->body;
+  const std::string path = "/audit/export/" + Json::parse(ex->body)["export_id"].get<std::string>() + "/file";
+  auto full = client_->Get(path.c_str(), Auth(kAdmin));
+  ASSERT_EQ(full->status, 200);
+  ASSERT_GT(full->body.size(), 20u);
+  EXPECT_EQ(full->get_header_value("Accept-Ranges"), "bytes");
+  EXPECT_NE(full->get_header_value("Content-Disposition").find("attachment"), std::string::npos);
+  const std::string size = std::to_string(full->body.size());
+  httplib::Headers h = Auth(kAdmin);
+  h.emplace("Range", "bytes=0-9");
+  auto head = client_->Get(path.c_str(), h);
+  EXPECT_EQ(head->status, 206);
+  EXPECT_EQ(head->body, full->body.substr(0, 10));
+  EXPECT_EQ(head->get_header_value("Content-Range"), "bytes 0-9/" + size);
+  h = Auth(kAdmin);
+  h.emplace("Range", "bytes=-10");
+  EXPECT_EQ(client_->Get(path.c_str(), h)->body, full->body.substr(full->body.size() - 10));
+  h = Auth(kAdmin);
+  h.emplace("Range", "bytes=999999999-");
+  auto unsat = client_->Get(path.c_str(), h);
+  EXPECT_EQ(unsat->status, 416);
+  EXPECT_EQ(unsat->get_header_value("Content-Range"), "bytes */" + size);
+  std::string many = "bytes=0-";
+  for (int i = 1; i < 800; ++i) many += ",0-";
+  h = Auth(kAdmin);
+  h.emplace("Range", many);
+  auto amplified = client_->Get(path.c_str(), h);
+  EXPECT_EQ(amplified->status, 200);
+  EXPECT_EQ(amplified->body.size(), full->body.size());
+  std::string m = Scrape();
+  EXPECT_GE(SeriesValue(m, R"(sopilot_http_requests_total{method="GET",route="/audit/export/{export_id}/file",status="206"})"), 2);
+  EXPECT_GE(SeriesValue(m, R"(sopilot_http_requests_total{method="GET",route="/audit/export/{export_id}/file",status="416"})"), 1);
 }
 
 TEST_F(ApiTest, OpenApiDescribesWhatIsServed) {

@@ -1,61 +1,58 @@
 #include "http/metrics_server.h"
 
-#include <httplib.h>
-
-#include <thread>
-
 #include <nlohmann/json.hpp>
 
 #include "base/json_text.h"
 
 namespace sopilot {
 
-void SendMetrics(metrics::Registry* registry, const std::string& accept, httplib::Response& res) {
+void SendMetrics(metrics::Registry* registry, const std::string& accept, HttpResponse& res) {
   res.status = 200;
   if (accept.find("application/openmetrics-text") != std::string::npos) {
-    res.set_content(registry->RenderOpenMetrics(), metrics::kOpenMetricsContentType);
+    res.SetBody(registry->RenderOpenMetrics(), metrics::kOpenMetricsContentType);
   } else {
-    res.set_content(registry->Render(), metrics::kTextContentType);
+    res.SetBody(registry->Render(), metrics::kTextContentType);
   }
 }
 
-MetricsServer::MetricsServer(SopilotService* service)
-    : service_(service), server_(std::make_unique<httplib::Server>()) {
-  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    SendMetrics(service_->metrics_registry(), req.get_header_value("Accept"), res);
-  });
-  server_->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    bool queue = service_->queue()->Ping().ok();
-    bool db = service_->Health().ok();
-    nlohmann::json body = {{"status", queue && db ? "ok" : "unavailable"}, {"queue", queue}, {"db", db}};
-    res.status = queue && db ? 200 : 503;
-    res.set_content(JsonText(body), "application/json");
-  });
-  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    res.set_content(JsonText(nlohmann::json({{"error", "not found: " + req.path + " (this port serves /metrics and /health)"},
-                                             {"detail", "not found"}})),
-                    "application/json");
-  });
+MetricsServer::MetricsServer(SopilotService* service) : service_(service) {
+  HttpServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 4;
+  server_ = std::make_unique<HttpServer>(options, [this](const HttpRequest& req) { return Dispatch(req); });
 }
 
 MetricsServer::~MetricsServer() { Stop(); }
 
-Result<int> MetricsServer::Bind(const std::string& host, int port) {
-  int bound = port == 0 ? server_->bind_to_any_port(host.c_str()) : (server_->bind_to_port(host.c_str(), port) ? port : -1);
-  if (bound < 0) return Status::IOError("cannot listen on " + host + ":" + std::to_string(port));
-  return bound;
+HttpDispatch MetricsServer::Dispatch(const HttpRequest& req) {
+  HttpDispatch d;
+  std::string path = req.path;
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (get && path == "/metrics") {
+    d.handler = [this](HttpRequest& r, HttpResponse& res) {
+      SendMetrics(service_->metrics_registry(), r.header("Accept"), res);
+    };
+  } else if (get && path == "/health") {
+    d.handler = [this](HttpRequest&, HttpResponse& res) {
+      bool queue = service_->queue()->Ping().ok();
+      bool db = service_->Health().ok();
+      nlohmann::json body = {{"status", queue && db ? "ok" : "unavailable"}, {"queue", queue}, {"db", db}};
+      res.status = queue && db ? 200 : 503;
+      res.SetBody(JsonText(body), "application/json");
+    };
+  } else {
+    d.answer = JsonErrorResponse(404, "not found: " + req.path + " (this port serves /metrics and /health)");
+    d.answer->body = JsonText(nlohmann::json(
+        {{"error", "not found: " + req.path + " (this port serves /metrics and /health)"}, {"detail", "not found"}}));
+  }
+  return d;
 }
 
-void MetricsServer::Start() {
-  thread_ = std::make_unique<std::thread>([this] { server_->listen_after_bind(); });
-}
+Result<int> MetricsServer::Bind(const std::string& host, int port) { return server_->Bind(host, port); }
 
-void MetricsServer::Stop() {
-  if (!thread_) return;
-  server_->stop();
-  thread_->join();
-  thread_.reset();
-}
+void MetricsServer::Start() { server_->Start(); }
+
+void MetricsServer::Stop() { server_->Stop(); }
 
 }  // namespace sopilot

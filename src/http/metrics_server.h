@@ -6,20 +6,17 @@
 //   GET /health   200 {"status":"ok","queue":true,"db":true}, or 503 with the
 //                 same fields when the queue or the store is unreachable (a
 //                 liveness/readiness probe for worker pods)
-// Anything else is 404 with a JSON error.
+// Anything else is 404 with a JSON error. It is an HttpServer
+// (http/http_server.h) with its defaults and four handler threads, so it has
+// the API's limits: header deadline, bounded connections, no body read.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "base/status.h"
+#include "http/http_server.h"
 #include "service/sopilot_service.h"
-
-namespace httplib {
-class Server;
-struct Response;
-}  // namespace httplib
 
 namespace sopilot {
 
@@ -29,18 +26,19 @@ class MetricsServer {
   ~MetricsServer();
 
   // Binds; port 0 picks a free port. Returns the bound port.
-  Result<int> Bind(const std::string& host, int port);
-  // Serves on a thread of its own until Stop().
+  [[nodiscard]] Result<int> Bind(const std::string& host, int port);
+  // Serves on threads of its own until Stop().
   void Start();
   void Stop();
 
  private:
+  HttpDispatch Dispatch(const HttpRequest& req);
+
   SopilotService* service_;
-  std::unique_ptr<httplib::Server> server_;
-  std::unique_ptr<std::thread> thread_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 // Renders `registry` into `res` in the format `accept` asks for.
-void SendMetrics(metrics::Registry* registry, const std::string& accept, httplib::Response& res);
+void SendMetrics(metrics::Registry* registry, const std::string& accept, HttpResponse& res);
 
 }  // namespace sopilot

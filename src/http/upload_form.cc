@@ -11,6 +11,10 @@ bool UploadForm::OnPart(const std::string& name, const std::string& filename) {
   current_ = name;
   in_file_ = name == "file";
   if (!in_file_) {
+    if (fields_.count(name) == 0 && fields_.size() >= kMaxFields) {
+      too_many_fields_ = true;
+      return false;
+    }
     // A field given twice would be joined ("ab" + "cd" = "abcd"): refused.
     if (!fields_.emplace(name, std::string()).second) {
       repeated_field_ = true;
@@ -66,6 +70,7 @@ UploadForm::Verdict UploadForm::Finish(bool read_ok, const Status& stored) const
   if (field_too_large_) {
     return {400, "form field '" + current_ + "' is longer than " + std::to_string(kMaxFieldBytes) + " bytes"};
   }
+  if (too_many_fields_) return {400, "more than " + std::to_string(kMaxFields) + " form fields"};
   if (!read_ok) return {400, "the upload was cut off or malformed"};
   if (!saw_file_) return {400, "file is required (a multipart field named 'file')"};
   if (total_ == 0) return {400, "empty upload"};

@@ -1,7 +1,9 @@
 // UploadForm: the fields of a multipart upload (POST /videos, POST /gold) as
-// cpp-httplib's streaming parser hands them over through a ContentReader.
+// MultipartParser (http/multipart_parser.h) hands them over while the body
+// streams in.
 // The 'file' part streams to an UploadSink (one file per upload, at most
-// `max_file_bytes`); every other field is kept in memory, 4096 bytes at most.
+// `max_file_bytes`); every other field is kept in memory, 4096 bytes at most
+// each and kMaxFields of them.
 // Once the body is read, Finish() gives the answer the client gets for a
 // refused upload (413, 507, 400 and why), and Request() the upload's fields.
 //
@@ -39,11 +41,12 @@ class UploadSink {
 class UploadForm {
  public:
   static constexpr size_t kMaxFieldBytes = 4096;
+  static constexpr size_t kMaxFields = 32;
 
   UploadForm(int64_t max_file_bytes, UploadSink* sink) : max_file_bytes_(max_file_bytes), sink_(sink) {}
 
-  // httplib's MultipartContentHeader (a part starts) and ContentReceiver (a
-  // part's bytes). False stops the parse.
+  // MultipartParser's PartHandler (a part starts) and DataHandler (a part's
+  // bytes). False stops the parse.
   bool OnPart(const std::string& name, const std::string& filename);
   bool OnData(const char* data, size_t len);
 
@@ -52,7 +55,7 @@ class UploadForm {
     std::string message;
     bool ok() const { return http_status == 200; }
   };
-  // `read_ok` is what the ContentReader returned, `stored` whether the sink
+  // `read_ok`: the whole body was read and parsed; `stored`: whether the sink
   // kept the file (flushed and synced). A full disk is 507, another storage
   // error 500.
   Verdict Finish(bool read_ok, const Status& stored) const;
@@ -67,7 +70,8 @@ class UploadForm {
   UploadSink* const sink_;
   std::map<std::string, std::string> fields_;
   std::string current_, file_name_;
-  bool in_file_ = false, saw_file_ = false, too_large_ = false, field_too_large_ = false, repeated_field_ = false;
+  bool in_file_ = false, saw_file_ = false, too_large_ = false, field_too_large_ = false,
+       too_many_fields_ = false, repeated_field_ = false;
   Status store_status_;  // the sink's first error
   int64_t total_ = 0;
 };

@@ -116,6 +116,9 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Integer("PORT", &c.port);
   r.Integer("SOPILOT_PORT", &c.port);
   r.Integer("SOPILOT_HTTP_THREADS", &c.http_threads);
+  r.Double("SOPILOT_HTTP_HEADER_TIMEOUT_SEC", &c.http_header_timeout_sec);
+  r.Integer("SOPILOT_HTTP_MAX_CONNECTIONS", &c.http_max_connections);
+  r.Integer("SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT", &c.http_max_connections_per_client);
   int64_t upload_mb = c.upload_max_bytes >> 20;
   r.Integer("SOPILOT_UPLOAD_MAX_MB", &upload_mb);
   // Checked before the shift: 2^44 MB would wrap to a tiny limit.
@@ -215,6 +218,12 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   };
   check(c.port >= 0 && c.port <= 65535, "port must be in [0, 65535]");
   check(c.http_threads >= 1 && c.http_threads <= 1024, "SOPILOT_HTTP_THREADS must be in [1, 1024]");
+  check(c.http_header_timeout_sec > 0 && c.http_header_timeout_sec <= 3600,
+        "SOPILOT_HTTP_HEADER_TIMEOUT_SEC must be in (0, 3600]");
+  check(c.http_max_connections >= 1 && c.http_max_connections <= 100000,
+        "SOPILOT_HTTP_MAX_CONNECTIONS must be in [1, 100000]");
+  check(c.http_max_connections_per_client >= 1 && c.http_max_connections_per_client <= 100000,
+        "SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT must be in [1, 100000]");
   check(c.upload_max_bytes >= (int64_t{1} << 20), "SOPILOT_UPLOAD_MAX_MB must be >= 1");
   check(c.min_scoring_clips >= 1, "SOPILOT_MIN_SCORING_CLIPS must be >= 1");
   check(c.search_max_clips >= 1, "SOPILOT_SEARCH_MAX_CLIPS must be >= 1");

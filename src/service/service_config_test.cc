@@ -44,6 +44,23 @@ TEST(ServiceConfigTest, ReadsTheOriginalsVariables) {
   EXPECT_EQ(c->auth.api_token_role, Role::kOperator);
 }
 
+TEST(ServiceConfigTest, ReadsAndChecksTheHttpLimits) {
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_HTTP_HEADER_TIMEOUT_SEC", "2.5"},
+                                               {"SOPILOT_HTTP_MAX_CONNECTIONS", "300"},
+                                               {"SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT", "20"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http_header_timeout_sec, 2.5);
+  EXPECT_EQ(c->http_max_connections, 300);
+  EXPECT_EQ(c->http_max_connections_per_client, 20);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  auto zero = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_HTTP_HEADER_TIMEOUT_SEC", "0"},
+                                                  {"SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT", "0"}}));
+  ASSERT_TRUE(zero.ok()) << zero.status().ToString();
+  Status st = ValidateServiceConfig(*zero);
+  EXPECT_NE(st.message().find("SOPILOT_HTTP_HEADER_TIMEOUT_SEC"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT"), std::string::npos) << st.ToString();
+}
+
 TEST(ServiceConfigTest, ListsEveryError) {
   auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_UPLOAD_MAX_MB", "lots"},
                                                {"SOPILOT_WEIGHT_DEV", "heavy"},

@@ -42,9 +42,12 @@ HttpDispatch MetricsServer::Dispatch(const HttpRequest& req) {
       res.SetBody(JsonText(body), "application/json");
     };
   } else {
-    d.answer = JsonErrorResponse(404, "not found: " + req.path + " (this port serves /metrics and /health)");
-    d.answer->body = JsonText(nlohmann::json(
-        {{"error", "not found: " + req.path + " (this port serves /metrics and /health)"}, {"detail", "not found"}}));
+    HttpResponse res;
+    res.status = 404;
+    res.SetBody(JsonText(nlohmann::json({{"error", "not found: " + req.path + " (this port serves /metrics and /health)"},
+                                         {"detail", "not found"}})),
+                "application/json");
+    d.answer = std::move(res);
   }
   return d;
 }

@@ -414,7 +414,15 @@ TEST_F(ApiTest, BodiesAreNotReadBeforeTheRouteAndTheCredentialsAllowThem) {
             std::string::npos);
   EXPECT_NE(answers[3].body.find("too large"), std::string::npos) << answers[3].body;
   const int64_t peak = peak_known ? testing::PeakResidentBytes() : testing::ResidentBytes();
-  EXPECT_LT(peak - before, int64_t{64} << 20) << "clients sent " << sent.load() << " bytes";
+  // The tight bound is the Release build's; under AddressSanitizer freed
+  // memory sits in quarantine and every thread gets fake stacks, so only a
+  // gross failure (bodies buffered by the gigabyte) is caught there.
+#if defined(__SANITIZE_ADDRESS__)
+  const int64_t bound = int64_t{512} << 20;
+#else
+  const int64_t bound = int64_t{64} << 20;
+#endif
+  EXPECT_LT(peak - before, bound) << "clients sent " << sent.load() << " bytes";
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("data/incoming")));
   // Refusals are counted under their route.
   std::string m = Scrape();

@@ -45,6 +45,7 @@
 
 #include "base/json_text.h"
 #include "base/text.h"
+#include "http/header_text.h"
 
 namespace sopilot {
 
@@ -88,17 +89,6 @@ HttpResponse JsonErrorResponse(int status, const std::string& message) {
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Digits only, at most 19 of them (no overflow).
 std::optional<uint64_t> ParseDecimal(std::string_view s) {

@@ -1,5 +1,7 @@
 #include "http/multipart_parser.h"
 
+#include "http/header_text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <utility>
@@ -9,17 +11,6 @@ namespace sopilot {
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // A header value "type; key=value; key="quoted \" value"": the type, then
 // each parameter (keys as written). False when a quoted string is not closed.

@@ -55,10 +55,12 @@ panel(7, "Embedding Throughput", "timeseries", [
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24)
 panel(8, "Active Workers", "timeseries", [target('max by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
 panel(9, "Total Clips", "stat", [target('max(sopilot_total_clips)', "clips", "A")], 0, 32, w=6)
+# A row per job type and status that failed in the last hour; none at all
+# shows "No data" (an `or vector(0)` would add a row without labels).
 panel(10, "Failure Analysis", "table", [
-    target('sum(increase(sopilot_ingest_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "ingest {{status}}", "A"),
-    target('sum(increase(sopilot_score_jobs_total{status=~"failed|dead|retried"}[1h])) by (status) or vector(0)', "score {{status}}", "B"),
-    target('sum(increase(sopilot_training_jobs_total{status=~"failed|dead|retried"}[1h])) by (status, trigger) or vector(0)', "training {{status}}", "C")],
+    target('sum(increase(sopilot_ingest_jobs_total{status=~"failed|dead|retried"}[1h])) by (status)', "ingest {{status}}", "A"),
+    target('sum(increase(sopilot_score_jobs_total{status=~"failed|dead|retried"}[1h])) by (status)', "score {{status}}", "B"),
+    target('sum(increase(sopilot_training_jobs_total{status=~"failed|dead|retried"}[1h])) by (status, trigger)', "training {{status}}", "C")],
     6, 32, w=18, options={"showHeader": True},
     transformations=[{"id": "merge", "options": {}}])
 for p in panels:

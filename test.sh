@@ -13,6 +13,7 @@ stages="${SOPILOT_TEST_STAGES:-release,asan,fuzz}"
 has() { [[ ",$stages," == *",$1,"* ]]; }
 scripts/install-deps.sh
 scripts/install-models.sh
+scripts/install-web-test.sh
 export SOPILOT_WERROR=1
 jobs="$(nproc)"
 if has release; then

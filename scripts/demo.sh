@@ -32,6 +32,7 @@ span = lambda s: "-" if s is None else "%.1f-%.1f s" % (s["start_sec"], s["end_s
 for d in r["deviations"]:
     print("  %-20s %s  (gold %s, trainee %s)" % (d["type"], d["reason"], span(d["gold_time"]), span(d["trainee_time"])))
 '
-echo "== full result: curl $api/score/$score_job ; API description: $api/openapi.json"
+echo "== full result: curl $api/score/$score_job ; report: $api/score/$score_job/report.pdf ; API description: $api/openapi.json"
+echo "== the web page (tasks, steps, scores, history): $api/ui"
 echo "== the server keeps running (pid $server); Ctrl-C stops it"
 wait $server

@@ -17,6 +17,12 @@ PACKAGES=(
   # the HTTP server: Boost.Asio and Boost.Beast (header-only); cpp-httplib above is the tests' client
   libboost-dev
   libcli11-dev libcairo2-dev libssl-dev
+  # the score report: a font cairo draws its text with; poppler's pdftotext,
+  # pdftoppm and pdfinfo, with which the tests read the PDF back
+  fonts-dejavu-core poppler-utils
+  # the web page's test in a real browser (driven by playwright-core, which
+  # scripts/install-web-test.sh installs from npm)
+  chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk
   # the vjepa2 embedder's tests build a tiny model with torch (tools/vjepa2/make_tiny_vjepa2.py)

@@ -2,14 +2,20 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
-#include "base/json_text.h"
+#include "base/digest.h"
 #include "base/env.h"
+#include "base/json_text.h"
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
 #include "cli/score_flags.h"
 #include "embed/embedding_file.h"
+#include "report/html_report.h"
+#include "report/pdf_report.h"
+#include "report/report_frames.h"
+#include "report/report_input.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
 #include "score/steps_file.h"
@@ -19,7 +25,7 @@ namespace sopilot::cli {
 namespace {
 
 struct ScoreArgs {
-  std::string gold, trainee, steps;
+  std::string gold, trainee, steps, report, task;
   bool json = false;
   IngestOptions ingest;
   ScoreOptions score;
@@ -40,19 +46,45 @@ std::string Span(const std::optional<TimeSpan>& t) {
 void PrintSummary(const ScoreArgs& a, const ScoreReport& r) {
   std::printf("score %.1f  %s  (%s vs %s, %zu steps)\n", r.score, r.verdict.c_str(), a.gold.c_str(),
               a.trainee.c_str(), r.steps.size());
+  if (!r.verdict_reason.empty()) std::printf("verdict %s: %s\n", r.verdict.c_str(), r.verdict_reason.c_str());
   if (r.deviations.empty()) std::printf("no deviations\n");
   for (const Deviation& d : r.deviations) {
     std::string what = d.step.index >= 0 ? "step " + std::to_string(d.step.index + 1) + " \"" + d.step.name + "\""
                                          : std::string("(no step)");
     if (d.other) what += " <-> step " + std::to_string(d.other->index + 1) + " \"" + d.other->name + "\"";
+    if (d.critical) what += " (critical)";
     std::printf("  %-19s %-34s gold %-15s trainee %-15s %-6s -%.1f  %s\n", d.type.c_str(), what.c_str(),
                 Span(d.step.gold_time).c_str(), Span(d.step.trainee_time).c_str(), d.severity.c_str(),
                 d.penalty, d.reason.c_str());
+  }
+  for (const StepResult& s : r.steps) {
+    if (s.status == "skipped") std::printf("  skipped             step %d \"%s\" (optional; costs nothing)\n", s.index + 1, s.name.c_str());
   }
   for (const IdleSpan& s : r.idle) {
     std::printf("  idle %-14s trainee %s (nothing of the procedure happens; costs nothing)\n",
                 s.kind == kIdleLeadIn ? "before start" : "after end", Span(s.trainee_time).c_str());
   }
+}
+
+// --report FILE: the result drawn as a PDF (or an HTML page for a .html
+// name), with frames of the two videos at each deviation when they are
+// videos rather than embedding files. The footer's SHA-256 is that of the
+// result as --json prints it.
+Status WriteReportFile(const ScoreArgs& args, const nlohmann::json& result, bool gold_is_file, bool trainee_is_file) {
+  ReportInput in;
+  in.result = result;
+  in.result_sha256 = Sha256Hex(JsonText(result, 2));
+  in.gold_label = std::filesystem::path(args.gold).filename().string();
+  in.trainee_label = std::filesystem::path(args.trainee).filename().string();
+  in.task_id = args.task.empty() ? std::filesystem::path(args.gold).stem().string() : args.task;
+  if (!args.steps.empty()) in.task_id += " (steps: " + std::filesystem::path(args.steps).filename().string() + ")";
+  // An embedding file has no pictures.
+  SOPILOT_RETURN_IF_ERROR(
+      AddDeviationFrames(&in, gold_is_file ? "" : args.gold, trainee_is_file ? "" : args.trainee));
+  const bool html = std::filesystem::path(args.report).extension() == ".html";
+  auto bytes = html ? RenderHtmlReport(in) : RenderPdfReport(in);
+  if (!bytes.ok()) return bytes.status();
+  return WriteFileAtomically(Env::Default(), args.report, *bytes);
 }
 
 int RunScore(ScoreArgs args) {
@@ -86,12 +118,17 @@ int RunScore(ScoreArgs args) {
   if (!trainee.ok()) return ReportError(trainee.status());
   auto report = EvaluateSop(*gold, *trainee, args.score, steps.empty() ? nullptr : &steps);
   if (!report.ok()) return ReportError(report.status());
+  const nlohmann::json j = ScoreReportToJson(*report);
+  if (!args.report.empty()) {
+    Status written = WriteReportFile(args, j, gold_is_file, trainee_is_file);
+    if (!written.ok()) return ReportError(written);
+  }
   if (args.json) {
-    nlohmann::json j = ScoreReportToJson(*report);
     std::printf("%s\n", JsonText(j, 2).c_str());
   } else {
     PrintSummary(args, *report);
   }
+  if (!args.report.empty()) std::fprintf(stderr, "sopilot: report written to %s\n", args.report.c_str());
   return kExitOk;
 }
 
@@ -113,6 +150,10 @@ std::function<int()> AddScoreCommand(CLI::App* app) {
                   "JSON file naming the steps and their gold times: "
                   "{\"steps\": [{\"name\": \"REMOVE\", \"start_sec\": 0, \"end_sec\": 6}, ...]}; "
                   "without it the steps are found in the gold video");
+  cmd->add_option("--report", args->report,
+                  "Also write the result as a report a person can file: a PDF (an HTML page when FILE ends in "
+                  ".html) with the step timeline, each deviation with a frame of each video, and the result's SHA-256");
+  cmd->add_option("--task", args->task, "Task name shown in the report (default: the gold file's name)");
   AddScoreFlags(cmd, &args->score);
   AddIngestFlags(cmd, &args->ingest);
   return [args] { return RunScore(*args); };

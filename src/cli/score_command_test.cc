@@ -90,6 +90,38 @@ TEST_F(ScoreCliTest, StepsFileNamesTheSteps) {
   EXPECT_NE(r.out.find("\"wipe\" <-> step 3 \"fit\""), std::string::npos) << r.out;
 }
 
+TEST_F(ScoreCliTest, AReportFileShowsTheNamedStepsAndTheDeviation) {
+  std::ofstream(dir_.file("sop.json")) << R"({"steps": [
+      {"name": "REMOVE", "start_sec": 0, "end_sec": 4}, {"name": "CLEAN", "start_sec": 4, "end_sec": 8, "critical": true},
+      {"name": "SWAP", "start_sec": 8, "end_sec": 12}, {"name": "CHECK", "start_sec": 12, "end_sec": 16}]})";
+  const std::string pdf = dir_.file("report.pdf"), html = dir_.file("report.html");
+  CommandResult r = Sopilot("score " + ShellQuote(gold_) + " " + ShellQuote(swapped_) + " --steps " +
+                            ShellQuote(dir_.file("sop.json")) + " --task filter-swap --report " + ShellQuote(pdf));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("report written to"), std::string::npos);
+  std::ifstream in(pdf, std::ios::binary);
+  std::string head(5, '\0');
+  in.read(head.data(), 5);
+  EXPECT_EQ(head, "%PDF-");
+  if (testing::RunCommand("command -v pdftotext").exit_code == 0) {
+    CommandResult text = testing::RunCommand("pdftotext -layout " + ShellQuote(pdf) + " -");
+    EXPECT_NE(text.out.find("filter-swap"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("order_swap"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("\"CLEAN\" and \"SWAP\""), std::string::npos) << text.out;
+  }
+  r = Sopilot("score " + ShellQuote(gold_) + " " + ShellQuote(swapped_) + " --report " + ShellQuote(html));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream page(html);
+  std::string body((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  EXPECT_NE(body.find("order_swap"), std::string::npos);
+  EXPECT_NE(body.find("data:image/png;base64,"), std::string::npos);
+  // A report that cannot be written is an error, and says where.
+  r = Sopilot("score " + ShellQuote(gold_) + " " + ShellQuote(swapped_) + " --report " +
+              ShellQuote(dir_.file("no/such/dir/r.pdf")));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no/such/dir"), std::string::npos) << r.err;
+}
+
 TEST_F(ScoreCliTest, ErrorsAreOneLineAndExitCodesHold) {
   EXPECT_EQ(Sopilot("score " + ShellQuote(gold_)).exit_code, 2);                     // TRAINEE missing
   EXPECT_EQ(Sopilot("score --time-tolerance -1 " + ShellQuote(gold_) + " x").exit_code, 2);

@@ -93,6 +93,7 @@ int RunServe(const ServeArgs& args) {
                  config->host.c_str(), *port, config->ingest_workers, config->score_workers,
                  config->training_workers);
   }
+  std::fprintf(stderr, "sopilot: web page: http://%s:%d/ui\n", config->host.c_str(), *port);
   std::fflush(stderr);
 
   // Every minute, rows that say queued or running are checked against the

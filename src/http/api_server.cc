@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "http/multipart_parser.h"
 #include "http/upload_form.h"
 #include "http/views.h"
+#include "web/web_assets.h"
 
 namespace sopilot {
 
@@ -68,6 +70,39 @@ bool QueryInt(const HttpRequest& req, const char* name, int64_t fallback, int64_
   }
   *out = *v;
   return true;
+}
+
+// A history bound as the store's timestamps are written
+// ("2026-12-02T09:30:00+00:00"): YYYY-MM-DD, or a UTC time with Z or
+// +00:00. `end_of_day`: a date alone means the end of that day (an "until"
+// that includes it).
+std::optional<std::string> HistoryTime(const std::string& s, bool end_of_day) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  char tail[8] = {0};
+  bool date_only = false;
+  if (s.size() == 10 && std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &mo, &d) == 3) {
+    date_only = true;
+  } else if ((s.size() == 20 && s.back() == 'Z') || (s.size() == 25 && s.substr(19) == "+00:00")) {
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail) != 7) {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 ||
+      mi < 0 || sec < 0) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  double t = static_cast<double>(timegm(&tm));
+  if (date_only && end_of_day) t += 86400;
+  return IsoTimestamp(t);
 }
 
 std::string ContentTypeFor(const std::string& path) {
@@ -282,8 +317,31 @@ void ApiServer::AddRoutes() {
   Add({"GET", "/", std::nullopt, false, "Where to start",
        {{"responses", Responses(Obj({{"message", T("string")}, {"openapi", T("string")}}))}},
        [](const ApiRequest&, HttpResponse& res) {
-         SendJson(res, 200, Json{{"message", "SOPilot API; see /openapi.json"}, {"openapi", "/openapi.json"}});
+         SendJson(res, 200, Json{{"message", "SOPilot API; see /openapi.json"}, {"openapi", "/openapi.json"},
+                                 {"ui", "/ui"}});
        }});
+
+  // The supervisor's web page: public files (it signs in with a token and
+  // calls the API with it), compiled into the binary (web/web_assets.h).
+  auto send_asset = [](HttpResponse& res, const std::string& name) {
+    const WebAsset* a = FindWebAsset(name);
+    if (a == nullptr) return SendError(res, 404, "no such file of the web page: " + name);
+    res.status = 200;
+    res.SetBody(std::string(a->body), std::string(a->content_type));
+    // The page keeps the token in the tab and draws with its own files only.
+    res.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; "
+                             "frame-src 'self' blob:; object-src 'none'; base-uri 'none'");
+    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    res.headers.emplace_back("Cache-Control", "no-cache");
+  };
+  Add({"GET", "/ui", std::nullopt, false, "The web page: tasks, steps, uploads, scores, history",
+       {{"responses", {{"200", {{"description", "The page"}, {"content", {{"text/html", Json::object()}}}}}}}},
+       [send_asset](const ApiRequest&, HttpResponse& res) { send_asset(res, "index.html"); }});
+  Add({"GET", "/ui/{asset}", std::nullopt, false, "A file of the web page (app.js, app.css)",
+       {{"parameters", {Param("asset", "path", "string", true, "File name")}},
+        {"responses", {{"200", {{"description", "The file"}}}, {"404", {{"description", "Error"}}}}}},
+       [send_asset](const ApiRequest& r, HttpResponse& res) { send_asset(res, r.path_params.at("asset")); }});
 
   Add({"GET", "/health", std::nullopt, false, "Liveness: 200 when the store answers, 503 when it does not",
        {{"responses", Responses(Obj({{"status", T("string")}, {"db", T("boolean")}}), {503})}},
@@ -442,23 +500,28 @@ void ApiServer::AddRoutes() {
        }});
 
   // ---- scoring
-  Add({"POST", "/score", Role::kOperator, false, "Queue a score of a trainee video against a gold video",
+  Add({"POST", "/score", Role::kOperator, false, "Queue a score of a trainee video against a gold video (by default the task's chosen gold: its SOP's, else its newest)",
        {{"requestBody", {{"required", true},
                          {"content", {{"application/json",
                                        {{"schema", Obj({{"gold_video_id", T("integer")}, {"trainee_video_id", T("integer")}},
-                                                       {"gold_video_id", "trainee_video_id"})}}}}}}},
+                                                       {"trainee_video_id"})}}}}}}},
         {"responses", Responses(Ref("ScoreJob"), {400, 401, 403, 404, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
          for (const char* k : {"gold_video_id", "trainee_video_id"}) {
+           // Without a gold, the task's chosen one (its SOP's, else its newest).
+           if (!body.contains(k) && std::string(k) == "gold_video_id") continue;
            if (!body.contains(k)) return SendError(res, 400, std::string(k) + " is required");
            if (!body[k].is_number_integer() || body[k].get<int64_t>() < 1) {
              return SendError(res, 400, std::string(k) + " must be an integer >= 1");
            }
          }
-         auto job = s->SubmitScore(body["gold_video_id"].get<int64_t>(), body["trainee_video_id"].get<int64_t>(),
-                                   r.principal.actor);
+         const int64_t trainee = body["trainee_video_id"].get<int64_t>();
+         Result<int64_t> gold = body.contains("gold_video_id") ? Result<int64_t>(body["gold_video_id"].get<int64_t>())
+                                                               : s->ChosenGold(trainee);
+         if (!gold.ok()) return SendStatus(res, gold.status());
+         auto job = s->SubmitScore(*gold, trainee, r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
          SendJson(res, 200, ScoreJobJson(*job, nullptr));
        }});
@@ -480,6 +543,151 @@ void ApiServer::AddRoutes() {
          if (final) cache_.Put(key, body, 0);
          res.SetBody(body, "application/json");
        }});
+  Json score_param = Json::array({Param("score_job_id", "path", "string", true, "Score job id")});
+  Add({"GET", "/score/{score_job_id}/result.json", Role::kViewer, false,
+       "The stored result file of a completed score, byte for byte (its SHA-256 is in the report's footer)",
+       {{"parameters", score_param}, {"responses", Responses(T("object"), {400, 404})}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         auto path = s->ScoreResultPath(r.path_params.at("score_job_id"));
+         if (!path.ok()) return SendStatus(res, path.status());
+         SendFile(res, *path, "application/json");
+       }});
+  Add({"GET", "/score/{score_job_id}/report.pdf", Role::kViewer, false,
+       "A completed score as a PDF report: verdict, step timeline, alignment, each deviation with a frame of "
+       "each video, the result's SHA-256",
+       {{"parameters", score_param},
+        {"responses", {{"200", {{"description", "The PDF"}, {"content", {{"application/pdf", Json::object()}}}}},
+                       {"400", {{"description", "Error"}}},
+                       {"404", {{"description", "Error"}}}}}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         const std::string id = r.path_params.at("score_job_id");
+         auto pdf = s->ScoreReportPdf(id);
+         if (!pdf.ok()) return SendStatus(res, pdf.status());
+         res.status = 200;
+         res.SetBody(std::move(*pdf), "application/pdf");
+         res.headers.emplace_back("Content-Disposition", "inline; filename=\"sopilot-score-" + id + ".pdf\"");
+       }});
+  Add({"GET", "/score/{score_job_id}/report.html", Role::kViewer, false,
+       "The same report as one self-contained HTML page",
+       {{"parameters", score_param},
+        {"responses", {{"200", {{"description", "The page"}, {"content", {{"text/html", Json::object()}}}}},
+                       {"400", {{"description", "Error"}}},
+                       {"404", {{"description", "Error"}}}}}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         auto html = s->ScoreReportHtml(r.path_params.at("score_job_id"));
+         if (!html.ok()) return SendStatus(res, html.status());
+         res.status = 200;
+         res.SetBody(std::move(*html), "text/html; charset=utf-8");
+       }});
+  Add({"GET", "/scores", Role::kViewer, false, "Completed scores, newest first, filtered; paged by cursor",
+       {{"parameters", {Param("task_id", "query", "string", false, "Only this task"),
+                        Param("operator_id_hash", "query", "string", false, "Only this operator"),
+                        Param("site_id", "query", "string", false, "Only this site"),
+                        Param("camera_id", "query", "string", false, "Only this camera"),
+                        Param("verdict", "query", "string", false, "pass, needs_review or fail"),
+                        Param("since", "query", "string", false,
+                              "Finished at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"),
+                        Param("until", "query", "string", false,
+                              "Finished before this time; a date alone includes that whole day"),
+                        Param("limit", "query", "integer", false, "1..500, default 50"),
+                        Param("cursor", "query", "string", false, "next_cursor of the previous page")}},
+        {"responses", Responses(Obj({{"items", {{"type", "array"}, {"items", Ref("ScoreItem")}}},
+                                     {"next_cursor", TN("string")}}),
+                                {400})}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         ScoreQuery q;
+         std::string err;
+         int64_t limit;
+         if (!QueryInt(*r.http, "limit", 50, 1, 500, &limit, &err)) return SendError(res, 400, err);
+         q.limit = static_cast<int>(limit);
+         struct Text { const char* name; std::string* out; };
+         for (Text f : {Text{"task_id", &q.task_id}, Text{"operator_id_hash", &q.operator_id_hash},
+                        Text{"site_id", &q.site_id}, Text{"camera_id", &q.camera_id}, Text{"verdict", &q.verdict}}) {
+           *f.out = r.http->query_value(f.name);
+           if (Status st = CheckTextField(f.name, *f.out, 200); !st.ok()) return SendError(res, 400, st.message());
+         }
+         if (!q.verdict.empty() && q.verdict != "pass" && q.verdict != "needs_review" && q.verdict != "fail") {
+           return SendError(res, 400, "verdict must be pass, needs_review or fail");
+         }
+         for (const char* name : {"since", "until"}) {
+           if (!r.http->has_query(name)) continue;
+           auto when = HistoryTime(r.http->query_value(name), std::string(name) == "until");
+           if (!when) {
+             return SendError(res, 400, std::string(name) + " must be a date (YYYY-MM-DD) or a UTC time "
+                                        "(YYYY-MM-DDTHH:MM:SSZ)");
+           }
+           (std::string(name) == "since" ? q.finished_from : q.finished_before) = *when;
+         }
+         auto page = s->ListScores(q, r.http->query_value("cursor"));
+         if (!page.ok()) return SendStatus(res, page.status());
+         SendJson(res, 200, *page);
+       }});
+
+  // ---- SOP definitions and statistics per task
+  auto task_param = [](const ApiRequest& r, HttpResponse& res) -> std::optional<std::string> {
+    const std::string& task = r.path_params.at("task_id");
+    if (Status st = CheckTextField("task_id", task, 200); !st.ok()) {
+      SendError(res, 400, st.message());
+      return std::nullopt;
+    }
+    return task;
+  };
+  Add({"GET", "/tasks", Role::kViewer, false, "Every task with an ingested video: its gold videos and SOP version",
+       {{"responses", Responses(Obj({{"items", {{"type", "array"},
+                                                 {"items", Obj({{"task_id", T("string")}, {"gold_videos", T("integer")},
+                                                                {"sop_version", TN("integer")}})}}}}))}},
+       [s](const ApiRequest&, HttpResponse& res) {
+         auto tasks = s->ListTasks();
+         if (!tasks.ok()) return SendStatus(res, tasks.status());
+         SendJson(res, 200, *tasks);
+       }});
+  Add({"GET", "/tasks/{task_id}/sop", Role::kViewer, false,
+       "The task's SOP (step names, times in its gold video, rules): the latest version or ?version=N; without "
+       "one, a draft of the steps found in the task's newest gold video (version 0, draft true)",
+       {{"parameters", {Param("task_id", "path", "string", true, "Task"),
+                        Param("version", "query", "integer", false, "A saved version (default: the latest)")}},
+        {"responses", Responses(Ref("Sop"), {400, 404})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         int64_t version;
+         std::string err;
+         if (!QueryInt(*r.http, "version", 0, 1, INT32_MAX, &version, &err)) return SendError(res, 400, err);
+         auto sop = s->GetSop(*task, version);
+         if (!sop.ok()) return SendStatus(res, sop.status());
+         SendJson(res, 200, *sop);
+       }});
+  Add({"PUT", "/tasks/{task_id}/sop", Role::kOperator, false,
+       "Save the task's SOP as its next version (audited); later scores against its gold video use it",
+       {{"parameters", {Param("task_id", "path", "string", true, "Task")}},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"gold_video_id", T("integer")},
+                                                        {"steps", {{"type", "array"}, {"items", Ref("SopStep")}}}},
+                                                       {"steps"})}}}}}}},
+        {"responses", Responses(Ref("Sop"), {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         auto sop = s->PutSop(*task, body, r.principal.actor);
+         if (!sop.ok()) return SendStatus(res, sop.status());
+         SendJson(res, 200, *sop);
+       }});
+  Add({"GET", "/tasks/{task_id}/stats", Role::kViewer, false,
+       "The task's score statistics: pass rate, the steps most often missed, time per step against the gold, "
+       "and per operator the pass rate, mean score and trend",
+       {{"parameters", {Param("task_id", "path", "string", true, "Task")}},
+        {"responses", Responses(T("object"), {400})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         auto stats = s->TaskStats(*task);
+         if (!stats.ok()) return SendStatus(res, stats.status());
+         SendJson(res, 200, *stats);
+       }});
+
   Add({"GET", "/search", Role::kViewer, false, "Clips of a task most like one clip (cosine top-k)",
        {{"parameters", {Param("task_id", "query", "string", true, "Task"),
                         Param("video_id", "query", "integer", true, "Query video"),
@@ -672,7 +880,7 @@ nlohmann::json ApiServer::OpenApi() const {
       {"Video", Obj({{"video_id", T("integer")}, {"task_id", T("string")}, {"role", T("string")},
                      {"site_id", TN("string")}, {"camera_id", TN("string")}, {"num_clips", T("integer")},
                      {"embedding_model", T("string")}, {"created_at", TN("string")}, {"file_name", T("string")},
-                     {"duration_sec", T("number")}})},
+                     {"duration_sec", T("number")}, {"operator_id_hash", TN("string")}})},
       {"IngestJob", Obj({{"ingest_job_id", T("string")}, {"status", T("string")}, {"task_id", T("string")},
                          {"role", T("string")}, {"requested_by", TN("string")}, {"video_id", TN("integer")},
                          {"num_clips", TN("integer")}, {"source_fps", TN("number")}, {"sampled_fps", TN("number")},
@@ -682,7 +890,9 @@ nlohmann::json ApiServer::OpenApi() const {
       {"ScoreJob", Obj({{"score_job_id", T("string")}, {"status", T("string")}, {"gold_video_id", TN("integer")},
                         {"trainee_video_id", TN("integer")}, {"requested_by", TN("string")}, {"score", TN("number")},
                         {"error_message", TN("string")}, {"queued_at", TN("string")}, {"started_at", TN("string")},
-                        {"finished_at", TN("string")}, {"attempts", T("integer")},
+                        {"finished_at", TN("string")}, {"attempts", T("integer")}, {"task_id", TN("string")},
+                        {"operator_id_hash", TN("string")}, {"site_id", TN("string")}, {"camera_id", TN("string")},
+                        {"sop_version", TN("integer")},
                         {"result", {{"type", Json::array({"object", "null"})},
                                     {"description", "score, verdict, metrics, steps, deviations, alignment_preview, "
                                                     "step_boundaries, clip_count, step_map_preview, embedding_model"}}}})},
@@ -691,6 +901,19 @@ nlohmann::json ApiServer::OpenApi() const {
                            {"requested_by", TN("string")}, {"error_message", TN("string")}, {"queued_at", TN("string")},
                            {"started_at", TN("string")}, {"finished_at", TN("string")},
                            {"result", {{"type", Json::array({"object", "null"})}}}})},
+      {"SopStep", Obj({{"name", T("string")}, {"start_sec", T("number")}, {"end_sec", T("number")},
+                       {"description", T("string")}, {"critical", T("boolean")}, {"optional", T("boolean")},
+                       {"time_tolerance", T("number")}, {"any_order_group", T("string")}},
+                      {"name", "start_sec", "end_sec"})},
+      {"Sop", Obj({{"task_id", T("string")}, {"version", T("integer")}, {"draft", T("boolean")},
+                   {"gold_video_id", TN("integer")}, {"created_by", TN("string")}, {"created_at", TN("string")},
+                   {"steps", {{"type", "array"}, {"items", Ref("SopStep")}}}})},
+      {"ScoreItem", Obj({{"score_job_id", T("string")}, {"task_id", TN("string")}, {"gold_video_id", TN("integer")},
+                         {"trainee_video_id", TN("integer")}, {"score", TN("number")}, {"verdict", TN("string")},
+                         {"verdict_reason", TN("string")}, {"deviations", TN("integer")},
+                         {"sop_version", TN("integer")}, {"site_id", TN("string")}, {"camera_id", TN("string")},
+                         {"operator_id_hash", TN("string")}, {"requested_by", TN("string")},
+                         {"finished_at", TN("string")}})},
       {"SearchItem", Obj({{"similarity", T("number")}, {"video_id", T("integer")}, {"clip_idx", T("integer")},
                           {"start_sec", T("number")}, {"end_sec", T("number")}, {"role", T("string")}})},
       {"AuditItem", Obj({{"seq", T("integer")}, {"at", T("string")}, {"actor", T("string")}, {"action", T("string")},

@@ -27,6 +27,7 @@ nlohmann::ordered_json VideoJson(const VideoRow& v) {
   o["created_at"] = OrNull(v.created_at);
   o["file_name"] = v.file_name;
   o["duration_sec"] = v.duration_sec;
+  o["operator_id_hash"] = OrNull(v.operator_id_hash);
   return o;
 }
 
@@ -64,6 +65,11 @@ nlohmann::ordered_json ScoreJobJson(const JobRow& j, const nlohmann::json& resul
   o["started_at"] = OrNull(j.started_at);
   o["finished_at"] = OrNull(j.finished_at);
   o["attempts"] = j.attempts;
+  o["task_id"] = OrNull(j.task_id);
+  o["operator_id_hash"] = OrNull(j.operator_id_hash);
+  o["site_id"] = OrNull(j.site_id);
+  o["camera_id"] = OrNull(j.camera_id);
+  o["sop_version"] = OrNull(j.sop_version);
   o["result"] = nlohmann::ordered_json::parse(JsonText(result));
   return o;
 }

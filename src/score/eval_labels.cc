@@ -214,7 +214,7 @@ bool Matches(const DeviationLabel& label, const FoundDeviation& f) {
 
 std::vector<StepSpec> EvalLabels::GoldSteps() const {
   std::vector<StepSpec> specs;
-  for (const LabelledStep& s : gold_video().timeline) specs.push_back({s.name, s.time});
+  for (const LabelledStep& s : gold_video().timeline) specs.push_back({s.name, s.time, {}});
   return specs;
 }
 

@@ -174,7 +174,7 @@ TEST_F(GeneratedProcedureTest, UnevenStepsMissingAndSwappedAreNamed) {
 TEST_F(GeneratedProcedureTest, UserStepsNameTheDeviations) {
   const std::vector<int> scenes = {0, 3, 5};
   EmbeddingSet gold = Make("gold", scenes, {4, 4, 4});
-  std::vector<StepSpec> steps = {{"open", {0, 4}}, {"clean", {4, 8}}, {"close", {8, 12}}};
+  std::vector<StepSpec> steps = {{"open", {0, 4}, {}}, {"clean", {4, 8}, {}}, {"close", {8, 12}, {}}};
   auto r = EvaluateSop(gold, Make("missing", {0, 5}, {4, 4}), ScoreOptions{}, &steps);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->steps.size(), 3u);

@@ -25,6 +25,7 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
   nlohmann::json j;
   j["score"] = Round(r.score, 1e-4);
   j["verdict"] = r.verdict;
+  j["verdict_reason"] = r.verdict_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict_reason);
   nlohmann::json metrics = nlohmann::json::object();
   for (const auto& [k, v] : r.metrics) {
     if (k == "miss" || k == "swap") metrics[k] = static_cast<int>(v);
@@ -40,7 +41,12 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
                      {"trainee_time", Span(s.trainee_time)},
                      {"similarity", Round(s.similarity, 1e-4)},
                      {"duration_ratio", Round(s.duration_ratio, 1e-3)},
-                     {"status", s.status}});
+                     {"status", s.status},
+                     {"critical", s.rules.critical},
+                     {"optional", s.rules.optional}});
+    if (!s.rules.description.empty()) steps.back()["description"] = s.rules.description;
+    if (!s.rules.any_order_group.empty()) steps.back()["any_order_group"] = s.rules.any_order_group;
+    if (s.rules.time_tolerance) steps.back()["time_tolerance"] = *s.rules.time_tolerance;
   }
   j["steps"] = steps;
   nlohmann::json devs = nlohmann::json::array();
@@ -53,7 +59,8 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
                         {"confidence", Round(d.confidence, 1e-3)},
                         {"severity", d.severity},
                         {"reason", d.reason},
-                        {"penalty", Round(d.penalty, 1e-3)}};
+                        {"penalty", Round(d.penalty, 1e-3)},
+                        {"critical", d.critical}};
     if (d.other) {
       o["swapped_with"] = {{"gold_step", d.other->index},
                            {"gold_step_name", d.other->name},

@@ -33,6 +33,7 @@ struct Deviation {
   std::string severity;           // "low", "medium", "high"
   std::string reason;             // one sentence for a person
   double penalty = 0;             // points it took off the score
+  bool critical = false;          // a critical step missing or done wrongly: the verdict is fail
 };
 
 struct StepResult {
@@ -42,7 +43,8 @@ struct StepResult {
   std::optional<TimeSpan> trainee_time;
   double similarity = 0;      // mean similarity of the trainee's clips to the step
   double duration_ratio = 0;  // trainee duration / gold duration (0 when missing)
-  std::string status;         // ok | missing | out_of_order | deviation | over_time
+  std::string status;         // ok | missing | skipped (optional) | out_of_order | deviation | over_time
+  StepRules rules;            // the SOP's (defaults for steps found in the gold)
 };
 
 // Trainee time before the first step or after the last where nothing of the
@@ -59,6 +61,7 @@ struct IdleSpan {
 struct ScoreReport {
   double score = 0;
   std::string verdict;  // pass | needs_review | fail
+  std::string verdict_reason;  // set when a rule, not the score, decided it (a critical step)
   std::vector<StepResult> steps;
   std::vector<Deviation> deviations;
   std::vector<IdleSpan> idle;  // lead-in and tail, in trainee time order

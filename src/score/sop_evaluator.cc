@@ -151,6 +151,10 @@ class Evaluation {
   void Add(Deviation d, double weight, double magnitude) {
     d.penalty = weight * Clamp01(magnitude);
     d.severity = d.type == kStepMissing ? "high" : Severity(magnitude);
+    // A critical step missing or done wrongly fails the verdict (Finish).
+    d.critical = d.step.index >= 0 && steps_[d.step.index].rules.critical &&
+                 (d.type == kStepMissing || d.type == kExecutionDeviation);
+    if (d.critical) d.severity = "high";
     deviations_.push_back(std::move(d));
   }
 
@@ -408,6 +412,7 @@ void Evaluation::FindMissingAndOrder() {
   swapped_.assign(k_count, false);
   for (int k = 0; k < k_count; ++k) {
     if (main_[k] >= 0) continue;
+    if (steps_[k].rules.optional) continue;  // the SOP allows leaving it out (step status "skipped")
     double best = -1;
     int at = 0;
     for (int i = 0; i < ss_.sim.rows; ++i) {
@@ -431,7 +436,9 @@ void Evaluation::FindMissingAndOrder() {
     if (prev >= 0) {
       const TraineeSegment& a = segments_[main_[prev]];
       const TraineeSegment& b = segments_[main_[k]];
-      if (b.time.start_sec < a.time.start_sec) {
+      const std::string& group = steps_[k].rules.any_order_group;
+      const bool any_order = !group.empty() && group == steps_[prev].rules.any_order_group;
+      if (b.time.start_sec < a.time.start_sec && !any_order) {
         Deviation d;
         d.type = kOrderSwap;
         d.step = Ref(prev, &a);
@@ -458,15 +465,16 @@ void Evaluation::FindOverTime() {
     double took = seg.time.duration();
     if (gold <= kEps) continue;
     double ratio = took / gold;
-    if (ratio <= 1 + o_.time_tolerance + kEps || took - gold < o_.min_over_seconds) continue;
-    double tol = std::max(0.1, o_.time_tolerance);
+    const double tolerance = steps_[k].rules.time_tolerance.value_or(o_.time_tolerance);
+    if (ratio <= 1 + tolerance + kEps || took - gold < o_.min_over_seconds) continue;
+    double tol = std::max(0.1, tolerance);
     Deviation d;
     d.type = kOverTime;
     d.step = Ref(static_cast<int>(k), &seg);
-    d.confidence = Clamp01(0.5 + 0.5 * (ratio - 1 - o_.time_tolerance) / tol);
+    d.confidence = Clamp01(0.5 + 0.5 * (ratio - 1 - tolerance) / tol);
     d.reason = Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", took, gold,
                    100 * (ratio - 1)) +
-               Fmt("; tolerance %.0f%%)", 100 * o_.time_tolerance);
+               Fmt("; tolerance %.0f%%)", 100 * tolerance);
     over_[k] = true;
     Add(std::move(d), o_.weights.time, 0.5 + 0.5 * (ratio - 1) / (2 * tol));
   }
@@ -618,6 +626,13 @@ void Evaluation::Finish(ScoreReport* out) {
   for (const Deviation& d : deviations_) penalty += d.penalty;
   out->score = std::clamp(100.0 - penalty, 0.0, 100.0);
   out->verdict = out->score >= o_.pass_score ? "pass" : out->score >= o_.review_score ? "needs_review" : "fail";
+  for (const Deviation& d : deviations_) {
+    if (!d.critical) continue;
+    out->verdict = "fail";
+    out->verdict_reason = "critical step \"" + d.step.name + "\" " +
+                          (d.type == kStepMissing ? "was not done" : "was done unlike the gold");
+    break;
+  }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);
 
@@ -632,8 +647,10 @@ void Evaluation::Finish(ScoreReport* out) {
       r.similarity = SegmentSimilarity(seg, static_cast<int>(k));
       r.duration_ratio = seg.time.duration() / std::max(kEps, steps_[k].time.duration());
     }
-    r.status = main_[k] < 0 ? "missing" : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"
+    r.status = main_[k] < 0 ? (steps_[k].rules.optional ? "skipped" : "missing")
+               : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"
                : over_[k] ? "over_time" : "ok";
+    r.rules = steps_[k].rules;
     out->steps.push_back(r);
   }
   for (const Step& s : steps_) out->gold_boundaries.push_back(BoundaryClip(gold_.clips, s.time.start_sec));

@@ -2,40 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
+#include "score/scene_embeddings_test_util.h"
 
 namespace sopilot {
 namespace {
 
-// An embedding set of scenes (unit vectors, one per step) with the given
-// lengths, 2 s clips every 0.5 s, clips straddling a change mixing scenes.
 EmbeddingSet Video(const std::vector<int>& scenes, const std::vector<double>& seconds, int seed = 1,
                    const std::string& model = "heuristic-v1") {
-  std::mt19937 scene_rng(42);
-  std::normal_distribution<float> g(0, 1);
-  const int dim = 32;
-  std::vector<std::vector<float>> basis(12, std::vector<float>(dim));
-  for (auto& b : basis) for (float& x : b) x = g(scene_rng);
-  std::mt19937 noise_rng(seed);
-  EmbeddingSet s;
-  s.model = model;
-  s.sampling = {4, 2.0, 0.5, 320, 0.6};
-  double total = 0;
-  for (double x : seconds) total += x;
-  s.source.duration_sec = total;
-  for (double t = 0; t + 2.0 <= total + 1e-9; t += 0.5) s.clips.push_back({int(s.clips.size()), t, t + 2.0});
-  s.vectors = FloatMatrix(s.clips.size(), dim);
-  for (size_t i = 0; i < s.clips.size(); ++i) {
-    double start = 0;
-    for (size_t k = 0; k < scenes.size(); ++k) {
-      double a = std::max(start, s.clips[i].start_sec), b = std::min(start + seconds[k], s.clips[i].end_sec);
-      if (b > a) for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += (b - a) * basis[scenes[k]][j];
-      start += seconds[k];
-    }
-    for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += 0.2f * g(noise_rng);
-  }
-  NormalizeRows(&s.vectors);
-  return s;
+  return testing::SceneEmbeddings(scenes, seconds, seed, model);
 }
 
 TEST(EvaluateSopTest, GoldAgainstItselfIsAPerfectPass) {
@@ -74,6 +48,87 @@ TEST(EvaluateSopTest, EachDeviationCostsItsWeight) {
   auto heavier = EvaluateSop(gold, Video({0, 2, 3}, {6, 6, 6}, 3), o);
   EXPECT_DOUBLE_EQ(heavier->score, 50.0);
   EXPECT_EQ(heavier->verdict, "fail");
+}
+
+std::vector<StepSpec> FourSteps() {
+  std::vector<StepSpec> s;
+  const char* names[] = {"Remove", "Clean", "Swap", "Check"};
+  for (int k = 0; k < 4; ++k) s.push_back({names[k], {6.0 * k, 6.0 * (k + 1)}, {}});
+  return s;
+}
+
+TEST(EvaluateSopTest, ACriticalStepMissingFailsWhateverTheScore) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  EmbeddingSet skipped_clean = Video({0, 2, 3}, {6, 6, 6}, 3);
+  std::vector<StepSpec> steps = FourSteps();
+  auto plain = EvaluateSop(gold, skipped_clean, ScoreOptions{}, &steps);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->verdict, "needs_review");  // 65: one step missing
+  EXPECT_FALSE(plain->deviations[0].critical);
+  steps[1].rules.critical = true;
+  auto critical = EvaluateSop(gold, skipped_clean, ScoreOptions{}, &steps);
+  ASSERT_TRUE(critical.ok());
+  EXPECT_DOUBLE_EQ(critical->score, plain->score);  // the score is the same; the verdict is not
+  EXPECT_EQ(critical->verdict, "fail");
+  ASSERT_EQ(critical->deviations.size(), 1u);
+  EXPECT_TRUE(critical->deviations[0].critical);
+  EXPECT_EQ(critical->deviations[0].step.name, "Clean");
+  EXPECT_NE(critical->verdict_reason.find("\"Clean\""), std::string::npos) << critical->verdict_reason;
+  // A critical step done properly changes nothing.
+  auto done = EvaluateSop(gold, Video({0, 1, 2, 3}, {6, 6, 6, 6}, 4), ScoreOptions{}, &steps);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->verdict, "pass");
+  EXPECT_TRUE(done->verdict_reason.empty());
+}
+
+TEST(EvaluateSopTest, AnOptionalStepLeftOutCostsNothing) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  std::vector<StepSpec> steps = FourSteps();
+  steps[1].rules.optional = true;
+  auto r = EvaluateSop(gold, Video({0, 2, 3}, {6, 6, 6}, 3), ScoreOptions{}, &steps);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->deviations.empty()) << r->deviations[0].type;
+  EXPECT_EQ(r->score, 100.0);
+  EXPECT_EQ(r->steps[1].status, "skipped");
+  // Left out without the rule, it is missing.
+  steps[1].rules.optional = false;
+  auto strict = EvaluateSop(gold, Video({0, 2, 3}, {6, 6, 6}, 3), ScoreOptions{}, &steps);
+  EXPECT_EQ(strict->steps[1].status, "missing");
+}
+
+TEST(EvaluateSopTest, StepsOfOneAnyOrderGroupMayBeSwapped) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  EmbeddingSet swapped = Video({0, 2, 1, 3}, {6, 6, 6, 6}, 5);
+  std::vector<StepSpec> steps = FourSteps();
+  auto strict = EvaluateSop(gold, swapped, ScoreOptions{}, &steps);
+  ASSERT_TRUE(strict.ok());
+  ASSERT_EQ(strict->deviations.size(), 1u);
+  EXPECT_EQ(strict->deviations[0].type, kOrderSwap);
+  steps[1].rules.any_order_group = steps[2].rules.any_order_group = "clean-and-swap";
+  auto grouped = EvaluateSop(gold, swapped, ScoreOptions{}, &steps);
+  ASSERT_TRUE(grouped.ok());
+  EXPECT_TRUE(grouped->deviations.empty()) << grouped->deviations[0].type;
+  EXPECT_EQ(grouped->verdict, "pass");
+  // A group elsewhere does not excuse this swap.
+  steps[1].rules.any_order_group = steps[2].rules.any_order_group = "";
+  steps[2].rules.any_order_group = steps[3].rules.any_order_group = "swap-and-check";
+  auto other = EvaluateSop(gold, swapped, ScoreOptions{}, &steps);
+  ASSERT_EQ(other->deviations.size(), 1u);
+  EXPECT_EQ(other->deviations[0].type, kOrderSwap);
+}
+
+TEST(EvaluateSopTest, AStepsOwnToleranceDecidesItsOverTime) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  EmbeddingSet slow = Video({0, 1, 2, 3}, {6, 9, 6, 6}, 6);  // Clean takes 50 % longer
+  std::vector<StepSpec> steps = FourSteps();
+  auto r = EvaluateSop(gold, slow, ScoreOptions{}, &steps);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->deviations.size(), 1u);
+  EXPECT_EQ(r->deviations[0].type, kOverTime);
+  steps[1].rules.time_tolerance = 0.6;
+  auto tolerant = EvaluateSop(gold, slow, ScoreOptions{}, &steps);
+  ASSERT_TRUE(tolerant.ok());
+  EXPECT_TRUE(tolerant->deviations.empty()) << tolerant->deviations[0].reason;
 }
 
 // A long procedure past the bound on pairs is scored on merged clips: the

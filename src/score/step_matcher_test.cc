@@ -110,7 +110,7 @@ TEST(StepMatcherTest, OtherStepSimilarityIsTheMedianBestElsewhere) {
   FloatMatrix gs(3, 3);
   float v[3][3] = {{1, 0.9f, 0.5f}, {0.9f, 1, 0.7f}, {0.5f, 0.7f, 1}};
   for (int i = 0; i < 3; ++i) for (int j = 0; j < 3; ++j) gs.at(i, j) = v[i][j];
-  std::vector<Step> steps = {{0, "A", {0, 2}, {0, 1}}, {1, "B", {2, 3}, {2}}};
+  std::vector<Step> steps = {{0, "A", {0, 2}, {0, 1}, {}}, {1, "B", {2, 3}, {2}, {}}};
   auto other = OtherStepSimilarity(gs, steps);
   ASSERT_EQ(other.size(), 2u);
   EXPECT_FLOAT_EQ(other[0], 0.6f);  // median of 0.5 and 0.7

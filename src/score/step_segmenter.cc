@@ -187,6 +187,7 @@ Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,
     Step s;
     s.index = static_cast<int>(k);
     s.name = sp.name;
+    s.rules = sp.rules;
     s.time = {sp.gold_time.start_sec, std::min(sp.gold_time.end_sec, duration_sec)};
     s.clips = ClipsInside(clips, s.time);
     steps.push_back(std::move(s));

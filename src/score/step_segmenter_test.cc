@@ -123,8 +123,8 @@ TEST(ClipsInsideTest, PrefersWholeClipsThenCentresThenNearest) {
 
 TEST(StepsFromSpecsTest, RejectsStepsAfterTheVideo) {
   std::vector<ClipSpan> clips = {{0, 0, 2}, {1, 2, 4}};
-  EXPECT_TRUE(StepsFromSpecs({{"a", {0, 2}}, {"b", {2, 4}}}, clips, 4.0).ok());
-  auto bad = StepsFromSpecs({{"a", {0, 2}}, {"late", {5, 6}}}, clips, 4.0);
+  EXPECT_TRUE(StepsFromSpecs({{"a", {0, 2}, {}}, {"b", {2, 4}, {}}}, clips, 4.0).ok());
+  auto bad = StepsFromSpecs({{"a", {0, 2}, {}}, {"late", {5, 6}, {}}}, clips, 4.0);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("late"), std::string::npos);
 }

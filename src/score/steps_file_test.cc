@@ -35,6 +35,50 @@ TEST(StepsFileTest, RejectsWhatCannotBeSteps) {
   EXPECT_NE(overlap.status().message().find("step 2 (b)"), std::string::npos) << overlap.status().message();
 }
 
+TEST(StepsFileTest, ReadsTheRulesOfAnSopAndWritesThemBack) {
+  auto r = ParseStepsJson(R"({"task_id": "t", "version": 3, "steps": [
+      {"name": "Lockout", "start_sec": 0, "end_sec": 5, "critical": true, "description": "Lock the breaker.\nTag it."},
+      {"name": "Check A", "start_sec": 5, "end_sec": 8, "any_order_group": "checks", "time_tolerance": 0.5},
+      {"name": "Check B", "start_sec": 8, "end_sec": 11, "any_order_group": "checks", "optional": true}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE((*r)[0].rules.critical);
+  EXPECT_EQ((*r)[0].rules.description, "Lock the breaker.\nTag it.");
+  EXPECT_FALSE((*r)[0].rules.time_tolerance.has_value());
+  EXPECT_DOUBLE_EQ((*r)[1].rules.time_tolerance.value_or(-1), 0.5);
+  EXPECT_EQ((*r)[2].rules.any_order_group, "checks");
+  EXPECT_TRUE((*r)[2].rules.optional);
+  // Written back and read again: the same steps; defaults are left out.
+  nlohmann::json out = StepsToJson(*r);
+  EXPECT_FALSE(out[1].contains("critical"));
+  auto again = StepsFromJson(nlohmann::json{{"steps", out}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(StepsToJson(*again), out);
+}
+
+TEST(StepsFileTest, RefusesRulesThatCannotHoldAndNamesTheField) {
+  struct Case {
+    const char* json;
+    const char* says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4, "critcal": true}])", "unknown field \"critcal\""},
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4, "critical": "yes"}])", "critical must be true or false"},
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4, "critical": true, "optional": true}])",
+            "both critical and optional"},
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4, "time_tolerance": -0.1}])", "time_tolerance"},
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4}, {"name": "a", "start_sec": 4, "end_sec": 6}])",
+            "same name"},
+           {R"([{"name": "a\u0007", "start_sec": 0, "end_sec": 4}])", "control character"},
+           {R"([{"name": "a", "start_sec": 0, "end_sec": 4, "any_order_group": "g"},
+                {"name": "b", "start_sec": 4, "end_sec": 6},
+                {"name": "c", "start_sec": 6, "end_sec": 8, "any_order_group": "g"}])", "consecutive"}}) {
+    auto r = ParseStepsJson(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(c.says), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(StepsFileTest, FileErrorsNameTheFile) {
   testing::TempDir dir;
   auto r = ReadStepsFile(Env::Default(), dir.file("steps.json"));

@@ -19,6 +19,7 @@
 #include "ingest/ingest.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
+#include "score/steps_file.h"
 #include "service/nightly_runner.h"
 #include "service/service_metrics.h"
 
@@ -381,9 +382,20 @@ Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, 
   job.task_id = gold->task_id;
   job.gold_video_id = gold_id;
   job.trainee_video_id = trainee_id;
+  // Who and where, from the trainee video: the score history is filtered by
+  // them, and they stay with the score after the video is deleted.
+  job.site_id = trainee->site_id;
+  job.camera_id = trainee->camera_id;
+  job.operator_id_hash = trainee->operator_id_hash;
+  // The task's latest SOP, when it was written over this gold: fixed now,
+  // so a retry or an edit meanwhile does not change what the score used.
+  auto sop = store_->GetSopVersion(gold->task_id, 0);
+  if (sop.ok() && sop->gold_video_id == gold_id) job.sop_version = sop->version;
+  if (!sop.ok() && sop.status().code() != Status::Code::kNotFound) return sop.status();
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
   CountJobState(job, kJobQueued);
-  nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id}};
+  nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id},
+                           {"sop_version", job.sop_version ? nlohmann::json(*job.sop_version) : nlohmann::json(nullptr)}};
   Audit(actor, "job.queued", job.id, JsonText(detail));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -842,9 +854,20 @@ Status SopilotService::RunScore(const JobRow& job) {
     return Status::InvalidArgument("insufficient clip coverage for scoring: gold=" + std::to_string(g.vectors.rows) +
                                    ", trainee=" + std::to_string(t.vectors.rows) + ", min=" + std::to_string(need));
   }
-  SOPILOT_ASSIGN_OR_RETURN(ScoreReport report, EvaluateSop(g, t, config_.score));
+  std::vector<StepSpec> sop_steps;
+  if (job.sop_version) {
+    SOPILOT_ASSIGN_OR_RETURN(SopVersionRow sop, store_->GetSopVersion(job.task_id, *job.sop_version));
+    auto steps = ParseStepsJson(sop.definition_json);
+    if (!steps.ok()) {
+      return steps.status().WithContext("task " + job.task_id + ", SOP version " + std::to_string(*job.sop_version));
+    }
+    sop_steps = std::move(*steps);
+  }
+  SOPILOT_ASSIGN_OR_RETURN(ScoreReport report,
+                           EvaluateSop(g, t, config_.score, sop_steps.empty() ? nullptr : &sop_steps));
   metrics_->DtwSeconds(report.alignment_seconds);
   nlohmann::json result = ScoreReportToJson(report);
+  result["sop_version"] = job.sop_version ? nlohmann::json(*job.sop_version) : nlohmann::json(nullptr);
   result["gold_video_id"] = gold.id;
   result["trainee_video_id"] = trainee.id;
   result["task_id"] = gold.task_id;
@@ -854,6 +877,7 @@ Status SopilotService::RunScore(const JobRow& job) {
   std::string rel = "reports/score_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(result, 2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
+  if (!report.verdict_reason.empty()) summary["verdict_reason"] = report.verdict_reason;
   SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary)));
   CountJobState(job, kJobCompleted);
   Audit("system", "job.completed", job.id,

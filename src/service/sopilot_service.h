@@ -30,6 +30,8 @@
 
 namespace sopilot {
 
+struct ReportInput;  // report/report_input.h
+
 class ServiceMetrics;
 class NightlyRunner;
 
@@ -107,6 +109,10 @@ class SopilotService {
   // Unknown video ids are NotFound; videos not yet ingested or of different
   // tasks are InvalidArgument.
   Result<JobRow> SubmitScore(int64_t gold_video_id, int64_t trainee_video_id, const std::string& actor);
+  // The gold a score of `trainee_video_id` uses when none is named: the one
+  // the task's latest SOP was written over, else the task's newest ingested
+  // gold video. InvalidArgument when the task has none.
+  Result<int64_t> ChosenGold(int64_t trainee_video_id);
   Result<JobRow> SubmitTraining(const std::string& trigger, const std::string& actor);
   // Queues a re-embed of every video of `task_id` with `embedder` (a training
   // job, trigger "reembed"; service/reembed.cc). Checked before anything is
@@ -154,6 +160,42 @@ class SopilotService {
   //  "held": {kind: jobs held now}}.
   nlohmann::json FaultInjection() const;
 
+  // ---- SOP definitions and the score history (service/sop_history.cc)
+  // The task's SOP, {"task_id", "version", "draft", "gold_video_id",
+  // "created_by", "created_at", "steps": [...]}: the given version (0: the
+  // latest). A task without one gets a draft (version 0, "draft": true) of
+  // the steps found in its newest gold video, for the user to edit and save.
+  // NotFound when there is neither an SOP nor an ingested gold video.
+  Result<nlohmann::json> GetSop(const std::string& task_id, int64_t version);
+  // Every task with an ingested video: {"items": [{"task_id", "gold_videos",
+  // "sop_version" (null without one)}]}, by task id.
+  Result<nlohmann::json> ListTasks();
+  // Validates `body` ({"gold_video_id"?, "steps": [...]}, score/steps_file.h)
+  // against the task's gold video and saves it as the next version
+  // (audited, "sop.saved"). Later scores against that gold use it.
+  Result<nlohmann::json> PutSop(const std::string& task_id, const nlohmann::json& body, const std::string& actor);
+  // Completed scores, newest first: {"items": [...], "next_cursor"}. `cursor`
+  // is a next_cursor of an earlier page ("" for the first); one this service
+  // did not give is InvalidArgument.
+  Result<nlohmann::json> ListScores(ScoreQuery query, const std::string& cursor);
+  // Per task: pass rate, verdict counts, per step how often it was missed or
+  // went wrong and its time against the gold, and per operator the count,
+  // pass rate, mean score and the recent scores (the trend), over the newest
+  // kStatsScores completed scores.
+  static constexpr int kStatsScores = 500;
+  Result<nlohmann::json> TaskStats(const std::string& task_id);
+
+  // ---- score reports (service/score_reports.cc)
+  // A completed score drawn for people (report/pdf_report.h,
+  // report/html_report.h), with frames of the stored uploads at each
+  // deviation. NotFound for an unknown job; InvalidArgument while it is not
+  // completed. The footer carries the SHA-256 of the stored result file,
+  // which GET /score/{id}/result.json serves byte for byte.
+  Result<std::string> ScoreReportPdf(const std::string& score_job_id);
+  Result<std::string> ScoreReportHtml(const std::string& score_job_id);
+  // The stored result file of a completed score (absolute path).
+  Result<std::string> ScoreResultPath(const std::string& score_job_id);
+
   // ---- training (service/training.cc)
   // The two videos of a score job with their effective embeddings, all
   // from one and the same index version of their task (resolved in one
@@ -166,6 +208,7 @@ class SopilotService {
     bool feature_adapter = false;  // the sets are adapted by that version's adapter
   };
   Result<ScorePair> LoadScorePair(int64_t gold_video_id, int64_t trainee_video_id);
+  Result<ReportInput> GatherReport(const std::string& score_job_id);
   // GET /train/nightly/status: the original's enabled, next_run_local,
   // hour_local, min_new_videos, and what this process's scheduler sees.
   Result<nlohmann::json> NightlyStatus();

@@ -15,16 +15,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_statement.h"
+#include "store/store_rows.h"
+
 namespace sopilot {
+
+using namespace store_detail;  // the statement helpers and row readers of this store
 
 namespace {
 
-// How long a statement may wait for another connection's lock in total.
-constexpr std::chrono::milliseconds kBusyTimeout{5000};
-// Sleep between retries: short, so that a released lock is noticed quickly.
-constexpr std::chrono::milliseconds kBusySleep{2};
-
-using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- schema
 
@@ -171,229 +170,29 @@ ALTER TABLE jobs ADD COLUMN embedder TEXT;
 ALTER TABLE task_index ADD COLUMN embedder TEXT;
 ALTER TABLE index_versions ADD COLUMN embedder TEXT NOT NULL DEFAULT '';
 )sql"},
+    // SOP definitions (score/steps_file.h): per task, numbered versions of
+    // the user's steps over one gold video. A version is never rewritten; an
+    // edit writes the next one, so a score names the version it used
+    // (jobs.sop_version). The score history is filtered by task and time.
+    {4, R"sql(
+CREATE TABLE sop_versions (
+  task_id TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK(version >= 1),
+  gold_video_id INTEGER REFERENCES videos(id) ON DELETE SET NULL,
+  definition_json TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, version)
+);
+CREATE TRIGGER sop_versions_immutable BEFORE UPDATE OF task_id, version, definition_json, created_by, created_at
+ON sop_versions BEGIN SELECT RAISE(ABORT, 'an SOP version is never rewritten; write the next one'); END;
+ALTER TABLE jobs ADD COLUMN sop_version INTEGER;
+CREATE INDEX idx_jobs_score_history ON jobs(kind, task_id, finished_at);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
 
-// ---------------------------------------------------------------- errors
-
-bool IsBusy(int rc) {
-  int primary = rc & 0xff;
-  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
-}
-
-Status LockedStatus() { return Status::IOError("database is locked"); }
-
-// What an operator should read when the file is damaged.
-std::string CorruptMessage(const std::string& path, const std::string& detail) {
-  return (path.empty() ? std::string("the metadata store") : path + ": the metadata store") + " is corrupt (" +
-         detail + "); restore it from a backup";
-}
-
-Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
-  const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string msg = what + ": " + detail;
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return LockedStatus();
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-      return Status::InvalidArgument(msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::Corruption(CorruptMessage(db ? sqlite3_db_filename(db, "main") : "", detail));
-    case SQLITE_FULL:
-      // SQLite rolled the statement (or transaction) back: nothing is half
-      // written, and the same write succeeds once space returns.
-      return Status::NoSpace("the disk holding the metadata store is full (" + msg + ")");
-    case SQLITE_IOERR:
-      if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT)) {
-        return Status::NoSpace("the disk holding the metadata store is full (" + msg + ")");
-      }
-      return Status::IOError(msg);
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_NOLFS:
-    case SQLITE_PROTOCOL:
-      return Status::IOError(msg);
-    default:
-      return Status::Internal(msg);
-  }
-}
-
-// ---------------------------------------------------------------- connection
-
-// What the statement helpers need of a MetadataStore: the connection and the
-// counter of lock waits. The caller holds the store's mutex.
-struct Conn {
-  sqlite3* db;
-  std::atomic<uint64_t>* waits;
-  std::atomic<bool>* corrupt;  // set when a statement meets a damaged file
-
-  // The Status of a failed call; remembers corruption for Ping.
-  Status Error(int rc, const std::string& what) const {
-    const int primary = rc & 0xff;
-    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) corrupt->store(true);
-    return SqliteStatus(db, rc, what);
-  }
-
-  // One lock wait: counted (the metric) and slept.
-  void Wait() const {
-    waits->fetch_add(1, std::memory_order_relaxed);
-    std::this_thread::sleep_for(kBusySleep);
-  }
-};
-
-// Installed instead of busy_timeout: the same waiting, but each wait is
-// counted, which busy_timeout cannot report. SQLite calls it on the thread
-// running the statement with `count` 0 at the start of each lock conflict.
-int BusyHandler(void* arg, int count) {
-  thread_local Clock::time_point start;
-  if (count == 0) start = Clock::now();
-  if (Clock::now() - start >= kBusyTimeout) return 0;  // give up: SQLITE_BUSY
-  static_cast<std::atomic<uint64_t>*>(arg)->fetch_add(1, std::memory_order_relaxed);
-  std::this_thread::sleep_for(kBusySleep);
-  return 1;
-}
-
-// A prepared statement; finalised when destroyed. Bind errors are kept and
-// reported by the first Step so that call sites stay a list of binds.
-class Stmt {
- public:
-  Stmt(Conn conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
-  Stmt(Stmt&& other) noexcept
-      : conn_(other.conn_), stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_),
-        rows_(other.rows_) {}
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() {
-    if (stmt_) sqlite3_finalize(stmt_);
-  }
-
-  static Result<Stmt> Prepare(Conn conn, const char* sql) {
-    auto deadline = Clock::now() + kBusyTimeout;
-    for (;;) {
-      sqlite3_stmt* stmt = nullptr;
-      // Preparing reads the schema, which can meet a lock too.
-      int rc = sqlite3_prepare_v2(conn.db, sql, -1, &stmt, nullptr);
-      if (rc == SQLITE_OK) return Stmt(conn, stmt);
-      if (!IsBusy(rc)) return conn.Error(rc, "prepare");
-      if (Clock::now() >= deadline) return LockedStatus();
-      conn.Wait();
-    }
-  }
-
-  Stmt& Bind(int idx, int64_t v) { return Check(sqlite3_bind_int64(stmt_, idx, v)); }
-  Stmt& Bind(int idx, int v) { return Check(sqlite3_bind_int(stmt_, idx, v)); }
-  Stmt& Bind(int idx, double v) { return Check(sqlite3_bind_double(stmt_, idx, v)); }
-  Stmt& Bind(int idx, const std::string& v) {
-    return Check(sqlite3_bind_text(stmt_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& Bind(int idx, const char* v) { return Bind(idx, std::string(v)); }
-  // "" becomes NULL: the spelling of an absent optional text.
-  Stmt& BindOpt(int idx, const std::string& v) {
-    return v.empty() ? Check(sqlite3_bind_null(stmt_, idx)) : Bind(idx, v);
-  }
-  template <typename T>
-  Stmt& BindOpt(int idx, const std::optional<T>& v) {
-    return v ? Bind(idx, *v) : Check(sqlite3_bind_null(stmt_, idx));
-  }
-
-  // True with a row, false when done. A lock met before the first row is
-  // waited out (the statement restarts from scratch, which is harmless before
-  // it produced anything); after rows it fails, as a restart would repeat them.
-  Result<bool> Step() {
-    if (bind_rc_ != SQLITE_OK) return conn_.Error(bind_rc_, "bind");
-    auto deadline = Clock::now() + kBusyTimeout;
-    for (;;) {
-      int rc = sqlite3_step(stmt_);
-      if (rc == SQLITE_ROW) {
-        ++rows_;
-        return true;
-      }
-      if (rc == SQLITE_DONE) return false;
-      if (IsBusy(rc) && rows_ == 0 && Clock::now() < deadline) {
-        sqlite3_reset(stmt_);
-        conn_.Wait();
-        continue;
-      }
-      // sqlite3_errmsg reports the step's error (v2 prepare).
-      Status st = conn_.Error(rc, "step");
-      sqlite3_reset(stmt_);
-      return st;
-    }
-  }
-
-  // Runs a statement that returns no rows of interest.
-  Status Run() {
-    for (;;) {
-      auto r = Step();
-      if (!r.ok()) return r.status();
-      if (!*r) return Status::Ok();
-    }
-  }
-
-  // Makes the statement ready to be bound and run again.
-  void Reset() {
-    sqlite3_reset(stmt_);
-    rows_ = 0;
-  }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    if (!p) return std::string();
-    return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-  std::optional<int64_t> OptInt(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Int(col);
-  }
-  std::optional<double> OptDouble(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Double(col);
-  }
-
- private:
-  Stmt& Check(int rc) {
-    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-    return *this;
-  }
-
-  Conn conn_;
-  sqlite3_stmt* stmt_;
-  int bind_rc_ = SQLITE_OK;
-  int rows_ = 0;
-};
-
-// A single statement without parameters (BEGIN, COMMIT, PRAGMA), retried
-// while locked.
-Status Exec(Conn conn, const char* sql) {
-  SOPILOT_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(conn, sql));
-  return stmt.Run();
-}
-
-// Several statements without parameters (a migration), in order.
-Status ExecScript(Conn conn, const char* sql) {
-  const char* rest = sql;
-  while (rest && *rest) {
-    sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(conn.db, rest, -1, &raw, &tail);
-    if (rc != SQLITE_OK) return conn.Error(rc, "migration");
-    rest = tail;
-    if (!raw) continue;  // whitespace or a comment
-    Stmt stmt(conn, raw);
-    SOPILOT_RETURN_IF_ERROR(stmt.Run());
-  }
-  return Status::Ok();
-}
 
 // A task's current index version (0 when it has none yet), inside whatever
 // transaction `conn` is in.
@@ -404,21 +203,6 @@ Result<int64_t> CurrentVersionOf(Conn conn, const std::string& task_id) {
   return row ? s.Int(0) : int64_t{0};
 }
 
-// Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back on any error.
-// IMMEDIATE takes the write lock up front: a deferred transaction that
-// upgrades from read to write can fail with SQLITE_BUSY_SNAPSHOT in WAL mode,
-// which no amount of waiting fixes.
-template <typename Body>
-Status InTransaction(Conn conn, Body&& body) {
-  SOPILOT_RETURN_IF_ERROR(Exec(conn, "BEGIN IMMEDIATE"));
-  Status st = body();
-  if (st.ok()) st = Exec(conn, "COMMIT");
-  if (!st.ok() && !sqlite3_get_autocommit(conn.db)) {
-    sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);  // the first error matters
-  }
-  return st;
-}
-
 // ---------------------------------------------------------------- rows
 
 bool IsKnownStatus(const std::string& s) {
@@ -426,91 +210,6 @@ bool IsKnownStatus(const std::string& s) {
          s == kJobSkipped;
 }
 
-// A JSON object, or "" (stored as NULL / "{}" by the caller).
-Status CheckJsonObject(const std::string& text, const char* what) {
-  if (text.empty()) return Status::Ok();
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (!j.is_object()) return Status::InvalidArgument(std::string(what) + " is not a JSON object");
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string(what) + " is not valid JSON: " + e.what());
-  }
-  return Status::Ok();
-}
-
-constexpr const char* kVideoColumns =
-    "id, task_id, role, site_id, camera_id, operator_id_hash, file_name, file_path, content_sha256, "
-    "embedding_path, embedding_model, num_clips, duration_sec, source_fps, sampled_fps, created_at";
-
-VideoRow ReadVideo(const Stmt& s) {
-  VideoRow v;
-  v.id = s.Int(0);
-  v.task_id = s.Text(1);
-  v.role = s.Text(2);
-  v.site_id = s.Text(3);
-  v.camera_id = s.Text(4);
-  v.operator_id_hash = s.Text(5);
-  v.file_name = s.Text(6);
-  v.file_path = s.Text(7);
-  v.content_sha256 = s.Text(8);
-  v.embedding_path = s.Text(9);
-  v.embedding_model = s.Text(10);
-  v.num_clips = static_cast<int>(s.Int(11));
-  v.duration_sec = s.Double(12);
-  v.source_fps = s.Double(13);
-  v.sampled_fps = s.Double(14);
-  v.created_at = s.Text(15);
-  return v;
-}
-
-Result<std::vector<VideoRow>> ReadVideos(Stmt& s) {
-  std::vector<VideoRow> out;
-  for (;;) {
-    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return out;
-    out.push_back(ReadVideo(s));
-  }
-}
-
-constexpr const char* kJobColumns =
-    "id, kind, status, requested_by, attempts, error_message, created_at, updated_at, queued_at, "
-    "started_at, finished_at, task_id, role, file_name, file_path, site_id, camera_id, "
-    "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
-    "summary_path, result_json, embedder";
-
-Result<JobRow> ReadJob(const Stmt& s) {
-  JobRow j;
-  j.id = s.Text(0);
-  auto kind = ParseJobKind(s.Text(1));
-  if (!kind) return Status::Corruption("job " + j.id + ": unknown kind '" + s.Text(1) + "'");
-  j.kind = *kind;
-  j.status = s.Text(2);
-  j.requested_by = s.Text(3);
-  j.attempts = static_cast<int>(s.Int(4));
-  j.error_message = s.Text(5);
-  j.created_at = s.Text(6);
-  j.updated_at = s.Text(7);
-  j.queued_at = s.Text(8);
-  j.started_at = s.Text(9);
-  j.finished_at = s.Text(10);
-  j.task_id = s.Text(11);
-  j.role = s.Text(12);
-  j.file_name = s.Text(13);
-  j.file_path = s.Text(14);
-  j.site_id = s.Text(15);
-  j.camera_id = s.Text(16);
-  j.operator_id_hash = s.Text(17);
-  j.video_id = s.OptInt(18);
-  j.gold_video_id = s.OptInt(19);
-  j.trainee_video_id = s.OptInt(20);
-  j.score = s.OptDouble(21);
-  j.result_path = s.Text(22);
-  j.trigger = s.Text(23);
-  j.summary_path = s.Text(24);
-  j.result_json = s.Text(25);
-  j.embedder = s.Text(26);
-  return j;
-}
 
 Status CheckVideo(const VideoRow& video) {
   if (video.task_id.empty()) return Status::InvalidArgument("video: task_id is empty");
@@ -934,9 +633,9 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
                             "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
                             "updated_at, queued_at, task_id, role, file_name, file_path, site_id, camera_id, "
                             "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, "
-                            "\"trigger\", summary_path, result_json, embedder) "
+                            "\"trigger\", summary_path, result_json, embedder, sop_version) "
                             "VALUES (?1, ?2, 'queued', ?3, 0, NULL, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                            "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
+                            "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"));
   s.Bind(1, job.id)
       .Bind(2, JobKindName(job.kind))
       .BindOpt(3, job.requested_by)
@@ -956,7 +655,8 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
       .BindOpt(17, job.trigger)
       .BindOpt(18, job.summary_path)
       .BindOpt(19, job.result_json)
-      .BindOpt(20, job.embedder);
+      .BindOpt(20, job.embedder)
+      .BindOpt(21, job.sop_version);
   Status st = s.Run();
   if (!st.ok()) return st.WithContext("job " + job.id);
   return Status::Ok();

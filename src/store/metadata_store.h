@@ -82,6 +82,7 @@ struct JobRow {
   std::optional<int64_t> gold_video_id, trainee_video_id;
   std::optional<double> score;
   std::string result_path;
+  std::optional<int64_t> sop_version;  // the task's SOP version the score used (none: steps found in the gold)
   // training: trigger "manual" | "nightly" (the feature adapter) or
   // "reembed" (task_id's videos embedded again with `embedder`)
   std::string trigger;
@@ -89,6 +90,38 @@ struct JobRow {
   std::string embedder;
   // any kind: a JSON object of outputs (ingest: num_clips, fps...; training: summary)
   std::string result_json;
+};
+
+// One version of a task's SOP definition (the JSON of score/steps_file.h,
+// with the gold video its times refer to).
+struct SopVersionRow {
+  std::string task_id;
+  int64_t version = 0;                   // 1, 2, ... per task
+  std::optional<int64_t> gold_video_id;  // none once that video was deleted
+  std::string definition_json;           // {"steps": [...]}
+  std::string created_by, created_at;
+};
+
+// The score history's filters: completed score jobs, newest first. An empty
+// field does not filter.
+struct ScoreQuery {
+  std::string task_id, site_id, camera_id, operator_id_hash;
+  std::string verdict;                          // pass | needs_review | fail
+  std::string finished_from, finished_before;   // timestamps (IsoTimestamp form): from inclusive, before exclusive
+  // Resume after this row of an earlier page: its finished_at and seq.
+  std::string after_finished_at;
+  int64_t after_seq = 0;
+  int limit = 50;  // clamped to [1, 10000]
+};
+
+struct ScorePage {
+  std::vector<JobRow> scores;
+  // Per score, its job row's insertion number: with finished_at, the order
+  // of the history (scores finished within one second keep the order they
+  // were queued in) and the place a next page starts from. Stable while the
+  // file is not VACUUMed.
+  std::vector<int64_t> seqs;
+  bool more = false;  // rows remain after the last one
 };
 
 struct AuditEntry {
@@ -190,6 +223,17 @@ class MetadataStore {
                      const std::string& detail_json);
   // Newest first, limit clamped to [1, 5000].
   Result<std::vector<AuditEntry>> AuditTrail(int limit);
+
+  // ---- SOP definitions (store/sop_versions.cc)
+  // Writes the task's next version (1 for the first) and returns its number.
+  // `definition_json` must be a JSON object; it is stored as given.
+  Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
+                                   const std::string& definition_json, const std::string& created_by);
+  // `version` 0: the latest. NotFound when the task has none (or not that one).
+  Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version);
+
+  // ---- score history (store/score_history.cc)
+  Result<ScorePage> ListScores(const ScoreQuery& query);
 
   // ---- index versions (training; see doc/architecture.md, "Training")
   // A task's current version is 0 until its first training: its videos'

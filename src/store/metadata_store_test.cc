@@ -130,17 +130,18 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
   EXPECT_TRUE(store_->Ping().ok());
   RawDb raw(path_);
   auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
   std::set<std::string> got(names.begin(), names.end());
   for (const char* want : {"schema_migrations", "videos", "clips", "jobs", "audit_log", "idx_videos_task",
                            "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete",
-                           "index_versions", "task_index", "version_embeddings", "leases", "scheduler_slots"}) {
+                           "index_versions", "task_index", "version_embeddings", "leases", "scheduler_slots", "sop_versions",
+                           "sop_versions_immutable", "idx_jobs_score_history"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
   EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
   // The kind check is in the table, not only in the code.
@@ -160,12 +161,12 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "4");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
@@ -178,7 +179,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (3)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (4)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -742,14 +743,14 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 3 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 4 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
   RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "4");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
 }
 
@@ -807,7 +808,8 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
     RawDb raw(path_);
     for (const char* sql : {"DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
                             "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
-                            "ALTER TABLE jobs DROP COLUMN embedder",
+                            "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
+                            "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
                             "DELETE FROM schema_migrations WHERE version >= 2"}) {
       std::string err;
       ASSERT_EQ(raw.Exec(sql, &err), SQLITE_OK) << sql << ": " << err;
@@ -815,7 +817,7 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
   }
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
   EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
   EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
 }

@@ -1,0 +1,89 @@
+// Reading videos and jobs rows: the column lists and the readers that go
+// with them, shared by the parts of the metadata store. Internal to src/store.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/metadata_store.h"
+#include "store/sqlite_statement.h"
+
+namespace sopilot::store_detail {
+
+inline constexpr const char* kVideoColumns =
+    "id, task_id, role, site_id, camera_id, operator_id_hash, file_name, file_path, content_sha256, "
+    "embedding_path, embedding_model, num_clips, duration_sec, source_fps, sampled_fps, created_at";
+
+inline VideoRow ReadVideo(const Stmt& s) {
+  VideoRow v;
+  v.id = s.Int(0);
+  v.task_id = s.Text(1);
+  v.role = s.Text(2);
+  v.site_id = s.Text(3);
+  v.camera_id = s.Text(4);
+  v.operator_id_hash = s.Text(5);
+  v.file_name = s.Text(6);
+  v.file_path = s.Text(7);
+  v.content_sha256 = s.Text(8);
+  v.embedding_path = s.Text(9);
+  v.embedding_model = s.Text(10);
+  v.num_clips = static_cast<int>(s.Int(11));
+  v.duration_sec = s.Double(12);
+  v.source_fps = s.Double(13);
+  v.sampled_fps = s.Double(14);
+  v.created_at = s.Text(15);
+  return v;
+}
+
+inline Result<std::vector<VideoRow>> ReadVideos(Stmt& s) {
+  std::vector<VideoRow> out;
+  for (;;) {
+    SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadVideo(s));
+  }
+}
+
+inline constexpr const char* kJobColumns =
+    "id, kind, status, requested_by, attempts, error_message, created_at, updated_at, queued_at, "
+    "started_at, finished_at, task_id, role, file_name, file_path, site_id, camera_id, "
+    "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
+    "summary_path, result_json, embedder, sop_version";
+
+inline Result<JobRow> ReadJob(const Stmt& s) {
+  JobRow j;
+  j.id = s.Text(0);
+  auto kind = ParseJobKind(s.Text(1));
+  if (!kind) return Status::Corruption("job " + j.id + ": unknown kind '" + s.Text(1) + "'");
+  j.kind = *kind;
+  j.status = s.Text(2);
+  j.requested_by = s.Text(3);
+  j.attempts = static_cast<int>(s.Int(4));
+  j.error_message = s.Text(5);
+  j.created_at = s.Text(6);
+  j.updated_at = s.Text(7);
+  j.queued_at = s.Text(8);
+  j.started_at = s.Text(9);
+  j.finished_at = s.Text(10);
+  j.task_id = s.Text(11);
+  j.role = s.Text(12);
+  j.file_name = s.Text(13);
+  j.file_path = s.Text(14);
+  j.site_id = s.Text(15);
+  j.camera_id = s.Text(16);
+  j.operator_id_hash = s.Text(17);
+  j.video_id = s.OptInt(18);
+  j.gold_video_id = s.OptInt(19);
+  j.trainee_video_id = s.OptInt(20);
+  j.score = s.OptDouble(21);
+  j.result_path = s.Text(22);
+  j.trigger = s.Text(23);
+  j.summary_path = s.Text(24);
+  j.result_json = s.Text(25);
+  j.embedder = s.Text(26);
+  j.sop_version = s.OptInt(27);
+  return j;
+}
+
+}  // namespace sopilot::store_detail

@@ -17,6 +17,7 @@
 #include "embed/embedding_file.h"
 #include "service/nightly_runner.h"
 #include "service/sopilot_service.h"
+#include "testing/fake_clock_env.h"
 #include "testing/temp_dir.h"
 #include "testing/test_videos.h"
 #include "train/feature_adapter.h"
@@ -32,12 +33,10 @@ class NeverStop : public JobContext {
   bool ShouldStop() const override { return false; }
 };
 
-// A clock the test sets; files go to the real Env.
-class FakeClockEnv : public EnvWrapper {
+// 2026-02-09T01:00:00Z: an hour past the nightly run's default slot.
+class FakeClockEnv : public testing::FakeClockEnv {
  public:
-  FakeClockEnv() : EnvWrapper(Env::Default()) {}
-  double NowUnixSeconds() override { return now.load(); }
-  std::atomic<double> now{1770595200.0 + 3600};  // 2026-02-09T01:00:00Z
+  FakeClockEnv() : testing::FakeClockEnv(1770595200.0 + 3600) {}
 };
 
 constexpr int kDim = 24;

@@ -13,18 +13,13 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_clock_env.h"
 #include "testing/temp_dir.h"
 
 namespace sopilot {
 namespace {
 
-// A clock the test sets; files go to the real Env.
-class FakeClockEnv : public EnvWrapper {
- public:
-  FakeClockEnv() : EnvWrapper(Env::Default()) {}
-  double NowUnixSeconds() override { return now.load(); }
-  std::atomic<double> now{1770543959.0};  // 2026-02-08T09:45:59+00:00
-};
+using testing::FakeClockEnv;
 
 // A second, raw connection to the file: what another program (or a curious
 // operator with the sqlite3 shell) could do.

@@ -10,17 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "store/metadata_store.h"
+#include "testing/fake_clock_env.h"
 #include "testing/temp_dir.h"
 
 namespace sopilot {
 namespace {
 
-class ClockEnv : public EnvWrapper {
- public:
-  ClockEnv() : EnvWrapper(Env::Default()) {}
-  double NowUnixSeconds() override { return now.load(); }
-  std::atomic<double> now{1770543959.0};  // 2026-02-08T09:45:59+00:00
-};
 
 class ScoreHistoryTest : public ::testing::Test {
  protected:
@@ -47,7 +42,7 @@ class ScoreHistoryTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  ClockEnv env_;
+  testing::FakeClockEnv env_;
   std::unique_ptr<MetadataStore> store_;
 };
 

@@ -633,6 +633,13 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
             3);
   EXPECT_GE(SeriesValue(body, "sopilot_dtw_execution_seconds_count{gpu=\"false\"}"), 1);
   EXPECT_GT(SeriesValue(body, "sopilot_dtw_execution_seconds_sum{gpu=\"false\"}"), 0);
+  // Buckets from 50 us: an alignment of microseconds to milliseconds has a
+  // p95 to read (the original's buckets started at 10 ms). A structural
+  // check, not a timing one: the bucket exists, whatever the machine's speed.
+  {
+    std::regex first_bucket(R"re(sopilot_dtw_execution_seconds_bucket\{gpu="false",le="(5e-05|0\.00005)"\} )re");
+    EXPECT_TRUE(std::regex_search(body, first_bucket)) << body.substr(body.find("sopilot_dtw"), 600);
+  }
   EXPECT_EQ(SeriesValue(body, "sopilot_embedding_generation_seconds_count{embedder=\"heuristic-v1\"}"), 2);
   EXPECT_GT(SeriesValue(body, "sopilot_total_clips"), 20);
   EXPECT_EQ(SeriesValue(body, "sopilot_queue_depth{queue=\"score\"}"), 0);

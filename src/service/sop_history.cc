@@ -69,7 +69,12 @@ Result<nlohmann::json> SopilotService::GetSop(const std::string& task_id, int64_
   SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(gold->id, gold->id));
   SOPILOT_ASSIGN_OR_RETURN(ScoreReport found, EvaluateSop(pair.gold_set, pair.gold_set, config_.score));
   std::vector<StepSpec> specs;
-  for (const StepResult& s : found.steps) specs.push_back(StepSpec{s.name, s.gold_time, StepRules{}});
+  // Times to the hundredth of a second: for people to read and edit (a
+  // boundary is shared by two steps, so both round alike).
+  auto hundredth = [](double t) { return std::round(t * 100) / 100; };
+  for (const StepResult& s : found.steps) {
+    specs.push_back(StepSpec{s.name, {hundredth(s.gold_time.start_sec), hundredth(s.gold_time.end_sec)}, StepRules{}});
+  }
   return nlohmann::json{{"task_id", task_id},        {"version", 0},
                         {"draft", true},             {"gold_video_id", gold->id},
                         {"created_by", nullptr},     {"created_at", nullptr},

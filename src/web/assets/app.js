@@ -357,6 +357,9 @@ function trendChart(operators) {
     const pts = o.trend.map((p, i) => `${40 + (W - 60) * i / (longest - 1)},${10 + (H - 40) * (1 - p.score / 100)}`).join(' ');
     g.append(svg('polyline', { points: pts, fill: 'none', stroke: palette[k % palette.length], 'stroke-width': 3 },
       svg('title', {}, `${o.operator_id_hash || '(no operator)'}: ${o.scores} scores, pass rate ${(100 * o.pass_rate).toFixed(0)} %`)));
+    // A dot per score, so that one score alone shows too.
+    o.trend.forEach((p, i) => g.append(svg('circle', { cx: 40 + (W - 60) * i / (longest - 1), cy: 10 + (H - 40) * (1 - p.score / 100),
+      r: 5, fill: palette[k % palette.length] }, svg('title', {}, `${p.finished_at}: ${Number(p.score).toFixed(1)} (${p.verdict})`))));
     g.append(svg('text', { x: 45 + 150 * k, y: H - 5, fill: palette[k % palette.length] }, o.operator_id_hash || '(no operator)'));
   });
   return g;
@@ -402,7 +405,7 @@ async function showHistory(params) {
   if (params.get('task_id')) {
     const stats = await api('GET', `/tasks/${encodeURIComponent(params.get('task_id'))}/stats`);
     parts.push(h('h2', {}, `Statistics of ${stats.task_id}`),
-      h('p', { id: 'stats-summary' }, `${stats.scores} scores; pass rate ${stats.pass_rate === null ? '-' : (100 * stats.pass_rate).toFixed(0) + ' %'}; mean score ${stats.mean_score === null ? '-' : stats.mean_score.toFixed(1)}`),
+      h('p', { id: 'stats-summary' }, `${stats.scores} score${stats.scores === 1 ? '' : 's'}; pass rate ${stats.pass_rate === null ? '-' : (100 * stats.pass_rate).toFixed(0) + ' %'}; mean score ${stats.mean_score === null ? '-' : stats.mean_score.toFixed(1)}`),
       h('table', { id: 'step-stats' }, h('thead', {}, h('tr', {}, ['Step', 'Missed', 'Done wrongly', 'Over time', 'Median time vs gold'].map((c) => h('th', {}, c)))),
         h('tbody', {}, stats.steps.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.missing} of ${s.scored}`), h('td', {}, s.deviation), h('td', {}, s.over_time),
           h('td', {}, s.median_duration_ratio === null ? '-' : `${(100 * s.median_duration_ratio).toFixed(0)} %`))))),

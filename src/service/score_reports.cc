@@ -22,21 +22,22 @@ std::string Label(const Result<VideoRow>& v, const std::optional<int64_t>& id) {
 
 }  // namespace
 
-Result<std::string> SopilotService::ScoreResultPath(const std::string& score_job_id) {
+Result<JobRow> SopilotService::CompletedScoreJob(const std::string& score_job_id) {
   SOPILOT_ASSIGN_OR_RETURN(JobRow job, GetJob(JobKind::kScore, score_job_id));
   if (job.status != kJobCompleted || job.result_path.empty()) {
     return Status::InvalidArgument("score job " + score_job_id + " is " + job.status +
-                                   "; its result exists once it is completed");
+                                   "; its result and reports exist once it is completed");
   }
+  return job;
+}
+
+Result<std::string> SopilotService::ScoreResultPath(const std::string& score_job_id) {
+  SOPILOT_ASSIGN_OR_RETURN(JobRow job, CompletedScoreJob(score_job_id));
   return blobs_.Absolute(job.result_path);
 }
 
 Result<ReportInput> SopilotService::GatherReport(const std::string& score_job_id) {
-  SOPILOT_ASSIGN_OR_RETURN(JobRow job, GetJob(JobKind::kScore, score_job_id));
-  if (job.status != kJobCompleted || job.result_path.empty()) {
-    return Status::InvalidArgument("score job " + score_job_id + " is " + job.status +
-                                   "; a report exists once it is completed");
-  }
+  SOPILOT_ASSIGN_OR_RETURN(JobRow job, CompletedScoreJob(score_job_id));
   SOPILOT_ASSIGN_OR_RETURN(std::string text, blobs_.Get(job.result_path, kMaxResultFile));
   ReportInput in;
   in.result = nlohmann::json::parse(text, nullptr, false);

@@ -31,6 +31,16 @@ double Median(std::vector<double> v) {
 
 double Round3(double x) { return std::round(x * 1000) / 1000; }
 
+// The task's newest ingested gold video (ids only grow), over all of its
+// videos; none when it has no gold yet.
+Result<std::optional<int64_t>> NewestGold(MetadataStore* store, const std::string& task_id) {
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store->VideosOfTask(task_id));
+  for (auto v = videos.rbegin(); v != videos.rend(); ++v) {
+    if (v->role == "gold") return std::optional<int64_t>(v->id);
+  }
+  return std::optional<int64_t>();
+}
+
 nlohmann::json OrNull(const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 nlohmann::json OrNull(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
@@ -55,18 +65,9 @@ Result<nlohmann::json> SopilotService::GetSop(const std::string& task_id, int64_
 
   // No SOP yet: a draft of the steps the scorer finds in the newest gold,
   // the same steps a score would use without an SOP.
-  SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->ListVideos(task_id, 500));
-  const VideoRow* gold = nullptr;
-  for (const VideoRow& v : videos) {
-    if (v.role == "gold" && !v.embedding_path.empty()) {
-      gold = &v;
-      break;
-    }
-  }
-  if (gold == nullptr) {
-    return Status::NotFound("task " + task_id + " has no SOP and no ingested gold video to draft one from");
-  }
-  SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(gold->id, gold->id));
+  SOPILOT_ASSIGN_OR_RETURN(std::optional<int64_t> gold, NewestGold(store_.get(), task_id));
+  if (!gold) return Status::NotFound("task " + task_id + " has no SOP and no ingested gold video to draft one from");
+  SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(*gold, *gold));
   SOPILOT_ASSIGN_OR_RETURN(ScoreReport found, EvaluateSop(pair.gold_set, pair.gold_set, config_.score));
   std::vector<StepSpec> specs;
   // Times to the hundredth of a second: for people to read and edit (a
@@ -76,7 +77,7 @@ Result<nlohmann::json> SopilotService::GetSop(const std::string& task_id, int64_
     specs.push_back(StepSpec{s.name, {hundredth(s.gold_time.start_sec), hundredth(s.gold_time.end_sec)}, StepRules{}});
   }
   return nlohmann::json{{"task_id", task_id},        {"version", 0},
-                        {"draft", true},             {"gold_video_id", gold->id},
+                        {"draft", true},             {"gold_video_id", *gold},
                         {"created_by", nullptr},     {"created_at", nullptr},
                         {"steps", StepsToJson(specs)}};
 }
@@ -94,10 +95,8 @@ Result<int64_t> SopilotService::ChosenGold(int64_t trainee_id) {
     auto gold = store_->GetVideo(*sop->gold_video_id);
     if (gold.ok() && !gold->embedding_path.empty()) return gold->id;
   }
-  SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->ListVideos(trainee->task_id, 500));
-  for (const VideoRow& v : videos) {
-    if (v.role == "gold" && !v.embedding_path.empty()) return v.id;
-  }
+  SOPILOT_ASSIGN_OR_RETURN(std::optional<int64_t> newest, NewestGold(store_.get(), trainee->task_id));
+  if (newest) return *newest;
   return Status::InvalidArgument("task " + trainee->task_id + " has no ingested gold video to score against");
 }
 
@@ -143,13 +142,7 @@ Result<nlohmann::json> SopilotService::PutSop(const std::string& task_id, const 
     if (latest.ok() && latest->gold_video_id) {
       gold_id = latest->gold_video_id;
     } else {
-      SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->ListVideos(task_id, 500));
-      for (const VideoRow& v : videos) {
-        if (v.role == "gold" && !v.embedding_path.empty()) {
-          gold_id = v.id;
-          break;
-        }
-      }
+      SOPILOT_ASSIGN_OR_RETURN(gold_id, NewestGold(store_.get(), task_id));
     }
     if (!gold_id) return Status::InvalidArgument("task " + task_id + " has no ingested gold video; upload one first");
   }

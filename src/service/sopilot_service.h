@@ -209,6 +209,8 @@ class SopilotService {
   };
   Result<ScorePair> LoadScorePair(int64_t gold_video_id, int64_t trainee_video_id);
   Result<ReportInput> GatherReport(const std::string& score_job_id);
+  // The score job, when it is completed (InvalidArgument otherwise).
+  Result<JobRow> CompletedScoreJob(const std::string& score_job_id);
   // GET /train/nightly/status: the original's enabled, next_run_local,
   // hour_local, min_new_videos, and what this process's scheduler sees.
   Result<nlohmann::json> NightlyStatus();

@@ -43,6 +43,8 @@ void Exercise(const sopilot::RedisReply& r) {
   (void)sopilot::ParseLeaseReply(r, sopilot::JobKind::kScore, "token");
   (void)sopilot::ParseIntegerReply(r, "fuzz");
   (void)sopilot::ParseDeadJobsReply(r);
+  sopilot::QueueStats stats;
+  (void)sopilot::ParseQueueAgeReply(r, &stats);
 }
 
 }  // namespace

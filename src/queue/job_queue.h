@@ -38,6 +38,10 @@ struct LeasedJob {
   JobKind kind = JobKind::kIngest;
   int attempt = 1;          // 1 for the first run
   std::string lease_token;  // proves the lease is still this worker's
+  // Seconds the job waited to be leased: from when it became ready (its
+  // enqueue, the end of a retry backoff, a requeue, or the recovery of an
+  // expired lease) to this lease, on the queue's clock. Never negative.
+  double waited_sec = 0;
 };
 
 struct QueueStats {
@@ -45,6 +49,17 @@ struct QueueStats {
   int64_t running = 0;  // leased
   int64_t retrying = 0; // of `queued`, those waiting out a backoff
   int64_t dead = 0;
+  // How long the oldest job that could run now has waited (as
+  // LeasedJob::waited_sec); 0 when none is waiting.
+  double oldest_wait_sec = 0;
+  int64_t busy_workers = 0;  // distinct workers holding a lease of this kind
+};
+
+// What RecoverExpired found: leases that ran out, in all and per kind
+// (indexed by JobKind), whether the job became ready again or dead.
+struct ExpiredLeases {
+  int total = 0;
+  int by_kind[3] = {0, 0, 0};
 };
 
 class JobQueue {
@@ -81,9 +96,11 @@ class JobQueue {
   // a poisoned input): dead now whatever attempts are left, listed by
   // DeadJobs() and requeueable once the cause is fixed.
   virtual Status Bury(const LeasedJob& job, const std::string& error) = 0;
-  // Jobs whose lease ran out become ready again; returns how many. Run at
-  // start-up and now and then.
-  virtual Result<int> RecoverExpired() = 0;
+  // Jobs whose lease ran out become ready again (or dead, when that was
+  // their last attempt); returns how many, per kind. Run at start-up and now
+  // and then. Each expired lease is counted by the one call that recovers
+  // it, so counts summed over processes are exact.
+  virtual Result<ExpiredLeases> RecoverExpired() = 0;
 
   // Worker liveness. Each worker calls Heartbeat every few seconds with the
   // kinds it serves; it counts as active for `ttl_sec` after its last

@@ -7,7 +7,9 @@
 //   P_dead           ZSET  id -> time of death, every kind (the kind is in the job)
 //   P_dead:counts    HASH  K -> number of dead jobs of kind K
 //   P:job:<id>       HASH  kind, state (ready|delayed|leased|dead), attempts,
-//                          owner, token, last_error, died_at
+//                          owner, token, last_error, died_at, ready_at (when
+//                          it last became ready: enqueue, end of backoff,
+//                          requeue, recovery of an expired lease)
 //   P:workers:K      ZSET  worker id -> time its heartbeat runs out
 //
 // Every change of state is one Lua script, so it is atomic: a job is in
@@ -39,7 +41,7 @@ namespace {
 #define NOW_LUA "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
 
 // KEYS: ready, job, dead, deadcounts. ARGV: id, kind.
-const RedisScript kEnqueue(R"lua(
+const RedisScript kEnqueue(NOW_LUA R"lua(
 local job = redis.call('HMGET', KEYS[2], 'state', 'kind')
 if job[1] then
   if job[2] ~= ARGV[2] then
@@ -50,19 +52,21 @@ if job[1] then
   redis.call('HINCRBY', KEYS[4], job[2], -1)
   redis.call('DEL', KEYS[2])
 end
-redis.call('HSET', KEYS[2], 'kind', ARGV[2], 'state', 'ready', 'attempts', 0)
+redis.call('HSET', KEYS[2], 'kind', ARGV[2], 'state', 'ready', 'attempts', 0, 'ready_at', now)
 redis.call('LPUSH', KEYS[1], ARGV[1])
 return 1
 )lua");
 
 // KEYS: ready, delayed, leased, dead, deadcounts.
 // ARGV: job key prefix, kind, owner, lease_sec, max_attempts, token.
-// Returns {id, attempt} or nil.
+// Returns {id, attempt, milliseconds it waited since ready} or nil.
 constexpr char kLeaseLua[] = R"lua(
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
-for _, id in ipairs(due) do
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 100)
+for i = 1, #due, 2 do
+  local id = due[i]
   redis.call('ZREM', KEYS[2], id)
-  redis.call('HSET', ARGV[1] .. id, 'state', 'ready')
+  -- Ready since its backoff ended, not since this lease looked.
+  redis.call('HSET', ARGV[1] .. id, 'state', 'ready', 'ready_at', due[i + 1])
   redis.call('LPUSH', KEYS[1], id)
 end
 local max = tonumber(ARGV[5])
@@ -70,7 +74,7 @@ while true do
   local id = redis.call('RPOP', KEYS[1])
   if not id then return false end
   local key = ARGV[1] .. id
-  local job = redis.call('HMGET', key, 'attempts', 'state')
+  local job = redis.call('HMGET', key, 'attempts', 'state', 'ready_at')
   local attempts = tonumber(job[1])
   -- An id whose job is not 'ready' (cannot happen unless keys were edited
   -- by hand) is dropped rather than leased twice.
@@ -85,7 +89,8 @@ while true do
       attempts = attempts + 1
       redis.call('HSET', key, 'state', 'leased', 'attempts', attempts, 'owner', ARGV[3], 'token', ARGV[6])
       redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), id)
-      return {id, attempts}
+      local waited = now - (tonumber(job[3]) or now)
+      return {id, attempts, math.floor(math.max(0, waited) * 1000)}
     end
   end
 end
@@ -163,7 +168,7 @@ for _, id in ipairs(expired) do
       redis.call('ZADD', KEYS[3], now, id)
       redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
     else
-      redis.call('HSET', key, 'state', 'ready')
+      redis.call('HSET', key, 'state', 'ready', 'ready_at', now)
       redis.call('RPUSH', KEYS[2], id)
     end
   end
@@ -198,13 +203,13 @@ return out
 )lua");
 
 // KEYS: dead, deadcounts, job, ready. ARGV: id, kind. 1, or 0 when not dead.
-const RedisScript kRequeue(R"lua(
+const RedisScript kRequeue(NOW_LUA R"lua(
 if redis.call('HGET', KEYS[3], 'kind') ~= ARGV[2] or redis.call('HGET', KEYS[3], 'state') ~= 'dead' then
   return 0
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
-redis.call('HSET', KEYS[3], 'state', 'ready', 'attempts', 0)
+redis.call('HSET', KEYS[3], 'state', 'ready', 'attempts', 0, 'ready_at', now)
 redis.call('HDEL', KEYS[3], 'last_error', 'died_at')
 redis.call('LPUSH', KEYS[4], ARGV[1])
 return 1
@@ -222,6 +227,28 @@ return 1
 // KEYS: the workers set of one kind. Workers whose heartbeat has not run out.
 const RedisScript kActiveWorkers(NOW_LUA R"lua(
 return redis.call('ZCOUNT', KEYS[1], now, '+inf')
+)lua");
+
+// KEYS: ready, delayed, leased. ARGV: job key prefix.
+// {milliseconds the oldest runnable job has waited, distinct lease owners}.
+// The list is FIFO from its right end except for recovered leases, which are
+// pushed there too; the 16 jobs next to run hold the oldest but in
+// pathological cases (more than 15 recoveries queued ahead of it).
+const RedisScript kQueueAge(NOW_LUA R"lua(
+local oldest = now
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], -16, -1)) do
+  local at = tonumber(redis.call('HGET', ARGV[1] .. id, 'ready_at'))
+  if at and at < oldest then oldest = at end
+end
+-- A backoff that has ended but whose job no lease has moved yet.
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+if due[2] and tonumber(due[2]) < oldest then oldest = tonumber(due[2]) end
+local owners, busy = {}, 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, 999)) do
+  local owner = redis.call('HGET', ARGV[1] .. id, 'owner')
+  if owner and not owners[owner] then owners[owner] = true busy = busy + 1 end
+end
+return {math.floor((now - oldest) * 1000), busy}
 )lua");
 
 #undef NOW_LUA
@@ -342,17 +369,19 @@ class RedisJobQueue : public JobQueue {
     return outcome == 1;
   }
 
-  Result<int> RecoverExpired() override {
-    int total = 0;
+  Result<ExpiredLeases> RecoverExpired() override {
+    ExpiredLeases expired;
     for (JobKind kind : kAllJobKinds) {
       SOPILOT_ASSIGN_OR_RETURN(RedisReply r,
                                Run(kRecover, {Leased(kind), Ready(kind), Dead(), DeadCounts()},
                                    {JobPrefix(), std::to_string(options_.max_attempts), JobKindName(kind)}, "recover"));
       SOPILOT_ASSIGN_OR_RETURN(int64_t recovered, ParseIntegerReply(r, "recover"));
-      total += static_cast<int>(std::clamp<int64_t>(recovered, 0, 1000));
+      const int n = static_cast<int>(std::clamp<int64_t>(recovered, 0, 1000));
+      expired.by_kind[static_cast<int>(kind)] = n;
+      expired.total += n;
     }
     SOPILOT_RETURN_IF_ERROR(Run(kTrimDead, {Dead(), DeadCounts()}, {JobPrefix(), Num(kDeadTtlSec)}, "trim dead").status());
-    return total;
+    return expired;
   }
 
   Status Heartbeat(const std::string& worker_id, const std::vector<JobKind>& kinds, double ttl_sec) override {
@@ -385,7 +414,11 @@ class RedisJobQueue : public JobQueue {
                                                {"ZCARD", Leased(kind)},
                                                {"HGET", DeadCounts(), JobKindName(kind)}}));
     for (const RedisReply& x : r) SOPILOT_RETURN_IF_ERROR(CheckRedisReply(x, "stats").status());
-    return ParseStatsReplies(r);
+    SOPILOT_ASSIGN_OR_RETURN(QueueStats stats, ParseStatsReplies(r));
+    SOPILOT_ASSIGN_OR_RETURN(RedisReply age, Run(kQueueAge, {Ready(kind), Delayed(kind), Leased(kind)}, {JobPrefix()},
+                                                 "queue age"));
+    SOPILOT_RETURN_IF_ERROR(ParseQueueAgeReply(age, &stats));
+    return stats;
   }
 
   Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) override {

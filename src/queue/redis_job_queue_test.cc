@@ -256,9 +256,9 @@ TEST_F(RedisJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
   EXPECT_EQ(first->job_id, "a");
   EXPECT_GE(DueAt("sopilot_score:leased", "a"), before + 60 - 0.01);  // the lease's end, on Redis's clock
   EXPECT_LE(DueAt("sopilot_score:leased", "a"), after + 60 + 0.01);
-  EXPECT_EQ(*q->RecoverExpired(), 0);  // not yet
+  EXPECT_EQ(q->RecoverExpired()->total, 0);  // not yet
   TimePasses("sopilot_score:leased", "a");
-  EXPECT_EQ(*q->RecoverExpired(), 1);
+  EXPECT_EQ(q->RecoverExpired()->total, 1);
   EXPECT_EQ(server_.Cli("hget sopilot:job:a last_error"), "lease of dying-worker expired on attempt 1");
   auto second = LeaseNow(q.get(), {JobKind::kScore}, "w2");
   ASSERT_TRUE(second);
@@ -270,6 +270,36 @@ TEST_F(RedisJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
   ASSERT_TRUE(q->Ack(*second).ok());
 }
 
+TEST_F(RedisJobQueueTest, WaitsOldestAgeAndBusyWorkersComeFromRedisClock) {
+  auto q = Open();
+  ASSERT_TRUE(q);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kScore).oldest_wait_sec, 0.0);
+  ASSERT_TRUE(q->Enqueue(JobKind::kScore, "a").ok());
+  ASSERT_TRUE(q->Enqueue(JobKind::kScore, "b").ok());
+  ASSERT_TRUE(q->Enqueue(JobKind::kScore, "c").ok());
+  // Redis's clock cannot be moved: wait until the oldest job has visibly
+  // waited, then check that its lease reports at least that wait.
+  double seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((seen = StatsOf(q.get(), JobKind::kScore).oldest_wait_sec) < 0.05 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(seen, 0.05);
+  auto a = LeaseNow(q.get(), {JobKind::kScore}, "w1");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->job_id, "a");
+  EXPECT_GE(a->waited_sec, seen - 0.001);  // milliseconds in the reply
+  auto b = LeaseNow(q.get(), {JobKind::kScore}, "w1");
+  auto c = LeaseNow(q.get(), {JobKind::kScore}, "w2");
+  ASSERT_TRUE(b && c);
+  QueueStats s = StatsOf(q.get(), JobKind::kScore);
+  EXPECT_EQ(s.running, 3);
+  EXPECT_EQ(s.busy_workers, 2) << "w1 holds two leases, w2 one";
+  EXPECT_EQ(s.oldest_wait_sec, 0.0);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kIngest).busy_workers, 0);
+}
+
 TEST_F(RedisJobQueueTest, JobThatKeepsKillingItsWorkerDiesAfterMaxAttempts) {
   auto q = Open(MinuteRetries(2));
   ASSERT_TRUE(q);
@@ -277,7 +307,7 @@ TEST_F(RedisJobQueueTest, JobThatKeepsKillingItsWorkerDiesAfterMaxAttempts) {
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(LeaseNow(q.get(), {JobKind::kIngest}, "w", 60));
     TimePasses("sopilot_ingest:leased", "poison");  // the worker died; its lease runs out
-    ASSERT_EQ(*q->RecoverExpired(), 1);
+    ASSERT_EQ(q->RecoverExpired()->total, 1);
   }
   QueueStats s = StatsOf(q.get(), JobKind::kIngest);
   EXPECT_EQ(s.dead, 1);

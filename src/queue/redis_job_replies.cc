@@ -24,14 +24,16 @@ Result<RedisReply> CheckRedisReply(RedisReply r, const std::string& what) {
 
 Result<std::optional<LeasedJob>> ParseLeaseReply(const RedisReply& r, JobKind kind, const std::string& token) {
   if (r.is_nil()) return std::optional<LeasedJob>();
-  if (r.type != RedisReply::Type::kArray || r.elements.size() != 2 ||
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 3 ||
       r.elements[0].type != RedisReply::Type::kString || r.elements[0].str.empty() ||
       r.elements[1].type != RedisReply::Type::kInteger || r.elements[1].integer < 1 ||
-      r.elements[1].integer > INT_MAX) {
+      r.elements[1].integer > INT_MAX || r.elements[2].type != RedisReply::Type::kInteger) {
     return Unexpected("lease");
   }
+  // The wait in milliseconds; a clock that stepped back reads as no wait.
+  const double waited_sec = static_cast<double>(std::max<int64_t>(0, r.elements[2].integer)) / 1000.0;
   return std::optional<LeasedJob>(
-      LeasedJob{r.elements[0].str, kind, static_cast<int>(r.elements[1].integer), token});
+      LeasedJob{r.elements[0].str, kind, static_cast<int>(r.elements[1].integer), token, waited_sec});
 }
 
 Result<int64_t> ParseIntegerReply(const RedisReply& r, const std::string& what) {
@@ -59,6 +61,16 @@ Result<QueueStats> ParseStatsReplies(const std::vector<RedisReply>& r) {
     s.dead = std::max<int64_t>(0, dead);
   }
   return s;
+}
+
+Status ParseQueueAgeReply(const RedisReply& r, QueueStats* stats) {
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 2) return Unexpected("queue age");
+  for (const RedisReply& e : r.elements) {
+    if (e.type != RedisReply::Type::kInteger) return Unexpected("queue age");
+  }
+  stats->oldest_wait_sec = static_cast<double>(std::max<int64_t>(0, r.elements[0].integer)) / 1000.0;
+  stats->busy_workers = std::max<int64_t>(0, r.elements[1].integer);
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> ParseDeadJobsReply(const RedisReply& r) {

@@ -21,8 +21,8 @@ namespace sopilot {
 // bug (Internal). Other replies pass through.
 Result<RedisReply> CheckRedisReply(RedisReply reply, const std::string& what);
 
-// The lease scripts' answer: nil (no job) or {id, attempt}, with a non-empty
-// id and an attempt >= 1.
+// The lease scripts' answer: nil (no job) or {id, attempt, waited_ms}, with
+// a non-empty id and an attempt >= 1.
 Result<std::optional<LeasedJob>> ParseLeaseReply(const RedisReply& reply, JobKind kind, const std::string& token);
 
 // An integer reply (the scripts' 1 / 0 / -1, counts).
@@ -30,6 +30,9 @@ Result<int64_t> ParseIntegerReply(const RedisReply& reply, const std::string& wh
 
 // Stats' pipeline: LLEN ready, ZCARD delayed, ZCARD leased, HGET dead count.
 Result<QueueStats> ParseStatsReplies(const std::vector<RedisReply>& replies);
+
+// The queue-age script's {oldest_wait_ms, busy_workers}, into `stats`.
+Status ParseQueueAgeReply(const RedisReply& reply, QueueStats* stats);
 
 // The dead-jobs script's array of ids.
 Result<std::vector<std::string>> ParseDeadJobsReply(const RedisReply& reply);

@@ -34,15 +34,22 @@ TEST(RedisRepliesTest, LeaseReplies) {
   auto none = ParseLeaseReply(One("$-1\r\n"), JobKind::kScore, "t");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  auto job = ParseLeaseReply(One("*2\r\n$2\r\nj1\r\n:2\r\n"), JobKind::kScore, "t");
+  auto job = ParseLeaseReply(One("*3\r\n$2\r\nj1\r\n:2\r\n:1500\r\n"), JobKind::kScore, "t");
   ASSERT_TRUE(job.ok() && job->has_value());
   EXPECT_EQ((*job)->job_id, "j1");
   EXPECT_EQ((*job)->attempt, 2);
   EXPECT_EQ((*job)->lease_token, "t");
+  EXPECT_DOUBLE_EQ((*job)->waited_sec, 1.5);
+  // A clock that stepped back between ready and lease is no wait, not a
+  // negative one.
+  auto stepped = ParseLeaseReply(One("*3\r\n$2\r\nj1\r\n:1\r\n:-20\r\n"), JobKind::kScore, "t");
+  ASSERT_TRUE(stepped.ok() && stepped->has_value());
+  EXPECT_EQ((*stepped)->waited_sec, 0.0);
   // Shapes a server of ours never sends are errors, never a job with an
   // empty id or a made-up attempt.
   for (const char* bad : {"*2\r\n$0\r\n\r\n:1\r\n", "*2\r\n$2\r\nj1\r\n$1\r\n1\r\n", "*2\r\n$2\r\nj1\r\n:0\r\n",
-                          "*2\r\n$2\r\nj1\r\n:4294967296\r\n", "*1\r\n$2\r\nj1\r\n", ":1\r\n", "*2\r\n*0\r\n:1\r\n"}) {
+                          "*2\r\n$2\r\nj1\r\n:4294967296\r\n", "*1\r\n$2\r\nj1\r\n", ":1\r\n", "*2\r\n*0\r\n:1\r\n",
+                          "*2\r\n$2\r\nj1\r\n:1\r\n", "*3\r\n$2\r\nj1\r\n:1\r\n$1\r\n5\r\n"}) {
     EXPECT_EQ(ParseLeaseReply(One(bad), JobKind::kScore, "t").status().code(), Status::Code::kInternal) << bad;
   }
 }
@@ -68,6 +75,16 @@ TEST(RedisRepliesTest, StatsAndErrors) {
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(*ids, (std::vector<std::string>{"a", "b"}));
   EXPECT_FALSE(ParseDeadJobsReply(One("*1\r\n:1\r\n")).ok());
+}
+
+TEST(RedisRepliesTest, QueueAgeReplies) {
+  QueueStats s;
+  ASSERT_TRUE(ParseQueueAgeReply(One("*2\r\n:2500\r\n:3\r\n"), &s).ok());
+  EXPECT_DOUBLE_EQ(s.oldest_wait_sec, 2.5);
+  EXPECT_EQ(s.busy_workers, 3);
+  for (const char* bad : {"*1\r\n:1\r\n", "*2\r\n$1\r\n1\r\n:1\r\n", ":1\r\n", "$-1\r\n"}) {
+    EXPECT_EQ(ParseQueueAgeReply(One(bad), &s).code(), Status::Code::kInternal) << bad;
+  }
 }
 
 }  // namespace

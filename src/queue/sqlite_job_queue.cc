@@ -96,6 +96,8 @@ class Stmt {
     return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : std::string();
   }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:
   sqlite3* db_;
@@ -344,48 +346,66 @@ class SqliteJobQueue : public JobQueue {
     return retry;
   }
 
-  Result<int> RecoverExpired() override {
+  Result<ExpiredLeases> RecoverExpired() override {
     std::lock_guard<std::mutex> lock(mu_);
     double now = env_->NowUnixSeconds();
-    int readied = 0, died = 0;
+    int readied = 0;
+    ExpiredLeases expired;
+    // Counts the rows an UPDATE ... RETURNING kind changed, per kind.
+    auto count = [&](Stmt& update, int* changed) -> Status {
+      SOPILOT_RETURN_IF_ERROR(update.status("recover expired"));
+      int rc;
+      while ((rc = update.Step()) == SQLITE_ROW) {
+        for (JobKind k : kAllJobKinds) {
+          if (update.Text(0) == JobKindName(k)) ++expired.by_kind[static_cast<int>(k)];
+        }
+        ++*changed;
+      }
+      return rc == SQLITE_DONE ? Status::Ok() : update.status("recover expired");
+    };
     Status st = InTransaction([&]() -> Status {
+      expired = ExpiredLeases();  // a busy COMMIT runs this again
+      readied = 0;
       // Leases that were the last allowed attempt: the job may be what kills
       // its workers, so it is not handed out again.
       Stmt dead(db_,
                 "UPDATE queue_items SET state = 'dead', available_at = ?,"
                 " last_error = 'lease of ' || COALESCE(lease_owner, '?') || ' expired on attempt ' || attempts,"
                 " lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL"
-                " WHERE state = 'leased' AND lease_expires_at < ? AND attempts >= ?");
+                " WHERE state = 'leased' AND lease_expires_at < ? AND attempts >= ? RETURNING kind");
       dead.Bind(1, now);
       dead.Bind(2, now);
       dead.Bind(3, options_.max_attempts);
-      SOPILOT_RETURN_IF_ERROR(dead.Run("recover expired"));
-      died = sqlite3_changes(db_);
+      int died = 0;
+      SOPILOT_RETURN_IF_ERROR(count(dead, &died));
       Stmt ready(db_,
                  "UPDATE queue_items SET state = 'ready', available_at = ?,"
                  " last_error = 'lease of ' || COALESCE(lease_owner, '?') || ' expired on attempt ' || attempts,"
                  " lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL"
-                 " WHERE state = 'leased' AND lease_expires_at < ?");
+                 " WHERE state = 'leased' AND lease_expires_at < ? RETURNING kind");
       ready.Bind(1, now);
       ready.Bind(2, now);
-      SOPILOT_RETURN_IF_ERROR(ready.Run("recover expired"));
-      readied = sqlite3_changes(db_);
+      SOPILOT_RETURN_IF_ERROR(count(ready, &readied));
+      expired.total = died + readied;
       return Status::Ok();
     });
     if (!st.ok()) return st;
     if (readied > 0) WakeWaiters();
     // Every lease that ran out counts, including those that went dead.
-    return readied + died;
+    return expired;
   }
 
   Result<QueueStats> Stats(JobKind kind) override {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt stats(db_,
                "SELECT COALESCE(SUM(state = 'ready'), 0), COALESCE(SUM(state = 'leased'), 0),"
-               " COALESCE(SUM(state = 'ready' AND available_at > ?), 0), COALESCE(SUM(state = 'dead'), 0)"
-               " FROM queue_items WHERE kind = ?");
+               " COALESCE(SUM(state = 'ready' AND available_at > ?1), 0), COALESCE(SUM(state = 'dead'), 0),"
+               " MIN(CASE WHEN state = 'ready' AND available_at <= ?1 THEN available_at END),"
+               " COUNT(DISTINCT CASE WHEN state = 'leased' THEN lease_owner END)"
+               " FROM queue_items WHERE kind = ?2");
     SOPILOT_RETURN_IF_ERROR(stats.status("stats"));
-    stats.Bind(1, env_->NowUnixSeconds());
+    const double now = env_->NowUnixSeconds();
+    stats.Bind(1, now);
     stats.Bind(2, JobKindName(kind));
     if (stats.Step() != SQLITE_ROW) return stats.status("stats");
     QueueStats s;
@@ -393,6 +413,8 @@ class SqliteJobQueue : public JobQueue {
     s.running = stats.Int(1);
     s.retrying = stats.Int(2);
     s.dead = stats.Int(3);
+    s.oldest_wait_sec = stats.IsNull(4) ? 0.0 : std::max(0.0, now - stats.Double(4));
+    s.busy_workers = stats.Int(5);
     return s;
   }
 
@@ -471,7 +493,7 @@ class SqliteJobQueue : public JobQueue {
       for (JobKind kind : kinds) {
         for (;;) {
           Stmt pick(db_,
-                    "SELECT job_id, attempts FROM queue_items WHERE kind = ? AND state = 'ready'"
+                    "SELECT job_id, attempts, available_at FROM queue_items WHERE kind = ? AND state = 'ready'"
                     " AND available_at <= ? ORDER BY available_at, rowid LIMIT 1");
           SOPILOT_RETURN_IF_ERROR(pick.status("lease"));
           pick.Bind(1, JobKindName(kind));
@@ -481,6 +503,7 @@ class SqliteJobQueue : public JobQueue {
           if (rc != SQLITE_ROW) return pick.status("lease");
           std::string id = pick.Text(0);
           int attempts = static_cast<int>(pick.Int(1));
+          const double ready_since = pick.Double(2);
           if (attempts >= options_.max_attempts) {
             // No attempts left (see the top of the file): dead, not leased.
             Stmt dead(db_,
@@ -500,7 +523,7 @@ class SqliteJobQueue : public JobQueue {
           lease.Bind(3, now + lease_sec);
           lease.Bind(4, id);
           SOPILOT_RETURN_IF_ERROR(lease.Run("lease"));
-          *job = LeasedJob{id, kind, attempts + 1, token};
+          *job = LeasedJob{id, kind, attempts + 1, token, std::max(0.0, now - ready_since)};
           return Status::Ok();
         }
       }

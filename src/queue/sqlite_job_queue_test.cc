@@ -247,14 +247,16 @@ TEST_F(SqliteJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
   clock_.Advance(29);
   auto n = q2->RecoverExpired();
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 0);  // not expired yet
+  EXPECT_EQ(n->total, 0);  // not expired yet
   ASSERT_TRUE(q1->Extend(*first, 30).ok());  // now until +59
   clock_.Advance(29);
-  EXPECT_EQ(*q2->RecoverExpired(), 0);
+  EXPECT_EQ(q2->RecoverExpired()->total, 0);
   clock_.Advance(2);
   n = q2->RecoverExpired();
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(n->total, 1);
+  EXPECT_EQ(n->by_kind[static_cast<int>(JobKind::kScore)], 1);  // counted in its own queue
+  EXPECT_EQ(n->by_kind[static_cast<int>(JobKind::kIngest)], 0);
 
   auto second = LeaseNow(q2.get(), {JobKind::kScore}, "w2", 30);
   ASSERT_TRUE(second);
@@ -274,6 +276,40 @@ TEST_F(SqliteJobQueueTest, ExpiredLeaseGoesToAnotherWorkerAndTheFirstLosesIt) {
   EXPECT_EQ(StatsOf(q1.get(), JobKind::kScore).running, 0);
 }
 
+TEST_F(SqliteJobQueueTest, WaitsOldestAgeAndBusyWorkersFollowTheQueueClock) {
+  auto q = Open();
+  ASSERT_TRUE(q);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kScore).oldest_wait_sec, 0.0);  // nothing waits
+  ASSERT_TRUE(q->Enqueue(JobKind::kScore, "a").ok());
+  clock_.Advance(7);
+  EXPECT_DOUBLE_EQ(StatsOf(q.get(), JobKind::kScore).oldest_wait_sec, 7);
+  ASSERT_TRUE(q->Enqueue(JobKind::kScore, "b").ok());
+  clock_.Advance(3);
+  auto a = LeaseNow(q.get(), {JobKind::kScore}, "w1");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->job_id, "a");
+  EXPECT_DOUBLE_EQ(a->waited_sec, 10);
+  QueueStats s = StatsOf(q.get(), JobKind::kScore);
+  EXPECT_DOUBLE_EQ(s.oldest_wait_sec, 3);  // b is the oldest still waiting
+  EXPECT_EQ(s.busy_workers, 1);
+  auto b = LeaseNow(q.get(), {JobKind::kScore}, "w1");
+  ASSERT_TRUE(b);
+  s = StatsOf(q.get(), JobKind::kScore);
+  EXPECT_EQ(s.running, 2);
+  EXPECT_EQ(s.busy_workers, 1) << "two leases of one worker are one busy worker";
+  EXPECT_EQ(s.oldest_wait_sec, 0.0);
+  // A retry waits from the end of its backoff (10 s), not from its enqueue.
+  ASSERT_TRUE(*q->Fail(*b, "boom"));
+  clock_.Advance(10 + 4);
+  EXPECT_DOUBLE_EQ(StatsOf(q.get(), JobKind::kScore).oldest_wait_sec, 4);
+  auto again = LeaseNow(q.get(), {JobKind::kScore}, "w2");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->job_id, "b");
+  EXPECT_DOUBLE_EQ(again->waited_sec, 4);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kScore).busy_workers, 2);
+  EXPECT_EQ(StatsOf(q.get(), JobKind::kIngest).busy_workers, 0);
+}
+
 TEST_F(SqliteJobQueueTest, JobThatKeepsKillingItsWorkerDiesAfterMaxAttempts) {
   QueueOptions options;
   options.max_attempts = 2;
@@ -285,7 +321,7 @@ TEST_F(SqliteJobQueueTest, JobThatKeepsKillingItsWorkerDiesAfterMaxAttempts) {
     ASSERT_TRUE(job) << "run " << run;
     EXPECT_EQ(job->attempt, run);
     clock_.Advance(11);  // the worker died
-    EXPECT_EQ(*q->RecoverExpired(), 1);
+    EXPECT_EQ(q->RecoverExpired()->total, 1);
   }
   QueueStats s = StatsOf(q.get(), JobKind::kIngest);
   EXPECT_EQ(s.dead, 1);
@@ -304,7 +340,7 @@ TEST_F(SqliteJobQueueTest, LeaseKillsAReadyJobWithNoAttemptsLeft) {
     for (int run = 1; run <= 2; ++run) {
       ASSERT_TRUE(LeaseNow(q.get(), {JobKind::kIngest}, "w", 10));
       clock_.Advance(11);
-      EXPECT_EQ(*q->RecoverExpired(), 1);
+      EXPECT_EQ(q->RecoverExpired()->total, 1);
     }
     EXPECT_EQ(StatsOf(q.get(), JobKind::kIngest).queued, 1);
   }

@@ -13,6 +13,10 @@ namespace {
 // bounds (DTWPerformanceDegradation's 0.5 s among them).
 const std::vector<double> kDtwBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                          0.025,   0.05,   0.1,     0.5,    1,     2,      5,     10};
+// A job's wait in its queue, enqueue (or retry) to start: from an idle
+// queue's milliseconds to the hours of a backlog. The score SLO's 60 s is a
+// bucket bound.
+const std::vector<double> kJobWaitBuckets = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900, 3600};
 // Seconds-scale buckets of the original (metrics.py) for embedding a video.
 const std::vector<double> kEmbeddingBuckets = {0.1, 0.5, 1, 5, 10, 30, 60};
 
@@ -49,7 +53,18 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  ->With({"false"});
   embedding_ = r->AddHistogram("sopilot_embedding_generation_seconds",
                                "Time to decode and embed one video, by embedder.", {"embedder"}, kEmbeddingBuckets);
-  for (JobKind kind : kAllJobKinds) job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
+  metrics::HistogramFamily* wait = r->AddHistogram(
+      "sopilot_job_wait_seconds", "Time a job waited in its queue, from ready (enqueue or end of a retry backoff) to start.",
+      {"queue"}, kJobWaitBuckets);
+  metrics::CounterFamily* redeliveries = r->AddCounter(
+      "sopilot_job_redeliveries_total",
+      "Jobs whose worker's lease ran out (worker died or hung), found by this process: run again or, on their last attempt, dead.",
+      {"queue"});
+  for (JobKind kind : kAllJobKinds) {
+    job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
+    job_wait_[Index(kind)] = wait->With({JobKindName(kind)});
+    redeliveries_[Index(kind)] = redeliveries->With({JobKindName(kind)});
+  }
   // One gauge per queue, from a field of the queue snapshot.
   using Field = int64_t(QueueSnapshot::*)[3];
   auto per_queue = [this](Field field) {
@@ -66,6 +81,29 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::workers));
   r->AddCallback("sopilot_queue_depth", "Jobs waiting in each queue (ready or backing off).", Type::kGauge,
                  {"queue"}, per_queue(&QueueSnapshot::depth));
+  r->AddCallback("sopilot_jobs_running", "Jobs of each queue leased to a worker now.", Type::kGauge, {"queue"},
+                 per_queue(&QueueSnapshot::running));
+  r->AddCallback("sopilot_dead_jobs", "Jobs of each queue that ran out of attempts and wait for an operator (requeue or leave).",
+                 Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::dead));
+  r->AddCallback("sopilot_workers_busy", "Workers holding a lease of each queue now (busy); sopilot_active_workers minus this are idle.",
+                 Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::busy));
+  r->AddCallback("sopilot_queue_oldest_job_age_seconds",
+                 "How long the oldest job that could run now has waited in each queue (0 when none waits).",
+                 Type::kGauge, {"queue"}, [this] {
+                   std::vector<Sample> out;
+                   QueueSnapshot s = ReadQueue();
+                   if (!s.ok) return out;
+                   for (JobKind kind : kAllJobKinds) out.push_back({{JobKindName(kind)}, s.oldest_wait[Index(kind)]});
+                   return out;
+                 });
+  // No series until a training has completed: "never" is not a time, and an
+  // alert on the age of the last success must not fire on a new install.
+  r->AddCallback("sopilot_training_last_success_timestamp_seconds",
+                 "Unix time the last training job (manual or nightly) completed.", Type::kGauge, {}, [store] {
+                   auto at = store->LastCompletedTrainingFinishedAt();
+                   std::optional<double> t = at.ok() ? UnixFromIsoTimestamp(*at) : std::nullopt;
+                   return t ? std::vector<Sample>{{{}, *t}} : std::vector<Sample>{};
+                 });
   r->AddCallback("sopilot_total_clips", "Clips indexed in the store.", Type::kGauge, {}, [store] {
     auto n = store->TotalClips();
     return n.ok() ? std::vector<Sample>{{{}, static_cast<double>(*n)}} : std::vector<Sample>{};
@@ -105,6 +143,10 @@ ServiceMetrics::QueueSnapshot ServiceMetrics::ReadQueue() {
     }
     s.depth[Index(kind)] = stats->queued;
     s.workers[Index(kind)] = *workers;
+    s.running[Index(kind)] = stats->running;
+    s.dead[Index(kind)] = stats->dead;
+    s.busy[Index(kind)] = stats->busy_workers;
+    s.oldest_wait[Index(kind)] = stats->oldest_wait_sec;
   }
   snapshot_ = s;
   snapshot_at_ = now;
@@ -116,6 +158,12 @@ void ServiceMetrics::JobState(JobKind kind, const std::string& trigger, const st
     jobs_total_[Index(kind)]->With({status, trigger})->Inc();
   } else {
     jobs_total_[Index(kind)]->With({status})->Inc();
+  }
+}
+
+void ServiceMetrics::Redeliveries(const ExpiredLeases& expired) {
+  for (JobKind kind : kAllJobKinds) {
+    if (expired.by_kind[Index(kind)] > 0) redeliveries_[Index(kind)]->Inc(expired.by_kind[Index(kind)]);
   }
 }
 

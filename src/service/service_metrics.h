@@ -5,12 +5,16 @@
 //
 // Counters and histograms are updated by the code that does the work through
 // the pointers below (resolved once here, so updates take no lock). Queue
-// depth, active workers (from their heartbeats), total clips and database
-// lock waits are read from the queue and the store at scrape time; the
+// depth, the oldest waiting job's age, running, dead, busy and active
+// workers (from their heartbeats), total clips, database lock waits and the
+// last successful training are read from the queue and the store at scrape
+// time; the
 // queue, which may be a Redis on another host, is read at most once a second
 // and not at all past its first failure in a scrape, so a Redis outage
 // cannot make a scrape time out. Every process on one queue reports the same
-// depth and workers, so dashboards and alerts take max(), not sum().
+// queue figures, so dashboards and alerts take max(), not sum(); the
+// counters and histograms (jobs, waits, redeliveries) are per process and
+// are summed.
 // The pointers live as long as the registry.
 #pragma once
 
@@ -40,6 +44,12 @@ class ServiceMetrics {
   void JobDuration(JobKind kind, double seconds) { job_duration_[Index(kind)]->Observe(seconds); }
   void DtwSeconds(double seconds) { dtw_cpu_->Observe(seconds); }
   void EmbeddingSeconds(const std::string& embedder, double seconds);
+  // sopilot_job_wait_seconds{queue}: a job leased after waiting `seconds`
+  // since it became ready (LeasedJob::waited_sec).
+  void JobWait(JobKind kind, double seconds) { job_wait_[Index(kind)]->Observe(seconds); }
+  // sopilot_job_redeliveries_total{queue} += the leases this process found
+  // expired (their jobs run again, or died on their last attempt).
+  void Redeliveries(const ExpiredLeases& expired);
 
   metrics::Registry* registry() { return registry_; }
 
@@ -49,6 +59,8 @@ class ServiceMetrics {
   metrics::Registry* registry_;
   metrics::CounterFamily* jobs_total_[3];
   metrics::Histogram* job_duration_[3];
+  metrics::Histogram* job_wait_[3];
+  metrics::Counter* redeliveries_[3];
   metrics::Histogram* dtw_cpu_;
   metrics::HistogramFamily* embedding_;
 
@@ -57,6 +69,10 @@ class ServiceMetrics {
     bool ok = false;
     int64_t depth[3] = {0, 0, 0};
     int64_t workers[3] = {0, 0, 0};
+    int64_t running[3] = {0, 0, 0};
+    int64_t dead[3] = {0, 0, 0};
+    int64_t busy[3] = {0, 0, 0};
+    double oldest_wait[3] = {0, 0, 0};
   };
   QueueSnapshot ReadQueue();
   JobQueue* queue_;

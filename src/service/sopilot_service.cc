@@ -158,7 +158,11 @@ Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
 
 Result<int> SopilotService::ReconcileQueue() {
   // Leases that ran out first: on a last attempt they make the job dead.
-  SOPILOT_RETURN_IF_ERROR(queue_->RecoverExpired().status());
+  {
+    auto expired = queue_->RecoverExpired();
+    SOPILOT_RETURN_IF_ERROR(expired.status());
+    if (metrics_) metrics_->Redeliveries(*expired);
+  }
   int n = 0;
   for (JobKind kind : kAllJobKinds) {
     // A row that says running while the queue holds the job dead: its worker

@@ -109,7 +109,8 @@ void WorkerPool::MaintenanceLoop() {
       // the next round; heartbeats missed for kWorkerTtlSec drop the workers
       // from sopilot_active_workers, which is the truth while the queue is
       // unreachable.
-      (void)service_->queue()->RecoverExpired();
+      auto expired = service_->queue()->RecoverExpired();
+      if (expired.ok()) service_->metrics()->Redeliveries(*expired);
       auto now = std::chrono::steady_clock::now();
       if (now - last_heartbeat >= std::chrono::duration<double>(kHeartbeatSec)) {
         for (size_t i = 0; i < thread_kinds_.size(); ++i) {
@@ -202,6 +203,7 @@ void WorkerPool::WorkerLoop(int index) {
       if (!leased->has_value()) continue;
       const LeasedJob job = **leased;
       const JobKind kind = job.kind;
+      service_->metrics()->JobWait(kind, job.waited_sec);
       DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
       bool poisoned = false;
       Status st;

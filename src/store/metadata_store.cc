@@ -281,6 +281,26 @@ std::string IsoTimestamp(double unix_seconds) {
   return buf;
 }
 
+std::optional<double> UnixFromIsoTimestamp(const std::string& iso) {
+  int y, mo, d, h, mi, sec, n = 0;
+  if (iso.size() != 25 || iso.compare(19, 6, "+00:00") != 0 ||
+      std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) {
+    return std::nullopt;
+  }
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+      sec > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<double>(timegm(&tm));
+}
+
 std::string NewUuid4() {
   unsigned char b[16];
   size_t got = 0;

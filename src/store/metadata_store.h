@@ -361,6 +361,9 @@ class MetadataStore {
 
 // "2026-02-08T09:45:59+00:00" for a Unix time.
 std::string IsoTimestamp(double unix_seconds);
+// The inverse of IsoTimestamp for what it writes ("YYYY-MM-DDTHH:MM:SS+00:00");
+// nullopt for anything else.
+std::optional<double> UnixFromIsoTimestamp(const std::string& iso);
 // A random UUID4 string.
 std::string NewUuid4();
 

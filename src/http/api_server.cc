@@ -77,32 +77,21 @@ bool QueryInt(const HttpRequest& req, const char* name, int64_t fallback, int64_
 // +00:00. `end_of_day`: a date alone means the end of that day (an "until"
 // that includes it).
 std::optional<std::string> HistoryTime(const std::string& s, bool end_of_day) {
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  char tail[8] = {0};
-  bool date_only = false;
-  if (s.size() == 10 && std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &mo, &d) == 3) {
-    date_only = true;
-  } else if ((s.size() == 20 && s.back() == 'Z') || (s.size() == 25 && s.substr(19) == "+00:00")) {
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail) != 7) {
-      return std::nullopt;
-    }
+  // Every accepted form is rewritten as the store's own and read by its
+  // parser, so the two cannot disagree on what a valid time is.
+  std::string iso;
+  const bool date_only = s.size() == 10;
+  if (date_only) {
+    iso = s + "T00:00:00+00:00";
+  } else if (s.size() == 20 && s.back() == 'Z') {
+    iso = s.substr(0, 19) + "+00:00";
   } else {
-    return std::nullopt;
+    iso = s;
   }
-  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 ||
-      mi < 0 || sec < 0) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  double t = static_cast<double>(timegm(&tm));
-  if (date_only && end_of_day) t += 86400;
-  return IsoTimestamp(t);
+  std::optional<double> t = UnixFromIsoTimestamp(iso);
+  if (!t) return std::nullopt;
+  if (date_only && end_of_day) *t += 86400;
+  return IsoTimestamp(*t);
 }
 
 std::string ContentTypeFor(const std::string& path) {

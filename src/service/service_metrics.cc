@@ -66,8 +66,7 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
     redeliveries_[Index(kind)] = redeliveries->With({JobKindName(kind)});
   }
   // One gauge per queue, from a field of the queue snapshot.
-  using Field = int64_t(QueueSnapshot::*)[3];
-  auto per_queue = [this](Field field) {
+  auto per_queue = [this](auto field) {
     return [this, field] {
       std::vector<Sample> out;
       QueueSnapshot s = ReadQueue();
@@ -89,13 +88,7 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::busy));
   r->AddCallback("sopilot_queue_oldest_job_age_seconds",
                  "How long the oldest job that could run now has waited in each queue (0 when none waits).",
-                 Type::kGauge, {"queue"}, [this] {
-                   std::vector<Sample> out;
-                   QueueSnapshot s = ReadQueue();
-                   if (!s.ok) return out;
-                   for (JobKind kind : kAllJobKinds) out.push_back({{JobKindName(kind)}, s.oldest_wait[Index(kind)]});
-                   return out;
-                 });
+                 Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::oldest_wait));
   // No series until a training has completed: "never" is not a time, and an
   // alert on the age of the last success must not fire on a new install.
   r->AddCallback("sopilot_training_last_success_timestamp_seconds",

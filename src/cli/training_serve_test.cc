@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/metadata_store.h"  // UnixFromIsoTimestamp
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/text.h"
@@ -167,6 +168,11 @@ TEST(TrainingServeTest, TrainsFromTheApiAndScoresInTheNewIndexVersion) {
   EXPECT_EQ(SeriesValue(body, "sopilot_training_jobs_total{status=\"running\",trigger=\"manual\"}"), 1);
   EXPECT_EQ(SeriesValue(body, "sopilot_training_jobs_total{status=\"completed\",trigger=\"manual\"}"), 1);
   EXPECT_EQ(SeriesValue(body, "sopilot_job_duration_seconds_count{job_type=\"training\"}"), 1);
+  // The last success is the job's own finish time (an alert on its age
+  // reads this), to the second.
+  auto finished = UnixFromIsoTimestamp(job["finished_at"].get<std::string>());
+  ASSERT_TRUE(finished) << job.dump();
+  EXPECT_EQ(SeriesValue(body, "sopilot_training_last_success_timestamp_seconds"), *finished);
 
   server.process().Kill(SIGTERM);
   EXPECT_EQ(server.process().Wait(), 0);

@@ -644,6 +644,21 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   EXPECT_GT(SeriesValue(body, "sopilot_total_clips"), 20);
   EXPECT_EQ(SeriesValue(body, "sopilot_queue_depth{queue=\"score\"}"), 0);
   EXPECT_EQ(SeriesValue(body, "sopilot_active_workers{queue=\"ingest\"}"), 1);  // one idle worker thread
+  // The queue's own figures: every leased job's wait was observed, nothing
+  // was redelivered or died, and no training has completed (no series: a
+  // new install has no "last success" time).
+  EXPECT_EQ(SeriesValue(body, "sopilot_job_wait_seconds_count{queue=\"ingest\"}"), 2) << body;
+  EXPECT_EQ(SeriesValue(body, "sopilot_job_wait_seconds_count{queue=\"score\"}"), 1);
+  for (const char* queue : {"ingest", "score", "training"}) {
+    const std::string q = std::string("{queue=\"") + queue + "\"}";
+    EXPECT_EQ(SeriesValue(body, "sopilot_job_redeliveries_total" + q), 0) << queue;
+    EXPECT_EQ(SeriesValue(body, "sopilot_dead_jobs" + q), 0) << queue;
+    EXPECT_GE(SeriesValue(body, "sopilot_jobs_running" + q), 0) << queue;
+    EXPECT_GE(SeriesValue(body, "sopilot_workers_busy" + q), 0) << queue;
+  }
+  EXPECT_EQ(SeriesValue(body, "sopilot_queue_oldest_job_age_seconds{queue=\"score\"}"), 0);
+  EXPECT_NE(body.find("# TYPE sopilot_training_last_success_timestamp_seconds gauge\n"), std::string::npos);
+  EXPECT_EQ(SeriesValue(body, "sopilot_training_last_success_timestamp_seconds"), -1) << "no training yet";
   EXPECT_GE(SeriesValue(body, "sopilot_database_locked_errors_total"), 0);
   EXPECT_NE(body.find("sopilot_build_info{version=\""), std::string::npos);
   EXPECT_GE(SeriesValue(body, "sopilot_http_requests_total{method=\"GET\",route=\"/videos/jobs/{ingest_job_id}\","

@@ -15,6 +15,7 @@ has() { [[ ",$stages," == *",$1,"* ]]; }
 scripts/install-deps.sh
 scripts/install-models.sh
 scripts/install-web-test.sh
+scripts/install-k8s-test.sh
 export SOPILOT_WERROR=1
 jobs="$(nproc)"
 if has release; then

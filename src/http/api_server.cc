@@ -340,12 +340,17 @@ void ApiServer::AddRoutes() {
          else SendJson(res, 503, Json{{"status", "degraded"}, {"db", false}, {"error", st.message()}});
        }});
 
-  Add({"GET", "/ready", std::nullopt, false, "Readiness: 200 once the server accepts work, 503 otherwise",
-       {{"responses", Responses(Obj({{"ready", T("boolean")}, {"db", T("boolean")}}), {503})}},
+  // Readiness also needs the job queue: while it is unreachable every
+  // upload, score and training request would answer 503, so a load balancer
+  // (a Kubernetes readiness probe) should send clients elsewhere.
+  Add({"GET", "/ready", std::nullopt, false,
+       "Readiness: 200 once the server accepts work (the store and the job queue answer), 503 otherwise",
+       {{"responses", Responses(Obj({{"ready", T("boolean")}, {"db", T("boolean")}, {"queue", T("boolean")}}), {503})}},
        [this, s](const ApiRequest&, HttpResponse& res) {
          bool db = s->Health().ok();
-         bool ready = db && ready_;
-         SendJson(res, ready ? 200 : 503, Json{{"ready", ready}, {"db", db}});
+         bool queue = s->QueueReady().ok();
+         bool ready = db && queue && ready_;
+         SendJson(res, ready ? 200 : 503, Json{{"ready", ready}, {"db", db}, {"queue", queue}});
        }});
 
   Add({"GET", "/openapi.json", std::nullopt, false, "This document",

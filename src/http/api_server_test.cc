@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -18,6 +19,7 @@
 #include "http/api_test_fixture.h"
 #include "testing/command.h"
 #include "testing/raw_http.h"
+#include "testing/redis_server.h"
 #include "testing/temp_dir.h"
 #include "testing/text.h"
 #include "testing/test_videos.h"
@@ -236,6 +238,47 @@ TEST_F(ApiTest, DeleteRemovesRowsAndFiles) {
   Json trail = Json::parse(client_->Get("/audit/trail", Auth(kViewer))->body);
   EXPECT_EQ(trail["items"][0]["action"], "video.deleted");
   EXPECT_EQ(trail["items"][0]["actor"], "token:admin");
+}
+
+// /ready is 503 while the job queue is unreachable (here Redis, killed and
+// started again), and 200 again once it answers; /health (liveness) stays
+// 200 throughout: the store answers, a restart would not bring Redis back.
+TEST_F(ApiTest, ReadyFollowsTheQueue) {
+  StopServer();
+  testing::RedisServer redis(dir_.path());
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  ServiceConfig c = DefaultConfig();
+  c.queue_backend = QueueBackend::kRedis;
+  c.redis_url = redis.url();
+  c.ingest_workers = c.score_workers = c.training_workers = 0;
+  Start(c);
+  // The answer once it is `status` (a reconnection may take a try), or the
+  // last one after a minute.
+  auto ready_becomes = [&](int status) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto r = client_->Get("/ready");
+    while (r && r->status != status && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      r = client_->Get("/ready");
+    }
+    return r;
+  };
+  auto r = ready_becomes(200);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body), Json({{"ready", true}, {"db", true}, {"queue", true}}));
+
+  redis.Stop(SIGKILL);
+  r = ready_becomes(503);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 503) << r->body;
+  EXPECT_EQ(Json::parse(r->body), Json({{"ready", false}, {"db", true}, {"queue", false}}));
+  EXPECT_EQ(client_->Get("/health")->status, 200);
+
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  r = ready_becomes(200);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {

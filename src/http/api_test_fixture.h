@@ -112,9 +112,12 @@ class ApiTest : public ::testing::Test {
   int64_t IngestVideo(const std::string& path, const std::string& task, const std::string& role,
                       const Fields& fields = {}) {
     auto r = Upload(path, task, role, kOperator, "/videos", fields);
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
-    if (!r || r->status != 200) return -1;
-    Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    if (!r || r->status != 202) return -1;
+    // A queued job's 202 names where to poll it.
+    const std::string location = r->get_header_value("Location");
+    EXPECT_EQ(location, "/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+    Json job = WaitJob(location);
     EXPECT_EQ(job["status"], "completed") << job.dump();
     return job["video_id"].is_number() ? job["video_id"].get<int64_t>() : -1;
   }

@@ -701,6 +701,90 @@ void ApiServer::AddRoutes() {
          if (!sop.ok()) return SendStatus(res, sop.status());
          SendJson(res, 200, *sop);
        }});
+  // ---- notifications and automatic scoring per task
+  Json webhook_schema = Obj({{"task_id", T("string")}, {"url", TN("string")}, {"secret_set", T("boolean")},
+                             {"effective_url", TN("string")}, {"signed", T("boolean")},
+                             {"updated_by", TN("string")}, {"updated_at", TN("string")}});
+  Json task_path = Json::array({Param("task_id", "path", "string", true, "Task")});
+  Add({"GET", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "The task's webhook (called when a score of the task completes or fails; without one, "
+       "SOPILOT_WEBHOOK_URL's); the secret is never shown",
+       {{"parameters", task_path}, {"responses", Responses(webhook_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         auto out = s->GetTaskWebhook(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"PUT", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "Set the task's webhook: an http:// URL and an optional secret that signs each body "
+       "(X-SOPilot-Signature: sha256=HMAC-SHA256 hex); audited",
+       {{"parameters", task_path},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"url", T("string")}, {"secret", T("string")}}, {"url"})}}}}}}},
+        {"responses", Responses(webhook_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         auto out = s->PutTaskWebhook(*task, body, r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"DELETE", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "Remove the task's webhook (SOPILOT_WEBHOOK_URL, if set, applies again); audited",
+       {{"parameters", task_path}, {"responses", Responses(webhook_schema, {400, 401, 403, 404})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         if (Status st = s->DeleteTaskWebhook(*task, r.principal.actor); !st.ok()) return SendStatus(res, st);
+         auto out = s->GetTaskWebhook(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Json auto_score_schema = Obj({{"task_id", T("string")}, {"enabled", T("boolean")}, {"updated_by", TN("string")},
+                                {"updated_at", TN("string")}});
+  Add({"GET", "/tasks/{task_id}/auto-score", Role::kViewer, false,
+       "Whether each new trainee video of the task is scored at once against the task's chosen gold",
+       {{"parameters", task_path}, {"responses", Responses(auto_score_schema, {400})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         auto out = s->GetTaskAutoScore(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"PUT", "/tasks/{task_id}/auto-score", Role::kOperator, false,
+       "Turn automatic scoring of the task's new trainee videos (uploads and the watch folder) on or off; audited",
+       {{"parameters", task_path},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"enabled", T("boolean")}}, {"enabled"})}}}}}}},
+        {"responses", Responses(auto_score_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         auto out = s->PutTaskAutoScore(*task, body, r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"GET", "/score/{score_job_id}/webhooks", Role::kOperator, false,
+       "The webhook deliveries of a score: event, status (pending, delivered, failed, skipped), attempts, "
+       "the last answer or error",
+       {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
+        {"responses", Responses(Obj({{"score_job_id", T("string")}, {"items", {{"type", "array"}, {"items", T("object")}}}}),
+                                {401, 403, 404})}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         auto out = s->ScoreWebhookDeliveries(r.path_params.at("score_job_id"));
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+
   Add({"GET", "/tasks/{task_id}/stats", Role::kViewer, false,
        "The task's score statistics: pass rate, the steps most often missed, time per step against the gold, "
        "and per operator the pass rate, mean score and trend",

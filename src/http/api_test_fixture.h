@@ -45,6 +45,10 @@ class ApiTest : public ::testing::Test {
     c.audit_key_id = "test";
     c.upload_max_bytes = 8 << 20;
     c.queue.backoff_base_sec = 0.05;
+    // Webhook retries come quickly; the outbox is checked often (tests
+    // still wait on state, never on these times).
+    c.webhooks.backoff_sec = 0.05;
+    c.webhooks.poll_sec = 0.05;
     return c;
   }
   void Start(const ServiceConfig& config) {
@@ -58,6 +62,7 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE(port.ok());
     port_ = *port;
     workers_->Start();
+    service_->StartWebhookDelivery();
     thread_ = std::thread([this] { server_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(60, 0);

@@ -13,6 +13,13 @@ namespace {
 
 class NotifyApiTest : public ApiTest {
  protected:
+  // A step of a delivery may wait long: a receiver held unanswered stays on
+  // its first attempt however slow the machine (Stop cancels it anyway).
+  void SetUp() override {
+    ServiceConfig c = DefaultConfig();
+    c.webhooks.timeout_sec = 300;
+    Start(c);
+  }
   httplib::Result PutWebhook(const std::string& task, const Json& body, const char* token = kOperator) {
     return client_->Put(("/tasks/" + task + "/webhook").c_str(), Auth(token), body.dump(), "application/json");
   }

@@ -175,7 +175,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (4)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (5)"),
             std::string::npos)
       << s.status().ToString();
 }

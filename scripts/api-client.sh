@@ -16,15 +16,28 @@ wait_job() {
   return 1
 }
 
+# location CURL_ARGS...: POSTs a request that queues a job; it must answer
+# 202 Accepted; prints the Location header (the job's URL path to poll).
+location() {
+  local head
+  head=$(curl -sf -o /dev/null -D - "$@") || { echo "api-client: request failed: $*" >&2; return 1; }
+  local status
+  status=$(echo "$head" | tr -d '\r' | grep '^HTTP/' | tail -1)  # after any "100 Continue"
+  case $status in *" 202"*) ;; *) echo "api-client: expected 202 Accepted, got: $status" >&2; return 1 ;; esac
+  echo "$head" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
+}
+
 # upload FILE ROLE: uploads to task $task, waits for the ingest, prints the video id.
 upload() {
   local job
-  job=$(curl -sf -F "file=@$1" -F "task_id=$task" -F "role=$2" "$api/videos" | field "['ingest_job_id']")
-  wait_job "/videos/jobs/$job" | field "['video_id']"
+  job=$(location -F "file=@$1" -F "task_id=$task" -F "role=$2" "$api/videos")
+  wait_job "$job" | field "['video_id']"
 }
 
-# score GOLD TRAINEE: queues a score, prints its job id.
+# score GOLD TRAINEE: queues a score, prints its job id (the last segment of
+# its Location, /score/{id}).
 score() {
-  curl -sf -H 'Content-Type: application/json' -d "{\"gold_video_id\": $1, \"trainee_video_id\": $2}" "$api/score" |
-    field "['score_job_id']"
+  local at
+  at=$(location -H 'Content-Type: application/json' -d "{\"gold_video_id\": $1, \"trainee_video_id\": $2}" "$api/score")
+  echo "${at##*/}"
 }

@@ -105,7 +105,7 @@ TEST(ExceptionBorderTest, FieldsThatAreNotUtf8AreRefusedWithTheFieldNamedAndNoth
   // UTF-8 beyond ASCII is welcome.
   auto ok = Upload(c, dir.file("v.mp4"), "caf\xc3\xa9.mp4", "caf\xc3\xa9-t\xc3\xa2" "che");
   ASSERT_TRUE(ok);
-  ASSERT_EQ(ok->status, 200) << ok->body;
+  ASSERT_EQ(ok->status, 202) << ok->body;
   const std::string job_id = JsonOf(ok).value("ingest_job_id", "");
   EXPECT_EQ(WaitForFinal(c, "/videos/jobs/" + job_id), "completed");
   // GET /videos may answer from its short-lived cache (the empty list asked
@@ -136,7 +136,7 @@ TEST(ExceptionBorderTest, StoredRowsThatAreNotUtf8AreListedAndScored) {
     const char* files[2] = {"g.mp4", "t.mp4"};
     for (int i = 0; i < 2; ++i) {
       auto r = Upload(c, dir.file(files[i]), files[i], "t");
-      ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+      ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
       Json job;
       ASSERT_EQ(WaitForFinal(c, "/videos/jobs/" + JsonOf(r).value("ingest_job_id", ""), &job), "completed")
           << job.dump();
@@ -169,7 +169,7 @@ TEST(ExceptionBorderTest, StoredRowsThatAreNotUtf8AreListedAndScored) {
   auto score = c.Post("/score", Json({{"gold_video_id", ids[0]}, {"trainee_video_id", ids[1]}}).dump(),
                       "application/json");
   ASSERT_TRUE(score);
-  ASSERT_EQ(score->status, 200) << score->body;
+  ASSERT_EQ(score->status, 202) << score->body;
   Json result;
   EXPECT_EQ(WaitForFinal(c, "/score/" + JsonOf(score).value("score_job_id", ""), &result), "completed")
       << result.dump();
@@ -193,7 +193,7 @@ TEST(ExceptionBorderTest, AJobThatThrowsIsDeadAndTheServerCarriesOn) {
     ASSERT_GT(port, 0) << server.Log();
     httplib::Client c("127.0.0.1", port);
     auto r = Upload(c, dir.file("v.mp4"), "v.mp4", "t");
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
     job_id = JsonOf(r).value("ingest_job_id", "");
     Json job;
     ASSERT_EQ(WaitForFinal(c, "/videos/jobs/" + job_id, &job), "dead") << job.dump();
@@ -213,7 +213,7 @@ TEST(ExceptionBorderTest, AJobThatThrowsIsDeadAndTheServerCarriesOn) {
   EXPECT_EQ(JsonOf(c.Get("/videos/jobs/" + job_id)).value("status", ""), "dead") << "revived by a restart";
   auto requeued = c.Post("/ops/queue/ingest/requeue", Json({{"job_id", job_id}}).dump(), "application/json");
   ASSERT_TRUE(requeued);
-  ASSERT_EQ(requeued->status, 200) << requeued->body;
+  ASSERT_EQ(requeued->status, 202) << requeued->body;
   Json job;
   EXPECT_EQ(WaitForFinal(c, "/videos/jobs/" + job_id, &job), "completed") << job.dump();
 }

@@ -78,6 +78,7 @@ int RunServe(const ServeArgs& args) {
   if (!port.ok()) return ReportError(port.status());
   workers.Start();
   (*service)->StartNightlyScheduler();  // when SOPILOT_NIGHTLY_ENABLED
+  (*service)->StartWebhookDelivery();   // the outbox of every process sharing the store
   if (!config->auth.configured()) {
     std::fprintf(stderr,
                  "sopilot: no credentials configured: listening on %s only, and every local caller is admin "
@@ -142,6 +143,7 @@ int RunServe(const ServeArgs& args) {
   server.Run();
   (*service)->StopNightlyScheduler();
   workers.Stop();
+  (*service)->StopWebhookDelivery();
   {
     std::lock_guard<std::mutex> l(mu);
     stopping = true;

@@ -98,7 +98,7 @@ TEST(ServeTest, KillNineMidWorkLosesNothingAndDuplicatesNothing) {
       httplib::MultipartFormDataItems items = {{"file", Slurp(videos[i]), "v" + std::to_string(i) + ".mp4", "video/mp4"},
                                                {"task_id", "crash", "", ""}};
       auto r = c.Post("/videos", items);
-      ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+      ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
       jobs.push_back(Json::parse(r->body)["ingest_job_id"]);
     }
     // Kill while one job runs (held: the one ingest worker waits in it) and
@@ -197,7 +197,7 @@ TEST(ServeTest, DeletingAVideoKeepsTheFileAnIdenticalQueuedUploadNeeds) {
     httplib::MultipartFormDataItems items = {{"file", Slurp(path), fs::path(path).filename().string(), "video/mp4"},
                                              {"task_id", "blobs", "", ""}};
     auto r = c.Post("/videos", items);
-    if (!r || r->status != 200) {
+    if (!r || r->status != 202) {
       ADD_FAILURE() << (r ? r->body : "no response");
       return "";
     }
@@ -276,7 +276,7 @@ TEST(ServeTest, ATimestampBombFailsFastWithAClearError) {
   httplib::MultipartFormDataItems items = {{"file", Slurp(bomb), "bomb.mkv", "video/x-matroska"},
                                            {"task_id", "bombs", "", ""}};
   auto r = c.Post("/videos", items);
-  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+  ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
   const std::string id = Json::parse(r->body)["ingest_job_id"];
   Json job;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);

@@ -69,7 +69,7 @@ httplib::Result Upload(httplib::Client& c, const std::string& video, const std::
 // Uploads and waits for the ingest; returns the job as last seen.
 Json UploadAndIngest(httplib::Client& c, const std::string& video, const std::string& task, const std::string& role) {
   auto r = Upload(c, video, task, role);
-  if (!r || r->status != 200) return Json{{"upload_failed", r ? r->body : "no response"}};
+  if (!r || r->status != 202) return Json{{"upload_failed", r ? r->body : "no response"}};
   std::string id = Json::parse(r->body)["ingest_job_id"];
   return WaitFor(c, "/videos/jobs/" + id, Finished);
 }
@@ -147,7 +147,7 @@ TEST(StorageFaultsTest, FullDiskUploadAnswers507LeavesNothingAndRecovers) {
   EXPECT_EQ(health.value("status", ""), "ok") << health.dump();
   auto again = Upload(c, video, "disk", "trainee");
   ASSERT_TRUE(again);
-  ASSERT_EQ(again->status, 200) << again->body;
+  ASSERT_EQ(again->status, 202) << again->body;
   std::string id = Json::parse(again->body)["ingest_job_id"];
   Json job = WaitFor(c, "/videos/jobs/" + id, Finished);
   EXPECT_EQ(job.value("status", ""), "completed") << job.dump() << "\n" << server.Log();
@@ -424,7 +424,7 @@ TEST(StorageFaultsTest, DamagedEmbeddingFileFailsOnlyTheScoreJobThatReadsIt) {
 
   auto score = [&](int64_t g, int64_t t) {
     auto r = c.Post("/score", Json{{"gold_video_id", g}, {"trainee_video_id", t}}.dump(), "application/json");
-    if (!r || r->status != 200) return Json{{"submit_failed", r ? r->body : "no response"}};
+    if (!r || r->status != 202) return Json{{"submit_failed", r ? r->body : "no response"}};
     std::string id = Json::parse(r->body)["score_job_id"];
     return WaitFor(c, "/score/" + id, Finished);
   };

@@ -70,16 +70,16 @@ class Server {
         {"task_id", task, "", ""},
         {"role", role, "", ""}};
     auto r = client_->Post("/videos", items);
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
-    if (!r || r->status != 200) return -1;
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    if (!r || r->status != 202) return -1;
     Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
     EXPECT_EQ(job["status"], "completed") << job.dump();
     return job["video_id"].is_number() ? job["video_id"].get<int64_t>() : -1;
   }
   Json Train() {
     auto r = client_->Post("/train/nightly", "", "application/json");
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
-    if (!r || r->status != 200) return Json();
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    if (!r || r->status != 202) return Json();
     Json queued = Json::parse(r->body);
     EXPECT_EQ(queued["trigger"], "manual");
     return WaitJob("/train/jobs/" + queued["training_job_id"].get<std::string>());
@@ -135,7 +135,7 @@ TEST(TrainingServeTest, TrainsFromTheApiAndScoresInTheNewIndexVersion) {
   // A score now reads both videos in version 1, adapted.
   auto post = server.http().Post("/score", Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
                                  "application/json");
-  ASSERT_TRUE(post && post->status == 200) << (post ? post->body : "");
+  ASSERT_TRUE(post && post->status == 202) << (post ? post->body : "");
   Json score = server.WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   ASSERT_EQ(score["status"], "completed") << score.dump();
   EXPECT_EQ(score["result"]["index_version"], 1);

@@ -57,6 +57,7 @@ int RunWorker(const WorkerArgs& args) {
   std::vector<std::vector<JobKind>> threads(args.concurrency, *kinds);
   WorkerPool workers(service->get(), threads, config->lease_sec);
   workers.Start();
+  (*service)->StartWebhookDelivery();  // scores this process ends, and any other's still due
   std::string names;
   for (JobKind k : *kinds) names += (names.empty() ? "" : ",") + (*service)->queue()->QueueName(k);
   std::string where = config->queue_backend == QueueBackend::kRedis ? "redis " + RedactedRedisUrl(*config)
@@ -71,6 +72,7 @@ int RunWorker(const WorkerArgs& args) {
   std::fprintf(stderr, "sopilot: %s received, finishing running jobs (up to %.0f s)\n", StopSignalName(sig),
                args.grace_sec);
   workers.Drain(args.grace_sec);
+  (*service)->StopWebhookDelivery();
   metrics.Stop();
   std::fprintf(stderr, "sopilot: worker stopped\n");
   return kExitOk;

@@ -180,7 +180,7 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
     auto r = cluster.Upload(video_, "task-" + std::to_string(i % 3), i % 2 ? "trainee" : "gold");
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
     ids.push_back(Json::parse(r->body)["ingest_job_id"]);
   }
   // The queue is in Redis under the configured prefix.
@@ -266,7 +266,7 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {
     auto r = cluster.Upload(video_, "outage", i == 0 ? "gold" : "trainee");
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
     ids.push_back(Json::parse(r->body)["ingest_job_id"]);
   }
   // Down while one job runs and the others wait.
@@ -323,7 +323,7 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
   // And work is accepted again.
   r = cluster.Upload(video_, "outage", "trainee");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->status, 202) << r->body;
 }
 
 // With the embedded queue a worker process shares the SQLite data
@@ -340,7 +340,7 @@ TEST(WorkerSqliteTest, WorkerProcessRunsJobsOfTheEmbeddedQueue) {
   std::vector<std::string> ids;
   for (const char* role : {"gold", "trainee"}) {
     auto r = cluster.Upload(video, "shared", role);
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
     ids.push_back(Json::parse(r->body)["ingest_job_id"]);
   }
   auto done = cluster.WaitAll(ids, "/videos/jobs/", 300);

@@ -39,6 +39,17 @@ void SendJson(HttpResponse& res, int status, const Json& body) {
 
 void SendError(HttpResponse& res, int status, const std::string& message) { res = JsonErrorResponse(status, message); }
 
+// A route that queued (or requeued) a job: 202 Accepted with the job's JSON,
+// the same body a 200 carried before, and a Location to poll it at.
+void SendAccepted(HttpResponse& res, const JobRow& job, const nlohmann::ordered_json& body) {
+  SendJson(res, 202, body);
+  res.headers.emplace_back("Location", JobLocation(job.kind, job.id));
+}
+void SendAccepted(HttpResponse& res, const JobRow& job, const Json& body) {
+  SendJson(res, 202, body);
+  res.headers.emplace_back("Location", JobLocation(job.kind, job.id));
+}
+
 void SendStatus(HttpResponse& res, const Status& st) { SendError(res, HttpStatusFor(st), st.message()); }
 
 // Integer from a path or query value; nullopt when it is not one.
@@ -141,6 +152,19 @@ Json Responses(Json ok_schema, std::vector<int> errors = {}) {
     r[std::to_string(code)] = {{"description", "Error"},
                                {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
   }
+  return r;
+}
+
+// The responses of a route that queues a job: 202 with the job and a
+// Location header naming where to poll it.
+Json AcceptedResponses(Json job_schema, const char* poll_at, std::vector<int> errors = {}) {
+  Json r = Responses(job_schema, std::move(errors));
+  Json accepted = r["200"];
+  r.erase("200");
+  accepted["description"] = std::string("Accepted: the job is queued; poll it at the Location (") + poll_at + ")";
+  accepted["headers"] = {{"Location", {{"description", std::string("Where to poll the job: ") + poll_at},
+                                       {"schema", T("string")}}}};
+  r["202"] = accepted;
   return r;
 }
 
@@ -397,7 +421,7 @@ void ApiServer::AddRoutes() {
     }
     auto job = s->SubmitUpload(incoming, sink.Sha256Hex(), form.Request(forced_role), req.principal.actor);
     if (!job.ok()) return SendStatus(res, job.status());
-    SendJson(res, 200, IngestJobJson(*job));
+    SendAccepted(res, *job, IngestJobJson(*job));
   };
   Json upload_body = {{"required", true},
                       {"content",
@@ -410,12 +434,14 @@ void ApiServer::AddRoutes() {
                                           {"operator_id_hash", T("string")}},
                                          {"file", "task_id"})}}}}}};
   Add({"POST", "/videos", Role::kOperator, true, "Upload a video (gold, trainee or audit) and queue its ingest",
-       {{"requestBody", upload_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
+       {{"requestBody", upload_body},
+        {"responses", AcceptedResponses(Ref("IngestJob"), "/videos/jobs/{ingest_job_id}", {400, 401, 403, 413, 503, 507})}},
        [upload](const ApiRequest& r, HttpResponse& res) { upload(r, res, ""); }});
   Json gold_body = upload_body;
   gold_body["content"]["multipart/form-data"]["schema"]["properties"].erase("role");
   Add({"POST", "/gold", Role::kOperator, true, "Upload a gold video and queue its ingest",
-       {{"requestBody", gold_body}, {"responses", Responses(Ref("IngestJob"), {400, 401, 403, 413, 503, 507})}},
+       {{"requestBody", gold_body},
+        {"responses", AcceptedResponses(Ref("IngestJob"), "/videos/jobs/{ingest_job_id}", {400, 401, 403, 413, 503, 507})}},
        [upload](const ApiRequest& r, HttpResponse& res) { upload(r, res, "gold"); }});
 
   Add({"GET", "/videos/jobs/{ingest_job_id}", Role::kViewer, false, "An ingest job",
@@ -499,7 +525,7 @@ void ApiServer::AddRoutes() {
                          {"content", {{"application/json",
                                        {{"schema", Obj({{"gold_video_id", T("integer")}, {"trainee_video_id", T("integer")}},
                                                        {"trainee_video_id"})}}}}}}},
-        {"responses", Responses(Ref("ScoreJob"), {400, 401, 403, 404, 503})}},
+        {"responses", AcceptedResponses(Ref("ScoreJob"), "/score/{score_job_id}", {400, 401, 403, 404, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
@@ -517,7 +543,7 @@ void ApiServer::AddRoutes() {
          if (!gold.ok()) return SendStatus(res, gold.status());
          auto job = s->SubmitScore(*gold, trainee, r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
-         SendJson(res, 200, ScoreJobJson(*job, nullptr));
+         SendAccepted(res, *job, ScoreJobJson(*job, nullptr));
        }});
   Add({"GET", "/score/{score_job_id}", Role::kViewer, false, "A score job and, once completed, its result",
        {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
@@ -669,6 +695,90 @@ void ApiServer::AddRoutes() {
          if (!sop.ok()) return SendStatus(res, sop.status());
          SendJson(res, 200, *sop);
        }});
+  // ---- notifications and automatic scoring per task
+  Json webhook_schema = Obj({{"task_id", T("string")}, {"url", TN("string")}, {"secret_set", T("boolean")},
+                             {"effective_url", TN("string")}, {"signed", T("boolean")},
+                             {"updated_by", TN("string")}, {"updated_at", TN("string")}});
+  Json task_path = Json::array({Param("task_id", "path", "string", true, "Task")});
+  Add({"GET", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "The task's webhook (called when a score of the task completes or fails; without one, "
+       "SOPILOT_WEBHOOK_URL's); the secret is never shown",
+       {{"parameters", task_path}, {"responses", Responses(webhook_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         auto out = s->GetTaskWebhook(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"PUT", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "Set the task's webhook: an http:// URL and an optional secret that signs each body "
+       "(X-SOPilot-Signature: sha256=HMAC-SHA256 hex); audited",
+       {{"parameters", task_path},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"url", T("string")}, {"secret", T("string")}}, {"url"})}}}}}}},
+        {"responses", Responses(webhook_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         auto out = s->PutTaskWebhook(*task, body, r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"DELETE", "/tasks/{task_id}/webhook", Role::kOperator, false,
+       "Remove the task's webhook (SOPILOT_WEBHOOK_URL, if set, applies again); audited",
+       {{"parameters", task_path}, {"responses", Responses(webhook_schema, {400, 401, 403, 404})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         if (Status st = s->DeleteTaskWebhook(*task, r.principal.actor); !st.ok()) return SendStatus(res, st);
+         auto out = s->GetTaskWebhook(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Json auto_score_schema = Obj({{"task_id", T("string")}, {"enabled", T("boolean")}, {"updated_by", TN("string")},
+                                {"updated_at", TN("string")}});
+  Add({"GET", "/tasks/{task_id}/auto-score", Role::kViewer, false,
+       "Whether each new trainee video of the task is scored at once against the task's chosen gold",
+       {{"parameters", task_path}, {"responses", Responses(auto_score_schema, {400})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         auto out = s->GetTaskAutoScore(*task);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"PUT", "/tasks/{task_id}/auto-score", Role::kOperator, false,
+       "Turn automatic scoring of the task's new trainee videos (uploads and the watch folder) on or off; audited",
+       {{"parameters", task_path},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json",
+                                       {{"schema", Obj({{"enabled", T("boolean")}}, {"enabled"})}}}}}}},
+        {"responses", Responses(auto_score_schema, {400, 401, 403})}},
+       [s, task_param](const ApiRequest& r, HttpResponse& res) {
+         auto task = task_param(r, res);
+         if (!task) return;
+         Json body = Json::parse(r.http->body, nullptr, false);
+         if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         auto out = s->PutTaskAutoScore(*task, body, r.principal.actor);
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+  Add({"GET", "/score/{score_job_id}/webhooks", Role::kOperator, false,
+       "The webhook deliveries of a score: event, status (pending, delivered, failed, skipped), attempts, "
+       "the last answer or error",
+       {{"parameters", {Param("score_job_id", "path", "string", true, "Score job id")}},
+        {"responses", Responses(Obj({{"score_job_id", T("string")}, {"items", {{"type", "array"}, {"items", T("object")}}}}),
+                                {401, 403, 404})}},
+       [s](const ApiRequest& r, HttpResponse& res) {
+         auto out = s->ScoreWebhookDeliveries(r.path_params.at("score_job_id"));
+         if (!out.ok()) return SendStatus(res, out.status());
+         SendJson(res, 200, *out);
+       }});
+
   Add({"GET", "/tasks/{task_id}/stats", Role::kViewer, false,
        "The task's score statistics: pass rate, the steps most often missed, time per step against the gold, "
        "and per operator the pass rate, mean score and trend",
@@ -708,12 +818,13 @@ void ApiServer::AddRoutes() {
 
   // ---- training
   Add({"POST", "/train/nightly", Role::kAdmin, false, "Queue a training run now (trigger manual)",
-       {{"responses", Responses(Obj({{"training_job_id", T("string")}, {"status", T("string")}, {"trigger", T("string")}}),
-                                {401, 403, 503})}},
+       {{"responses", AcceptedResponses(Obj({{"training_job_id", T("string")}, {"status", T("string")},
+                                             {"trigger", T("string")}}),
+                                        "/train/jobs/{training_job_id}", {401, 403, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          auto job = s->SubmitTraining("manual", r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
-         SendJson(res, 200, Json{{"training_job_id", job->id}, {"status", job->status}, {"trigger", "manual"}});
+         SendAccepted(res, *job, Json{{"training_job_id", job->id}, {"status", job->status}, {"trigger", "manual"}});
        }});
   Add({"POST", "/tasks/{task_id}/reembed", Role::kAdmin, false,
        "Re-embed every video of a task from its stored upload with another embedder (a training job, trigger "
@@ -723,7 +834,7 @@ void ApiServer::AddRoutes() {
                          {"content", {{"application/json",
                                        {{"schema", Obj({{"embedder", {{"type", "string"}, {"enum", KnownEmbedders()}}}},
                                                        {"embedder"})}}}}}}},
-        {"responses", Responses(Ref("TrainingJob"), {400, 401, 403, 404, 503})}},
+        {"responses", AcceptedResponses(Ref("TrainingJob"), "/train/jobs/{training_job_id}", {400, 401, 403, 404, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
@@ -733,7 +844,7 @@ void ApiServer::AddRoutes() {
          auto job = s->SubmitReembed(r.path_params.at("task_id"), body["embedder"].get<std::string>(),
                                      r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
-         SendJson(res, 200, TrainingJobJson(*job));
+         SendAccepted(res, *job, TrainingJobJson(*job));
        }});
   Add({"GET", "/train/jobs/{training_job_id}", Role::kViewer, false, "A training job",
        {{"parameters", {Param("training_job_id", "path", "string", true, "Training job id")}},
@@ -770,8 +881,8 @@ void ApiServer::AddRoutes() {
         {"requestBody", {{"required", true},
                          {"content", {{"application/json",
                                        {{"schema", Obj({{"job_id", T("string")}}, {"job_id"})}}}}}}},
-        {"responses", Responses(Obj({{"job_id", T("string")}, {"job_type", T("string")}, {"status", T("string")}}),
-                                {400, 401, 403, 404, 503})}},
+        {"responses", AcceptedResponses(Obj({{"job_id", T("string")}, {"job_type", T("string")}, {"status", T("string")}}),
+                                        "/videos/jobs/{id}, /score/{id} or /train/jobs/{id}", {400, 401, 403, 404, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          auto kind = ParseJobKind(r.path_params.at("job_type"));
          if (!kind) return SendError(res, 404, "unknown queue: job_type must be ingest, score or training");
@@ -780,7 +891,7 @@ void ApiServer::AddRoutes() {
          if (!body.contains("job_id") || !body["job_id"].is_string()) return SendError(res, 400, "job_id is required");
          auto job = s->RequeueDeadJob(*kind, body["job_id"].get<std::string>(), r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
-         SendJson(res, 200, Json{{"job_id", job->id}, {"job_type", JobKindName(*kind)}, {"status", job->status}});
+         SendAccepted(res, *job, Json{{"job_id", job->id}, {"job_type", JobKindName(*kind)}, {"status", job->status}});
        }});
   Add({"POST", "/ops/fault-injection", Role::kAdmin, false,
        "Make a fraction of one job type's runs fail on purpose, to test alerts, or hold its jobs running until "

@@ -49,7 +49,7 @@ TEST_F(ApiTest, FullFlowUploadIngestScoreResult) {
 
   auto post = client_->Post("/score", Auth(kOperator),
                             Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json queued = Json::parse(post->body);
   EXPECT_TRUE(queued["status"] == "queued" || queued["status"] == "running" || queued["status"] == "completed");
   Json done = WaitJob("/score/" + queued["score_job_id"].get<std::string>());
@@ -90,7 +90,7 @@ TEST_F(ApiTest, FullFlowOnTheOriginalsDemoVideos) {
   int64_t swap = IngestVideo(dir + "/swap.mp4", "maintenance_filter_swap", "trainee");
   auto post = client_->Post("/score", Auth(kOperator),
                             Json{{"gold_video_id", gold}, {"trainee_video_id", swap}}.dump(), "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json done = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   ASSERT_EQ(done["status"], "completed") << done.dump();
   const Json& deviations = done["result"]["deviations"];
@@ -148,7 +148,7 @@ TEST_F(ApiTest, BadInputsGetClearErrors) {
   std::string text = dir_.file("notes.mp4");
   std::ofstream(text) << "these are notes, not a video";
   auto r = Upload(text, "task-a", "trainee");
-  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(r->status, 202) << r->body;
   Json failed = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
   EXPECT_EQ(failed["status"], "failed");
   EXPECT_NE(failed["error_message"].get<std::string>().find("not a readable video"), std::string::npos)
@@ -168,7 +168,7 @@ TEST_F(ApiTest, BadInputsGetClearErrors) {
   std::string bytes = Slurp(full);
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
   r = Upload(cut, "task-a", "trainee");
-  ASSERT_EQ(r->status, 200);
+  ASSERT_EQ(r->status, 202);
   EXPECT_EQ(WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>())["status"], "failed");
 
   // Oversize: 413, nothing kept.
@@ -425,6 +425,57 @@ TEST_F(ApiTest, FileDownloadsHonourOneRange) {
   EXPECT_GE(SeriesValue(m, R"(sopilot_http_requests_total{method="GET",route="/audit/export/{export_id}/file",status="416"})"), 1);
 }
 
+// Every route that queues a job answers 202 Accepted with the job's JSON as
+// before and a Location to poll it at; following it reaches the job's end.
+TEST_F(ApiTest, JobRoutesAnswer202WithALocationToPoll) {
+  // Polls a 202's Location (and checks it names the job) to the job's end.
+  auto follow = [&](const httplib::Result& r, const std::string& prefix, const char* id_field) {
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    if (!r || r->status != 202) return Json();
+    const std::string location = r->get_header_value("Location");
+    EXPECT_EQ(location, prefix + Json::parse(r->body)[id_field].get<std::string>()) << r->body;
+    return WaitJob(location);
+  };
+  Json gold = follow(Upload(MakeProcedure("gold.mp4", {0, 1, 3}, 3), "task-l", "", kOperator, "/gold"),
+                     "/videos/jobs/", "ingest_job_id");
+  ASSERT_EQ(gold["status"], "completed") << gold.dump();
+  Json trainee = follow(Upload(MakeProcedure("trainee.mp4", {0, 3, 1}, 3), "task-l", "trainee"), "/videos/jobs/",
+                        "ingest_job_id");
+  ASSERT_EQ(trainee["status"], "completed") << trainee.dump();
+  // The body is the job's JSON as a 200 carried it (field names unchanged).
+  auto post = client_->Post("/score", Auth(kOperator), Json{{"trainee_video_id", trainee["video_id"]}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(Json::parse(post->body)["trainee_video_id"], trainee["video_id"]);
+  Json score = follow(post, "/score/", "score_job_id");
+  EXPECT_EQ(score["status"], "completed") << score.dump();
+  EXPECT_EQ(score["gold_video_id"], gold["video_id"]);
+  Json nightly = follow(client_->Post("/train/nightly", Auth(kAdmin), "", "application/json"), "/train/jobs/",
+                        "training_job_id");
+  EXPECT_TRUE(nightly["status"] == "completed" || nightly["status"] == "skipped") << nightly.dump();
+  Json reembed = follow(client_->Post("/tasks/task-l/reembed", Auth(kAdmin), R"({"embedder": "motion-v1"})",
+                                      "application/json"),
+                        "/train/jobs/", "training_job_id");
+  EXPECT_EQ(reembed["status"], "completed") << reembed.dump();
+  // Refusals keep their codes and carry no Location.
+  auto refused = client_->Post("/score", Auth(kOperator), R"({"trainee_video_id": 4242})", "application/json");
+  EXPECT_EQ(refused->status, 404) << refused->body;
+  EXPECT_FALSE(refused->has_header("Location"));
+  // The OpenAPI description says so.
+  Json doc = Json::parse(client_->Get("/openapi.json")->body);
+  for (auto [path, poll] : std::vector<std::pair<std::string, std::string>>{
+           {"/videos", "/videos/jobs/"}, {"/gold", "/videos/jobs/"}, {"/score", "/score/"},
+           {"/train/nightly", "/train/jobs/"}, {"/tasks/{task_id}/reembed", "/train/jobs/"},
+           {"/ops/queue/{job_type}/requeue", "/score/"}}) {
+    const Json& responses = doc["paths"][path]["post"]["responses"];
+    EXPECT_FALSE(responses.contains("200")) << path;
+    ASSERT_TRUE(responses.contains("202")) << path;
+    EXPECT_TRUE(responses["202"]["headers"].contains("Location")) << path;
+    EXPECT_NE(responses["202"]["headers"]["Location"]["description"].get<std::string>().find(poll), std::string::npos)
+        << path;
+  }
+}
+
 TEST_F(ApiTest, OpenApiDescribesWhatIsServed) {
   auto r = client_->Get("/openapi.json");
   ASSERT_EQ(r->status, 200);
@@ -482,7 +533,7 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   Start(c);
   auto t0 = std::chrono::steady_clock::now();
   auto r = Upload(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
-  ASSERT_EQ(r->status, 200);
+  ASSERT_EQ(r->status, 202);
   Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(job["status"], "dead") << job.dump();
@@ -539,8 +590,9 @@ TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
   EXPECT_EQ(client_->Post("/ops/queue/bogus/requeue", Auth(kAdmin), requeue, "application/json")->status, 404);
   EXPECT_EQ(client_->Post("/ops/queue/score/requeue", Auth(kAdmin), "{}", "application/json")->status, 400);
   auto requeued = client_->Post("/ops/queue/score/requeue", Auth(kAdmin), requeue, "application/json");
-  ASSERT_EQ(requeued->status, 200) << requeued->body;
+  ASSERT_EQ(requeued->status, 202) << requeued->body;
   EXPECT_EQ(Json::parse(requeued->body)["status"], "queued");
+  EXPECT_EQ(requeued->get_header_value("Location"), "/score/" + Json::parse(requeued->body)["job_id"].get<std::string>());
   Json again = WaitJob("/score/" + dead_id);
   EXPECT_EQ(again["status"], "completed") << again.dump();
   auto twice = client_->Post("/ops/queue/score/requeue", Auth(kAdmin), requeue, "application/json");
@@ -573,7 +625,7 @@ TEST_F(ApiTest, HoldKeepsJobsRunningUntilReleasedOrShutdown) {
   };
   const std::string video = MakeProcedure("v.mp4", {0, 1}, 2);
   auto r = Upload(video, "task-a", "gold");
-  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(r->status, 202) << r->body;
   const std::string job = "/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>();
   ASSERT_TRUE(WaitUntil([&] { return held() == 1; }));
   EXPECT_EQ(Json::parse(client_->Get(job.c_str(), Auth(kViewer))->body)["status"], "running");
@@ -585,7 +637,7 @@ TEST_F(ApiTest, HoldKeepsJobsRunningUntilReleasedOrShutdown) {
   // Held again, a job is let go by a shutdown (it runs again after a restart).
   ASSERT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), hold, "application/json")->status, 200);
   r = Upload(MakeProcedure("w.mp4", {2, 3}, 2), "task-a", "trainee");
-  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(r->status, 202) << r->body;
   ASSERT_TRUE(WaitUntil([&] { return held() == 1; }));
   StopServer();  // returns: the held job stops
 }
@@ -603,7 +655,7 @@ TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
       httplib::MultipartFormDataItems items = {{"file", bytes, "clip" + std::to_string(i) + ".mp4", "video/mp4"},
                                                {"task_id", "bulk", "", ""}};
       auto r = c.Post("/videos", Auth(kOperator), items);
-      if (r && r->status == 200) {
+      if (r && r->status == 202) {
         job_ids[i] = Json::parse(r->body)["ingest_job_id"];
         ok++;
       } else {
@@ -627,7 +679,7 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   ASSERT_GT(trainee, 0);
   auto post = client_->Post("/score", Auth(kOperator),
                             Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json done = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   ASSERT_EQ(done["status"], "completed") << done.dump();
   ASSERT_EQ(client_->Get(("/videos/" + std::to_string(gold)).c_str(), Auth(kViewer))->status, 200);
@@ -707,7 +759,7 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   EXPECT_GE(SeriesValue(body, "sopilot_http_requests_total{method=\"GET\",route=\"/videos/jobs/{ingest_job_id}\","
                               "status=\"200\"}"),
             2);
-  EXPECT_EQ(SeriesValue(body, "sopilot_http_requests_total{method=\"POST\",route=\"/score\",status=\"200\"}"), 1);
+  EXPECT_EQ(SeriesValue(body, "sopilot_http_requests_total{method=\"POST\",route=\"/score\",status=\"202\"}"), 1);
   EXPECT_GE(SeriesValue(body, "sopilot_http_request_duration_seconds_count{method=\"GET\",route=\"/videos/{video_id}\"}"),
             1);
 
@@ -749,7 +801,7 @@ TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) 
   auto score = [&]() {
     auto post = client_->Post("/score", Auth(kOperator),
                               Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
-    EXPECT_EQ(post->status, 200) << post->body;
+    EXPECT_EQ(post->status, 202) << post->body;
     return WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   };
   auto video = [&](int64_t id) {
@@ -761,7 +813,7 @@ TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) 
   EXPECT_EQ(before["result"]["index_version"], 0);
 
   auto post = client_->Post("/tasks/task-a/reembed", Auth(kAdmin), R"({"embedder": "motion-v1"})", "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json queued = Json::parse(post->body);
   EXPECT_EQ(queued["trigger"], "reembed");
   EXPECT_EQ(queued["task_id"], "task-a");
@@ -825,7 +877,7 @@ TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) 
   // version; a re-embed does not count as a training for the nightly run.
   const std::string path_before = service_->store()->GetVideo(gold)->embedding_path;
   post = client_->Post("/tasks/task-a/reembed", Auth(kAdmin), R"({"embedder": "motion-v1"})", "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json again = WaitJob("/train/jobs/" + Json::parse(post->body)["training_job_id"].get<std::string>());
   ASSERT_EQ(again["status"], "completed") << again.dump();
   EXPECT_EQ(again["result"]["old_index_version"], 1);
@@ -888,7 +940,7 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   const std::string kept = dir_.file("kept.mp4");
   std::filesystem::rename(dir_.file("data/" + raw), kept);
   r = reembed("task-a", R"({"embedder": "motion-v1"})");
-  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(r->status, 202) << r->body;
   Json failed = WaitJob("/train/jobs/" + Json::parse(r->body)["training_job_id"].get<std::string>());
   EXPECT_EQ(failed["status"], "failed") << failed.dump();
   EXPECT_NE(failed["error_message"].get<std::string>().find("video " + std::to_string(trainee) + " (trainee.mp4)"),
@@ -899,7 +951,7 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   EXPECT_EQ(FilesIn(dir_.file("data/embeddings")), 2u);  // the gold's motion-v1 file was not kept
   auto post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(),
                             "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   Json scored = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   EXPECT_EQ(scored["status"], "completed") << scored.dump();
   EXPECT_EQ(scored["result"]["embedding_model"], "heuristic-v1");
@@ -920,13 +972,13 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   EXPECT_NE(post->body.find("with motion-v1"), std::string::npos) << post->body;
   // Re-embedding the task makes them comparable.
   r = reembed("task-a", R"({"embedder": "motion-v1"})");
-  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(r->status, 202) << r->body;
   Json done = WaitJob("/train/jobs/" + Json::parse(r->body)["training_job_id"].get<std::string>());
   ASSERT_EQ(done["status"], "completed") << done.dump();
   EXPECT_EQ(done["result"]["previous_models"], Json({{"heuristic-v1", 2}, {"motion-v1", 1}}));
   post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", newer}}.dump(),
                        "application/json");
-  ASSERT_EQ(post->status, 200) << post->body;
+  ASSERT_EQ(post->status, 202) << post->body;
   scored = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
   EXPECT_EQ(scored["status"], "completed") << scored.dump();
   EXPECT_EQ(scored["result"]["embedding_model"], "motion-v1");

@@ -45,6 +45,10 @@ class ApiTest : public ::testing::Test {
     c.audit_key_id = "test";
     c.upload_max_bytes = 8 << 20;
     c.queue.backoff_base_sec = 0.05;
+    // Webhook retries come quickly; the outbox is checked often (tests
+    // still wait on state, never on these times).
+    c.webhooks.backoff_sec = 0.05;
+    c.webhooks.poll_sec = 0.05;
     return c;
   }
   void Start(const ServiceConfig& config) {
@@ -58,6 +62,7 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE(port.ok());
     port_ = *port;
     workers_->Start();
+    service_->StartWebhookDelivery();
     thread_ = std::thread([this] { server_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(60, 0);
@@ -112,9 +117,12 @@ class ApiTest : public ::testing::Test {
   int64_t IngestVideo(const std::string& path, const std::string& task, const std::string& role,
                       const Fields& fields = {}) {
     auto r = Upload(path, task, role, kOperator, "/videos", fields);
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
-    if (!r || r->status != 200) return -1;
-    Json job = WaitJob("/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    if (!r || r->status != 202) return -1;
+    // A queued job's 202 names where to poll it.
+    const std::string location = r->get_header_value("Location");
+    EXPECT_EQ(location, "/videos/jobs/" + Json::parse(r->body)["ingest_job_id"].get<std::string>());
+    Json job = WaitJob(location);
     EXPECT_EQ(job["status"], "completed") << job.dump();
     return job["video_id"].is_number() ? job["video_id"].get<int64_t>() : -1;
   }

@@ -31,7 +31,7 @@ class SopHistoryApiTest : public ApiTest {
   Json ScoreAndWait(int64_t gold, int64_t trainee) {
     auto post = client_->Post("/score", Auth(kOperator),
                               Json{{"gold_video_id", gold}, {"trainee_video_id", trainee}}.dump(), "application/json");
-    EXPECT_EQ(post->status, 200) << post->body;
+    EXPECT_EQ(post->status, 202) << post->body;
     Json done = WaitJob("/score/" + Json::parse(post->body)["score_job_id"].get<std::string>());
     EXPECT_EQ(done["status"], "completed") << done.dump();
     return done;
@@ -112,7 +112,7 @@ TEST_F(SopHistoryApiTest, AnSopNamesTheStepsAndItsRulesDecideTheVerdicts) {
 
   // Without a gold named, the task's chosen one: the gold its SOP is over.
   auto chosen = client_->Post("/score", Auth(kOperator), Json{{"trainee_video_id", correct}}.dump(), "application/json");
-  ASSERT_EQ(chosen->status, 200) << chosen->body;
+  ASSERT_EQ(chosen->status, 202) << chosen->body;
   EXPECT_EQ(Json::parse(chosen->body)["gold_video_id"], gold);
   EXPECT_EQ(WaitJob("/score/" + Json::parse(chosen->body)["score_job_id"].get<std::string>())["sop_version"], 1);
 

@@ -92,4 +92,13 @@ nlohmann::ordered_json TrainingJobJson(const JobRow& j) {
   return o;
 }
 
+std::string JobLocation(JobKind kind, const std::string& id) {
+  switch (kind) {
+    case JobKind::kIngest: return "/videos/jobs/" + id;
+    case JobKind::kScore: return "/score/" + id;
+    case JobKind::kTraining: return "/train/jobs/" + id;
+  }
+  return "/";
+}
+
 }  // namespace sopilot

@@ -23,4 +23,8 @@ nlohmann::ordered_json ScoreJobJson(const JobRow& j, const nlohmann::json& resul
 // error_message, queued_at, started_at, finished_at, result.
 nlohmann::ordered_json TrainingJobJson(const JobRow& j);
 
+// Where a job of `kind` is polled: /videos/jobs/{id}, /score/{id} or
+// /train/jobs/{id} (the Location of the 202 that queued it).
+std::string JobLocation(JobKind kind, const std::string& id);
+
 }  // namespace sopilot

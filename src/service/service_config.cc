@@ -204,6 +204,12 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Integer("SOPILOT_NIGHTLY_HOUR_LOCAL", &c.nightly_hour_local);
   r.Integer("SOPILOT_NIGHTLY_MIN_NEW_VIDEOS", &c.nightly_min_new_videos);
   r.Double("SOPILOT_NIGHTLY_CHECK_SEC", &c.nightly_check_sec);
+  r.String("SOPILOT_WEBHOOK_URL", &c.webhooks.global_url);
+  r.String("SOPILOT_WEBHOOK_SECRET", &c.webhooks.global_secret);
+  r.Integer("SOPILOT_WEBHOOK_MAX_ATTEMPTS", &c.webhooks.max_attempts);
+  r.Double("SOPILOT_WEBHOOK_BACKOFF_SEC", &c.webhooks.backoff_sec);
+  r.Double("SOPILOT_WEBHOOK_TIMEOUT_SEC", &c.webhooks.timeout_sec);
+  r.Integer("SOPILOT_WEBHOOK_THREADS", &c.webhooks.threads);
   auto auth = AuthConfigFromEnvironment(getenv);
   if (auth.ok()) c.auth = *auth;
   else r.Error(auth.status().message());
@@ -247,6 +253,8 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   check(c.nightly_check_sec >= 0.1 && c.nightly_check_sec <= 3600, "SOPILOT_NIGHTLY_CHECK_SEC must be in [0.1, 3600]");
   check(c.test_hold_jobs.empty() || c.fault_injection_enabled,
         "SOPILOT_TEST_HOLD_JOBS is a test hook: it needs SOPILOT_ENABLE_FAULT_INJECTION=1");
+  Status webhooks = ValidateWebhookOptions(c.webhooks);
+  check(webhooks.ok(), webhooks.message());
   if (c.queue_backend == QueueBackend::kRedis) {
     auto url = ParseRedisUrl(c.redis_url);
     check(url.ok(), "SOPILOT_REDIS_URL: " + url.status().message());

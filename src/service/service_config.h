@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
+#include "notify/webhook_dispatcher.h"
 #include "queue/job_queue.h"
 #include "score/score_options.h"
 #include "store/job_kind.h"
@@ -96,6 +97,13 @@ struct ServiceConfig {
   int nightly_hour_local = 2;        // SOPILOT_NIGHTLY_HOUR_LOCAL (0-23, the process's time zone, TZ)
   int nightly_min_new_videos = 10;   // SOPILOT_NIGHTLY_MIN_NEW_VIDEOS (>= 0)
   double nightly_check_sec = 30;     // SOPILOT_NIGHTLY_CHECK_SEC (0.1-3600)
+
+  // Webhooks when a score completes or fails (notify/webhook_dispatcher.h):
+  // SOPILOT_WEBHOOK_URL (http:// only) and SOPILOT_WEBHOOK_SECRET for every
+  // task without its own (PUT /tasks/{task_id}/webhook);
+  // SOPILOT_WEBHOOK_MAX_ATTEMPTS, _BACKOFF_SEC, _TIMEOUT_SEC, _THREADS.
+  // Every process that runs workers delivers, so set them in each.
+  WebhookOptions webhooks;
 
   AuthConfig auth;                  // see auth/authenticator.h
   std::string audit_signing_key;    // SOPILOT_AUDIT_SIGNING_KEY

@@ -61,6 +61,29 @@ TEST(ServiceConfigTest, ReadsAndChecksTheHttpLimits) {
   EXPECT_NE(st.message().find("SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT"), std::string::npos) << st.ToString();
 }
 
+TEST(ServiceConfigTest, ReadsAndChecksTheWebhookSettings) {
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_WEBHOOK_URL", "http://hooks.local:8080/sopilot"},
+                                               {"SOPILOT_WEBHOOK_SECRET", "s"},
+                                               {"SOPILOT_WEBHOOK_MAX_ATTEMPTS", "3"},
+                                               {"SOPILOT_WEBHOOK_BACKOFF_SEC", "2"},
+                                               {"SOPILOT_WEBHOOK_TIMEOUT_SEC", "4"},
+                                               {"SOPILOT_WEBHOOK_THREADS", "1"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->webhooks.global_url, "http://hooks.local:8080/sopilot");
+  EXPECT_EQ(c->webhooks.global_secret, "s");
+  EXPECT_EQ(c->webhooks.max_attempts, 3);
+  EXPECT_EQ(c->webhooks.backoff_sec, 2);
+  EXPECT_EQ(c->webhooks.timeout_sec, 4);
+  EXPECT_EQ(c->webhooks.threads, 1);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  auto bad = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_WEBHOOK_URL", "https://hooks.local/"},
+                                                 {"SOPILOT_WEBHOOK_TIMEOUT_SEC", "0"}}));
+  ASSERT_TRUE(bad.ok());
+  Status st = ValidateServiceConfig(*bad);
+  EXPECT_NE(st.message().find("SOPILOT_WEBHOOK_URL"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("SOPILOT_WEBHOOK_TIMEOUT_SEC"), std::string::npos) << st.ToString();
+}
+
 TEST(ServiceConfigTest, ListsEveryError) {
   auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_UPLOAD_MAX_MB", "lots"},
                                                {"SOPILOT_WEIGHT_DEV", "heavy"},

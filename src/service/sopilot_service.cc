@@ -117,6 +117,7 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   s->registry_ = std::make_unique<metrics::Registry>();
   s->metrics_ = std::make_unique<ServiceMetrics>(s->registry_.get(), s->store_.get(), s->queue_.get(),
                                                  redis ? &s->redis_errors_ : nullptr);
+  s->webhooks_ = std::make_unique<WebhookDispatcher>(s->store_.get(), env, config.webhooks);
   return s;
 }
 
@@ -710,6 +711,7 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
                       JsonText(nlohmann::json({{"error", message}})));
   auto job = store_->GetJob(job_id);
   if (job.ok()) CountJobState(*job, status);
+  if (job.ok() && job->kind == JobKind::kScore) webhooks_->Wake();  // the store wrote its score.failed event
   // A dead job may be requeued by an operator: its upload stays.
   if (!job.ok() || job->kind != JobKind::kIngest || job->file_path.empty() || status == kJobDead) return;
   // The same content may be waiting in another upload's job. Best effort: a
@@ -837,6 +839,7 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
     CountJobState(job, kJobCompleted);
     Audit("system", "job.completed", job.id, JsonText(nlohmann::json({{"video_id", *video_id}})));
     AdaptNewVideo(*video_id);
+    if (job.role == "trainee") AutoScore(job, *video_id);
     return Status::Ok();
   }
   return last;
@@ -883,6 +886,7 @@ Status SopilotService::RunScore(const JobRow& job) {
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
   if (!report.verdict_reason.empty()) summary["verdict_reason"] = report.verdict_reason;
   SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary)));
+  webhooks_->Wake();  // the store wrote the event with the completion
   CountJobState(job, kJobCompleted);
   Audit("system", "job.completed", job.id,
                       JsonText(nlohmann::json({{"score", report.score}, {"verdict", report.verdict}})));

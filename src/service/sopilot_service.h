@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "embed/embedder.h"
 #include "embed/embedding_set.h"
+#include "notify/webhook_dispatcher.h"
 #include "metrics/registry.h"
 #include "queue/job_queue.h"
 #include "service/job_hold.h"
@@ -185,6 +186,35 @@ class SopilotService {
   static constexpr int kStatsScores = 500;
   Result<nlohmann::json> TaskStats(const std::string& task_id);
 
+  // ---- per-task settings: webhook and automatic scoring (service/task_settings.cc)
+  // {"task_id", "url" (null without one), "secret_set", "effective_url"
+  // (the task's, else SOPILOT_WEBHOOK_URL, else null), "updated_by",
+  // "updated_at"}. The secret itself is never shown.
+  Result<nlohmann::json> GetTaskWebhook(const std::string& task_id);
+  // Body {"url": "http://...", "secret"?: "..."}; a malformed or non-http
+  // URL, a secret that is not a string of printable characters (at most 256)
+  // are InvalidArgument. Audited ("task.webhook_set", without the secret).
+  Result<nlohmann::json> PutTaskWebhook(const std::string& task_id, const nlohmann::json& body,
+                                        const std::string& actor);
+  // NotFound when the task has no webhook of its own. Audited.
+  Status DeleteTaskWebhook(const std::string& task_id, const std::string& actor);
+  // {"task_id", "enabled", "updated_by", "updated_at"}.
+  Result<nlohmann::json> GetTaskAutoScore(const std::string& task_id);
+  // Body {"enabled": true|false}. Audited ("task.auto_score_set").
+  Result<nlohmann::json> PutTaskAutoScore(const std::string& task_id, const nlohmann::json& body,
+                                          const std::string& actor);
+  // The webhook deliveries of a score job, newest first: {"score_job_id",
+  // "items": [{"delivery_id", "event", "status", "attempts", "url",
+  // "last_http_status", "last_error", "next_attempt_at", "created_at",
+  // "finished_at"}]}. NotFound for an unknown score job.
+  Result<nlohmann::json> ScoreWebhookDeliveries(const std::string& score_job_id);
+  // The webhook delivery threads (notify/webhook_dispatcher.h): every
+  // process that runs workers starts them. Stop is also done by the
+  // destructor.
+  void StartWebhookDelivery();
+  void StopWebhookDelivery();
+  WebhookDispatcher* webhooks() { return webhooks_.get(); }
+
   // ---- score reports (service/score_reports.cc)
   // A completed score drawn for people (report/pdf_report.h,
   // report/html_report.h), with frames of the stored uploads at each
@@ -272,6 +302,10 @@ class SopilotService {
   // version, if there is one (best effort; scoring adapts on the fly).
   void AdaptNewVideo(int64_t video_id);
   Status Enqueue(const JobRow& job);
+  // After a trainee video of a task with auto_score on was ingested: queues
+  // its score against the task's chosen gold (best effort; audited either
+  // way, "score.auto_queued" or "score.auto_skipped" with the reason).
+  void AutoScore(const JobRow& ingest_job, int64_t video_id);
 
   ServiceConfig config_;
   Env* env_;
@@ -285,6 +319,8 @@ class SopilotService {
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<NightlyRunner> nightly_;
+  // Last: stopped (its threads joined) before the store it reads goes.
+  std::unique_ptr<WebhookDispatcher> webhooks_;
 };
 
 // Index versions kept below a task's current one (training, re-embed), so

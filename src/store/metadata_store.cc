@@ -189,6 +189,51 @@ ON sop_versions BEGIN SELECT RAISE(ABORT, 'an SOP version is never rewritten; wr
 ALTER TABLE jobs ADD COLUMN sop_version INTEGER;
 CREATE INDEX idx_jobs_score_history ON jobs(kind, task_id, finished_at);
 )sql"},
+    // Notifications (store/webhooks.cc). task_settings: per task, a webhook
+    // URL (with its own signing secret, optional) and whether a new trainee
+    // video is scored automatically. webhook_deliveries: the outbox. The
+    // trigger writes one row whenever a score job reaches completed, failed
+    // or dead, in the transaction that changes the job's status, whichever
+    // process or code path changes it: a score never ends without its
+    // event, and an event is never written for a change that rolled back.
+    // The delivery component (notify/webhook_dispatcher.h) takes due rows
+    // under a lease, sends them and records the outcome.
+    {5, R"sql(
+CREATE TABLE task_settings (
+  task_id TEXT PRIMARY KEY,
+  webhook_url TEXT,
+  webhook_secret TEXT,
+  auto_score INTEGER NOT NULL DEFAULT 0 CHECK(auto_score IN (0, 1)),
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id TEXT NOT NULL UNIQUE,
+  job_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK(status IN ('pending', 'delivered', 'failed', 'skipped')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at REAL NOT NULL DEFAULT 0,
+  lease_holder TEXT,
+  lease_until REAL,
+  url TEXT,
+  payload TEXT,
+  last_http_status INTEGER,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX idx_webhook_deliveries_job ON webhook_deliveries(job_id);
+CREATE TRIGGER jobs_score_ended AFTER UPDATE OF status ON jobs
+WHEN NEW.kind = 'score' AND NEW.status IN ('completed', 'failed', 'dead') AND OLD.status IS NOT NEW.status
+BEGIN
+  INSERT INTO webhook_deliveries (delivery_id, job_id, event, created_at)
+  VALUES (lower(hex(randomblob(16))), NEW.id,
+          CASE NEW.status WHEN 'completed' THEN 'score.completed' ELSE 'score.failed' END, NEW.updated_at);
+END;
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;

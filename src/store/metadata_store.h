@@ -124,6 +124,33 @@ struct ScorePage {
   bool more = false;  // rows remain after the last one
 };
 
+// A task's own settings (store/webhooks.cc); a task never set has the
+// defaults: no webhook, no automatic score.
+struct TaskSettingsRow {
+  std::string task_id;
+  std::string webhook_url;     // "" = none (the global SOPILOT_WEBHOOK_URL applies)
+  std::string webhook_secret;  // "" = none (the global SOPILOT_WEBHOOK_SECRET signs)
+  bool auto_score = false;     // score each new trainee video against the task's chosen gold
+  std::string updated_by, updated_at;  // "" when never set
+};
+
+// One webhook event in the outbox (store/webhooks.cc). A row is written by
+// the database itself when a score job reaches completed, failed or dead.
+struct WebhookDeliveryRow {
+  int64_t seq = 0;
+  std::string delivery_id;  // 32 hex digits, the same on every attempt
+  std::string job_id;
+  std::string event;        // score.completed | score.failed
+  std::string status;       // pending | delivered | failed (gave up) | skipped (no URL)
+  int attempts = 0;         // attempts started (a claim counts one)
+  double next_attempt_at = 0;  // Unix seconds; due when <= now
+  std::string url;          // where the last attempt went
+  std::string payload;      // the JSON body, fixed at the first attempt ("" before)
+  std::optional<int> last_http_status;
+  std::string last_error;
+  std::string created_at, finished_at;
+};
+
 struct AuditEntry {
   int64_t seq = 0;          // increasing
   std::string at;           // timestamp
@@ -231,6 +258,41 @@ class MetadataStore {
                                    const std::string& definition_json, const std::string& created_by);
   // `version` 0: the latest. NotFound when the task has none (or not that one).
   Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version);
+
+  // ---- task settings and the webhook outbox (store/webhooks.cc)
+  // The task's settings; the defaults (task_id set, nothing else) when it
+  // has none.
+  Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id);
+  // Sets the task's webhook (url must not be empty; secret may be), keeping
+  // its other settings.
+  Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
+                        const std::string& actor);
+  // Removes the task's webhook; NotFound when it had none.
+  Status ClearTaskWebhook(const std::string& task_id, const std::string& actor);
+  Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor);
+  // Takes the oldest due delivery (pending, next_attempt_at <= now, no live
+  // lease) for `holder` until now + lease_sec and counts an attempt, in one
+  // write transaction, so two processes never send one delivery at once.
+  // nullopt when none is due. `now` is the caller's Unix clock.
+  Result<std::optional<WebhookDeliveryRow>> ClaimWebhookDelivery(const std::string& holder, double now,
+                                                                 double lease_sec);
+  // Records the outcome of `holder`'s attempt at delivery `seq`: `status`
+  // pending (retry at next_attempt_at), delivered, failed or skipped; the
+  // payload is kept from the first attempt, the url is the latest. InvalidArgument when the
+  // lease was lost (another holder has it now: its outcome counts).
+  struct WebhookOutcome {
+    std::string status;
+    std::string url, payload;
+    std::optional<int> http_status;
+    std::string error;
+    double next_attempt_at = 0;
+  };
+  Status RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& outcome);
+  // The deliveries of one job ("": every job), newest first.
+  Result<std::vector<WebhookDeliveryRow>> ListWebhookDeliveries(const std::string& job_id, int limit);
+  // Deletes finished deliveries (not pending) finished before `before` (a
+  // timestamp); returns how many.
+  Result<int64_t> PruneWebhookDeliveries(const std::string& before);
 
   // ---- score history (store/score_history.cc)
   Result<ScorePage> ListScores(const ScoreQuery& query);

@@ -125,7 +125,7 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
   EXPECT_TRUE(store_->Ping().ok());
   RawDb raw(path_);
   auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
@@ -133,10 +133,11 @@ TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   for (const char* want : {"schema_migrations", "videos", "clips", "jobs", "audit_log", "idx_videos_task",
                            "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete",
                            "index_versions", "task_index", "version_embeddings", "leases", "scheduler_slots", "sop_versions",
-                           "sop_versions_immutable", "idx_jobs_score_history"}) {
+                           "sop_versions_immutable", "idx_jobs_score_history", "task_settings", "webhook_deliveries",
+                           "jobs_score_ended"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4"}));
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
   EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
   // The kind check is in the table, not only in the code.
@@ -156,12 +157,12 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "5");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
@@ -174,7 +175,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (4)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (5)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -738,14 +739,14 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 4 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 5 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
   RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "5");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
 }
 
@@ -801,7 +802,8 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
   {
     // Back to what a build with only migration 1 left.
     RawDb raw(path_);
-    for (const char* sql : {"DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
+    for (const char* sql : {"DROP TRIGGER jobs_score_ended", "DROP TABLE webhook_deliveries", "DROP TABLE task_settings",
+                            "DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
                             "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
                             "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
                             "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
@@ -812,7 +814,7 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
   }
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
   EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
   EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
 }

@@ -135,7 +135,8 @@ function uploadForm(taskId) {
     xhr.onload = () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-      if (xhr.status !== 200) return say((data && data.error) || `upload failed (${xhr.status})`, true);
+      // 202 Accepted: the ingest is queued (its Location is the job to poll).
+      if (xhr.status < 200 || xhr.status > 299) return say((data && data.error) || `upload failed (${xhr.status})`, true);
       bar.value = 100;
       say(`Uploaded ${file.files[0].name}; ingesting.`);
       track({ kind: 'ingest', id: data.ingest_job_id, label: file.files[0].name, status: data.status });

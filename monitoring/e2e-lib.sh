@@ -42,3 +42,24 @@ sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] and x["state"] == 
   echo "alerts: $(curl -sf "$prom/api/v1/alerts")" >&2
   return 1
 }
+
+# panel_queries DASHBOARD: every panel query as "TITLE<tab>EXPR" lines, the
+# variables set to match everything; Failure Analysis (a row per job type
+# that failed, and some types have none) as one union.
+panel_queries() {
+  python3 - "$1" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    exprs = [t["expr"].replace("$job_type", ".*").replace("$queue", ".*") for t in p["targets"]]
+    if p["title"] == "Failure Analysis":
+        exprs = [" or ".join("(" + e + ")" for e in exprs)]
+    for e in exprs:
+        print(p["title"] + "\t" + e)
+PY
+}
+
+# per_process_series EXPR: how many of the query's series carry an instance
+# label (a panel that draws one line per process instead of one per queue).
+per_process_series() {
+  q "$1" | python3 -c 'import json,sys; print(sum("instance" in r["metric"] for r in json.load(sys.stdin)["data"]["result"]))'
+}

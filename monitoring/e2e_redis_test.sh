@@ -36,7 +36,9 @@ start_redis() {
   wait_until 10 sh -c "redis-cli -p $rp ping | grep -q PONG"
 }
 start_redis
-export SOPILOT_QUEUE_BACKEND=redis SOPILOT_REDIS_URL="redis://127.0.0.1:$rp/0" SOPILOT_LEASE_SEC=2
+# The feature adapter on: the training below completes, so the last-success
+# panel has data.
+export SOPILOT_QUEUE_BACKEND=redis SOPILOT_REDIS_URL="redis://127.0.0.1:$rp/0" SOPILOT_LEASE_SEC=2 SOPILOT_ENABLE_FEATURE_ADAPTER=1
 "$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
 pids+=($!)
 "$bin" worker --metrics-port "$w1" --data-dir "$work/data" 2>"$work/worker1.log" &
@@ -65,6 +67,7 @@ pids+=($!)
 wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
 
 is() { [ "$(value "$1")" = "$2" ]; }
+positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
 check "the API and both workers are scraped (up == 1)" wait_until 60 is 'count(up{job="sopilot"} == 1)' 3
 
 # Real work, done by the worker processes.
@@ -87,6 +90,18 @@ check "two workers with live heartbeats serve the ingest queue" \
 check "every process exports the Redis error counter, at 0" \
   wait_until 10 is 'count(sopilot_redis_connection_errors_total == 0)' 3
 
+# Every panel draws the same with three processes as with one: a line per
+# queue (or job type), never one per process, and each query has data (a
+# training has completed, so the last-success panel too).
+wait_job "/train/jobs/$(curl -sf -X POST -d "" "$api/train/nightly" | field "['training_job_id']")" >/dev/null
+check "the training's success reaches Prometheus" \
+  wait_until 10 positive 'max(sopilot_training_last_success_timestamp_seconds)'
+panel_queries "$root/monitoring/grafana-dashboard.json" > "$work/panel-queries.txt"
+while IFS=$'\t' read -r title expr; do
+  check "panel '$title' has data with three processes: $expr" test "$(series "$expr")" -ge 1
+  check "panel '$title' draws no line per process: $expr" test "$(per_process_series "$expr")" = 0
+done < "$work/panel-queries.txt"
+
 # A worker killed with SIGKILL: its target goes down and its heartbeat runs out.
 kill -9 "$worker2"
 check "the killed worker's target is down" wait_until 15 is "up{instance=\"127.0.0.1:$w2\"}" 0
@@ -97,7 +112,6 @@ kill -9 "$redis_pid"
 code=$(curl -s -o /dev/null -w '%{http_code}' -F "file=@$work/sample/gold.mp4" -F "task_id=$task" "$api/videos")
 check "uploads answer 503 while Redis is down (got $code)" test "$code" = 503
 check "RedisConnectionErrors reaches firing" alert_fires RedisConnectionErrors 90
-positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
 check "the API counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="api"})'
 check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="worker"})'
 
@@ -105,5 +119,5 @@ check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_co
 start_redis
 job=$(curl -sf -F "file=@$work/sample/trainee.mp4" -F "task_id=$task" -F "role=trainee" "$api/videos" | field "['ingest_job_id']")
 check "an upload after Redis is back completes" test "$(wait_job "/videos/jobs/$job" | field "['status']")" = completed
-[ "$failed" -eq 0 ] || tail -5 "$work"/*.log >&2
+[ "$failed" -eq 0 ] || tail -n 5 "$work"/*.log >&2
 finish

@@ -4,7 +4,8 @@
 # test copy). Real work runs (ingests and scores of generated videos, then
 # injected score failures); then Prometheus' HTTP API must show: our target up,
 # every seed metric present, every dashboard panel query returning a series,
-# every rule group loaded with health ok, and HighJobFailureRate firing.
+# every rule group loaded with health ok, no alert on the idle system, and
+# HighJobFailureRate, DeadJobs and ScoreSLOBurnRateFast firing.
 #   monitoring/e2e_test.sh BUILD/sopilot
 set -euo pipefail
 bin=$(realpath "${1:-build/sopilot}")
@@ -18,7 +19,9 @@ trap cleanup EXIT
 sp=$(free_port); pp=$(free_port)
 api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
 
-SOPILOT_ENABLE_FAULT_INJECTION=1 SOPILOT_RETRY_BACKOFF_SEC=0.1 SOPILOT_RQ_RETRY_MAX=1 \
+# The feature adapter on: the training below completes (not skipped), so the
+# last-success panel has data.
+SOPILOT_ENABLE_FAULT_INJECTION=1 SOPILOT_RETRY_BACKOFF_SEC=0.1 SOPILOT_RQ_RETRY_MAX=1 SOPILOT_ENABLE_FEATURE_ADAPTER=1 \
   "$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
@@ -40,6 +43,14 @@ for _ in $(seq 200); do curl -sf "$prom/-/ready" >/dev/null && break; sleep 0.1;
 # Prometheus applies new targets every few seconds: wait for its first scrape
 # of us, so that the work below is seen as increases from zero.
 for _ in $(seq 300); do [ "$(value 'up{job="sopilot"}')" = 1 ] && break; sleep 0.1; done
+
+# An idle system raises nothing: once every rule has been evaluated on five
+# scrapes (every `for` here is 2 s), no alert is pending or firing.
+for _ in $(seq 300); do
+  [ "$(value 'count_over_time(up{job="sopilot"}[1m]) >= 6')" != none ] && break; sleep 0.1
+done
+check "idle: no alert pending or firing" test "$(curl -sf "$prom/api/v1/alerts" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["alerts"]))')" = 0
 
 # Real work: two ingests and a score, then score jobs that fail on purpose.
 task=e2e
@@ -73,17 +84,8 @@ for expr in 'sopilot_ingest_jobs_total{status="completed"}' 'sopilot_score_jobs_
   check "$expr > 0 in Prometheus" python3 -c "import sys; v='$(value "$expr")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"
 done
 check "sopilot_queue_depth has a series per queue" test "$(series 'sopilot_queue_depth')" = 3
-# Every dashboard panel query returns at least one series; Failure Analysis
-# (a row per job type that failed: some types have none here) as a whole.
-python3 - "$root/monitoring/grafana-dashboard.json" > "$work/panel-queries.txt" <<'PY'
-import json, sys
-for p in json.load(open(sys.argv[1]))["panels"]:
-    exprs = [t["expr"].replace("$job_type", ".*").replace("$queue", ".*") for t in p["targets"]]
-    if p["title"] == "Failure Analysis":
-        exprs = [" or ".join("(" + e + ")" for e in exprs)]
-    for e in exprs:
-        print(p["title"] + "\t" + e)
-PY
+# Every dashboard panel query returns at least one series.
+panel_queries "$root/monitoring/grafana-dashboard.json" > "$work/panel-queries.txt"
 while IFS=$'\t' read -r title expr; do
   check "panel '$title': $expr" test "$(series "$expr")" -ge 1
 done < "$work/panel-queries.txt"
@@ -95,8 +97,14 @@ g = json.load(sys.stdin)["data"]["groups"]
 rules = [r for x in g for r in x["rules"]]
 bad = [(r["name"], r.get("health"), r.get("lastError")) for r in rules if r.get("health") != "ok"]
 print(len(g), "groups,", len(rules), "rules; not ok:", bad)
-sys.exit(0 if len(g) == 5 and len(rules) >= 13 and not bad else 1)'
+sys.exit(0 if len(g) == 6 and len(rules) >= 21 and not bad else 1)'
 }
 check "rule groups loaded with health ok" rules_ok
 check "HighJobFailureRate reaches firing" alert_fires HighJobFailureRate 60
+# The four dead score jobs: new dead jobs, and 4 of 5 score jobs missing the
+# SLO burns its budget on both windows.
+check "DeadJobs reaches firing" alert_fires DeadJobs 60
+check "ScoreSLOBurnRateFast reaches firing" alert_fires ScoreSLOBurnRateFast 60
+check "sopilot_job_latency_seconds counts the completed score" \
+  test "$(value 'sopilot_job_latency_seconds_count{queue="score"}')" = 1
 finish

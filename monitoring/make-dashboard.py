@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes monitoring/grafana-dashboard.json: the seed's 10 panels against the
-metrics SOPilot exports. Edit this file, not the JSON:
+metrics SOPilot exports, and six for the queue's own figures and the score SLO. Edit this file, not the JSON:
     python3 monitoring/make-dashboard.py > monitoring/grafana-dashboard.json
 """
 import json
@@ -63,6 +63,40 @@ panel(10, "Failure Analysis", "table", [
     target('sum(increase(sopilot_training_jobs_total{status=~"failed|dead|retried"}[1h])) by (status, trigger)', "training {{status}}", "C")],
     6, 32, w=18, options={"showHeader": True},
     transformations=[{"id": "merge", "options": {}}])
+# The queue as the queue sees it (every process reports the same figures:
+# max by queue), and what each process measured (summed).
+panel(11, "Oldest Waiting Job", "timeseries", [
+    target('max by (queue) (sopilot_queue_oldest_job_age_seconds{queue=~"$queue"})', "{{queue}}", "A")], 0, 40,
+    description="How long the oldest job that could run now has waited, per queue; 0 when none waits.",
+    fieldConfig={"defaults": {"unit": "s"}, "overrides": []})
+panel(12, "Job Wait (p50, p95)", "timeseries", [
+    target(f'histogram_quantile({q}, sum by (le, queue) (rate(sopilot_job_wait_seconds_bucket{{queue=~"$queue"}}[5m])))',
+           "{{queue}} p" + str(int(q * 100)), r) for q, r in ((0.5, "A"), (0.95, "B"))], 12, 40,
+    description="Time from a job becoming ready to a worker starting it; No data when no job started in the window.",
+    fieldConfig={"defaults": {"unit": "s"}, "overrides": []})
+panel(13, "Busy Workers and Running Jobs", "timeseries", [
+    target('max by (queue) (sopilot_workers_busy{queue=~"$queue"})', "{{queue}} busy workers", "A"),
+    target('max by (queue) (sopilot_jobs_running{queue=~"$queue"})', "{{queue}} running jobs", "B")], 0, 48,
+    description="Workers holding a job now; Active Workers minus these are idle.")
+panel(14, "Dead Jobs and Redeliveries", "timeseries", [
+    target('max by (queue) (sopilot_dead_jobs{queue=~"$queue"})', "{{queue}} dead", "A"),
+    target('sum by (queue) (increase(sopilot_job_redeliveries_total{queue=~"$queue"}[1h]))', "{{queue}} redelivered (1 h)", "B")],
+    12, 48, description="Jobs out of attempts waiting for an operator; jobs run again because a worker's lease ran out.")
+# The recording rules of monitoring/prometheus-rules.yaml (group sopilot.slo).
+panel(15, "Score SLO Burn Rate", "timeseries", [
+    target('sopilot:score_slo_errors:ratio_rate1h / 0.01', "1 h", "A"),
+    target('sopilot:score_slo_errors:ratio_rate6h / 0.01', "6 h", "B")], 0, 56,
+    description="Score jobs missing the SLO (complete within 60 s; failures count) as a multiple of the 1% budget: "
+                "1 spends it in exactly 30 days; the alerts page at 14.4 (1 h) and ticket at 6 (6 h). No data until a score job finishes.",
+    fieldConfig={"defaults": {"thresholds": {"mode": "absolute", "steps": [
+        {"color": "green", "value": None}, {"color": "yellow", "value": 6}, {"color": "red", "value": 14.4}]}},
+        "overrides": []})
+panel(16, "Since Last Successful Training", "stat", [
+    target('time() - max(sopilot_training_last_success_timestamp_seconds)', "age", "A")], 12, 56,
+    description="Time since a training job (manual or nightly) last completed; No data until one has.",
+    fieldConfig={"defaults": {"unit": "s", "thresholds": {"mode": "absolute", "steps": [
+        {"color": "green", "value": None}, {"color": "yellow", "value": 129600}, {"color": "red", "value": 259200}]}},
+        "overrides": []})
 for p in panels:
     for t in p["targets"]:
         t["instant"] = p["type"] in ("stat", "table")

@@ -744,6 +744,13 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   // new install has no "last success" time).
   EXPECT_EQ(SeriesValue(body, "sopilot_job_wait_seconds_count{queue=\"ingest\"}"), 2) << body;
   EXPECT_EQ(SeriesValue(body, "sopilot_job_wait_seconds_count{queue=\"score\"}"), 1);
+  // Each completed job's time from ready to done: its wait plus its run, so
+  // never less than the waits alone.
+  EXPECT_EQ(SeriesValue(body, "sopilot_job_latency_seconds_count{queue=\"ingest\"}"), 2);
+  EXPECT_EQ(SeriesValue(body, "sopilot_job_latency_seconds_count{queue=\"score\"}"), 1);
+  EXPECT_GE(SeriesValue(body, "sopilot_job_latency_seconds_sum{queue=\"score\"}"),
+            SeriesValue(body, "sopilot_job_wait_seconds_sum{queue=\"score\"}"));
+  EXPECT_GT(SeriesValue(body, "sopilot_job_latency_seconds_sum{queue=\"ingest\"}"), 0);
   for (const char* queue : {"ingest", "score", "training"}) {
     const std::string q = std::string("{queue=\"") + queue + "\"}";
     EXPECT_EQ(SeriesValue(body, "sopilot_job_redeliveries_total" + q), 0) << queue;

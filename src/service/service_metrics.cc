@@ -56,6 +56,10 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
   metrics::HistogramFamily* wait = r->AddHistogram(
       "sopilot_job_wait_seconds", "Time a job waited in its queue, from ready (enqueue or end of a retry backoff) to start.",
       {"queue"}, kJobWaitBuckets);
+  metrics::HistogramFamily* latency = r->AddHistogram(
+      "sopilot_job_latency_seconds",
+      "Time from a job becoming ready to its completion (wait plus run of the attempt that completed); the score SLO's measure.",
+      {"queue"}, kJobWaitBuckets);
   metrics::CounterFamily* redeliveries = r->AddCounter(
       "sopilot_job_redeliveries_total",
       "Jobs whose worker's lease ran out (worker died or hung), found by this process: run again or, on their last attempt, dead.",
@@ -63,6 +67,7 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
   for (JobKind kind : kAllJobKinds) {
     job_duration_[Index(kind)] = duration->With({JobKindName(kind)});
     job_wait_[Index(kind)] = wait->With({JobKindName(kind)});
+    job_latency_[Index(kind)] = latency->With({JobKindName(kind)});
     redeliveries_[Index(kind)] = redeliveries->With({JobKindName(kind)});
   }
   // One gauge per queue, from a field of the queue snapshot.

@@ -47,6 +47,12 @@ class ServiceMetrics {
   // sopilot_job_wait_seconds{queue}: a job leased after waiting `seconds`
   // since it became ready (LeasedJob::waited_sec).
   void JobWait(JobKind kind, double seconds) { job_wait_[Index(kind)]->Observe(seconds); }
+  // sopilot_job_latency_seconds{queue}: a job completed `seconds` after it
+  // became ready (its wait plus the run of the attempt that completed; the
+  // time of earlier failed attempts and their backoff is not in it). Failed
+  // and dead jobs are counted by JobState, not here: the score SLO's alert
+  // counts them as bad on their own.
+  void JobLatency(JobKind kind, double seconds) { job_latency_[Index(kind)]->Observe(seconds); }
   // sopilot_job_redeliveries_total{queue} += the leases this process found
   // expired (their jobs run again, or died on their last attempt).
   void Redeliveries(const ExpiredLeases& expired);
@@ -60,6 +66,7 @@ class ServiceMetrics {
   metrics::CounterFamily* jobs_total_[3];
   metrics::Histogram* job_duration_[3];
   metrics::Histogram* job_wait_[3];
+  metrics::Histogram* job_latency_[3];
   metrics::Counter* redeliveries_[3];
   metrics::Histogram* dtw_cpu_;
   metrics::HistogramFamily* embedding_;

@@ -212,8 +212,9 @@ void WorkerPool::WorkerLoop(int index) {
         LeaseKeeper keeper(queue, job, lease_sec_);
         const auto started = std::chrono::steady_clock::now();
         st = RunGuarded(job, context, &poisoned);
-        service_->metrics()->JobDuration(
-            kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        const double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        service_->metrics()->JobDuration(kind, ran);
+        if (st.ok()) service_->metrics()->JobLatency(kind, job.waited_sec + ran);
       }
       if (!st.ok() && !poisoned && context.TimedOut()) {
         st = Status::Unavailable("timed out after " +

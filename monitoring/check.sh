@@ -36,11 +36,11 @@ python3 "$here/extract-rule-groups.py" "$here/prometheus-rules.yaml" "$work/rule
 promtool check rules "$work/rules.yaml"
 
 # 2. Coverage: each alert tested, each runbook anchor present; the
-#    contract's 13 alerts in its 5 groups, plus the queue-age, dead-job and
-#    score-SLO alerts (sopilot.slo).
+#    contract's 13 alerts in its 5 groups, plus WorkerDown, the queue-age,
+#    dead-job and score-SLO alerts (sopilot.slo).
 alerts=$(sed -n 's/^ *- alert: *\([A-Za-z0-9_]*\).*/\1/p' "$work/rules.yaml" | sort)
 groups=$(sed -n 's/^  - name: *\([^ ]*\).*/\1/p' "$work/rules.yaml" | sort | tr '\n' ' ')
-[ "$(echo "$alerts" | wc -l)" -eq 17 ] || { say "expected 17 alerts, found: $(echo $alerts)"; fail=1; }
+[ "$(echo "$alerts" | wc -l)" -eq 18 ] || { say "expected 18 alerts, found: $(echo $alerts)"; fail=1; }
 [ "$groups" = "sopilot.gpu sopilot.jobs sopilot.performance sopilot.sla sopilot.slo sopilot.system " ] ||
   { say "unexpected groups: $groups"; fail=1; }
 tested=$(sed -n 's/^ *alertname: *\([A-Za-z0-9_]*\).*/\1/p' "$here"/tests/*.yaml | sort -u)
@@ -60,7 +60,7 @@ done
 for anchor in $(sed -n 's/.*runbook_url: *"monitoring\/runbooks.md#\([a-z0-9-]*\)".*/\1/p' "$work/rules.yaml"); do
   grep -q "<a id=\"$anchor\"></a>" "$here/runbooks.md" || { say "runbooks.md has no anchor $anchor"; fail=1; }
 done
-[ "$(grep -c 'runbook_url:' "$work/rules.yaml")" -eq 17 ] || { say "every alert needs a runbook_url"; fail=1; }
+[ "$(grep -c 'runbook_url:' "$work/rules.yaml")" -eq 18 ] || { say "every alert needs a runbook_url"; fail=1; }
 
 # 3. The unit tests (each names rules.yaml, which sits beside the copies).
 cp "$here"/tests/*.yaml "$work/"

@@ -322,6 +322,7 @@ TEST(StorageFaultsTest, DamagedPageMetWhileServingFailsThoseRequestsAndHealth) {
   c.set_read_timeout(60, 0);
   // Nothing has touched the damaged pages yet.
   ASSERT_EQ(c.Get("/health")->status, 200);
+  EXPECT_EQ(testing::SeriesValue(c.Get("/metrics")->body, R"(sopilot_up{process="api"})"), 1);
 
   auto trail = c.Get("/audit/trail?limit=1000");
   ASSERT_TRUE(trail);
@@ -336,6 +337,12 @@ TEST(StorageFaultsTest, DamagedPageMetWhileServingFailsThoseRequestsAndHealth) {
   EXPECT_EQ(health->status, 503) << health->body;
   EXPECT_NE(Json::parse(health->body).value("error", "").find("corrupt"), std::string::npos) << health->body;
   EXPECT_EQ(c.Get("/ready")->status, 503);
+  // What APIDown reads: the scrape still answers (up is 1), and says this API
+  // cannot serve.
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(testing::SeriesValue(metrics->body, R"(sopilot_up{process="api"})"), 0) << metrics->body;
   // Still up, and what is intact still answers.
   EXPECT_EQ(c.Get("/")->status, 200);
   auto videos = c.Get("/videos");

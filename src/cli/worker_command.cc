@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/stop_signals.h"
 #include "http/metrics_server.h"
+#include "service/service_metrics.h"
 #include "service/sopilot_service.h"
 #include "service/worker_pool.h"
 
@@ -49,6 +50,7 @@ int RunWorker(const WorkerArgs& args) {
   auto service = SopilotService::Open(*config, Env::Default());
   if (!service.ok()) return ReportError(service.status());
 
+  (*service)->metrics()->SetProcessRole("worker");
   MetricsServer metrics((*service).get());
   auto port = metrics.Bind(args.metrics_host, args.metrics_port);
   if (!port.ok()) return ReportError(port.status().message() + " (--metrics-port; 0 picks a free port)");

@@ -238,6 +238,11 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   EXPECT_GT(SeriesValue(wm, "sopilot_ingest_jobs_total{status=\"completed\"}"), 0) << wm;
   EXPECT_GT(SeriesValue(wm, "sopilot_job_duration_seconds_count{job_type=\"ingest\"}"), 0);
   EXPECT_EQ(SeriesValue(wm, "sopilot_redis_connection_errors_total"), 0);
+  // Each process says what it is and that it can work (WorkerDown and
+  // APIDown tell the two apart by this label).
+  EXPECT_EQ(SeriesValue(wm, "sopilot_up{process=\"worker\"}"), 1) << wm;
+  EXPECT_EQ(SeriesValue(wm, "sopilot_up{process=\"api\"}"), -1);
+  EXPECT_EQ(SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_up{process=\"api\"}"), 1);
   auto active = [&] {
     return SeriesValue(cluster.Metrics(cluster.api_port()), "sopilot_active_workers{queue=\"ingest\"}");
   };

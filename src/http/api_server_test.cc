@@ -263,10 +263,24 @@ TEST_F(ApiTest, ReadyFollowsTheQueue) {
     }
     return r;
   };
+  // sopilot_up{process="api"} (what APIDown reads) follows the same checks;
+  // the queue's figures are read at most once a second, hence a poll too.
+  auto up_becomes = [&](double value) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    double v = -2;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto m = client_->Get("/metrics");
+      if (m && m->status == 200) v = SeriesValue(m->body, R"(sopilot_up{process="api"})");
+      if (v == value) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return v;
+  };
   auto r = ready_becomes(200);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body), Json({{"ready", true}, {"db", true}, {"queue", true}}));
+  EXPECT_EQ(up_becomes(1), 1);
 
   redis.Stop(SIGKILL);
   r = ready_becomes(503);
@@ -274,11 +288,13 @@ TEST_F(ApiTest, ReadyFollowsTheQueue) {
   ASSERT_EQ(r->status, 503) << r->body;
   EXPECT_EQ(Json::parse(r->body), Json({{"ready", false}, {"db", true}, {"queue", false}}));
   EXPECT_EQ(client_->Get("/health")->status, 200);
+  EXPECT_EQ(up_becomes(0), 0);
 
   ASSERT_TRUE(redis.Start()) << redis.error();
   r = ready_becomes(200);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(up_becomes(1), 1);
 }
 
 TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {

@@ -80,6 +80,19 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
       return out;
     };
   };
+  // Whether this process can do its work, as its probes see it: the API
+  // answers requests (and /ready is 200) only while both answer, a worker
+  // takes jobs only while both answer. `up` only says /metrics answered,
+  // which it does while the store is unusable; APIDown and WorkerDown read
+  // this instead (monitoring/prometheus-rules.yaml). The queue's answer is
+  // the snapshot's, read at most once a second.
+  r->AddCallback("sopilot_up",
+                 "1 when this process can do its work (its metadata store and job queue answer), 0 when not; "
+                 "process: api (sopilot serve) or worker (sopilot worker).",
+                 Type::kGauge, {"process"}, [this, store] {
+                   const bool ok = store->Ping().ok() && ReadQueue().ok;
+                   return std::vector<Sample>{{{role_.load()}, ok ? 1.0 : 0.0}};
+                 });
   r->AddCallback("sopilot_active_workers",
                  "Workers serving each queue (busy or idle) with a recent heartbeat, in every process on the queue.",
                  Type::kGauge, {"queue"}, per_queue(&QueueSnapshot::workers));

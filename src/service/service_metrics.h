@@ -57,6 +57,10 @@ class ServiceMetrics {
   // expired (their jobs run again, or died on their last attempt).
   void Redeliveries(const ExpiredLeases& expired);
 
+  // What this process is, for sopilot_up{process}: "api" (sopilot serve, the
+  // default) or "worker" (sopilot worker). Set once before the first scrape.
+  void SetProcessRole(const char* role) { role_.store(role); }
+
   metrics::Registry* registry() { return registry_; }
 
  private:
@@ -83,6 +87,7 @@ class ServiceMetrics {
   };
   QueueSnapshot ReadQueue();
   JobQueue* queue_;
+  std::atomic<const char*> role_{"api"};
   std::mutex snapshot_mu_;
   QueueSnapshot snapshot_;
   std::chrono::steady_clock::time_point snapshot_at_{};

@@ -5,7 +5,9 @@
 #   2. every alert has a unit test in tests/*.yaml and every runbook_url points
 #      at an anchor of runbooks.md;
 #   3. `promtool test rules` passes on tests/*.yaml;
-#   4. alertmanager.yml passes `amtool check-config`.
+#   4. alertmanager.yml passes `amtool check-config` and routes each severity
+#      where it should (`amtool config routes test`); every alert carries
+#      service="sopilot", which the federation example selects.
 # Fails (never skips) when promtool or amtool is missing: scripts/install-deps.sh
 # installs them (Debian packages prometheus, prometheus-alertmanager).
 #
@@ -71,6 +73,20 @@ for t in "$here"/tests/*.yaml; do tests+=("$(basename "$t")"); done
 # 4. Alertmanager, the federation scrape config, and the dashboard's JSON
 # (regenerating it must give the committed file).
 amtool check-config "$here/alertmanager.yml" || fail=1
+# Where each severity goes: critical pages, warnings reach Slack and the
+# daily email digest, the rest email.
+route_is() {
+  amtool config routes test --config.file="$here/alertmanager.yml" --verify.receivers="$1" "${@:2}" >/dev/null 2>&1 ||
+    { say "alertmanager.yml: ${*:2} should reach $1"; fail=1; }
+}
+route_is pagerduty,slack alertname=APIDown severity=critical service=sopilot
+route_is email-digest,slack alertname=QueueBacklog severity=warning service=sopilot
+route_is email alertname=Other severity=info
+# Every alert carries service="sopilot": the federation example's ALERTS
+# match[] and the digest's grouping rely on it.
+[ "$(grep -c '^ *service: sopilot$' "$work/rules.yaml")" -eq 18 ] || { say "every alert needs the label service: sopilot"; fail=1; }
+grep -q "ALERTS{service=\"sopilot\"}" "$here/prometheus-federation.yaml" ||
+  { say "prometheus-federation.yaml must federate ALERTS{service=\"sopilot\"}"; fail=1; }
 promtool check config "$here/prometheus-federation.yaml" >/dev/null || { say "prometheus-federation.yaml is invalid"; fail=1; }
 python3 "$here/make-dashboard.py" | cmp -s - "$here/grafana-dashboard.json" ||
   { say "grafana-dashboard.json differs from make-dashboard.py's output"; fail=1; }

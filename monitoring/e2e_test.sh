@@ -5,7 +5,8 @@
 # injected score failures); then Prometheus' HTTP API must show: our target up,
 # every seed metric present, every dashboard panel query returning a series,
 # every rule group loaded with health ok, no alert on the idle system, and
-# HighJobFailureRate, DeadJobs and ScoreSLOBurnRateFast firing.
+# HighJobFailureRate, DeadJobs and ScoreSLOBurnRateFast firing, and the
+# federation example's match[] carrying each of them.
 #   monitoring/e2e_test.sh BUILD/sopilot
 set -euo pipefail
 bin=$(realpath "${1:-build/sopilot}")
@@ -105,6 +106,20 @@ check "HighJobFailureRate reaches firing" alert_fires HighJobFailureRate 60
 # SLO burns its budget on both windows.
 check "DeadJobs reaches firing" alert_fires DeadJobs 60
 check "ScoreSLOBurnRateFast reaches firing" alert_fires ScoreSLOBurnRateFast 60
+# The federation example's match[] carries every alert Prometheus has, those
+# whose expression aggregates `job` away (DeadJobs, the SLO's) included.
+federated_alerts() {
+  python3 - "$root/monitoring/prometheus-federation.yaml" "$prom" <<'PY'
+import json, sys, urllib.parse, urllib.request, yaml
+params = yaml.safe_load(open(sys.argv[1]))["scrape_configs"][0]["params"]["match[]"]
+fed = urllib.request.urlopen(sys.argv[2] + "/federate?" + urllib.parse.urlencode([("match[]", m) for m in params])).read().decode()
+have = {l.split('alertname="')[1].split('"')[0] for l in fed.splitlines() if l.startswith("ALERTS{")}
+alerts = {a["labels"]["alertname"] for a in json.load(urllib.request.urlopen(sys.argv[2] + "/api/v1/alerts"))["data"]["alerts"]}
+print("alerts:", sorted(alerts), "federated:", sorted(have))
+sys.exit(0 if alerts and alerts <= have else 1)
+PY
+}
+check "the federation example carries every alert" federated_alerts
 check "sopilot_job_latency_seconds counts the completed score" \
   test "$(value 'sopilot_job_latency_seconds_count{queue="score"}')" = 1
 finish

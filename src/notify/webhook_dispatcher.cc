@@ -171,8 +171,8 @@ Result<bool> WebhookDispatcher::DeliverOneDue(const std::string& holder) {
   }
   if (out.payload.empty()) out.payload = Payload(job, d.event, d.delivery_id);
   auto url = ParseWebhookUrl(out.url);
-  Result<WebhookResponse> response = url.status();
-  if (url.ok()) {
+  auto post = [&]() -> Result<WebhookResponse> {
+    if (!url.ok()) return url.status();
     std::vector<std::pair<std::string, std::string>> headers = {
         {"User-Agent", "SOPilot-Webhook/1"},
         {"X-SOPilot-Event", d.event},
@@ -180,8 +180,9 @@ Result<bool> WebhookDispatcher::DeliverOneDue(const std::string& holder) {
         {"X-SOPilot-Attempt", std::to_string(d.attempts)},
     };
     if (!secret.empty()) headers.push_back({"X-SOPilot-Signature", "sha256=" + HmacSha256Hex(secret, out.payload)});
-    response = PostWebhook(*url, headers, out.payload, options_.timeout_sec, [this] { return stopping_.load(); });
-  }
+    return PostWebhook(*url, headers, out.payload, options_.timeout_sec, [this] { return stopping_.load(); });
+  };
+  Result<WebhookResponse> response = post();
   if (response.ok()) out.http_status = response->http_status;
   if (response.ok() && response->http_status >= 200 && response->http_status <= 299) {
     out.status = "delivered";

@@ -2,6 +2,8 @@
 // real videos (generated) and the real store, queue and workers.
 #include "http/api_server.h"
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -686,6 +688,41 @@ TEST_F(ApiTest, FiftyConcurrentUploadsAreAllKept) {
   EXPECT_EQ(unique.size(), 50u);
   for (const std::string& id : job_ids) EXPECT_EQ(WaitJob("/videos/jobs/" + id, 120)["status"], "completed");
   EXPECT_EQ(Json::parse(client_->Get("/videos?task_id=bulk&limit=500", Auth(kViewer))->body)["items"].size(), 50u);
+}
+
+// A write that meets another connection's lock on the database (the
+// metadata store and the SQLite queue share sopilot.db) waits it out, and
+// /metrics counts it once, with its wait in the histogram of its database.
+TEST_F(ApiTest, LockWaitsReachTheMetrics) {
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.ingest_workers = c.score_workers = c.training_workers = 0;  // only the request writes
+  Start(c);
+  auto waiting = [&] {
+    LockWaits* q = service_->queue()->lock_waits();
+    return service_->store()->lock_waits()->waiting() + (q ? q->waiting() : 0);
+  };
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((c.data_dir + "/sopilot.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::thread release([&] {
+    EXPECT_TRUE(WaitUntil([&] { return waiting() > 0; })) << "the request never waited on the lock";
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  auto post = client_->Post("/train/nightly", Auth(kAdmin), "", "application/json");
+  release.join();
+  sqlite3_close(other);
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 202) << post->body;
+  const std::string body = Scrape();
+  const double locked = SeriesValue(body, "sopilot_database_locked_errors_total");
+  const double metadata = SeriesValue(body, R"(sopilot_database_lock_wait_seconds_count{database="metadata"})");
+  const double queue = SeriesValue(body, R"(sopilot_database_lock_wait_seconds_count{database="queue"})");
+  EXPECT_GE(locked, 1) << body;
+  EXPECT_EQ(locked, metadata + queue) << "each waiting operation is counted once and timed once";
+  EXPECT_GT(SeriesValue(body, R"(sopilot_database_lock_wait_seconds_sum{database="metadata"})") +
+                SeriesValue(body, R"(sopilot_database_lock_wait_seconds_sum{database="queue"})"),
+            0);
 }
 
 TEST_F(ApiTest, MetricsCountTheWorkDone) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/lock_waits.h"
 #include "base/status.h"
 #include "store/job_kind.h"
 
@@ -112,6 +113,9 @@ class JobQueue {
 
   // Unavailable when the backend cannot be reached right now.
   virtual Status Ping() = 0;
+  // The operations that waited on a database lock held by another process
+  // (SQLite); nullptr for a backend without such locks (Redis).
+  virtual LockWaits* lock_waits() { return nullptr; }
   // The queue's name as operators see it ("sopilot_ingest").
   virtual std::string QueueName(JobKind kind) const = 0;
 

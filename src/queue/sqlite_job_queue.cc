@@ -24,6 +24,7 @@
 #include <mutex>
 #include <random>
 
+#include "base/lock_waits.h"
 #include "queue/job_queue.h"
 #include "store/job_kind.h"
 
@@ -31,7 +32,6 @@ namespace sopilot {
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 // BEGIN IMMEDIATE that is still busy after the busy timeout is tried again a
 // few times before the caller hears "database is locked".
 constexpr int kBusyRetries = 3;
@@ -170,7 +170,10 @@ class SqliteJobQueue : public JobQueue {
   ~SqliteJobQueue() override { sqlite3_close_v2(db_); }
 
   Status Init() {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // The same 5 s of waiting as busy_timeout, but noted for the operation's
+    // LockWaitScope (sopilot_database_locked_errors_total counts the
+    // queue's waits too).
+    sqlite3_busy_handler(db_, LockWaitBusyHandler, nullptr);
     SOPILOT_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL", "set WAL"));
     // NORMAL with WAL: a commit survives the process dying, but the last
     // commits before a power loss may be lost (FULL would fsync each one).
@@ -182,14 +185,14 @@ class SqliteJobQueue : public JobQueue {
   std::string QueueName(JobKind kind) const override { return std::string("sopilot_") + JobKindName(kind); }
 
   Status Ping() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     return Exec("SELECT 1 FROM queue_items LIMIT 1", "ping");
   }
 
   Status Heartbeat(const std::string& worker_id, const std::vector<JobKind>& kinds, double ttl_sec) override {
     std::string list = ",";
     for (JobKind k : kinds) list += std::string(JobKindName(k)) + ",";
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     const double now = env_->NowUnixSeconds();
     return InTransaction([&]() -> Status {
       Stmt upsert(db_,
@@ -206,14 +209,14 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Status RemoveWorker(const std::string& worker_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt del(db_, "DELETE FROM queue_workers WHERE worker_id = ?");
     del.Bind(1, worker_id);
     return del.Run("remove worker");
   }
 
   Result<int64_t> ActiveWorkers(JobKind kind) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt count(db_, "SELECT COUNT(*) FROM queue_workers WHERE expires_at >= ? AND instr(kinds, ?) > 0");
     SOPILOT_RETURN_IF_ERROR(count.status("active workers"));
     count.Bind(1, env_->NowUnixSeconds());
@@ -224,7 +227,7 @@ class SqliteJobQueue : public JobQueue {
 
   Status Enqueue(JobKind kind, const std::string& job_id) override {
     if (job_id.empty()) return Status::InvalidArgument("queue: empty job id");
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     double now = env_->NowUnixSeconds();
     Status st = InTransaction([&]() -> Status {
       Stmt find(db_, "SELECT kind, state FROM queue_items WHERE job_id = ?");
@@ -287,7 +290,7 @@ class SqliteJobQueue : public JobQueue {
 
   Status Extend(const LeasedJob& job, double lease_sec) override {
     if (!(lease_sec > 0)) return Status::InvalidArgument("queue: lease time must be positive");
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt extend(db_,
                 "UPDATE queue_items SET lease_expires_at = ?"
                 " WHERE job_id = ? AND state = 'leased' AND lease_token = ?");
@@ -300,7 +303,7 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Status Ack(const LeasedJob& job) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt del(db_, "DELETE FROM queue_items WHERE job_id = ? AND state = 'leased' AND lease_token = ?");
     del.Bind(1, job.job_id);
     del.Bind(2, job.lease_token);
@@ -319,7 +322,7 @@ class SqliteJobQueue : public JobQueue {
 
   // Fail() with `max_attempts` in place of the queue's: 0 buries the job.
   Result<bool> FailWithin(const LeasedJob& job, const std::string& error, int max_attempts) {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     double now = env_->NowUnixSeconds();
     bool retry = false;
     Status st = InTransaction([&]() -> Status {
@@ -347,7 +350,7 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Result<ExpiredLeases> RecoverExpired() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     double now = env_->NowUnixSeconds();
     int readied = 0;
     ExpiredLeases expired;
@@ -396,7 +399,7 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Result<QueueStats> Stats(JobKind kind) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt stats(db_,
                "SELECT COALESCE(SUM(state = 'ready'), 0), COALESCE(SUM(state = 'leased'), 0),"
                " COALESCE(SUM(state = 'ready' AND available_at > ?1), 0), COALESCE(SUM(state = 'dead'), 0),"
@@ -419,7 +422,7 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Result<std::vector<std::string>> DeadJobs(JobKind kind, int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     // Oldest death first: available_at is set to the time of death.
     Stmt dead(db_,
               "SELECT job_id FROM queue_items WHERE kind = ? AND state = 'dead'"
@@ -435,7 +438,7 @@ class SqliteJobQueue : public JobQueue {
   }
 
   Status Requeue(JobKind kind, const std::string& job_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     Stmt requeue(db_,
                  "UPDATE queue_items SET state = 'ready', attempts = 0, available_at = ?, last_error = NULL"
                  " WHERE job_id = ? AND kind = ? AND state = 'dead'");
@@ -450,10 +453,20 @@ class SqliteJobQueue : public JobQueue {
     return Status::Ok();
   }
 
+  LockWaits* lock_waits() override { return &lock_waits_; }
+
  private:
   static Status LeaseLost(const LeasedJob& job) {
     return Status::NotFound("queue: job " + job.job_id + ": lease lost (expired and handed out again, or done)");
   }
+
+  // One public operation: holds mu_ and is one LockWaitScope, so a call that
+  // waits on another process's lock is counted once with its whole wait.
+  struct Operation {
+    explicit Operation(SqliteJobQueue* q) : lock(q->mu_), scope(&q->lock_waits_) {}
+    std::lock_guard<std::mutex> lock;
+    LockWaitScope scope;
+  };
 
   Status Exec(const char* sql, const std::string& what) {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
@@ -486,7 +499,7 @@ class SqliteJobQueue : public JobQueue {
   // that has one, or leaves *job empty.
   Status TryLease(const std::vector<JobKind>& kinds, const std::string& worker_id, double lease_sec,
                   std::optional<LeasedJob>* job) {
-    std::lock_guard<std::mutex> lock(mu_);
+    Operation op(this);
     double now = env_->NowUnixSeconds();
     return InTransaction([&]() -> Status {
       job->reset();
@@ -535,6 +548,7 @@ class SqliteJobQueue : public JobQueue {
   Env* const env_;
   const QueueOptions options_;
   std::mutex mu_;  // serialises use of db_
+  LockWaits lock_waits_;
 };
 
 }  // namespace

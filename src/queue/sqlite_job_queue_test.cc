@@ -1,3 +1,4 @@
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,44 @@ TEST_F(SqliteJobQueueTest, EnqueueLeaseAck) {
   EXPECT_EQ(s.queued + s.running + s.dead, 0);
   EXPECT_EQ(q->Ack(*job).code(), Status::Code::kNotFound);  // gone
   EXPECT_EQ(q->Lease({}, "w1", 30, 0).status().code(), Status::Code::kInvalidArgument);
+}
+
+// Another process's connection holds the queue's write lock for a while: an
+// Enqueue waits it out and counts once as an operation that waited (the
+// queue's part of sopilot_database_locked_errors_total), however many
+// retries it slept.
+TEST_F(SqliteJobQueueTest, AnOperationThatWaitsOnALockIsCountedOnce) {
+  auto q = Open();
+  ASSERT_TRUE(q);
+  LockWaits* waits = q->lock_waits();
+  ASSERT_NE(waits, nullptr) << "the SQLite queue reports its lock waits";
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("queue.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  double seen = -1;
+  waits->SetObserver([&](double s) { seen = s; });
+  std::atomic<bool> waited{false};
+  std::thread release([&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (waits->waiting() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    waited = waits->waiting() > 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  Status st = q->Enqueue(JobKind::kIngest, "job-1");
+  release.join();
+  sqlite3_close(other);
+  waits->SetObserver(nullptr);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(waited.load()) << "the queue did not wait for the lock";
+  EXPECT_EQ(waits->operations(), 1u);
+  EXPECT_GE(seen, 0.02);
+  // Operations that meet no lock are not counted.
+  ASSERT_TRUE(q->Enqueue(JobKind::kIngest, "job-2").ok());
+  EXPECT_TRUE(LeaseNow(q.get(), {JobKind::kIngest}, "w1"));
+  EXPECT_EQ(waits->operations(), 1u);
 }
 
 TEST_F(SqliteJobQueueTest, KindsAreServedInTheGivenOrderAndFifoWithinAKind) {

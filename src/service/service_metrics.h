@@ -38,6 +38,10 @@ class ServiceMetrics {
   // failed Redis connections (null without Redis: the family has no series).
   ServiceMetrics(metrics::Registry* registry, MetadataStore* store, JobQueue* queue,
                  const std::atomic<uint64_t>* redis_errors);
+  // Detaches the lock-wait observers from the store and the queue.
+  ~ServiceMetrics();
+  ServiceMetrics(const ServiceMetrics&) = delete;
+  ServiceMetrics& operator=(const ServiceMetrics&) = delete;
 
   // sopilot_{ingest,score,training}_jobs_total{status[,trigger]} += 1.
   void JobState(JobKind kind, const std::string& trigger, const std::string& status);
@@ -67,6 +71,7 @@ class ServiceMetrics {
   static int Index(JobKind kind) { return static_cast<int>(kind); }
 
   metrics::Registry* registry_;
+  MetadataStore* store_;
   metrics::CounterFamily* jobs_total_[3];
   metrics::Histogram* job_duration_[3];
   metrics::Histogram* job_wait_[3];

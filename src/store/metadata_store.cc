@@ -392,9 +392,10 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
   }
   sqlite3_extended_result_codes(db, 1);
   std::unique_ptr<MetadataStore> store(new MetadataStore(db, env, path));
-  // The handler needs the counter's address, hence after construction.
-  sqlite3_busy_handler(db, BusyHandler, &store->locked_waits_);
-  Conn conn{db, &store->locked_waits_, &store->corrupt_};
+  // Waits on another connection's lock, noting them for the LockWaitScope
+  // each statement and transaction opens (store_detail::Stmt).
+  sqlite3_busy_handler(db, LockWaitBusyHandler, nullptr);
+  Conn conn{db, &store->lock_waits_, &store->corrupt_};
   // foreign_keys is per connection and must be set outside a transaction.
   // journal_mode=WAL persists in the file; readers then never block the
   // writer. synchronous=NORMAL is durable across crashes of the process in
@@ -413,7 +414,7 @@ std::string MetadataStore::Now() { return IsoTimestamp(env_->NowUnixSeconds()); 
 
 Status MetadataStore::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   auto current_version = [&]() -> Result<int> {
     SOPILOT_ASSIGN_OR_RETURN(
         Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
@@ -465,7 +466,7 @@ Status MetadataStore::Ping() {
   if (corrupt_.load()) {
     return Status::Corruption(CorruptMessage(path_, "a query met a damaged page or header"));
   }
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // Touches the file (not only the connection), so a vanished or unreadable
   // database fails here.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT MAX(version) FROM schema_migrations"));
@@ -518,7 +519,7 @@ std::string DescribeProblems(const std::vector<std::string>& problems) {
 
 Status MetadataStore::QuickCheck() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> problems, QuickCheckProblems(conn));
   if (problems.empty()) return Status::Ok();
   corrupt_.store(true);
@@ -536,7 +537,7 @@ Status MetadataStore::BackgroundQuickCheck() {
     return Status::IOError(path_ + ": cannot open for the integrity check: " + (db ? sqlite3_errmsg(db) : "out of memory"));
   }
   sqlite3_busy_timeout(db, 5000);
-  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> problems, QuickCheckProblems(Conn{db, &locked_waits_, &corrupt_}));
+  SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> problems, QuickCheckProblems(Conn{db, &lock_waits_, &corrupt_}));
   if (problems.empty()) return Status::Ok();
   corrupt_.store(true);
   return Status::Corruption(CorruptMessage(path_, DescribeProblems(problems)));
@@ -547,7 +548,7 @@ Status MetadataStore::BackgroundQuickCheck() {
 Result<int64_t> MetadataStore::InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string created_at = video.created_at.empty() ? Now() : video.created_at;
   int64_t id = 0;
   Status st = InTransaction(conn, [&]() -> Status {
@@ -560,7 +561,7 @@ Result<int64_t> MetadataStore::InsertVideo(const VideoRow& video, const std::vec
 
 Result<VideoRow> MetadataStore::GetVideo(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                                         " FROM videos WHERE id = ?1").c_str()));
   s.Bind(1, id);
@@ -572,7 +573,7 @@ Result<VideoRow> MetadataStore::GetVideo(int64_t id) {
 Result<std::vector<VideoRow>> MetadataStore::ListVideos(const std::string& task_id, int limit) {
   limit = std::clamp(limit, 1, 500);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // Ids only grow (AUTOINCREMENT never reuses one), so id order is insertion
   // order even within one second of created_at.
   // Two statements rather than "?1 = '' OR task_id = ?1", which would keep
@@ -586,7 +587,7 @@ Result<std::vector<VideoRow>> MetadataStore::ListVideos(const std::string& task_
 
 Result<std::vector<ClipRow>> MetadataStore::GetClips(int64_t video_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT video_id, clip_idx, start_sec, end_sec FROM clips "
                                                        "WHERE video_id = ?1 ORDER BY clip_idx"));
   s.Bind(1, video_id);
@@ -600,7 +601,7 @@ Result<std::vector<ClipRow>> MetadataStore::GetClips(int64_t video_id) {
 
 Result<std::vector<VideoRow>> MetadataStore::VideosOfTask(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                                         " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
                                                         "AND embedding_path != '' ORDER BY id ASC")
@@ -611,7 +612,7 @@ Result<std::vector<VideoRow>> MetadataStore::VideosOfTask(const std::string& tas
 
 Result<int64_t> MetadataStore::TotalClips() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM clips"));
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.Int(0) : int64_t{0};
@@ -619,7 +620,7 @@ Result<int64_t> MetadataStore::TotalClips() {
 
 Status MetadataStore::DeleteVideo(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // One statement: the foreign keys delete the clips (CASCADE) and clear the
   // jobs' references (SET NULL) within it, so it is all or nothing.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM videos WHERE id = ?1"));
@@ -648,14 +649,14 @@ Result<bool> ReferencedIn(Conn conn, const std::string& relative_path) {
 
 Result<bool> MetadataStore::PathInUse(const std::string& relative_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   return ReferencedIn(conn, relative_path);
 }
 
 Result<bool> MetadataStore::RemoveIfUnreferenced(const std::string& relative_path,
                                                  const std::function<Status()>& remove) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   bool removed = false;
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(bool used, ReferencedIn(conn, relative_path));
@@ -670,7 +671,7 @@ Result<bool> MetadataStore::RemoveIfUnreferenced(const std::string& relative_pat
 
 Result<std::vector<std::string>> MetadataStore::AllReferencedPaths() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT file_path FROM videos "
                                                        "UNION SELECT embedding_path FROM videos "
                                                        "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
@@ -731,12 +732,12 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
 
 Status MetadataStore::InsertJob(const JobRow& job) {
   std::lock_guard<std::mutex> lock(mu_);
-  return InsertJobRow(Conn{db_, &locked_waits_, &corrupt_}, job, Now());
+  return InsertJobRow(Conn{db_, &lock_waits_, &corrupt_}, job, Now());
 }
 
 Status MetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   return InTransaction(conn, [&]() -> Status {
     SOPILOT_RETURN_IF_ERROR(InsertJobRow(conn, job, Now()));
     return place();
@@ -745,7 +746,7 @@ Status MetadataStore::InsertJobPlacing(const JobRow& job, const std::function<St
 
 Result<JobRow> MetadataStore::GetJob(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1").c_str()));
   s.Bind(1, id);
@@ -757,7 +758,7 @@ Result<JobRow> MetadataStore::GetJob(const std::string& id) {
 Status MetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // The guard is in the WHERE clause, so checking the state and changing it
   // is one atomic step even with other processes writing the file.
   SOPILOT_ASSIGN_OR_RETURN(
@@ -781,7 +782,7 @@ Status MetadataStore::SetJobStatus(const std::string& id, const std::string& sta
 
 Status MetadataStore::ReviveDeadJob(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'queued', updated_at = ?2, queued_at = ?2, "
                                   "finished_at = NULL, error_message = NULL WHERE id = ?1 AND status = 'dead'"));
@@ -794,7 +795,7 @@ Status MetadataStore::ReviveDeadJob(const std::string& id) {
 Status MetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', video_id = ?2, result_json = ?3, "
                                   "updated_at = ?4, finished_at = ?4, error_message = NULL "
@@ -812,7 +813,7 @@ Result<int64_t> MetadataStore::CompleteIngestJobWithVideo(const std::string& id,
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
   const std::string created_at = video.created_at.empty() ? now : video.created_at;
   int64_t video_id = 0;
@@ -850,7 +851,7 @@ Status MetadataStore::CompleteScoreJob(const std::string& id, double score, cons
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
                                   "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL "
@@ -869,7 +870,7 @@ Status MetadataStore::CompleteTrainingJob(const std::string& id, const std::stri
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = ?2, summary_path = ?3, result_json = ?4, "
                                   "updated_at = ?5, finished_at = ?5, error_message = NULL "
@@ -883,7 +884,7 @@ Status MetadataStore::CompleteTrainingJob(const std::string& id, const std::stri
 Result<std::vector<JobRow>> MetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
   limit = std::clamp(limit, 1, 10000);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // rowid breaks ties between jobs created within one second.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kJobColumns +
                                                         " FROM jobs WHERE kind = ?1 AND status = ?2 "
@@ -901,7 +902,7 @@ Result<std::vector<JobRow>> MetadataStore::JobsWithStatus(JobKind kind, const st
 
 Result<std::vector<std::pair<std::string, int64_t>>> MetadataStore::JobStatusCounts(JobKind kind) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT status, COUNT(*) FROM jobs WHERE kind = ?1 GROUP BY status ORDER BY status"));
   s.Bind(1, JobKindName(kind));
@@ -920,7 +921,7 @@ Status MetadataStore::AppendAudit(const std::string& actor, const std::string& a
   if (action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
                                                        "VALUES (?1, ?2, ?3, ?4, ?5)"));
   s.Bind(1, Now())
@@ -934,7 +935,7 @@ Status MetadataStore::AppendAudit(const std::string& actor, const std::string& a
 Result<std::vector<AuditEntry>> MetadataStore::AuditTrail(int limit) {
   limit = std::clamp(limit, 1, 5000);
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT seq, at, actor, action, subject, detail_json "
                                                        "FROM audit_log ORDER BY seq DESC LIMIT ?1"));
   s.Bind(1, limit);
@@ -984,7 +985,7 @@ MetadataStore::EffectiveEmbedding ReadEffective(const Stmt& s) {
 
 Result<std::vector<std::pair<std::string, int>>> MetadataStore::TaskGoldCounts() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT task_id, SUM(CASE WHEN role = 'gold' THEN 1 ELSE 0 END) FROM videos "
                                   "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
@@ -999,7 +1000,7 @@ Result<std::vector<std::pair<std::string, int>>> MetadataStore::TaskGoldCounts()
 
 Result<int64_t> MetadataStore::ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   int64_t version = 0;
   // One statement computes and takes the number: two trainings (even in two
   // processes) never get the same one.
@@ -1019,7 +1020,7 @@ Result<int64_t> MetadataStore::ReserveIndexVersion(const std::string& task_id, c
 Status MetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t version,
                                              const std::string& adapter_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE index_versions SET adapter_path = ?3 WHERE task_id = ?1 AND version = ?2"));
   s.Bind(1, task_id).Bind(2, version).Bind(3, adapter_path);
@@ -1033,7 +1034,7 @@ Status MetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t
 Status MetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
                                           const std::string& embedding_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
                                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(video_id, version) "
@@ -1045,7 +1046,7 @@ Status MetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& t
 Result<bool> MetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id,
                                                          int64_t version, const std::string& embedding_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) "
                                   "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM task_index "
@@ -1059,7 +1060,7 @@ Result<bool> MetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const
 
 Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   VersionSwitch result;
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(result.previous, CurrentVersionOf(conn, task_id));
@@ -1079,12 +1080,12 @@ Result<MetadataStore::VersionSwitch> MetadataStore::SwitchIndexVersion(const std
 
 Result<int64_t> MetadataStore::CurrentIndexVersion(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return CurrentVersionOf(Conn{db_, &locked_waits_, &corrupt_}, task_id);
+  return CurrentVersionOf(Conn{db_, &lock_waits_, &corrupt_}, task_id);
 }
 
 Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kVideoColumns +
                                    " FROM videos WHERE task_id = ?1 AND embedding_path IS NOT NULL "
@@ -1097,7 +1098,7 @@ Result<std::vector<VideoRow>> MetadataStore::VideosMissingFromVersion(const std:
 
 Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::string& task_id, int keep_previous) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   std::vector<std::string> unreferenced;
   Status st = InTransaction(conn, [&]() -> Status {
     // Versions below the current one, newest first; the first keep_previous
@@ -1153,7 +1154,7 @@ Result<std::vector<std::string>> MetadataStore::DropOldIndexVersions(const std::
 
 Result<std::string> MetadataStore::TaskEmbedder(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(embedder, '') FROM task_index WHERE task_id = ?1"));
   s.Bind(1, task_id);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -1162,7 +1163,7 @@ Result<std::string> MetadataStore::TaskEmbedder(const std::string& task_id) {
 
 Result<int64_t> MetadataStore::IndexVersionOfJob(const std::string& task_id, const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(version), 0) FROM index_versions "
                                                        "WHERE task_id = ?1 AND training_job_id = ?2"));
   s.Bind(1, task_id).Bind(2, job_id);
@@ -1174,7 +1175,7 @@ Result<MetadataStore::EmbedderSwitch> MetadataStore::SwitchTaskEmbedder(const st
                                                                         const std::string& embedder,
                                                                         const std::vector<ReembeddedVideo>& videos) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   EmbedderSwitch result;
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(result.previous, CurrentVersionOf(conn, task_id));
@@ -1250,7 +1251,7 @@ Result<MetadataStore::EmbedderSwitch> MetadataStore::SwitchTaskEmbedder(const st
 
 Result<std::vector<std::string>> MetadataStore::VersionPathsOfVideo(int64_t video_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT DISTINCT embedding_path FROM version_embeddings "
                                                        "WHERE video_id = ?1 ORDER BY 1"));
   s.Bind(1, video_id);
@@ -1266,7 +1267,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveEmb
     const std::vector<int64_t>& video_ids) {
   if (video_ids.empty()) return std::vector<EffectiveEmbedding>{};
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // One statement: SQLite reads it from one snapshot of the database, so a
   // version switched by another connection meanwhile is seen by all of the
   // rows or by none.
@@ -1291,7 +1292,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveEmb
 
 Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveTaskEmbeddings(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, ResolveSql("WHERE v.task_id = ?1 AND v.embedding_path IS NOT NULL "
                                              "AND v.embedding_path != '' ORDER BY v.id ASC")
@@ -1307,7 +1308,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> MetadataStore::ResolveTas
 
 Result<int64_t> MetadataStore::CountVideosCreatedAfter(const std::string& since) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // Timestamps are all "YYYY-MM-DDTHH:MM:SS+00:00": text order is time order.
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COUNT(*) FROM videos WHERE created_at > ?1"));
   s.Bind(1, since);
@@ -1317,7 +1318,7 @@ Result<int64_t> MetadataStore::CountVideosCreatedAfter(const std::string& since)
 
 Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT COALESCE(MAX(finished_at), '') FROM jobs "
                                                        "WHERE kind = 'training' AND status = 'completed' "
                                                        "AND COALESCE(\"trigger\", '') != 'reembed'"));
@@ -1330,7 +1331,7 @@ Result<std::string> MetadataStore::LastCompletedTrainingFinishedAt() {
 Result<bool> MetadataStore::AcquireLease(const std::string& name, const std::string& holder, double now, double ttl) {
   if (holder.empty()) return Status::InvalidArgument("lease: holder is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   // Checking who holds it and taking it are one statement: two processes
   // racing for a free lease cannot both win.
   SOPILOT_ASSIGN_OR_RETURN(
@@ -1345,7 +1346,7 @@ Result<bool> MetadataStore::AcquireLease(const std::string& name, const std::str
 
 Status MetadataStore::ReleaseLease(const std::string& name, const std::string& holder) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM leases WHERE name = ?1 AND holder = ?2"));
   s.Bind(1, name).Bind(2, holder);
   return s.Run();
@@ -1353,7 +1354,7 @@ Status MetadataStore::ReleaseLease(const std::string& name, const std::string& h
 
 Result<MetadataStore::LeaseRow> MetadataStore::GetLease(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "SELECT holder, expires_at FROM leases WHERE name = ?1"));
   s.Bind(1, name);
   SOPILOT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -1364,7 +1365,7 @@ Result<MetadataStore::LeaseRow> MetadataStore::GetLease(const std::string& name)
 
 Result<bool> MetadataStore::ClaimSchedulerSlot(const std::string& slot, const std::string& holder) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO scheduler_slots (slot, holder, claimed_at) "
                                                        "VALUES (?1, ?2, ?3) ON CONFLICT(slot) DO NOTHING"));
   s.Bind(1, slot).Bind(2, holder).Bind(3, Now());

@@ -7,7 +7,7 @@
 // several threads (one connection, serialised by a mutex); several processes
 // may share the file (WAL). A write that meets a lock retries until the busy
 // timeout and then fails with IOError("database is locked"); each lock wait
-// is counted (locked_waits()) for the metrics of a later issue.
+// operation that waited is recorded in lock_waits() for the metrics.
 //
 // Timestamps are ISO-8601 UTC with "+00:00", as the Python original wrote
 // them. Job ids are UUID4 strings. Paths are relative to the data directory.
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/lock_waits.h"
 #include "base/status.h"
 #include "store/job_kind.h"
 
@@ -405,7 +406,10 @@ class MetadataStore {
   // Records that `slot` fired; false when it had been claimed already.
   Result<bool> ClaimSchedulerSlot(const std::string& slot, const std::string& holder);
 
-  uint64_t locked_waits() const { return locked_waits_.load(); }
+  // The operations (statements, transactions) that waited on another
+  // connection's lock, and their waits (sopilot_database_locked_errors_total,
+  // sopilot_database_lock_wait_seconds).
+  LockWaits* lock_waits() { return &lock_waits_; }
 
  private:
   MetadataStore(sqlite3* db, Env* env, std::string path);
@@ -417,7 +421,7 @@ class MetadataStore {
   std::string path_;
   std::mutex mu_;
   int schema_version_ = 0;  // set by Migrate
-  std::atomic<uint64_t> locked_waits_{0};
+  LockWaits lock_waits_;
   std::atomic<bool> corrupt_{false};  // a statement met SQLITE_CORRUPT / SQLITE_NOTADB
 };
 

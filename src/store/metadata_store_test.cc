@@ -7,9 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -687,28 +689,43 @@ TEST_F(MetadataStoreTest, TwoStoresManyThreads) {
   EXPECT_EQ(other->AuditTrail(5000)->size(), size_t{kThreads * kPerThread});
 }
 
-// Another connection holds the write lock for a while: the store waits
-// (counting the waits) and then succeeds. The lock is released once the
-// store has counted a wait, i.e. while it is waiting.
+// Another connection holds the write lock for a while: the store waits and
+// then succeeds, and the write counts once as an operation that waited,
+// however many retries it slept. The lock is released once the store is
+// seen waiting.
 TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
   ASSERT_NE(store_, nullptr);
   RawDb raw(path_);
   ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
-  const uint64_t waits_before = store_->locked_waits();
+  LockWaits* waits = store_->lock_waits();
+  const uint64_t waits_before = waits->operations();
+  std::vector<double> seen;
+  std::mutex seen_mu;
+  waits->SetObserver([&](double s) {
+    std::lock_guard<std::mutex> lock(seen_mu);
+    seen.push_back(s);
+  });
   std::atomic<bool> waited{false};
   std::thread release([&] {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (store_->locked_waits() == waits_before && std::chrono::steady_clock::now() < deadline) {
+    while (waits->waiting() == 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    waited = store_->locked_waits() > waits_before;
+    waited = waits->waiting() > 0;
+    // Held a little longer, so the write sleeps through several retries.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     raw.Exec("COMMIT");
   });
   auto id = store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
   release.join();
+  waits->SetObserver(nullptr);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_TRUE(waited.load()) << "the store did not wait for the lock";
-  EXPECT_GT(store_->locked_waits(), waits_before);
+  EXPECT_EQ(waits->operations(), waits_before + 1);
+  EXPECT_EQ(waits->waiting(), 0);
+  std::lock_guard<std::mutex> lock(seen_mu);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_GE(seen[0], 0.02) << "the wait lasted at least as long as the lock was held after it began";
 }
 
 // A lock held past the busy timeout (5 s) fails as "database is locked".

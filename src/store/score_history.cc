@@ -30,7 +30,7 @@ Result<ScorePage> MetadataStore::ListScores(const ScoreQuery& q) {
                     "AND (?8 = '' OR finished_at < ?8 OR (finished_at = ?8 AND rowid < ?9)) "
                     "ORDER BY finished_at DESC, rowid DESC LIMIT ?10";
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, sql.c_str()));
   s.Bind(1, q.task_id)
       .Bind(2, q.site_id)

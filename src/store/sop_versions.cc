@@ -14,7 +14,7 @@ Result<int64_t> MetadataStore::AppendSopVersion(const std::string& task_id, std:
   if (definition_json.empty()) return Status::InvalidArgument("SOP: the definition is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(definition_json, "SOP definition"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   int64_t version = 0;
   // The next number and the insert in one write transaction: two editors
   // saving at once get two versions, never one number twice.
@@ -37,7 +37,7 @@ Result<int64_t> MetadataStore::AppendSopVersion(const std::string& task_id, std:
 
 Result<SopVersionRow> MetadataStore::GetSopVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   const char* sql = version > 0
                         ? "SELECT task_id, version, gold_video_id, definition_json, created_by, created_at "
                           "FROM sop_versions WHERE task_id = ?1 AND version = ?2"

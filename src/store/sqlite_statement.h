@@ -1,5 +1,5 @@
 // The SQLite helpers every part of the metadata store uses: the error
-// mapping, a connection view (Conn) that counts lock waits, a prepared
+// mapping, a connection view (Conn) whose operations note their lock waits, a prepared
 // statement (Stmt) that waits out locks, and transactions. Internal to
 // src/store: callers outside it use MetadataStore.
 //
@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/lock_waits.h"
 #include "base/status.h"
 
 namespace sopilot::store_detail {
@@ -87,7 +88,7 @@ inline Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
 // counter of lock waits. The caller holds the store's mutex.
 struct Conn {
   sqlite3* db;
-  std::atomic<uint64_t>* waits;
+  LockWaits* waits;
   std::atomic<bool>* corrupt;  // set when a statement meets a damaged file
 
   // The Status of a failed call; remembers corruption for Ping.
@@ -97,24 +98,13 @@ struct Conn {
     return SqliteStatus(db, rc, what);
   }
 
-  // One lock wait: counted (the metric) and slept.
+  // One retry's sleep while the lock is held elsewhere, noted for the
+  // operation's LockWaitScope.
   void Wait() const {
-    waits->fetch_add(1, std::memory_order_relaxed);
+    LockWaitScope::NoteWait();
     std::this_thread::sleep_for(kBusySleep);
   }
 };
-
-// Installed instead of busy_timeout: the same waiting, but each wait is
-// counted, which busy_timeout cannot report. SQLite calls it on the thread
-// running the statement with `count` 0 at the start of each lock conflict.
-inline int BusyHandler(void* arg, int count) {
-  thread_local Clock::time_point start;
-  if (count == 0) start = Clock::now();
-  if (Clock::now() - start >= kBusyTimeout) return 0;  // give up: SQLITE_BUSY
-  static_cast<std::atomic<uint64_t>*>(arg)->fetch_add(1, std::memory_order_relaxed);
-  std::this_thread::sleep_for(kBusySleep);
-  return 1;
-}
 
 // A prepared statement; finalised when destroyed. Bind errors are kept and
 // reported by the first Step so that call sites stay a list of binds.
@@ -131,6 +121,7 @@ class Stmt {
   }
 
   static Result<Stmt> Prepare(Conn conn, const char* sql) {
+    LockWaitScope scope(conn.waits);
     auto deadline = Clock::now() + kBusyTimeout;
     for (;;) {
       sqlite3_stmt* stmt = nullptr;
@@ -164,6 +155,7 @@ class Stmt {
   // it produced anything); after rows it fails, as a restart would repeat them.
   Result<bool> Step() {
     if (bind_rc_ != SQLITE_OK) return conn_.Error(bind_rc_, "bind");
+    LockWaitScope scope(conn_.waits);
     auto deadline = Clock::now() + kBusyTimeout;
     for (;;) {
       int rc = sqlite3_step(stmt_);
@@ -258,6 +250,7 @@ inline Status ExecScript(Conn conn, const char* sql) {
 // which no amount of waiting fixes.
 template <typename Body>
 Status InTransaction(Conn conn, Body&& body) {
+  LockWaitScope scope(conn.waits);  // the transaction is one operation
   SOPILOT_RETURN_IF_ERROR(Exec(conn, "BEGIN IMMEDIATE"));
   Status st = body();
   if (st.ok()) st = Exec(conn, "COMMIT");

@@ -44,7 +44,7 @@ bool KnownDeliveryStatus(const std::string& s) {
 
 Result<TaskSettingsRow> MetadataStore::GetTaskSettings(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "SELECT webhook_url, webhook_secret, auto_score, updated_by, updated_at "
                                   "FROM task_settings WHERE task_id = ?1"));
@@ -66,7 +66,7 @@ Status MetadataStore::PutTaskWebhook(const std::string& task_id, const std::stri
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   if (url.empty()) return Status::InvalidArgument("webhook url is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, "
                                   "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(task_id) DO UPDATE SET "
@@ -77,7 +77,7 @@ Status MetadataStore::PutTaskWebhook(const std::string& task_id, const std::stri
 
 Status MetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
                                   "updated_by = ?2, updated_at = ?3 WHERE task_id = ?1 AND webhook_url IS NOT NULL"));
@@ -90,7 +90,7 @@ Status MetadataStore::ClearTaskWebhook(const std::string& task_id, const std::st
 Status MetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) "
                                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(task_id) DO UPDATE SET "
@@ -102,7 +102,7 @@ Status MetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, cons
 Result<std::optional<WebhookDeliveryRow>> MetadataStore::ClaimWebhookDelivery(const std::string& holder, double now,
                                                                               double lease_sec) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   std::optional<WebhookDeliveryRow> out;
   // Choosing the row and leasing it in one write transaction: another
   // process that chooses at the same time waits, then sees the lease.
@@ -135,7 +135,7 @@ Result<std::optional<WebhookDeliveryRow>> MetadataStore::ClaimWebhookDelivery(co
 Status MetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& o) {
   if (!KnownDeliveryStatus(o.status)) return Status::InvalidArgument("unknown delivery status '" + o.status + "'");
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE webhook_deliveries SET status = ?3, url = COALESCE(?4, url), "
                                   "payload = COALESCE(payload, ?5), last_http_status = ?6, last_error = ?7, "
@@ -154,7 +154,7 @@ Status MetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holde
 Result<std::vector<WebhookDeliveryRow>> MetadataStore::ListWebhookDeliveries(const std::string& job_id, int limit) {
   limit = std::max(1, std::min(limit, 10000));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, (std::string("SELECT ") + kDeliveryColumns +
                                    " FROM webhook_deliveries WHERE (?1 = '' OR job_id = ?1) ORDER BY seq DESC LIMIT ?2")
@@ -171,7 +171,7 @@ Result<std::vector<WebhookDeliveryRow>> MetadataStore::ListWebhookDeliveries(con
 
 Result<int64_t> MetadataStore::PruneWebhookDeliveries(const std::string& before) {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &locked_waits_, &corrupt_};
+  Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "DELETE FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ?1"));
   s.Bind(1, before);

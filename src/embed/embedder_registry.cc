@@ -55,6 +55,8 @@ std::vector<std::string> KnownEmbedders() {
           VJepa2Embedder::kName};
 }
 
+namespace {
+
 // "a+b+...": the parts of a combined embedder's name (empty for one name).
 std::vector<std::string_view> CombinedParts(std::string_view name) {
   std::vector<std::string_view> parts;
@@ -69,15 +71,105 @@ std::vector<std::string_view> CombinedParts(std::string_view name) {
   return parts;
 }
 
-bool IsKnownEmbedder(std::string_view name) {
-  if (std::vector<std::string_view> parts = CombinedParts(name); !parts.empty()) {
-    for (size_t i = 0; i < parts.size(); ++i) {
-      if (!IsKnownEmbedder(parts[i])) return false;
-      for (size_t j = 0; j < i; ++j) {
-        if (parts[j] == parts[i]) return false;
+// "name" in quotes, for messages. (Appending, not "\"" + std::string(...):
+// GCC 12 warns wrongly of overlapping memcpy (-Wrestrict) on that form.)
+std::string Quoted(std::string_view text) {
+  std::string q = "\"";
+  q += text;
+  q += '"';
+  return q;
+}
+
+// One part of a combined name: "heuristic-v1" (weight 1) or
+// "heuristic-v1*0.5". A weight has one spelling only (see
+// kEmbedderWeightRule), so that a name and its embeddings correspond one to
+// one: "a*0.50+b" or "a*1+b" is refused with the spelling to use.
+struct WeightedPart {
+  std::string_view name;
+  float weight = 1.0f;
+};
+
+Result<WeightedPart> ParseWeightedPart(std::string_view part) {
+  const size_t star = part.find('*');
+  if (star == std::string_view::npos) return WeightedPart{part, 1.0f};
+  const std::string_view name = part.substr(0, star);
+  const std::string_view w = part.substr(star + 1);
+  const std::string quoted = Quoted(part);
+  const std::string rule = std::string(" (") + kEmbedderWeightRule + ")";
+  if (name.empty()) return Status::InvalidArgument("the weight in " + quoted + " has no embedder before '*'");
+  if (w.find('*') != std::string_view::npos) {
+    return Status::InvalidArgument(quoted + " has more than one '*': one weight per part" + rule);
+  }
+  // Digits, then optionally '.' and digits: no sign, exponent, "nan", "inf".
+  const size_t dot = w.find('.');
+  const std::string_view whole = w.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? std::string_view() : w.substr(dot + 1);
+  const auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(whole) || (dot != std::string_view::npos && !digits(frac))) {
+    return Status::InvalidArgument(Quoted(w) + " in " + quoted + " is not a weight" + rule);
+  }
+  if (whole.size() > 3) return Status::InvalidArgument("the weight in " + quoted + " is too large" + rule);
+  if (frac.size() > 3) return Status::InvalidArgument("the weight in " + quoted + " has more than 3 decimals" + rule);
+  // In thousandths, exactly.
+  int thousandths = 0;
+  for (char c : whole) thousandths = thousandths * 10 + (c - '0');
+  thousandths *= 1000;
+  int scale = 100;
+  for (char c : frac) {
+    thousandths += (c - '0') * scale;
+    scale /= 10;
+  }
+  if (thousandths == 0) return Status::InvalidArgument("the weight in " + quoted + " is zero" + rule);
+  if (thousandths > 100 * 1000) return Status::InvalidArgument("the weight in " + quoted + " is too large" + rule);
+  if (thousandths == 1000) {
+    return Status::InvalidArgument("write " + Quoted(name) + " rather than " + quoted +
+                                   ": weight 1 is written by leaving it out");
+  }
+  const std::string canonical = CombinedEmbedder::WeightText(static_cast<float>(thousandths) / 1000.0f);
+  if (canonical != w) {
+    return Status::InvalidArgument("write " + Quoted(std::string(name) + "*" + canonical) + " rather than " + quoted +
+                                   ": a weight has one spelling, so that equal embeddings have one name");
+  }
+  return WeightedPart{name, static_cast<float>(thousandths) / 1000.0f};
+}
+
+}  // namespace
+
+Status CheckEmbedderName(std::string_view name) {
+  const std::string quoted = Quoted(name);
+  std::vector<std::string_view> parts = CombinedParts(name);
+  if (parts.empty()) {
+    if (name.find('*') != std::string_view::npos) {
+      return Status::InvalidArgument("embedder " + quoted +
+                                     ": a weight ('*') is for a part of a combination \"a*W+b\" only");
+    }
+    if (IsKnownEmbedder(name)) return Status::Ok();
+    return Status::InvalidArgument("unknown embedder " + quoted + " (known: " + KnownEmbedderList() + ")");
+  }
+  std::vector<std::string_view> seen;
+  for (std::string_view part : parts) {
+    auto parsed = ParseWeightedPart(part);
+    if (!parsed.ok()) return parsed.status().WithMessage("embedder " + quoted + ": " + parsed.status().message());
+    if (!IsKnownEmbedder(parsed->name)) {
+      return Status::InvalidArgument("unknown embedder " + quoted + ": each part must be a known embedder, once (known: " +
+                                     KnownEmbedderList() + ")");
+    }
+    for (std::string_view s : seen) {
+      if (s == parsed->name) {
+        return Status::InvalidArgument("unknown embedder " + quoted + ": " + std::string(s) +
+                                       " is a part twice; each part must be a known embedder, once");
       }
     }
-    return true;
+    seen.push_back(parsed->name);
+  }
+  return Status::Ok();
+}
+
+bool IsKnownEmbedder(std::string_view name) {
+  if (name.find('+') != std::string_view::npos || name.find('*') != std::string_view::npos) {
+    return CheckEmbedderName(name).ok();
   }
   for (const std::string& n : KnownEmbedders()) {
     if (n == name) return true;
@@ -97,20 +189,17 @@ bool IsKnownEmbedder(std::string_view name) {
 std::string KnownEmbedderList() {
   std::string known;
   for (const std::string& n : KnownEmbedders()) known += (known.empty() ? "" : ", ") + n;
-  return known + ", or several joined with '+'";
+  return known + ", or several joined with '+', a part weighted with '*W' (e.g. heuristic-v1*0.5+appearance-v1)";
 }
 
 Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const EmbedderConfig& config) {
-  if (std::vector<std::string_view> parts = CombinedParts(name); !parts.empty()) {
-    if (!IsKnownEmbedder(name)) {
-      return Status::InvalidArgument("unknown embedder \"" + std::string(name) +
-                                     "\": each part must be a known embedder, once (known: " +
-                                     KnownEmbedderList() + ")");
-    }
+  if (name.find('+') != std::string_view::npos || name.find('*') != std::string_view::npos) {
+    SOPILOT_RETURN_IF_ERROR(CheckEmbedderName(name));
     std::vector<CombinedEmbedder::Part> made;
-    for (std::string_view part : parts) {
-      SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> e, MakeEmbedder(part, config));
-      made.push_back({std::move(e), 1.0f});
+    for (std::string_view part : CombinedParts(name)) {
+      SOPILOT_ASSIGN_OR_RETURN(WeightedPart p, ParseWeightedPart(part));
+      SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> e, MakeEmbedder(p.name, config));
+      made.push_back({std::move(e), p.weight});
     }
     return std::unique_ptr<Embedder>(new CombinedEmbedder(std::move(made)));
   }

@@ -34,13 +34,24 @@ struct EmbedderConfig {
 
 // Every name MakeEmbedder accepts, the default first.
 std::vector<std::string> KnownEmbedders();
-// One of KnownEmbedders(), or a name vjepa2 records ("vjepa2:<12 hex>").
+// One of KnownEmbedders(), a name vjepa2 records ("vjepa2:<12 hex>"), or
+// a combination of known ones "a+b", each at most once, a part optionally
+// weighted "a*W+b" (embed/combined_embedder.h; kEmbedderWeightRule).
 bool IsKnownEmbedder(std::string_view name);
+// The same check with its reason: Ok, or InvalidArgument saying what is
+// wrong with the name (an unknown part, a part twice, a bad weight and how
+// to write it).
+Status CheckEmbedderName(std::string_view name);
+// How a part's weight is written, for messages.
+inline constexpr const char* kEmbedderWeightRule =
+    "a weight is a decimal number above 0 and at most 100, with at most 3 decimals and no trailing zeros, "
+    "and weight 1 is left out: heuristic-v1*0.5+appearance-v1";
 // "heuristic-v1, motion-v1, ...", for messages.
 std::string KnownEmbedderList();
 
 // A new embedder of that name, its models loaded and checked. Errors:
-// InvalidArgument naming the known ones for an unknown name; for a learned
+// InvalidArgument naming the known ones for an unknown name (with
+// CheckEmbedderName's reason for a combination or a weight); for a learned
 // embedder, the model manifest's or DnnModel's error (NotFound with the
 // command that installs the models, Corruption, Unsupported), or
 // FailedPrecondition-like InvalidArgument for vjepa2 without a model file

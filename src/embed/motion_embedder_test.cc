@@ -8,6 +8,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "embed/combined_embedder.h"
 #include "embed/embedder_registry.h"
 
 namespace sopilot {
@@ -123,6 +124,99 @@ TEST(EmbedderRegistryTest, JoinsEmbeddersWithAPlus) {
   EXPECT_NEAR(all, 1.0, 1e-4);
   // Both parts are unit vectors with weight 1: each holds half the length.
   EXPECT_NEAR(first, 0.5, 1e-3);
+}
+
+// "a*W+b": a part weighted by name; the name, weights included, is recorded.
+TEST(EmbedderRegistryTest, WeightsAPartByName) {
+  auto e = MakeEmbedder("heuristic-v1*0.5+motion-v1");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ((*e)->name(), "heuristic-v1*0.5+motion-v1");
+  EXPECT_EQ((*e)->dim(), 904 + MotionEmbedder::kDim);
+  std::vector<FramePtr> frames;
+  for (int t = 0; t < 8; ++t) frames.push_back(SquareAt(t, 20 + 3 * t, 30));
+  std::vector<float> v((*e)->dim());
+  ASSERT_TRUE((*e)->Embed(ClipOf(frames), v.data()).ok());
+  double all = 0, first = 0;
+  for (int i = 0; i < (*e)->dim(); ++i) {
+    all += static_cast<double>(v[i]) * v[i];
+    if (i < 904) first += static_cast<double>(v[i]) * v[i];
+  }
+  EXPECT_NEAR(all, 1.0, 1e-4);
+  // Unit blocks weighted 0.5 and 1: the first holds 0.25 / 1.25 of the length.
+  EXPECT_NEAR(first, 0.2, 1e-3);
+
+  // Only the ratio counts, but the names differ, so their files never compare.
+  auto a = MakeEmbedder("heuristic-v1*2+motion-v1");
+  auto b = MakeEmbedder("heuristic-v1+motion-v1*0.5");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE((*a)->name(), (*b)->name());
+  std::vector<float> va((*a)->dim()), vb((*b)->dim());
+  ASSERT_TRUE((*a)->Embed(ClipOf(frames), va.data()).ok());
+  ASSERT_TRUE((*b)->Embed(ClipOf(frames), vb.data()).ok());
+  EXPECT_NEAR(Cosine(va, vb), 1.0, 1e-5);
+
+  for (const char* name : {"heuristic-v1*0.5+motion-v1", "heuristic-v1+motion-v1*0.25", "heuristic-v1*0.35+motion-v1",
+                           "heuristic-v1*0.001+motion-v1", "heuristic-v1*100+motion-v1", "heuristic-v1*12.5+motion-v1",
+                           "motion-v1*3+heuristic-v1*0.125"}) {
+    EXPECT_TRUE(IsKnownEmbedder(name)) << name;
+    EXPECT_TRUE(CheckEmbedderName(name).ok()) << name << ": " << CheckEmbedderName(name).ToString();
+    auto made = MakeEmbedder(name);
+    ASSERT_TRUE(made.ok()) << name << ": " << made.status().ToString();
+    EXPECT_EQ((*made)->name(), name);
+  }
+}
+
+// A bad weight is InvalidArgument with its reason, never a crash or an
+// embedder whose name differs from the one asked for.
+TEST(EmbedderRegistryTest, RefusesBadWeights) {
+  for (const char* w : {"0", "0.0", "0.000", "-0.5", "-1", "+0.5", "nan", "NaN", "-nan", "inf", "Infinity", "1e3",
+                        "1e-3", "0x1p-1", "101", "100.001", "1000", "99999999999999999999999999999999",
+                        "1000000000000000000000000000000000000000.5", "0.0001", "0.1234", "", ".5", "5.", "0.50",
+                        "00.5", "01", "1", "1.0", "1.000", " 0.5", "0.5 ", "0,5", "0.5*2", "½", "0.5.5"}) {
+    const std::string name = std::string("heuristic-v1*") + w + "+motion-v1";
+    EXPECT_FALSE(IsKnownEmbedder(name)) << name;
+    const Status st = CheckEmbedderName(name);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << name << ": " << st.ToString();
+    EXPECT_NE(st.message().find(name), std::string::npos) << st.message();
+    auto e = MakeEmbedder(name);
+    ASSERT_FALSE(e.ok()) << name;
+    EXPECT_EQ(e.status().code(), Status::Code::kInvalidArgument) << name << ": " << e.status().ToString();
+    // The second part too.
+    const std::string last = std::string("heuristic-v1+motion-v1*") + w;
+    EXPECT_FALSE(IsKnownEmbedder(last)) << last;
+    EXPECT_EQ(MakeEmbedder(last).status().code(), Status::Code::kInvalidArgument) << last;
+  }
+  // Not a weight problem, but a name with a '*' that is still wrong.
+  for (const char* name : {"heuristic-v1*0.5", "*0.5+motion-v1", "heuristic-v1*0.5+heuristic-v1",
+                           "heuristic-v1*0.5+heuristic-v1*0.25", "heuristic-v1*0.5+vjepa3*0.5", "heuristic-v1*0.5+",
+                           "*", "+*"}) {
+    EXPECT_FALSE(IsKnownEmbedder(name)) << name;
+    auto e = MakeEmbedder(name);
+    ASSERT_FALSE(e.ok()) << name;
+    EXPECT_EQ(e.status().code(), Status::Code::kInvalidArgument) << name << ": " << e.status().ToString();
+  }
+  // The reason says how to write it.
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*0.50+motion-v1").message().find("\"heuristic-v1*0.5\""),
+            std::string::npos)
+      << CheckEmbedderName("heuristic-v1*0.50+motion-v1").message();
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*1+motion-v1").message().find("\"heuristic-v1\""), std::string::npos)
+      << CheckEmbedderName("heuristic-v1*1+motion-v1").message();
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*0+motion-v1").message().find("zero"), std::string::npos);
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*101+motion-v1").message().find("too large"), std::string::npos);
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*nan+motion-v1").message().find("not a weight"), std::string::npos);
+  EXPECT_NE(CheckEmbedderName("heuristic-v1*0.5+heuristic-v1").message().find("twice"), std::string::npos);
+  EXPECT_TRUE(CheckEmbedderName("heuristic-v1").ok());
+  EXPECT_EQ(CheckEmbedderName("vjepa3").code(), Status::Code::kInvalidArgument);
+}
+
+TEST(CombinedEmbedderTest, WritesAWeightOneWay) {
+  EXPECT_EQ(CombinedEmbedder::WeightText(0.5f), "0.5");
+  EXPECT_EQ(CombinedEmbedder::WeightText(0.35f), "0.35");
+  EXPECT_EQ(CombinedEmbedder::WeightText(0.25f), "0.25");
+  EXPECT_EQ(CombinedEmbedder::WeightText(0.001f), "0.001");
+  EXPECT_EQ(CombinedEmbedder::WeightText(2.0f), "2");
+  EXPECT_EQ(CombinedEmbedder::WeightText(12.5f), "12.5");
+  EXPECT_EQ(CombinedEmbedder::WeightText(100.0f), "100");
 }
 
 }  // namespace

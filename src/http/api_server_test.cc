@@ -973,6 +973,11 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   EXPECT_NE(error.find("unknown embedder \"sift-v9\""), std::string::npos) << error;
   EXPECT_NE(error.find("heuristic-v1"), std::string::npos) << error;
   EXPECT_NE(error.find("motion-v1"), std::string::npos) << error;
+  // A combination with a bad weight: 400 with what is wrong with it.
+  r = reembed("task-a", R"({"embedder": "heuristic-v1*0+motion-v1"})");
+  EXPECT_EQ(r->status, 400);
+  error = Json::parse(r->body)["error"];
+  EXPECT_NE(error.find("the weight in \"heuristic-v1*0\" is zero"), std::string::npos) << error;
   r = reembed("task-a", "{}");
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("embedder is required"), std::string::npos);

@@ -8,9 +8,10 @@ namespace sopilot {
 
 Status ValidateIngestOptions(const IngestOptions& o) {
   SOPILOT_RETURN_IF_ERROR(ValidateDecodeOptions(o.decode));
-  if (!IsKnownEmbedder(o.embedder)) {
-    return Status::InvalidArgument("--embedder: unknown embedder \"" + o.embedder + "\" (known: " +
-                                   KnownEmbedderList() + ")");
+  // "unknown embedder ..." naming the known ones, or what is wrong with a
+  // combination's weight.
+  if (Status st = CheckEmbedderName(o.embedder); !st.ok()) {
+    return Status::InvalidArgument("--embedder: " + st.message());
   }
   return ValidateClipOptions(o.clips, o.decode.target_fps);
 }

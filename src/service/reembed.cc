@@ -27,9 +27,7 @@ Result<JobRow> SopilotService::SubmitReembed(const std::string& task_id, const s
   SOPILOT_RETURN_IF_ERROR(CheckTextField("task_id", task_id, 200));
   if (embedder.empty()) return Status::InvalidArgument("embedder is required (known: " + KnownEmbedderList() + ")");
   SOPILOT_RETURN_IF_ERROR(CheckTextField("embedder", embedder, 200));
-  if (!IsKnownEmbedder(embedder)) {
-    return Status::InvalidArgument("unknown embedder \"" + embedder + "\" (known: " + KnownEmbedderList() + ")");
-  }
+  if (Status st = CheckEmbedderName(embedder); !st.ok()) return st;
   SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> videos, store_->VideosOfTask(task_id));
   if (videos.empty()) return Status::NotFound("task not found: " + task_id + " has no ingested video");
   // A learned embedder whose models are missing or damaged is refused now,

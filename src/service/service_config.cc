@@ -210,6 +210,16 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_WEBHOOK_BACKOFF_SEC", &c.webhooks.backoff_sec);
   r.Double("SOPILOT_WEBHOOK_TIMEOUT_SEC", &c.webhooks.timeout_sec);
   r.Integer("SOPILOT_WEBHOOK_THREADS", &c.webhooks.threads);
+  if (const char* v = r.Raw("SOPILOT_LOG_LEVEL")) {
+    auto level = ParseLogLevel(v);
+    if (level.ok()) c.log.level = *level;
+    else r.Error(level.status().message());
+  }
+  if (const char* v = r.Raw("SOPILOT_LOG_FORMAT")) {
+    auto format = ParseLogFormat(v);
+    if (format.ok()) c.log.format = *format;
+    else r.Error(format.status().message());
+  }
   auto auth = AuthConfigFromEnvironment(getenv);
   if (auth.ok()) c.auth = *auth;
   else r.Error(auth.status().message());

@@ -197,6 +197,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_REVIEW_SCORE", &c.score.review_score);
   r.Double("SOPILOT_TIME_TOLERANCE", &c.score.time_tolerance);
   r.Double("SOPILOT_MIN_TIME_FRACTION", &c.score.min_time_fraction);
+  r.Integer("SOPILOT_MAX_SCORE_PAIRS", &c.score.max_pairs);
   r.Bool("SOPILOT_ENABLE_FEATURE_ADAPTER", &c.feature_adapter_enabled);
   r.Double("SOPILOT_ADAPTER_STD_FLOOR", &c.adapter_std_floor);
   r.Bool("SOPILOT_NIGHTLY_ENABLED", &c.nightly_enabled);

@@ -120,6 +120,19 @@ TEST(ServiceConfigTest, BadLogValuesAreRefused) {
   EXPECT_NE(m.find("SOPILOT_LOG_FORMAT='xml' must be 'text' or 'json'"), std::string::npos) << m;
 }
 
+// Documented in doc/architecture.md and once read by nothing the service
+// ran: the bound on the alignment's clip pairs.
+TEST(ServiceConfigTest, ReadsTheScorePairBound) {
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_MAX_SCORE_PAIRS", "20000"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->score.max_pairs, 20000);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  auto small = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_MAX_SCORE_PAIRS", "5"}}));
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  Status st = ValidateServiceConfig(*small);
+  EXPECT_NE(st.message().find("SOPILOT_MAX_SCORE_PAIRS"), std::string::npos) << st.ToString();
+}
+
 TEST(ServiceConfigTest, TestHoldJobsIsOnlyForFaultInjection) {
   auto c = ServiceConfigFromEnvironment(
       EnvOf({{"SOPILOT_ENABLE_FAULT_INJECTION", "1"}, {"SOPILOT_TEST_HOLD_JOBS", "ingest,training"}}));

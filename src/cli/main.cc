@@ -6,6 +6,7 @@
 #include <map>
 
 #include "cli/audit_command.h"
+#include "cli/backup_command.h"
 #include "cli/command.h"
 #include "cli/embed_command.h"
 #include "cli/eval_command.h"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
   runners["watch"] = AddWatchCommand(&app);
+  runners["backup"] = AddBackupCommand(&app);
+  runners["restore"] = AddRestoreCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

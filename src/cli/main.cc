@@ -6,7 +6,9 @@
 #include <map>
 
 #include "cli/audit_command.h"
+#include "cli/backup_command.h"
 #include "cli/command.h"
+#include "cli/config_command.h"
 #include "cli/embed_command.h"
 #include "cli/eval_command.h"
 #include "cli/score_command.h"
@@ -30,6 +32,9 @@ int main(int argc, char** argv) {
   runners["worker"] = AddWorkerCommand(&app);
   runners["audit"] = AddAuditCommand(&app);
   runners["watch"] = AddWatchCommand(&app);
+  runners["backup"] = AddBackupCommand(&app);
+  runners["restore"] = AddRestoreCommand(&app);
+  runners["config"] = AddConfigCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

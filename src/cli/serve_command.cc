@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/exception_border.h"
+#include "base/log.h"
 #include "cli/command.h"
 #include "cli/stop_signals.h"
 #include "http/api_server.h"
@@ -33,6 +34,24 @@ void RaiseOpenFileLimit(int max_connections) {
   (void)setrlimit(RLIMIT_NOFILE, &lim);  // best effort: the old limit still serves, with fewer connections
 }
 
+// What the start-up check found and did (SopilotService::StartupCheck).
+void LogStartupReport(const ServiceConfig& config, const SopilotService::StartupReport& report) {
+  LogInfo("data " + config.data_dir + ": " + std::to_string(report.incoming_removed) +
+              " half-received uploads removed, " + std::to_string(report.orphan_files_removed) +
+              " orphan files removed, " + std::to_string(report.missing_files.size()) + " missing files, " +
+              std::to_string(report.jobs_requeued) + " unfinished jobs requeued",
+          {{"data_dir", config.data_dir},
+           {"incoming_removed", report.incoming_removed},
+           {"orphan_files_removed", report.orphan_files_removed},
+           {"missing_files", report.missing_files.size()},
+           {"jobs_requeued", report.jobs_requeued}});
+  if (!report.queue_error.empty()) {
+    LogWarn("the job queue is unreachable; unfinished jobs are requeued once it is back",
+            {{"error", report.queue_error}});
+  }
+  for (const std::string& f : report.missing_files) LogWarn("missing file: " + f, {{"file", f}});
+}
+
 struct ServeArgs {
   std::string host, data_dir;
   int port = -1;
@@ -48,6 +67,7 @@ int RunServe(const ServeArgs& args) {
     std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", config.status().message().c_str());
     return kExitUsage;
   }
+  ConfigureLogging(config->log);
   RaiseOpenFileLimit(config->http_max_connections);
   // SIGINT/SIGTERM stop the server cleanly.
   if (Status st = InstallStopSignals(); !st.ok()) return ReportError(st);
@@ -61,16 +81,7 @@ int RunServe(const ServeArgs& args) {
   if (!service.ok()) return ReportError(service.status());
   auto report = (*service)->StartupCheck();
   if (!report.ok()) return ReportError(report.status());
-  std::fprintf(stderr,
-               "sopilot: data %s: %d half-received uploads removed, %d orphan files removed, %zu missing files, "
-               "%d unfinished jobs requeued\n",
-               config->data_dir.c_str(), report->incoming_removed, report->orphan_files_removed,
-               report->missing_files.size(), report->jobs_requeued);
-  if (!report->queue_error.empty()) {
-    std::fprintf(stderr, "sopilot: the job queue is unreachable (%s); unfinished jobs are requeued once it is back\n",
-                 report->queue_error.c_str());
-  }
-  for (const std::string& f : report->missing_files) std::fprintf(stderr, "sopilot: missing file: %s\n", f.c_str());
+  LogStartupReport(*config, *report);
 
   WorkerPool workers(service->get(), config->lease_sec);
   ApiServer server(service->get(), &workers);
@@ -80,22 +91,25 @@ int RunServe(const ServeArgs& args) {
   (*service)->StartNightlyScheduler();  // when SOPILOT_NIGHTLY_ENABLED
   (*service)->StartWebhookDelivery();   // the outbox of every process sharing the store
   if (!config->auth.configured()) {
-    std::fprintf(stderr,
-                 "sopilot: no credentials configured: listening on %s only, and every local caller is admin "
-                 "(set SOPILOT_API_TOKEN or SOPILOT_API_ROLE_TOKENS to require credentials)\n",
-                 config->host.c_str());
+    LogWarn("no credentials configured: listening on " + config->host +
+                " only, and every local caller is admin (set SOPILOT_API_TOKEN or SOPILOT_API_ROLE_TOKENS to "
+                "require credentials)",
+            {{"host", config->host}});
   }
+  const std::string url = "http://" + config->host + ":" + std::to_string(*port);
   if (redis) {
-    std::fprintf(stderr, "sopilot: listening on http://%s:%d (queue: redis %s, prefix %s; no workers in this "
-                 "process: run `sopilot worker`)\n",
-                 config->host.c_str(), *port, RedactedRedisUrl(*config).c_str(), config->queue_prefix.c_str());
+    LogInfo("listening on " + url + " (queue: redis " + RedactedRedisUrl(*config) + ", prefix " +
+                config->queue_prefix + "; no workers in this process: run `sopilot worker`)",
+            {{"host", config->host}, {"port", *port}, {"queue", "redis"}, {"redis", RedactedRedisUrl(*config)},
+             {"queue_prefix", config->queue_prefix}});
   } else {
-    std::fprintf(stderr, "sopilot: listening on http://%s:%d (workers: ingest %d, score %d, training %d)\n",
-                 config->host.c_str(), *port, config->ingest_workers, config->score_workers,
-                 config->training_workers);
+    LogInfo("listening on " + url + " (workers: ingest " + std::to_string(config->ingest_workers) + ", score " +
+                std::to_string(config->score_workers) + ", training " + std::to_string(config->training_workers) +
+                ")",
+            {{"host", config->host}, {"port", *port}, {"queue", "sqlite"}, {"ingest_workers", config->ingest_workers},
+             {"score_workers", config->score_workers}, {"training_workers", config->training_workers}});
   }
-  std::fprintf(stderr, "sopilot: web page: http://%s:%d/ui\n", config->host.c_str(), *port);
-  std::fflush(stderr);
+  LogInfo("web page: " + url + "/ui");
 
   // Every minute, rows that say queued or running are checked against the
   // queue (a Redis that lost data, an enqueue that failed mid-way).
@@ -119,17 +133,17 @@ int RunServe(const ServeArgs& args) {
         // A failure (the queue or store down) is retried in a minute; the
         // workers and /health already report it.
         Status st = CallGuarded("queue reconciliation", [&] { return (*service)->ReconcileQueue(); });
-        if (!st.ok()) std::fprintf(stderr, "sopilot: %s (retrying in 60 s)\n", st.message().c_str());
+        if (!st.ok()) LogWarn("queue reconciliation failed (retrying in 60 s)", {{"error", st.message()}});
       }
       if (integrity_sec > 0 && Clock::now() >= next_integrity && !damage_reported) {
         next_integrity = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                             std::chrono::duration<double>(integrity_sec));
         Status st = CallGuarded("store integrity check", [&] { return (*service)->CheckStoreIntegrity(); });
         if (st.code() == Status::Code::kCorruption) {
-          std::fprintf(stderr, "sopilot: error: %s\n", st.message().c_str());
+          LogError(st.message(), {{"check", "integrity"}});
           damage_reported = true;  // once: /health says it from now on
         } else if (!st.ok()) {
-          std::fprintf(stderr, "sopilot: store integrity check: %s\n", st.message().c_str());
+          LogWarn("store integrity check: " + st.message(), {{"error", st.message()}});
         }
       }
       l.lock();
@@ -137,7 +151,7 @@ int RunServe(const ServeArgs& args) {
   });
   std::thread stopper([&] {
     int sig = WaitForStopSignal();
-    if (sig != 0) std::fprintf(stderr, "sopilot: %s received, stopping\n", StopSignalName(sig));
+    if (sig != 0) LogInfo(std::string(StopSignalName(sig)) + " received, stopping", {{"signal", StopSignalName(sig)}});
     server.Stop();
   });
   server.Run();
@@ -152,7 +166,7 @@ int RunServe(const ServeArgs& args) {
   reconciler.join();
   WakeStopWaiter();  // if the server ended on its own
   stopper.join();
-  std::fprintf(stderr, "sopilot: stopped\n");
+  LogInfo("stopped");
   return kExitOk;
 }
 

@@ -389,7 +389,8 @@ TEST(StorageFaultsTest, DamageNoRequestMeetsIsFoundByThePeriodicCheck) {
   server.Kill(SIGTERM);
   EXPECT_EQ(server.Wait(), 0) << server.Log();
   const std::string log = server.Log();
-  EXPECT_NE(log.find("sopilot: error: " + fs::weakly_canonical(db).string() + ": the metadata store is corrupt ("),
+  // One line of the operational log at level error (base/log.h's text format).
+  EXPECT_NE(log.find(" ERROR " + fs::weakly_canonical(db).string() + ": the metadata store is corrupt ("),
             std::string::npos)
       << log;
   size_t first = log.find("the metadata store is corrupt");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/log.h"
 #include "cli/command.h"
 #include "cli/stop_signals.h"
 #include "service/sopilot_service.h"
@@ -58,6 +59,9 @@ int RunWatch(const WatchArgs& args) {
     return kExitUsage;
   }
   const watch::WatchOptions& o = *options;
+  // The service's own messages (store, queue) follow SOPILOT_LOG_*; the
+  // watcher's lines below are still its own.
+  ConfigureLogging(config->log);
 
   // SIGINT/SIGTERM stop the watcher between two steps: the event loop polls
   // the signal pipe beside inotify.

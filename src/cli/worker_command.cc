@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/log.h"
 #include "cli/command.h"
 #include "cli/stop_signals.h"
 #include "http/metrics_server.h"
@@ -46,6 +47,7 @@ int RunWorker(const WorkerArgs& args) {
     std::fprintf(stderr, "sopilot: invalid configuration:\n%s\n", config.status().message().c_str());
     return kExitUsage;
   }
+  ConfigureLogging(config->log);
   if (Status st = InstallStopSignals(); !st.ok()) return ReportError(st);
   auto service = SopilotService::Open(*config, Env::Default());
   if (!service.ok()) return ReportError(service.status());
@@ -64,19 +66,24 @@ int RunWorker(const WorkerArgs& args) {
   for (JobKind k : *kinds) names += (names.empty() ? "" : ",") + (*service)->queue()->QueueName(k);
   std::string where = config->queue_backend == QueueBackend::kRedis ? "redis " + RedactedRedisUrl(*config)
                                                                     : "the embedded queue of " + config->data_dir;
-  std::fprintf(stderr, "sopilot: worker serving %s on %s with %d thread%s; data %s\n", names.c_str(), where.c_str(),
-               args.concurrency, args.concurrency == 1 ? "" : "s", config->data_dir.c_str());
-  std::fprintf(stderr, "sopilot: worker metrics listening on http://%s:%d/metrics\n", args.metrics_host.c_str(),
-               *port);
-  std::fflush(stderr);
+  LogInfo("worker serving " + names + " on " + where + " with " + std::to_string(args.concurrency) + " thread" +
+              (args.concurrency == 1 ? "" : "s") + "; data " + config->data_dir,
+          {{"queues", names},
+           {"queue", config->queue_backend == QueueBackend::kRedis ? "redis" : "sqlite"},
+           {"threads", args.concurrency},
+           {"data_dir", config->data_dir}});
+  LogInfo("worker metrics listening on http://" + args.metrics_host + ":" + std::to_string(*port) + "/metrics",
+          {{"host", args.metrics_host}, {"port", *port}});
 
   int sig = WaitForStopSignal();
-  std::fprintf(stderr, "sopilot: %s received, finishing running jobs (up to %.0f s)\n", StopSignalName(sig),
-               args.grace_sec);
+  char grace[32];
+  std::snprintf(grace, sizeof grace, "%.0f", args.grace_sec);
+  LogInfo(std::string(StopSignalName(sig)) + " received, finishing running jobs (up to " + grace + " s)",
+          {{"signal", StopSignalName(sig)}, {"grace_sec", args.grace_sec}});
   workers.Drain(args.grace_sec);
   (*service)->StopWebhookDelivery();
   metrics.Stop();
-  std::fprintf(stderr, "sopilot: worker stopped\n");
+  LogInfo("worker stopped");
   return kExitOk;
 }
 

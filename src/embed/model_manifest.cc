@@ -107,7 +107,7 @@ Result<const ModelInfo*> ModelManifest::Find(std::string_view name) const {
 
 std::string DefaultModelsDir() {
   const char* env = std::getenv("SOPILOT_MODELS_DIR");
-  return env != nullptr && *env != '\0' ? env : "models";
+  return env != nullptr && *env != '\0' ? env : kDefaultModelsDir;
 }
 
 }  // namespace sopilot

@@ -91,5 +91,6 @@ class ModelManifest {
 // $SOPILOT_MODELS_DIR when set, otherwise "models" (relative to the working
 // directory: the repository root for setup.sh and the service it starts).
 std::string DefaultModelsDir();
+inline constexpr const char* kDefaultModelsDir = "models";
 
 }  // namespace sopilot

@@ -279,6 +279,9 @@ HttpDispatch ApiServer::Dispatch(const HttpRequest& req) {
     return d;
   }
   const Route& route = routes_[found];
+  d.route = route.path;
+  // Probes and scrapes come every few seconds: at debug, unless they fail.
+  d.quiet = route.path == "/health" || route.path == "/ready" || route.path == "/metrics";
   metrics::Histogram* duration = duration_metric_[found];
   const auto started = std::chrono::steady_clock::now();
   // Counts and times the request under its route template.

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/log.h"
 #include "http/api_test_fixture.h"
 #include "testing/command.h"
 #include "testing/raw_http.h"
@@ -574,6 +575,62 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   EXPECT_FALSE(std::filesystem::is_empty(dir_.file("data/raw")));
   ASSERT_EQ(queue["queue"]["queues"][0]["dead_jobs"].size(), 1u) << queue.dump();
   EXPECT_EQ(queue["queue"]["queues"][0]["dead_jobs"][0]["job_id"], job["ingest_job_id"]);
+}
+
+// The worker pool's log: one line per job outcome, with the job's id, type,
+// attempt and, for a failure, the error (base/log.h, JSON here).
+TEST_F(ApiTest, JobLogLinesSayEachOutcome) {
+  LogCapture capture({LogLevel::kInfo, LogFormat::kJson});
+  auto lines_of = [&](const std::string& job_id) {
+    std::vector<Json> out;
+    for (const std::string& line : capture.Lines()) {
+      Json j = Json::parse(line, nullptr, false);
+      EXPECT_FALSE(j.is_discarded()) << line;
+      if (!j.is_discarded() && j.value("job_id", "") == job_id) out.push_back(j);
+    }
+    return out;
+  };
+  // Completed.
+  auto ok = Upload(MakeProcedure("ok.mp4", {0, 1}, 3), "task-a", "gold");
+  ASSERT_EQ(ok->status, 202);
+  const std::string ok_id = Json::parse(ok->body)["ingest_job_id"];
+  ASSERT_EQ(WaitJob("/videos/jobs/" + ok_id)["status"], "completed");
+  // The line is written before the ack that follows the commit: wait for it.
+  ASSERT_TRUE(WaitUntil([&] { return !lines_of(ok_id).empty(); }));
+  Json done = lines_of(ok_id)[0];
+  EXPECT_EQ(done["msg"], "job completed");
+  EXPECT_EQ(done["level"], "info");
+  EXPECT_EQ(done["type"], "ingest");
+  EXPECT_EQ(done["attempt"], 1);
+  EXPECT_EQ(done["outcome"], "completed");
+  EXPECT_TRUE(done["duration_ms"].is_number());
+
+  // Retried, then dead: every attempt times out (held by the test hook).
+  StopServer();
+  ServiceConfig c = DefaultConfig();
+  c.ingest_timeout_sec = 0.01;
+  c.fault_injection_enabled = true;
+  c.test_hold_jobs = {JobKind::kIngest};
+  c.queue.max_attempts = 2;
+  c.queue.backoff_base_sec = 0.05;
+  Start(c);
+  auto r = Upload(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
+  ASSERT_EQ(r->status, 202);
+  const std::string id = Json::parse(r->body)["ingest_job_id"];
+  ASSERT_EQ(WaitJob("/videos/jobs/" + id)["status"], "dead");
+  ASSERT_TRUE(WaitUntil([&] { return lines_of(id).size() >= 2; }));
+  std::vector<Json> lines = lines_of(id);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["outcome"], "retry");
+  EXPECT_EQ(lines[0]["level"], "warn");
+  EXPECT_EQ(lines[0]["attempt"], 1);
+  EXPECT_EQ(lines[1]["outcome"], "dead");
+  EXPECT_EQ(lines[1]["level"], "error");
+  EXPECT_EQ(lines[1]["attempt"], 2);
+  for (const Json& j : lines) {
+    EXPECT_EQ(j["type"], "ingest");
+    EXPECT_NE(j["error"].get<std::string>().find("timed out"), std::string::npos) << j.dump();
+  }
 }
 
 TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {

@@ -12,13 +12,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,6 +47,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_text.h"
+#include "base/log.h"
 #include "base/text.h"
 #include "http/header_text.h"
 
@@ -54,6 +58,45 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+
+std::string ChooseRequestId(std::string_view client_value) {
+  bool usable = !client_value.empty() && client_value.size() <= 128;
+  for (char c : client_value) {
+    usable = usable && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-');
+  }
+  if (usable) return std::string(client_value);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t bits = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i % 16 == 0) bits = rng();
+    id[i] = kHex[bits & 15];
+    bits >>= 4;
+  }
+  return id;
+}
+
+namespace {
+
+// The request log's line (see http_server.h).
+void LogRequest(const HttpRequest& req, const std::string& route, bool quiet, int status, Clock::time_point since) {
+  const LogLevel level = status >= 500 ? LogLevel::kError : quiet ? LogLevel::kDebug : LogLevel::kInfo;
+  if (!LogEnabled(level)) return;
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+  std::string path = req.path.empty() ? req.target.substr(0, req.target.find('?')) : req.path;
+  if (path.size() > 256) path = path.substr(0, 256) + "...";
+  Log(level, "request",
+      {{"request_id", req.request_id},
+       {"method", req.method},
+       {"route", route},
+       {"path", path},
+       {"status", status},
+       {"duration_ms", std::round(ms * 10) / 10},
+       {"client", req.peer}});
+}
+
+}  // namespace
 
 bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -449,9 +492,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // io: answers `status` without reading anything, and closes.
   void Refuse(int status, const std::string& message) {
     net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this(), res = JsonErrorResponse(status, message)]() mutable {
-                    self->AnswerAsync(std::move(res));
-                  });
+                  [self = shared_from_this(), status, message]() { self->AnswerAsync(status, message); });
   }
   // A handler thread: the request whose headers are in.
   void Handle();
@@ -486,19 +527,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnHeader(beast::error_code ec, size_t) {
     stream_.expires_never();
+    headers_at_ = Clock::now();
     if (!ec) return server_->Submit(shared_from_this());
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      return AnswerAsync(JsonErrorResponse(
-          431, "request line and headers longer than " + std::to_string(server_->options.header_limit) + " bytes"));
+      return AnswerAsync(
+          431, "request line and headers longer than " + std::to_string(server_->options.header_limit) + " bytes");
     }
     if (IsParseError(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return AnswerAsync(JsonErrorResponse(400, "malformed request: " + ec.message()));
+      return AnswerAsync(400, "malformed request: " + ec.message());
     }
     // Timed out, closed or reset: the connection ends (no thread was held).
   }
 
-  // io: writes `res` and closes (lingering).
-  void AnswerAsync(HttpResponse res) {
+  // io: writes `res` and closes (lingering). Logged: the request was
+  // refused before any handler saw it (431, 400, 503).
+  void AnswerAsync(int status, const std::string& message) {
+    HttpResponse res = JsonErrorResponse(status, message);
+    const std::string request_id = ChooseRequestId("");
+    res.headers.emplace_back("X-Request-Id", request_id);
+    LogWarn("request refused", {{"request_id", request_id}, {"status", status}, {"client", peer_},
+                                {"error", message}});
     out_ = ResponseHead(res, res.body.size(), true, false) + res.body;
     stream_.expires_after(Millis(server_->options.linger_sec));
     net::async_write(stream_, net::buffer(out_), [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -547,6 +595,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const bool admitted_;
   std::string out_;
   std::array<char, 4096> discard_;
+  Clock::time_point headers_at_ = Clock::now();  // when the current request's headers were complete
 };
 
 // Reads the body through the connection's parser, on a handler thread.
@@ -649,9 +698,13 @@ void Connection::Handle() {
   const bool http10 = msg.version() == 10;
   SyncSocket socket(fd_, server_->options.io_timeout_sec);
 
+  req.request_id = ChooseRequestId(req.header("X-Request-Id"));
+
   HttpResponse res;
   bool body_unread = req.has_body, broken = false;
   std::function<void(int)> done;
+  std::string route;
+  bool quiet = false;
   if (!ParseTarget(req.target, &req)) {
     res = JsonErrorResponse(400, "malformed request target: " + Printable(req.target));
   } else {
@@ -664,6 +717,8 @@ void Connection::Handle() {
       d.answer = JsonErrorResponse(500, "internal error");
     }
     done = std::move(d.done);
+    route = std::move(d.route);
+    quiet = d.quiet;
     if (d.answer) {
       res = std::move(*d.answer);
     } else if (req.content_length && *req.content_length > static_cast<uint64_t>(d.max_body_bytes)) {
@@ -717,8 +772,11 @@ void Connection::Handle() {
     } catch (...) {
     }
   }
+  res.headers.emplace_back("X-Request-Id", req.request_id);
   const bool close = !keep_alive || body_unread || server_->stopping;
-  if (broken || !Respond(req, res, file, !close, http10)) {
+  const bool sent = !broken && Respond(req, res, file, !close, http10);
+  LogRequest(req, route, quiet, res.status, headers_at_);
+  if (!sent) {
     // The client is gone or stalled: the connection ends here.
     std::lock_guard<std::mutex> lock(server_->mu);
     in_handler = false;
@@ -890,7 +948,7 @@ void ServerCore::RunHandlers(HandlerThread* self) {
     try {
       c->Handle();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "sopilot: http: a request failed: %s\n", Printable(e.what()).c_str());
+      LogError("http: a request failed", {{"error", e.what()}});
     } catch (...) {
     }
     c.reset();  // unless Handle gave it back to the io threads, the connection ends here
@@ -906,7 +964,7 @@ void ServerCore::RunIo() {
       ioc.run();
       return;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "sopilot: http: %s\n", Printable(e.what()).c_str());
+      LogError("http: an io thread failed", {{"error", e.what()}});
     } catch (...) {
     }
   }

@@ -43,6 +43,15 @@
 // streamed from disk in 64 KiB pieces, never read whole, with
 // `Accept-Ranges: bytes` and one byte range honoured (ParseByteRange).
 //
+// The request log. Every request handled (and every one refused on the io
+// threads) is one line of the operational log (base/log.h) once its answer
+// is written: request id, method, route template (HttpDispatch::route; none
+// when no route matched), path (never the query, which may carry anything),
+// status, duration_ms (from its complete headers to the end of its answer)
+// and client. Every answer carries `X-Request-Id`: the client's, when it
+// sent a usable one (ChooseRequestId), else a new random one. No header
+// value other than X-Request-Id is logged (Authorization never is).
+//
 // Errors. Asio and Beast failures are caught where they arise and end the
 // connection they concern; a handler that throws is answered 500 with
 // {"error": "internal error: ..."}; nothing escapes a thread. Every error the
@@ -87,6 +96,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded ('+' is a space), in order
   HttpHeaders headers;  // one value per name (the first)
   std::string peer;     // the client's address
+  std::string request_id;  // X-Request-Id, as echoed in the answer (ChooseRequestId)
   bool has_body = false;                  // Content-Length > 0, or chunked
   std::optional<uint64_t> content_length;  // when sent
   std::string body;                       // buffered routes: the whole body
@@ -129,7 +139,17 @@ struct HttpDispatch {
   // Called once with the status sent (or about to be), after the handler
   // returned or the server refused the request; not for `answer`s.
   std::function<void(int status)> done;
+  // For the request log: the route template ("/videos/{video_id}"; empty when
+  // none matched), and whether the line goes out at debug rather than info
+  // (probes and scrapes, which would otherwise fill the log).
+  std::string route;
+  bool quiet = false;
 };
+
+// The client's X-Request-Id when it is 1 to 128 characters of
+// [A-Za-z0-9._:-] (anything else could forge log lines or fill them), else a
+// new random id of 32 hex digits.
+std::string ChooseRequestId(std::string_view client_value);
 
 // Decides from the request's line and headers (no body yet). Runs on a
 // handler thread; must not throw (a throw is answered 500).

@@ -19,10 +19,14 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
 #include "testing/raw_http.h"
 #include "testing/temp_dir.h"
 
@@ -61,6 +65,7 @@ class HttpServerTest : public ::testing::Test {
   HttpDispatch Route(const HttpRequest& r) {
     HttpDispatch d;
     if (r.method == "GET" && r.path == "/health") {
+      d.route = "/health";
       d.handler = [](HttpRequest&, HttpResponse& res) { res.SetBody(R"({"status":"ok"})", "application/json"); };
     } else if (r.method == "GET" && r.path == "/file") {
       d.handler = [this](HttpRequest&, HttpResponse& res) {
@@ -467,6 +472,55 @@ TEST_F(HttpServerTest, StopEndsAHandlerWaitingForABody) {
   ASSERT_TRUE(WaitUntil([&] { return in_upload_.load(); }));
   server_->Stop();  // returns: the handler's read ends with the shut-down socket
   EXPECT_TRUE(conn.WaitClosed());
+}
+
+TEST(RequestIdTest, EchoesAUsableIdAndMakesOneOtherwise) {
+  EXPECT_EQ(ChooseRequestId("abc-123_x.y:z"), "abc-123_x.y:z");
+  const std::regex fresh("[0-9a-f]{32}");
+  for (const std::string& bad : {std::string(), std::string("has space"), std::string("new\nline"),
+                                std::string("{\"json\":1}"), std::string(129, 'a')}) {
+    const std::string id = ChooseRequestId(bad);
+    EXPECT_TRUE(std::regex_match(id, fresh)) << id;
+  }
+  EXPECT_NE(ChooseRequestId(""), ChooseRequestId(""));
+}
+
+// One log line per request, once its answer is written: id, method, route,
+// path (without the query), status, duration; credentials never.
+TEST_F(HttpServerTest, LogsEachRequestWithItsIdAndNeverItsCredentials) {
+  LogCapture capture({LogLevel::kInfo, LogFormat::kJson});
+  Start();
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send("GET /health?token=querysecret HTTP/1.1\r\nHost: t\r\nX-Request-Id: r-1\r\n"
+                        "Authorization: Bearer headersecret\r\n\r\n"));
+  RawResponse res = conn.Read();
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.header("x-request-id"), "r-1");
+  RawConnection refused(port_);
+  ASSERT_TRUE(refused.Send("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'x') + "\r\n\r\n"));
+  EXPECT_EQ(refused.Read().status, 431);
+  nlohmann::json request, refusal;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const std::string& line : capture.Lines()) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded()) continue;
+      if (j["msg"] == "request") request = j;
+      if (j["msg"] == "request refused") refusal = j;
+    }
+    return !request.is_null() && !refusal.is_null();
+  }));
+  EXPECT_EQ(request["request_id"], "r-1");
+  EXPECT_EQ(request["method"], "GET");
+  EXPECT_EQ(request["route"], "/health");
+  EXPECT_EQ(request["path"], "/health");
+  EXPECT_EQ(request["status"], 200);
+  EXPECT_TRUE(request["duration_ms"].is_number());
+  EXPECT_EQ(request["client"], "127.0.0.1");
+  EXPECT_EQ(refusal["status"], 431);
+  EXPECT_EQ(refusal["level"], "warn");
+  for (const std::string& line : capture.Lines()) {
+    EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+  }
 }
 
 }  // namespace

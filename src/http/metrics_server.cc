@@ -29,6 +29,10 @@ HttpDispatch MetricsServer::Dispatch(const HttpRequest& req) {
   std::string path = req.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   const bool get = req.method == "GET" || req.method == "HEAD";
+  if (get && (path == "/metrics" || path == "/health")) {
+    d.route = path;
+    d.quiet = true;  // scrapes and probes: at debug, unless they fail
+  }
   if (get && path == "/metrics") {
     d.handler = [this](HttpRequest& r, HttpResponse& res) {
       SendMetrics(service_->metrics_registry(), r.header("Accept"), res);

@@ -12,6 +12,7 @@
 #include "base/digest.h"
 #include "base/exception_border.h"
 #include "base/json_text.h"
+#include "base/log.h"
 #include "notify/webhook_client.h"
 
 namespace sopilot {
@@ -93,8 +94,8 @@ void WebhookDispatcher::Loop(int index) {
     try {
       auto delivered = DeliverOneDue(holder);
       if (!delivered.ok()) {
-        std::fprintf(stderr, "sopilot: webhook delivery: %s (next round in %.1f s)\n",
-                     delivered.status().message().c_str(), options_.poll_sec);
+        LogWarn("webhook delivery failed (next round after the poll interval)",
+                {{"error", delivered.status().message()}, {"poll_sec", options_.poll_sec}});
       } else {
         more = *delivered;
       }
@@ -104,8 +105,8 @@ void WebhookDispatcher::Loop(int index) {
         (void)store_->PruneWebhookDeliveries(IsoTimestamp(now - kKeepFinishedSec));  // again next hour
       }
     } catch (...) {
-      std::fprintf(stderr, "sopilot: %s (next round in %.1f s)\n",
-                   StatusFromCurrentException("webhook delivery").message().c_str(), options_.poll_sec);
+      LogError("webhook delivery failed (next round after the poll interval)",
+               {{"error", StatusFromCurrentException("webhook delivery").message()}, {"poll_sec", options_.poll_sec}});
     }
     if (more) continue;  // another may be due at once
     std::unique_lock<std::mutex> l(mu_);

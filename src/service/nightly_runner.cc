@@ -8,6 +8,7 @@
 
 #include "base/exception_border.h"
 #include "base/json_text.h"
+#include "base/log.h"
 
 namespace sopilot {
 
@@ -53,7 +54,7 @@ void NightlyRunner::Stop() {
   std::lock_guard<std::mutex> l(mu_);
   if (scheduler_->leader()) {
     Status st = scheduler_->Resign();
-    if (!st.ok()) std::fprintf(stderr, "sopilot: nightly: cannot release the lease: %s\n", st.ToString().c_str());
+    if (!st.ok()) LogWarn("nightly: cannot release the lease", {{"error", st.ToString()}});
   }
   leader_ = false;
 }
@@ -75,14 +76,14 @@ void NightlyRunner::Loop() {
     Result<NightlyScheduler::Outcome> r = Status::Internal("not run");
     if (Status st = CallGuarded("nightly", [&] { r = RunOnce(); }); !st.ok()) r = st;
     if (!r.ok()) {
-      std::fprintf(stderr, "sopilot: nightly: %s\n", r.status().ToString().c_str());
+      LogWarn("nightly: " + r.status().ToString(), {{"error", r.status().ToString()}});
     } else if (leader() != was_leader) {
       was_leader = leader();
-      std::fprintf(stderr, "sopilot: nightly: %s the scheduler (%s); next run %s\n",
-                   was_leader ? "this process runs" : "another process runs", scheduler_->holder().c_str(),
-                   LocalIsoTime(scheduler_->next_run()).c_str());
+      const std::string next = LocalIsoTime(scheduler_->next_run());
+      LogInfo(std::string("nightly: ") + (was_leader ? "this process runs" : "another process runs") +
+                  " the scheduler (" + scheduler_->holder() + "); next run " + next,
+              {{"leader", was_leader}, {"holder", scheduler_->holder()}, {"next_run", next}});
     }
-    std::fflush(stderr);
     l.lock();
     cv_.wait_for(l, period, [this] { return stopping_; });
   }
@@ -108,13 +109,13 @@ Status NightlyRunner::Fire(const std::string& slot) {
       service_->Audit("system:nightly", "nightly.not_queued", slot,
                          JsonText(nlohmann::json({{"reason", "a training job is already " + std::string(status)},
                                                   {"training_job_id", active[0].id}})));
-      std::fprintf(stderr, "sopilot: nightly %s: training job %s is already %s; none queued\n", slot.c_str(),
-                   active[0].id.c_str(), status);
+      LogInfo("nightly " + slot + ": training job " + active[0].id + " is already " + status + "; none queued",
+              {{"slot", slot}, {"job_id", active[0].id}});
       return Status::Ok();
     }
   }
   SOPILOT_ASSIGN_OR_RETURN(JobRow job, service_->SubmitTraining("nightly", "system:nightly"));
-  std::fprintf(stderr, "sopilot: nightly %s: training job %s queued\n", slot.c_str(), job.id.c_str());
+  LogInfo("nightly " + slot + ": training job " + job.id + " queued", {{"slot", slot}, {"job_id", job.id}});
   return Status::Ok();
 }
 

@@ -197,6 +197,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_REVIEW_SCORE", &c.score.review_score);
   r.Double("SOPILOT_TIME_TOLERANCE", &c.score.time_tolerance);
   r.Double("SOPILOT_MIN_TIME_FRACTION", &c.score.min_time_fraction);
+  r.Integer("SOPILOT_MAX_SCORE_PAIRS", &c.score.max_pairs);
   r.Bool("SOPILOT_ENABLE_FEATURE_ADAPTER", &c.feature_adapter_enabled);
   r.Double("SOPILOT_ADAPTER_STD_FLOOR", &c.adapter_std_floor);
   r.Bool("SOPILOT_NIGHTLY_ENABLED", &c.nightly_enabled);
@@ -210,6 +211,16 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   r.Double("SOPILOT_WEBHOOK_BACKOFF_SEC", &c.webhooks.backoff_sec);
   r.Double("SOPILOT_WEBHOOK_TIMEOUT_SEC", &c.webhooks.timeout_sec);
   r.Integer("SOPILOT_WEBHOOK_THREADS", &c.webhooks.threads);
+  if (const char* v = r.Raw("SOPILOT_LOG_LEVEL")) {
+    auto level = ParseLogLevel(v);
+    if (level.ok()) c.log.level = *level;
+    else r.Error(level.status().message());
+  }
+  if (const char* v = r.Raw("SOPILOT_LOG_FORMAT")) {
+    auto format = ParseLogFormat(v);
+    if (format.ok()) c.log.format = *format;
+    else r.Error(format.status().message());
+  }
   auto auth = AuthConfigFromEnvironment(getenv);
   if (auth.ok()) c.auth = *auth;
   else r.Error(auth.status().message());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auth/authenticator.h"
+#include "base/log.h"
 #include "base/status.h"
 #include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
@@ -104,6 +105,10 @@ struct ServiceConfig {
   // SOPILOT_WEBHOOK_MAX_ATTEMPTS, _BACKOFF_SEC, _TIMEOUT_SEC, _THREADS.
   // Every process that runs workers delivers, so set them in each.
   WebhookOptions webhooks;
+
+  // The operational log (base/log.h): SOPILOT_LOG_LEVEL (trace, debug, info,
+  // warn, error, off) and SOPILOT_LOG_FORMAT (text, json: one object a line).
+  LogOptions log;
 
   AuthConfig auth;                  // see auth/authenticator.h
   std::string audit_signing_key;    // SOPILOT_AUDIT_SIGNING_KEY

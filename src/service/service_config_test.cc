@@ -96,6 +96,43 @@ TEST(ServiceConfigTest, ListsEveryError) {
   EXPECT_NE(m.find("superuser"), std::string::npos) << m;
 }
 
+TEST(ServiceConfigTest, ReadsTheLogLevelAndFormat) {
+  auto d = ServiceConfigFromEnvironment(EnvOf({}));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->log.level, LogLevel::kInfo);
+  EXPECT_EQ(d->log.format, LogFormat::kText);
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_LOG_LEVEL", "debug"}, {"SOPILOT_LOG_FORMAT", "json"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log.level, LogLevel::kDebug);
+  EXPECT_EQ(c->log.format, LogFormat::kJson);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+}
+
+// A misspelt level or format stops the start-up with every problem named,
+// never a silent fallback to the default.
+TEST(ServiceConfigTest, BadLogValuesAreRefused) {
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_LOG_LEVEL", "verbose"}, {"SOPILOT_LOG_FORMAT", "xml"}}));
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.status().message();
+  EXPECT_NE(m.find("SOPILOT_LOG_LEVEL='verbose' must be one of trace, debug, info, warn, error, off"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("SOPILOT_LOG_FORMAT='xml' must be 'text' or 'json'"), std::string::npos) << m;
+}
+
+// Documented in doc/architecture.md and once read by nothing the service
+// ran: the bound on the alignment's clip pairs.
+TEST(ServiceConfigTest, ReadsTheScorePairBound) {
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_MAX_SCORE_PAIRS", "20000"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->score.max_pairs, 20000);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  auto small = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_MAX_SCORE_PAIRS", "5"}}));
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  Status st = ValidateServiceConfig(*small);
+  EXPECT_NE(st.message().find("SOPILOT_MAX_SCORE_PAIRS"), std::string::npos) << st.ToString();
+}
+
 TEST(ServiceConfigTest, TestHoldJobsIsOnlyForFaultInjection) {
   auto c = ServiceConfigFromEnvironment(
       EnvOf({{"SOPILOT_ENABLE_FAULT_INJECTION", "1"}, {"SOPILOT_TEST_HOLD_JOBS", "ingest,training"}}));

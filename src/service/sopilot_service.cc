@@ -13,6 +13,7 @@
 #include "audit/audit_export.h"
 #include "base/digest.h"
 #include "base/json_text.h"
+#include "base/log.h"
 #include "base/text.h"
 #include "embed/embedding_file.h"
 #include "embed/embedder_registry.h"
@@ -228,7 +229,7 @@ Status SopilotService::Enqueue(const JobRow& job) {
   if (!st.ok()) {
     if (Status set = store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message()); !set.ok()) {
       // The row stays queued and the reconciler enqueues it once the queue is back.
-      std::fprintf(stderr, "sopilot: job %s: cannot mark it failed: %s\n", job.id.c_str(), set.message().c_str());
+      LogWarn("job: cannot mark it failed after its enqueue failed", {{"job_id", job.id}, {"error", set.message()}});
     }
     CountJobState(job, kJobFailed);
     return Status::Unavailable("the job queue is unavailable: " + st.message());
@@ -328,7 +329,7 @@ void SopilotService::RemoveUploadIfUnused(const std::string& file_path) {
   // The same content may belong to a video or wait in another upload's job.
   // Best effort: the start-up check removes what is left.
   if (auto removed = RemoveBlobIfUnreferenced(file_path); !removed.ok()) {
-    std::fprintf(stderr, "sopilot: cannot remove %s: %s\n", file_path.c_str(), removed.status().message().c_str());
+    LogWarn("cannot remove an unused upload", {{"file", file_path}, {"error", removed.status().message()}});
   }
 }
 
@@ -703,8 +704,8 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
     message.erase(at, prefix.size());
   }
   if (Status set = store_->SetJobStatus(job_id, status, message); !set.ok()) {
-    std::fprintf(stderr, "sopilot: job %s: cannot record it %s (%s): %s\n", job_id.c_str(), status.c_str(),
-                 message.c_str(), set.message().c_str());
+    LogError("job: cannot record its end", {{"job_id", job_id}, {"outcome", status}, {"error", message},
+                                            {"store_error", set.message()}});
     return;  // its lease runs out and it runs again, or the reconciler settles it
   }
   Audit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
@@ -723,8 +724,8 @@ void SopilotService::Audit(const std::string& actor, const std::string& action, 
                            const std::string& detail) {
   Status st = store_->AppendAudit(actor, action, target, detail);
   if (!st.ok()) {
-    std::fprintf(stderr, "sopilot: audit entry %s %s by %s not written: %s\n", action.c_str(), Printable(target).c_str(),
-                 Printable(actor).c_str(), st.message().c_str());
+    LogError("audit entry not written", {{"action", action}, {"target", target}, {"actor", actor},
+                                         {"error", st.message()}});
   }
 }
 

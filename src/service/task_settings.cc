@@ -2,6 +2,7 @@
 // of new trainee videos — and the webhook deliveries of a score.
 #include <cstdio>
 
+#include "base/log.h"
 #include "base/json_text.h"
 #include "base/text.h"
 #include "notify/webhook_client.h"
@@ -113,9 +114,8 @@ void SopilotService::StopWebhookDelivery() { webhooks_->Stop(); }
 void SopilotService::AutoScore(const JobRow& ingest_job, int64_t video_id) {
   auto settings = store_->GetTaskSettings(ingest_job.task_id);
   if (!settings.ok()) {
-    std::fprintf(stderr, "sopilot: task %s: auto-score setting unreadable, video %lld not scored: %s\n",
-                 Printable(ingest_job.task_id).c_str(), static_cast<long long>(video_id),
-                 settings.status().message().c_str());
+    LogError("auto-score setting unreadable: video not scored",
+             {{"task_id", ingest_job.task_id}, {"video_id", video_id}, {"error", settings.status().message()}});
     return;
   }
   if (!settings->auto_score) return;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <cstdio>
 #include <unistd.h>
@@ -10,11 +11,15 @@
 
 #include "base/exception_border.h"
 #include "base/json_text.h"
+#include "base/log.h"
 #include "service/service_metrics.h"
 
 namespace sopilot {
 
 namespace {
+
+// Milliseconds to one decimal, for the job log.
+double Ms(double seconds) { return std::round(seconds * 10000) / 10; }
 
 class DeadlineContext : public JobContext {
  public:
@@ -119,8 +124,8 @@ void WorkerPool::MaintenanceLoop() {
         last_heartbeat = now;
       }
     } catch (...) {
-      std::fprintf(stderr, "sopilot: %s (next round in 2 s)\n",
-                   StatusFromCurrentException("worker maintenance").message().c_str());
+      LogError("worker maintenance failed (next round in 2 s)",
+               {{"error", StatusFromCurrentException("worker maintenance").message()}});
     }
     l.lock();
   }
@@ -190,14 +195,15 @@ void WorkerPool::WorkerLoop(int index) {
       if (!leased.ok()) {
         // The queue is busy or down: wait, longer each time, rather than spin.
         if (!failing) {
-          std::fprintf(stderr, "sopilot: worker %s: cannot take jobs: %s (retrying with backoff)\n",
-                       worker_id.c_str(), leased.status().message().c_str());
+          LogWarn("worker " + worker_id + ": cannot take jobs: " + leased.status().message() +
+                      " (retrying with backoff)",
+                  {{"worker", worker_id}, {"error", leased.status().message()}});
         }
         failing = true;
         wait_backoff();
         continue;
       }
-      if (failing) std::fprintf(stderr, "sopilot: worker %s: queue reachable again\n", worker_id.c_str());
+      if (failing) LogInfo("worker " + worker_id + ": queue reachable again", {{"worker", worker_id}});
       failing = false;
       backoff = std::chrono::milliseconds(500);
       if (!leased->has_value()) continue;
@@ -207,12 +213,15 @@ void WorkerPool::WorkerLoop(int index) {
       DeadlineContext context(Env::Default(), service_->config().timeout_sec(kind), &stopping_);
       bool poisoned = false;
       Status st;
+      double ran = 0;
+      LogDebug("job started", {{"job_id", job.job_id}, {"type", JobKindName(kind)}, {"attempt", job.attempt},
+                               {"worker", worker_id}, {"waited_ms", Ms(job.waited_sec)}});
       {
         BusyMark busy(&busy_[static_cast<int>(kind)]);
         LeaseKeeper keeper(queue, job, lease_sec_);
         const auto started = std::chrono::steady_clock::now();
         st = RunGuarded(job, context, &poisoned);
-        const double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         service_->metrics()->JobDuration(kind, ran);
         if (st.ok()) service_->metrics()->JobLatency(kind, job.waited_sec + ran);
       }
@@ -222,7 +231,15 @@ void WorkerPool::WorkerLoop(int index) {
       }
       if (stopping_ && !st.ok() && st.code() == Status::Code::kUnavailable) {
         // Interrupted by shutdown: leave the lease to expire, the job reruns.
+        LogInfo("job interrupted by shutdown; it runs again after its lease",
+                {{"job_id", job.job_id}, {"type", JobKindName(kind)}, {"attempt", job.attempt},
+                 {"outcome", "interrupted"}, {"duration_ms", Ms(ran)}});
         continue;
+      }
+      if (st.ok()) {
+        LogInfo("job completed", {{"job_id", job.job_id}, {"type", JobKindName(kind)}, {"attempt", job.attempt},
+                                  {"outcome", "completed"}, {"duration_ms", Ms(ran)},
+                                  {"waited_ms", Ms(job.waited_sec)}});
       }
       if (st.ok() && !stopping_ && !draining_) {
         // Ack and take the next job in one step (one round trip to Redis).
@@ -234,8 +251,8 @@ void WorkerPool::WorkerLoop(int index) {
     } catch (...) {
       // Outside a job (the queue, the store): log, back off, carry on. A job
       // this happened to is left to its lease and runs again.
-      std::fprintf(stderr, "sopilot: %s (retrying with backoff)\n",
-                   StatusFromCurrentException("worker " + worker_id).message().c_str());
+      LogError("worker failed outside a job (retrying with backoff)",
+               {{"worker", worker_id}, {"error", StatusFromCurrentException("worker " + worker_id).message()}});
       wait_backoff();
     }
   }
@@ -265,12 +282,16 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st, bool poisoned) {
   if (poisoned) {
     // What threw once throws again: dead now (listed, requeueable after a
     // fix) rather than retried into the same exception.
-    std::fprintf(stderr, "sopilot: job %s (%s) failed with an exception: %s\n", job.job_id.c_str(),
-                 JobKindName(job.kind), st.message().c_str());
+    LogError("job failed with an exception: dead, not retried",
+             {{"job_id", job.job_id}, {"type", JobKindName(job.kind)}, {"attempt", job.attempt}, {"outcome", "dead"},
+              {"error", st.message()}});
     if (queue->Bury(job, st.message()).ok()) service_->RecordFailure(job.job_id, kJobDead, st.message());
     return;
   }
   if (IsPermanentJobError(st)) {
+    // The input's fault (a file that is not a video, a missing row): never retried.
+    LogWarn("job failed", {{"job_id", job.job_id}, {"type", JobKindName(job.kind)}, {"attempt", job.attempt},
+                           {"outcome", "failed"}, {"error", st.message()}});
     service_->RecordFailure(job.job_id, kJobFailed, st.message());
     // A lost lease here means another worker runs the job again and finds it
     // failed; nothing to undo.
@@ -279,18 +300,27 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st, bool poisoned) {
   }
   auto retried = queue->Fail(job, st.message());
   if (retried.ok() && *retried) {
+    LogWarn("job failed; retried after a backoff",
+            {{"job_id", job.job_id}, {"type", JobKindName(job.kind)}, {"attempt", job.attempt}, {"outcome", "retry"},
+             {"error", st.message()}});
     // Straight back to queued: a client polling the job must never see a
     // passing "failed" for a job that will run again.
     if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message()); !set.ok()) {
       // The row says running until the retry runs and sets it again.
-      std::fprintf(stderr, "sopilot: job %s: cannot mark it queued for its retry: %s\n", job.job_id.c_str(),
-                   set.message().c_str());
+      LogWarn("job: cannot mark it queued for its retry", {{"job_id", job.job_id}, {"error", set.message()}});
     }
     service_->Audit("system", "job.retrying", job.job_id,
                        JsonText(nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}})));
     service_->CountJobState(job, "retried");
   } else if (retried.ok()) {
+    LogError("job failed; out of attempts: dead",
+             {{"job_id", job.job_id}, {"type", JobKindName(job.kind)}, {"attempt", job.attempt}, {"outcome", "dead"},
+              {"error", st.message()}});
     service_->RecordFailure(job.job_id, kJobDead, st.message());
+  } else {
+    LogWarn("job failed, and the queue could not record it: it runs again after its lease",
+            {{"job_id", job.job_id}, {"type", JobKindName(job.kind)}, {"attempt", job.attempt}, {"outcome", "retry"},
+             {"error", st.message()}, {"queue_error", retried.status().message()}});
   }
   // Fail itself failed (the queue is down, or the lease was lost): the lease
   // runs out and the job comes back; the row still says running, which is

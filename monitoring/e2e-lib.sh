@@ -28,13 +28,16 @@ q() { curl -sf "$prom/api/v1/query" --data-urlencode "query=$1"; }
 series() { q "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))'; }
 value() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'; }
 
-# alert_fires NAME SECONDS: waits until Prometheus shows alert NAME firing.
+# alert_fires NAME SECONDS [INSTANCE]: waits until Prometheus shows alert
+# NAME firing (for target INSTANCE, when given).
 alert_fires() {
   for _ in $(seq "$2"); do
     if curl -sf "$prom/api/v1/alerts" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)["data"]["alerts"]
-sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] and x["state"] == "firing" for x in a) else 1)' "$1"; then
+inst = sys.argv[2] if len(sys.argv) > 2 else None
+sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] and x["state"] == "firing" and
+                  (inst is None or x["labels"].get("instance") == inst) for x in a) else 1)' "$1" ${3:+"$3"}; then
       return 0
     fi
     sleep 1
@@ -63,3 +66,12 @@ PY
 per_process_series() {
   q "$1" | python3 -c 'import json,sys; print(sum("instance" in r["metric"] for r in json.load(sys.stdin)["data"]["result"]))'
 }
+
+# alert_active NAME: whether alert NAME is pending or firing now.
+alert_active() {
+  curl -sf "$prom/api/v1/alerts" | python3 -c '
+import json, sys
+sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] for x in json.load(sys.stdin)["data"]["alerts"]) else 1)' "$1"
+}
+# not CMD...: succeeds when CMD fails (for `check "..." not CMD`).
+not() { ! "$@"; }

@@ -6,8 +6,10 @@
 # on the workers; then one worker is SIGKILLed and Redis is killed. Prometheus
 # must show: the three targets up, job metrics from the workers' own /metrics,
 # active workers from heartbeats (2, then 1 once the killed worker's heartbeat
-# runs out), Redis connection errors counted while Redis is down, and the
-# RedisConnectionErrors alert firing.
+# runs out), WorkerDown firing for the killed worker and APIDown not, Redis
+# connection errors counted while Redis is down, and RedisConnectionErrors,
+# APIDown (the API still answers its scrape but cannot serve) and WorkerDown
+# (the surviving worker cannot take jobs) firing.
 #   monitoring/e2e_redis_test.sh BUILD/sopilot
 set -euo pipefail
 bin=$(realpath "${1:-build/sopilot}")
@@ -106,6 +108,8 @@ done < "$work/panel-queries.txt"
 kill -9 "$worker2"
 check "the killed worker's target is down" wait_until 15 is "up{instance=\"127.0.0.1:$w2\"}" 0
 check "active workers drop to 1 within 30 s" wait_until 30 is 'max(sopilot_active_workers{queue="ingest"})' 1
+check "WorkerDown reaches firing for the killed worker" alert_fires WorkerDown 60 "127.0.0.1:$w2"
+check "a dead worker is not read as the API down" not alert_active APIDown
 
 # Redis killed: every process counts its failures and the alert fires.
 kill -9 "$redis_pid"
@@ -114,6 +118,11 @@ check "uploads answer 503 while Redis is down (got $code)" test "$code" = 503
 check "RedisConnectionErrors reaches firing" alert_fires RedisConnectionErrors 90
 check "the API counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="api"})'
 check "the surviving worker counted Redis errors" positive 'sum(sopilot_redis_connection_errors_total{role="worker"})'
+# The API still answers its scrape (up == 1) but cannot serve: APIDown reads
+# sopilot_up, not up; the surviving worker cannot take jobs either.
+check "the API's target is still up while Redis is down" is "up{instance=\"127.0.0.1:$sp\"}" 1
+check "APIDown reaches firing for the API" alert_fires APIDown 60 "127.0.0.1:$sp"
+check "WorkerDown reaches firing for the surviving worker" alert_fires WorkerDown 60 "127.0.0.1:$w1"
 
 # Redis back (AOF): work is accepted and done again.
 start_redis

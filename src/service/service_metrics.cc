@@ -21,8 +21,8 @@ const std::vector<double> kJobWaitBuckets = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30,
 const std::vector<double> kEmbeddingBuckets = {0.1, 0.5, 1, 5, 10, 30, 60};
 // One clip's share of a video's decode and embed, measured at the defaults
 // (4 fps, 2 s clips every 0.5 s, 320 px; 2 cores under load): a tiny vjepa2
-// export 2-7 ms, heuristic-v1 18-80 ms, motion-v1 22-85 ms, appearance-v1
-// 135-220 ms, pose-v1 180-225 ms, a ViT-L vjepa2 on CPU minutes. From
+// export 2-7 ms, heuristic-v1 18-55 ms, motion-v1 22-58 ms, appearance-v1
+// 135-235 ms, pose-v1 180-500 ms, a ViT-L vjepa2 on CPU minutes. From
 // 0.1 ms to 15 min; SlowEmbeddingGeneration's 1 s is a bound.
 const std::vector<double> kEmbeddingPerClipBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                       0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,

@@ -81,6 +81,7 @@ done
 for expr in 'sopilot_ingest_jobs_total{status="completed"}' 'sopilot_score_jobs_total{status="completed"}' \
             'sopilot_score_jobs_total{status="dead"}' 'sopilot_job_duration_seconds_count{job_type="ingest"}' \
             'sopilot_dtw_execution_seconds_count{gpu="false"}' 'sopilot_embedding_generation_seconds_count{embedder="heuristic-v1"}' \
+            'sopilot_embedding_seconds_per_clip_count{embedder="heuristic-v1"}' \
             'sopilot_total_clips' 'sopilot_active_workers{queue="score"}' 'sopilot_build_info'; do
   check "$expr > 0 in Prometheus" python3 -c "import sys; v='$(value "$expr")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"
 done

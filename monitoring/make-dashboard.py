@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes monitoring/grafana-dashboard.json: the seed's 10 panels against the
-metrics SOPilot exports, and six for the queue's own figures and the score SLO. Edit this file, not the JSON:
+metrics SOPilot exports, six for the queue's own figures and the score SLO, and the embedding time per clip. Edit this file, not the JSON:
     python3 monitoring/make-dashboard.py > monitoring/grafana-dashboard.json
 """
 import json
@@ -52,8 +52,19 @@ panel(6, "GPU Memory Usage", "timeseries", [
     fieldConfig={"defaults": {"unit": "bytes"}, "overrides": []})
 panel(7, "Embedding Throughput", "timeseries", [
     target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} videos/s", "A"),
-    target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24)
-panel(8, "Active Workers", "timeseries", [target('max by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 12, 24)
+    target('sum by (embedder) (rate(sopilot_embedding_generation_seconds_sum[5m])) / sum by (embedder) (rate(sopilot_embedding_generation_seconds_count[5m]))', "{{embedder}} s/video", "B")], 0, 24, w=8)
+# Beside it, what a clip costs: not raised by long videos. The red line is
+# SlowEmbeddingGeneration's 1 s (monitoring/prometheus-rules.yaml).
+panel(17, "Embedding Time per Clip (p50, p95)", "timeseries", [
+    target(f'histogram_quantile({q}, sum by (le, embedder) (rate(sopilot_embedding_seconds_per_clip_bucket[5m])))',
+           "{{embedder}} p" + str(int(q * 100)), r) for q, r in ((0.5, "A"), (0.95, "B"))], 8, 24, w=8,
+    description="A video's decode and embed time over its clips, by embedder; SlowEmbeddingGeneration fires when the "
+                "p95 stays above 1 s (ingest at half real time at the default 0.5 s stride). No data when no video was embedded in the window.",
+    fieldConfig={"defaults": {"unit": "s", "custom": {"thresholdsStyle": {"mode": "line"}},
+                              "thresholds": {"mode": "absolute", "steps": [
+                                  {"color": "green", "value": None}, {"color": "red", "value": 1}]}},
+                 "overrides": []})
+panel(8, "Active Workers", "timeseries", [target('max by (queue) (sopilot_active_workers{queue=~"$queue"})', "{{queue}}", "A")], 16, 24, w=8)
 panel(9, "Total Clips", "stat", [target('max(sopilot_total_clips)', "clips", "A")], 0, 32, w=6)
 # A row per job type and status that failed in the last hour; none at all
 # shows "No data" (an `or vector(0)` would add a row without labels).

@@ -901,6 +901,33 @@ TEST_F(ApiTest, MetricsCountTheWorkDone) {
   EXPECT_EQ(check.out + check.err, "") << body;
 }
 
+// A video's embedding time is also observed per clip, once per video: its
+// decode-and-embed time divided by the clips it gave, so the figure does not
+// grow with the video's length (SlowEmbeddingGeneration reads it).
+TEST_F(ApiTest, IngestObservesTheEmbeddingTimePerClip) {
+  int64_t id = IngestVideo(MakeProcedure("v.mp4", {0, 1, 3}), "task-e", "gold");
+  ASSERT_GT(id, 0);
+  const int clips =
+      Json::parse(client_->Get(("/videos/" + std::to_string(id)).c_str(), Auth(kViewer))->body)["num_clips"].get<int>();
+  ASSERT_GT(clips, 10);
+  // Observed before the job's row says completed (it is part of the embed).
+  const std::string body = Scrape();
+  EXPECT_NE(body.find("# TYPE sopilot_embedding_seconds_per_clip histogram\n"), std::string::npos);
+  const std::string e = "{embedder=\"heuristic-v1\"}";
+  EXPECT_EQ(SeriesValue(body, "sopilot_embedding_seconds_per_clip_count" + e), 1) << body;
+  EXPECT_EQ(SeriesValue(body, "sopilot_embedding_generation_seconds_count" + e), 1);
+  const double video = SeriesValue(body, "sopilot_embedding_generation_seconds_sum" + e);
+  const double per_clip = SeriesValue(body, "sopilot_embedding_seconds_per_clip_sum" + e);
+  // The whole video's time over its clips, to rounding.
+  EXPECT_GT(per_clip, 0);
+  EXPECT_NEAR(per_clip * clips, video, video * 1e-9);
+  // Plausible, with room for sanitizers and a loaded machine: decoding and
+  // embedding a clip's frames takes more than 0.1 ms (the first bound) and
+  // less than 10 s (heuristic-v1 measures 20-80 ms a clip on 2 busy cores).
+  EXPECT_EQ(SeriesValue(body, "sopilot_embedding_seconds_per_clip_bucket{embedder=\"heuristic-v1\",le=\"1e-04\"}"), 0);
+  EXPECT_EQ(SeriesValue(body, "sopilot_embedding_seconds_per_clip_bucket{embedder=\"heuristic-v1\",le=\"10\"}"), 1);
+}
+
 
 // ---------------------------------------------------------------- re-embedding a task
 

@@ -47,7 +47,11 @@ class ServiceMetrics {
   void JobState(JobKind kind, const std::string& trigger, const std::string& status);
   void JobDuration(JobKind kind, double seconds) { job_duration_[Index(kind)]->Observe(seconds); }
   void DtwSeconds(double seconds) { dtw_cpu_->Observe(seconds); }
-  void EmbeddingSeconds(const std::string& embedder, double seconds);
+  // One video decoded and embedded by `embedder` in `seconds`, giving
+  // `clips` clips: sopilot_embedding_generation_seconds{embedder} observes
+  // `seconds` and sopilot_embedding_seconds_per_clip{embedder} observes
+  // seconds / clips (nothing when clips <= 0: no clip to charge it to).
+  void EmbeddingSeconds(const std::string& embedder, double seconds, int64_t clips);
   // sopilot_job_wait_seconds{queue}: a job leased after waiting `seconds`
   // since it became ready (LeasedJob::waited_sec).
   void JobWait(JobKind kind, double seconds) { job_wait_[Index(kind)]->Observe(seconds); }
@@ -79,6 +83,7 @@ class ServiceMetrics {
   metrics::Counter* redeliveries_[3];
   metrics::Histogram* dtw_cpu_;
   metrics::HistogramFamily* embedding_;
+  metrics::HistogramFamily* embedding_per_clip_;
 
   // What the queue said at the last look (see the top of the file).
   struct QueueSnapshot {

@@ -778,7 +778,8 @@ Result<SopilotService::StoredEmbedding> SopilotService::EmbedUpload(const std::s
     return set.status().WithMessage(msg);
   }
   metrics_->EmbeddingSeconds(embedder->name(),
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                             static_cast<int64_t>(set->clips.size()));
   set->source.path = file_name;
   // Content-addressed: the same video with the same settings and model gives
   // the same file, so a retried job rewrites identical bytes.

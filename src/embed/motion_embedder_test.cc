@@ -98,6 +98,28 @@ TEST(EmbedderRegistryTest, KnowsItsEmbeddersAndNamesThemWhenAskedForAnother) {
   EXPECT_NE(bad.status().message().find("motion-v1"), std::string::npos) << bad.status().message();
 }
 
+// A square moving right over 8 frames; FirstBlockShare embeds it with `e`
+// (a combination whose first part has
+// `first_dim` values): checks the whole vector is a unit vector and returns
+// the share of its squared length in the first part.
+std::vector<FramePtr> MovingSquare() {
+  std::vector<FramePtr> frames;
+  for (int t = 0; t < 8; ++t) frames.push_back(SquareAt(t, 20 + 3 * t, 30));
+  return frames;
+}
+
+double FirstBlockShare(Embedder* e, int first_dim) {
+  std::vector<float> v(e->dim());
+  EXPECT_TRUE(e->Embed(ClipOf(MovingSquare()), v.data()).ok());
+  double all = 0, first = 0;
+  for (int i = 0; i < e->dim(); ++i) {
+    all += static_cast<double>(v[i]) * v[i];
+    if (i < first_dim) first += static_cast<double>(v[i]) * v[i];
+  }
+  EXPECT_NEAR(all, 1.0, 1e-4);
+  return first;
+}
+
 // "a+b": blocks side by side, each counting as much, renormalised.
 TEST(EmbedderRegistryTest, JoinsEmbeddersWithAPlus) {
   EXPECT_TRUE(IsKnownEmbedder("heuristic-v1+motion-v1"));
@@ -112,16 +134,7 @@ TEST(EmbedderRegistryTest, JoinsEmbeddersWithAPlus) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ((*e)->name(), "heuristic-v1+motion-v1");
   EXPECT_EQ((*e)->dim(), 904 + MotionEmbedder::kDim);
-  std::vector<FramePtr> frames;
-  for (int t = 0; t < 8; ++t) frames.push_back(SquareAt(t, 20 + 3 * t, 30));
-  std::vector<float> v((*e)->dim());
-  ASSERT_TRUE((*e)->Embed(ClipOf(frames), v.data()).ok());
-  double all = 0, first = 0;
-  for (int i = 0; i < (*e)->dim(); ++i) {
-    all += static_cast<double>(v[i]) * v[i];
-    if (i < 904) first += static_cast<double>(v[i]) * v[i];
-  }
-  EXPECT_NEAR(all, 1.0, 1e-4);
+  const double first = FirstBlockShare(e->get(), 904);
   // Both parts are unit vectors with weight 1: each holds half the length.
   EXPECT_NEAR(first, 0.5, 1e-3);
 }
@@ -132,16 +145,7 @@ TEST(EmbedderRegistryTest, WeightsAPartByName) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ((*e)->name(), "heuristic-v1*0.5+motion-v1");
   EXPECT_EQ((*e)->dim(), 904 + MotionEmbedder::kDim);
-  std::vector<FramePtr> frames;
-  for (int t = 0; t < 8; ++t) frames.push_back(SquareAt(t, 20 + 3 * t, 30));
-  std::vector<float> v((*e)->dim());
-  ASSERT_TRUE((*e)->Embed(ClipOf(frames), v.data()).ok());
-  double all = 0, first = 0;
-  for (int i = 0; i < (*e)->dim(); ++i) {
-    all += static_cast<double>(v[i]) * v[i];
-    if (i < 904) first += static_cast<double>(v[i]) * v[i];
-  }
-  EXPECT_NEAR(all, 1.0, 1e-4);
+  const double first = FirstBlockShare(e->get(), 904);
   // Unit blocks weighted 0.5 and 1: the first holds 0.25 / 1.25 of the length.
   EXPECT_NEAR(first, 0.2, 1e-3);
 
@@ -150,6 +154,7 @@ TEST(EmbedderRegistryTest, WeightsAPartByName) {
   auto b = MakeEmbedder("heuristic-v1+motion-v1*0.5");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE((*a)->name(), (*b)->name());
+  const std::vector<FramePtr> frames = MovingSquare();
   std::vector<float> va((*a)->dim()), vb((*b)->dim());
   ASSERT_TRUE((*a)->Embed(ClipOf(frames), va.data()).ok());
   ASSERT_TRUE((*b)->Embed(ClipOf(frames), vb.data()).ok());

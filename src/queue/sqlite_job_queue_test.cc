@@ -13,6 +13,7 @@
 
 #include "queue/job_queue.h"
 #include "queue/queue_test_util.h"
+#include "testing/poll.h"
 #include "testing/temp_dir.h"
 
 namespace sopilot {
@@ -104,11 +105,7 @@ TEST_F(SqliteJobQueueTest, AnOperationThatWaitsOnALockIsCountedOnce) {
   waits->SetObserver([&](double s) { seen = s; });
   std::atomic<bool> waited{false};
   std::thread release([&] {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (waits->waiting() == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    waited = waits->waiting() > 0;
+    waited = testing::PollUntil([&] { return waits->waiting() > 0; });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
   });

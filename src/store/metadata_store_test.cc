@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "testing/fake_clock_env.h"
+#include "testing/poll.h"
 #include "testing/temp_dir.h"
 
 namespace sopilot {
@@ -707,11 +708,7 @@ TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
   });
   std::atomic<bool> waited{false};
   std::thread release([&] {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (waits->waiting() == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    waited = waits->waiting() > 0;
+    waited = testing::PollUntil([&] { return waits->waiting() > 0; });
     // Held a little longer, so the write sleeps through several retries.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     raw.Exec("COMMIT");

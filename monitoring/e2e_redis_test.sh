@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end monitoring test of the distributed mode: redis-server (the shipped
 # deploy/redis.conf), `sopilot serve` on the Redis queue, two `sopilot worker`
-# processes, and a real Prometheus scraping all three every second with our
-# alert rules (`for` shortened in a test copy). Real ingests and a score run
-# on the workers; then one worker is SIGKILLed and Redis is killed. Prometheus
-# must show: the three targets up, job metrics from the workers' own /metrics,
+# processes on every queue and seven more on the training queue, and a real
+# Prometheus scraping all ten every second with our alert rules (`for`
+# shortened in a test copy). Real ingests and a score run on the workers; then
+# one worker is SIGKILLed and Redis is killed. Prometheus must show: the ten
+# targets up, every dashboard panel with data and no line per process, job
+# metrics from the workers' own /metrics,
 # active workers from heartbeats (2, then 1 once the killed worker's heartbeat
 # runs out), WorkerDown firing for the killed worker and APIDown not, Redis
 # connection errors counted while Redis is down, and RedisConnectionErrors,
@@ -48,6 +50,16 @@ pids+=($!)
 "$bin" worker --metrics-port "$w2" --data-dir "$work/data" 2>"$work/worker2.log" &
 worker2=$!
 pids+=($worker2)
+# Seven more worker processes, on the training queue only (the ingest and
+# score figures below stay those of the two above): ten processes in all,
+# for the dashboard's "no line per process" checks.
+extra=()
+for i in 3 4 5 6 7 8 9; do
+  port=$(free_port); extra+=("127.0.0.1:$port")
+  "$bin" worker --queues training --metrics-port "$port" --data-dir "$work/data" 2>"$work/worker$i.log" &
+  pids+=($!)
+done
+extra_targets=$(printf '"%s", ' "${extra[@]}"); extra_targets=${extra_targets%, }
 wait_until 20 curl -sf "$api/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w1/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w2/health" -o /dev/null
@@ -61,7 +73,7 @@ scrape_configs:
     metrics_path: /metrics
     static_configs:
       - {targets: ["127.0.0.1:$sp"], labels: {role: api}}
-      - {targets: ["127.0.0.1:$w1", "127.0.0.1:$w2"], labels: {role: worker}}
+      - {targets: ["127.0.0.1:$w1", "127.0.0.1:$w2", $extra_targets], labels: {role: worker}}
 YAML
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
@@ -70,7 +82,7 @@ wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
 
 is() { [ "$(value "$1")" = "$2" ]; }
 positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
-check "the API and both workers are scraped (up == 1)" wait_until 60 is 'count(up{job="sopilot"} == 1)' 3
+check "the API and the nine workers are scraped (up == 1)" wait_until 120 is 'count(up{job="sopilot"} == 1)' 10
 
 # Real work, done by the worker processes.
 task=e2e
@@ -86,13 +98,15 @@ check "the workers' own /metrics count the 2 ingests" \
 check "the workers' own /metrics count the score and time the alignment" \
   wait_until 10 is 'sum(sopilot_dtw_execution_seconds_count{role="worker"})' 1
 check "queue depth read from Redis, one series per queue and process" \
-  wait_until 10 is 'count(sopilot_queue_depth)' 9
+  wait_until 10 is 'count(sopilot_queue_depth)' 30
 check "two workers with live heartbeats serve the ingest queue" \
   wait_until 10 is 'max(sopilot_active_workers{queue="ingest"})' 2
+check "nine workers with live heartbeats serve the training queue" \
+  wait_until 30 is 'max(sopilot_active_workers{queue="training"})' 9
 check "every process exports the Redis error counter, at 0" \
-  wait_until 10 is 'count(sopilot_redis_connection_errors_total == 0)' 3
+  wait_until 10 is 'count(sopilot_redis_connection_errors_total == 0)' 10
 
-# Every panel draws the same with three processes as with one: a line per
+# Every panel draws the same with ten processes as with one: a line per
 # queue (or job type), never one per process, and each query has data (a
 # training has completed, so the last-success panel too).
 wait_job "/train/jobs/$(curl -sf -X POST -d "" "$api/train/nightly" | field "['training_job_id']")" >/dev/null
@@ -100,7 +114,7 @@ check "the training's success reaches Prometheus" \
   wait_until 10 positive 'max(sopilot_training_last_success_timestamp_seconds)'
 panel_queries "$root/monitoring/grafana-dashboard.json" > "$work/panel-queries.txt"
 while IFS=$'\t' read -r title expr; do
-  check "panel '$title' has data with three processes: $expr" test "$(series "$expr")" -ge 1
+  check "panel '$title' has data with ten processes: $expr" test "$(series "$expr")" -ge 1
   check "panel '$title' draws no line per process: $expr" test "$(per_process_series "$expr")" = 0
 done < "$work/panel-queries.txt"
 

@@ -1,4 +1,5 @@
 # Shell helpers of the monitoring end-to-end tests (e2e_test.sh,
+# e2e_queue_age_test.sh,
 # e2e_redis_test.sh). Source it after setting $root (the repository) and
 # $work (a scratch directory); set $prom (Prometheus' URL) before querying.
 

@@ -5,7 +5,7 @@
 # injected score failures); then Prometheus' HTTP API must show: our target up,
 # every seed metric present, every dashboard panel query returning a series,
 # every rule group loaded with health ok, no alert on the idle system, and
-# HighJobFailureRate, DeadJobs and ScoreSLOBurnRateFast firing, and the
+# HighJobFailureRate, DeadJobs and both ScoreSLOBurnRate alerts firing, and the
 # federation example's match[] carrying each of them.
 #   monitoring/e2e_test.sh BUILD/sopilot
 set -euo pipefail
@@ -107,6 +107,7 @@ check "HighJobFailureRate reaches firing" alert_fires HighJobFailureRate 60
 # SLO burns its budget on both windows.
 check "DeadJobs reaches firing" alert_fires DeadJobs 60
 check "ScoreSLOBurnRateFast reaches firing" alert_fires ScoreSLOBurnRateFast 60
+check "ScoreSLOBurnRateSlow reaches firing" alert_fires ScoreSLOBurnRateSlow 60
 # The federation example's match[] carries every alert Prometheus has, those
 # whose expression aggregates `job` away (DeadJobs, the SLO's) included.
 federated_alerts() {

@@ -1,6 +1,5 @@
 # Shell helpers of the monitoring end-to-end tests (e2e_test.sh,
-# e2e_queue_age_test.sh,
-# e2e_redis_test.sh). Source it after setting $root (the repository) and
+# e2e_queue_age_test.sh, e2e_redis_test.sh). Source it after setting $root (the repository) and
 # $work (a scratch directory); set $prom (Prometheus' URL) before querying.
 
 passed=0; failed=0
@@ -76,3 +75,38 @@ sys.exit(0 if any(x["labels"].get("alertname") == sys.argv[1] for x in json.load
 }
 # not CMD...: succeeds when CMD fails (for `check "..." not CMD`).
 not() { ! "$@"; }
+
+# wait_until SECONDS COMMAND...: runs COMMAND until it succeeds (0), at most
+# SECONDS * 5 times, 0.2 s apart (1): on a loaded machine, where each try
+# takes longer, the wait stretches with it.
+wait_until() {
+  local n=$(( $1 * 5 )); shift
+  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+
+# start_prometheus STATIC_CONFIGS: a real Prometheus on port $pp scraping the
+# scrape job "sopilot" (STATIC_CONFIGS: its static_configs as YAML flow
+# lines) every second, with our rules (fast_rules) evaluated every second;
+# returns once it is ready. Its pid joins $pids.
+start_prometheus() {
+  fast_rules "$work/rules-fast.yml"
+  cat > "$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$work/rules-fast.yml"]
+scrape_configs:
+  - job_name: sopilot
+    metrics_path: /metrics
+    static_configs:
+$1
+YAML
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
+  pids+=($!)
+  wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
+}
+
+# is EXPR VALUE: the query's first value is VALUE.
+is() { [ "$(value "$1")" = "$2" ]; }
+# at_least EXPR LOW: the query's first value is at least LOW.
+at_least() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) >= $2 else 1)"; }

@@ -21,37 +21,16 @@ trap cleanup EXIT
 . "$root/monitoring/e2e-lib.sh"
 sp=$(free_port); pp=$(free_port)
 api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
-wait_until() {  # seconds, then a command; 0 once it succeeds, 1 at the deadline
-  local end=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$end" ] || return 1
-    sleep 0.2
-  done
-}
 
 SOPILOT_SCORE_WORKERS=0 "$bin" serve --port "$sp" --data-dir "$work/data" 2>"$work/serve.log" &
 pids+=($!)
 wait_until 30 curl -sf "$api/health" -o /dev/null
 
-fast_rules "$work/rules-fast.yml"
-cat > "$work/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$work/rules-fast.yml"]
-scrape_configs:
-  - job_name: sopilot
-    metrics_path: /metrics
-    static_configs: [{targets: ["127.0.0.1:$sp"]}]
-YAML
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
+start_prometheus '      - {targets: ["127.0.0.1:'"$sp"'"]}'
 
-is() { [ "$(value "$1")" = "$2" ]; }
 between() {  # EXPR LOW HIGH: LOW < value < HIGH
   python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and $2 < float(v) < $3 else 1)"
 }
-at_least() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) >= $2 else 1)"; }
 
 # A score job that no worker takes.
 task=e2e

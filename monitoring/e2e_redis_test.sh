@@ -26,11 +26,6 @@ trap cleanup EXIT
 . "$root/monitoring/e2e-lib.sh"
 rp=$(free_port); sp=$(free_port); w1=$(free_port); w2=$(free_port); pp=$(free_port)
 api="http://127.0.0.1:$sp"; prom="http://127.0.0.1:$pp"
-wait_until() {  # seconds, then a command; 0 once it succeeds
-  local n=$(( $1 * 5 )); shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 
 mkdir -p "$work/redis"
 start_redis() {
@@ -64,23 +59,9 @@ wait_until 20 curl -sf "$api/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w1/health" -o /dev/null
 wait_until 20 curl -sf "http://127.0.0.1:$w2/health" -o /dev/null
 
-fast_rules "$work/rules-fast.yml"
-cat > "$work/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$work/rules-fast.yml"]
-scrape_configs:
-  - job_name: sopilot
-    metrics_path: /metrics
-    static_configs:
-      - {targets: ["127.0.0.1:$sp"], labels: {role: api}}
-      - {targets: ["127.0.0.1:$w1", "127.0.0.1:$w2", $extra_targets], labels: {role: worker}}
-YAML
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-wait_until 40 curl -sf "$prom/-/ready" -o /dev/null
+start_prometheus "      - {targets: [\"127.0.0.1:$sp\"], labels: {role: api}}
+      - {targets: [\"127.0.0.1:$w1\", \"127.0.0.1:$w2\", $extra_targets], labels: {role: worker}}"
 
-is() { [ "$(value "$1")" = "$2" ]; }
 positive() { python3 -c "import sys; v='$(value "$1")'; sys.exit(0 if v != 'none' and float(v) > 0 else 1)"; }
 check "the API and the nine workers are scraped (up == 1)" wait_until 120 is 'count(up{job="sopilot"} == 1)' 10
 

@@ -27,19 +27,7 @@ SOPILOT_ENABLE_FAULT_INJECTION=1 SOPILOT_RETRY_BACKOFF_SEC=0.1 SOPILOT_RQ_RETRY_
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
 
-fast_rules "$work/rules-fast.yml"
-cat > "$work/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$work/rules-fast.yml"]
-scrape_configs:
-  - job_name: sopilot
-    metrics_path: /metrics
-    static_configs: [{targets: ["127.0.0.1:$sp"]}]
-YAML
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$pp" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do curl -sf "$prom/-/ready" >/dev/null && break; sleep 0.1; done
+start_prometheus '      - {targets: ["127.0.0.1:'"$sp"'"]}'
 
 # Prometheus applies new targets every few seconds: wait for its first scrape
 # of us, so that the work below is seen as increases from zero.

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <random>
 
+#include "store/pg_metadata_store.h"
 #include "store/sqlite_metadata_store.h"
 
 namespace sopilot {
@@ -20,7 +21,8 @@ bool MetadataStore::IsPostgresUrl(const std::string& path_or_url) {
 
 Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path_or_url, Env* env) {
   if (IsPostgresUrl(path_or_url)) {
-    return Status::Unsupported("PostgreSQL metadata is not supported by this build");
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PgMetadataStore> store, PgMetadataStore::Open(path_or_url, env));
+    return std::unique_ptr<MetadataStore>(std::move(store));
   }
   SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store, SqliteMetadataStore::Open(path_or_url, env));
   return std::unique_ptr<MetadataStore>(std::move(store));

@@ -149,6 +149,8 @@ bool PostgresServer::Start(double timeout_sec) {
     initialised_ = true;
   }
   if (port_ == 0) port_ = FreeLoopbackPort();
+  // fsync off: a commit is in the kernel's cache, which outlives the server
+  // (a test that kills the server keeps its commits), not on the disk.
   // The postmaster is this process's child (not pg_ctl's daemon), killed by
   // the kernel when this process dies however it dies (PR_SET_PDEATHSIG):
   // a crashed test leaves no server behind.
@@ -161,7 +163,7 @@ bool PostgresServer::Start(double timeout_sec) {
                                std::string("listen_addresses=127.0.0.1"), std::string("-c"),
                                "port=" + std::to_string(port_), std::string("-c"),
                                "unix_socket_directories=" + dir_, std::string("-c"), std::string("fsync=off"),
-                               std::string("-c"), std::string("synchronous_commit=off"), std::string("-c"),
+                               std::string("-c"),
                                std::string("full_page_writes=off"), std::string("-c"), std::string("shared_buffers=16MB"),
                                std::string("-c"), std::string("max_connections=200"), std::string("-c"),
                                std::string("dynamic_shared_memory_type=mmap")}) {

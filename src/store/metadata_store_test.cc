@@ -128,7 +128,7 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   EXPECT_TRUE(store_->Ping().ok());
   RawDb raw(path_);
   auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
@@ -140,7 +140,7 @@ TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
                            "jobs_score_ended"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
   EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
   // The kind check is in the table, not only in the code.
@@ -160,12 +160,12 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "6");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
@@ -178,7 +178,7 @@ TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(path_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (5)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (6)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -457,6 +457,40 @@ TEST_F(MetadataStoreTest, JobStateMachine) {
   EXPECT_EQ(j->score, 87.5);
   EXPECT_EQ(j->result_path, "reports/x.json");
   EXPECT_EQ(j->attempts, 2);
+}
+
+TEST_F(MetadataStoreTest, AScoreOfTheClosestGoldRecordsTheGoldItSettledOn) {
+  JobRow job = MakeJob(JobKind::kScore);
+  job.gold_video_id.reset();  // not known before the score runs
+  job.sop_version = 3;        // the SOP's, should its gold be the closest
+  job.gold_selection = "closest";
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  auto queued = store_->GetJob(job.id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->gold_selection, "closest");
+  EXPECT_FALSE(queued->gold_video_id.has_value());
+  auto gold = store_->InsertVideo(MakeVideo("t1", "gold-b.mp4"), TwoClips());
+  ASSERT_TRUE(gold.ok());
+  // Another gold than the SOP's won: the score used no SOP version.
+  ASSERT_TRUE(store_->CompleteScoreJob(job.id, 91, "reports/c.json", "{}",
+                                       MetadataStore::ScoredGold{*gold, std::nullopt})
+                  .ok());
+  auto done = store_->GetJob(job.id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->gold_video_id, *gold);
+  EXPECT_FALSE(done->sop_version.has_value());
+  EXPECT_EQ(done->score, 91);
+  EXPECT_EQ(done->gold_selection, "closest");
+
+  // Without one, the row's gold and SOP version stay as submitted.
+  JobRow named = MakeJob(JobKind::kScore);
+  named.gold_video_id = *gold;
+  named.sop_version = 2;
+  named.gold_selection = "named";
+  ASSERT_TRUE(store_->InsertJob(named).ok());
+  ASSERT_TRUE(store_->CompleteScoreJob(named.id, 50, "reports/n.json", "{}").ok());
+  EXPECT_EQ(store_->GetJob(named.id)->gold_video_id, *gold);
+  EXPECT_EQ(store_->GetJob(named.id)->sop_version, 2);
 }
 
 TEST_F(MetadataStoreTest, DeadAndSkippedAreFinal) {
@@ -753,14 +787,14 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 5 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 6 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
   RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "6");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
 }
 
@@ -821,6 +855,7 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
                             "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
                             "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
                             "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
+                            "ALTER TABLE jobs DROP COLUMN gold_selection",
                             "DELETE FROM schema_migrations WHERE version >= 2"}) {
       std::string err;
       ASSERT_EQ(raw.Exec(sql, &err), SQLITE_OK) << sql << ": " << err;
@@ -828,7 +863,7 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
   }
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
   EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
 }

@@ -16,6 +16,7 @@
 #include "report/pdf_report.h"
 #include "report/report_frames.h"
 #include "report/report_input.h"
+#include "score/closest_gold.h"
 #include "score/report_json.h"
 #include "score/sop_evaluator.h"
 #include "score/steps_file.h"
@@ -26,6 +27,7 @@ namespace {
 
 struct ScoreArgs {
   std::string gold, trainee, steps, report, task;
+  std::vector<std::string> also_golds;  // --also-gold: the report is against the closest gold
   bool json = false;
   IngestOptions ingest;
   ScoreOptions score;
@@ -43,9 +45,19 @@ std::string Span(const std::optional<TimeSpan>& t) {
   return Clock(t->start_sec) + "-" + Clock(t->end_sec);
 }
 
-void PrintSummary(const ScoreArgs& a, const ScoreReport& r) {
+// `candidates`: the golds tried with --also-gold, closest first (else empty).
+void PrintSummary(const ScoreArgs& a, const ScoreReport& r, const nlohmann::json& candidates) {
   std::printf("score %.1f  %s  (%s vs %s, %zu steps)\n", r.score, r.verdict.c_str(), a.gold.c_str(),
               a.trainee.c_str(), r.steps.size());
+  if (!a.also_golds.empty()) std::printf("against the closest of %zu golds\n", a.also_golds.size() + 1);
+  for (const nlohmann::json& c : candidates) {
+    const std::string gold = c["gold"];
+    if (c["score"].is_null()) {
+      std::printf("  gold %s: not scored: %s\n", gold.c_str(), c["error"].get<std::string>().c_str());
+    } else {
+      std::printf("  gold %s: %.1f  %s\n", gold.c_str(), c["score"].get<double>(), c["verdict"].get<std::string>().c_str());
+    }
+  }
   if (!r.verdict_reason.empty()) std::printf("verdict %s: %s\n", r.verdict.c_str(), r.verdict_reason.c_str());
   if (r.deviations.empty()) std::printf("no deviations\n");
   for (const Deviation& d : r.deviations) {
@@ -117,8 +129,49 @@ int RunScore(ScoreArgs args) {
   if (!gold.ok()) return ReportError(gold.status());
   if (!trainee.ok()) return ReportError(trainee.status());
   auto report = EvaluateSop(*gold, *trainee, args.score, steps.empty() ? nullptr : &steps);
-  if (!report.ok()) return ReportError(report.status());
-  const nlohmann::json j = ScoreReportToJson(*report);
+  if (args.also_golds.empty() && !report.ok()) return ReportError(report.status());
+  nlohmann::json j;
+  if (args.also_golds.empty()) {
+    j = ScoreReportToJson(*report);
+  } else {
+    // Against each gold, GOLD first: --steps are GOLD's times, so the other
+    // golds are scored with the steps found in them. Reported against the
+    // closest; a tie goes to the earlier on the command line.
+    std::vector<std::string> paths = {args.gold};
+    paths.insert(paths.end(), args.also_golds.begin(), args.also_golds.end());
+    std::vector<Result<ScoreReport>> reports;
+    reports.push_back(std::move(report));
+    std::vector<bool> is_file = {gold_is_file};
+    for (size_t i = 1; i < paths.size(); ++i) {
+      is_file.push_back(LooksLikeEmbeddingFile(Env::Default(), paths[i]));
+      auto other = LoadOrEmbed(paths[i], SettingsOf(*trainee, args.ingest), "gold");
+      if (!other.ok()) return ReportError(other.status());
+      reports.push_back(EvaluateSop(*other, *trainee, args.score));
+    }
+    std::vector<GoldCandidate> candidates;
+    for (size_t i = 0; i < reports.size(); ++i) {
+      candidates.push_back({static_cast<int64_t>(i + 1),
+                            reports[i].ok() ? std::optional<double>(reports[i]->score) : std::nullopt, i == 0});
+    }
+    const std::vector<size_t> ranked = RankGoldCandidates(candidates);
+    nlohmann::json tried = nlohmann::json::array();
+    for (size_t i : ranked) {
+      const auto& r = reports[i];
+      tried.push_back({{"gold", paths[i]},
+                       {"score", r.ok() ? nlohmann::json(r->score) : nlohmann::json(nullptr)},
+                       {"verdict", r.ok() ? nlohmann::json(r->verdict) : nlohmann::json(nullptr)},
+                       {"error", r.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status().message())}});
+    }
+    const size_t best = ranked[0];
+    if (!reports[best].ok()) return ReportError(reports[best].status());
+    report = std::move(reports[best]);
+    args.gold = paths[best];
+    gold_is_file = is_file[best];
+    j = ScoreReportToJson(*report);
+    j["gold"] = args.gold;
+    j["gold_selection"] = "closest";
+    j["gold_candidates"] = tried;
+  }
   if (!args.report.empty()) {
     Status written = WriteReportFile(args, j, gold_is_file, trainee_is_file);
     if (!written.ok()) return ReportError(written);
@@ -126,7 +179,7 @@ int RunScore(ScoreArgs args) {
   if (args.json) {
     std::printf("%s\n", JsonText(j, 2).c_str());
   } else {
-    PrintSummary(args, *report);
+    PrintSummary(args, *report, j.value("gold_candidates", nlohmann::json::array()));
   }
   if (!args.report.empty()) std::fprintf(stderr, "sopilot: report written to %s\n", args.report.c_str());
   return kExitOk;
@@ -154,6 +207,13 @@ std::function<int()> AddScoreCommand(CLI::App* app) {
                   "Also write the result as a report a person can file: a PDF (an HTML page when FILE ends in "
                   ".html) with the step timeline, each deviation with a frame of each video, and the result's SHA-256");
   cmd->add_option("--task", args->task, "Task name shown in the report (default: the gold file's name)");
+  cmd->add_option("--also-gold", args->also_golds,
+                  "Another gold video (or embedding file) of the procedure, repeatable: the trainee is scored "
+                  "against GOLD and each of them and reported against the closest (the highest score; a tie goes "
+                  "to the earlier one). The summary and --json (gold, gold_candidates) say which; --steps apply "
+                  "to GOLD only, the others are scored with the steps found in them")
+      ->expected(1)  // one file per --also-gold: TRAINEE is never taken for a gold
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   AddScoreFlags(cmd, &args->score);
   AddIngestFlags(cmd, &args->ingest);
   return [args] { return RunScore(*args); };

@@ -1,6 +1,6 @@
-// `sopilot score GOLD TRAINEE [--json] [--steps FILE]`: score a trainee video
-// against the gold one. Each input is a video or an embedding file from
-// `sopilot embed --out`.
+// `sopilot score GOLD TRAINEE [--json] [--steps FILE] [--also-gold FILE]...`:
+// score a trainee video against the gold one (or the closest of several).
+// Each input is a video or an embedding file from `sopilot embed --out`.
 #pragma once
 
 #include <functional>

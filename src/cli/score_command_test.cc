@@ -66,6 +66,36 @@ TEST_F(ScoreCliTest, JsonKeepsTheOriginalFieldsAndAddsVerdictAndSteps) {
   EXPECT_NEAR(d["swapped_with"]["trainee_time"]["start_sec"].get<double>(), 4.0, 0.5);
 }
 
+TEST_F(ScoreCliTest, AlsoGoldReportsAgainstTheClosestGoldAndSaysWhich) {
+  // The trainee does what the second gold shows (a little slower).
+  const auto& s = testing::DistinctScenes();
+  const std::string other = dir_.file("other-gold.mp4"), trainee = dir_.file("trainee.mp4");
+  testing::MakeProcedureVideo(other, {{s[2], 4}, {s[4], 4}, {s[6], 4}, {s[7], 4}});
+  testing::MakeProcedureVideo(trainee, {{s[2], 4.5}, {s[4], 4.5}, {s[6], 4.5}, {s[7], 4.5}});
+  CommandResult r = Sopilot("score --json " + ShellQuote(gold_) + " --also-gold " + ShellQuote(other) + " " +
+                            ShellQuote(trainee));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gold"], other);
+  EXPECT_EQ(j["gold_selection"], "closest");
+  ASSERT_EQ(j["gold_candidates"].size(), 2u) << j["gold_candidates"].dump();
+  EXPECT_EQ(j["gold_candidates"][0]["gold"], other);
+  EXPECT_EQ(j["gold_candidates"][0]["score"], j["score"]);
+  EXPECT_EQ(j["gold_candidates"][1]["gold"], gold_);
+  EXPECT_GT(j["score"].get<double>(), j["gold_candidates"][1]["score"].get<double>());
+  // The same score as against that gold alone.
+  CommandResult alone = Sopilot("score --json " + ShellQuote(other) + " " + ShellQuote(trainee));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(nlohmann::json::parse(alone.out)["score"], j["score"]);
+  // The summary names the gold it is against and lists both.
+  CommandResult summary = Sopilot("score --also-gold " + ShellQuote(other) + " " + ShellQuote(gold_) + " " +
+                                  ShellQuote(trainee));
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_NE(summary.out.find("(" + other + " vs " + trainee), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("against the closest of 2 golds"), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("gold " + gold_ + ": "), std::string::npos) << summary.out;
+}
+
 TEST_F(ScoreCliTest, EmbeddingFilesAndVideosMix) {
   ASSERT_EQ(Sopilot("embed " + ShellQuote(gold_) + " --out " + ShellQuote(dir_.file("gold.emb"))).exit_code, 0);
   CommandResult a = Sopilot("score --json " + ShellQuote(dir_.file("gold.emb")) + " " + ShellQuote(swapped_));

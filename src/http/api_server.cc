@@ -523,28 +523,61 @@ void ApiServer::AddRoutes() {
        }});
 
   // ---- scoring
-  Add({"POST", "/score", Role::kOperator, false, "Queue a score of a trainee video against a gold video (by default the task's chosen gold: its SOP's, else its newest)",
-       {{"requestBody", {{"required", true},
-                         {"content", {{"application/json",
-                                       {{"schema", Obj({{"gold_video_id", T("integer")}, {"trainee_video_id", T("integer")}},
-                                                       {"trainee_video_id"})}}}}}}},
+  Add({"POST", "/score", Role::kOperator, false,
+       "Queue a score of a trainee video against a gold video. The gold: gold_video_id names one; without it, "
+       "gold_selection picks it: \"chosen\" (the default) is the task's chosen gold (the one its SOP was written "
+       "over, else its newest); \"closest\" scores the trainee against every gold video of the task embedded with "
+       "the trainee's model (those ingested when the score runs) and reports against the closest: the highest "
+       "score, ties to the chosen gold, then to the lower video id. The job's gold_video_id is null until then and "
+       "the closest one's after; its result lists every gold tried in gold_candidates, closest first, each with "
+       "its score, verdict, sop_version and error (a gold that could not be scored: null score). The task's "
+       "latest SOP, fixed at submission, applies to the gold it was written over; any other gold is scored with "
+       "the steps found in it, so sop_version is the SOP's only when that gold is the one reported. 400 for "
+       "gold_video_id with gold_selection, an unknown gold_selection, or a task without a gold video to score "
+       "against",
+       {{"requestBody",
+         {{"required", true},
+          {"content",
+           {{"application/json",
+             {{"schema",
+               Obj({{"gold_video_id", T("integer")},
+                    {"trainee_video_id", T("integer")},
+                    {"gold_selection", {{"type", "string"}, {"enum", Json::array({"chosen", "closest"})}}}},
+                   {"trainee_video_id"})}}}}}}},
         {"responses", AcceptedResponses(Ref("ScoreJob"), "/score/{score_job_id}", {400, 401, 403, 404, 503})}},
        [s](const ApiRequest& r, HttpResponse& res) {
          Json body = Json::parse(r.http->body, nullptr, false);
          if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "body must be a JSON object");
+         ScoreRequest request;
          for (const char* k : {"gold_video_id", "trainee_video_id"}) {
-           // Without a gold, the task's chosen one (its SOP's, else its newest).
+           // Without a gold, gold_selection picks it.
            if (!body.contains(k) && std::string(k) == "gold_video_id") continue;
            if (!body.contains(k)) return SendError(res, 400, std::string(k) + " is required");
            if (!body[k].is_number_integer() || body[k].get<int64_t>() < 1) {
              return SendError(res, 400, std::string(k) + " must be an integer >= 1");
            }
          }
-         const int64_t trainee = body["trainee_video_id"].get<int64_t>();
-         Result<int64_t> gold = body.contains("gold_video_id") ? Result<int64_t>(body["gold_video_id"].get<int64_t>())
-                                                               : s->ChosenGold(trainee);
-         if (!gold.ok()) return SendStatus(res, gold.status());
-         auto job = s->SubmitScore(*gold, trainee, r.principal.actor);
+         request.trainee_video_id = body["trainee_video_id"].get<int64_t>();
+         if (body.contains("gold_video_id")) {
+           request.gold_video_id = body["gold_video_id"].get<int64_t>();
+           if (body.contains("gold_selection")) {
+             return SendError(res, 400, "give gold_video_id (the gold) or gold_selection (how to pick it), not both");
+           }
+         } else {
+           request.gold_selection = GoldSelection::kChosen;
+           if (body.contains("gold_selection")) {
+             auto selection = body["gold_selection"].is_string()
+                                  ? ParseGoldSelection(body["gold_selection"].get<std::string>())
+                                  : std::nullopt;
+             // "named" is what gold_video_id says.
+             if (!selection || *selection == GoldSelection::kNamed) {
+               return SendError(res, 400, "gold_selection must be \"chosen\" or \"closest\" (or name the gold "
+                                          "with gold_video_id)");
+             }
+             request.gold_selection = *selection;
+           }
+         }
+         auto job = s->SubmitScore(request, r.principal.actor);
          if (!job.ok()) return SendStatus(res, job.status());
          SendAccepted(res, *job, ScoreJobJson(*job, nullptr));
        }});
@@ -1001,9 +1034,16 @@ nlohmann::json ApiServer::OpenApi() const {
                         {"finished_at", TN("string")}, {"attempts", T("integer")}, {"task_id", TN("string")},
                         {"operator_id_hash", TN("string")}, {"site_id", TN("string")}, {"camera_id", TN("string")},
                         {"sop_version", TN("integer")},
+                        {"gold_selection", {{"type", Json::array({"string", "null"})},
+                                            {"enum", Json::array({"named", "chosen", "closest", nullptr})},
+                                            {"description", "how the gold was picked (null: not recorded, a score "
+                                                            "from before it was)"}}},
                         {"result", {{"type", Json::array({"object", "null"})},
                                     {"description", "score, verdict, metrics, steps, deviations, alignment_preview, "
-                                                    "step_boundaries, clip_count, step_map_preview, embedding_model"}}}})},
+                                                    "step_boundaries, clip_count, step_map_preview, embedding_model, "
+                                                    "gold_video_id, sop_version, gold_selection; with \"closest\", "
+                                                    "gold_candidates: [{gold_video_id, score, verdict, sop_version, "
+                                                    "error}], closest first"}}}})},
       {"TrainingJob", Obj({{"training_job_id", T("string")}, {"trigger", T("string")}, {"status", T("string")},
                            {"task_id", TN("string")}, {"embedder", TN("string")},
                            {"requested_by", TN("string")}, {"error_message", TN("string")}, {"queued_at", TN("string")},

@@ -761,6 +761,9 @@ TEST_F(ApiTest, LockWaitsReachTheMetrics) {
   };
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open((c.data_dir + "/sopilot.db").c_str(), &other), SQLITE_OK);
+  // The webhook dispatcher takes the write lock for a moment at each poll:
+  // the test waits its turn for the lock rather than failing on SQLITE_BUSY.
+  sqlite3_busy_timeout(other, 30000);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   std::thread release([&] {
     EXPECT_TRUE(WaitUntil([&] { return waiting() > 0; })) << "the request never waited on the lock";

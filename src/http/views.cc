@@ -70,6 +70,7 @@ nlohmann::ordered_json ScoreJobJson(const JobRow& j, const nlohmann::json& resul
   o["site_id"] = OrNull(j.site_id);
   o["camera_id"] = OrNull(j.camera_id);
   o["sop_version"] = OrNull(j.sop_version);
+  o["gold_selection"] = OrNull(j.gold_selection);
   o["result"] = nlohmann::ordered_json::parse(JsonText(result));
   return o;
 }

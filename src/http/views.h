@@ -17,7 +17,8 @@ nlohmann::ordered_json VideoJson(const VideoRow& v);
 nlohmann::ordered_json IngestJobJson(const JobRow& j);
 // ScoreResult: score_job_id, status, gold_video_id, trainee_video_id,
 // requested_by, score, error_message, queued_at, started_at, finished_at,
-// result (the full result JSON once completed, else null).
+// result (the full result JSON once completed, else null) (+ attempts,
+// task_id, operator_id_hash, site_id, camera_id, sop_version, gold_selection).
 nlohmann::ordered_json ScoreJobJson(const JobRow& j, const nlohmann::json& result);
 // TrainingResult: training_job_id, trigger, status, requested_by,
 // error_message, queued_at, started_at, finished_at, result.

@@ -56,6 +56,11 @@ Result<ReportInput> SopilotService::GatherReport(const std::string& score_job_id
   Result<VideoRow> trainee = job.trainee_video_id ? store_->GetVideo(*job.trainee_video_id)
                                                   : Result<VideoRow>(Status::NotFound("deleted"));
   in.gold_label = Label(gold, job.gold_video_id);
+  // Scored against each of the task's golds: the report names the closest
+  // and says so (the result file lists them all).
+  if (const auto c = in.result.find("gold_candidates"); c != in.result.end() && c->is_array()) {
+    in.gold_label += ", the closest of " + std::to_string(c->size()) + " gold videos";
+  }
   in.trainee_label = Label(trainee, job.trainee_video_id);
 
   // One decode of each video for all the moments; a video gone or

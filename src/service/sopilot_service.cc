@@ -375,52 +375,87 @@ Result<JobRow> SopilotService::EnsureQueued(const std::string& job_id) {
   return job;
 }
 
-Result<JobRow> SopilotService::SubmitScore(int64_t gold_id, int64_t trainee_id, const std::string& actor) {
-  if (gold_id < 1 || trainee_id < 1) return Status::InvalidArgument("video ids must be >= 1");
+Result<JobRow> SopilotService::SubmitScore(const ScoreRequest& request, const std::string& actor) {
+  const int64_t trainee_id = request.trainee_video_id;
+  const bool named = request.gold_selection == GoldSelection::kNamed;
+  if (!named && request.gold_video_id != 0) {
+    return Status::InvalidArgument(std::string("gold_video_id names the gold; gold_selection \"") +
+                                   GoldSelectionName(request.gold_selection) + "\" picks it: give one of them");
+  }
+  if (trainee_id < 1 || (named && request.gold_video_id < 1)) return Status::InvalidArgument("video ids must be >= 1");
   SOPILOT_RETURN_IF_ERROR(QueueReady());
-  auto gold = store_->GetVideo(gold_id);
-  if (!gold.ok()) return gold.status().code() == Status::Code::kNotFound
-                             ? Status::NotFound("video not found: " + std::to_string(gold_id))
-                             : gold.status();
-  auto trainee = store_->GetVideo(trainee_id);
-  if (!trainee.ok()) return trainee.status().code() == Status::Code::kNotFound
-                                ? Status::NotFound("video not found: " + std::to_string(trainee_id))
-                                : trainee.status();
-  if (gold->task_id != trainee->task_id) {
-    return Status::InvalidArgument("gold and trainee task_id must match (" + gold->task_id + " vs " +
-                                   trainee->task_id + ")");
+  auto find_video = [this](int64_t id) -> Result<VideoRow> {
+    auto v = store_->GetVideo(id);
+    if (!v.ok() && v.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound("video not found: " + std::to_string(id));
+    }
+    return v;
+  };
+  // A named gold is looked up first: an unknown one is named as before.
+  std::optional<VideoRow> gold;
+  if (named) {
+    SOPILOT_ASSIGN_OR_RETURN(gold, find_video(request.gold_video_id));
   }
-  for (const VideoRow* v : {&*gold, &*trainee}) {
-    if (v->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(v->id));
-  }
-  // Embeddings of two models are not comparable: never a score from them.
-  if (gold->embedding_model != trainee->embedding_model) {
-    return Status::InvalidArgument("gold video " + std::to_string(gold_id) + " is embedded with " +
-                                   gold->embedding_model + " and trainee video " + std::to_string(trainee_id) +
-                                   " with " + trainee->embedding_model +
-                                   "; re-embed the task with one embedder (POST /tasks/{task_id}/reembed)");
+  SOPILOT_ASSIGN_OR_RETURN(const VideoRow trainee, find_video(trainee_id));
+  if (trainee.embedding_path.empty()) {
+    return Status::InvalidArgument("artifacts missing for video: " + std::to_string(trainee_id));
   }
   JobRow job;
   job.id = NewUuid4();
   job.kind = JobKind::kScore;
   job.requested_by = actor;
-  job.task_id = gold->task_id;
-  job.gold_video_id = gold_id;
+  job.task_id = trainee.task_id;
   job.trainee_video_id = trainee_id;
+  job.gold_selection = GoldSelectionName(request.gold_selection);
   // Who and where, from the trainee video: the score history is filtered by
   // them, and they stay with the score after the video is deleted.
-  job.site_id = trainee->site_id;
-  job.camera_id = trainee->camera_id;
-  job.operator_id_hash = trainee->operator_id_hash;
-  // The task's latest SOP, when it was written over this gold: fixed now,
-  // so a retry or an edit meanwhile does not change what the score used.
-  auto sop = store_->GetSopVersion(gold->task_id, 0);
-  if (sop.ok() && sop->gold_video_id == gold_id) job.sop_version = sop->version;
+  job.site_id = trainee.site_id;
+  job.camera_id = trainee.camera_id;
+  job.operator_id_hash = trainee.operator_id_hash;
+  // The task's latest SOP, when it was written over the gold (or one of
+  // the golds tried): fixed now, so a retry or an edit meanwhile does not
+  // change what the score used.
+  auto sop = store_->GetSopVersion(trainee.task_id, 0);
   if (!sop.ok() && sop.status().code() != Status::Code::kNotFound) return sop.status();
+  // 0: no SOP, or its gold was deleted (video ids are >= 1).
+  const int64_t sop_gold = sop.ok() ? sop->gold_video_id.value_or(0) : 0;
+
+  if (request.gold_selection == GoldSelection::kClosest) {
+    // Checked now so that a task without a gold is a 400, not a failed job;
+    // the golds tried are the task's when the score runs.
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<VideoRow> golds, ClosestGoldCandidates(trainee));
+    for (const VideoRow& g : golds) {
+      if (g.id == sop_gold) job.sop_version = sop->version;
+    }
+  } else {
+    if (!gold) {
+      SOPILOT_ASSIGN_OR_RETURN(int64_t chosen, ChosenGold(trainee_id));
+      SOPILOT_ASSIGN_OR_RETURN(gold, find_video(chosen));
+    }
+    const int64_t gold_id = gold->id;
+    if (gold->task_id != trainee.task_id) {
+      return Status::InvalidArgument("gold and trainee task_id must match (" + gold->task_id + " vs " +
+                                     trainee.task_id + ")");
+    }
+    if (gold->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(gold_id));
+    // Embeddings of two models are not comparable: never a score from them.
+    if (gold->embedding_model != trainee.embedding_model) {
+      return Status::InvalidArgument("gold video " + std::to_string(gold_id) + " is embedded with " +
+                                     gold->embedding_model + " and trainee video " + std::to_string(trainee_id) +
+                                     " with " + trainee.embedding_model +
+                                     "; re-embed the task with one embedder (POST /tasks/{task_id}/reembed)");
+    }
+    job.gold_video_id = gold_id;
+    if (sop_gold == gold_id) job.sop_version = sop->version;
+  }
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
   CountJobState(job, kJobQueued);
-  nlohmann::json detail = {{"kind", "score"}, {"gold_video_id", gold_id}, {"trainee_video_id", trainee_id},
-                           {"sop_version", job.sop_version ? nlohmann::json(*job.sop_version) : nlohmann::json(nullptr)}};
+  auto or_null = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  nlohmann::json detail = {{"kind", "score"},
+                           {"gold_selection", job.gold_selection},
+                           {"gold_video_id", or_null(job.gold_video_id)},
+                           {"trainee_video_id", trainee_id},
+                           {"sop_version", or_null(job.sop_version)}};
   Audit(actor, "job.queued", job.id, JsonText(detail));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -867,50 +902,68 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
 }
 
 Status SopilotService::RunScore(const JobRow& job) {
+  if (job.gold_selection == GoldSelectionName(GoldSelection::kClosest)) return RunClosestScore(job);
   if (!job.gold_video_id || !job.trainee_video_id) {
     return Status::NotFound("a video of this score job was deleted");
   }
   // Both sides from one index version of the task (training may switch
   // versions at any moment).
   SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(*job.gold_video_id, *job.trainee_video_id));
-  const VideoRow& gold = pair.gold;
-  const VideoRow& trainee = pair.trainee;
-  const EmbeddingSet& g = pair.gold_set;
-  const EmbeddingSet& t = pair.trainee_set;
-  const int need = config_.min_scoring_clips;
-  if (g.vectors.rows < need || t.vectors.rows < need) {
-    return Status::InvalidArgument("insufficient clip coverage for scoring: gold=" + std::to_string(g.vectors.rows) +
-                                   ", trainee=" + std::to_string(t.vectors.rows) + ", min=" + std::to_string(need));
-  }
-  std::vector<StepSpec> sop_steps;
-  if (job.sop_version) {
-    SOPILOT_ASSIGN_OR_RETURN(SopVersionRow sop, store_->GetSopVersion(job.task_id, *job.sop_version));
-    auto steps = ParseStepsJson(sop.definition_json);
-    if (!steps.ok()) {
-      return steps.status().WithContext("task " + job.task_id + ", SOP version " + std::to_string(*job.sop_version));
-    }
-    sop_steps = std::move(*steps);
-  }
   SOPILOT_ASSIGN_OR_RETURN(ScoreReport report,
-                           EvaluateSop(g, t, config_.score, sop_steps.empty() ? nullptr : &sop_steps));
-  metrics_->DtwSeconds(report.alignment_seconds);
+                           ScoreAgainstGold(job.task_id, pair.gold_set, pair.trainee_set, job.sop_version));
+  return CompleteScore(job, report,
+                       ScoreResultJson(report, pair.gold, pair.trainee, job.sop_version, job, pair.index_version,
+                                       pair.feature_adapter),
+                       std::nullopt);
+}
+
+nlohmann::json SopilotService::ScoreResultJson(const ScoreReport& report, const VideoRow& gold,
+                                               const VideoRow& trainee, std::optional<int64_t> sop_version,
+                                               const JobRow& job, int64_t index_version, bool feature_adapter) {
   nlohmann::json result = ScoreReportToJson(report);
-  result["sop_version"] = job.sop_version ? nlohmann::json(*job.sop_version) : nlohmann::json(nullptr);
+  result["sop_version"] = sop_version ? nlohmann::json(*sop_version) : nlohmann::json(nullptr);
   result["gold_video_id"] = gold.id;
   result["trainee_video_id"] = trainee.id;
   result["task_id"] = gold.task_id;
   result["neural_mode"] = false;
-  result["index_version"] = pair.index_version;
-  result["feature_adapter"] = pair.feature_adapter;
+  result["index_version"] = index_version;
+  result["feature_adapter"] = feature_adapter;
+  if (!job.gold_selection.empty()) result["gold_selection"] = job.gold_selection;
+  return result;
+}
+
+Result<ScoreReport> SopilotService::ScoreAgainstGold(const std::string& task_id, const EmbeddingSet& gold,
+                                                     const EmbeddingSet& trainee, std::optional<int64_t> sop_version) {
+  const int need = config_.min_scoring_clips;
+  if (gold.vectors.rows < need || trainee.vectors.rows < need) {
+    return Status::InvalidArgument("insufficient clip coverage for scoring: gold=" + std::to_string(gold.vectors.rows) +
+                                   ", trainee=" + std::to_string(trainee.vectors.rows) + ", min=" + std::to_string(need));
+  }
+  std::vector<StepSpec> sop_steps;
+  if (sop_version) {
+    SOPILOT_ASSIGN_OR_RETURN(SopVersionRow sop, store_->GetSopVersion(task_id, *sop_version));
+    auto steps = ParseStepsJson(sop.definition_json);
+    if (!steps.ok()) return steps.status().WithContext("task " + task_id + ", SOP version " + std::to_string(*sop_version));
+    sop_steps = std::move(*steps);
+  }
+  SOPILOT_ASSIGN_OR_RETURN(ScoreReport report,
+                           EvaluateSop(gold, trainee, config_.score, sop_steps.empty() ? nullptr : &sop_steps));
+  metrics_->DtwSeconds(report.alignment_seconds);
+  return report;
+}
+
+Status SopilotService::CompleteScore(const JobRow& job, const ScoreReport& report, const nlohmann::json& result,
+                                     const std::optional<MetadataStore::ScoredGold>& gold) {
   std::string rel = "reports/score_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(result, 2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
   if (!report.verdict_reason.empty()) summary["verdict_reason"] = report.verdict_reason;
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary)));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary), gold));
   webhooks_->Wake();  // the store wrote the event with the completion
   CountJobState(job, kJobCompleted);
-  Audit("system", "job.completed", job.id,
-                      JsonText(nlohmann::json({{"score", report.score}, {"verdict", report.verdict}})));
+  nlohmann::json detail = {{"score", report.score}, {"verdict", report.verdict}};
+  if (gold) detail["gold_video_id"] = gold->gold_video_id;
+  Audit("system", "job.completed", job.id, JsonText(detail));
   return Status::Ok();
 }
 

@@ -23,6 +23,7 @@
 #include "notify/webhook_dispatcher.h"
 #include "metrics/registry.h"
 #include "queue/job_queue.h"
+#include "score/score_report.h"
 #include "service/job_hold.h"
 #include "service/service_config.h"
 #include "store/blob_store.h"
@@ -45,6 +46,23 @@ struct UploadRequest {
   // again after a crash without making a second job (the watch folder);
   // "" = a new UUID4. [A-Za-z0-9_-], at most 64 characters. See SubmitUpload.
   std::string job_id;
+};
+
+// How the gold video of a score is picked (jobs.gold_selection).
+enum class GoldSelection {
+  kNamed,    // the request names it
+  kChosen,   // the task's chosen gold (SopilotService::ChosenGold), fixed at submission
+  kClosest,  // every gold of the task the trainee compares with, fixed when the
+             // score runs; the score is the closest one's (score/closest_gold.h)
+};
+// "named", "chosen", "closest".
+const char* GoldSelectionName(GoldSelection selection);
+std::optional<GoldSelection> ParseGoldSelection(const std::string& name);
+
+struct ScoreRequest {
+  int64_t trainee_video_id = 0;
+  GoldSelection gold_selection = GoldSelection::kNamed;
+  int64_t gold_video_id = 0;  // with kNamed only
 };
 
 // What a running job may ask: has its time run out, is the service stopping?
@@ -110,13 +128,25 @@ class SopilotService {
   // submitter that died between writing the row and enqueuing it.
   // NotFound when there is no such ingest job; Unavailable when the queue is.
   Result<JobRow> EnsureQueued(const std::string& job_id);
-  // Unknown video ids are NotFound; videos not yet ingested or of different
-  // tasks are InvalidArgument.
-  Result<JobRow> SubmitScore(int64_t gold_video_id, int64_t trainee_video_id, const std::string& actor);
+  // Unknown video ids are NotFound; videos not yet ingested, of different
+  // tasks or embedded with different models are InvalidArgument, and so is
+  // a gold_video_id with another selection than kNamed, and a task without
+  // a gold to score against (kChosen, kClosest).
+  //
+  // The SOP: the task's latest SOP version is fixed at submission (a retry
+  // or an edit meanwhile does not change what the score uses) and applies
+  // to the gold it was written over; any other gold is scored with the
+  // steps found in it. With kClosest the job's sop_version is the SOP's
+  // while it runs, and stays only if the SOP's gold is the closest.
+  Result<JobRow> SubmitScore(const ScoreRequest& request, const std::string& actor);
   // The gold a score of `trainee_video_id` uses when none is named: the one
   // the task's latest SOP was written over, else the task's newest ingested
   // gold video. InvalidArgument when the task has none.
   Result<int64_t> ChosenGold(int64_t trainee_video_id);
+  // The golds a score of `trainee` against the closest gold tries: the
+  // task's ingested gold videos embedded with the trainee's model, oldest
+  // first. InvalidArgument when there is none.
+  Result<std::vector<VideoRow>> ClosestGoldCandidates(const VideoRow& trainee);
   Result<JobRow> SubmitTraining(const std::string& trigger, const std::string& actor);
   // Queues a re-embed of every video of `task_id` with `embedder` (a training
   // job, trigger "reembed"; service/reembed.cc). Checked before anything is
@@ -241,6 +271,18 @@ class SopilotService {
     bool feature_adapter = false;  // the sets are adapted by that version's adapter
   };
   Result<ScorePair> LoadScorePair(int64_t gold_video_id, int64_t trainee_video_id);
+  // The same for several golds of one trainee, all from one index version
+  // (scores against them compare); golds and gold_sets in the order of
+  // `gold_video_ids`.
+  struct ScoreInputs {
+    std::vector<VideoRow> golds;
+    std::vector<EmbeddingSet> gold_sets;
+    VideoRow trainee;
+    EmbeddingSet trainee_set;
+    int64_t index_version = 0;
+    bool feature_adapter = false;
+  };
+  Result<ScoreInputs> LoadScoreInputs(const std::vector<int64_t>& gold_video_ids, int64_t trainee_video_id);
   Result<ReportInput> GatherReport(const std::string& score_job_id);
   // The score job, when it is completed (InvalidArgument otherwise).
   Result<JobRow> CompletedScoreJob(const std::string& score_job_id);
@@ -280,6 +322,22 @@ class SopilotService {
   Result<bool> RemoveBlobIfUnreferenced(const std::string& relative_path);
   Status RunIngest(const JobRow& job, const JobContext& context);
   Status RunScore(const JobRow& job);
+  // A score with gold_selection "closest": the trainee against each
+  // candidate gold, reported against the closest.
+  Status RunClosestScore(const JobRow& job);
+  // `trainee` scored against `gold` with the steps of the task's SOP
+  // `sop_version` (none: the steps found in the gold). InvalidArgument when
+  // either has fewer clips than scoring needs.
+  Result<ScoreReport> ScoreAgainstGold(const std::string& task_id, const EmbeddingSet& gold,
+                                       const EmbeddingSet& trainee, std::optional<int64_t> sop_version);
+  // The result file's JSON: the report with what was scored and how.
+  static nlohmann::json ScoreResultJson(const ScoreReport& report, const VideoRow& gold, const VideoRow& trainee,
+                                        std::optional<int64_t> sop_version, const JobRow& job,
+                                        int64_t index_version, bool feature_adapter);
+  // Writes the result file and completes the job (with `gold`: the gold and
+  // SOP version the score settled on).
+  Status CompleteScore(const JobRow& job, const ScoreReport& report, const nlohmann::json& result,
+                       const std::optional<MetadataStore::ScoredGold>& gold);
   Status RunTraining(const JobRow& job, const JobContext& context);
   Result<nlohmann::json> TrainTask(const std::string& task_id, const JobRow& job, const JobContext& context);
   // A training job with trigger "reembed" (service/reembed.cc).

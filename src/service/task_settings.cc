@@ -120,15 +120,14 @@ void SopilotService::AutoScore(const JobRow& ingest_job, int64_t video_id) {
   }
   if (!settings->auto_score) return;
   const std::string actor = "system:auto-score";
-  auto gold = ChosenGold(video_id);
-  Result<JobRow> job = gold.ok() ? SubmitScore(*gold, video_id, actor) : Result<JobRow>(gold.status());
+  Result<JobRow> job = SubmitScore(ScoreRequest{video_id, GoldSelection::kChosen}, actor);
   if (!job.ok()) {
     Audit(actor, "score.auto_skipped", ingest_job.id,
           JsonText(nlohmann::json({{"trainee_video_id", video_id}, {"reason", job.status().message()}})));
     return;
   }
   Audit(actor, "score.auto_queued", ingest_job.id,
-        JsonText(nlohmann::json({{"trainee_video_id", video_id}, {"gold_video_id", *gold},
+        JsonText(nlohmann::json({{"trainee_video_id", video_id}, {"gold_video_id", job->gold_video_id.value_or(0)},
                                  {"score_job_id", job->id}})));
 }
 

@@ -66,40 +66,58 @@ Result<EmbeddingSet> SopilotService::LoadEffective(const MetadataStore::Effectiv
 }
 
 Result<SopilotService::ScorePair> SopilotService::LoadScorePair(int64_t gold_id, int64_t trainee_id) {
+  SOPILOT_ASSIGN_OR_RETURN(ScoreInputs in, LoadScoreInputs({gold_id}, trainee_id));
+  return ScorePair{std::move(in.golds[0]), std::move(in.trainee), std::move(in.gold_sets[0]),
+                   std::move(in.trainee_set), in.index_version, in.feature_adapter};
+}
+
+Result<SopilotService::ScoreInputs> SopilotService::LoadScoreInputs(const std::vector<int64_t>& gold_ids,
+                                                                     int64_t trainee_id) {
+  if (gold_ids.empty()) return Status::InvalidArgument("a score needs a gold video");
+  std::vector<int64_t> ids = gold_ids;
+  ids.push_back(trainee_id);  // last
   Status last;
   std::string last_resolved;
   for (int attempt = 0; attempt < kResolveAttempts; ++attempt) {
-    SOPILOT_ASSIGN_OR_RETURN(std::vector<MetadataStore::EffectiveEmbedding> both,
-                             store_->ResolveEmbeddings({gold_id, trainee_id}));
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<MetadataStore::EffectiveEmbedding> all, store_->ResolveEmbeddings(ids));
     // Resolved as before: the missing file is not a switch under way but
     // really missing.
-    std::string resolved = std::to_string(both[0].index_version);
-    for (const auto& e : both) resolved += "|" + e.video.embedding_path + "|" + e.adapter_path + "|" + e.adapted_path;
+    std::string resolved = std::to_string(all[0].index_version);
+    for (const auto& e : all) resolved += "|" + e.video.embedding_path + "|" + e.adapter_path + "|" + e.adapted_path;
     if (attempt > 0 && resolved == last_resolved) return last;
     last_resolved = resolved;
-    ScorePair p;
-    p.gold = both[0].video;
-    p.trainee = both[1].video;
-    if (p.gold.task_id != p.trainee.task_id) return Status::InvalidArgument("gold and trainee task_id must match");
-    for (const VideoRow* v : {&p.gold, &p.trainee}) {
-      if (v->embedding_path.empty()) return Status::InvalidArgument("artifacts missing for video: " + std::to_string(v->id));
+    ScoreInputs in;
+    in.trainee = all.back().video;
+    for (const auto& e : all) {
+      if (e.video.task_id != in.trainee.task_id) return Status::InvalidArgument("gold and trainee task_id must match");
+      if (e.video.embedding_path.empty()) {
+        return Status::InvalidArgument("artifacts missing for video: " + std::to_string(e.video.id));
+      }
     }
-    // One task, one statement: both rows carry the same version.
+    // One task, one statement: every row carries the same version.
     // The version read: an adapter version read raw (the adapter disabled)
     // is reported as 0, as before re-embedding existed.
-    const bool adapter_version = !both[0].adapter_path.empty();
-    p.feature_adapter = config_.feature_adapter_enabled && both[0].index_version > 0 && adapter_version;
-    p.index_version = adapter_version && !config_.feature_adapter_enabled ? 0 : both[0].index_version;
-    bool gone_g = false, gone_t = false;
-    auto g = LoadEffective(both[0], &gone_g);
-    auto t = g.ok() ? LoadEffective(both[1], &gone_t) : Result<EmbeddingSet>(Status::Internal("unread"));
-    if (g.ok() && t.ok()) {
-      p.gold_set = std::move(*g);
-      p.trainee_set = std::move(*t);
-      return p;
+    const bool adapter_version = !all[0].adapter_path.empty();
+    in.feature_adapter = config_.feature_adapter_enabled && all[0].index_version > 0 && adapter_version;
+    in.index_version = adapter_version && !config_.feature_adapter_enabled ? 0 : all[0].index_version;
+    bool gone = false;
+    std::vector<EmbeddingSet> sets;
+    for (const auto& e : all) {
+      auto set = LoadEffective(e, &gone);
+      if (!set.ok()) {
+        last = set.status();
+        break;
+      }
+      sets.push_back(std::move(*set));
     }
-    last = g.ok() ? t.status() : g.status();
-    if (!gone_g && !gone_t) return last;
+    if (sets.size() == all.size()) {
+      in.trainee_set = std::move(sets.back());
+      sets.pop_back();
+      in.gold_sets = std::move(sets);
+      for (size_t i = 0; i + 1 < all.size(); ++i) in.golds.push_back(all[i].video);
+      return in;
+    }
+    if (!gone) return last;
     // A later training dropped this version's files meanwhile: again.
   }
   return Status::Unavailable("the index version kept changing while reading it: " + last.message());

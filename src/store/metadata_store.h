@@ -88,6 +88,11 @@ struct JobRow {
   std::optional<double> score;
   std::string result_path;
   std::optional<int64_t> sop_version;  // the task's SOP version the score used (none: steps found in the gold)
+  // How the gold was picked: "named" (by the request), "chosen" (the task's
+  // chosen gold, when the job was submitted) or "closest" (every gold of the
+  // task; gold_video_id is none until the score completes). "" on rows from
+  // before it was recorded.
+  std::string gold_selection;
   // training: trigger "manual" | "nightly" (the feature adapter) or
   // "reembed" (task_id's videos embedded again with `embedder`)
   std::string trigger;
@@ -252,8 +257,21 @@ class MetadataStore {
   virtual Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                              const std::vector<ClipRow>& clips, const std::string& result_json,
                                              const std::optional<std::string>& task_embedder = std::nullopt) = 0;
+  // The gold a score settled on, with the SOP version it used with that
+  // gold (none: the steps found in it).
+  struct ScoredGold {
+    int64_t gold_video_id = 0;
+    std::optional<int64_t> sop_version;
+  };
+  // With `gold`, the row's gold_video_id and sop_version become its (a
+  // score against the closest of several golds); otherwise they stay.
+  // (Callers without a gold use the overload below.)
   virtual Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                          const std::string& result_json) = 0;
+                                  const std::string& result_json, const std::optional<ScoredGold>& gold) = 0;
+  Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
+                          const std::string& result_json) {
+    return CompleteScoreJob(id, score, result_path, result_json, std::nullopt);
+  }
   virtual Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
                              const std::string& result_json) = 0;
   // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).

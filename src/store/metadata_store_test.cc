@@ -134,7 +134,7 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 TEST_P(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   EXPECT_TRUE(store_->Ping().ok());
   EXPECT_TRUE(store_->QuickCheck().ok());
   EXPECT_EQ(std::string(store_->backend()), postgres() ? "postgresql" : "sqlite");
@@ -152,7 +152,7 @@ TEST_P(MetadataStoreTest, MigrationCreatesSchema) {
                            "jobs_score_ended"}) {
     EXPECT_TRUE(got.count(want)) << want;
   }
-  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
   EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations LIMIT 1"), "2026-02-08T09:45:59+00:00");
   if (!postgres()) {
     EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
@@ -173,12 +173,12 @@ TEST_P(MetadataStoreTest, ReopeningIsANoOp) {
   env_.now = 1770600000.0;
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
   auto raw = Raw();
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "6");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
@@ -191,7 +191,7 @@ TEST_P(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   auto s = MetadataStore::Open(location_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
-  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (5)"),
+  EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (6)"),
             std::string::npos)
       << s.status().ToString();
 }
@@ -470,6 +470,40 @@ TEST_P(MetadataStoreTest, JobStateMachine) {
   EXPECT_EQ(j->score, 87.5);
   EXPECT_EQ(j->result_path, "reports/x.json");
   EXPECT_EQ(j->attempts, 2);
+}
+
+TEST_P(MetadataStoreTest, AScoreOfTheClosestGoldRecordsTheGoldItSettledOn) {
+  JobRow job = MakeJob(JobKind::kScore);
+  job.gold_video_id.reset();  // not known before the score runs
+  job.sop_version = 3;        // the SOP's, should its gold be the closest
+  job.gold_selection = "closest";
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  auto queued = store_->GetJob(job.id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->gold_selection, "closest");
+  EXPECT_FALSE(queued->gold_video_id.has_value());
+  auto gold = store_->InsertVideo(MakeVideo("t1", "gold-b.mp4"), TwoClips());
+  ASSERT_TRUE(gold.ok());
+  // Another gold than the SOP's won: the score used no SOP version.
+  ASSERT_TRUE(store_->CompleteScoreJob(job.id, 91, "reports/c.json", "{}",
+                                       MetadataStore::ScoredGold{*gold, std::nullopt})
+                  .ok());
+  auto done = store_->GetJob(job.id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->gold_video_id, *gold);
+  EXPECT_FALSE(done->sop_version.has_value());
+  EXPECT_EQ(done->score, 91);
+  EXPECT_EQ(done->gold_selection, "closest");
+
+  // Without one, the row's gold and SOP version stay as submitted.
+  JobRow named = MakeJob(JobKind::kScore);
+  named.gold_video_id = *gold;
+  named.sop_version = 2;
+  named.gold_selection = "named";
+  ASSERT_TRUE(store_->InsertJob(named).ok());
+  ASSERT_TRUE(store_->CompleteScoreJob(named.id, 50, "reports/n.json", "{}").ok());
+  EXPECT_EQ(store_->GetJob(named.id)->gold_video_id, *gold);
+  EXPECT_EQ(store_->GetJob(named.id)->sop_version, 2);
 }
 
 TEST_P(MetadataStoreTest, DeadAndSkippedAreFinal) {
@@ -770,7 +804,7 @@ TEST_P(MetadataStoreTest, ConcurrentOpensMigrateOnce) {
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto s = MetadataStore::Open(path, Env::Default());
-      if (s.ok() && (*s)->schema_version() == 5 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
+      if (s.ok() && (*s)->schema_version() == 6 && (*s)->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok()) ++ok;
       else ADD_FAILURE() << (s.ok() ? "insert failed" : s.status().ToString());
     });
   }
@@ -780,9 +814,9 @@ TEST_P(MetadataStoreTest, ConcurrentOpensMigrateOnce) {
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   EXPECT_EQ((*fresh)->ListVideos("t", 100)->size(), 6u);
   if (postgres()) {
-    EXPECT_EQ(server_->Query(path.substr(path.rfind('/') + 1), "SELECT COUNT(*) FROM schema_migrations").One(), "5");
+    EXPECT_EQ(server_->Query(path.substr(path.rfind('/') + 1), "SELECT COUNT(*) FROM schema_migrations").One(), "6");
   } else {
-    EXPECT_EQ(testing::RawSql(GetParam(), path, nullptr, "").One("SELECT COUNT(*) FROM schema_migrations"), "5");
+    EXPECT_EQ(testing::RawSql(GetParam(), path, nullptr, "").One("SELECT COUNT(*) FROM schema_migrations"), "6");
   }
 }
 
@@ -843,14 +877,15 @@ TEST_P(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
         "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
         "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
         "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
-        "DELETE FROM schema_migrations WHERE version >= 2"};
+        "ALTER TABLE jobs DROP COLUMN gold_selection", "DELETE FROM schema_migrations WHERE version >= 2"};
     const std::vector<const char*> pg = {
         "DROP TRIGGER jobs_score_ended ON jobs", "DROP FUNCTION jobs_score_ended()", "DROP TABLE webhook_deliveries",
         "DROP TABLE task_settings", "DROP TABLE version_embeddings", "DROP TABLE task_index",
         "DROP TABLE index_versions", "DROP TABLE leases", "DROP TABLE scheduler_slots",
         "DROP INDEX idx_videos_created", "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
         "DROP FUNCTION sop_versions_immutable()", "DROP INDEX idx_jobs_score_history",
-        "ALTER TABLE jobs DROP COLUMN sop_version", "DELETE FROM schema_migrations WHERE version >= 2"};
+        "ALTER TABLE jobs DROP COLUMN sop_version", "ALTER TABLE jobs DROP COLUMN gold_selection",
+        "DELETE FROM schema_migrations WHERE version >= 2"};
     auto raw = Raw();
     for (const char* sql : postgres() ? pg : sqlite) {
       std::string err;
@@ -859,7 +894,7 @@ TEST_P(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) 
   }
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
   EXPECT_EQ(store_->GetVideo(*id)->file_name, "a.mp4");
   EXPECT_EQ(*store_->CurrentIndexVersion("t1"), 0);
 }

@@ -224,6 +224,9 @@ CREATE TRIGGER jobs_score_ended AFTER UPDATE OF status ON jobs
   WHEN (NEW.kind = 'score' AND NEW.status IN ('completed', 'failed', 'dead') AND OLD.status IS DISTINCT FROM NEW.status)
   EXECUTE FUNCTION jobs_score_ended();
 )sql"},
+    {6, R"sql(
+ALTER TABLE jobs ADD COLUMN gold_selection TEXT;
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -356,9 +359,9 @@ Status InsertJobRow(PgSession& db, const JobRow& job, const std::string& now) {
       "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
       "updated_at, queued_at, task_id, role, file_name, file_path, site_id, camera_id, "
       "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, "
-      "\"trigger\", summary_path, result_json, embedder, sop_version) "
+      "\"trigger\", summary_path, result_json, embedder, sop_version, gold_selection) "
       "VALUES ($1, $2, 'queued', $3, 0, NULL, $4, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-      "$13, $14, $15, $16, $17, $18, $19, $20, $21)",
+      "$13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
       PgParams()
           .Add(job.id)
           .Add(JobKindName(job.kind))
@@ -380,7 +383,8 @@ Status InsertJobRow(PgSession& db, const JobRow& job, const std::string& now) {
           .AddOpt(job.summary_path)
           .AddOpt(job.result_json)
           .AddOpt(job.embedder)
-          .AddOpt(job.sop_version));
+          .AddOpt(job.sop_version)
+          .AddOpt(job.gold_selection));
   if (!r.ok()) return r.status().WithContext("job " + job.id);
   return Status::Ok();
 }
@@ -764,16 +768,27 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
 }
 
 Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                                         const std::string& result_json) {
+                                         const std::string& result_json, const std::optional<ScoredGold>& gold) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
   PgSession& db = *session_;
   SOPILOT_ASSIGN_OR_RETURN(
+      // $6: the gold and SOP version the score settled on replace the row's.
       PgResult r, db.Exec("UPDATE jobs SET status = 'completed', score = $2, result_path = $3, "
-                          "result_json = $4, updated_at = $5, finished_at = $5, error_message = NULL "
+                          "result_json = $4, updated_at = $5, finished_at = $5, error_message = NULL, "
+                          "gold_video_id = CASE WHEN $6::boolean THEN $7::bigint ELSE gold_video_id END, "
+                          "sop_version = CASE WHEN $6::boolean THEN $8::bigint ELSE sop_version END "
                           "WHERE id = $1 AND kind = 'score' AND status IN ('queued', 'running')",
-                          PgParams().Add(id).Add(score).AddOpt(result_path).AddOpt(result_json).Add(Now())));
+                          PgParams()
+                              .Add(id)
+                              .Add(score)
+                              .AddOpt(result_path)
+                              .AddOpt(result_json)
+                              .Add(Now())
+                              .Add(std::string(gold ? "true" : "false"))
+                              .AddOpt(gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt)
+                              .AddOpt(gold ? gold->sop_version : std::nullopt)));
   if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (score)");
   return Status::Ok();
 }
@@ -1057,7 +1072,7 @@ Result<ScorePage> PgMetadataStore::ListScores(const ScoreQuery& q) {
     PgRow row(r, i);
     SOPILOT_ASSIGN_OR_RETURN(JobRow job, ReadJob(row));
     page.scores.push_back(std::move(job));
-    page.seqs.push_back(row.Int(28));  // after the job columns
+    page.seqs.push_back(row.Int(kJobColumnCount));  // after the job columns
   }
   return page;
 }

@@ -52,7 +52,7 @@ Result<ScorePage> SqliteMetadataStore::ListScores(const ScoreQuery& q) {
     }
     SOPILOT_ASSIGN_OR_RETURN(JobRow job, ReadJob(s));
     page.scores.push_back(std::move(job));
-    page.seqs.push_back(s.Int(28));  // after the job columns
+    page.seqs.push_back(s.Int(kJobColumnCount));  // after the job columns
   }
   return page;
 }

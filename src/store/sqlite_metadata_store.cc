@@ -232,6 +232,13 @@ BEGIN
           CASE NEW.status WHEN 'completed' THEN 'score.completed' ELSE 'score.failed' END, NEW.updated_at);
 END;
 )sql"},
+    // Several gold videos per task: how a score's gold is picked (jobs.
+    // gold_selection: 'named' by the request, the task's 'chosen' one, or
+    // the 'closest' of all of them, whose gold_video_id is set when the
+    // score completes). NULL on rows from before: not recorded.
+    {6, R"sql(
+ALTER TABLE jobs ADD COLUMN gold_selection TEXT;
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -640,9 +647,9 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
                             "INSERT INTO jobs (id, kind, status, requested_by, attempts, error_message, created_at, "
                             "updated_at, queued_at, task_id, role, file_name, file_path, site_id, camera_id, "
                             "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, "
-                            "\"trigger\", summary_path, result_json, embedder, sop_version) "
+                            "\"trigger\", summary_path, result_json, embedder, sop_version, gold_selection) "
                             "VALUES (?1, ?2, 'queued', ?3, 0, NULL, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                            "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"));
+                            "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"));
   s.Bind(1, job.id)
       .Bind(2, JobKindName(job.kind))
       .BindOpt(3, job.requested_by)
@@ -663,7 +670,8 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
       .BindOpt(18, job.summary_path)
       .BindOpt(19, job.result_json)
       .BindOpt(20, job.embedder)
-      .BindOpt(21, job.sop_version);
+      .BindOpt(21, job.sop_version)
+      .BindOpt(22, job.gold_selection);
   Status st = s.Run();
   if (!st.ok()) return st.WithContext("job " + job.id);
   return Status::Ok();
@@ -787,17 +795,23 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
 }
 
 Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                                       const std::string& result_json) {
+                                             const std::string& result_json, const std::optional<ScoredGold>& gold) {
   // SQLite would store NaN as NULL, i.e. "no score".
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
+  // ?6 = 1: the gold and SOP version the score settled on replace the row's.
   SOPILOT_ASSIGN_OR_RETURN(
       Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
-                                  "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL "
+                                  "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL, "
+                                  "gold_video_id = CASE WHEN ?6 = 1 THEN ?7 ELSE gold_video_id END, "
+                                  "sop_version = CASE WHEN ?6 = 1 THEN ?8 ELSE sop_version END "
                                   "WHERE id = ?1 AND kind = 'score' AND status IN ('queued', 'running')"));
   s.Bind(1, id).Bind(2, score).BindOpt(3, result_path).BindOpt(4, result_json).Bind(5, Now());
+  s.Bind(6, gold ? 1 : 0);
+  s.BindOpt(7, gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt);
+  s.BindOpt(8, gold ? gold->sop_version : std::nullopt);
   SOPILOT_RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, "completed (score)");
   return Status::Ok();

@@ -49,11 +49,13 @@ inline Result<std::vector<VideoRow>> ReadVideos(Stmt& s) {
   }
 }
 
+// kJobColumnCount columns: a query may select more after them.
+inline constexpr int kJobColumnCount = 29;
 inline constexpr const char* kJobColumns =
     "id, kind, status, requested_by, attempts, error_message, created_at, updated_at, queued_at, "
     "started_at, finished_at, task_id, role, file_name, file_path, site_id, camera_id, "
     "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
-    "summary_path, result_json, embedder, sop_version";
+    "summary_path, result_json, embedder, sop_version, gold_selection";
 
 template <typename Row>
 Result<JobRow> ReadJob(const Row& s) {
@@ -88,6 +90,7 @@ Result<JobRow> ReadJob(const Row& s) {
   j.result_json = s.Text(25);
   j.embedder = s.Text(26);
   j.sop_version = s.OptInt(27);
+  j.gold_selection = s.Text(28);
   return j;
 }
 

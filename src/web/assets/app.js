@@ -203,12 +203,15 @@ async function showTasks() {
 async function showTask(taskId) {
   const videos = (await api('GET', `/videos?task_id=${encodeURIComponent(taskId)}&limit=500`)).items;
   const golds = videos.filter((v) => v.role === 'gold');
-  const goldSelect = h('select', { id: 'score-gold' }, golds.map((g) => h('option', { value: g.video_id }, `${g.file_name} (video ${g.video_id})`)));
+  const goldSelect = h('select', { id: 'score-gold' }, golds.map((g) => h('option', { value: g.video_id }, `${g.file_name} (video ${g.video_id})`)),
+    golds.length > 1 && h('option', { value: 'closest' }, 'each of them: the closest one'));
   const rows = videos.map((v) => h('tr', { dataset: { video: v.video_id } },
     h('td', {}, v.video_id), h('td', {}, v.role), h('td', {}, v.file_name), h('td', {}, v.operator_id_hash || '-'),
     h('td', {}, `${v.duration_sec.toFixed(1)} s`), h('td', {}, v.created_at || ''),
     h('td', {}, v.role === 'trainee' && golds.length ? h('button', { type: 'button', class: 'score', onclick: guard(async () => {
-      const job = await api('POST', '/score', { gold_video_id: Number(goldSelect.value), trainee_video_id: v.video_id });
+      const job = await api('POST', '/score', goldSelect.value === 'closest'
+        ? { trainee_video_id: v.video_id, gold_selection: 'closest' }
+        : { gold_video_id: Number(goldSelect.value), trainee_video_id: v.video_id });
       say(`Scoring ${v.file_name}.`);
       track({ kind: 'score', id: job.score_job_id, label: v.file_name, status: job.status });
     }) }, 'Score') : '')));
@@ -333,6 +336,8 @@ async function showScore(id) {
   view(h('h1', {}, `Score of ${job.task_id || ''}`),
     h('p', {}, h('span', { id: 'verdict', class: `verdict ${r.verdict}` }, `${Number(r.score).toFixed(1)} · ${r.verdict}`),
       ' ', r.sop_version ? `SOP version ${r.sop_version}` : 'steps found in the gold video'),
+    r.gold_candidates ? h('p', { id: 'gold-candidates' }, `Against the closest of ${r.gold_candidates.length} gold videos: `,
+      r.gold_candidates.map((c) => `video ${c.gold_video_id} ${c.score === null ? `not scored (${c.error})` : Number(c.score).toFixed(1)}`).join(', ')) : '',
     r.verdict_reason ? h('p', { id: 'verdict-reason' }, h('strong', {}, 'Verdict: '), r.verdict_reason) : '',
     h('p', {}, h('button', { type: 'button', id: 'report-pdf', onclick: openReport('pdf') }, 'Report (PDF)'), ' ',
       h('button', { type: 'button', id: 'report-html', onclick: openReport('html') }, 'Report (page)')),

@@ -14,6 +14,8 @@ PACKAGES=(
   libopenblas-dev
   # storage, queues, HTTP, JSON, logging, CLI, reports, signatures
   libsqlite3-dev sqlite3 libhiredis-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
+  # the PostgreSQL metadata backend (libpq), and the server its tests start (initdb, pg_ctl)
+  libpq-dev postgresql
   # the HTTP server: Boost.Asio and Boost.Beast (header-only); cpp-httplib above is the tests' client
   libboost-dev
   libcli11-dev libcairo2-dev libssl-dev

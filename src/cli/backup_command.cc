@@ -32,7 +32,18 @@ void PrintReport(const char* what, const std::string& from, const std::string& t
               to.c_str(), static_cast<long long>(r.pages), static_cast<long long>(r.bytes), r.schema_version);
 }
 
+// The metadata is in PostgreSQL: this SQLite copy would hold none of it.
+bool MetadataInPostgres() {
+  const char* url = std::getenv("SOPILOT_DATABASE_URL");
+  if (url == nullptr || *url == '\0') return false;
+  std::fprintf(stderr,
+               "sopilot: error: SOPILOT_DATABASE_URL is set: the metadata is in PostgreSQL, which sopilot backup "
+               "and restore do not copy; use pg_dump / pg_restore (doc/operations.md)\n");
+  return true;
+}
+
 int RunBackup(const BackupArgs& args) {
+  if (MetadataInPostgres()) return kExitUsage;
   const std::string db = StorePath(args);
   auto report = BackupSqlite(db, args.file);
   if (!report.ok()) return ReportError(report.status());
@@ -41,6 +52,7 @@ int RunBackup(const BackupArgs& args) {
 }
 
 int RunRestore(const BackupArgs& args) {
+  if (MetadataInPostgres()) return kExitUsage;
   const std::string db = StorePath(args);
   auto report = RestoreSqlite(args.file, db);
   if (!report.ok()) return ReportError(report.status());

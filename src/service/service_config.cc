@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "queue/redis_client.h"
+#include "store/metadata_store.h"
 
 namespace sopilot {
 
@@ -186,6 +187,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
     else r.Error("SOPILOT_QUEUE_BACKEND='" + b + "' must be 'sqlite' (the embedded queue) or 'redis'");
   }
   r.String("SOPILOT_REDIS_URL", &c.redis_url);
+  r.String("SOPILOT_DATABASE_URL", &c.database_url);
   r.String("SOPILOT_RQ_QUEUE_PREFIX", &c.queue_prefix);
   if (c.queue_prefix.empty()) c.queue_prefix = "sopilot";  // as the original: empty means the default
   r.Double("SOPILOT_WEIGHT_MISS", &c.score.weights.miss);
@@ -258,6 +260,9 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   Status score = ValidateScoreOptions(c.score);
   check(score.ok(), score.message());
   check(c.data_dir != "", "SOPILOT_DATA_DIR must not be empty");
+  // The URL itself may hold a password: it is not repeated here.
+  check(c.database_url.empty() || MetadataStore::IsPostgresUrl(c.database_url),
+        "SOPILOT_DATABASE_URL must be a postgresql:// URL (unset: SQLite in the data directory)");
   check(c.adapter_std_floor > 0 && c.adapter_std_floor <= 1, "SOPILOT_ADAPTER_STD_FLOOR must be in (0, 1]");
   check(c.nightly_hour_local >= 0 && c.nightly_hour_local <= 23, "SOPILOT_NIGHTLY_HOUR_LOCAL must be in [0, 23]");
   check(c.nightly_min_new_videos >= 0, "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS must be >= 0");

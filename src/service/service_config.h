@@ -59,6 +59,11 @@ struct ServiceConfig {
   // Where jobs wait: the embedded SQLite queue (one host; `sopilot serve`
   // runs the workers) or Redis (`sopilot worker` processes on any host that
   // shares the data directory; `sopilot serve` then runs none).
+  // Where the metadata (videos, jobs, audit log...) lives: "" is the
+  // embedded SQLite file DATA_DIR/sopilot.db; a postgresql:// (or
+  // postgres://) URL is a PostgreSQL database that several API and worker
+  // processes may share (store/pg_metadata_store.h). SOPILOT_DATABASE_URL.
+  std::string database_url;
   QueueBackend queue_backend = QueueBackend::kSqlite;   // SOPILOT_QUEUE_BACKEND = sqlite | redis
   std::string redis_url = "redis://127.0.0.1:6379/0";  // SOPILOT_REDIS_URL
   std::string queue_prefix = "sopilot";                // SOPILOT_RQ_QUEUE_PREFIX: <prefix>_ingest, ...

@@ -102,7 +102,7 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   SOPILOT_ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(config.data_dir, env));
   std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
   const std::string db = s->blobs_.Absolute("sopilot.db");
-  SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(db, env));
+  SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(config.database_url.empty() ? db : config.database_url, env));
   // A damaged metadata store stops the start here, with one line naming the
   // file, before anything writes to it (the queue creates its tables) and
   // rather than failing requests at random later.
@@ -124,6 +124,21 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
 
 Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
   StartupReport report;
+  // One process at a time across every process sharing the database
+  // (PostgreSQL: an advisory lock), so that API processes starting together
+  // do not repair at once.
+  Status st = store_->RunExclusively("startup-repair", [&]() -> Status {
+    auto r = StartupRepair();
+    if (!r.ok()) return r.status();
+    report = *r;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return report;
+}
+
+Result<SopilotService::StartupReport> SopilotService::StartupRepair() {
+  StartupReport report;
   // Uploads that were still arriving when the process died.
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> incoming, blobs_.ListIncoming());
   for (const std::string& f : incoming) {
@@ -144,7 +159,11 @@ Result<SopilotService::StartupReport> SopilotService::StartupCheck() {
   for (const std::string& f : files) {
     // Only raw videos and embeddings are owned by rows; reports are kept.
     bool owned = f.rfind("raw/", 0) == 0 || f.rfind("embeddings/", 0) == 0;
-    if (owned && !keep.count(f) && blobs_.Remove(f).ok()) ++report.orphan_files_removed;
+    if (!owned || keep.count(f)) continue;
+    // Checked again and removed under the store's lock on the path: an
+    // upload another process is placing right now is not taken from it.
+    auto removed = store_->RemoveIfUnreferenced(f, [&] { return blobs_.Remove(f); });
+    if (removed.ok() && *removed) ++report.orphan_files_removed;
   }
   for (const std::string& f : referenced) {
     if (!blobs_.Exists(f)) report.missing_files.push_back(f);

@@ -96,6 +96,9 @@ class SopilotService {
     int jobs_requeued = 0;           // queued/running rows put back in the queue
     std::string queue_error;         // the queue was unreachable (left to ReconcileQueue)
   };
+  // Runs under the store's "startup-repair" lock (MetadataStore::
+  // RunExclusively): with a shared PostgreSQL database, one process repairs
+  // at a time.
   Result<StartupReport> StartupCheck();
   // Puts every job whose row says queued or running back in the queue
   // unless it is there (a crash between row and queue, a queue that lost
@@ -308,6 +311,7 @@ class SopilotService {
   void CountJobState(const LeasedJob& job, const std::string& status);
 
  private:
+  Result<StartupReport> StartupRepair();  // StartupCheck's work, under the lock
   SopilotService(ServiceConfig config, Env* env, BlobStore blobs);
   // Removes an adopted upload that no video and no queued or running job
   // uses (its job row could not be written).

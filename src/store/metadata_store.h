@@ -1,23 +1,29 @@
-// MetadataStore: SOPilot's metadata in SQLite — videos, clips, jobs of the
-// three kinds, and an append-only audit log.
+// MetadataStore: SOPilot's metadata — videos, clips, jobs of the three
+// kinds, and an append-only audit log — behind one contract with two
+// implementations: SQLite (store/sqlite_metadata_store.h, the embedded
+// default: one file in the data directory) and PostgreSQL
+// (store/pg_metadata_store.h, `SOPILOT_DATABASE_URL=postgresql://...`).
 //
-// The database is opened with WAL, a busy timeout and foreign keys on, and
-// migrated to the current schema version (schema_migrations table; each
-// migration runs in one transaction). Every method is safe to call from
-// several threads (one connection, serialised by a mutex); several processes
-// may share the file (WAL). A write that meets a lock retries until the busy
-// timeout and then fails with IOError("database is locked"); each lock wait
-// operation that waited is recorded in lock_waits() for the metrics.
+// Open migrates the database to the current schema version
+// (schema_migrations table; each migration runs in one transaction, and
+// processes starting together migrate once). Every method is safe to call
+// from several threads; several processes may share one database. The
+// guarantees the comments below state (one statement or one transaction,
+// guarded state changes, one lease holder) hold across processes on both
+// backends. A write that cannot get a lock in time fails with
+// IOError("database is locked"); each operation that waited on another
+// connection's lock is recorded in lock_waits() for the metrics. A lost
+// connection to a database server is Unavailable (or IOError) with the
+// server's message; the next call connects again.
 //
 // Timestamps are ISO-8601 UTC with "+00:00", as the Python original wrote
-// them. Job ids are UUID4 strings. Paths are relative to the data directory.
+// them, on both backends (the API's output does not depend on the backend).
+// Job ids are UUID4 strings. Paths are relative to the data directory.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,8 +32,6 @@
 #include "base/lock_waits.h"
 #include "base/status.h"
 #include "store/job_kind.h"
-
-struct sqlite3;
 
 namespace sopilot {
 
@@ -168,70 +172,81 @@ struct AuditEntry {
 
 class MetadataStore {
  public:
-  // Opens (creating if needed) and migrates `path`. `env` supplies the clock.
-  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path, Env* env);
-  ~MetadataStore();
+  // Opens and migrates the store `path_or_url` names: a PostgreSQL
+  // connection URL ("postgresql://..." or "postgres://...", libpq's form;
+  // the database must exist) or else the path of an SQLite file (created
+  // when absent). `env` supplies the clock and must outlive the store.
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path_or_url, Env* env);
+  // True when `path_or_url` names a PostgreSQL database.
+  static bool IsPostgresUrl(const std::string& path_or_url);
+  virtual ~MetadataStore() = default;
 
-  int schema_version() const;
+  // "sqlite" or "postgresql".
+  virtual const char* backend() const = 0;
+
+  virtual int schema_version() const = 0;
   // A cheap query that fails when the database is unusable (health checks).
-  // Once any statement has met a damaged page (SQLITE_CORRUPT), Ping fails
-  // with Corruption for the rest of the process's life: a store that is
-  // known to be damaged is not healthy, whichever page a request touches.
-  Status Ping();
-  // PRAGMA quick_check: every page and record of the file is read and
-  // checked (not the indexes against the tables), in time proportional to
-  // the file's size. Corruption naming the file and the first problem, or OK.
-  Status QuickCheck();
+  // SQLite: once any statement has met a damaged page (SQLITE_CORRUPT), Ping
+  // fails with Corruption for the rest of the process's life: a store that
+  // is known to be damaged is not healthy, whichever page a request touches.
+  virtual Status Ping() = 0;
+  // SQLite: PRAGMA quick_check: every page and record of the file is read
+  // and checked (not the indexes against the tables), in time proportional
+  // to the file's size. Corruption naming the file and the first problem, or
+  // OK. PostgreSQL checks its own pages (data checksums, WAL): there this is
+  // Ping.
+  virtual Status QuickCheck() = 0;
   // The same check on a read-only connection of its own, for a periodic
   // check while serving: writers and readers go on meanwhile. Damage found
   // makes Ping fail from then on, as a damaged page met by a query does.
-  Status BackgroundQuickCheck();
+  // PostgreSQL: Ping.
+  virtual Status BackgroundQuickCheck() = 0;
 
   // ---- videos and clips
   // Inserts the video (id assigned) and its clips in one transaction.
-  Result<int64_t> InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips);
-  Result<VideoRow> GetVideo(int64_t id);  // NotFound when absent
+  virtual Result<int64_t> InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips) = 0;
+  virtual Result<VideoRow> GetVideo(int64_t id) = 0;  // NotFound when absent
   // Newest first; task_id "" means all tasks; limit clamped to [1, 500].
-  Result<std::vector<VideoRow>> ListVideos(const std::string& task_id, int limit);
-  Result<std::vector<ClipRow>> GetClips(int64_t video_id);
+  virtual Result<std::vector<VideoRow>> ListVideos(const std::string& task_id, int limit) = 0;
+  virtual Result<std::vector<ClipRow>> GetClips(int64_t video_id) = 0;
   // Videos of a task that have embeddings, oldest first.
-  Result<std::vector<VideoRow>> VideosOfTask(const std::string& task_id);
-  Result<int64_t> TotalClips();
+  virtual Result<std::vector<VideoRow>> VideosOfTask(const std::string& task_id) = 0;
+  virtual Result<int64_t> TotalClips() = 0;
   // Deletes the video and its clips in one transaction; jobs that refer to
   // it keep their rows (their video references become NULL).
-  Status DeleteVideo(int64_t id);
+  virtual Status DeleteVideo(int64_t id) = 0;
   // Another row still using this raw file, embedding file (a video's, or
   // an adapted one of an index version) or adapter file, or an unfinished
   // job (queued, running, or dead: an operator may requeue it) its upload?
-  Result<bool> PathInUse(const std::string& relative_path);
+  virtual Result<bool> PathInUse(const std::string& relative_path) = 0;
   // Blob lifetime, decided here and nowhere else: runs `remove` (which
   // deletes the file) only when PathInUse is false, inside one write
   // transaction. InsertJobPlacing puts an upload's file in place inside the
   // transaction that inserts its job, so a delete and an identical upload
   // that race cannot lose the upload: whichever takes the write lock second
   // sees what the first did. True when `remove` ran and succeeded.
-  Result<bool> RemoveIfUnreferenced(const std::string& relative_path, const std::function<Status()>& remove);
+  virtual Result<bool> RemoveIfUnreferenced(const std::string& relative_path, const std::function<Status()>& remove) = 0;
   // Every file path the videos and index-version tables refer to (for the
   // start-up check). Job rows' result_path/summary_path are not included.
-  Result<std::vector<std::string>> AllReferencedPaths();
+  virtual Result<std::vector<std::string>> AllReferencedPaths() = 0;
 
   // ---- jobs
-  Status InsertJob(const JobRow& job);  // status queued, timestamps set by the store
+  virtual Status InsertJob(const JobRow& job) = 0;  // status queued, timestamps set by the store
   // InsertJob, then `place` (putting job.file_path's file in place), in one
   // transaction: no row without its file, and no removal in between.
-  Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place);
-  Result<JobRow> GetJob(const std::string& id);  // NotFound when absent
+  virtual Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) = 0;
+  virtual Result<JobRow> GetJob(const std::string& id) = 0;  // NotFound when absent
   // Moves a job to `status` (running sets started_at and attempts+1;
   // completed/failed/dead/skipped set finished_at; queued sets queued_at and
   // clears the error). Fails with InvalidArgument when the job is in a final
   // state (completed, dead, skipped) or absent, so that a result is never
   // recorded twice.
-  Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "");
+  virtual Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "") = 0;
   // A dead job (out of retries) back to queued, for an operator's requeue:
   // the one way out of a final state. NotFound when `id` is not a dead job.
-  Status ReviveDeadJob(const std::string& id);
+  virtual Status ReviveDeadJob(const std::string& id) = 0;
   // Records outputs with status completed (or skipped) in one transaction.
-  Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json);
+  virtual Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) = 0;
   // Inserts the ingested video with its clips and completes the ingest job
   // `id` with it, in one transaction: a job delivered twice (the queue is at
   // least once) or found in a final state adds no video. Returns the video id.
@@ -239,9 +254,9 @@ class MetadataStore {
   // embedder (TaskEmbedder) is still that one; otherwise nothing is written
   // and the result is Unavailable (a re-embed switched the task meanwhile:
   // embed again with the new one).
-  Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
+  virtual Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                              const std::vector<ClipRow>& clips, const std::string& result_json,
-                                             const std::optional<std::string>& task_embedder = std::nullopt);
+                                             const std::optional<std::string>& task_embedder = std::nullopt) = 0;
   // The gold a score settled on, with the SOP version it used with that
   // gold (none: the steps found in it).
   struct ScoredGold {
@@ -250,46 +265,51 @@ class MetadataStore {
   };
   // With `gold`, the row's gold_video_id and sop_version become its (a
   // score against the closest of several golds); otherwise they stay.
+  // (Callers without a gold use the overload below.)
+  virtual Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
+                                  const std::string& result_json, const std::optional<ScoredGold>& gold) = 0;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                          const std::string& result_json, const std::optional<ScoredGold>& gold = std::nullopt);
-  Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
-                             const std::string& result_json);
+                          const std::string& result_json) {
+    return CompleteScoreJob(id, score, result_path, result_json, std::nullopt);
+  }
+  virtual Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
+                             const std::string& result_json) = 0;
   // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).
-  Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit);
+  virtual Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit) = 0;
   // Per kind, count per status (only statuses present) — for /ops/queue.
-  Result<std::vector<std::pair<std::string, int64_t>>> JobStatusCounts(JobKind kind);
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> JobStatusCounts(JobKind kind) = 0;
 
   // ---- audit (append-only: the table refuses UPDATE and DELETE)
-  Status AppendAudit(const std::string& actor, const std::string& action, const std::string& subject,
-                     const std::string& detail_json);
+  virtual Status AppendAudit(const std::string& actor, const std::string& action, const std::string& subject,
+                     const std::string& detail_json) = 0;
   // Newest first, limit clamped to [1, 5000].
-  Result<std::vector<AuditEntry>> AuditTrail(int limit);
+  virtual Result<std::vector<AuditEntry>> AuditTrail(int limit) = 0;
 
   // ---- SOP definitions (store/sop_versions.cc)
   // Writes the task's next version (1 for the first) and returns its number.
   // `definition_json` must be a JSON object; it is stored as given.
-  Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
-                                   const std::string& definition_json, const std::string& created_by);
+  virtual Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
+                                   const std::string& definition_json, const std::string& created_by) = 0;
   // `version` 0: the latest. NotFound when the task has none (or not that one).
-  Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version);
+  virtual Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version) = 0;
 
   // ---- task settings and the webhook outbox (store/webhooks.cc)
   // The task's settings; the defaults (task_id set, nothing else) when it
   // has none.
-  Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id);
+  virtual Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id) = 0;
   // Sets the task's webhook (url must not be empty; secret may be), keeping
   // its other settings.
-  Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
-                        const std::string& actor);
+  virtual Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
+                        const std::string& actor) = 0;
   // Removes the task's webhook; NotFound when it had none.
-  Status ClearTaskWebhook(const std::string& task_id, const std::string& actor);
-  Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor);
+  virtual Status ClearTaskWebhook(const std::string& task_id, const std::string& actor) = 0;
+  virtual Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) = 0;
   // Takes the oldest due delivery (pending, next_attempt_at <= now, no live
   // lease) for `holder` until now + lease_sec and counts an attempt, in one
   // write transaction, so two processes never send one delivery at once.
   // nullopt when none is due. `now` is the caller's Unix clock.
-  Result<std::optional<WebhookDeliveryRow>> ClaimWebhookDelivery(const std::string& holder, double now,
-                                                                 double lease_sec);
+  virtual Result<std::optional<WebhookDeliveryRow>> ClaimWebhookDelivery(const std::string& holder, double now,
+                                                                 double lease_sec) = 0;
   // Records the outcome of `holder`'s attempt at delivery `seq`: `status`
   // pending (retry at next_attempt_at), delivered, failed or skipped; the
   // payload is kept from the first attempt, the url is the latest. InvalidArgument when the
@@ -301,15 +321,15 @@ class MetadataStore {
     std::string error;
     double next_attempt_at = 0;
   };
-  Status RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& outcome);
+  virtual Status RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& outcome) = 0;
   // The deliveries of one job ("": every job), newest first.
-  Result<std::vector<WebhookDeliveryRow>> ListWebhookDeliveries(const std::string& job_id, int limit);
+  virtual Result<std::vector<WebhookDeliveryRow>> ListWebhookDeliveries(const std::string& job_id, int limit) = 0;
   // Deletes finished deliveries (not pending) finished before `before` (a
   // timestamp); returns how many.
-  Result<int64_t> PruneWebhookDeliveries(const std::string& before);
+  virtual Result<int64_t> PruneWebhookDeliveries(const std::string& before) = 0;
 
   // ---- score history (store/score_history.cc)
-  Result<ScorePage> ListScores(const ScoreQuery& query);
+  virtual Result<ScorePage> ListScores(const ScoreQuery& query) = 0;
 
   // ---- index versions (training; see doc/architecture.md, "Training")
   // A task's current version is 0 until its first training: its videos'
@@ -319,40 +339,40 @@ class MetadataStore {
   // embedding is the adapter applied to its raw one).
 
   // Every task with ingested videos, and how many of them are gold.
-  Result<std::vector<std::pair<std::string, int>>> TaskGoldCounts();
+  virtual Result<std::vector<std::pair<std::string, int>>> TaskGoldCounts() = 0;
   // Takes the task's next version number (one more than any it ever had),
   // not current; its adapter path is set afterwards.
-  Result<int64_t> ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id);
-  Status SetIndexVersionAdapter(const std::string& task_id, int64_t version, const std::string& adapter_path);
+  virtual Result<int64_t> ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id) = 0;
+  virtual Status SetIndexVersionAdapter(const std::string& task_id, int64_t version, const std::string& adapter_path) = 0;
   // Records the video's adapted embedding file in a version (replacing one
   // recorded before for that version).
-  Status PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
-                             const std::string& embedding_path);
+  virtual Status PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
+                             const std::string& embedding_path) = 0;
   // The same, only while `version` is the task's current one (ingest-time
   // catch-up); false when it is not (nothing recorded).
-  Result<bool> PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id, int64_t version,
-                                            const std::string& embedding_path);
+  virtual Result<bool> PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id, int64_t version,
+                                            const std::string& embedding_path) = 0;
   struct VersionSwitch {
     bool switched = false;  // false: a newer version was current already
     int64_t previous = 0;   // the version current before (0: none)
   };
   // Makes `version` the task's current one, in one transaction, if it is
   // newer than the current one (versions never go back).
-  Result<VersionSwitch> SwitchIndexVersion(const std::string& task_id, int64_t version);
-  Result<int64_t> CurrentIndexVersion(const std::string& task_id);
+  virtual Result<VersionSwitch> SwitchIndexVersion(const std::string& task_id, int64_t version) = 0;
+  virtual Result<int64_t> CurrentIndexVersion(const std::string& task_id) = 0;
   // Videos of the task with embeddings and no adapted file in `version`.
-  Result<std::vector<VideoRow>> VideosMissingFromVersion(const std::string& task_id, int64_t version);
+  virtual Result<std::vector<VideoRow>> VideosMissingFromVersion(const std::string& task_id, int64_t version) = 0;
   // Deletes the task's versions below the current one except the newest
   // `keep_previous` of them, with their rows, in one transaction; returns
   // the files (adapted embeddings, adapters) no row refers to any more.
-  Result<std::vector<std::string>> DropOldIndexVersions(const std::string& task_id, int keep_previous);
+  virtual Result<std::vector<std::string>> DropOldIndexVersions(const std::string& task_id, int keep_previous) = 0;
   // ---- re-embedding (see doc/architecture.md, "Re-embedding a task")
   // The embedder a task was switched to by a re-embed; "" when it never was
   // (its videos use the service's SOPILOT_EMBEDDER).
-  Result<std::string> TaskEmbedder(const std::string& task_id);
+  virtual Result<std::string> TaskEmbedder(const std::string& task_id) = 0;
   // The newest version reserved by training job `job_id` for `task_id`, or 0
   // (a retried job reuses its version instead of reserving another).
-  Result<int64_t> IndexVersionOfJob(const std::string& task_id, const std::string& job_id);
+  virtual Result<int64_t> IndexVersionOfJob(const std::string& task_id, const std::string& job_id) = 0;
   // One video embedded again: the file it was embedded from (the guard), its
   // new embedding file and clips.
   struct ReembeddedVideo {
@@ -378,11 +398,11 @@ class MetadataStore {
   // records `embedder` as the task's (and the version's) embedder, and makes
   // `version` current. Otherwise changes nothing and says why (`switched`
   // false with `previous` >= `version`, or `missing` not empty).
-  Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder,
-                                            const std::vector<ReembeddedVideo>& videos);
+  virtual Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder,
+                                            const std::vector<ReembeddedVideo>& videos) = 0;
 
   // The adapted files recorded for a video in any version (for deletes).
-  Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id);
+  virtual Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id) = 0;
 
   // What a score job or a search reads for one video: resolved for several
   // videos in one statement, so that all come from one and the same index
@@ -394,48 +414,46 @@ class MetadataStore {
     std::string adapted_path;   // this video's file in that version ("" when not built)
   };
   // In the order of `video_ids`; NotFound naming the first absent id.
-  Result<std::vector<EffectiveEmbedding>> ResolveEmbeddings(const std::vector<int64_t>& video_ids);
+  virtual Result<std::vector<EffectiveEmbedding>> ResolveEmbeddings(const std::vector<int64_t>& video_ids) = 0;
   // Every video of the task with embeddings, oldest first.
-  Result<std::vector<EffectiveEmbedding>> ResolveTaskEmbeddings(const std::string& task_id);
+  virtual Result<std::vector<EffectiveEmbedding>> ResolveTaskEmbeddings(const std::string& task_id) = 0;
 
   // ---- what the training job and the nightly schedule ask
   // Videos created strictly after `since` (an ISO timestamp; "" = all).
-  Result<int64_t> CountVideosCreatedAfter(const std::string& since);
+  virtual Result<int64_t> CountVideosCreatedAfter(const std::string& since) = 0;
   // finished_at of the latest completed training job, re-embeds aside
   // ("" when none).
-  Result<std::string> LastCompletedTrainingFinishedAt();
+  virtual Result<std::string> LastCompletedTrainingFinishedAt() = 0;
 
-  // ---- leases (one holder at a time across every process on the file)
+  // ---- leases (one holder at a time across every process on the database)
   // Takes `name` for `holder` until now + ttl when it is free, expired or
   // already `holder`'s (a renewal), in one statement; true when `holder`
   // holds it afterwards. `now` is the caller's Unix clock.
-  Result<bool> AcquireLease(const std::string& name, const std::string& holder, double now, double ttl);
-  Status ReleaseLease(const std::string& name, const std::string& holder);
+  virtual Result<bool> AcquireLease(const std::string& name, const std::string& holder, double now, double ttl) = 0;
+  virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
   struct LeaseRow {
     std::string holder;  // "" when nobody ever held it
     double expires_at = 0;
   };
-  Result<LeaseRow> GetLease(const std::string& name);
+  virtual Result<LeaseRow> GetLease(const std::string& name) = 0;
   // Records that `slot` fired; false when it had been claimed already.
-  Result<bool> ClaimSchedulerSlot(const std::string& slot, const std::string& holder);
+  virtual Result<bool> ClaimSchedulerSlot(const std::string& slot, const std::string& holder) = 0;
+  // Runs `body` while holding the database-wide lock `name`: across every
+  // process on the database, one runs it at a time and the others wait (the
+  // start-up repair). PostgreSQL: a session-level advisory lock on a
+  // connection of its own, so `body` may use the store. SQLite: the file has
+  // one host and this runs `body` (the repair is idempotent there). The
+  // status is body's, or why the lock could not be taken.
+  virtual Status RunExclusively(const std::string& name, const std::function<Status()>& body) = 0;
 
   // The operations (statements, transactions) that waited on another
   // connection's lock, and their waits (sopilot_database_locked_errors_total,
   // sopilot_database_lock_wait_seconds).
   LockWaits* lock_waits() { return &lock_waits_; }
 
- private:
-  MetadataStore(sqlite3* db, Env* env, std::string path);
-  Status Migrate();  // called by Open, before the store is shared
-  std::string Now();
-
-  sqlite3* db_;
-  Env* env_;
-  std::string path_;
-  std::mutex mu_;
-  int schema_version_ = 0;  // set by Migrate
+ protected:
+  MetadataStore() = default;
   LockWaits lock_waits_;
-  std::atomic<bool> corrupt_{false};  // a statement met SQLITE_CORRUPT / SQLITE_NOTADB
 };
 
 // "2026-02-08T09:45:59+00:00" for a Unix time.

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/store_backend_test_util.h"
 #include "testing/fake_clock_env.h"
 #include "testing/poll.h"
 #include "testing/temp_dir.h"
@@ -90,15 +91,20 @@ JobRow MakeJob(JobKind kind) {
   return j;
 }
 
-class MetadataStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override { store_ = OpenStore(); }
-  std::unique_ptr<MetadataStore> OpenStore() {
-    auto s = MetadataStore::Open(path_, &env_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(s).value() : nullptr;
-  }
+// Every test of MetadataStoreTest runs on SQLite and on PostgreSQL.
+class MetadataStoreTest : public testing::StoreBackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreTest,
+                         ::testing::Values(testing::StoreBackend::kSqlite, testing::StoreBackend::kPostgres),
+                         testing::StoreBackendName);
 
+// What only a file has: SQLite's locks.
+class SqliteMetadataStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = MetadataStore::Open(path_, &env_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
   testing::TempDir dir_;
   std::string path_ = dir_.file("sopilot.db");
   FakeClockEnv env_;
@@ -126,12 +132,18 @@ TEST(MetadataHelpersTest, Uuid4HasVersionAndVariantAndIsUnique) {
 
 // ---------------------------------------------------------------- schema
 
-TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
+TEST_P(MetadataStoreTest, MigrationCreatesSchema) {
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version(), 6);
   EXPECT_TRUE(store_->Ping().ok());
-  RawDb raw(path_);
-  auto names = raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
+  EXPECT_TRUE(store_->QuickCheck().ok());
+  EXPECT_EQ(std::string(store_->backend()), postgres() ? "postgresql" : "sqlite");
+  auto raw = Raw();
+  // Tables, indexes and triggers by name, from the database's own catalogue.
+  auto names = postgres() ? raw.Column("SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                                       "c.relnamespace WHERE n.nspname = 'public' UNION "
+                                       "SELECT tgname::text FROM pg_trigger WHERE NOT tgisinternal")
+                          : raw.Column("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
   std::set<std::string> got(names.begin(), names.end());
   for (const char* want : {"schema_migrations", "videos", "clips", "jobs", "audit_log", "idx_videos_task",
                            "idx_jobs_kind_status", "idx_clips_video", "audit_log_no_update", "audit_log_no_delete",
@@ -141,18 +153,19 @@ TEST_F(MetadataStoreTest, MigrationCreatesSchema) {
     EXPECT_TRUE(got.count(want)) << want;
   }
   EXPECT_EQ(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
-  EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
-  EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.One("SELECT applied_at FROM schema_migrations LIMIT 1"), "2026-02-08T09:45:59+00:00");
+  if (!postgres()) {
+    EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+  }
   // The kind check is in the table, not only in the code.
   std::string err;
-  EXPECT_NE(raw.Exec("INSERT INTO jobs (id, kind, status, created_at, updated_at) "
-                     "VALUES ('x', 'bogus', 'queued', 't', 't')",
-                     &err),
-            SQLITE_OK);
-  EXPECT_NE(err.find("CHECK"), std::string::npos) << err;
+  EXPECT_FALSE(raw.Exec("INSERT INTO jobs (id, kind, status, created_at, updated_at) "
+                        "VALUES ('x', 'bogus', 'queued', 't', 't')",
+                        &err));
+  EXPECT_NE(err.find(postgres() ? "check constraint" : "CHECK"), std::string::npos) << err;
 }
 
-TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
+TEST_P(MetadataStoreTest, ReopeningIsANoOp) {
   ASSERT_NE(store_, nullptr);
   auto id = store_->InsertVideo(MakeVideo("t1", "a.mp4"), TwoClips());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -164,18 +177,18 @@ TEST_F(MetadataStoreTest, ReopeningIsANoOp) {
   auto v = store_->GetVideo(*id);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->file_name, "a.mp4");
-  RawDb raw(path_);
+  auto raw = Raw();
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "6");
   EXPECT_EQ(raw.One("SELECT MAX(applied_at) FROM schema_migrations"), "2026-02-08T09:45:59+00:00");
 }
 
-TEST_F(MetadataStoreTest, NewerSchemaVersionIsRefused) {
+TEST_P(MetadataStoreTest, NewerSchemaVersionIsRefused) {
   store_.reset();
   {
-    RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (7, 'later')"), SQLITE_OK);
+    std::string err;
+    ASSERT_TRUE(Raw().Exec("INSERT INTO schema_migrations VALUES (7, 'later')", &err)) << err;
   }
-  auto s = MetadataStore::Open(path_, &env_);
+  auto s = MetadataStore::Open(location_, &env_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kUnsupported);
   EXPECT_NE(s.status().message().find("database schema version 7 is newer than this build supports (6)"),
@@ -200,7 +213,7 @@ TEST(MetadataStoreOpenTest, UnopenablePathFails) {
 
 // ---------------------------------------------------------------- videos
 
-TEST_F(MetadataStoreTest, InsertAndGetVideoWithClips) {
+TEST_P(MetadataStoreTest, InsertAndGetVideoWithClips) {
   ASSERT_NE(store_, nullptr);
   VideoRow in = MakeVideo("task-a", "gold.mp4");
   in.role = "gold";
@@ -239,7 +252,7 @@ TEST_F(MetadataStoreTest, InsertAndGetVideoWithClips) {
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(MetadataStoreTest, InsertVideoIsAllOrNothing) {
+TEST_P(MetadataStoreTest, InsertVideoIsAllOrNothing) {
   ASSERT_NE(store_, nullptr);
   std::vector<ClipRow> dup = {{0, 0, 0, 1}, {0, 0, 1, 2}};  // clip_idx 0 twice
   auto id = store_->InsertVideo(MakeVideo("t", "a.mp4"), dup);
@@ -255,7 +268,7 @@ TEST_F(MetadataStoreTest, InsertVideoIsAllOrNothing) {
   EXPECT_TRUE(store_->InsertVideo(MakeVideo("t", "c.mp4"), TwoClips()).ok());
 }
 
-TEST_F(MetadataStoreTest, ListVideosNewestFirstWithTaskFilterAndLimit) {
+TEST_P(MetadataStoreTest, ListVideosNewestFirstWithTaskFilterAndLimit) {
   ASSERT_NE(store_, nullptr);
   std::vector<int64_t> ids;
   for (int i = 0; i < 6; ++i) {
@@ -281,13 +294,13 @@ TEST_F(MetadataStoreTest, ListVideosNewestFirstWithTaskFilterAndLimit) {
   EXPECT_TRUE(store_->ListVideos("nope", 10)->empty());
 }
 
-TEST_F(MetadataStoreTest, ListVideosClampsLimitTo500) {
+TEST_P(MetadataStoreTest, ListVideosClampsLimitTo500) {
   ASSERT_NE(store_, nullptr);
   for (int i = 0; i < 501; ++i) ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "v.mp4"), {}).ok());
   EXPECT_EQ(store_->ListVideos("", 100000)->size(), 500u);
 }
 
-TEST_F(MetadataStoreTest, VideosOfTaskOnlyEmbeddedOldestFirst) {
+TEST_P(MetadataStoreTest, VideosOfTaskOnlyEmbeddedOldestFirst) {
   ASSERT_NE(store_, nullptr);
   int64_t a = *store_->InsertVideo(MakeVideo("t", "a.mp4"), {});
   ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "pending.mp4", /*embedded=*/false), {}).ok());
@@ -300,7 +313,7 @@ TEST_F(MetadataStoreTest, VideosOfTaskOnlyEmbeddedOldestFirst) {
   EXPECT_EQ((*v)[1].id, b);
 }
 
-TEST_F(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
+TEST_P(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
   ASSERT_NE(store_, nullptr);
   int64_t gold = *store_->InsertVideo(MakeVideo("t", "gold.mp4"), TwoClips());
   int64_t trainee = *store_->InsertVideo(MakeVideo("t", "trainee.mp4"), TwoClips());
@@ -335,7 +348,7 @@ TEST_F(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
 
 // An upload waiting in a job keeps its file: queued, running and dead jobs
 // (a dead one may be requeued) hold it; completed and failed ones do not.
-TEST_F(MetadataStoreTest, UnfinishedJobsHoldTheirUpload) {
+TEST_P(MetadataStoreTest, UnfinishedJobsHoldTheirUpload) {
   ASSERT_NE(store_, nullptr);
   // Each job through legal transitions to one status, with a file of its own.
   const std::vector<std::vector<const char*>> paths = {
@@ -367,7 +380,7 @@ TEST_F(MetadataStoreTest, UnfinishedJobsHoldTheirUpload) {
 }
 
 // InsertJobPlacing: the row and the file together, or neither.
-TEST_F(MetadataStoreTest, InsertJobPlacingIsAllOrNothing) {
+TEST_P(MetadataStoreTest, InsertJobPlacingIsAllOrNothing) {
   ASSERT_NE(store_, nullptr);
   JobRow job = MakeJob(JobKind::kIngest);
   job.file_path = "raw/new.mp4";
@@ -384,7 +397,7 @@ TEST_F(MetadataStoreTest, InsertJobPlacingIsAllOrNothing) {
   EXPECT_TRUE(*store_->PathInUse("raw/new.mp4"));
 }
 
-TEST_F(MetadataStoreTest, AllReferencedPaths) {
+TEST_P(MetadataStoreTest, AllReferencedPaths) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok());
   ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "b.mp4", /*embedded=*/false), {}).ok());
@@ -397,7 +410,7 @@ TEST_F(MetadataStoreTest, AllReferencedPaths) {
 
 // ---------------------------------------------------------------- jobs
 
-TEST_F(MetadataStoreTest, JobStateMachine) {
+TEST_P(MetadataStoreTest, JobStateMachine) {
   ASSERT_NE(store_, nullptr);
   JobRow job = MakeJob(JobKind::kScore);
   job.status = "completed";  // ignored: a new job is queued
@@ -459,7 +472,7 @@ TEST_F(MetadataStoreTest, JobStateMachine) {
   EXPECT_EQ(j->attempts, 2);
 }
 
-TEST_F(MetadataStoreTest, AScoreOfTheClosestGoldRecordsTheGoldItSettledOn) {
+TEST_P(MetadataStoreTest, AScoreOfTheClosestGoldRecordsTheGoldItSettledOn) {
   JobRow job = MakeJob(JobKind::kScore);
   job.gold_video_id.reset();  // not known before the score runs
   job.sop_version = 3;        // the SOP's, should its gold be the closest
@@ -493,7 +506,7 @@ TEST_F(MetadataStoreTest, AScoreOfTheClosestGoldRecordsTheGoldItSettledOn) {
   EXPECT_EQ(store_->GetJob(named.id)->sop_version, 2);
 }
 
-TEST_F(MetadataStoreTest, DeadAndSkippedAreFinal) {
+TEST_P(MetadataStoreTest, DeadAndSkippedAreFinal) {
   ASSERT_NE(store_, nullptr);
   JobRow dead = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(dead).ok());
@@ -527,7 +540,7 @@ TEST_F(MetadataStoreTest, DeadAndSkippedAreFinal) {
   EXPECT_FALSE(store_->CompleteTrainingJob(training.id, kJobCompleted, "reports/s.json", "{}").ok());
 }
 
-TEST_F(MetadataStoreTest, JobErrors) {
+TEST_P(MetadataStoreTest, JobErrors) {
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->SetJobStatus("no-such-job", kJobRunning).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(store_->GetJob("no-such-job").status().code(), Status::Code::kNotFound);
@@ -548,7 +561,7 @@ TEST_F(MetadataStoreTest, JobErrors) {
   EXPECT_EQ(store_->InsertJob(JobRow{}).code(), Status::Code::kInvalidArgument);  // no id
 }
 
-TEST_F(MetadataStoreTest, JobsWithStatusAndCounts) {
+TEST_P(MetadataStoreTest, JobsWithStatusAndCounts) {
   ASSERT_NE(store_, nullptr);
   std::vector<std::string> ingest_ids;
   for (int i = 0; i < 4; ++i) {
@@ -575,7 +588,7 @@ TEST_F(MetadataStoreTest, JobsWithStatusAndCounts) {
   EXPECT_TRUE(store_->JobStatusCounts(JobKind::kTraining)->empty());
 }
 
-TEST_F(MetadataStoreTest, IngestJobFieldsRoundTrip) {
+TEST_P(MetadataStoreTest, IngestJobFieldsRoundTrip) {
   ASSERT_NE(store_, nullptr);
   JobRow in = MakeJob(JobKind::kIngest);
   in.task_id = "t";
@@ -609,7 +622,7 @@ TEST_F(MetadataStoreTest, IngestJobFieldsRoundTrip) {
 
 // The worker's path: video, clips and job completion in one transaction, so
 // a job delivered twice does not add a second video.
-TEST_F(MetadataStoreTest, CompleteIngestJobWithVideoIsOnceOnly) {
+TEST_P(MetadataStoreTest, CompleteIngestJobWithVideoIsOnceOnly) {
   ASSERT_NE(store_, nullptr);
   JobRow job = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(job).ok());
@@ -637,7 +650,7 @@ TEST_F(MetadataStoreTest, CompleteIngestJobWithVideoIsOnceOnly) {
 }
 
 // Values are bound, never spliced into SQL.
-TEST_F(MetadataStoreTest, HostileStringsAreStoredVerbatim) {
+TEST_P(MetadataStoreTest, HostileStringsAreStoredVerbatim) {
   ASSERT_NE(store_, nullptr);
   const std::string evil = "x'); DROP TABLE videos; --";
   auto id = store_->InsertVideo(MakeVideo(evil, evil), {});
@@ -649,7 +662,7 @@ TEST_F(MetadataStoreTest, HostileStringsAreStoredVerbatim) {
 
 // ---------------------------------------------------------------- audit
 
-TEST_F(MetadataStoreTest, AuditAppendAndTrail) {
+TEST_P(MetadataStoreTest, AuditAppendAndTrail) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->AppendAudit("token:admin", "job.queued", "j1", R"({"kind":"score"})").ok());
   env_.now = env_.now + 1;
@@ -674,15 +687,19 @@ TEST_F(MetadataStoreTest, AuditAppendAndTrail) {
   EXPECT_EQ(store_->AuditTrail(2)->size(), 2u);
 }
 
-TEST_F(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {
+TEST_P(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->AppendAudit("system", "job.queued", "j1", "{}").ok());
-  RawDb raw(path_);
+  auto raw = Raw();
   std::string err;
-  EXPECT_NE(raw.Exec("UPDATE audit_log SET actor = 'mallory'", &err), SQLITE_OK);
+  EXPECT_FALSE(raw.Exec("UPDATE audit_log SET actor = 'mallory'", &err));
   EXPECT_NE(err.find("audit_log is append-only"), std::string::npos) << err;
-  EXPECT_NE(raw.Exec("DELETE FROM audit_log", &err), SQLITE_OK);
+  EXPECT_FALSE(raw.Exec("DELETE FROM audit_log", &err));
   EXPECT_NE(err.find("audit_log is append-only"), std::string::npos) << err;
+  if (postgres()) {
+    EXPECT_FALSE(raw.Exec("TRUNCATE audit_log", &err));
+    EXPECT_NE(err.find("audit_log is append-only"), std::string::npos) << err;
+  }
   EXPECT_EQ(raw.One("SELECT actor FROM audit_log"), "system");
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM audit_log"), "1");
 }
@@ -691,7 +708,7 @@ TEST_F(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {
 
 // Two stores on one file behave as two processes would: each has its own
 // connection, and their write transactions meet SQLite's file locks.
-TEST_F(MetadataStoreTest, TwoStoresManyThreads) {
+TEST_P(MetadataStoreTest, TwoStoresManyThreads) {
   ASSERT_NE(store_, nullptr);
   auto other = OpenStore();
   ASSERT_NE(other, nullptr);
@@ -728,7 +745,7 @@ TEST_F(MetadataStoreTest, TwoStoresManyThreads) {
 // then succeeds, and the write counts once as an operation that waited,
 // however many retries it slept. The lock is released once the store is
 // seen waiting.
-TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
+TEST_F(SqliteMetadataStoreTest, WaitsOutAShortLock) {
   ASSERT_NE(store_, nullptr);
   RawDb raw(path_);
   ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
@@ -760,7 +777,7 @@ TEST_F(MetadataStoreTest, WaitsOutAShortLock) {
 }
 
 // A lock held past the busy timeout (5 s) fails as "database is locked".
-TEST_F(MetadataStoreTest, GivesUpOnALongLock) {
+TEST_F(SqliteMetadataStoreTest, GivesUpOnALongLock) {
   ASSERT_NE(store_, nullptr);
   RawDb raw(path_);
   ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
@@ -779,9 +796,9 @@ TEST_F(MetadataStoreTest, GivesUpOnALongLock) {
 
 // Several processes starting at once on a fresh file: one migrates, the
 // others find the schema in place.
-TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
-  testing::TempDir dir;
-  const std::string path = dir.file("fresh.db");
+TEST_P(MetadataStoreTest, ConcurrentOpensMigrateOnce) {
+  const std::string path = FreshLocation("fresh");
+  ASSERT_FALSE(path.empty());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 6; ++i) {
@@ -793,15 +810,20 @@ TEST(MetadataStoreOpenTest, ConcurrentOpensMigrateOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 6);
-  RawDb raw(path);
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM schema_migrations"), "6");
-  EXPECT_EQ(raw.One("SELECT COUNT(*) FROM videos"), "6");
+  auto fresh = MetadataStore::Open(path, Env::Default());
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ((*fresh)->ListVideos("t", 100)->size(), 6u);
+  if (postgres()) {
+    EXPECT_EQ(server_->Query(path.substr(path.rfind('/') + 1), "SELECT COUNT(*) FROM schema_migrations").One(), "6");
+  } else {
+    EXPECT_EQ(testing::RawSql(GetParam(), path, nullptr, "").One("SELECT COUNT(*) FROM schema_migrations"), "6");
+  }
 }
 
 // A real second process writing while this one writes.
-TEST(MetadataStoreForkTest, ChildProcessWritesConcurrently) {
-  testing::TempDir dir;
-  const std::string path = dir.file("shared.db");
+TEST_P(MetadataStoreTest, ChildProcessWritesConcurrently) {
+  const std::string path = FreshLocation("shared");
+  ASSERT_FALSE(path.empty());
   {
     auto s = MetadataStore::Open(path, Env::Default());  // create and migrate first
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -843,22 +865,31 @@ TEST(MetadataStoreForkTest, ChildProcessWritesConcurrently) {
 
 // ---------------------------------------------------------------- index versions and leases
 
-TEST_F(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) {
+TEST_P(MetadataStoreTest, AVersionOneDatabaseMigratesToTheLatestKeepingItsRows) {
   auto id = store_->InsertVideo(MakeVideo("t1", "a.mp4"), TwoClips());
   ASSERT_TRUE(id.ok());
   store_.reset();
   {
     // Back to what a build with only migration 1 left.
-    RawDb raw(path_);
-    for (const char* sql : {"DROP TRIGGER jobs_score_ended", "DROP TABLE webhook_deliveries", "DROP TABLE task_settings",
-                            "DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
-                            "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
-                            "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
-                            "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
-                            "ALTER TABLE jobs DROP COLUMN gold_selection",
-                            "DELETE FROM schema_migrations WHERE version >= 2"}) {
+    const std::vector<const char*> sqlite = {
+        "DROP TRIGGER jobs_score_ended", "DROP TABLE webhook_deliveries", "DROP TABLE task_settings",
+        "DROP TABLE version_embeddings", "DROP TABLE task_index", "DROP TABLE index_versions",
+        "DROP TABLE leases", "DROP TABLE scheduler_slots", "DROP INDEX idx_videos_created",
+        "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
+        "DROP INDEX idx_jobs_score_history", "ALTER TABLE jobs DROP COLUMN sop_version",
+        "ALTER TABLE jobs DROP COLUMN gold_selection", "DELETE FROM schema_migrations WHERE version >= 2"};
+    const std::vector<const char*> pg = {
+        "DROP TRIGGER jobs_score_ended ON jobs", "DROP FUNCTION jobs_score_ended()", "DROP TABLE webhook_deliveries",
+        "DROP TABLE task_settings", "DROP TABLE version_embeddings", "DROP TABLE task_index",
+        "DROP TABLE index_versions", "DROP TABLE leases", "DROP TABLE scheduler_slots",
+        "DROP INDEX idx_videos_created", "ALTER TABLE jobs DROP COLUMN embedder", "DROP TABLE sop_versions",
+        "DROP FUNCTION sop_versions_immutable()", "DROP INDEX idx_jobs_score_history",
+        "ALTER TABLE jobs DROP COLUMN sop_version", "ALTER TABLE jobs DROP COLUMN gold_selection",
+        "DELETE FROM schema_migrations WHERE version >= 2"};
+    auto raw = Raw();
+    for (const char* sql : postgres() ? pg : sqlite) {
       std::string err;
-      ASSERT_EQ(raw.Exec(sql, &err), SQLITE_OK) << sql << ": " << err;
+      ASSERT_TRUE(raw.Exec(sql, &err)) << sql << ": " << err;
     }
   }
   store_ = OpenStore();
@@ -892,7 +923,11 @@ class IndexVersionTest : public MetadataStoreTest {
   }
 };
 
-TEST_F(IndexVersionTest, ResolveGivesRawUntilTheFirstVersionThenTheCurrentOne) {
+INSTANTIATE_TEST_SUITE_P(Backends, IndexVersionTest,
+                         ::testing::Values(testing::StoreBackend::kSqlite, testing::StoreBackend::kPostgres),
+                         testing::StoreBackendName);
+
+TEST_P(IndexVersionTest, ResolveGivesRawUntilTheFirstVersionThenTheCurrentOne) {
   int64_t gold = Video("t", "g.mp4", "gold"), trainee = Video("t", "t.mp4");
   auto r = store_->ResolveEmbeddings({trainee, gold});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -936,7 +971,7 @@ TEST_F(IndexVersionTest, ResolveGivesRawUntilTheFirstVersionThenTheCurrentOne) {
   EXPECT_EQ((*task)[0].video.id, gold);
 }
 
-TEST_F(IndexVersionTest, VersionsOnlyMoveForwardAndReservationsNeverCollide) {
+TEST_P(IndexVersionTest, VersionsOnlyMoveForwardAndReservationsNeverCollide) {
   int64_t a = Video("t", "a.mp4", "gold");
   auto v1 = *store_->ReserveIndexVersion("t", "j1");
   auto v2 = *store_->ReserveIndexVersion("t", "j2");
@@ -962,7 +997,7 @@ TEST_F(IndexVersionTest, VersionsOnlyMoveForwardAndReservationsNeverCollide) {
   EXPECT_EQ((*store_->ResolveEmbeddings({b}))[0].adapted_path, "embeddings/b2.emb");
 }
 
-TEST_F(IndexVersionTest, DroppingOldVersionsKeepsTheNewestAndReturnsFilesNoLongerUsed) {
+TEST_P(IndexVersionTest, DroppingOldVersionsKeepsTheNewestAndReturnsFilesNoLongerUsed) {
   int64_t a = Video("t", "a.mp4", "gold"), b = Video("t", "b.mp4");
   for (int i = 0; i < 5; ++i) Build("t", {a, b});
   // Version 5 current; 4 and 3 kept; 1 and 2 dropped.
@@ -983,7 +1018,7 @@ TEST_F(IndexVersionTest, DroppingOldVersionsKeepsTheNewestAndReturnsFilesNoLonge
   EXPECT_FALSE(*store_->PathInUse("models/t_v1.adapter"));
   EXPECT_TRUE(*store_->PathInUse("embeddings/t_v1_" + std::to_string(a) + ".emb"));
   EXPECT_EQ(*store_->CurrentIndexVersion("t"), 5);
-  RawDb raw(path_);
+  auto raw = Raw();
   EXPECT_EQ(raw.Column("SELECT version FROM index_versions WHERE task_id = 't' ORDER BY version"),
             (std::vector<std::string>{"3", "4", "5", "6"}));
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM version_embeddings WHERE version IN (1, 2)"), "0");
@@ -995,7 +1030,7 @@ TEST_F(IndexVersionTest, DroppingOldVersionsKeepsTheNewestAndReturnsFilesNoLonge
   EXPECT_TRUE(std::count(all.begin(), all.end(), "embeddings/t_v4_" + std::to_string(b) + ".emb"));
 }
 
-TEST_F(IndexVersionTest, DeletingAVideoDropsItsVersionRows) {
+TEST_P(IndexVersionTest, DeletingAVideoDropsItsVersionRows) {
   int64_t a = Video("t", "a.mp4", "gold");
   Build("t", {a});
   EXPECT_EQ(*store_->VersionPathsOfVideo(a), std::vector<std::string>{"embeddings/t_v1_" + std::to_string(a) + ".emb"});
@@ -1007,13 +1042,13 @@ TEST_F(IndexVersionTest, DeletingAVideoDropsItsVersionRows) {
 
 // The consistency the score job relies on: a reader resolving two videos
 // while another connection switches versions sees both in one version.
-TEST_F(IndexVersionTest, ResolvingWhileAnotherConnectionSwitchesSeesOneVersion) {
+TEST_P(IndexVersionTest, ResolvingWhileAnotherConnectionSwitchesSeesOneVersion) {
   int64_t a = Video("t", "a.mp4", "gold"), b = Video("t", "b.mp4");
   Build("t", {a, b});
   std::atomic<bool> done{false};
   std::atomic<bool> writer_ok{true};
   std::thread writer([&] {
-    auto other = MetadataStore::Open(path_, &env_);
+    auto other = MetadataStore::Open(location_, &env_);
     for (int i = 0; i < 200 && other.ok() && writer_ok; ++i) {
       auto v = (*other)->ReserveIndexVersion("t", "j");
       if (!v.ok()) {
@@ -1060,7 +1095,7 @@ TEST_F(IndexVersionTest, ResolvingWhileAnotherConnectionSwitchesSeesOneVersion) 
   EXPECT_EQ(*store_->CurrentIndexVersion("t"), 201);
 }
 
-TEST_F(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
+TEST_P(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
   EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
   ASSERT_TRUE(store_->InsertVideo(MakeVideo("t", "a.mp4"), {}).ok());
   EXPECT_EQ(*store_->CountVideosCreatedAfter(""), 1);
@@ -1081,7 +1116,7 @@ TEST_F(MetadataStoreTest, CountsNewVideosSinceTheLastCompletedTraining) {
   EXPECT_EQ(*store_->CountVideosCreatedAfter(since), 2);
 }
 
-TEST_F(MetadataStoreTest, LeaseHasOneHolderUntilItExpiresOrIsReleased) {
+TEST_P(MetadataStoreTest, LeaseHasOneHolderUntilItExpiresOrIsReleased) {
   EXPECT_EQ(store_->GetLease("nightly")->holder, "");
   EXPECT_TRUE(*store_->AcquireLease("nightly", "a", 100, 30));
   EXPECT_FALSE(*store_->AcquireLease("nightly", "b", 110, 30));
@@ -1099,7 +1134,7 @@ TEST_F(MetadataStoreTest, LeaseHasOneHolderUntilItExpiresOrIsReleased) {
   EXPECT_FALSE(store_->AcquireLease("nightly", "", 152, 30).ok());
 }
 
-TEST_F(MetadataStoreTest, LeaseRaceAcrossProcessesHasOneWinner) {
+TEST_P(MetadataStoreTest, LeaseRaceAcrossProcessesHasOneWinner) {
   // Many processes try to take a free lease at the same instant.
   store_.reset();
   constexpr int kProcs = 6;
@@ -1108,7 +1143,7 @@ TEST_F(MetadataStoreTest, LeaseRaceAcrossProcessesHasOneWinner) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      auto s = MetadataStore::Open(path_, Env::Default());
+      auto s = MetadataStore::Open(location_, Env::Default());
       int code = 2;
       if (s.ok()) {
         auto won = (*s)->AcquireLease("nightly", "p" + std::to_string(i), 1000, 60);
@@ -1130,7 +1165,7 @@ TEST_F(MetadataStoreTest, LeaseRaceAcrossProcessesHasOneWinner) {
   EXPECT_EQ(winners, 1);
 }
 
-TEST_F(MetadataStoreTest, ASlotIsClaimedOnce) {
+TEST_P(MetadataStoreTest, ASlotIsClaimedOnce) {
   EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "a"));
   EXPECT_FALSE(*store_->ClaimSchedulerSlot("2026-02-09T02:00:00", "b"));
   EXPECT_TRUE(*store_->ClaimSchedulerSlot("2026-02-10T02:00:00", "b"));
@@ -1138,7 +1173,7 @@ TEST_F(MetadataStoreTest, ASlotIsClaimedOnce) {
 
 // ---------------------------------------------------------------- re-embedding
 
-TEST_F(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
+TEST_P(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
   ASSERT_NE(store_, nullptr);
   auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
   auto b = store_->InsertVideo(MakeVideo("t", "b.mp4"), TwoClips());
@@ -1197,8 +1232,7 @@ TEST_F(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
   EXPECT_EQ(*store_->TaskEmbedder("t"), "motion-v1");
   EXPECT_EQ(*store_->TaskEmbedder("u"), "");
   EXPECT_FALSE(*store_->PathInUse("embeddings/a.mp4.emb"));
-  RawDb raw(path_);
-  EXPECT_EQ(raw.One("SELECT embedder FROM index_versions WHERE task_id = 't'"), "motion-v1");
+  EXPECT_EQ(Raw().One("SELECT embedder FROM index_versions WHERE task_id = 't'"), "motion-v1");
 
   // Again (a retried job): not switched twice.
   sw = store_->SwitchTaskEmbedder("t", *v, "motion-v1", {});
@@ -1215,7 +1249,7 @@ TEST_F(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
   EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
 }
 
-TEST_F(MetadataStoreTest, AnIngestEmbeddedBeforeItsTaskSwitchedEmbedderIsNotRecorded) {
+TEST_P(MetadataStoreTest, AnIngestEmbeddedBeforeItsTaskSwitchedEmbedderIsNotRecorded) {
   ASSERT_NE(store_, nullptr);
   auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
   ASSERT_TRUE(a.ok());

@@ -1,9 +1,9 @@
-// MetadataStore: the score history, filtered and paged.
+// SqliteMetadataStore: the score history, filtered and paged.
 #include <sqlite3.h>
 
 #include <algorithm>
 
-#include "store/metadata_store.h"
+#include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
 #include "store/store_rows.h"
 
@@ -11,7 +11,7 @@ namespace sopilot {
 
 using namespace store_detail;  // the statement helpers and row readers of this store
 
-Result<ScorePage> MetadataStore::ListScores(const ScoreQuery& q) {
+Result<ScorePage> SqliteMetadataStore::ListScores(const ScoreQuery& q) {
   const int limit = std::clamp(q.limit, 1, 10000);
   // Every filter is bound; an empty one matches everything ("?N = ''"), so
   // one statement serves all combinations. The task filter comes first for

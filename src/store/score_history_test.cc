@@ -1,7 +1,5 @@
 // The SOP versions and the score history of the metadata store, on a real
-// SQLite file.
-#include <sqlite3.h>
-
+// SQLite file and on a real PostgreSQL server.
 #include <atomic>
 #include <set>
 #include <thread>
@@ -10,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/metadata_store.h"
+#include "store/store_backend_test_util.h"
 #include "testing/fake_clock_env.h"
 #include "testing/temp_dir.h"
 
@@ -17,13 +16,8 @@ namespace sopilot {
 namespace {
 
 
-class ScoreHistoryTest : public ::testing::Test {
+class ScoreHistoryTest : public testing::StoreBackendTest {
  protected:
-  void SetUp() override {
-    auto s = MetadataStore::Open(dir_.file("meta.db"), &env_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
   // A completed score job finished at the clock's time.
   std::string Score(const std::string& task, const std::string& op, const std::string& site, double score,
                     const std::string& verdict) {
@@ -40,13 +34,12 @@ class ScoreHistoryTest : public ::testing::Test {
                     .ok());
     return j.id;
   }
-
-  testing::TempDir dir_;
-  testing::FakeClockEnv env_;
-  std::unique_ptr<MetadataStore> store_;
 };
+INSTANTIATE_TEST_SUITE_P(Backends, ScoreHistoryTest,
+                         ::testing::Values(testing::StoreBackend::kSqlite, testing::StoreBackend::kPostgres),
+                         testing::StoreBackendName);
 
-TEST_F(ScoreHistoryTest, SopVersionsCountUpPerTaskAndAreNeverRewritten) {
+TEST_P(ScoreHistoryTest, SopVersionsCountUpPerTaskAndAreNeverRewritten) {
   EXPECT_EQ(store_->GetSopVersion("t", 0).status().code(), Status::Code::kNotFound);
   auto v1 = store_->AppendSopVersion("t", std::nullopt, R"({"steps": [1]})", "token:operator");
   auto v2 = store_->AppendSopVersion("t", std::nullopt, R"({"steps": [2]})", "token:admin");
@@ -66,25 +59,22 @@ TEST_F(ScoreHistoryTest, SopVersionsCountUpPerTaskAndAreNeverRewritten) {
             Status::Code::kInvalidArgument);
 
   // Nobody rewrites a version, even with the file in hand.
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(dir_.file("meta.db").c_str(), &raw), SQLITE_OK);
-  sqlite3_busy_timeout(raw, 5000);
-  char* msg = nullptr;
-  EXPECT_NE(sqlite3_exec(raw, "UPDATE sop_versions SET definition_json = '{}' WHERE task_id = 't'", nullptr, nullptr,
-                         &msg),
-            SQLITE_OK);
-  sqlite3_free(msg);
-  sqlite3_close(raw);
+  std::string err;
+  EXPECT_FALSE(Raw().Exec("UPDATE sop_versions SET definition_json = '{}' WHERE task_id = 't'", &err));
+  EXPECT_NE(err.find("never rewritten"), std::string::npos) << err;
   EXPECT_EQ(store_->GetSopVersion("t", 1)->definition_json, R"({"steps": [1]})");
 }
 
-TEST_F(ScoreHistoryTest, ConcurrentSavesGetDistinctVersions) {
+// Two stores (two connections, as two processes would have) saving at once.
+TEST_P(ScoreHistoryTest, ConcurrentSavesGetDistinctVersions) {
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
   std::vector<std::thread> threads;
   std::atomic<int> failed{0};
   std::vector<int64_t> got(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      auto v = store_->AppendSopVersion("t", std::nullopt, "{}", "x");
+      auto v = (i % 2 ? other : store_)->AppendSopVersion("t", std::nullopt, "{}", "x");
       if (v.ok()) got[i] = *v; else ++failed;
     });
   }
@@ -93,7 +83,7 @@ TEST_F(ScoreHistoryTest, ConcurrentSavesGetDistinctVersions) {
   EXPECT_EQ(std::set<int64_t>(got.begin(), got.end()).size(), 8u);
 }
 
-TEST_F(ScoreHistoryTest, FiltersAndPagesWithoutGapsOrRepeats) {
+TEST_P(ScoreHistoryTest, FiltersAndPagesWithoutGapsOrRepeats) {
   std::vector<std::string> ids;
   // Three scores in one second (the order they were queued in breaks the
   // tie), then later ones.

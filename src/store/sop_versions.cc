@@ -1,14 +1,14 @@
-// MetadataStore: the versions of each task's SOP definition.
+// SqliteMetadataStore: the versions of each task's SOP definition.
 #include <sqlite3.h>
 
-#include "store/metadata_store.h"
+#include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
 
 namespace sopilot {
 
 using namespace store_detail;  // the statement helpers of this store
 
-Result<int64_t> MetadataStore::AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
+Result<int64_t> SqliteMetadataStore::AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
                                                 const std::string& definition_json, const std::string& created_by) {
   if (task_id.empty()) return Status::InvalidArgument("SOP: task_id is empty");
   if (definition_json.empty()) return Status::InvalidArgument("SOP: the definition is empty");
@@ -35,7 +35,7 @@ Result<int64_t> MetadataStore::AppendSopVersion(const std::string& task_id, std:
   return version;
 }
 
-Result<SopVersionRow> MetadataStore::GetSopVersion(const std::string& task_id, int64_t version) {
+Result<SopVersionRow> SqliteMetadataStore::GetSopVersion(const std::string& task_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const char* sql = version > 0

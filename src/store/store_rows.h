@@ -1,5 +1,8 @@
 // Reading videos and jobs rows: the column lists and the readers that go
-// with them, shared by the parts of the metadata store. Internal to src/store.
+// with them, shared by the parts of the metadata stores (SQLite and
+// PostgreSQL). A reader takes any row with the column accessors of
+// store_detail::Stmt (Int, Double, Text, OptInt, OptDouble). Internal to
+// src/store.
 #pragma once
 
 #include <string>
@@ -15,7 +18,8 @@ inline constexpr const char* kVideoColumns =
     "id, task_id, role, site_id, camera_id, operator_id_hash, file_name, file_path, content_sha256, "
     "embedding_path, embedding_model, num_clips, duration_sec, source_fps, sampled_fps, created_at";
 
-inline VideoRow ReadVideo(const Stmt& s) {
+template <typename Row>
+VideoRow ReadVideo(const Row& s) {
   VideoRow v;
   v.id = s.Int(0);
   v.task_id = s.Text(1);
@@ -53,7 +57,8 @@ inline constexpr const char* kJobColumns =
     "operator_id_hash, video_id, gold_video_id, trainee_video_id, score, result_path, \"trigger\", "
     "summary_path, result_json, embedder, sop_version, gold_selection";
 
-inline Result<JobRow> ReadJob(const Stmt& s) {
+template <typename Row>
+Result<JobRow> ReadJob(const Row& s) {
   JobRow j;
   j.id = s.Text(0);
   auto kind = ParseJobKind(s.Text(1));

@@ -1,11 +1,11 @@
-// MetadataStore: per-task settings (webhook, automatic scoring) and the
+// SqliteMetadataStore: per-task settings (webhook, automatic scoring) and the
 // webhook outbox. Rows of the outbox are written by the trigger
 // jobs_score_ended (migration 5), in the transaction that ends a score job.
 #include <sqlite3.h>
 
 #include <algorithm>
 
-#include "store/metadata_store.h"
+#include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
 
 namespace sopilot {
@@ -42,7 +42,7 @@ bool KnownDeliveryStatus(const std::string& s) {
 
 }  // namespace
 
-Result<TaskSettingsRow> MetadataStore::GetTaskSettings(const std::string& task_id) {
+Result<TaskSettingsRow> SqliteMetadataStore::GetTaskSettings(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
@@ -61,7 +61,7 @@ Result<TaskSettingsRow> MetadataStore::GetTaskSettings(const std::string& task_i
   return r;
 }
 
-Status MetadataStore::PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
+Status SqliteMetadataStore::PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
                                      const std::string& actor) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   if (url.empty()) return Status::InvalidArgument("webhook url is empty");
@@ -75,7 +75,7 @@ Status MetadataStore::PutTaskWebhook(const std::string& task_id, const std::stri
   return s.Run();
 }
 
-Status MetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
+Status SqliteMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(
@@ -87,7 +87,7 @@ Status MetadataStore::ClearTaskWebhook(const std::string& task_id, const std::st
   return Status::Ok();
 }
 
-Status MetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
+Status SqliteMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
@@ -99,7 +99,7 @@ Status MetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, cons
   return s.Run();
 }
 
-Result<std::optional<WebhookDeliveryRow>> MetadataStore::ClaimWebhookDelivery(const std::string& holder, double now,
+Result<std::optional<WebhookDeliveryRow>> SqliteMetadataStore::ClaimWebhookDelivery(const std::string& holder, double now,
                                                                               double lease_sec) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
@@ -132,7 +132,7 @@ Result<std::optional<WebhookDeliveryRow>> MetadataStore::ClaimWebhookDelivery(co
   return out;
 }
 
-Status MetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& o) {
+Status SqliteMetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& o) {
   if (!KnownDeliveryStatus(o.status)) return Status::InvalidArgument("unknown delivery status '" + o.status + "'");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
@@ -151,7 +151,7 @@ Status MetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holde
   return Status::Ok();
 }
 
-Result<std::vector<WebhookDeliveryRow>> MetadataStore::ListWebhookDeliveries(const std::string& job_id, int limit) {
+Result<std::vector<WebhookDeliveryRow>> SqliteMetadataStore::ListWebhookDeliveries(const std::string& job_id, int limit) {
   limit = std::max(1, std::min(limit, 10000));
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
@@ -169,7 +169,7 @@ Result<std::vector<WebhookDeliveryRow>> MetadataStore::ListWebhookDeliveries(con
   return out;
 }
 
-Result<int64_t> MetadataStore::PruneWebhookDeliveries(const std::string& before) {
+Result<int64_t> SqliteMetadataStore::PruneWebhookDeliveries(const std::string& before) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   SOPILOT_ASSIGN_OR_RETURN(

@@ -1,0 +1,118 @@
+// What only the PostgreSQL store has: a server that can go away and come
+// back, and locks shared by every process on the database. On a real
+// server (testing::PostgresServer); skipped when PostgreSQL is not installed.
+#include "store/pg_metadata_store.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "store/store_backend_test_util.h"
+#include "testing/fake_clock_env.h"
+#include "testing/poll.h"
+#include "testing/postgres_server.h"
+#include "testing/redis_server.h"
+
+namespace sopilot {
+namespace {
+
+using testing::FakeClockEnv;
+
+class PgMetadataStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::PostgresBinDir().empty()) {
+      GTEST_SKIP() << "PostgreSQL is not installed (scripts/install-deps.sh installs it)";
+    }
+  }
+  FakeClockEnv env_;
+};
+
+TEST_F(PgMetadataStoreTest, AnUnreachableServerIsUnavailable) {
+  const int port = testing::FreeLoopbackPort();  // nobody listens there
+  auto s = MetadataStore::Open("postgresql://sopilot:secret-pw@127.0.0.1:" + std::to_string(port) + "/none", &env_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kUnavailable) << s.status().ToString();
+  EXPECT_EQ(s.status().message().find("secret-pw"), std::string::npos) << "the password was repeated";
+}
+
+// The server goes away under an open store and comes back on the same port:
+// calls meanwhile fail as Unavailable (never a crash), and the first call
+// after it is back connects again.
+TEST_F(PgMetadataStoreTest, ALostConnectionIsUnavailableAndTheNextCallConnectsAgain) {
+  testing::PostgresServer server;  // its own: this test stops it
+  ASSERT_TRUE(server.Start()) << server.error();
+  ASSERT_TRUE(server.CreateDatabase("lost"));
+  auto opened = MetadataStore::Open(server.Url("lost"), &env_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<MetadataStore> store = std::move(opened).value();
+  EXPECT_STREQ(store->backend(), "postgresql");
+  ASSERT_TRUE(store->AppendAudit("system", "before", "", "{}").ok());
+
+  ASSERT_TRUE(server.Stop());
+  Status down = store->AppendAudit("system", "during", "", "{}");
+  EXPECT_EQ(down.code(), Status::Code::kUnavailable) << down.ToString();
+  EXPECT_EQ(store->Ping().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(store->GetJob("x").status().code(), Status::Code::kUnavailable);
+
+  ASSERT_TRUE(server.Start()) << server.error();
+  ASSERT_TRUE(store->Ping().ok());
+  ASSERT_TRUE(store->AppendAudit("system", "after", "", "{}").ok());
+  auto trail = store->AuditTrail(10);
+  ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+  ASSERT_EQ(trail->size(), 2u);  // "during" was never written
+  EXPECT_EQ((*trail)[0].action, "after");
+  EXPECT_EQ((*trail)[1].action, "before");
+}
+
+// The start-up repair's lock: a second process asking for it waits until the
+// first has finished. The second is seen waiting in pg_locks (state, not
+// timing) before the first lets go.
+TEST_F(PgMetadataStoreTest, RunExclusivelyLetsOneProcessInAtATime) {
+  std::string why;
+  testing::PostgresServer* server = testing::SharedPostgres(&why);
+  ASSERT_NE(server, nullptr) << why;
+  ASSERT_TRUE(server->CreateDatabase("exclusive"));
+  auto a = MetadataStore::Open(server->Url("exclusive"), &env_);
+  auto b = MetadataStore::Open(server->Url("exclusive"), &env_);
+  ASSERT_TRUE(a.ok() && b.ok());
+
+  std::atomic<bool> a_inside{false}, release{false}, b_ran{false};
+  std::atomic<bool> b_ran_while_a_inside{false};
+  std::thread first([&] {
+    Status st = (*a)->RunExclusively("startup-repair", [&] {
+      a_inside = true;
+      // The store is usable inside (the lock is on a connection of its own).
+      Status inner = (*a)->AppendAudit("system", "repair", "", "{}");
+      testing::PollUntil([&] { return release.load(); });
+      a_inside = false;
+      return inner;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  });
+  ASSERT_TRUE(testing::PollUntil([&] { return a_inside.load(); }));
+  std::thread second([&] {
+    Status st = (*b)->RunExclusively("startup-repair", [&] {
+      if (a_inside) b_ran_while_a_inside = true;
+      b_ran = true;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  });
+  ASSERT_TRUE(testing::PollUntil([&] {
+    return server->Query("exclusive", "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+               .One() == "1";
+  })) << "the second process never waited for the lock";
+  EXPECT_FALSE(b_ran.load());
+  release = true;
+  first.join();
+  second.join();
+  EXPECT_TRUE(b_ran.load());
+  EXPECT_FALSE(b_ran_while_a_inside.load());
+  // Another name is another lock.
+  EXPECT_TRUE((*b)->RunExclusively("other", [] { return Status::Ok(); }).ok());
+}
+
+}  // namespace
+}  // namespace sopilot

@@ -389,61 +389,7 @@ Status InsertJobRow(PgSession& db, const JobRow& job, const std::string& now) {
   return Status::Ok();
 }
 
-// kVideoColumns with every column prefixed by `alias.` (for joins).
-std::string QualifiedVideoColumns(const std::string& alias) {
-  std::string out = alias + ".";
-  for (const char* p = kVideoColumns; *p; ++p) {
-    out += *p;
-    if (*p == ' ') out += alias + ".";
-  }
-  return out;
-}
 
-// The effective-embedding query; `where` selects the videos (alias v).
-std::string ResolveSql(const std::string& where) {
-  return "SELECT " + QualifiedVideoColumns("v") +
-         ", COALESCE(ti.current_version, 0), COALESCE(iv.adapter_path, ''), COALESCE(ve.embedding_path, '') "
-         "FROM videos v "
-         "LEFT JOIN task_index ti ON ti.task_id = v.task_id "
-         "LEFT JOIN index_versions iv ON iv.task_id = v.task_id AND iv.version = ti.current_version "
-         "LEFT JOIN version_embeddings ve ON ve.video_id = v.id AND ve.version = ti.current_version " +
-         where;
-}
-
-MetadataStore::EffectiveEmbedding ReadEffective(const PgRow& s) {
-  MetadataStore::EffectiveEmbedding e;
-  e.video = ReadVideo(s);
-  e.index_version = s.Int(16);
-  e.adapter_path = s.Text(17);
-  e.adapted_path = s.Text(18);
-  return e;
-}
-
-constexpr const char* kDeliveryColumns =
-    "seq, delivery_id, job_id, event, status, attempts, next_attempt_at, url, payload, last_http_status, "
-    "last_error, created_at, finished_at";
-
-WebhookDeliveryRow ReadDelivery(const PgRow& s) {
-  WebhookDeliveryRow r;
-  r.seq = s.Int(0);
-  r.delivery_id = s.Text(1);
-  r.job_id = s.Text(2);
-  r.event = s.Text(3);
-  r.status = s.Text(4);
-  r.attempts = static_cast<int>(s.Int(5));
-  r.next_attempt_at = s.Double(6);
-  r.url = s.Text(7);
-  r.payload = s.Text(8);
-  if (auto code = s.OptInt(9)) r.last_http_status = static_cast<int>(*code);
-  r.last_error = s.Text(10);
-  r.created_at = s.Text(11);
-  r.finished_at = s.Text(12);
-  return r;
-}
-
-bool KnownDeliveryStatus(const std::string& s) {
-  return s == "pending" || s == "delivered" || s == "failed" || s == "skipped";
-}
 
 }  // namespace
 

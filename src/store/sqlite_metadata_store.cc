@@ -904,40 +904,6 @@ Result<std::vector<AuditEntry>> SqliteMetadataStore::AuditTrail(int limit) {
 
 // ---------------------------------------------------------------- index versions
 
-namespace {
-
-// kVideoColumns with every column prefixed by `alias.` (for joins).
-std::string QualifiedVideoColumns(const std::string& alias) {
-  std::string out = alias + ".";
-  for (const char* p = kVideoColumns; *p; ++p) {
-    out += *p;
-    if (*p == ' ') out += alias + ".";
-  }
-  return out;
-}
-
-// The effective-embedding query; `where` selects the videos (alias v).
-std::string ResolveSql(const std::string& where) {
-  return "SELECT " + QualifiedVideoColumns("v") +
-         ", COALESCE(ti.current_version, 0), COALESCE(iv.adapter_path, ''), COALESCE(ve.embedding_path, '') "
-         "FROM videos v "
-         "LEFT JOIN task_index ti ON ti.task_id = v.task_id "
-         "LEFT JOIN index_versions iv ON iv.task_id = v.task_id AND iv.version = ti.current_version "
-         "LEFT JOIN version_embeddings ve ON ve.video_id = v.id AND ve.version = ti.current_version " +
-         where;
-}
-
-SqliteMetadataStore::EffectiveEmbedding ReadEffective(const Stmt& s) {
-  SqliteMetadataStore::EffectiveEmbedding e;
-  e.video = ReadVideo(s);
-  e.index_version = s.Int(16);
-  e.adapter_path = s.Text(17);
-  e.adapted_path = s.Text(18);
-  return e;
-}
-
-}  // namespace
-
 Result<std::vector<std::pair<std::string, int>>> SqliteMetadataStore::TaskGoldCounts() {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};

@@ -7,40 +7,12 @@
 
 #include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
+#include "store/store_rows.h"
 
 namespace sopilot {
 
 using namespace store_detail;  // the statement helpers of this store
 
-namespace {
-
-constexpr const char* kDeliveryColumns =
-    "seq, delivery_id, job_id, event, status, attempts, next_attempt_at, url, payload, last_http_status, "
-    "last_error, created_at, finished_at";
-
-WebhookDeliveryRow ReadDelivery(const Stmt& s) {
-  WebhookDeliveryRow r;
-  r.seq = s.Int(0);
-  r.delivery_id = s.Text(1);
-  r.job_id = s.Text(2);
-  r.event = s.Text(3);
-  r.status = s.Text(4);
-  r.attempts = static_cast<int>(s.Int(5));
-  r.next_attempt_at = s.Double(6);
-  r.url = s.Text(7);
-  r.payload = s.Text(8);
-  if (auto code = s.OptInt(9)) r.last_http_status = static_cast<int>(*code);
-  r.last_error = s.Text(10);
-  r.created_at = s.Text(11);
-  r.finished_at = s.Text(12);
-  return r;
-}
-
-bool KnownDeliveryStatus(const std::string& s) {
-  return s == "pending" || s == "delivered" || s == "failed" || s == "skipped";
-}
-
-}  // namespace
 
 Result<TaskSettingsRow> SqliteMetadataStore::GetTaskSettings(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);

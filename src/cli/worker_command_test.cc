@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "testing/postgres_server.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -130,9 +132,17 @@ class Cluster {
   }
 
   // How many times the audit log says each job completed, read straight
-  // from the SQLite file.
-  std::map<std::string, int> CompletionsByJob() {
+  // from the SQLite file, or from database `pg_db` of `pg` when the
+  // metadata is in PostgreSQL.
+  std::map<std::string, int> CompletionsByJob(const testing::PostgresServer* pg = nullptr,
+                                              const std::string& pg_db = "") {
     std::map<std::string, int> out;
+    if (pg != nullptr) {
+      auto r = pg->Query(pg_db, "SELECT subject FROM audit_log WHERE action = 'job.completed'");
+      EXPECT_TRUE(r.ok) << r.error;
+      for (const std::string& subject : r.column) out[subject]++;
+      return out;
+    }
     sqlite3* db = nullptr;
     sqlite3_open_v2(dir_->file("data/sopilot.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     sqlite3_stmt* st = nullptr;
@@ -329,6 +339,99 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
   r = cluster.Upload(video_, "outage", "trainee");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 202) << r->body;
+}
+
+// Several hosts: the metadata in PostgreSQL, the queue in Redis, and the API
+// and the workers sharing nothing else but the blob directory (here one
+// directory for every process, as a ReadWriteMany volume would be). Worker a
+// holds the job it takes (the fault-injection test hook) and is SIGKILLed
+// holding it; PostgreSQL is stopped (an immediate shutdown, as a crash) and
+// started again while that job is unfinished and others wait. Every job
+// completes exactly once, and no SQLite file appears.
+TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
+  if (testing::PostgresBinDir().empty()) {
+    GTEST_SKIP() << "PostgreSQL is not installed (scripts/install-deps.sh installs it)";
+  }
+  testing::PostgresServer pg;
+  ASSERT_TRUE(pg.Start()) << pg.error();
+  ASSERT_TRUE(pg.CreateDatabase("sopilot")) << pg.error();
+  std::vector<std::string> env = RedisEnv();
+  env.push_back("SOPILOT_DATABASE_URL=" + pg.Url("sopilot"));
+  Cluster cluster(&dir_, env);
+  ASSERT_GT(cluster.StartApi(), 0) << cluster.api()->Log();
+  ASSERT_GT(cluster.StartWorker("a", {}, kHoldIngest), 0) << cluster.worker("a")->Log();
+  // Nothing of the metadata or the queue is in the data directory: no
+  // sopilot.db (nor its -wal, -shm or -journal) however the run goes.
+  auto sqlite_files = [&] {
+    std::string found;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.file("data"))) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("sopilot.db", 0) == 0) found += name + " ";
+    }
+    return found;
+  };
+  EXPECT_EQ(sqlite_files(), "");
+
+  constexpr int kJobs = 24;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kJobs; ++i) {
+    auto r = cluster.Upload(video_, "task-" + std::to_string(i % 3), i % 2 ? "trainee" : "gold");
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
+    ids.push_back(Json::parse(r->body)["ingest_job_id"]);
+  }
+  // Worker a leases a job and holds it running.
+  const std::string pid_a = ":" + std::to_string(cluster.worker("a")->pid()) + ":";
+  std::string held_job;
+  ASSERT_TRUE(WaitUntil([&] {
+    std::istringstream leased(redis_.Cli("zrange sop_ingest:leased 0 -1"));
+    std::string id;
+    while (leased >> id) {
+      if (redis_.Cli("hget sop:job:" + id + " owner").find(pid_a) != std::string::npos) held_job = id;
+    }
+    return !held_job.empty() && cluster.Get("/videos/jobs/" + held_job)["status"] == "running";
+  })) << "worker a never held a job: " << cluster.worker("a")->Log();
+  ASSERT_GT(cluster.StartWorker("b"), 0) << cluster.worker("b")->Log();
+  ASSERT_GT(cluster.StartWorker("c"), 0) << cluster.worker("c")->Log();
+
+  // PostgreSQL goes down while a's job is certainly unfinished; a dies
+  // holding it, so its lease runs out during the outage.
+  ASSERT_TRUE(pg.Stop());
+  cluster.worker("a")->Kill(SIGKILL);
+  EXPECT_EQ(cluster.worker("a")->Wait(), 128 + SIGKILL);
+  // The API is not ready while the store does not answer (PostgreSQL stays
+  // down until this holds, so the wait is on a state).
+  Json ready;
+  EXPECT_TRUE(WaitUntil([&] {
+    ready = cluster.Get("/ready");
+    return ready.is_object() && ready["ready"] == false && ready["db"] == false;
+  })) << ready.dump();
+  EXPECT_EQ(ready["queue"], true) << ready.dump();
+  ASSERT_TRUE(pg.Start()) << pg.error();
+  EXPECT_TRUE(WaitUntil([&] {
+    ready = cluster.Get("/ready");
+    return ready.is_object() && ready["ready"] == true;
+  })) << ready.dump();
+
+  auto done = cluster.WaitAll(ids, "/videos/jobs/", 300);
+  ASSERT_EQ(done.size(), ids.size()) << cluster.worker("b")->Log() << cluster.worker("c")->Log();
+  std::set<int64_t> video_ids;
+  for (const auto& [id, job] : done) {
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    if (job["video_id"].is_number()) video_ids.insert(job["video_id"].get<int64_t>());
+  }
+  EXPECT_EQ(video_ids.size(), ids.size());  // one video per job, none twice
+  EXPECT_GE(done[held_job]["attempts"].get<int>(), 1);
+  Json videos = cluster.Get("/videos?limit=500");
+  EXPECT_EQ(videos["items"].size(), ids.size()) << videos.dump();
+  auto completions = cluster.CompletionsByJob(&pg, "sopilot");
+  for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
+  EXPECT_EQ(completions.size(), ids.size());
+  // The held job's lease was reclaimed and acknowledged; nothing is left
+  // leased (the last ack may follow its row by a moment).
+  EXPECT_TRUE(WaitUntil([&] {
+    return redis_.Cli("exists sop:job:" + held_job) == "0" && redis_.Cli("zcard sop_ingest:leased") == "0";
+  })) << redis_.Cli("zrange sop_ingest:leased 0 -1");
+  EXPECT_EQ(sqlite_files(), "");
 }
 
 // With the embedded queue a worker process shares the SQLite data

@@ -10,7 +10,8 @@
 #   (c) real hand washing (../shared/fixtures/handwash): take 004 as the gold;
 #       takes 008 and 010 (other performances, steps left out); 004 with a
 #       step left out and with a step done late. Also scored with the
-#       labelled steps, which separates segmentation from matching.
+#       labelled steps, which separates segmentation from matching, and with
+#       the labelled names alone, placed by the scorer.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -132,12 +133,16 @@ if [ -x "$handwash/make-pair.sh" ]; then
   pair take010 010 "2 3 4 5 6 7 9 10 11"
   pair 004_without_code4 004 "1 2 3 5 6 7 8 9 10 11"
   pair 004_code4_after_6 004 "1 2 3 5 6 4 7 8 9 10 11"
-  for use_labelled in false true; do
+  # The steps found automatically; the labelled steps; the labelled names
+  # without their times, placed by the scorer (score/step_placer.h).
+  for use_labelled in false true names; do
     out=$dir/labels.json
     [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
+    [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
     python3 - "$dir" "$use_labelled" > "$out" <<'EOF'
 import json, sys
-d, use_labelled = sys.argv[1], sys.argv[2] == "true"
+d = sys.argv[1]
+use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
 # The README's code table: code 1 = Step_1, 2 and 3 = Step_2_Left/Right...
 names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
          7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left",
@@ -163,7 +168,8 @@ videos = {
                                  "note": "Step_3 done after Step_4_Left and Step_4_Right"}],
         "allowed_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[6]]}]},
 }
-json.dump({"task_id": "handwash" + ("+labelled_steps" if use_labelled else ""), "steps": steps,
+suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
+json.dump({"task_id": "handwash" + suffix, "steps": steps,
            "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
 EOF
     labels+=("$out")

@@ -90,7 +90,7 @@ Result<FileResult> EvaluateFile(const std::string& path, EvalLabels labels, cons
   for (const LabelledVideo& v : labels.videos) {
     auto trainee = cache->Get(v.file, options, v.name);
     if (!trainee.ok()) return trainee.status().WithContext(path + ": videos." + v.name);
-    auto report = EvaluateSop(**gold, **trainee, args.score, labels.use_labelled_steps ? &steps : nullptr);
+    auto report = EvaluateSop(**gold, **trainee, args.score, labels.steps_given() ? &steps : nullptr);
     if (!report.ok()) return report.status().WithContext(path + ": videos." + v.name);
     PairOutcome pair = MatchDeviations(labels, v, *report);
     if (&v == &gold_video) out.segmentation = MeasureSegmentation(labels, *report);
@@ -184,6 +184,7 @@ void PrintSegmentation(const FileResult& f) {
   std::string line = "  segmentation: " + std::to_string(s.found_steps) + " gold steps found, " +
                      std::to_string(s.labelled_steps) + " labelled";
   if (f.labels.use_labelled_steps) line += " (the labelled steps were used)";
+  if (f.labels.place_labelled_names) line += " (the labelled names were placed)";
   if (!s.boundaries.empty()) {
     line += "; boundary error";
     for (size_t i = 0; i < s.boundaries.size(); ++i) {
@@ -205,7 +206,9 @@ void PrintTable(const std::vector<FileResult>& files, const EvalTotals& totals) 
     first = false;
     std::string about = f.labels.task_id.empty() ? "" : "task " + f.labels.task_id + ", ";
     about += "gold \"" + f.labels.gold + "\", " + std::to_string(f.labels.steps.size()) + " steps " +
-             (f.labels.use_labelled_steps ? "as labelled" : "found automatically");
+             (f.labels.use_labelled_steps     ? "as labelled"
+              : f.labels.place_labelled_names ? "named as labelled, placed automatically"
+                                              : "found automatically");
     std::printf("%s  (%s)\n", f.path.c_str(), about.c_str());
     std::printf("%-*s  %5s  %-12s  %-6s  %8s  %5s  %6s  %5s  %7s  details\n", width, "pair", "score", "verdict",
                 "agrees", "expected", "found", "missed", "false", "allowed");
@@ -309,7 +312,8 @@ nlohmann::json FileJson(const FileResult& f) {
   return {{"labels", f.path},
           {"task_id", f.labels.task_id},
           {"gold", f.labels.gold},
-          {"use_labelled_steps", f.labels.use_labelled_steps},
+          {"use_labelled_steps",
+           f.labels.place_labelled_names ? nlohmann::json("names") : nlohmann::json(f.labels.use_labelled_steps)},
           {"steps", f.labels.steps},
           {"pairs", pairs},
           {"segmentation",

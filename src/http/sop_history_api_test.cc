@@ -249,5 +249,55 @@ TEST_F(SopHistoryApiTest, TheWebPageIsServedFromTheBinaryWithNothingFromElsewher
   EXPECT_EQ(Get("/", kViewer)["ui"], "/ui");
 }
 
+// A supervisor who knows the steps but has not timed them in the gold sends
+// their names only: they are placed in the gold and saved with the times
+// found, which GET then shows and the scores use.
+TEST_F(SopHistoryApiTest, StepsNamedWithoutTimesArePlacedInTheGold) {
+  const std::string task = "named-only";
+  // Steps of 4, 6 and 5 s.
+  std::string gold_path = dir_.file("named-gold.mp4");
+  testing::MakeProcedureVideo(gold_path, {{testing::DistinctScenes()[0], 4},
+                                          {testing::DistinctScenes()[3], 6},
+                                          {testing::DistinctScenes()[5], 5}});
+  int64_t gold = IngestVideo(gold_path, task, "gold");
+  int64_t skipped = IngestVideo(MakeProcedure("named-skipped.mp4", {0, 5}, 5), task, "trainee");
+  ASSERT_GT(gold, 0);
+  ASSERT_GT(skipped, 0);
+  auto [status, saved] = Put("/tasks/" + task + "/sop",
+                             Json{{"steps", {{{"name", "open"}}, {{"name", "clean"}, {"critical", true}},
+                                             {{"name", "close"}}}}});
+  ASSERT_EQ(status, 200) << saved.dump();
+  ASSERT_EQ(saved["steps"].size(), 3u);
+  EXPECT_EQ(saved["steps"][1]["name"], "clean");
+  EXPECT_EQ(saved["steps"][1]["critical"], true);
+  EXPECT_EQ(saved["steps"][0]["start_sec"], 0.0);
+  // Within half a clip (2 s clips); the found steps of this gold, which
+  // look for the sharpest change, are nearer (doc/scoring.md section 2).
+  EXPECT_NEAR(saved["steps"][0]["end_sec"].get<double>(), 4.0, 1.0) << saved.dump();
+  EXPECT_NEAR(saved["steps"][1]["end_sec"].get<double>(), 10.0, 1.0) << saved.dump();
+  EXPECT_EQ(Get("/tasks/" + task + "/sop")["steps"], saved["steps"]);
+
+  Json done = ScoreAndWait(gold, skipped);
+  bool clean_missing = false;
+  for (const Json& d : done["result"]["deviations"]) {
+    clean_missing |= d["type"] == "step_missing" && d["gold_step_name"] == "clean";
+  }
+  EXPECT_TRUE(clean_missing) << done["result"]["deviations"].dump();
+  EXPECT_EQ(done["result"]["verdict"], "fail");  // a critical step left out
+
+  // Times on some steps only are refused, and so are more steps than the
+  // gold can hold; nothing is saved.
+  auto [mixed, mixed_body] = Put("/tasks/" + task + "/sop",
+                                 Json{{"steps", {{{"name", "a"}, {"start_sec", 0}, {"end_sec", 4}}, {{"name", "b"}}}}});
+  EXPECT_EQ(mixed, 400) << mixed_body.dump();
+  EXPECT_NE(mixed_body["error"].get<std::string>().find("every step or on none"), std::string::npos);
+  Json many = Json::array();
+  for (int k = 0; k < 20; ++k) many.push_back({{"name", "s" + std::to_string(k)}});
+  auto [too_many, too_many_body] = Put("/tasks/" + task + "/sop", Json{{"steps", many}});
+  EXPECT_EQ(too_many, 400) << too_many_body.dump();
+  EXPECT_NE(too_many_body["error"].get<std::string>().find("too short"), std::string::npos) << too_many_body.dump();
+  EXPECT_EQ(Get("/tasks/" + task + "/sop")["version"], 1);
+}
+
 }  // namespace
 }  // namespace sopilot

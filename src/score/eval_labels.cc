@@ -177,7 +177,7 @@ double Overlap(const TimeSpan& a, const TimeSpan& b) {
 std::string LabelledName(const EvalLabels& labels, const ScoreReport& report, const StepRef& ref) {
   const std::vector<LabelledStep>& timeline = labels.gold_video().timeline;
   if (ref.index < 0) return "";
-  if (labels.use_labelled_steps) {
+  if (labels.steps_given()) {
     return ref.index < static_cast<int>(timeline.size()) ? timeline[ref.index].name : "";
   }
   std::optional<TimeSpan> t = ref.gold_time;
@@ -214,7 +214,11 @@ bool Matches(const DeviationLabel& label, const FoundDeviation& f) {
 
 std::vector<StepSpec> EvalLabels::GoldSteps() const {
   std::vector<StepSpec> specs;
-  for (const LabelledStep& s : gold_video().timeline) specs.push_back({s.name, s.time, {}});
+  for (const LabelledStep& s : gold_video().timeline) {
+    StepSpec spec{s.name, s.time, {}};
+    spec.timed = !place_labelled_names;
+    specs.push_back(std::move(spec));
+  }
   return specs;
 }
 
@@ -243,8 +247,14 @@ Result<EvalLabels> ParseEvalLabels(const std::string& text, const std::string& b
     labels.gold = j["gold"].get<std::string>();
   }
   if (j.contains("use_labelled_steps")) {
-    if (!j["use_labelled_steps"].is_boolean()) return Bad("use_labelled_steps", "must be true or false");
-    labels.use_labelled_steps = j["use_labelled_steps"].get<bool>();
+    const Json& use = j["use_labelled_steps"];
+    if (use.is_string() && use.get<std::string>() == "names") {
+      labels.place_labelled_names = true;
+    } else if (use.is_boolean()) {
+      labels.use_labelled_steps = use.get<bool>();
+    } else {
+      return Bad("use_labelled_steps", "must be true, false or \"names\"");
+    }
   }
   if (!j.contains("videos")) return Status::InvalidArgument("missing \"videos\"");
   const Json& videos = j["videos"];
@@ -337,6 +347,18 @@ SegmentationAccuracy MeasureSegmentation(const EvalLabels& labels, const ScoreRe
     b.step = timeline[i].name;
     b.labelled_sec = timeline[i].time.start_sec;
     b.error_sec = INFINITY;
+    if (labels.place_labelled_names) {
+      // Placed steps carry the labelled names: step i must start where the
+      // step of that name does, not merely near some labelled boundary.
+      if (i < gold_report.steps.size()) {
+        b.found_sec = gold_report.steps[i].gold_time.start_sec;
+        b.error_sec = std::abs(b.found_sec - b.labelled_sec);
+      }
+      sum += b.error_sec;
+      acc.max_error_sec = std::max(acc.max_error_sec, b.error_sec);
+      acc.boundaries.push_back(b);
+      continue;
+    }
     for (const StepResult& s : gold_report.steps) {
       double e = std::abs(s.gold_time.start_sec - b.labelled_sec);
       if (e < b.error_sec) {

@@ -6,7 +6,10 @@
 //    "gold": "gold",                               optional, default "gold"
 //    "use_labelled_steps": false,                  optional: true scores with
 //                                                  the gold's timeline as the
-//                                                  steps (like `score --steps`)
+//                                                  steps (like `score --steps`);
+//                                                  "names": with the step names
+//                                                  only, placed by the scorer
+//                                                  (score/step_placer.h)
 //    "videos": {
 //      "gold": {"timeline": [["REMOVE", 0, 6], ["CLEAN", 6, 12], ...],
 //               "expected_deviations": []},
@@ -72,10 +75,16 @@ struct EvalLabels {
   std::vector<std::string> steps;
   std::string gold = "gold";
   bool use_labelled_steps = false;
+  // "use_labelled_steps": "names": the labelled step names without their
+  // times, which the scorer places in the gold (use_labelled_steps is false).
+  bool place_labelled_names = false;  // MeasureSegmentation then compares by index
+  // Steps are given (timed or placed), so a found step's index is its label.
+  bool steps_given() const { return use_labelled_steps || place_labelled_names; }
   std::vector<LabelledVideo> videos;  // the gold first, then the others in file order
 
   const LabelledVideo& gold_video() const { return videos.front(); }
-  // The gold's timeline as user steps (for use_labelled_steps).
+  // The gold's timeline as user steps (for use_labelled_steps), untimed
+  // with place_labelled_names.
   std::vector<StepSpec> GoldSteps() const;
 };
 

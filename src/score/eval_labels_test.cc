@@ -129,6 +129,23 @@ TEST(EvalLabelsTest, OptionalFields) {
   EXPECT_EQ(labels->videos[0].file, "ref.emb");
   EXPECT_EQ(labels->videos[1].file, "/abs/t1.mp4");
   EXPECT_TRUE(labels->videos[1].allowed.empty());
+  EXPECT_TRUE(labels->steps_given());
+
+  // "names": the labelled names without their times, placed by the scorer.
+  auto named = ParseEvalLabels(R"({"steps": ["a", "b"], "use_labelled_steps": "names",
+      "videos": {"gold": {"timeline": [["a", 0, 3], ["b", 3, 7]], "expected_deviations": []}}})", "");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_FALSE(named->use_labelled_steps);
+  EXPECT_TRUE(named->place_labelled_names);
+  EXPECT_TRUE(named->steps_given());
+  std::vector<StepSpec> specs = named->GoldSteps();
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[1].name, "b");
+  EXPECT_FALSE(specs[1].timed);
+  auto bad = ParseEvalLabels(R"({"steps": ["a"], "use_labelled_steps": "yes",
+      "videos": {"gold": {"timeline": [["a", 0, 3]], "expected_deviations": []}}})", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("\"names\""), std::string::npos) << bad.status().message();
 }
 
 // Each bad file fails with InvalidArgument and a message naming the problem.
@@ -429,6 +446,15 @@ TEST(EvalLabelsTest, SegmentationAccuracy) {
   EXPECT_DOUBLE_EQ(a.boundaries[1].error_sec, 0);
   EXPECT_DOUBLE_EQ(a.boundaries[2].error_sec, 6);
   EXPECT_DOUBLE_EQ(a.max_error_sec, 6);
+  // Placed names: step i is compared with the labelled step i, so a step
+  // placed near another's boundary is no match.
+  labels.place_labelled_names = true;
+  a = MeasureSegmentation(labels, Report({0, 11.5, 12.5, 18}));
+  EXPECT_DOUBLE_EQ(a.boundaries[0].error_sec, 5.5);  // CLEAN placed at 11.5
+  EXPECT_DOUBLE_EQ(a.boundaries[1].error_sec, 0.5);
+  EXPECT_DOUBLE_EQ(a.boundaries[2].error_sec, 0);
+  EXPECT_DOUBLE_EQ(a.max_error_sec, 5.5);
+  labels.place_labelled_names = false;
   a = MeasureSegmentation(labels, ScoreReport{});
   EXPECT_EQ(a.found_steps, 0);
   EXPECT_TRUE(a.boundaries.empty());

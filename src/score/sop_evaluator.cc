@@ -11,6 +11,7 @@
 #include "score/coarsen.h"
 #include "score/comparison_space.h"
 #include "score/step_matcher.h"
+#include "score/step_placer.h"
 #include "score/step_segmenter.h"
 #include "score/structure_metrics.h"
 
@@ -196,7 +197,14 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   // (comparison_space.h).
   const double gold_duration = VideoDuration(gold_);
   space_ = MakeComparisonSpace(gold_.vectors, trainee_.vectors);
-  if (user_steps != nullptr && !user_steps->empty()) {
+  if (user_steps != nullptr && !user_steps->empty() && !user_steps->front().timed) {
+    // Named but not timed: placed where the gold's clips split best into
+    // that many steps.
+    const double min_step = o_.min_step_seconds > 0 ? o_.min_step_seconds : clip_seconds_;
+    SOPILOT_ASSIGN_OR_RETURN(std::vector<StepSpec> placed,
+                             PlaceSteps(*user_steps, gold_.vectors, gold_.clips, gold_duration, min_step));
+    SOPILOT_ASSIGN_OR_RETURN(steps_, StepsFromSpecs(placed, gold_.clips, gold_duration));
+  } else if (user_steps != nullptr && !user_steps->empty()) {
     SOPILOT_ASSIGN_OR_RETURN(steps_, StepsFromSpecs(*user_steps, gold_.clips, gold_duration));
   } else {
     steps_ = SegmentSteps(gold_.vectors, gold_.clips, gold_duration, clip_seconds_, o_);

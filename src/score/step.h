@@ -34,8 +34,11 @@ struct StepRules {
 
 struct StepSpec {
   std::string name;
-  TimeSpan gold_time;
+  TimeSpan gold_time;  // meaningful only when `timed`
   StepRules rules;
+  // False when the user named the step without timing it in the gold: the
+  // scorer then places the steps itself (score/step_placer.h).
+  bool timed = true;
 };
 
 struct Step {

@@ -135,27 +135,28 @@ std::vector<int> ClipsInside(const std::vector<ClipSpan>& clips, const TimeSpan&
   return {};
 }
 
-std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
-                               double duration_sec, double clip_seconds, const ScoreOptions& o) {
-  double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
-  std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
-  auto build = [&] {
-    std::vector<Step> steps;
-    double start = 0;
-    for (size_t k = 0; k <= cuts.size(); ++k) {
-      Step s;
-      s.index = static_cast<int>(k);
-      s.name = "step " + std::to_string(k + 1);
-      s.time = {start, k < cuts.size() ? cuts[k] : duration_sec};
-      s.clips = ClipsInside(clips, s.time);
-      steps.push_back(std::move(s));
-      if (k < cuts.size()) start = cuts[k];
-    }
-    return steps;
-  };
-  std::vector<Step> steps = build();
-  // Place each boundary as a trainee boundary is placed (crossing.h), so that
-  // the gold compared with itself has identical steps.
+namespace {
+
+std::vector<Step> StepsAt(const std::vector<double>& cuts, const std::vector<ClipSpan>& clips, double duration_sec) {
+  std::vector<Step> steps;
+  double start = 0;
+  for (size_t k = 0; k <= cuts.size(); ++k) {
+    Step s;
+    s.index = static_cast<int>(k);
+    s.name = "step " + std::to_string(k + 1);
+    s.time = {start, k < cuts.size() ? cuts[k] : duration_sec};
+    s.clips = ClipsInside(clips, s.time);
+    steps.push_back(std::move(s));
+    if (k < cuts.size()) start = cuts[k];
+  }
+  return steps;
+}
+
+}  // namespace
+
+std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                                     std::vector<double> cuts, double duration_sec) {
+  std::vector<Step> steps = StepsAt(cuts, clips, duration_sec);
   auto best_in = [&](int i, const Step& s) {
     double b = -2;
     for (int j : s.clips) b = std::max(b, Dot(v, i, j));
@@ -171,7 +172,14 @@ std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>
     double floor = k > 0 ? cuts[k - 1] : 0.0, ceil = k + 1 < cuts.size() ? cuts[k + 1] : duration_sec;
     if (t > floor && t < ceil) cuts[k] = t;
   }
-  return build();
+  return cuts;
+}
+
+std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                               double duration_sec, double clip_seconds, const ScoreOptions& o) {
+  double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
+  std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
+  return StepsAt(RefineBoundaries(v, clips, cuts, duration_sec), clips, duration_sec);
 }
 
 Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,
@@ -179,6 +187,7 @@ Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,
   std::vector<Step> steps;
   for (size_t k = 0; k < specs.size(); ++k) {
     const StepSpec& sp = specs[k];
+    if (!sp.timed) return Status::InvalidArgument("step \"" + sp.name + "\" has no gold time");
     if (sp.gold_time.start_sec >= duration_sec) {
       return Status::InvalidArgument("step \"" + sp.name + "\" starts at " +
                                      std::to_string(sp.gold_time.start_sec) +

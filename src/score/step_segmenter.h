@@ -31,6 +31,13 @@ std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& vectors, const std:
 std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& curve, double min_step_seconds,
                                    const ScoreOptions& options);
 
+// Each boundary moved to where the clips straddling it stop resembling the
+// step before more than the step after (crossing.h), between its neighbours:
+// the rule trainee boundaries follow, so that the gold compared with itself
+// has identical steps. Rows of `v` L2-normalised.
+std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                                     std::vector<double> cuts, double duration_sec);
+
 // The gold video's steps, named "step 1", "step 2", ...; `duration_sec` is the
 // video's length and `clip_seconds` its clip length.
 std::vector<Step> SegmentSteps(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips,

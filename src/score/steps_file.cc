@@ -66,11 +66,22 @@ Result<StepSpec> ParseStep(const nlohmann::json& s, size_t i) {
   } else {
     spec.name = "step " + std::to_string(i + 1);
   }
-  SOPILOT_ASSIGN_OR_RETURN(spec.gold_time.start_sec, Number(s, "start_sec", where));
-  SOPILOT_ASSIGN_OR_RETURN(spec.gold_time.end_sec, Number(s, "end_sec", where));
-  const TimeSpan& t = spec.gold_time;
-  if (!std::isfinite(t.start_sec) || !std::isfinite(t.end_sec) || t.start_sec < 0 || t.end_sec <= t.start_sec) {
-    return Status::InvalidArgument(where + ": needs 0 <= start_sec < end_sec");
+  // A step without start_sec and end_sec is named but not timed: the scorer
+  // places it in the gold (score/step_placer.h).
+  const bool has_start = s.contains("start_sec") && !s["start_sec"].is_null();
+  const bool has_end = s.contains("end_sec") && !s["end_sec"].is_null();
+  if (has_start != has_end) {
+    return Status::InvalidArgument(where + ": give both start_sec and end_sec, or neither (the steps are then placed "
+                                           "in the gold video)");
+  }
+  spec.timed = has_start;
+  if (spec.timed) {
+    SOPILOT_ASSIGN_OR_RETURN(spec.gold_time.start_sec, Number(s, "start_sec", where));
+    SOPILOT_ASSIGN_OR_RETURN(spec.gold_time.end_sec, Number(s, "end_sec", where));
+    const TimeSpan& t = spec.gold_time;
+    if (!std::isfinite(t.start_sec) || !std::isfinite(t.end_sec) || t.start_sec < 0 || t.end_sec <= t.start_sec) {
+      return Status::InvalidArgument(where + ": needs 0 <= start_sec < end_sec");
+    }
   }
   SOPILOT_ASSIGN_OR_RETURN(spec.rules.description, Text(s, "description", kMaxDescriptionBytes, where));
   SOPILOT_ASSIGN_OR_RETURN(spec.rules.any_order_group, Text(s, "any_order_group", kMaxNameBytes, where));
@@ -109,7 +120,11 @@ Result<std::vector<StepSpec>> StepsFromJson(const nlohmann::json& j) {
   std::set<std::string> names, closed_groups;
   for (size_t i = 0; i < steps.size(); ++i) {
     const std::string where = "step " + std::to_string(i + 1) + " (" + steps[i].name + ")";
-    if (i > 0 && steps[i].gold_time.start_sec < steps[i - 1].gold_time.end_sec - 1e-9) {
+    if (steps[i].timed != steps[0].timed) {
+      return Status::InvalidArgument(where + ": give start_sec and end_sec on every step or on none (without "
+                                             "times the steps are placed in the gold video)");
+    }
+    if (i > 0 && steps[i].timed && steps[i].gold_time.start_sec < steps[i - 1].gold_time.end_sec - 1e-9) {
       return Status::InvalidArgument(where + ": starts before the previous step ends");
     }
     if (!names.insert(steps[i].name).second) {
@@ -147,7 +162,11 @@ Result<std::vector<StepSpec>> ReadStepsFile(Env* env, const std::string& path) {
 nlohmann::json StepsToJson(const std::vector<StepSpec>& steps) {
   nlohmann::json out = nlohmann::json::array();
   for (const StepSpec& s : steps) {
-    nlohmann::json o = {{"name", s.name}, {"start_sec", s.gold_time.start_sec}, {"end_sec", s.gold_time.end_sec}};
+    nlohmann::json o = {{"name", s.name}};
+    if (s.timed) {
+      o["start_sec"] = s.gold_time.start_sec;
+      o["end_sec"] = s.gold_time.end_sec;
+    }
     if (!s.rules.description.empty()) o["description"] = s.rules.description;
     if (s.rules.critical) o["critical"] = true;
     if (s.rules.optional) o["optional"] = true;

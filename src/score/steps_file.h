@@ -4,7 +4,9 @@
 //               "description": "...", "critical": true, "optional": false,
 //               "time_tolerance": 0.3, "any_order_group": "checks"}, ...]}
 // (a bare array of the same objects is accepted too). Only name, start_sec
-// and end_sec are required. Steps must be in order, must not overlap and
+// and end_sec are required, and the times may be left out of every step:
+// the steps are then named but not timed (StepSpec::timed false), and the
+// scorer places them in the gold (score/step_placer.h). Steps must be in order, must not overlap and
 // must have positive length; the steps of an any_order_group must be
 // consecutive; an unknown key is an error (a misspelt "critical" must not be
 // silently ignored). Other top-level keys (task_id, version, gold_video_id,

@@ -79,6 +79,31 @@ TEST(StepsFileTest, RefusesRulesThatCannotHoldAndNamesTheField) {
   }
 }
 
+TEST(StepsFileTest, StepsNamedWithoutTimesAreToBePlaced) {
+  auto r = ParseStepsJson(R"({"steps": [{"name": "open"}, {"name": "clean", "critical": true}, {"name": "close"}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 3u);
+  for (const StepSpec& s : *r) EXPECT_FALSE(s.timed) << s.name;
+  EXPECT_TRUE((*r)[1].rules.critical);
+  // Written back without times, and read again the same.
+  nlohmann::json j = StepsToJson(*r);
+  EXPECT_FALSE(j[0].contains("start_sec"));
+  auto again = StepsFromJson(j);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[2].timed);
+  EXPECT_EQ((*again)[2].name, "close");
+  // Times on some steps only, or half a time, are errors that say so.
+  auto mixed = ParseStepsJson(R"([{"name": "a", "start_sec": 0, "end_sec": 4}, {"name": "b"}])");
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.status().message().find("step 2 (b): give start_sec and end_sec on every step or on none"),
+            std::string::npos)
+      << mixed.status().message();
+  auto half = ParseStepsJson(R"([{"name": "a", "end_sec": 4}])");
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.status().message().find("give both start_sec and end_sec, or neither"), std::string::npos)
+      << half.status().message();
+}
+
 TEST(StepsFileTest, FileErrorsNameTheFile) {
   testing::TempDir dir;
   auto r = ReadStepsFile(Env::Default(), dir.file("steps.json"));

@@ -8,7 +8,9 @@
 
 #include "base/json_text.h"
 #include "base/text.h"
+#include "embed/embedding_file.h"
 #include "score/sop_evaluator.h"
+#include "score/step_placer.h"
 #include "score/steps_file.h"
 #include "service/sopilot_service.h"
 
@@ -170,6 +172,15 @@ Result<nlohmann::json> SopilotService::PutSop(const std::string& task_id, const 
                     gold->duration_sec);
       return Status::InvalidArgument("step " + std::to_string(i + 1) + " (" + s.name + ")" + buf);
     }
+  }
+  if (!specs->front().timed) {
+    // Named without times: placed in this gold now, so that the saved
+    // version, the draft the user edits next and every score agree.
+    SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet set, ReadEmbeddingFile(env_, blobs_.Absolute(gold->embedding_path)));
+    const double clip = set.sampling.clip_seconds > 0 ? set.sampling.clip_seconds : 2.0;
+    auto placed = PlaceSteps(*specs, set.vectors, set.clips, gold->duration_sec, clip);
+    if (!placed.ok()) return Status::InvalidArgument("gold video " + std::to_string(*gold_id) + ": " + placed.status().message());
+    *specs = std::move(*placed);
   }
   nlohmann::json definition = {{"steps", StepsToJson(*specs)}};
   SOPILOT_ASSIGN_OR_RETURN(int64_t version,

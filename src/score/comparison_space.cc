@@ -86,4 +86,34 @@ std::vector<double> SameStepSimilarity(const FloatMatrix& sim, const std::vector
   return out;
 }
 
+NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& sim, const std::vector<ClipSpan>& clips,
+                                            const std::vector<int>& step_of, int step_count) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  NeighbourSimilarity out;
+  if (step_count < 2) return out;
+  // best[a]: clip a's best match in the step after (toward) and before (back).
+  std::vector<std::vector<double>> toward(step_count), back(step_count);
+  for (size_t a = 0; a < clips.size(); ++a) {
+    double next = nan, prev = nan;
+    for (size_t b = 0; b < clips.size(); ++b) {
+      if (ShareTime(clips[a], clips[b])) continue;
+      double v = sim.at(static_cast<int>(a), static_cast<int>(b));
+      if (step_of[b] == step_of[a] + 1 && (std::isnan(next) || v > next)) next = v;
+      if (step_of[b] == step_of[a] - 1 && (std::isnan(prev) || v > prev)) prev = v;
+    }
+    if (!std::isnan(next)) toward[step_of[a]].push_back(next);
+    if (!std::isnan(prev)) back[step_of[a]].push_back(prev);
+  }
+  auto median = [&](std::vector<double> v) {
+    if (v.empty()) return nan;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  for (int k = 0; k + 1 < step_count; ++k) {
+    out.into_next.push_back(median(toward[k]));
+    out.into_previous.push_back(median(back[k + 1]));
+  }
+  return out;
+}
+
 }  // namespace sopilot

@@ -47,4 +47,16 @@ void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix*
 std::vector<double> SameStepSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
                                        const std::vector<int>& step_of);
 
+// How alike each pair of neighbouring steps k, k + 1 looks: for each clip of
+// one of them, its best similarity to a clip of the other that shares no
+// time with it; the median over each step's clips, one value per direction:
+// into_next[k] from step k's clips, into_previous[k] from step k + 1's. NaN
+// where a step has no such partner. `step_of` as for SameStepSimilarity.
+struct NeighbourSimilarity {
+  std::vector<double> into_next;
+  std::vector<double> into_previous;
+};
+NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
+                                            const std::vector<int>& step_of, int step_count);
+
 }  // namespace sopilot

@@ -138,6 +138,24 @@ class Evaluation {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
     return s / (seg.last_clip - seg.first_clip + 1);
   }
+  // Where the gold cannot tell step k from its neighbours, the trainee's
+  // boundary between them is as good as arbitrary, so time moves freely
+  // between them: `fine(gold, took)` is asked of their summed gold and
+  // trainee times, over the run of alike steps holding k, each present.
+  template <typename Fine>
+  bool EvensOutWithAlikeNeighbours(int k, Fine fine) const {
+    int lo = k, hi = k;
+    while (lo > 0 && alike_next_[lo - 1]) --lo;
+    while (hi + 1 < static_cast<int>(steps_.size()) && alike_next_[hi]) ++hi;
+    if (lo == hi) return false;
+    double gold = 0, took = 0;
+    for (int j = lo; j <= hi; ++j) {
+      if (main_[j] < 0) return false;
+      gold += steps_[j].time.duration();
+      took += segments_[main_[j]].time.duration();
+    }
+    return fine(gold, took);
+  }
   double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
   std::vector<int> GoldStepOfClip() const {
     std::vector<int> out;
@@ -173,6 +191,7 @@ class Evaluation {
   std::vector<double> raw_other_;
   double same_step_ = 1;       // gold: median best similarity within a step, at another moment
   std::vector<double> step_self_;  // the same, per step
+  std::vector<bool> alike_next_;   // per step: the gold cannot tell it from the next one
   double none_level_ = 0;      // below it a trainee clip is not the procedure
   LabelingParams params_;
   std::vector<int> labels_;
@@ -247,6 +266,19 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     for (auto& v : by_step) step_self_.push_back(v.empty() ? same_step_ : Median(v));
   }
   none_level_ = kRelatedFraction * same_step_;
+  {
+    // Neighbours the gold cannot tell apart: the clips of one of them find
+    // in the other a match as good as within their own step. A step whose
+    // clips are not even related to one another (below the none level) says
+    // nothing of its neighbours.
+    NeighbourSimilarity n = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
+    alike_next_.assign(steps_.size(), false);
+    for (size_t k = 0; k + 1 < steps_.size(); ++k) {
+      const bool forward = step_self_[k] >= none_level_ && n.into_next[k] >= step_self_[k];
+      const bool backward = step_self_[k + 1] >= none_level_ && n.into_previous[k] >= step_self_[k + 1];
+      alike_next_[k] = forward || backward;
+    }
+  }
 
   params_ = ChooseLabelingParams(ss_, none_level_);
   labels_ = LabelClips(ss_, params_);
@@ -475,6 +507,11 @@ void Evaluation::FindOverTime() {
     double ratio = took / gold;
     const double tolerance = steps_[k].rules.time_tolerance.value_or(o_.time_tolerance);
     if (ratio <= 1 + tolerance + kEps || took - gold < o_.min_over_seconds) continue;
+    if (EvensOutWithAlikeNeighbours(static_cast<int>(k), [&](double g, double t) {
+          return t <= (1 + tolerance) * g + kEps || t - g < o_.min_over_seconds;
+        })) {
+      continue;
+    }
     double tol = std::max(0.1, tolerance);
     Deviation d;
     d.type = kOverTime;
@@ -552,6 +589,11 @@ void Evaluation::FindRushedSteps() {
     double took = seg.time.duration();
     double ratio = took / std::max(kEps, gold);
     if (ratio >= o_.min_time_fraction || gold - took < o_.min_rushed_seconds) continue;
+    if (EvensOutWithAlikeNeighbours(static_cast<int>(k), [&](double g, double t) {
+          return t >= o_.min_time_fraction * g || g - t < o_.min_rushed_seconds;
+        })) {
+      continue;
+    }
     Deviation d;
     d.type = kExecutionDeviation;
     d.step = Ref(static_cast<int>(k), &seg);

@@ -39,6 +39,11 @@ std::string HandwashDir() {
   return fs::exists(dir / "make-pair.sh") ? fs::canonical(dir).string() : "";
 }
 
+// Three real takes, each with the steps its clips hold (make-pair.sh codes):
+// the gold take, another take at the same basin, a take at another basin.
+const std::vector<std::pair<std::string, std::string>> kTakes = {
+    {"004", "1 2 3 4 5 6 7 8 9 10 11"}, {"008", "1 2 5 6 7 9 10 11"}, {"010", "2 3 4 5 6 7 9 10 11"}};
+
 class ScoringPropertiesTest : public ::testing::Test {
  protected:
   EmbeddingSet Embed(const std::string& path, const std::string& embedder_name = "heuristic-v1") {
@@ -111,8 +116,7 @@ TEST_F(ScoringPropertiesTest, AnyVideoAgainstItselfIsPerfect) {
 TEST_F(ScoringPropertiesTest, RealHandWashingTakesAgainstThemselvesArePerfect) {
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent (a user's clone); generated videos cover this";
-  for (auto [take, codes] : std::vector<std::pair<std::string, std::string>>{
-           {"004", "1 2 3 4 5 6 7 8 9 10 11"}, {"008", "1 2 5 6 7 9 10 11"}, {"010", "2 3 4 5 6 7 9 10 11"}}) {
+  for (const auto& [take, codes] : kTakes) {
     std::string path = dir_.file("take" + take + ".mp4");
     auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
                                     testing::ShellQuote(path));
@@ -130,8 +134,7 @@ TEST_F(ScoringPropertiesTest, RealHandWashingTakesAgainstThemselvesArePerfect) {
 TEST_F(ScoringPropertiesTest, RealHandWashingStepsNamedArePlacedNearTheirBoundaries) {
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; step_placer_test covers the placement";
-  for (auto [take, codes] : std::vector<std::pair<std::string, std::string>>{
-           {"004", "1 2 3 4 5 6 7 8 9 10 11"}, {"008", "1 2 5 6 7 9 10 11"}, {"010", "2 3 4 5 6 7 9 10 11"}}) {
+  for (const auto& [take, codes] : kTakes) {
     std::string path = dir_.file("take" + take + ".mp4");
     auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
                                     testing::ShellQuote(path));

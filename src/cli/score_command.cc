@@ -202,7 +202,8 @@ std::function<int()> AddScoreCommand(CLI::App* app) {
   cmd->add_option("--steps", args->steps,
                   "JSON file naming the steps and their gold times: "
                   "{\"steps\": [{\"name\": \"REMOVE\", \"start_sec\": 0, \"end_sec\": 6}, ...]}; "
-                  "without it the steps are found in the gold video");
+                  "names without times on every step ({\"steps\": [{\"name\": \"REMOVE\"}, ...]}) are placed "
+                  "in the gold video; without it the steps are found in the gold video");
   cmd->add_option("--report", args->report,
                   "Also write the result as a report a person can file: a PDF (an HTML page when FILE ends in "
                   ".html) with the step timeline, each deviation with a frame of each video, and the result's SHA-256");

@@ -120,6 +120,32 @@ TEST_F(ScoreCliTest, StepsFileNamesTheSteps) {
   EXPECT_NE(r.out.find("\"wipe\" <-> step 3 \"fit\""), std::string::npos) << r.out;
 }
 
+// A supervisor who knows the steps but not their times names them only.
+TEST_F(ScoreCliTest, StepsNamedWithoutTimesArePlacedInTheGold) {
+  std::ofstream(dir_.file("names.json"))
+      << R"({"steps": [{"name": "open"}, {"name": "wipe"}, {"name": "fit"}, {"name": "close"}]})";
+  CommandResult r = Sopilot("score --json --steps " + ShellQuote(dir_.file("names.json")) + " " + ShellQuote(gold_) +
+                            " " + ShellQuote(swapped_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["steps"].size(), 4u) << r.out;
+  EXPECT_EQ(j["steps"][2]["name"], "fit");
+  EXPECT_NEAR(j["steps"][2]["gold_time"]["start_sec"].get<double>(), 8.0, 1.0) << r.out;
+  ASSERT_EQ(j["deviations"].size(), 1u) << r.out;
+  EXPECT_EQ(j["deviations"][0]["type"], "order_swap");
+  EXPECT_EQ(j["deviations"][0]["gold_step_names"], (nlohmann::json{"wipe", "fit"}));
+  // More names than the gold can hold: one line saying so, exit 1.
+  std::ofstream many(dir_.file("many.json"));
+  many << R"({"steps": [)";
+  for (int k = 0; k < 12; ++k) many << (k ? "," : "") << R"({"name": "s)" << k << R"("})";
+  many << "]}";
+  many.close();
+  r = Sopilot("score --steps " + ShellQuote(dir_.file("many.json")) + " " + ShellQuote(gold_) + " " +
+              ShellQuote(gold_));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("too short to hold 12 steps"), std::string::npos) << r.err;
+}
+
 TEST_F(ScoreCliTest, AReportFileShowsTheNamedStepsAndTheDeviation) {
   std::ofstream(dir_.file("sop.json")) << R"({"steps": [
       {"name": "REMOVE", "start_sec": 0, "end_sec": 4}, {"name": "CLEAN", "start_sec": 4, "end_sec": 8, "critical": true},

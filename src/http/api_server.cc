@@ -714,7 +714,9 @@ void ApiServer::AddRoutes() {
          SendJson(res, 200, *sop);
        }});
   Add({"PUT", "/tasks/{task_id}/sop", Role::kOperator, false,
-       "Save the task's SOP as its next version (audited); later scores against its gold video use it",
+       "Save the task's SOP as its next version (audited); later scores against its gold video use it. Steps "
+       "named without start_sec and end_sec (on every step) are placed in the gold video and saved with the "
+       "times found",
        {{"parameters", {Param("task_id", "path", "string", true, "Task")}},
         {"requestBody", {{"required", true},
                          {"content", {{"application/json",
@@ -1052,7 +1054,7 @@ nlohmann::json ApiServer::OpenApi() const {
       {"SopStep", Obj({{"name", T("string")}, {"start_sec", T("number")}, {"end_sec", T("number")},
                        {"description", T("string")}, {"critical", T("boolean")}, {"optional", T("boolean")},
                        {"time_tolerance", T("number")}, {"any_order_group", T("string")}},
-                      {"name", "start_sec", "end_sec"})},
+                      {"name"})},  // a saved SOP always has the times; a PUT may leave them all out
       {"Sop", Obj({{"task_id", T("string")}, {"version", T("integer")}, {"draft", T("boolean")},
                    {"gold_video_id", TN("integer")}, {"created_by", TN("string")}, {"created_at", TN("string")},
                    {"steps", {{"type", "array"}, {"items", Ref("SopStep")}}}})},

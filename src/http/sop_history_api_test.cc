@@ -273,8 +273,8 @@ TEST_F(SopHistoryApiTest, StepsNamedWithoutTimesArePlacedInTheGold) {
   EXPECT_EQ(saved["steps"][0]["start_sec"], 0.0);
   // Within half a clip (2 s clips); the found steps of this gold, which
   // look for the sharpest change, are nearer (doc/scoring.md section 2).
-  EXPECT_NEAR(saved["steps"][0]["end_sec"].get<double>(), 4.0, 1.0) << saved.dump();
-  EXPECT_NEAR(saved["steps"][1]["end_sec"].get<double>(), 10.0, 1.0) << saved.dump();
+  EXPECT_NEAR(saved["steps"][0]["end_sec"].get<double>(), 4.0, 0.25) << saved.dump();
+  EXPECT_NEAR(saved["steps"][1]["end_sec"].get<double>(), 10.0, 0.25) << saved.dump();
   EXPECT_EQ(Get("/tasks/" + task + "/sop")["steps"], saved["steps"]);
 
   Json done = ScoreAndWait(gold, skipped);

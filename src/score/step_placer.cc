@@ -93,8 +93,11 @@ Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, c
   SOPILOT_ASSIGN_OR_RETURN(std::vector<double> cuts,
                            PlaceBoundaries(own.gold, clips, static_cast<int>(untimed.size()), min_step_seconds));
   // Within the clips around each split, where one step turns into the next,
-  // as found steps are placed.
-  cuts = RefineBoundaries(gold, clips, std::move(cuts), duration_sec);
+  // as found steps are placed. A split may be off by half a clip: clips that
+  // straddle the change resemble neither step and the split gives them to
+  // one side, so each step's clips are taken half a clip away from it.
+  const double half_clip = 0.5 * (clips.front().end_sec - clips.front().start_sec);
+  cuts = RefineBoundaries(gold, clips, std::move(cuts), duration_sec, half_clip);
   std::vector<StepSpec> out = untimed;
   double start = 0;
   for (size_t k = 0; k < out.size(); ++k) {

@@ -155,19 +155,23 @@ std::vector<Step> StepsAt(const std::vector<double>& cuts, const std::vector<Cli
 }  // namespace
 
 std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
-                                     std::vector<double> cuts, double duration_sec) {
-  std::vector<Step> steps = StepsAt(cuts, clips, duration_sec);
-  auto best_in = [&](int i, const Step& s) {
+                                     std::vector<double> cuts, double duration_sec, double margin_sec) {
+  const std::vector<double> at = cuts;  // the cuts as given: each step's clips come from these
+  auto best_in = [&](int i, const std::vector<int>& step_clips) {
     double b = -2;
-    for (int j : s.clips) b = std::max(b, Dot(v, i, j));
+    for (int j : step_clips) b = std::max(b, Dot(v, i, j));
     return b;
   };
   for (size_t k = 0; k < cuts.size(); ++k) {
-    const Step& a = steps[k];
-    const Step& b = steps[k + 1];
-    int lo = a.clips.back(), hi = b.clips.front();
+    const double before = k > 0 ? at[k - 1] : 0.0, after = k + 1 < at.size() ? at[k + 1] : duration_sec;
+    // The two steps' clips, kept margin_sec away from the cut when the cut
+    // may be off by that much: then none of them straddles the change.
+    std::vector<int> a = ClipsInside(clips, {before, std::max(before, at[k] - margin_sec)});
+    std::vector<int> b = ClipsInside(clips, {std::min(after, at[k] + margin_sec), after});
+    if (a.empty() || b.empty()) continue;
+    int lo = a.back(), hi = b.front();
     if (lo >= hi) continue;
-    double t = CrossingTime(clips, lo, hi, [&](int i) { return best_in(i, a) - best_in(i, b); }, cuts[k]);
+    double t = CrossingTime(clips, lo, hi, [&](int i) { return best_in(i, a) - best_in(i, b); }, at[k]);
     // Stay between the neighbouring boundaries.
     double floor = k > 0 ? cuts[k - 1] : 0.0, ceil = k + 1 < cuts.size() ? cuts[k + 1] : duration_sec;
     if (t > floor && t < ceil) cuts[k] = t;
@@ -179,7 +183,7 @@ std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>
                                double duration_sec, double clip_seconds, const ScoreOptions& o) {
   double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
   std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
-  return StepsAt(RefineBoundaries(v, clips, cuts, duration_sec), clips, duration_sec);
+  return StepsAt(RefineBoundaries(v, clips, cuts, duration_sec, 0.0), clips, duration_sec);
 }
 
 Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,

@@ -34,9 +34,12 @@ std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& curve, doubl
 // Each boundary moved to where the clips straddling it stop resembling the
 // step before more than the step after (crossing.h), between its neighbours:
 // the rule trainee boundaries follow, so that the gold compared with itself
-// has identical steps. Rows of `v` L2-normalised.
+// has identical steps. The steps' clips are taken `margin_sec` away from
+// each cut (0: right up to it), so that a cut that may be off by up to that
+// much does not compare clips with clips that straddle the change. Rows of
+// `v` L2-normalised.
 std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
-                                     std::vector<double> cuts, double duration_sec);
+                                     std::vector<double> cuts, double duration_sec, double margin_sec);
 
 // The gold video's steps, named "step 1", "step 2", ...; `duration_sec` is the
 // video's length and `clip_seconds` its clip length.

@@ -8,7 +8,6 @@
 
 #include "base/json_text.h"
 #include "base/text.h"
-#include "embed/embedding_file.h"
 #include "score/sop_evaluator.h"
 #include "score/step_placer.h"
 #include "score/steps_file.h"
@@ -176,10 +175,16 @@ Result<nlohmann::json> SopilotService::PutSop(const std::string& task_id, const 
   if (!specs->front().timed) {
     // Named without times: placed in this gold now, so that the saved
     // version, the draft the user edits next and every score agree.
-    SOPILOT_ASSIGN_OR_RETURN(EmbeddingSet set, ReadEmbeddingFile(env_, blobs_.Absolute(gold->embedding_path)));
+    // The embeddings a score of this gold uses, as the draft does.
+    SOPILOT_ASSIGN_OR_RETURN(ScorePair pair, LoadScorePair(*gold_id, *gold_id));
+    const EmbeddingSet& set = pair.gold_set;
     const double clip = set.sampling.clip_seconds > 0 ? set.sampling.clip_seconds : 2.0;
     auto placed = PlaceSteps(*specs, set.vectors, set.clips, gold->duration_sec, clip);
     if (!placed.ok()) return Status::InvalidArgument("gold video " + std::to_string(*gold_id) + ": " + placed.status().message());
+    // To the hundredth of a second, as the draft's times.
+    for (StepSpec& p : *placed) {
+      p.gold_time = {std::round(p.gold_time.start_sec * 100) / 100, std::round(p.gold_time.end_sec * 100) / 100};
+    }
     *specs = std::move(*placed);
   }
   nlohmann::json definition = {{"steps", StepsToJson(*specs)}};

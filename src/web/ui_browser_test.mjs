@@ -134,6 +134,20 @@ try {
   await page.waitForSelector('#sop-version:text("Version 1")');
   await shot(page, '03-sop-saved');
 
+  step = 'place the named steps in the gold video';
+  await page.click('#place-steps');
+  await page.waitForSelector('#sop-version:text("Version 2")');
+  const placed = page.locator('tr.step');
+  expect(await placed.count() === 4, `${await placed.count()} steps after placing, not 4`);
+  for (let i = 0; i < 4; ++i) {
+    const n = await placed.nth(i).locator('.step-name').inputValue();
+    expect(n === names[i], `step ${i + 1} is named "${n}" after placing, not ${names[i]}`);
+  }
+  expect(await placed.nth(1).locator('.step-critical').isChecked(), 'CLEAN is no longer critical after placing');
+  const placedStart = Number(await placed.nth(1).locator('.step-start').inputValue());
+  expect(Math.abs(placedStart - cleanStart) <= 1, `CLEAN placed at ${placedStart} s, the gold shows it at ${cleanStart} s`);
+  await shot(page, '03b-steps-placed');
+
   step = 'score the trainee';
   await page.goto(`${base}/ui#/task/ui-demo`);
   await page.waitForSelector('#videos button.score');

@@ -268,13 +268,28 @@ async function showSop(taskId) {
     say(`Saved as version ${saved.version}.`);
     document.getElementById('sop-version').textContent = `Version ${saved.version}, saved by ${saved.created_by} at ${saved.created_at}`;
   });
+  // Names only: the service places them in the gold video and saves the
+  // times it found (doc/scoring.md, "Named steps"); the editor then shows them.
+  const place = guard(async () => {
+    const steps = [...tbody.querySelectorAll('tr.step')].map((tr) => {
+      const s = tr.read();
+      delete s.start_sec;
+      delete s.end_sec;
+      return s;
+    });
+    const saved = await api('PUT', `/tasks/${encodeURIComponent(taskId)}/sop`, { gold_video_id: sop.gold_video_id, steps });
+    await showSop(taskId);
+    say(`Placed ${saved.steps.length} steps in the gold video; saved as version ${saved.version}.`);
+  });
   view(h('h1', {}, `Steps of ${taskId}`), h('p', { id: 'sop-version', class: 'muted' }, heading),
     h('div', { class: 'players' }, h('figure', {}, video, h('figcaption', {}, `Gold video ${sop.gold_video_id}: scrub to a moment, then press "now" to set a time`))),
     h('table', { class: 'steps-editor' }, h('thead', {}, h('tr', {}, ['Step', 'Gold time (s)', 'Critical', 'Optional', 'Any-order group', 'Time tolerance', ''].map((c) => h('th', {}, c)))), tbody),
     h('p', {}, h('button', { type: 'button', id: 'add-step', onclick: () => {
       const t = now();
       tbody.append(row({ name: `step ${tbody.children.length + 1}`, start_sec: t, end_sec: Math.round((t + 2) * 10) / 10 }));
-    } }, 'Add a step at the current time'), ' ', h('button', { type: 'button', id: 'save-sop', class: 'primary', onclick: save }, 'Save')));
+    } }, 'Add a step at the current time'), ' ',
+    h('button', { type: 'button', id: 'place-steps', title: 'Keep the names, order and rules; find where each step is in the gold video', onclick: place }, 'Place these steps in the gold video'), ' ',
+    h('button', { type: 'button', id: 'save-sop', class: 'primary', onclick: save }, 'Save')));
 }
 
 // ---------------------------------------------------------------- a score

@@ -506,12 +506,8 @@ void Evaluation::FindOverTime() {
     if (gold <= kEps) continue;
     double ratio = took / gold;
     const double tolerance = steps_[k].rules.time_tolerance.value_or(o_.time_tolerance);
-    if (ratio <= 1 + tolerance + kEps || took - gold < o_.min_over_seconds) continue;
-    if (EvensOutWithAlikeNeighbours(static_cast<int>(k), [&](double g, double t) {
-          return t <= (1 + tolerance) * g + kEps || t - g < o_.min_over_seconds;
-        })) {
-      continue;
-    }
+    auto on_time = [&](double g, double t) { return t / g <= 1 + tolerance + kEps || t - g < o_.min_over_seconds; };
+    if (on_time(gold, took) || EvensOutWithAlikeNeighbours(static_cast<int>(k), on_time)) continue;
     double tol = std::max(0.1, tolerance);
     Deviation d;
     d.type = kOverTime;
@@ -588,12 +584,10 @@ void Evaluation::FindRushedSteps() {
     double gold = steps_[k].time.duration();
     double took = seg.time.duration();
     double ratio = took / std::max(kEps, gold);
-    if (ratio >= o_.min_time_fraction || gold - took < o_.min_rushed_seconds) continue;
-    if (EvensOutWithAlikeNeighbours(static_cast<int>(k), [&](double g, double t) {
-          return t >= o_.min_time_fraction * g || g - t < o_.min_rushed_seconds;
-        })) {
-      continue;
-    }
+    auto not_rushed = [&](double g, double t) {
+      return t / std::max(kEps, g) >= o_.min_time_fraction || g - t < o_.min_rushed_seconds;
+    };
+    if (not_rushed(gold, took) || EvensOutWithAlikeNeighbours(static_cast<int>(k), not_rushed)) continue;
     Deviation d;
     d.type = kExecutionDeviation;
     d.step = Ref(static_cast<int>(k), &seg);

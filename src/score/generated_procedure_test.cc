@@ -223,3 +223,40 @@ TEST_F(GeneratedProcedureTest, ASkippedStepThatLooksLikeItsNeighbourIsStillRepor
 
 }  // namespace
 }  // namespace sopilot
+
+namespace sopilot {
+namespace {
+
+// A supervisor may name two steps where the camera sees one unchanging
+// scene (tightening the left bolt, then the right one, filmed from afar).
+// The gold cannot tell them apart, so the trainee's change from one to the
+// other cannot be seen either: against itself the gold is perfect, and a
+// trainee who takes longer over that scene is over time in both steps, not
+// missing one of them.
+TEST_F(GeneratedProcedureTest, NamedStepsTheGoldCannotTellApartShareTheirTime) {
+  EmbeddingSet gold = Make("gold", {0, 3, 1}, {4, 8, 4});
+  std::vector<StepSpec> steps = {{"start", {0, 4}, {}},
+                                 {"tighten left", {4, 8}, {}},
+                                 {"tighten right", {8, 12}, {}},
+                                 {"finish", {12, 16}, {}}};
+  auto self = EvaluateSop(gold, gold, ScoreOptions{}, &steps);
+  ASSERT_TRUE(self.ok()) << self.status().ToString();
+  EXPECT_EQ(self->score, 100.0) << Describe(*self);
+  EXPECT_TRUE(self->deviations.empty()) << Describe(*self);
+  for (const StepResult& s : self->steps) {
+    ASSERT_TRUE(s.trainee_time.has_value()) << s.name;
+    EXPECT_NEAR(s.trainee_time->start_sec, s.gold_time.start_sec, 0.5) << s.name;
+  }
+
+  auto slow = EvaluateSop(gold, Make("slow", {0, 3, 1}, {4, 12, 4}), ScoreOptions{}, &steps);
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  EXPECT_TRUE(OfType(*slow, kStepMissing).empty()) << Describe(*slow);
+  std::vector<const Deviation*> over = OfType(*slow, kOverTime);
+  ASSERT_EQ(over.size(), 2u) << Describe(*slow);
+  EXPECT_EQ(over[0]->step.name, "tighten left");
+  EXPECT_EQ(over[1]->step.name, "tighten right");
+  EXPECT_EQ(slow->deviations.size(), 2u) << Describe(*slow);
+}
+
+}  // namespace
+}  // namespace sopilot

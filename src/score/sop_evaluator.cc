@@ -285,6 +285,11 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
+  {
+    std::vector<double> gold_seconds;
+    for (const Step& s : steps_) gold_seconds.push_back(s.time.duration());
+    ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_next_, &segments_);
+  }
 
 
   // The typical match: trainee clips wholly inside a segment of their step.
@@ -606,9 +611,23 @@ void Evaluation::FindExtraSegments() {
   std::vector<double> gold_durations;
   for (const Step& s : steps_) gold_durations.push_back(s.time.duration());
   const double typical_step = std::max(kEps, Median(gold_durations));
+  auto is_repeat = [&](size_t s) {
+    return segments_[s].step != kNoStep && main_[segments_[s].step] != static_cast<int>(s);
+  };
   for (size_t s = 0; s < segments_.size(); ++s) {
-    const TraineeSegment& seg = segments_[s];
-    bool is_main = seg.step != kNoStep && main_[seg.step] == static_cast<int>(s);
+    TraineeSegment seg = segments_[s];
+    const TraineeSegment first = seg;
+    bool is_main = seg.step != kNoStep && !is_repeat(s);
+    // Steps the gold cannot tell apart, done again one after the other, are
+    // one run of them done again (ShareTimeAmongAlikeSteps shared its time).
+    int last_step = seg.step;
+    while (!is_main && seg.step != kNoStep && s + 1 < segments_.size() && is_repeat(s + 1) &&
+           segments_[s + 1].step == last_step + 1 && alike_next_[last_step]) {
+      ++s;
+      last_step = segments_[s].step;
+      seg.last_clip = segments_[s].last_clip;
+      seg.time.end_sec = segments_[s].time.end_sec;
+    }
     // A step done again counts once it is long enough to count as the step
     // done (ChooseMainSegments); unexplained time once it is longer than the
     // blur between two steps.
@@ -630,7 +649,9 @@ void Evaluation::FindExtraSegments() {
       d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration());
     } else {
       d.step = Ref(seg.step, &seg);
-      d.reason = "step \"" + steps_[seg.step].name + "\" done again (it is also done at " +
+      d.reason = (last_step == seg.step ? "step \"" + steps_[seg.step].name + "\""
+                                        : "steps \"" + steps_[seg.step].name + "\" to \"" + steps_[last_step].name + "\"") +
+                 " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +
                  Fmt("%.1f s)", segments_[main_[seg.step]].time.start_sec);
     }
     double best = 0;
@@ -643,7 +664,7 @@ void Evaluation::FindExtraSegments() {
     d.confidence = seg.step == kNoStep
                        ? Clamp01(0.5 + 0.5 * (params_.none_threshold - best) /
                                            std::max(kEps, typical_ - params_.none_threshold))
-                       : Clamp01(SegmentSimilarity(seg, seg.step));
+                       : Clamp01(SegmentSimilarity(first, first.step));
     // Unexplained time costs in proportion to its length; a step done again
     // costs in full, however short the step: the supervisor must see why.
     Add(std::move(d), o_.weights.extra, seg.step == kNoStep ? seg.time.duration() / typical_step : 1.0);

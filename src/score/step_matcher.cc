@@ -244,4 +244,40 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
   return runs;
 }
 
+void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vector<double>& gold_seconds,
+                              const std::vector<bool>& alike_next, std::vector<TraineeSegment>* segments) {
+  std::vector<TraineeSegment>& segs = *segments;
+  const int n = static_cast<int>(segs.size());
+  auto alike = [&](int k) { return k >= 0 && k < static_cast<int>(alike_next.size()) && alike_next[k]; };
+  for (int a = 0; a < n;) {
+    // The longest chain a..b of segments holding steps k, k + 1, ... with
+    // each step alike to the next.
+    int b = a;
+    while (b + 1 < n && segs[b].step != kNoStep && segs[b + 1].step == segs[b].step + 1 && alike(segs[b].step)) ++b;
+    if (b == a) {
+      ++a;
+      continue;
+    }
+    double gold_total = 0;
+    for (int s = a; s <= b; ++s) gold_total += gold_seconds[segs[s].step];
+    const double start = segs[a].time.start_sec, end = segs[b].time.end_sec;
+    std::vector<TraineeSegment> shared(segs.begin() + a, segs.begin() + b + 1);
+    double at = start, gold_so_far = 0;
+    int clip = segs[a].first_clip;
+    bool every_segment_has_a_clip = gold_total > 0;
+    for (int s = 0; s <= b - a && every_segment_has_a_clip; ++s) {
+      gold_so_far += gold_seconds[shared[s].step];
+      const double cut = s == b - a ? end : start + (end - start) * gold_so_far / gold_total;
+      shared[s].time = {at, cut};
+      shared[s].first_clip = clip;
+      while (clip <= segs[b].last_clip && (s == b - a || Centre(clips[clip]) < cut)) ++clip;
+      shared[s].last_clip = clip - 1;
+      every_segment_has_a_clip = shared[s].last_clip >= shared[s].first_clip;
+      at = cut;
+    }
+    if (every_segment_has_a_clip) std::copy(shared.begin(), shared.end(), segs.begin() + a);
+    a = b + 1;
+  }
+}
+
 }  // namespace sopilot

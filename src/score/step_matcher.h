@@ -71,4 +71,16 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const 
                                           const std::vector<ClipSpan>& clips, double duration_sec,
                                           double merge_seconds);
 
+// Where the gold cannot tell neighbouring steps apart (`alike_next[k]`: step
+// k from step k + 1), the labels cannot place the trainee's change from one
+// to the other: any split of the time scores the same, and the labelling
+// settles ties by a rule, not by evidence (it may give one of the two a
+// single clip). So wherever consecutive segments hold consecutive steps of
+// one alike run (k, k + 1, ...), their time is shared in proportion to the
+// steps' gold durations (`gold_seconds`, one per step) and each clip goes to
+// the segment holding its centre. A split that would leave a segment without
+// a clip is not made. `segments` as SegmentLabels returns them.
+void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vector<double>& gold_seconds,
+                              const std::vector<bool>& alike_next, std::vector<TraineeSegment>* segments);
+
 }  // namespace sopilot

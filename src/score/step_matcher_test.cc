@@ -148,5 +148,57 @@ TEST(SegmentLabelsTest, StepInterruptedBrieflyIsOneStep) {
   EXPECT_EQ(segs[0].last_clip, 9);
 }
 
+TEST(ShareTimeAmongAlikeStepsTest, AlikeStepsShareTheirTimeAsInTheGold) {
+  // Step 0 got one clip and step 1 the rest of their shared time, as a tie
+  // between two steps the gold cannot tell apart may come out; step 2 is
+  // told apart from step 1.
+  const std::vector<ClipSpan> clips = Clips(20);  // centres 1.0, 1.5, ..., 10.5
+  const std::vector<TraineeSegment> labelled = {
+      {0, 0, 0, {0.0, 1.25}}, {1, 1, 13, {1.25, 7.25}}, {2, 14, 19, {7.25, 11.5}}};
+  std::vector<TraineeSegment> segs = labelled;
+  ShareTimeAmongAlikeSteps(clips, {4.0, 4.0, 3.0}, {true, false}, &segs);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_DOUBLE_EQ(segs[0].time.start_sec, 0.0);
+  EXPECT_DOUBLE_EQ(segs[0].time.end_sec, 3.625);  // half of 0-7.25, as 4 s of 8 in the gold
+  EXPECT_DOUBLE_EQ(segs[1].time.start_sec, 3.625);
+  EXPECT_DOUBLE_EQ(segs[1].time.end_sec, 7.25);
+  EXPECT_EQ(segs[0].last_clip, 5);  // centre 3.5; clip 6's is 4.0
+  EXPECT_EQ(segs[1].first_clip, 6);
+  EXPECT_EQ(segs[1].last_clip, 13);
+  EXPECT_DOUBLE_EQ(segs[2].time.start_sec, 7.25);  // not alike: left as labelled
+  EXPECT_EQ(segs[2].first_clip, 14);
+
+  // In the gold's proportion, not in equal parts.
+  segs = labelled;
+  ShareTimeAmongAlikeSteps(clips, {2.0, 6.0, 3.0}, {true, false}, &segs);
+  EXPECT_DOUBLE_EQ(segs[0].time.end_sec, 1.8125);
+}
+
+TEST(ShareTimeAmongAlikeStepsTest, StepsToldApartOrOutOfOrderAreLeftAsLabelled) {
+  const std::vector<ClipSpan> clips = Clips(20);
+  const std::vector<TraineeSegment> labelled = {
+      {0, 0, 0, {0.0, 1.25}}, {1, 1, 13, {1.25, 7.25}}, {2, 14, 19, {7.25, 11.5}}};
+  auto same = [&](const std::vector<TraineeSegment>& a) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].first_clip != labelled[i].first_clip || a[i].last_clip != labelled[i].last_clip ||
+          a[i].time.end_sec != labelled[i].time.end_sec) {
+        return false;
+      }
+    }
+    return a.size() == labelled.size();
+  };
+  std::vector<TraineeSegment> segs = labelled;
+  ShareTimeAmongAlikeSteps(clips, {4.0, 4.0, 3.0}, {false, false}, &segs);
+  EXPECT_TRUE(same(segs));
+  // Alike, but done in the other order: a swap the clips did show.
+  std::vector<TraineeSegment> swapped = {{1, 0, 0, {0.0, 1.25}}, {0, 1, 13, {1.25, 7.25}}};
+  ShareTimeAmongAlikeSteps(clips, {4.0, 4.0}, {true}, &swapped);
+  EXPECT_EQ(swapped[0].last_clip, 0);
+  // A share too short to hold a clip: left as labelled.
+  segs = labelled;
+  ShareTimeAmongAlikeSteps(clips, {0.1, 8.0, 3.0}, {true, false}, &segs);
+  EXPECT_TRUE(same(segs));
+}
+
 }  // namespace
 }  // namespace sopilot

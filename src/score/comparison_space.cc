@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "base/median.h"
+
 namespace sopilot {
 
 namespace {
@@ -27,8 +29,7 @@ FloatMatrix Centre(const FloatMatrix& m, double* median_spread) {
     }
     norms.push_back(std::sqrt(n));
   }
-  std::nth_element(norms.begin(), norms.begin() + norms.size() / 2, norms.end());
-  *median_spread = norms.empty() ? 0 : norms[norms.size() / 2];
+  *median_spread = Median(std::move(norms));
   return out;
 }
 
@@ -104,11 +105,7 @@ NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& sim, const std::v
     if (!std::isnan(next)) toward[step_of[a]].push_back(next);
     if (!std::isnan(prev)) back[step_of[a]].push_back(prev);
   }
-  auto median = [&](std::vector<double> v) {
-    if (v.empty()) return nan;
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
+  auto median = [&](const std::vector<double>& v) { return v.empty() ? nan : Median(v); };
   for (int k = 0; k + 1 < step_count; ++k) {
     out.into_next.push_back(median(toward[k]));
     out.into_previous.push_back(median(back[k + 1]));

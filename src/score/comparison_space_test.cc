@@ -36,11 +36,11 @@ TEST(ComparisonSpaceTest, SameAndNeighbourStepLevels) {
 
   NeighbourSimilarity n = NeighbourStepSimilarity(sim, Clips(5), step_of, 3);
   ASSERT_EQ(n.into_next.size(), 2u);
-  // Step 0's clips into step 1: clip 0 best 0.7, clip 1 best 0.8; the upper median.
-  EXPECT_NEAR(n.into_next[0], 0.8, 1e-6);
+  // Step 0's clips into step 1: clip 0 best 0.7, clip 1 best 0.8; their median.
+  EXPECT_NEAR(n.into_next[0], 0.75, 1e-6);
   // Step 1's clips into step 0: clip 2 best 0.7, clip 3 best 0.8.
-  EXPECT_NEAR(n.into_previous[0], 0.8, 1e-6);
-  EXPECT_NEAR(n.into_next[1], 0.4, 1e-6);      // clips 2, 3 into step 2: 0.1, 0.4
+  EXPECT_NEAR(n.into_previous[0], 0.75, 1e-6);
+  EXPECT_NEAR(n.into_next[1], 0.25, 1e-6);     // clips 2, 3 into step 2: 0.1, 0.4
   EXPECT_NEAR(n.into_previous[1], 0.4, 1e-6);  // clip 4 into step 1
   // Clips that share time are never compared: with 2 s clips every 0.5 s,
   // neighbours' clips at the boundary overlap and would look alike.

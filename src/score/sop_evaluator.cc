@@ -8,6 +8,7 @@
 
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
+#include "base/median.h"
 #include "score/coarsen.h"
 #include "score/comparison_space.h"
 #include "score/step_matcher.h"
@@ -27,13 +28,6 @@ constexpr double kEps = 1e-6;
 constexpr double kRelatedFraction = 0.5;
 
 double Clamp01(double x) { return std::min(1.0, std::max(0.0, x)); }
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 std::string Severity(double magnitude) {
   if (magnitude >= 0.75) return "high";

@@ -1,24 +1,15 @@
 #include "score/step_matcher.h"
 
-#include "score/crossing.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "base/median.h"
+#include "score/crossing.h"
+
 namespace sopilot {
 
 namespace {
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + h, v.end());
-  double hi = v[h];
-  if (v.size() % 2 == 1) return hi;
-  double lo = *std::max_element(v.begin(), v.begin() + h);
-  return 0.5 * (lo + hi);
-}
 
 double Centre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
 

@@ -4,18 +4,14 @@
 #include <cmath>
 #include <set>
 
+#include "base/median.h"
+
 namespace sopilot {
 
 namespace {
 constexpr double kLowSimilarityFloor = 0.75;  // the original's low_similarity_threshold
 constexpr double kAdaptiveMargin = 0.01;      // STRUCT_ADAPTIVE_MARGIN
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 }  // namespace
 
 std::vector<std::pair<std::string, double>> StructureMetrics(const FloatMatrix& s,

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/json_text.h"
+#include "base/median.h"
 #include "base/text.h"
 #include "score/sop_evaluator.h"
 #include "score/step_placer.h"
@@ -22,13 +23,6 @@ namespace {
 constexpr double kStepEndSlackSec = 1.0;
 // How many of an operator's scores the trend shows.
 constexpr size_t kTrendScores = 30;
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 double Round3(double x) { return std::round(x * 1000) / 1000; }
 

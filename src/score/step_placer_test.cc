@@ -72,6 +72,31 @@ TEST(PlaceBoundariesTest, AnOutlierClipDoesNotMoveTheBoundary) {
   EXPECT_NEAR((*cuts)[0], 10.75, 1e-9);
 }
 
+TEST(PlaceBoundariesTest, NoStepIsShorterThanTheMinimum) {
+  // Asked for one step more than the video shows, the best split of the
+  // variance makes the outlier last clip a step of its own; a step is at
+  // least min_step_seconds (4 clip starts of 0.5 s here) long instead.
+  Synthetic s = Make({20, 20}, 0.3);
+  for (int j = 0; j < s.vectors.cols; ++j) s.vectors.at(39, j) = (j == 0) ? 1.0f : 0.0f;
+  // A boundary lies between the centres of two clips (0.5 i + 1): clip starts
+  // before it, as a count.
+  auto clips_before = [](double cut) { return static_cast<int>(std::lround((cut - 0.75) / 0.5)); };
+  auto free = PlaceBoundaries(s.vectors, s.clips, 3, 0.5);  // a step may be one clip start
+  ASSERT_TRUE(free.ok());
+  ASSERT_EQ(free->size(), 2u);
+  EXPECT_EQ(clips_before((*free)[0]), 20);
+  EXPECT_EQ(clips_before((*free)[1]), 39) << "the outlier alone";
+  auto cuts = PlaceBoundaries(s.vectors, s.clips, 3, 2.0);
+  ASSERT_TRUE(cuts.ok());
+  ASSERT_EQ(cuts->size(), 2u);
+  int start = 0;
+  for (int end : {clips_before((*cuts)[0]), clips_before((*cuts)[1]), 40}) {
+    EXPECT_GE(end - start, 4) << "clips " << start << " to " << end;
+    start = end;
+  }
+  EXPECT_EQ(clips_before((*cuts)[0]), 20);  // the real change is still a boundary
+}
+
 TEST(PlaceBoundariesTest, ALongGoldIsPlacedOnEveryFewClips) {
   // Over kMaxPlacedClips clips: placed on a thinned grid, so within a few
   // strides of the change.

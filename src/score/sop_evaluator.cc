@@ -132,23 +132,76 @@ class Evaluation {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
     return s / (seg.last_clip - seg.first_clip + 1);
   }
-  // Where the gold cannot tell step k from its neighbours, the trainee's
-  // boundary between them is as good as arbitrary, so time moves freely
-  // between them: `fine(gold, took)` is asked of their summed gold and
-  // trainee times, over the run of alike steps holding k, each present.
-  template <typename Fine>
-  bool EvensOutWithAlikeNeighbours(int k, Fine fine) const {
+  // The run of neighbouring gold steps, each alike to the next, that holds
+  // step k: [first, last]; {k, k} when k is told apart from both neighbours.
+  std::pair<int, int> AlikeRun(int k) const {
     int lo = k, hi = k;
     while (lo > 0 && alike_next_[lo - 1]) --lo;
     while (hi + 1 < static_cast<int>(steps_.size()) && alike_next_[hi]) ++hi;
-    if (lo == hi) return false;
+    return {lo, hi};
+  }
+  // What is timed for step k: the run of alike steps holding it when every
+  // one of them was done (the gold cannot tell them apart, so the trainee's
+  // boundaries between them are as good as arbitrary and only their total
+  // time means anything), else step k alone.
+  struct TimedUnit {
+    int first = 0, last = 0;  // gold steps
     double gold = 0, took = 0;
+    TimeSpan gold_time, trainee_time;
+    bool holds_last_segment = false;  // a main run is the trainee's last segment
+  };
+  TimedUnit TimedUnitOf(int k) const {
+    auto [lo, hi] = AlikeRun(k);
     for (int j = lo; j <= hi; ++j) {
-      if (main_[j] < 0) return false;
-      gold += steps_[j].time.duration();
-      took += segments_[main_[j]].time.duration();
+      if (main_[j] < 0) lo = hi = k;
     }
-    return fine(gold, took);
+    TimedUnit u;
+    u.first = lo;
+    u.last = hi;
+    u.gold_time = {steps_[lo].time.start_sec, steps_[hi].time.end_sec};
+    u.trainee_time = segments_[main_[k]].time;
+    for (int j = lo; j <= hi; ++j) {
+      const TraineeSegment& seg = segments_[main_[j]];
+      u.gold += steps_[j].time.duration();
+      u.took += seg.time.duration();
+      u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
+      u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
+      u.holds_last_segment = u.holds_last_segment || main_[j] + 1 == static_cast<int>(segments_.size());
+    }
+    return u;
+  }
+  // The unit as a deviation's step: a run is named by its first and last steps.
+  StepRef UnitRef(const TimedUnit& u) const {
+    StepRef r = Ref(u.first, &segments_[main_[u.first]]);
+    r.gold_time = u.gold_time;
+    r.trainee_time = u.trainee_time;
+    return r;
+  }
+  std::string UnitName(const TimedUnit& u) const {
+    if (u.first == u.last) return "";
+    return "steps \"" + steps_[u.first].name + "\" to \"" + steps_[u.last].name +
+           "\", which the gold video cannot tell apart, ";
+  }
+  // OtherStepSimilarity, with each run of alike steps taken as one step:
+  // "the other steps" are those the gold can tell apart from step k (its
+  // alike neighbours would put the level at the step's own). `gold_self` is
+  // gold x gold similarity.
+  std::vector<double> OtherLevelsOutsideAlikeRuns(const FloatMatrix& gold_self) const {
+    std::vector<Step> runs;
+    std::vector<int> run_of;
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      if (k == 0 || !alike_next_[k - 1]) {
+        runs.push_back(steps_[k]);
+      } else {
+        runs.back().clips.insert(runs.back().clips.end(), steps_[k].clips.begin(), steps_[k].clips.end());
+      }
+      run_of.push_back(static_cast<int>(runs.size()) - 1);
+    }
+    std::vector<double> by_run = OtherStepSimilarity(gold_self, runs);
+    if (by_run.empty()) return {};
+    std::vector<double> out;
+    for (int r : run_of) out.push_back(by_run[r]);
+    return out;
   }
   double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
   std::vector<int> GoldStepOfClip() const {
@@ -243,7 +296,6 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(space_.gold, space_.gold));
   for (float& c : gold_cost.data) c = 1.0f - c;  // now gold x gold similarity
   MarkZeroPairsAlike(space_.gold, space_.gold, &gold_cost);
-  other_ = OtherStepSimilarity(gold_cost, steps_);
   // How alike the gold is to itself at another moment of one step; a
   // trainee clip less than half as alike to every step is not the procedure.
   {
@@ -268,22 +320,22 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     NeighbourSimilarity n = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
     alike_next_.assign(steps_.size(), false);
     for (size_t k = 0; k + 1 < steps_.size(); ++k) {
-      const bool forward = step_self_[k] >= none_level_ && n.into_next[k] >= step_self_[k];
-      const bool backward = step_self_[k + 1] >= none_level_ && n.into_previous[k] >= step_self_[k + 1];
+      const bool forward = n.into_next[k] >= std::max(step_self_[k], none_level_);
+      const bool backward = n.into_previous[k] >= std::max(step_self_[k + 1], none_level_);
       alike_next_[k] = forward || backward;
     }
   }
+  other_ = OtherLevelsOutsideAlikeRuns(gold_cost);
 
   params_ = ChooseLabelingParams(ss_, none_level_);
-  labels_ = LabelClips(ss_, params_);
+  std::vector<double> gold_seconds;
+  for (const Step& s : steps_) gold_seconds.push_back(s.time.duration());
+  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_next_, gold_seconds, trainee_.clips,
+                                  VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
-  {
-    std::vector<double> gold_seconds;
-    for (const Step& s : steps_) gold_seconds.push_back(s.time.duration());
-    ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_next_, &segments_);
-  }
+  ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_next_, &segments_);
 
 
   // The typical match: trainee clips wholly inside a segment of their step.
@@ -372,7 +424,7 @@ Status Evaluation::ComputeRawLevels() {
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
   for (float& c : raw_gold.data) c = 1.0f - c;
   MarkZeroPairsAlike(gold_.vectors, gold_.vectors, &raw_gold);
-  raw_other_ = OtherStepSimilarity(raw_gold, steps_);
+  raw_other_ = OtherLevelsOutsideAlikeRuns(raw_gold);
   return Status::Ok();
 }
 
@@ -496,26 +548,27 @@ void Evaluation::FindMissingAndOrder() {
 
 void Evaluation::FindOverTime() {
   over_.assign(steps_.size(), false);
-  const int last_segment = static_cast<int>(segments_.size()) - 1;
   for (size_t k = 0; k < steps_.size(); ++k) {
-    if (main_[k] < 0 || main_[k] == last_segment) continue;  // the camera may run on after the last step
-    const TraineeSegment& seg = segments_[main_[k]];
-    double gold = steps_[k].time.duration();
-    double took = seg.time.duration();
-    if (gold <= kEps) continue;
-    double ratio = took / gold;
-    const double tolerance = steps_[k].rules.time_tolerance.value_or(o_.time_tolerance);
-    auto on_time = [&](double g, double t) { return t / g <= 1 + tolerance + kEps || t - g < o_.min_over_seconds; };
-    if (on_time(gold, took) || EvensOutWithAlikeNeighbours(static_cast<int>(k), on_time)) continue;
+    if (main_[k] < 0) continue;
+    const TimedUnit u = TimedUnitOf(static_cast<int>(k));
+    if (u.first != static_cast<int>(k)) continue;  // timed with its run
+    if (u.holds_last_segment) continue;  // the camera may run on after the last step
+    if (u.gold <= kEps) continue;
+    const double ratio = u.took / u.gold;
+    double tolerance = 0;
+    for (int j = u.first; j <= u.last; ++j) {
+      tolerance = std::max(tolerance, steps_[j].rules.time_tolerance.value_or(o_.time_tolerance));
+    }
+    if (ratio <= 1 + tolerance + kEps || u.took - u.gold < o_.min_over_seconds) continue;
     double tol = std::max(0.1, tolerance);
     Deviation d;
     d.type = kOverTime;
-    d.step = Ref(static_cast<int>(k), &seg);
+    d.step = UnitRef(u);
     d.confidence = Clamp01(0.5 + 0.5 * (ratio - 1 - tolerance) / tol);
-    d.reason = Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", took, gold,
-                   100 * (ratio - 1)) +
+    d.reason = UnitName(u) + Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", u.took, u.gold,
+                                 100 * (ratio - 1)) +
                Fmt("; tolerance %.0f%%)", 100 * tolerance);
-    over_[k] = true;
+    for (int j = u.first; j <= u.last; ++j) over_[j] = true;
     Add(std::move(d), o_.weights.time, 0.5 + 0.5 * (ratio - 1) / (2 * tol));
   }
 }
@@ -575,25 +628,28 @@ void Evaluation::FindExecutionDeviations() {
 
 void Evaluation::FindRushedSteps() {
   if (o_.min_time_fraction <= 0) return;
-  // The first and last gold steps hold the idle time before and after the
-  // work, which a trainee video need not repeat.
-  for (size_t k = 1; k + 1 < steps_.size(); ++k) {
-    if (main_[k] < 0 || deviating_[k]) continue;  // already reported for this step
-    const TraineeSegment& seg = segments_[main_[k]];
-    double gold = steps_[k].time.duration();
-    double took = seg.time.duration();
-    double ratio = took / std::max(kEps, gold);
-    auto not_rushed = [&](double g, double t) {
-      return t / std::max(kEps, g) >= o_.min_time_fraction || g - t < o_.min_rushed_seconds;
-    };
-    if (not_rushed(gold, took) || EvensOutWithAlikeNeighbours(static_cast<int>(k), not_rushed)) continue;
+  const int k_count = static_cast<int>(steps_.size());
+  for (int k = 0; k < k_count; ++k) {
+    if (main_[k] < 0) continue;
+    const TimedUnit u = TimedUnitOf(k);
+    if (u.first != k) continue;  // timed with its run
+    // The first and last gold steps hold the idle time before and after the
+    // work, which a trainee video need not repeat.
+    if (u.first == 0 || u.last == k_count - 1) continue;
+    bool reported = false;  // already reported as done unlike the gold
+    for (int j = u.first; j <= u.last; ++j) reported = reported || deviating_[j];
+    if (reported) continue;
+    const double ratio = u.took / std::max(kEps, u.gold);
+    if (ratio >= o_.min_time_fraction || u.gold - u.took < o_.min_rushed_seconds) continue;
     Deviation d;
     d.type = kExecutionDeviation;
-    d.step = Ref(static_cast<int>(k), &seg);
+    d.step = UnitRef(u);
     d.confidence = Clamp01(0.5 + 0.5 * (o_.min_time_fraction - ratio) / o_.min_time_fraction);
-    d.reason = Fmt("done in %.1f s against %.1f s in the gold video (%.0f%% of its time): part of the step may "
-                   "have been skipped", took, gold, 100 * ratio);
-    deviating_[k] = true;
+    d.reason = (u.first == u.last ? "done" : UnitName(u) + "were done") +
+               Fmt(" in %.1f s against %.1f s in the gold video (%.0f%% of its time): part of the ", u.took, u.gold,
+                   100 * ratio) +
+               (u.first == u.last ? "step" : "work") + " may have been skipped";
+    for (int j = u.first; j <= u.last; ++j) deviating_[j] = true;
     // Half the time gone is as bad as a step visibly done wrong all through.
     Add(std::move(d), o_.weights.dev, std::min(1.0, 2 * (1 - ratio)));
   }
@@ -643,6 +699,7 @@ void Evaluation::FindExtraSegments() {
       d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration());
     } else {
       d.step = Ref(seg.step, &seg);
+      d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
       d.reason = (last_step == seg.step ? "step \"" + steps_[seg.step].name + "\""
                                         : "steps \"" + steps_[seg.step].name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +

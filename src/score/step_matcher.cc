@@ -271,4 +271,54 @@ void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vec
   }
 }
 
+std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level,
+                                       const std::vector<bool>& alike_next, const std::vector<double>& gold_seconds,
+                                       const std::vector<ClipSpan>& clips, double duration_sec,
+                                       double merge_seconds) {
+  const int k_count = ss.sim.cols;
+  // Runs of alike steps: run r holds steps first[r] .. first[r + 1] - 1.
+  std::vector<int> first = {0};
+  for (int k = 1; k < k_count; ++k) {
+    const bool alike = k - 1 < static_cast<int>(alike_next.size()) && alike_next[k - 1];
+    if (!alike) first.push_back(k);
+  }
+  const int run_count = static_cast<int>(first.size());
+  if (run_count >= k_count) return LabelClips(ss, ChooseLabelingParams(ss, none_level));
+  first.push_back(k_count);
+
+  StepSimilarity by_run;
+  by_run.sim = FloatMatrix(ss.sim.rows, run_count);
+  by_run.best_gold.assign(ss.sim.rows, std::vector<int>(run_count, -1));
+  for (int i = 0; i < ss.sim.rows; ++i) {
+    for (int r = 0; r < run_count; ++r) {
+      int best = first[r];
+      for (int k = first[r] + 1; k < first[r + 1]; ++k) {
+        if (ss.sim.at(i, k) > ss.sim.at(i, best)) best = k;
+      }
+      by_run.sim.at(i, r) = ss.sim.at(i, best);
+      by_run.best_gold[i][r] = ss.best_gold.empty() ? -1 : ss.best_gold[i][best];
+    }
+  }
+  const std::vector<int> run_labels = LabelClips(by_run, ChooseLabelingParams(by_run, none_level));
+  std::vector<int> labels(ss.sim.rows, kNoStep);
+  for (const TraineeSegment& seg : SegmentLabels(run_labels, by_run, clips, duration_sec, merge_seconds)) {
+    if (seg.step == kNoStep) continue;
+    const int lo = first[seg.step], hi = first[seg.step + 1] - 1;
+    double gold_total = 0;
+    for (int k = lo; k <= hi; ++k) gold_total += std::max(0.0, gold_seconds[k]);
+    const int count = seg.last_clip - seg.first_clip + 1;
+    double gold_so_far = 0;
+    int at = seg.first_clip;
+    for (int k = lo; k <= hi; ++k) {
+      gold_so_far += std::max(0.0, gold_seconds[k]);
+      const int end = k == hi || gold_total <= 0
+                          ? seg.last_clip + 1
+                          : seg.first_clip + static_cast<int>(std::lround(count * gold_so_far / gold_total));
+      for (; at < end; ++at) labels[at] = k;
+    }
+  }
+  return labels;
+}
+
 }  // namespace sopilot
+

@@ -71,6 +71,21 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const 
                                           const std::vector<ClipSpan>& clips, double duration_sec,
                                           double merge_seconds);
 
+// LabelClips for a gold whose neighbouring steps may be alike
+// (`alike_next[k]`: the gold cannot tell step k from step k + 1). Each run of
+// alike steps is labelled as one step (a clip's best similarity to any of
+// them): between them the clips hold no evidence, and labelling them one by
+// one lets ties decide, which can leave one out altogether. Each segment of
+// such a run (SegmentLabels, `clips`, `duration_sec`, `merge_seconds`) is
+// then shared among its steps in the proportion of their gold durations
+// (`gold_seconds`, one per step), in clips; a step whose share holds no clip
+// gets none. Without alike steps: exactly LabelClips with
+// ChooseLabelingParams(ss, none_level).
+std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level,
+                                       const std::vector<bool>& alike_next, const std::vector<double>& gold_seconds,
+                                       const std::vector<ClipSpan>& clips, double duration_sec,
+                                       double merge_seconds);
+
 // Where the gold cannot tell neighbouring steps apart (`alike_next[k]`: step
 // k from step k + 1), the labels cannot place the trainee's change from one
 // to the other: any split of the time scores the same, and the labelling

@@ -148,6 +148,24 @@ TEST(SegmentLabelsTest, StepInterruptedBrieflyIsOneStep) {
   EXPECT_EQ(segs[0].last_clip, 9);
 }
 
+TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {
+  // Twelve clips as like step 0 as step 1 (the gold cannot tell them apart),
+  // then four of step 2.
+  std::vector<int> truth(16, 0);
+  for (int i = 12; i < 16; ++i) truth[i] = 2;
+  StepSimilarity ss = FromLabels(truth, 3);
+  for (int i = 0; i < 12; ++i) ss.sim.at(i, 1) = ss.sim.at(i, 0);
+  const std::vector<int> labels =
+      LabelClipsByAlikeRuns(ss, 0.5, {true, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0);
+  std::vector<int> expected(16, 2);
+  for (int i = 0; i < 4; ++i) expected[i] = 0;  // 2 s of the 6 s run: a third of its 12 clips
+  for (int i = 4; i < 12; ++i) expected[i] = 1;
+  EXPECT_EQ(labels, expected);
+  // Without alike steps it is LabelClips.
+  EXPECT_EQ(LabelClipsByAlikeRuns(ss, 0.5, {false, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0),
+            LabelClips(ss, ChooseLabelingParams(ss, 0.5)));
+}
+
 TEST(ShareTimeAmongAlikeStepsTest, AlikeStepsShareTheirTimeAsInTheGold) {
   // Step 0 got one clip and step 1 the rest of their shared time, as a tie
   // between two steps the gold cannot tell apart may come out; step 2 is

@@ -28,6 +28,13 @@ struct ComparisonSpace {
   bool centred = false; // false: a static video; the embeddings as given
 };
 
+// Two similarities closer than this are the same: cosines of float vectors
+// over hundreds of dimensions carry rounding of about 1e-6, and two frames
+// of one static scene, encoded apart, differ by a few 1e-6. A rule that
+// compares two levels (is this step alike to its neighbour? is the typical
+// match above the other steps'?) must not turn on that noise.
+inline constexpr double kSimilarityResolution = 1e-4;
+
 // A video is static when its clips differ from their mean by less than this
 // fraction of their length, in the median (nothing moves but sensor noise).
 inline constexpr double kStaticSpread = 0.01;

@@ -89,6 +89,20 @@ class ScoringPropertiesTest : public ::testing::Test {
     EXPECT_EQ(r.verdict, "pass") << what;
     EXPECT_TRUE(r.deviations.empty()) << what << ": " << Describe(r);
     EXPECT_TRUE(r.idle.empty()) << what;
+    // With steps a supervisor typed, wherever they fall: equal steps that cut
+    // through what the video shows, some of them alike (a static scene split
+    // in five is five steps nobody can tell apart).
+    const double duration = std::max(v.source.duration_sec, v.clips.empty() ? 0.0 : v.clips.back().end_sec);
+    for (int n : {2, 5}) {
+      std::vector<StepSpec> steps;
+      for (int k = 0; k < n; ++k) {
+        steps.push_back({"step " + std::to_string(k + 1), {duration * k / n, duration * (k + 1) / n}, {}});
+      }
+      auto typed = EvaluateSop(v, v, ScoreOptions{}, &steps);
+      ASSERT_TRUE(typed.ok()) << what << ": " << typed.status().ToString();
+      EXPECT_EQ(typed->score, 100.0) << what << ", " << n << " typed steps: " << Describe(*typed);
+      EXPECT_TRUE(typed->deviations.empty()) << what << ", " << n << " typed steps: " << Describe(*typed);
+    }
   }
 
   testing::TempDir dir_;

@@ -320,8 +320,9 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     NeighbourSimilarity n = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
     alike_next_.assign(steps_.size(), false);
     for (size_t k = 0; k + 1 < steps_.size(); ++k) {
-      const bool forward = n.into_next[k] >= std::max(step_self_[k], none_level_);
-      const bool backward = n.into_previous[k] >= std::max(step_self_[k + 1], none_level_);
+      const bool forward = n.into_next[k] >= std::max(step_self_[k], none_level_) - kSimilarityResolution;
+      const bool backward =
+          n.into_previous[k] >= std::max(step_self_[k + 1], none_level_) - kSimilarityResolution;
       alike_next_[k] = forward || backward;
     }
   }
@@ -334,7 +335,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
                                   VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
-  segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_);
+  segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_, alike_next_);
   ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_next_, &segments_);
 
 
@@ -445,7 +446,7 @@ void Evaluation::UnlabelRawOutliers() {
   if (matched.empty()) return;
   const double typical = Median(matched);
   const double other = Median(raw_other_);
-  if (typical <= other) return;  // the steps cannot be told apart this way
+  if (typical <= other + kSimilarityResolution) return;  // the steps cannot be told apart this way
   const double floor = typical - 0.5 * (typical - other);
   const int window = std::max(1, static_cast<int>(std::lround(clip_seconds_ / stride_)));
   const int n = static_cast<int>(labels_.size());
@@ -492,7 +493,7 @@ Status Evaluation::ExplainWeakRepeats() {
     const int k = seg.step;
     const double main_level = mean_raw(segments_[main_[k]]);
     const double other = raw_other.empty() ? 0.0 : raw_other[k];
-    if (main_level <= other) continue;  // nothing to tell them apart with
+    if (main_level <= other + kSimilarityResolution) continue;  // nothing to tell them apart with
     if (mean_raw(seg) < main_level - 0.5 * (main_level - other)) seg.step = kNoStep;
   }
   return Status::Ok();
@@ -580,7 +581,8 @@ void Evaluation::FindExecutionDeviations() {
     if (main_[k] < 0) continue;
     const TraineeSegment& seg = segments_[main_[k]];
     const double other = OtherLevel(static_cast<int>(k));
-    if (typical_ <= other) continue;  // the steps cannot be told apart: nothing to measure against
+    // The steps cannot be told apart: nothing to measure against.
+    if (typical_ <= other + kSimilarityResolution) continue;
     // Below the typical match by more than half the gap to the other steps,
     // and by more than the step differs from itself between two moments of
     // the gold: a correct performance varies that much.
@@ -700,8 +702,9 @@ void Evaluation::FindExtraSegments() {
     } else {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
-      d.reason = (last_step == seg.step ? "step \"" + steps_[seg.step].name + "\""
-                                        : "steps \"" + steps_[seg.step].name + "\" to \"" + steps_[last_step].name + "\"") +
+      const std::string& name = steps_[seg.step].name;
+      d.reason = (last_step == seg.step ? "step \"" + name + "\""
+                                        : "steps \"" + name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +
                  Fmt("%.1f s)", segments_[main_[seg.step]].time.start_sec);
     }

@@ -139,7 +139,11 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
 
 std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, const StepSimilarity& ss,
                                           const std::vector<ClipSpan>& clips, double duration_sec,
-                                          double merge_seconds) {
+                                          double merge_seconds, const std::vector<bool>& alike_next) {
+  auto alike = [&](int a, int b) {
+    const int lo = std::min(a, b);
+    return std::abs(a - b) == 1 && lo < static_cast<int>(alike_next.size()) && alike_next[lo];
+  };
   // Each clip stands for one stride of time around its centre; a run's
   // length is its clips' share, not the span of its overlapping clips.
   const double stride = clips.size() > 1 ? clips[1].start_sec - clips[0].start_sec
@@ -184,8 +188,9 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
   }
   for (size_t r = 1; r + 1 < runs.size(); ++r) {
     int b = runs[r].step, left = runs[r - 1].step, right = runs[r + 1].step;
+    const bool shared_alike_run = left + 1 == b && b + 1 == right && alike(left, b) && alike(b, right);
     if (b == kNoStep || left == kNoStep || right == kNoStep || left == b || right == b ||
-        length(runs[r]) > merge_seconds + stride + 1e-6) {
+        length(runs[r]) > merge_seconds + stride + 1e-6 || shared_alike_run) {
       continue;
     }
     bool detour = left < b && b < right && longest[b] > merge_seconds + stride + 1e-6;

@@ -66,10 +66,14 @@ struct TraineeSegment {
 // its neighbouring steps; a run shorter than `merge_seconds` between two runs
 // of one step is folded into that step. Boundaries between
 // runs are refined to where the similarities to the two steps cross; the
-// first segment starts at 0 and the last ends at `duration_sec`.
+// first segment starts at 0 and the last ends at `duration_sec`. A short run
+// of step k between runs of k - 1 and k + 1, all three of one alike run
+// (`alike_next`, as for LabelClipsByAlikeRuns; empty: none), is never taken
+// for a detour: it is that run shared in the gold's proportion, and its
+// clips resemble its neighbours as much by definition.
 std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const StepSimilarity& ss,
                                           const std::vector<ClipSpan>& clips, double duration_sec,
-                                          double merge_seconds);
+                                          double merge_seconds, const std::vector<bool>& alike_next = {});
 
 // LabelClips for a gold whose neighbouring steps may be alike
 // (`alike_next[k]`: the gold cannot tell step k from step k + 1). Each run of

@@ -148,6 +148,21 @@ TEST(SegmentLabelsTest, StepInterruptedBrieflyIsOneStep) {
   EXPECT_EQ(segs[0].last_clip, 9);
 }
 
+TEST(SegmentLabelsTest, AShortShareOfAnAlikeRunIsNotADetour) {
+  // Three steps nobody can tell apart, shared out in the gold's proportion:
+  // the middle share is short, and its clips resemble its neighbours as much.
+  std::vector<int> labels = {0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2};
+  StepSimilarity ss = FromLabels(std::vector<int>(15, 0), 3);
+  for (int i = 0; i < 15; ++i) ss.sim.at(i, 1) = ss.sim.at(i, 2) = ss.sim.at(i, 0);
+  auto detour = SegmentLabels(labels, ss, Clips(15), 9.0, 2.0);
+  EXPECT_EQ(detour.size(), 2u);  // told nothing: taken for a detour through the blur
+  auto shared = SegmentLabels(labels, ss, Clips(15), 9.0, 2.0, {true, true});
+  ASSERT_EQ(shared.size(), 3u);
+  EXPECT_EQ(shared[1].step, 1);
+  EXPECT_EQ(shared[1].first_clip, 6);
+  EXPECT_EQ(shared[1].last_clip, 8);
+}
+
 TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {
   // Twelve clips as like step 0 as step 1 (the gold cannot tell them apart),
   // then four of step 2.

@@ -102,6 +102,12 @@ class ScoringPropertiesTest : public ::testing::Test {
       ASSERT_TRUE(typed.ok()) << what << ": " << typed.status().ToString();
       EXPECT_EQ(typed->score, 100.0) << what << ", " << n << " typed steps: " << Describe(*typed);
       EXPECT_TRUE(typed->deviations.empty()) << what << ", " << n << " typed steps: " << Describe(*typed);
+      // Named only: placed by the scorer, wherever the clips split best.
+      for (StepSpec& step : steps) step.timed = false;
+      auto named = EvaluateSop(v, v, ScoreOptions{}, &steps);
+      ASSERT_TRUE(named.ok()) << what << ": " << named.status().ToString();
+      EXPECT_EQ(named->score, 100.0) << what << ", " << n << " named steps: " << Describe(*named);
+      EXPECT_TRUE(named->deviations.empty()) << what << ", " << n << " named steps: " << Describe(*named);
     }
   }
 

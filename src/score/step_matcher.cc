@@ -121,14 +121,22 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
     pick(kInitial, {{kInitial, 0.0}});
     score.swap(next);
   }
-  // The procedure ends with its last step: ending anywhere else leaves the
-  // gold order, as starting anywhere but the first step does. (Without this,
-  // leaving out a short last step would cost nothing.)
+  // The procedure ends with its last step. Ending at step k leaves out the
+  // K - 1 - k steps after it, which costs what reaching the last step would:
+  // going through them (a change each) or jumping there, whichever is less.
+  // Without this, leaving out a short last step would cost nothing; with a
+  // single change for any number, a periodic scene against itself ended
+  // three steps early, where the clips could not tell those steps from
+  // earlier ones. On a tie the state later in the gold order wins.
+  auto last_step = [&](int st) { return st < K ? st : st < 2 * K ? st - K : -1; };
+  int s = 0;
   for (int st = 0; st < states; ++st) {
-    const bool at_end = st == K - 1 || st == 2 * K - 1;
-    if (!at_end && score[st] > -inf) score[st] -= p.jump_penalty;
+    const int left_out = K - 1 - last_step(st);
+    if (score[st] > -inf && left_out > 0) {
+      score[st] -= std::min(left_out * p.switch_penalty, p.switch_penalty + p.jump_penalty);
+    }
+    if (score[st] > score[s] || (score[st] == score[s] && last_step(st) > last_step(s))) s = st;
   }
-  int s = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
   std::vector<int> labels(n);
   for (int i = n - 1; i >= 0; --i) {
     labels[i] = s < K ? s : kNoStep;

@@ -31,6 +31,18 @@ TEST(StepMatcherTest, LabelsFollowTheBestStepInAnyOrder) {
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
+TEST(StepMatcherTest, LastStepsAlmostLikeAnEarlierOneAreNotLeftOut) {
+  // A periodic scene: the clips of the last two steps are nearly as like
+  // step 2 as like their own. Staying in step 2 to the end leaves two steps
+  // out, which costs what reaching the last step would (two changes), not
+  // a single one.
+  std::vector<int> truth;
+  for (int k = 0; k < 5; ++k) truth.insert(truth.end(), 4, k);
+  StepSimilarity ss = FromLabels(truth, 5);
+  for (int i = 12; i < 20; ++i) ss.sim.at(i, 2) = 0.9795f;
+  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.5)), truth);
+}
+
 TEST(StepMatcherTest, OneNoisyClipDoesNotSplitAStep) {
   std::vector<int> truth = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
   StepSimilarity ss = FromLabels(truth, 2);

@@ -97,7 +97,20 @@ Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, c
   // straddle the change resemble neither step and the split gives them to
   // one side, so each step's clips are taken half a clip away from it.
   const double half_clip = 0.5 * (clips.front().end_sec - clips.front().start_sec);
+  const std::vector<double> split = cuts;
   cuts = RefineBoundaries(gold, clips, std::move(cuts), duration_sec, half_clip);
+  // Refining never makes a step shorter than the minimum the split kept:
+  // where it would, the split stands.
+  auto too_short = [&](const std::vector<double>& c) {
+    double start = 0;
+    for (size_t k = 0; k <= c.size(); ++k) {
+      const double end = k < c.size() ? c[k] : duration_sec;
+      if (end - start < min_step_seconds - 1e-6) return true;
+      start = end;
+    }
+    return false;
+  };
+  if (too_short(cuts)) cuts = split;
   std::vector<StepSpec> out = untimed;
   double start = 0;
   for (size_t k = 0; k < out.size(); ++k) {

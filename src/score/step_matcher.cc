@@ -150,7 +150,8 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
                                           double merge_seconds, const std::vector<bool>& alike_next) {
   auto alike = [&](int a, int b) {
     const int lo = std::min(a, b);
-    return std::abs(a - b) == 1 && lo < static_cast<int>(alike_next.size()) && alike_next[lo];
+    return a != kNoStep && b != kNoStep && std::abs(a - b) == 1 && lo < static_cast<int>(alike_next.size()) &&
+           alike_next[lo];
   };
   // Each clip stands for one stride of time around its centre; a run's
   // length is its clips' share, not the span of its overlapping clips.

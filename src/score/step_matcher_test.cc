@@ -173,6 +173,16 @@ TEST(SegmentLabelsTest, AShortShareOfAnAlikeRunIsNotADetour) {
   EXPECT_EQ(shared[1].step, 1);
   EXPECT_EQ(shared[1].first_clip, 6);
   EXPECT_EQ(shared[1].last_clip, 8);
+  // Beside unexplained time: "none" is no step, alike to none (an index of
+  // -1 once read outside `alike_next`; AddressSanitizer caught it).
+  std::vector<int> after_idle(8, kNoStep);
+  after_idle.insert(after_idle.end(), {0, 0, 0, 1, 1, 1, 1, 1, 1});
+  StepSimilarity idle_ss = FromLabels(after_idle, 3);
+  for (int i = 8; i < 17; ++i) idle_ss.sim.at(i, 1) = idle_ss.sim.at(i, 0) = 0.98f;
+  auto idle = SegmentLabels(after_idle, idle_ss, Clips(17), 10.0, 2.0, {true, true});
+  ASSERT_EQ(idle.size(), 3u);
+  EXPECT_EQ(idle[0].step, kNoStep);
+  EXPECT_EQ(idle[1].step, 0);
 }
 
 TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {

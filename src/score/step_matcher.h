@@ -11,7 +11,8 @@
 // in the gold) the gold order decides, so a video compared with itself is
 // labelled exactly as the gold. Runs of equal labels become trainee
 // segments; their boundaries are placed where the similarity to the two
-// steps crosses.
+// steps crosses. Neighbouring steps the gold itself cannot tell apart are
+// labelled as one and share their time (LabelClipsByAlikeRuns).
 #pragma once
 
 #include <vector>

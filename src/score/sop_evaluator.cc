@@ -9,6 +9,7 @@
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
 #include "base/median.h"
+#include "score/alike_runs.h"
 #include "score/coarsen.h"
 #include "score/comparison_space.h"
 #include "score/step_matcher.h"
@@ -132,14 +133,6 @@ class Evaluation {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
     return s / (seg.last_clip - seg.first_clip + 1);
   }
-  // The run of neighbouring gold steps, each alike to the next, that holds
-  // step k: [first, last]; {k, k} when k is told apart from both neighbours.
-  std::pair<int, int> AlikeRun(int k) const {
-    int lo = k, hi = k;
-    while (lo > 0 && alike_next_[lo - 1]) --lo;
-    while (hi + 1 < static_cast<int>(steps_.size()) && alike_next_[hi]) ++hi;
-    return {lo, hi};
-  }
   // What is timed for step k: the run of alike steps holding it when every
   // one of them was done (the gold cannot tell them apart, so the trainee's
   // boundaries between them are as good as arbitrary and only their total
@@ -151,7 +144,7 @@ class Evaluation {
     bool holds_last_segment = false;  // a main run is the trainee's last segment
   };
   TimedUnit TimedUnitOf(int k) const {
-    auto [lo, hi] = AlikeRun(k);
+    int lo = alike_runs_.First(alike_runs_.RunOf(k)), hi = alike_runs_.Last(alike_runs_.RunOf(k));
     for (int j = lo; j <= hi; ++j) {
       if (main_[j] < 0) lo = hi = k;
     }
@@ -188,19 +181,16 @@ class Evaluation {
   // gold x gold similarity.
   std::vector<double> OtherLevelsOutsideAlikeRuns(const FloatMatrix& gold_self) const {
     std::vector<Step> runs;
-    std::vector<int> run_of;
-    for (size_t k = 0; k < steps_.size(); ++k) {
-      if (k == 0 || !alike_next_[k - 1]) {
-        runs.push_back(steps_[k]);
-      } else {
+    for (int r = 0; r < alike_runs_.run_count(); ++r) {
+      runs.push_back(steps_[alike_runs_.First(r)]);
+      for (int k = alike_runs_.First(r) + 1; k <= alike_runs_.Last(r); ++k) {
         runs.back().clips.insert(runs.back().clips.end(), steps_[k].clips.begin(), steps_[k].clips.end());
       }
-      run_of.push_back(static_cast<int>(runs.size()) - 1);
     }
     std::vector<double> by_run = OtherStepSimilarity(gold_self, runs);
     if (by_run.empty()) return {};
     std::vector<double> out;
-    for (int r : run_of) out.push_back(by_run[r]);
+    for (int k = 0; k < alike_runs_.step_count(); ++k) out.push_back(by_run[alike_runs_.RunOf(k)]);
     return out;
   }
   double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
@@ -239,6 +229,7 @@ class Evaluation {
   double same_step_ = 1;       // gold: median best similarity within a step, at another moment
   std::vector<double> step_self_;  // the same, per step
   std::vector<bool> alike_next_;   // per step: the gold cannot tell it from the next one
+  AlikeRuns alike_runs_;           // the same, as runs
   double none_level_ = 0;      // below it a trainee clip is not the procedure
   LabelingParams params_;
   std::vector<int> labels_;
@@ -325,6 +316,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
           n.into_previous[k] >= std::max(step_self_[k + 1], none_level_) - kSimilarityResolution;
       alike_next_[k] = forward || backward;
     }
+    alike_runs_ = AlikeRuns(alike_next_, static_cast<int>(steps_.size()));
   }
   other_ = OtherLevelsOutsideAlikeRuns(gold_cost);
 
@@ -674,7 +666,7 @@ void Evaluation::FindExtraSegments() {
     // one run of them done again (ShareTimeAmongAlikeSteps shared its time).
     int last_step = seg.step;
     while (!is_main && seg.step != kNoStep && s + 1 < segments_.size() && is_repeat(s + 1) &&
-           segments_[s + 1].step == last_step + 1 && alike_next_[last_step]) {
+           segments_[s + 1].step == last_step + 1 && alike_runs_.AlikeNext(last_step)) {
       ++s;
       last_step = segments_[s].step;
       seg.last_clip = segments_[s].last_clip;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "base/median.h"
+#include "score/alike_runs.h"
 #include "score/crossing.h"
 
 namespace sopilot {
@@ -148,11 +149,7 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
 std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, const StepSimilarity& ss,
                                           const std::vector<ClipSpan>& clips, double duration_sec,
                                           double merge_seconds, const std::vector<bool>& alike_next) {
-  auto alike = [&](int a, int b) {
-    const int lo = std::min(a, b);
-    return a != kNoStep && b != kNoStep && std::abs(a - b) == 1 && lo < static_cast<int>(alike_next.size()) &&
-           alike_next[lo];
-  };
+  const AlikeRuns alike(alike_next, ss.sim.cols);
   // Each clip stands for one stride of time around its centre; a run's
   // length is its clips' share, not the span of its overlapping clips.
   const double stride = clips.size() > 1 ? clips[1].start_sec - clips[0].start_sec
@@ -197,7 +194,8 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
   }
   for (size_t r = 1; r + 1 < runs.size(); ++r) {
     int b = runs[r].step, left = runs[r - 1].step, right = runs[r + 1].step;
-    const bool shared_alike_run = left + 1 == b && b + 1 == right && alike(left, b) && alike(b, right);
+    const bool shared_alike_run =
+        left + 1 == b && b + 1 == right && alike.AlikeNeighbours(left, b) && alike.AlikeNeighbours(b, right);
     if (b == kNoStep || left == kNoStep || right == kNoStep || left == b || right == b ||
         length(runs[r]) > merge_seconds + stride + 1e-6 || shared_alike_run) {
       continue;
@@ -253,12 +251,15 @@ void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vec
                               const std::vector<bool>& alike_next, std::vector<TraineeSegment>* segments) {
   std::vector<TraineeSegment>& segs = *segments;
   const int n = static_cast<int>(segs.size());
-  auto alike = [&](int k) { return k >= 0 && k < static_cast<int>(alike_next.size()) && alike_next[k]; };
+  const AlikeRuns alike(alike_next, static_cast<int>(gold_seconds.size()));
   for (int a = 0; a < n;) {
     // The longest chain a..b of segments holding steps k, k + 1, ... with
     // each step alike to the next.
     int b = a;
-    while (b + 1 < n && segs[b].step != kNoStep && segs[b + 1].step == segs[b].step + 1 && alike(segs[b].step)) ++b;
+    while (b + 1 < n && segs[b].step != kNoStep && segs[b + 1].step == segs[b].step + 1 &&
+           alike.AlikeNext(segs[b].step)) {
+      ++b;
+    }
     if (b == a) {
       ++a;
       continue;
@@ -289,24 +290,17 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
                                        const std::vector<bool>& alike_next, const std::vector<double>& gold_seconds,
                                        const std::vector<ClipSpan>& clips, double duration_sec,
                                        double merge_seconds) {
-  const int k_count = ss.sim.cols;
-  // Runs of alike steps: run r holds steps first[r] .. first[r + 1] - 1.
-  std::vector<int> first = {0};
-  for (int k = 1; k < k_count; ++k) {
-    const bool alike = k - 1 < static_cast<int>(alike_next.size()) && alike_next[k - 1];
-    if (!alike) first.push_back(k);
-  }
-  const int run_count = static_cast<int>(first.size());
-  if (run_count >= k_count) return LabelClips(ss, ChooseLabelingParams(ss, none_level));
-  first.push_back(k_count);
+  const AlikeRuns runs(alike_next, ss.sim.cols);
+  const int run_count = runs.run_count();
+  if (run_count >= runs.step_count()) return LabelClips(ss, ChooseLabelingParams(ss, none_level));
 
   StepSimilarity by_run;
   by_run.sim = FloatMatrix(ss.sim.rows, run_count);
   by_run.best_gold.assign(ss.sim.rows, std::vector<int>(run_count, -1));
   for (int i = 0; i < ss.sim.rows; ++i) {
     for (int r = 0; r < run_count; ++r) {
-      int best = first[r];
-      for (int k = first[r] + 1; k < first[r + 1]; ++k) {
+      int best = runs.First(r);
+      for (int k = runs.First(r) + 1; k <= runs.Last(r); ++k) {
         if (ss.sim.at(i, k) > ss.sim.at(i, best)) best = k;
       }
       by_run.sim.at(i, r) = ss.sim.at(i, best);
@@ -317,7 +311,7 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
   std::vector<int> labels(ss.sim.rows, kNoStep);
   for (const TraineeSegment& seg : SegmentLabels(run_labels, by_run, clips, duration_sec, merge_seconds)) {
     if (seg.step == kNoStep) continue;
-    const int lo = first[seg.step], hi = first[seg.step + 1] - 1;
+    const int lo = runs.First(seg.step), hi = runs.Last(seg.step);
     double gold_total = 0;
     for (int k = lo; k <= hi; ++k) gold_total += std::max(0.0, gold_seconds[k]);
     const int count = seg.last_clip - seg.first_clip + 1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on three sets, as one `sopilot eval`
+# The scoring against people's labels, on four sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -12,6 +12,9 @@
 #       step left out and with a step done late. Also scored with the
 #       labelled steps, which separates segmentation from matching, and with
 #       the labelled names alone, placed by the scorer.
+#   (d) another person at another basin, filmed from the side
+#       (../shared/fixtures/handwash/other-person): the whole procedure as the
+#       gold, without a step, with two steps swapped; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -176,6 +179,67 @@ EOF
   done
 else
   say "(c) skipped: no ../shared/fixtures/handwash"
+fi
+
+# ---- (d) another person, another basin, another camera ----
+# The ten clips of ../shared/fixtures/handwash/other-person (one complete
+# procedure filmed from the side, 1920x1080 VP9 at 25 fps): joined as the
+# gold, without step 5, and with step 7 done after step 8. The variants
+# re-use the gold's footage, as 004's do; what they add is a second real
+# camera and person, and a recording that starts and ends with work the
+# hand-washing takes lack (wetting, soap, rinsing, drying).
+other=$handwash/other-person
+if [ -d "$other" ]; then
+  dir=$work/other-person
+  mkdir -p "$dir"
+  join() {  # NAME "STEP NUMBERS": the clips joined without re-encoding, and the timeline
+    [ -s "$dir/$1.webm" ] && [ -s "$dir/$1.timeline" ] && return 0
+    local at=0 n f d list=$dir/$1.list
+    : > "$list"
+    : > "$dir/$1.timeline.part"
+    for n in $2; do
+      f=$(ls "$other"/who_"$n"_*-vp9.webm)
+      echo "file '$f'" >> "$list"
+      d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")
+      echo "$n $at $(python3 -c "print(round($at + $d, 3))")" >> "$dir/$1.timeline.part"
+      at=$(python3 -c "print(round($at + $d, 3))")
+    done
+    ffmpeg -nostdin -y -loglevel error -f concat -safe 0 -i "$list" -c copy "$dir/$1.part.webm"
+    mv "$dir/$1.timeline.part" "$dir/$1.timeline"
+    mv "$dir/$1.part.webm" "$dir/$1.webm"
+  }
+  join gold "1 2 3 4 5 6 7 8 9 10"
+  join without_5 "1 2 3 4 6 7 8 9 10"
+  join 7_after_8 "1 2 3 4 5 6 8 7 9 10"
+  for use_labelled in false true names; do
+    out=$dir/labels.json
+    [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
+    [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
+    python3 - "$dir" "$use_labelled" > "$out" <<'EOF'
+import json, sys
+d = sys.argv[1]
+use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
+# The README's list: 1 wet, 2 soap, 3 rub palms, ... 10 dry.
+names = {1: "wet", 2: "soap", 3: "rub_palms", 4: "palm_over_back", 5: "palm_to_palm_interlaced",
+         6: "backs_of_fingers", 7: "thumbs", 8: "fingertips", 9: "rinse", 10: "dry"}
+def timeline(video):
+    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
+    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
+video = lambda name, **kw: dict({"file": name + ".webm", "timeline": timeline(name)}, **kw)
+videos = {
+    "gold": video("gold", expected_deviations=[], note="the other person's procedure against itself"),
+    "without_5": video("without_5", expected_deviations=[{"type": "step_missing", "gold_step": names[5]}]),
+    "7_after_8": video("7_after_8", expected_deviations=[
+        {"type": "order_swap", "gold_steps": [names[7], names[8]]}]),
+}
+suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
+json.dump({"task_id": "other_person" + suffix, "steps": [names[c] for c in range(1, 11)],
+           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+EOF
+    labels+=("$out")
+  done
+else
+  say "(d) skipped: no ../shared/fixtures/handwash/other-person"
 fi
 
 "$bin" eval "$@" "${labels[@]}"

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -201,6 +202,54 @@ TEST_F(ScoringPropertiesTest, RealHandWashingStepsNamedArePlacedNearTheirBoundar
       EXPECT_EQ(self->score, 100.0) << "take " << take << ", " << embedder << ": " << Describe(*self);
       EXPECT_TRUE(self->deviations.empty()) << Describe(*self);
     }
+  }
+}
+
+// Another person at another basin, filmed from the side (1920x1080 VP9 at
+// 25 fps, ten steps, some under 3 s, with wetting, soap, rinsing and drying
+// around the washing): against itself the procedure is perfect, with the
+// steps found, typed, named, and with its labelled steps.
+TEST_F(ScoringPropertiesTest, AnotherPersonsProcedureAgainstItselfIsPerfect) {
+  namespace fs = std::filesystem;
+  std::string hw = HandwashDir();
+  const fs::path other = hw.empty() ? fs::path() : fs::path(hw) / "other-person";
+  if (hw.empty() || !fs::exists(other / "who_1_wet-vp9.webm")) {
+    GTEST_SKIP() << "../shared/fixtures/handwash/other-person is absent; AnyVideoAgainstItselfIsPerfect covers this";
+  }
+  // The ten clips joined without re-encoding, with their times.
+  const std::string list = dir_.file("steps.txt"), path = dir_.file("procedure.webm");
+  std::vector<StepSpec> steps;
+  std::string lines;
+  double at = 0;
+  for (int n = 1; n <= 10; ++n) {
+    std::string clip;
+    for (const auto& e : fs::directory_iterator(other)) {
+      if (e.path().filename().string().rfind("who_" + std::to_string(n) + "_", 0) == 0) clip = e.path().string();
+    }
+    ASSERT_FALSE(clip.empty()) << "no clip of step " << n << " in " << other;
+    lines += "file " + testing::ShellQuote(clip) + "\n";
+    auto probe = testing::RunCommand("ffprobe -v error -show_entries format=duration -of csv=p=0 " +
+                                     testing::ShellQuote(clip));
+    ASSERT_EQ(probe.exit_code, 0) << probe.err;
+    const double seconds = std::atof(probe.out.c_str());
+    ASSERT_GT(seconds, 0) << probe.out;
+    steps.push_back({"step " + std::to_string(n), {at, at + seconds}, {}});
+    at += seconds;
+  }
+  std::FILE* f = std::fopen(list.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(lines.c_str(), f);
+  std::fclose(f);
+  ASSERT_EQ(testing::Ffmpeg("-f concat -safe 0 -i " + testing::ShellQuote(list) + " -c copy " +
+                            testing::ShellQuote(path)),
+            "");
+  for (const char* embedder : {"heuristic-v1", "motion-v1"}) {
+    EmbeddingSet procedure = Embed(path, embedder);
+    ExpectPerfect(procedure, std::string("another person's procedure, ") + embedder);
+    auto labelled = EvaluateSop(procedure, procedure, ScoreOptions{}, &steps);
+    ASSERT_TRUE(labelled.ok()) << labelled.status().ToString();
+    EXPECT_EQ(labelled->score, 100.0) << embedder << ", labelled steps: " << Describe(*labelled);
+    EXPECT_TRUE(labelled->deviations.empty()) << embedder << ", labelled steps: " << Describe(*labelled);
   }
 }
 

@@ -30,6 +30,22 @@ work=$(cd "$work" && pwd)
 labels=()
 say() { echo "bench/eval.sh: $*" >&2; }
 
+# A real set scored three ways: with the steps found automatically, with the
+# labelled steps, and with the labelled names alone, placed by the scorer
+# (score/step_placer.h). PROGRAM (Python) prints the labels file for the
+# directory and way it is given (sys.argv[1], sys.argv[2]: false, true or
+# names).
+three_ways() {  # DIR PROGRAM
+  local dir=$1 program=$2 use_labelled out
+  for use_labelled in false true names; do
+    out=$dir/labels.json
+    [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
+    [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
+    python3 -c "$program" "$dir" "$use_labelled" > "$out"
+    labels+=("$out")
+  done
+}
+
 # ffmpeg into a temporary name, then renamed: an interrupted run leaves no
 # half-written file that a later run would take as done.
 encode() {  # OUT, then ffmpeg arguments
@@ -136,13 +152,7 @@ if [ -x "$handwash/make-pair.sh" ]; then
   pair take010 010 "2 3 4 5 6 7 9 10 11"
   pair 004_without_code4 004 "1 2 3 5 6 7 8 9 10 11"
   pair 004_code4_after_6 004 "1 2 3 5 6 4 7 8 9 10 11"
-  # The steps found automatically; the labelled steps; the labelled names
-  # without their times, placed by the scorer (score/step_placer.h).
-  for use_labelled in false true names; do
-    out=$dir/labels.json
-    [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
-    [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
-    python3 - "$dir" "$use_labelled" > "$out" <<'EOF'
+  program=$(cat <<'EOF'
 import json, sys
 d = sys.argv[1]
 use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
@@ -175,8 +185,8 @@ suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labell
 json.dump({"task_id": "handwash" + suffix, "steps": steps,
            "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
 EOF
-    labels+=("$out")
-  done
+)
+  three_ways "$dir" "$program"
 else
   say "(c) skipped: no ../shared/fixtures/handwash"
 fi
@@ -211,11 +221,7 @@ if [ -d "$other" ]; then
   join gold "1 2 3 4 5 6 7 8 9 10"
   join without_5 "1 2 3 4 6 7 8 9 10"
   join 7_after_8 "1 2 3 4 5 6 8 7 9 10"
-  for use_labelled in false true names; do
-    out=$dir/labels.json
-    [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
-    [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
-    python3 - "$dir" "$use_labelled" > "$out" <<'EOF'
+  program=$(cat <<'EOF'
 import json, sys
 d = sys.argv[1]
 use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
@@ -236,8 +242,8 @@ suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labell
 json.dump({"task_id": "other_person" + suffix, "steps": [names[c] for c in range(1, 11)],
            "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
 EOF
-    labels+=("$out")
-  done
+)
+  three_ways "$dir" "$program"
 else
   say "(d) skipped: no ../shared/fixtures/handwash/other-person"
 fi

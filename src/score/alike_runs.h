@@ -32,6 +32,9 @@ class AlikeRuns {
   bool AlikeNext(int k) const;
   // Whether steps a and b are neighbours in the gold order and alike.
   bool AlikeNeighbours(int a, int b) const;
+  // The flags as given, one per step (the last false): for the step matcher,
+  // which takes them as a vector.
+  const std::vector<bool>& alike_next() const { return alike_next_; }
 
   // The run holding step k (0 <= k < step_count), and the first and last
   // steps of run r (0 <= r < run_count), inclusive.

@@ -38,11 +38,14 @@ TEST(AlikeRunsTest, OutOfRangeStepsAreAlikeToNothing) {
   EXPECT_FALSE(runs.AlikeNext(kNoStep));
   EXPECT_FALSE(runs.AlikeNeighbours(kNoStep, 0));
   EXPECT_FALSE(runs.AlikeNeighbours(2, 3));
+  // The flags handed on to the step matcher: one per step, the last false.
+  EXPECT_EQ(runs.alike_next(), (std::vector<bool>{true, true, false}));
 }
 
 TEST(AlikeRunsTest, MissingFlagsMeanEveryStepIsARun) {
   AlikeRuns runs({}, 4);
   EXPECT_EQ(runs.run_count(), 4);
+  EXPECT_EQ(runs.alike_next(), std::vector<bool>(4, false));
   for (int k = 0; k < 4; ++k) {
     EXPECT_EQ(runs.RunOf(k), k);
     EXPECT_EQ(runs.First(k), k);

@@ -144,7 +144,8 @@ class Evaluation {
     bool holds_last_segment = false;  // a main run is the trainee's last segment
   };
   TimedUnit TimedUnitOf(int k) const {
-    int lo = alike_runs_.First(alike_runs_.RunOf(k)), hi = alike_runs_.Last(alike_runs_.RunOf(k));
+    const int run = alike_runs_.RunOf(k);
+    int lo = alike_runs_.First(run), hi = alike_runs_.Last(run);
     for (int j = lo; j <= hi; ++j) {
       if (main_[j] < 0) lo = hi = k;
     }
@@ -228,8 +229,7 @@ class Evaluation {
   std::vector<double> raw_other_;
   double same_step_ = 1;       // gold: median best similarity within a step, at another moment
   std::vector<double> step_self_;  // the same, per step
-  std::vector<bool> alike_next_;   // per step: the gold cannot tell it from the next one
-  AlikeRuns alike_runs_;           // the same, as runs
+  AlikeRuns alike_runs_;           // neighbouring steps the gold cannot tell apart
   double none_level_ = 0;      // below it a trainee clip is not the procedure
   LabelingParams params_;
   std::vector<int> labels_;
@@ -309,26 +309,26 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     // clips are not even related to one another (below the none level) says
     // nothing of its neighbours.
     NeighbourSimilarity n = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
-    alike_next_.assign(steps_.size(), false);
+    std::vector<bool> alike_next(steps_.size(), false);
     for (size_t k = 0; k + 1 < steps_.size(); ++k) {
       const bool forward = n.into_next[k] >= std::max(step_self_[k], none_level_) - kSimilarityResolution;
       const bool backward =
           n.into_previous[k] >= std::max(step_self_[k + 1], none_level_) - kSimilarityResolution;
-      alike_next_[k] = forward || backward;
+      alike_next[k] = forward || backward;
     }
-    alike_runs_ = AlikeRuns(alike_next_, static_cast<int>(steps_.size()));
+    alike_runs_ = AlikeRuns(alike_next, static_cast<int>(steps_.size()));
   }
   other_ = OtherLevelsOutsideAlikeRuns(gold_cost);
 
   params_ = ChooseLabelingParams(ss_, none_level_);
   std::vector<double> gold_seconds;
   for (const Step& s : steps_) gold_seconds.push_back(s.time.duration());
-  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_next_, gold_seconds, trainee_.clips,
+  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_runs_.alike_next(), gold_seconds, trainee_.clips,
                                   VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
-  segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_, alike_next_);
-  ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_next_, &segments_);
+  segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_, alike_runs_.alike_next());
+  ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_runs_.alike_next(), &segments_);
 
 
   // The typical match: trainee clips wholly inside a segment of their step.

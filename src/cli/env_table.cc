@@ -67,6 +67,7 @@ std::vector<EnvVariable> EnvironmentVariables() {
 
   // Queues, workers, jobs.
   add("SOPILOT_DATABASE_URL", c.database_url, "serve, worker, watch; backup, restore (refused)", "Unset: the metadata is SQLite in `sopilot.db`. `postgresql://[user[:password]@]host[:port]/db[?sslmode=...]`: the metadata is in that PostgreSQL database (it must exist; the schema is migrated at start-up), shared by every `serve` and `worker`. The embedded queue stays in `sopilot.db`.");
+  add("SOPILOT_PG_CONNECTIONS", Num(c.pg_connections), kService, "With `SOPILOT_DATABASE_URL`: connections one process opens to PostgreSQL at most (1-64), as its requests and worker threads overlap; opened as needed. Every process of an installation counts against the server's `max_connections`.");
   add("SOPILOT_QUEUE_BACKEND", c.queue_backend == QueueBackend::kRedis ? "redis" : "sqlite", kService, "`sqlite` (the embedded queue in `sopilot.db`; `serve` runs the workers) or `redis` (workers are `sopilot worker` processes).");
   add("SOPILOT_REDIS_URL", c.redis_url, kService, "`redis://[[user]:password@]host[:port][/db]` (the password is never logged).");
   add("SOPILOT_RQ_QUEUE_PREFIX", c.queue_prefix, kService, "Redis keys are `<prefix>_ingest`, `_score`, `_training`, `_dead`.");

@@ -188,6 +188,7 @@ Result<ServiceConfig> ServiceConfigFromEnvironment(const GetEnv& getenv) {
   }
   r.String("SOPILOT_REDIS_URL", &c.redis_url);
   r.String("SOPILOT_DATABASE_URL", &c.database_url);
+  r.Integer("SOPILOT_PG_CONNECTIONS", &c.pg_connections);
   r.String("SOPILOT_RQ_QUEUE_PREFIX", &c.queue_prefix);
   if (c.queue_prefix.empty()) c.queue_prefix = "sopilot";  // as the original: empty means the default
   r.Double("SOPILOT_WEIGHT_MISS", &c.score.weights.miss);
@@ -263,6 +264,7 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   // The URL itself may hold a password: it is not repeated here.
   check(c.database_url.empty() || MetadataStore::IsPostgresUrl(c.database_url),
         "SOPILOT_DATABASE_URL must be a postgresql:// URL (unset: SQLite in the data directory)");
+  check(c.pg_connections >= 1 && c.pg_connections <= 64, "SOPILOT_PG_CONNECTIONS must be in [1, 64]");
   check(c.adapter_std_floor > 0 && c.adapter_std_floor <= 1, "SOPILOT_ADAPTER_STD_FLOOR must be in (0, 1]");
   check(c.nightly_hour_local >= 0 && c.nightly_hour_local <= 23, "SOPILOT_NIGHTLY_HOUR_LOCAL must be in [0, 23]");
   check(c.nightly_min_new_videos >= 0, "SOPILOT_NIGHTLY_MIN_NEW_VIDEOS must be >= 0");

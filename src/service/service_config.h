@@ -64,6 +64,9 @@ struct ServiceConfig {
   // postgres://) URL is a PostgreSQL database that several API and worker
   // processes may share (store/pg_metadata_store.h). SOPILOT_DATABASE_URL.
   std::string database_url;
+  // Connections one process may open to that database at most, as its API
+  // requests and worker threads overlap. SOPILOT_PG_CONNECTIONS.
+  int pg_connections = 4;
   QueueBackend queue_backend = QueueBackend::kSqlite;   // SOPILOT_QUEUE_BACKEND = sqlite | redis
   std::string redis_url = "redis://127.0.0.1:6379/0";  // SOPILOT_REDIS_URL
   std::string queue_prefix = "sopilot";                // SOPILOT_RQ_QUEUE_PREFIX: <prefix>_ingest, ...

@@ -102,7 +102,8 @@ Result<std::unique_ptr<SopilotService>> SopilotService::Open(const ServiceConfig
   SOPILOT_ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(config.data_dir, env));
   std::unique_ptr<SopilotService> s(new SopilotService(config, env, std::move(blobs)));
   const std::string db = s->blobs_.Absolute("sopilot.db");
-  SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(config.database_url.empty() ? db : config.database_url, env));
+  SOPILOT_ASSIGN_OR_RETURN(s->store_, MetadataStore::Open(config.database_url.empty() ? db : config.database_url, env,
+                                                      config.pg_connections));
   // A damaged metadata store stops the start here, with one line naming the
   // file, before anything writes to it (the queue creates its tables) and
   // rather than failing requests at random later.

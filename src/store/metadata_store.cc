@@ -19,9 +19,12 @@ bool MetadataStore::IsPostgresUrl(const std::string& path_or_url) {
   return path_or_url.rfind("postgresql://", 0) == 0 || path_or_url.rfind("postgres://", 0) == 0;
 }
 
-Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path_or_url, Env* env) {
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path_or_url, Env* env,
+                                                          int pg_connections) {
   if (IsPostgresUrl(path_or_url)) {
-    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PgMetadataStore> store, PgMetadataStore::Open(path_or_url, env));
+    PgPoolOptions options;
+    options.max_sessions = pg_connections;
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<PgMetadataStore> store, PgMetadataStore::Open(path_or_url, env, options));
     return std::unique_ptr<MetadataStore>(std::move(store));
   }
   SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store, SqliteMetadataStore::Open(path_or_url, env));

@@ -176,7 +176,11 @@ class MetadataStore {
   // connection URL ("postgresql://..." or "postgres://...", libpq's form;
   // the database must exist) or else the path of an SQLite file (created
   // when absent). `env` supplies the clock and must outlive the store.
-  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path_or_url, Env* env);
+  // `pg_connections`: how many connections a PostgreSQL store may open at
+  // most, for calls that overlap (>= 1; SQLite ignores it).
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path_or_url, Env* env,
+                                                     int pg_connections = kDefaultPgConnections);
+  static constexpr int kDefaultPgConnections = 4;
   // True when `path_or_url` names a PostgreSQL database.
   static bool IsPostgresUrl(const std::string& path_or_url);
   virtual ~MetadataStore() = default;

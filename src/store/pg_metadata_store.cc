@@ -395,14 +395,17 @@ Status InsertJobRow(PgSession& db, const JobRow& job, const std::string& now) {
 
 // ---------------------------------------------------------------- open
 
-PgMetadataStore::PgMetadataStore(Env* env, std::string url)
-    : env_(env), url_(std::move(url)), session_(std::make_unique<PgSession>()) {}
+PgMetadataStore::PgMetadataStore(Env* env, std::string url, PgPoolOptions options)
+    : env_(env), url_(url), pool_(std::move(url), options) {}
 
 PgMetadataStore::~PgMetadataStore() = default;
 
-Result<std::unique_ptr<PgMetadataStore>> PgMetadataStore::Open(const std::string& url, Env* env) {
-  std::unique_ptr<PgMetadataStore> store(new PgMetadataStore(env, url));
-  SOPILOT_RETURN_IF_ERROR(store->session_->Connect(url));
+Result<std::unique_ptr<PgMetadataStore>> PgMetadataStore::Open(const std::string& url, Env* env,
+                                                                PgPoolOptions options) {
+  if (options.max_sessions < 1) return Status::InvalidArgument("PostgreSQL connections: at least 1");
+  if (options.lock_timeout_ms < 0) return Status::InvalidArgument("PostgreSQL lock timeout: 0 or more");
+  std::unique_ptr<PgMetadataStore> store(new PgMetadataStore(env, url, options));
+  // The first connection, made here, says at once whether the server is there.
   SOPILOT_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
@@ -414,8 +417,8 @@ const char* PgMetadataStore::backend() const { return "postgresql"; }
 int PgMetadataStore::schema_version() const { return schema_version_; }
 
 Status PgMetadataStore::Migrate() {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   auto current_version = [&]() -> Result<int> {
     SOPILOT_ASSIGN_OR_RETURN(PgResult t, db.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL"));
     if (t.rows() == 0 || !t.Bool(0, 0)) return 0;
@@ -456,8 +459,8 @@ Status PgMetadataStore::Migrate() {
 }
 
 Status PgMetadataStore::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT MAX(version) FROM schema_migrations"));
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT MAX(version) FROM schema_migrations"));
   if (r.rows() != 1) return Status::Internal("ping: no row");
   return Status::Ok();
 }
@@ -489,8 +492,8 @@ Status PgMetadataStore::RunExclusively(const std::string& name, const std::funct
 
 Result<int64_t> PgMetadataStore::InsertVideo(const VideoRow& video, const std::vector<ClipRow>& clips) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   const std::string created_at = video.created_at.empty() ? Now() : video.created_at;
   int64_t id = 0;
   Status st = db.InTransaction([&]() -> Status {
@@ -502,8 +505,8 @@ Result<int64_t> PgMetadataStore::InsertVideo(const VideoRow& video, const std::v
 }
 
 Result<VideoRow> PgMetadataStore::GetVideo(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(std::string("SELECT ") + kVideoColumns +
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(std::string("SELECT ") + kVideoColumns +
                                                           " FROM videos WHERE id = $1",
                                                       PgParams().Add(id)));
   if (r.rows() == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
@@ -512,12 +515,12 @@ Result<VideoRow> PgMetadataStore::GetVideo(int64_t id) {
 
 Result<std::vector<VideoRow>> PgMetadataStore::ListVideos(const std::string& task_id, int limit) {
   limit = std::clamp(limit, 1, 500);
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // Ids only grow, so id order is insertion order.
   auto r = task_id.empty()
-               ? session_->Exec(std::string("SELECT ") + kVideoColumns + " FROM videos ORDER BY id DESC LIMIT $1",
+               ? lease->Exec(std::string("SELECT ") + kVideoColumns + " FROM videos ORDER BY id DESC LIMIT $1",
                                 PgParams().Add(limit))
-               : session_->Exec(std::string("SELECT ") + kVideoColumns +
+               : lease->Exec(std::string("SELECT ") + kVideoColumns +
                                     " FROM videos WHERE task_id = $1 ORDER BY id DESC LIMIT $2",
                                 PgParams().Add(task_id).Add(limit));
   if (!r.ok()) return r.status();
@@ -525,8 +528,8 @@ Result<std::vector<VideoRow>> PgMetadataStore::ListVideos(const std::string& tas
 }
 
 Result<std::vector<ClipRow>> PgMetadataStore::GetClips(int64_t video_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT video_id, clip_idx, start_sec, end_sec FROM clips "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT video_id, clip_idx, start_sec, end_sec FROM clips "
                                                       "WHERE video_id = $1 ORDER BY clip_idx",
                                                       PgParams().Add(video_id)));
   std::vector<ClipRow> out;
@@ -537,8 +540,8 @@ Result<std::vector<ClipRow>> PgMetadataStore::GetClips(int64_t video_id) {
 }
 
 Result<std::vector<VideoRow>> PgMetadataStore::VideosOfTask(const std::string& task_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(std::string("SELECT ") + kVideoColumns +
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(std::string("SELECT ") + kVideoColumns +
                                                           " FROM videos WHERE task_id = $1 AND embedding_path IS NOT "
                                                           "NULL AND embedding_path != '' ORDER BY id ASC",
                                                       PgParams().Add(task_id)));
@@ -546,29 +549,29 @@ Result<std::vector<VideoRow>> PgMetadataStore::VideosOfTask(const std::string& t
 }
 
 Result<int64_t> PgMetadataStore::TotalClips() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT COUNT(*) FROM clips"));
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT COUNT(*) FROM clips"));
   return r.rows() ? r.Int(0, 0) : int64_t{0};
 }
 
 Status PgMetadataStore::DeleteVideo(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // One statement: the foreign keys delete the clips and clear the jobs'
   // references within it.
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("DELETE FROM videos WHERE id = $1", PgParams().Add(id)));
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("DELETE FROM videos WHERE id = $1", PgParams().Add(id)));
   if (r.affected() == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
   return Status::Ok();
 }
 
 Result<bool> PgMetadataStore::PathInUse(const std::string& relative_path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ReferencedIn(*session_, relative_path);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return ReferencedIn(*lease, relative_path);
 }
 
 Result<bool> PgMetadataStore::RemoveIfUnreferenced(const std::string& relative_path,
                                                    const std::function<Status()>& remove) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   bool removed = false;
   // The path's lock: an InsertJobPlacing of the same file waits until this
   // has decided (and removed), then places the file again; or this waits
@@ -586,8 +589,8 @@ Result<bool> PgMetadataStore::RemoveIfUnreferenced(const std::string& relative_p
 }
 
 Result<std::vector<std::string>> PgMetadataStore::AllReferencedPaths() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT path FROM (SELECT file_path FROM videos "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT path FROM (SELECT file_path FROM videos "
                                                       "UNION SELECT embedding_path FROM videos "
                                                       "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
                                                       "UNION SELECT embedding_path FROM version_embeddings "
@@ -600,13 +603,13 @@ Result<std::vector<std::string>> PgMetadataStore::AllReferencedPaths() {
 // ---------------------------------------------------------------- jobs
 
 Status PgMetadataStore::InsertJob(const JobRow& job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return InsertJobRow(*session_, job, Now());
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return InsertJobRow(*lease, job, Now());
 }
 
 Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   return db.InTransaction([&]() -> Status {
     if (!job.file_path.empty()) SOPILOT_RETURN_IF_ERROR(db.LockKey(PathKey(job.file_path)));
     SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, Now()));
@@ -615,8 +618,8 @@ Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<
 }
 
 Result<JobRow> PgMetadataStore::GetJob(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1",
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1",
                                                       PgParams().Add(id)));
   if (r.rows() == 0) return Status::NotFound("job " + id + " not found");
   return ReadJob(PgRow(r, 0));
@@ -625,8 +628,8 @@ Result<JobRow> PgMetadataStore::GetJob(const std::string& id) {
 Status PgMetadataStore::SetJobStatus(const std::string& id, const std::string& status,
                                      const std::string& error_message) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   // The guard is in the WHERE clause: PostgreSQL evaluates it again on the
   // newest version of a row another transaction changed meanwhile, so
   // checking the state and changing it is one step.
@@ -649,9 +652,9 @@ Status PgMetadataStore::SetJobStatus(const std::string& id, const std::string& s
 }
 
 Status PgMetadataStore::ReviveDeadJob(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(PgResult r,
-                           session_->Exec("UPDATE jobs SET status = 'queued', updated_at = $2, queued_at = $2, "
+                           lease->Exec("UPDATE jobs SET status = 'queued', updated_at = $2, queued_at = $2, "
                                           "finished_at = NULL, error_message = NULL WHERE id = $1 AND status = 'dead'",
                                           PgParams().Add(id).Add(Now())));
   if (r.affected() == 0) return Status::NotFound("no dead job " + id);
@@ -660,8 +663,8 @@ Status PgMetadataStore::ReviveDeadJob(const std::string& id) {
 
 Status PgMetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   SOPILOT_ASSIGN_OR_RETURN(
       PgResult r, db.Exec("UPDATE jobs SET status = 'completed', video_id = $2, result_json = $3, "
                           "updated_at = $4, finished_at = $4, error_message = NULL "
@@ -677,8 +680,8 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                                                             const std::optional<std::string>& task_embedder) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   const std::string now = Now();
   const std::string created_at = video.created_at.empty() ? now : video.created_at;
   int64_t video_id = 0;
@@ -717,8 +720,8 @@ Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, co
                                          const std::string& result_json, const std::optional<ScoredGold>& gold) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   SOPILOT_ASSIGN_OR_RETURN(
       // $6: the gold and SOP version the score settled on replace the row's.
       PgResult r, db.Exec("UPDATE jobs SET status = 'completed', score = $2, result_path = $3, "
@@ -746,8 +749,8 @@ Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::st
                                    "'");
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   SOPILOT_ASSIGN_OR_RETURN(
       PgResult r, db.Exec("UPDATE jobs SET status = $2, summary_path = $3, result_json = $4, "
                           "updated_at = $5, finished_at = $5, error_message = NULL "
@@ -759,8 +762,8 @@ Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::st
 
 Result<std::vector<JobRow>> PgMetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
   limit = std::clamp(limit, 1, 10000);
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(std::string("SELECT ") + kJobColumns +
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(std::string("SELECT ") + kJobColumns +
                                                           " FROM jobs WHERE kind = $1 AND status = $2 "
                                                           "ORDER BY created_at ASC, seq ASC LIMIT $3",
                                                       PgParams().Add(JobKindName(kind)).Add(status).Add(limit)));
@@ -768,8 +771,8 @@ Result<std::vector<JobRow>> PgMetadataStore::JobsWithStatus(JobKind kind, const 
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> PgMetadataStore::JobStatusCounts(JobKind kind) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT status, COUNT(*) FROM jobs WHERE kind = $1 "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT status, COUNT(*) FROM jobs WHERE kind = $1 "
                                                       "GROUP BY status ORDER BY status COLLATE \"C\"",
                                                       PgParams().Add(JobKindName(kind))));
   std::vector<std::pair<std::string, int64_t>> out;
@@ -783,8 +786,8 @@ Status PgMetadataStore::AppendAudit(const std::string& actor, const std::string&
                                     const std::string& detail_json) {
   if (action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  return session_
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return lease
       ->Exec("INSERT INTO audit_log (at, actor, action, subject, detail_json) VALUES ($1, $2, $3, $4, $5)",
              PgParams()
                  .Add(Now())
@@ -797,8 +800,8 @@ Status PgMetadataStore::AppendAudit(const std::string& actor, const std::string&
 
 Result<std::vector<AuditEntry>> PgMetadataStore::AuditTrail(int limit) {
   limit = std::clamp(limit, 1, 5000);
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT seq, at, actor, action, subject, detail_json "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT seq, at, actor, action, subject, detail_json "
                                                       "FROM audit_log ORDER BY seq DESC LIMIT $1",
                                                       PgParams().Add(limit)));
   std::vector<AuditEntry> out;
@@ -815,8 +818,8 @@ Result<int64_t> PgMetadataStore::AppendSopVersion(const std::string& task_id, st
   if (task_id.empty()) return Status::InvalidArgument("SOP: task_id is empty");
   if (definition_json.empty()) return Status::InvalidArgument("SOP: the definition is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(definition_json, "SOP definition"));
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   int64_t version = 0;
   // The task's lock, then the next number and the insert: two editors
   // saving at once get two versions, never one number twice.
@@ -837,11 +840,11 @@ Result<int64_t> PgMetadataStore::AppendSopVersion(const std::string& task_id, st
 }
 
 Result<SopVersionRow> PgMetadataStore::GetSopVersion(const std::string& task_id, int64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto r = version > 0 ? session_->Exec("SELECT task_id, version, gold_video_id, definition_json, created_by, "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  auto r = version > 0 ? lease->Exec("SELECT task_id, version, gold_video_id, definition_json, created_by, "
                                         "created_at FROM sop_versions WHERE task_id = $1 AND version = $2",
                                         PgParams().Add(task_id).Add(version))
-                       : session_->Exec("SELECT task_id, version, gold_video_id, definition_json, created_by, "
+                       : lease->Exec("SELECT task_id, version, gold_video_id, definition_json, created_by, "
                                         "created_at FROM sop_versions WHERE task_id = $1 ORDER BY version DESC LIMIT 1",
                                         PgParams().Add(task_id));
   if (!r.ok()) return r.status();
@@ -863,8 +866,8 @@ Result<SopVersionRow> PgMetadataStore::GetSopVersion(const std::string& task_id,
 // ---------------------------------------------------------------- task settings and webhooks
 
 Result<TaskSettingsRow> PgMetadataStore::GetTaskSettings(const std::string& task_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT webhook_url, webhook_secret, auto_score, updated_by, "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT webhook_url, webhook_secret, auto_score, updated_by, "
                                                       "updated_at FROM task_settings WHERE task_id = $1",
                                                       PgParams().Add(task_id)));
   TaskSettingsRow out;
@@ -882,8 +885,8 @@ Status PgMetadataStore::PutTaskWebhook(const std::string& task_id, const std::st
                                        const std::string& actor) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   if (url.empty()) return Status::InvalidArgument("webhook url is empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  return session_
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return lease
       ->Exec("INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, updated_at) "
              "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id) DO UPDATE SET "
              "webhook_url = EXCLUDED.webhook_url, webhook_secret = EXCLUDED.webhook_secret, "
@@ -893,9 +896,9 @@ Status PgMetadataStore::PutTaskWebhook(const std::string& task_id, const std::st
 }
 
 Status PgMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(
-      PgResult r, session_->Exec("UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
+      PgResult r, lease->Exec("UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
                                  "updated_by = $2, updated_at = $3 WHERE task_id = $1 AND webhook_url IS NOT NULL",
                                  PgParams().Add(task_id).Add(actor).Add(Now())));
   if (r.affected() == 0) return Status::NotFound("task " + task_id + " has no webhook");
@@ -904,8 +907,8 @@ Status PgMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::
 
 Status PgMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  return session_
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return lease
       ->Exec("INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) VALUES ($1, $2, $3, $4) "
              "ON CONFLICT (task_id) DO UPDATE SET auto_score = EXCLUDED.auto_score, "
              "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
@@ -915,12 +918,12 @@ Status PgMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, co
 
 Result<std::optional<WebhookDeliveryRow>> PgMetadataStore::ClaimWebhookDelivery(const std::string& holder,
                                                                                 double now, double lease_sec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // Choosing the row and leasing it in one statement; a row another process
   // is claiming right now is skipped (SKIP LOCKED), not waited for.
   SOPILOT_ASSIGN_OR_RETURN(
       PgResult r,
-      session_->Exec(std::string("UPDATE webhook_deliveries SET lease_holder = $2, lease_until = $3, "
+      lease->Exec(std::string("UPDATE webhook_deliveries SET lease_holder = $2, lease_until = $3, "
                                  "attempts = attempts + 1 WHERE seq = (SELECT seq FROM webhook_deliveries "
                                  "WHERE status = 'pending' AND next_attempt_at <= $1 "
                                  "AND (lease_until IS NULL OR lease_until <= $1) "
@@ -935,10 +938,10 @@ Result<std::optional<WebhookDeliveryRow>> PgMetadataStore::ClaimWebhookDelivery(
 
 Status PgMetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& o) {
   if (!KnownDeliveryStatus(o.status)) return Status::InvalidArgument("unknown delivery status '" + o.status + "'");
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(
       PgResult r,
-      session_->Exec("UPDATE webhook_deliveries SET status = $3::text, url = COALESCE($4, url), "
+      lease->Exec("UPDATE webhook_deliveries SET status = $3::text, url = COALESCE($4, url), "
                      "payload = COALESCE(payload, $5), last_http_status = $6, last_error = $7, "
                      "next_attempt_at = $8, lease_holder = NULL, lease_until = NULL, "
                      "finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE $9::text END "
@@ -961,8 +964,8 @@ Status PgMetadataStore::RecordWebhookAttempt(int64_t seq, const std::string& hol
 
 Result<std::vector<WebhookDeliveryRow>> PgMetadataStore::ListWebhookDeliveries(const std::string& job_id, int limit) {
   limit = std::max(1, std::min(limit, 10000));
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(std::string("SELECT ") + kDeliveryColumns +
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(std::string("SELECT ") + kDeliveryColumns +
                                                           " FROM webhook_deliveries WHERE ($1::text = '' OR job_id = "
                                                           "$1::text) ORDER BY seq DESC LIMIT $2",
                                                       PgParams().Add(job_id).Add(limit)));
@@ -972,8 +975,8 @@ Result<std::vector<WebhookDeliveryRow>> PgMetadataStore::ListWebhookDeliveries(c
 }
 
 Result<int64_t> PgMetadataStore::PruneWebhookDeliveries(const std::string& before) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("DELETE FROM webhook_deliveries WHERE status != 'pending' "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("DELETE FROM webhook_deliveries WHERE status != 'pending' "
                                                       "AND finished_at < $1",
                                                       PgParams().Add(before)));
   return r.affected();
@@ -997,8 +1000,8 @@ Result<ScorePage> PgMetadataStore::ListScores(const ScoreQuery& q) {
       "AND ($7::text = '' OR finished_at < $7::text) "
       "AND ($8::text = '' OR finished_at < $8::text OR (finished_at = $8::text AND seq < $9::bigint)) "
       "ORDER BY finished_at DESC, seq DESC LIMIT $10";
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(sql, PgParams()
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(sql, PgParams()
                                                                .Add(q.task_id)
                                                                .Add(q.site_id)
                                                                .Add(q.camera_id)
@@ -1026,9 +1029,9 @@ Result<ScorePage> PgMetadataStore::ListScores(const ScoreQuery& q) {
 // ---------------------------------------------------------------- index versions
 
 Result<std::vector<std::pair<std::string, int>>> PgMetadataStore::TaskGoldCounts() {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(PgResult r,
-                           session_->Exec("SELECT task_id, SUM(CASE WHEN role = 'gold' THEN 1 ELSE 0 END) FROM videos "
+                           lease->Exec("SELECT task_id, SUM(CASE WHEN role = 'gold' THEN 1 ELSE 0 END) FROM videos "
                                           "WHERE embedding_path IS NOT NULL AND embedding_path != '' "
                                           "GROUP BY task_id ORDER BY task_id COLLATE \"C\""));
   std::vector<std::pair<std::string, int>> out;
@@ -1037,8 +1040,8 @@ Result<std::vector<std::pair<std::string, int>>> PgMetadataStore::TaskGoldCounts
 }
 
 Result<int64_t> PgMetadataStore::ReserveIndexVersion(const std::string& task_id, const std::string& training_job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   int64_t version = 0;
   // The task's lock, then the number and the row: two trainings (even in
   // two processes) never get the same one.
@@ -1059,8 +1062,8 @@ Result<int64_t> PgMetadataStore::ReserveIndexVersion(const std::string& task_id,
 
 Status PgMetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64_t version,
                                                const std::string& adapter_path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("UPDATE index_versions SET adapter_path = $3 "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("UPDATE index_versions SET adapter_path = $3 "
                                                       "WHERE task_id = $1 AND version = $2",
                                                       PgParams().Add(task_id).Add(version).Add(adapter_path)));
   if (r.affected() == 0) {
@@ -1071,8 +1074,8 @@ Status PgMetadataStore::SetIndexVersionAdapter(const std::string& task_id, int64
 
 Status PgMetadataStore::PutVersionEmbedding(int64_t video_id, const std::string& task_id, int64_t version,
                                             const std::string& embedding_path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return session_
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return lease
       ->Exec("INSERT INTO version_embeddings (video_id, task_id, version, embedding_path) VALUES ($1, $2, $3, $4) "
              "ON CONFLICT (video_id, version) DO UPDATE SET embedding_path = EXCLUDED.embedding_path",
              PgParams().Add(video_id).Add(task_id).Add(version).Add(embedding_path))
@@ -1081,8 +1084,8 @@ Status PgMetadataStore::PutVersionEmbedding(int64_t video_id, const std::string&
 
 Result<bool> PgMetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, const std::string& task_id,
                                                            int64_t version, const std::string& embedding_path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   bool put = false;
   // Under the task's lock, so that a switch cannot pass between the check
   // and the insert.
@@ -1104,8 +1107,8 @@ Result<bool> PgMetadataStore::PutVersionEmbeddingIfCurrent(int64_t video_id, con
 
 Result<MetadataStore::VersionSwitch> PgMetadataStore::SwitchIndexVersion(const std::string& task_id,
                                                                          int64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   VersionSwitch result;
   Status st = db.InTransaction([&]() -> Status {
     SOPILOT_RETURN_IF_ERROR(db.LockKey(TaskKey(task_id)));
@@ -1124,15 +1127,15 @@ Result<MetadataStore::VersionSwitch> PgMetadataStore::SwitchIndexVersion(const s
 }
 
 Result<int64_t> PgMetadataStore::CurrentIndexVersion(const std::string& task_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return CurrentVersionOf(*session_, task_id);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return CurrentVersionOf(*lease, task_id);
 }
 
 Result<std::vector<VideoRow>> PgMetadataStore::VideosMissingFromVersion(const std::string& task_id,
                                                                         int64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(PgResult r,
-                           session_->Exec(std::string("SELECT ") + kVideoColumns +
+                           lease->Exec(std::string("SELECT ") + kVideoColumns +
                                               " FROM videos WHERE task_id = $1 AND embedding_path IS NOT NULL "
                                               "AND embedding_path != '' AND NOT EXISTS (SELECT 1 FROM "
                                               "version_embeddings ve WHERE ve.video_id = videos.id AND ve.version = "
@@ -1143,8 +1146,8 @@ Result<std::vector<VideoRow>> PgMetadataStore::VideosMissingFromVersion(const st
 
 Result<std::vector<std::string>> PgMetadataStore::DropOldIndexVersions(const std::string& task_id,
                                                                        int keep_previous) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   std::vector<std::string> unreferenced;
   Status st = db.InTransaction([&]() -> Status {
     SOPILOT_RETURN_IF_ERROR(db.LockKey(TaskKey(task_id)));
@@ -1185,15 +1188,15 @@ Result<std::vector<std::string>> PgMetadataStore::DropOldIndexVersions(const std
 }
 
 Result<std::string> PgMetadataStore::TaskEmbedder(const std::string& task_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT COALESCE(embedder, '') FROM task_index WHERE task_id = $1",
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT COALESCE(embedder, '') FROM task_index WHERE task_id = $1",
                                                       PgParams().Add(task_id)));
   return r.rows() ? r.Text(0, 0) : std::string();
 }
 
 Result<int64_t> PgMetadataStore::IndexVersionOfJob(const std::string& task_id, const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT COALESCE(MAX(version), 0) FROM index_versions "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT COALESCE(MAX(version), 0) FROM index_versions "
                                                       "WHERE task_id = $1 AND training_job_id = $2",
                                                       PgParams().Add(task_id).Add(job_id)));
   return r.rows() ? r.Int(0, 0) : int64_t{0};
@@ -1202,8 +1205,8 @@ Result<int64_t> PgMetadataStore::IndexVersionOfJob(const std::string& task_id, c
 Result<MetadataStore::EmbedderSwitch> PgMetadataStore::SwitchTaskEmbedder(const std::string& task_id, int64_t version,
                                                                           const std::string& embedder,
                                                                           const std::vector<ReembeddedVideo>& videos) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PgSession& db = *session_;
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  PgSession& db = *lease;
   EmbedderSwitch result;
   Status st = db.InTransaction([&]() -> Status {
     // The task's lock: an ingest of the task (CompleteIngestJobWithVideo)
@@ -1264,8 +1267,8 @@ Result<MetadataStore::EmbedderSwitch> PgMetadataStore::SwitchTaskEmbedder(const 
 }
 
 Result<std::vector<std::string>> PgMetadataStore::VersionPathsOfVideo(int64_t video_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT DISTINCT embedding_path COLLATE \"C\" FROM version_embeddings "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT DISTINCT embedding_path COLLATE \"C\" FROM version_embeddings "
                                                       "WHERE video_id = $1 ORDER BY 1",
                                                       PgParams().Add(video_id)));
   return ReadTexts(r);
@@ -1274,7 +1277,7 @@ Result<std::vector<std::string>> PgMetadataStore::VersionPathsOfVideo(int64_t vi
 Result<std::vector<MetadataStore::EffectiveEmbedding>> PgMetadataStore::ResolveEmbeddings(
     const std::vector<int64_t>& video_ids) {
   if (video_ids.empty()) return std::vector<EffectiveEmbedding>{};
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // One statement: it reads one snapshot, so a version switched by another
   // connection meanwhile is seen by all of the rows or by none.
   std::string in = "$1";
@@ -1284,7 +1287,7 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> PgMetadataStore::ResolveE
     in += ", $" + std::to_string(i + 1);
     params.Add(video_ids[i]);
   }
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(ResolveSql("WHERE v.id IN (" + in + ")"), params));
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(ResolveSql("WHERE v.id IN (" + in + ")"), params));
   std::vector<EffectiveEmbedding> rows;
   for (int i = 0; i < r.rows(); ++i) rows.push_back(ReadEffective(PgRow(r, i)));
   std::vector<EffectiveEmbedding> out;
@@ -1298,8 +1301,8 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> PgMetadataStore::ResolveE
 
 Result<std::vector<MetadataStore::EffectiveEmbedding>> PgMetadataStore::ResolveTaskEmbeddings(
     const std::string& task_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec(ResolveSql("WHERE v.task_id = $1 AND v.embedding_path IS NOT NULL "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec(ResolveSql("WHERE v.task_id = $1 AND v.embedding_path IS NOT NULL "
                                                                  "AND v.embedding_path != '' ORDER BY v.id ASC"),
                                                       PgParams().Add(task_id)));
   std::vector<EffectiveEmbedding> out;
@@ -1308,16 +1311,16 @@ Result<std::vector<MetadataStore::EffectiveEmbedding>> PgMetadataStore::ResolveT
 }
 
 Result<int64_t> PgMetadataStore::CountVideosCreatedAfter(const std::string& since) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // Timestamps are all "YYYY-MM-DDTHH:MM:SS+00:00": text order is time order.
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT COUNT(*) FROM videos WHERE created_at > $1 COLLATE \"C\"",
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT COUNT(*) FROM videos WHERE created_at > $1 COLLATE \"C\"",
                                                       PgParams().Add(since)));
   return r.rows() ? r.Int(0, 0) : int64_t{0};
 }
 
 Result<std::string> PgMetadataStore::LastCompletedTrainingFinishedAt() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("SELECT COALESCE(MAX(finished_at COLLATE \"C\"), '') FROM jobs "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("SELECT COALESCE(MAX(finished_at COLLATE \"C\"), '') FROM jobs "
                                                       "WHERE kind = 'training' AND status = 'completed' "
                                                       "AND COALESCE(\"trigger\", '') != 'reembed'"));
   return r.rows() ? r.Text(0, 0) : std::string();
@@ -1328,12 +1331,12 @@ Result<std::string> PgMetadataStore::LastCompletedTrainingFinishedAt() {
 Result<bool> PgMetadataStore::AcquireLease(const std::string& name, const std::string& holder, double now,
                                            double ttl) {
   if (holder.empty()) return Status::InvalidArgument("lease: holder is empty");
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   // Checking who holds it and taking it are one statement: two processes
   // racing for a free lease cannot both win (the loser's ON CONFLICT waits
   // for the winner's row and then finds the guard false).
   SOPILOT_ASSIGN_OR_RETURN(
-      PgResult r, session_->Exec("INSERT INTO leases (name, holder, expires_at, updated_at) VALUES ($1, $2, $3, $4) "
+      PgResult r, lease->Exec("INSERT INTO leases (name, holder, expires_at, updated_at) VALUES ($1, $2, $3, $4) "
                                  "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
                                  "expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at "
                                  "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $5",
@@ -1342,22 +1345,22 @@ Result<bool> PgMetadataStore::AcquireLease(const std::string& name, const std::s
 }
 
 Status PgMetadataStore::ReleaseLease(const std::string& name, const std::string& holder) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return session_->Exec("DELETE FROM leases WHERE name = $1 AND holder = $2", PgParams().Add(name).Add(holder)).status();
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  return lease->Exec("DELETE FROM leases WHERE name = $1 AND holder = $2", PgParams().Add(name).Add(holder)).status();
 }
 
 Result<MetadataStore::LeaseRow> PgMetadataStore::GetLease(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   SOPILOT_ASSIGN_OR_RETURN(PgResult r,
-                           session_->Exec("SELECT holder, expires_at FROM leases WHERE name = $1", PgParams().Add(name)));
+                           lease->Exec("SELECT holder, expires_at FROM leases WHERE name = $1", PgParams().Add(name)));
   LeaseRow out;
   if (r.rows()) out = LeaseRow{r.Text(0, 0), r.Double(0, 1)};
   return out;
 }
 
 Result<bool> PgMetadataStore::ClaimSchedulerSlot(const std::string& slot, const std::string& holder) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, session_->Exec("INSERT INTO scheduler_slots (slot, holder, claimed_at) "
+  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
+  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("INSERT INTO scheduler_slots (slot, holder, claimed_at) "
                                                       "VALUES ($1, $2, $3) ON CONFLICT (slot) DO NOTHING",
                                                       PgParams().Add(slot).Add(holder).Add(Now())));
   return r.affected() > 0;

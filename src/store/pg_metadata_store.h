@@ -14,29 +14,31 @@
 // by a PL/pgSQL trigger, as in SQLite. Timestamps are stored as the same
 // ISO text as SQLite's, so the API's output does not depend on the backend.
 //
-// One connection per store, serialised by a mutex. A statement waits at
-// most 5 s for a lock (lock_timeout), then fails with IOError("database is
-// locked"). A lost connection fails the call with Unavailable and the
-// server's message; the next call connects again. The store never throws.
+// Each call runs on a connection of the store's pool (store/pg_session_pool.h:
+// opened as calls overlap, up to `max_sessions`), so a call waiting for a
+// lock holds up only itself. A statement waits at most `lock_timeout_ms`
+// (5 s) for a lock, then fails with IOError("database is locked"). A lost
+// connection fails the call with Unavailable and the server's message; the
+// next call on it connects again. The store never throws.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "store/metadata_store.h"
+#include "store/pg_session_pool.h"
 
 namespace sopilot {
 
-namespace store_detail {
-class PgSession;
-}
+using store_detail::PgPoolOptions;
 
 class PgMetadataStore final : public MetadataStore {
  public:
   // Connects to `url` (libpq's URL form; the database must exist) and
-  // migrates it. Unavailable when the server cannot be reached.
-  static Result<std::unique_ptr<PgMetadataStore>> Open(const std::string& url, Env* env);
+  // migrates it. Unavailable when the server cannot be reached;
+  // InvalidArgument for options out of range.
+  static Result<std::unique_ptr<PgMetadataStore>> Open(const std::string& url, Env* env,
+                                                       PgPoolOptions options = PgPoolOptions());
   ~PgMetadataStore() override;
 
   const char* backend() const override;
@@ -105,14 +107,13 @@ class PgMetadataStore final : public MetadataStore {
   Status RunExclusively(const std::string& name, const std::function<Status()>& body) override;
 
  private:
-  PgMetadataStore(Env* env, std::string url);
+  PgMetadataStore(Env* env, std::string url, PgPoolOptions options);
   Status Migrate();  // called by Open, before the store is shared
   std::string Now();
 
   Env* env_;
   std::string url_;
-  std::mutex mu_;
-  std::unique_ptr<store_detail::PgSession> session_;
+  store_detail::PgSessionPool pool_;
   int schema_version_ = 0;  // set by Migrate
 };
 

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/pg_session_pool.h"
 #include "store/store_backend_test_util.h"
 #include "testing/fake_clock_env.h"
 #include "testing/poll.h"
@@ -112,6 +113,62 @@ TEST_F(PgMetadataStoreTest, RunExclusivelyLetsOneProcessInAtATime) {
   EXPECT_FALSE(b_ran_while_a_inside.load());
   // Another name is another lock.
   EXPECT_TRUE((*b)->RunExclusively("other", [] { return Status::Ok(); }).ok());
+}
+
+// A call waiting for a lock holds up only itself: while another program
+// holds a task's SOP lock and one thread's save waits for it (seen waiting
+// in pg_locks), the store's other calls go on. With one connection behind a
+// mutex, every call of the process waited behind the save.
+TEST_F(PgMetadataStoreTest, ACallWaitingForALockHoldsUpOnlyItself) {
+  std::string why;
+  testing::PostgresServer* server = testing::SharedPostgres(&why);
+  ASSERT_NE(server, nullptr) << why;
+  ASSERT_TRUE(server->CreateDatabase("overlap"));
+  // No lock timeout: the save must still be waiting when it is let go,
+  // however slow the machine.
+  store_detail::PgPoolOptions options;
+  options.lock_timeout_ms = 0;
+  auto opened = PgMetadataStore::Open(server->Url("overlap"), &env_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PgMetadataStore> store = std::move(opened).value();
+
+  store_detail::PgSession other;  // another program on the database
+  ASSERT_TRUE(other.Connect(server->Url("overlap")).ok());
+  ASSERT_TRUE(other.Exec("BEGIN").ok());
+  ASSERT_TRUE(other.Exec("SELECT pg_advisory_xact_lock(hashtextextended('sop/t', 0))").ok());
+
+  std::atomic<bool> saved{false};
+  std::thread saver([&] {
+    auto v = store->AppendSopVersion("t", std::nullopt, R"({"steps":[]})", "alice");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    saved = true;
+  });
+  const bool waiting = testing::PollUntil([&] {
+    return server->Query("overlap", "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+               .One() == "1";
+  });
+  // The other calls run on a thread of their own, so that a store that
+  // serialises them fails here instead of hanging.
+  std::atomic<bool> others_done{false};
+  std::thread others([&] {
+    EXPECT_TRUE(store->AppendAudit("alice", "meanwhile", "", "{}").ok());
+    auto trail = store->AuditTrail(5);
+    EXPECT_TRUE(trail.ok() && trail->size() == 1u);
+    EXPECT_TRUE(store->Ping().ok());
+    others_done = true;
+  });
+  const bool went_on = waiting && testing::PollUntil([&] { return others_done.load(); });
+  const bool save_still_waiting = !saved.load();
+  ASSERT_TRUE(other.Exec("COMMIT").ok());  // lets the save go, in every case
+  saver.join();
+  others.join();
+  EXPECT_TRUE(waiting) << "the save never waited for the lock";
+  EXPECT_TRUE(went_on) << "the store's other calls waited behind the save";
+  EXPECT_TRUE(save_still_waiting);
+  EXPECT_TRUE(saved.load());
+  auto sop = store->GetSopVersion("t", 0);
+  ASSERT_TRUE(sop.ok()) << sop.status().ToString();
+  EXPECT_EQ(sop->version, 1);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 // runs transactions. Internal to src/store: callers outside it use
 // MetadataStore.
 //
-// Threads: none of these lock; the caller holds the store's mutex for as
-// long as it uses the session.
+// Threads: none of these lock; a session is used by one thread at a time
+// (the store leases it from its PgSessionPool for one call).
 #pragma once
 
 #include <libpq-fe.h>
@@ -166,8 +166,9 @@ class PgSession {
   }
 
   // Connects to `url`; Unavailable with the server's message when it cannot.
-  Status Connect(const std::string& url) {
-    const std::string options = "-c lock_timeout=" + std::to_string(kLockTimeoutMs) +
+  // `lock_timeout_ms`: how long a statement may wait for a lock (0: for ever).
+  Status Connect(const std::string& url, int lock_timeout_ms = kLockTimeoutMs) {
+    const std::string options = "-c lock_timeout=" + std::to_string(lock_timeout_ms) +
                                 " -c TimeZone=UTC -c client_min_messages=warning";
     const char* keys[] = {"dbname", "options", "application_name", "connect_timeout", nullptr};
     const char* values[] = {url.c_str(), options.c_str(), "sopilot", "10", nullptr};

@@ -61,6 +61,24 @@ TEST(ServiceConfigTest, ReadsAndChecksTheHttpLimits) {
   EXPECT_NE(st.message().find("SOPILOT_HTTP_MAX_CONNECTIONS_PER_CLIENT"), std::string::npos) << st.ToString();
 }
 
+TEST(ServiceConfigTest, ReadsAndChecksThePostgresConnections) {
+  auto defaults = ServiceConfigFromEnvironment(EnvOf({}));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->pg_connections, 4);
+  auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_PG_CONNECTIONS", "12"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pg_connections, 12);
+  EXPECT_TRUE(ValidateServiceConfig(*c).ok());
+  for (const char* bad : {"0", "65"}) {
+    auto out = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_PG_CONNECTIONS", bad}}));
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_NE(ValidateServiceConfig(*out).message().find("SOPILOT_PG_CONNECTIONS must be in [1, 64]"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_FALSE(ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_PG_CONNECTIONS", "many"}})).ok());
+}
+
 TEST(ServiceConfigTest, ReadsAndChecksTheWebhookSettings) {
   auto c = ServiceConfigFromEnvironment(EnvOf({{"SOPILOT_WEBHOOK_URL", "http://hooks.local:8080/sopilot"},
                                                {"SOPILOT_WEBHOOK_SECRET", "s"},

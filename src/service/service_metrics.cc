@@ -140,8 +140,8 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
   // the SQLite job queue's, where most writes happen (Redis has no such
   // locks); the wait of each is in sopilot_database_lock_wait_seconds.
   r->AddCallback("sopilot_database_locked_errors_total",
-                 "Database operations (statements, transactions) that had to wait on a SQLite lock held by another "
-                 "connection, in the metadata store and the SQLite job queue.",
+                 "Database operations (statements, transactions) that had to wait on a lock held by another connection "
+                 "(SQLite's, or a PostgreSQL advisory lock), in the metadata store and the SQLite job queue.",
                  Type::kCounter, {}, [store, queue] {
                    uint64_t n = store->lock_waits()->operations();
                    if (LockWaits* q = queue->lock_waits()) n += q->operations();
@@ -149,7 +149,8 @@ ServiceMetrics::ServiceMetrics(metrics::Registry* r, MetadataStore* store, JobQu
                  });
   metrics::HistogramFamily* lock_wait = r->AddHistogram(
       "sopilot_database_lock_wait_seconds",
-      "How long each database operation that waited on a SQLite lock waited, by database (metadata, queue).",
+      "How long each database operation that waited on a lock (SQLite's, or a PostgreSQL advisory lock) "
+      "waited, by database (metadata, queue).",
       {"database"}, kLockWaitBuckets);
   metrics::Histogram* metadata_wait = lock_wait->With({"metadata"});
   store->lock_waits()->SetObserver([metadata_wait](double s) { metadata_wait->Observe(s); });

@@ -395,8 +395,16 @@ Status InsertJobRow(PgSession& db, const JobRow& job, const std::string& now) {
 
 // ---------------------------------------------------------------- open
 
+namespace {
+// The store's sessions record their lock waits in the store's LockWaits.
+PgPoolOptions WithLockWaits(PgPoolOptions options, LockWaits* waits) {
+  options.lock_waits = waits;
+  return options;
+}
+}  // namespace
+
 PgMetadataStore::PgMetadataStore(Env* env, std::string url, PgPoolOptions options)
-    : env_(env), url_(url), pool_(std::move(url), options) {}
+    : env_(env), url_(url), pool_(std::move(url), WithLockWaits(options, lock_waits())) {}
 
 PgMetadataStore::~PgMetadataStore() = default;
 

@@ -118,7 +118,8 @@ TEST_F(PgMetadataStoreTest, RunExclusivelyLetsOneProcessInAtATime) {
 // A call waiting for a lock holds up only itself: while another program
 // holds a task's SOP lock and one thread's save waits for it (seen waiting
 // in pg_locks), the store's other calls go on. With one connection behind a
-// mutex, every call of the process waited behind the save.
+// mutex, every call of the process waited behind the save. The wait is
+// counted for the metrics, as SQLite's are.
 TEST_F(PgMetadataStoreTest, ACallWaitingForALockHoldsUpOnlyItself) {
   std::string why;
   testing::PostgresServer* server = testing::SharedPostgres(&why);
@@ -132,6 +133,7 @@ TEST_F(PgMetadataStoreTest, ACallWaitingForALockHoldsUpOnlyItself) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<PgMetadataStore> store = std::move(opened).value();
 
+  EXPECT_EQ(store->lock_waits()->operations(), 0u) << "opening the store waited";
   store_detail::PgSession other;  // another program on the database
   ASSERT_TRUE(other.Connect(server->Url("overlap")).ok());
   ASSERT_TRUE(other.Exec("BEGIN").ok());
@@ -159,13 +161,18 @@ TEST_F(PgMetadataStoreTest, ACallWaitingForALockHoldsUpOnlyItself) {
   });
   const bool went_on = waiting && testing::PollUntil([&] { return others_done.load(); });
   const bool save_still_waiting = !saved.load();
+  const int64_t waiting_seen = store->lock_waits()->waiting();
   ASSERT_TRUE(other.Exec("COMMIT").ok());  // lets the save go, in every case
   saver.join();
   others.join();
   EXPECT_TRUE(waiting) << "the save never waited for the lock";
   EXPECT_TRUE(went_on) << "the store's other calls waited behind the save";
   EXPECT_TRUE(save_still_waiting);
+  EXPECT_EQ(waiting_seen, 1) << "the metrics did not see the save waiting";
   EXPECT_TRUE(saved.load());
+  // One operation waited, once (sopilot_database_lock_wait_seconds).
+  EXPECT_EQ(store->lock_waits()->operations(), 1u);
+  EXPECT_EQ(store->lock_waits()->waiting(), 0);
   auto sop = store->GetSopVersion("t", 0);
   ASSERT_TRUE(sop.ok()) << sop.status().ToString();
   EXPECT_EQ(sop->version, 1);

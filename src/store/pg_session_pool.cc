@@ -24,6 +24,7 @@ Result<PgSessionPool::Lease> PgSessionPool::Acquire() {
     ++open_;  // this slot is ours while we connect, outside the lock
   }
   auto session = std::make_unique<PgSession>();
+  session->set_lock_waits(options_.lock_waits);
   Status st = session->Connect(url_, options_.lock_timeout_ms);
   if (!st.ok()) {
     {

@@ -32,6 +32,9 @@ struct PgPoolOptions {
   // How long a statement may wait for a row or advisory lock before it fails
   // with IOError("database is locked"); 0 waits for ever.
   int lock_timeout_ms = PgSession::kLockTimeoutMs;
+  // Where the sessions record their waits for advisory locks
+  // (PgSession::LockKey); must outlive the pool. None: not recorded.
+  LockWaits* lock_waits = nullptr;
 };
 
 class PgSessionPool {

@@ -227,10 +227,20 @@ class PgSession {
 
   // An exclusive lock on `key` (a name: "task_index/<task>") until the
   // transaction ends: what serialises writers that SQLite's one writer
-  // serialised.
+  // serialised. A lock another connection holds is waited for (up to the
+  // lock timeout), and the wait is recorded in `lock_waits` (set_lock_waits;
+  // the metrics' sopilot_database_lock_wait_seconds).
   Status LockKey(const std::string& key) {
+    // Asked without waiting first, so that a wait is seen as one.
+    SOPILOT_ASSIGN_OR_RETURN(PgResult got, Exec("SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0))",
+                                                PgParams().Add(key)));
+    if (got.rows() == 1 && got.Bool(0, 0)) return Status::Ok();
+    LockWaitScope scope(lock_waits_);
+    LockWaitScope::NoteWait();
     return Exec("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", PgParams().Add(key)).status();
   }
+  // Where LockKey records its waits (none: not recorded).
+  void set_lock_waits(LockWaits* waits) { lock_waits_ = waits; }
 
   PGconn* conn() const { return conn_; }
 
@@ -243,6 +253,7 @@ class PgSession {
 
   PGconn* conn_ = nullptr;
   bool in_transaction_ = false;
+  LockWaits* lock_waits_ = nullptr;
 };
 
 }  // namespace sopilot::store_detail

@@ -347,7 +347,8 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
 // holds the job it takes (the fault-injection test hook) and is SIGKILLed
 // holding it; PostgreSQL is stopped (an immediate shutdown, as a crash) and
 // started again while that job is unfinished and others wait. Every job
-// completes exactly once, and no SQLite file appears.
+// completes exactly once, and no SQLite file appears. Then score jobs run on
+// the same hosts and land in the score history.
 TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   if (testing::PostgresBinDir().empty()) {
     GTEST_SKIP() << "PostgreSQL is not installed (scripts/install-deps.sh installs it)";
@@ -431,6 +432,34 @@ TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   EXPECT_TRUE(WaitUntil([&] {
     return redis_.Cli("exists sop:job:" + held_job) == "0" && redis_.Cli("zcard sop_ingest:leased") == "0";
   })) << redis_.Cli("zrange sop_ingest:leased 0 -1");
+
+  // Score jobs on the same hosts: each trainee of task-0 against the gold
+  // uploaded before it (the same video, so a perfect score). Workers b and c
+  // take them from Redis, read the embeddings from the shared directory and
+  // record the results in PostgreSQL; each completes once, and the task's
+  // score history, which PostgreSQL answers, lists all four.
+  httplib::Client api("127.0.0.1", cluster.api_port());
+  std::vector<std::string> scores;
+  for (int g : {0, 6, 12, 18}) {  // ids[g] is a gold of task-0, ids[g + 3] a trainee of it
+    auto post = api.Post("/score",
+                         Json{{"gold_video_id", done[ids[g]]["video_id"]},
+                              {"trainee_video_id", done[ids[g + 3]]["video_id"]}}
+                             .dump(),
+                         "application/json");
+    ASSERT_TRUE(post && post->status == 202) << (post ? post->body : "no response");
+    scores.push_back(Json::parse(post->body)["score_job_id"]);
+  }
+  auto scored = cluster.WaitAll(scores, "/score/", 300);
+  ASSERT_EQ(scored.size(), scores.size()) << cluster.worker("b")->Log() << cluster.worker("c")->Log();
+  for (const auto& [id, job] : scored) {
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    EXPECT_EQ(job["score"], 100.0) << job.dump();
+    EXPECT_EQ(job["result"]["verdict"], "pass") << job.dump();
+  }
+  Json history = cluster.Get("/scores?task_id=task-0");
+  EXPECT_EQ(history["items"].size(), scores.size()) << history.dump();
+  completions = cluster.CompletionsByJob(&pg, "sopilot");
+  for (const std::string& id : scores) EXPECT_EQ(completions[id], 1) << id;
   EXPECT_EQ(sqlite_files(), "");
 }
 

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "int_flags.h"
 #include "queue/job_queue.h"
 #include "testing/command.h"
 #include "testing/redis_server.h"
@@ -172,17 +173,9 @@ int main(int argc, char** argv) {
       f.clients = {2};
     } else if (a == "--check") {
       f.check = true;
-    } else if (a.rfind("--jobs=", 0) == 0) {
-      f.jobs = std::atoi(a.c_str() + 7);
-    } else if (a.rfind("--clients=", 0) == 0) {
-      f.clients.clear();
-      for (const char* p = a.c_str() + 10; *p;) {
-        f.clients.push_back(std::atoi(p));
-        while (*p && *p != ',') ++p;
-        if (*p == ',') ++p;
-      }
-    } else if (a.rfind("--rounds=", 0) == 0) {
-      f.rounds = std::atoi(a.c_str() + 9);
+    } else if (sopilot::bench::IntFlag(a, "--jobs=", &f.jobs) || sopilot::bench::IntFlag(a, "--rounds=", &f.rounds) ||
+               sopilot::bench::IntListFlag(a, "--clients=", &f.clients)) {
+      // read into f
     } else {
       std::fprintf(stderr,
                    "usage: queue_bench [--quick] [--jobs=N] [--clients=C,C,...] [--rounds=R] [--check]\n"

@@ -3,7 +3,7 @@
 # the process (the store before the pool), same server, same run; prints the
 # ratio per thread count.
 #
-#   store_bench              2,000 calls, 1/2/4/8 threads, 3 interleaved rounds
+#   store_bench              2,000 calls, 1/2/4/8 threads, 5 interleaved rounds
 #   store_bench --quick      200 calls, 4 threads, 1 round (smoke run)
 add_executable(store_bench ${CMAKE_CURRENT_SOURCE_DIR}/store_bench.cc)
 target_link_libraries(store_bench PRIVATE sopilot_store sopilot_testing)

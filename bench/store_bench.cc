@@ -9,7 +9,7 @@
 // A call is what the API and the workers do most: read a job, append to the
 // audit log, list a task's videos, read the score history's first page.
 //
-//   store_bench              2,000 calls per thread count, 1/2/4/8 threads, 3 rounds
+//   store_bench              2,000 calls per thread count, 1/2/4/8 threads, 5 rounds
 //   store_bench --quick      200 calls, 4 threads, 1 round (smoke run)
 //   store_bench --calls=N --threads=T,T --rounds=R
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "int_flags.h"
 #include "store/pg_metadata_store.h"
 #include "testing/postgres_server.h"
 
@@ -33,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 struct Flags {
   int calls = 2000;
   std::vector<int> threads = {1, 2, 4, 8};
-  int rounds = 3;
+  int rounds = 5;
 };
 
 // Calls per second of `threads` threads sharing `store`, `calls` in all.
@@ -97,12 +98,18 @@ int Run(const Flags& f) {
   }
   // The pool as a process gets it by default.
   const int most = MetadataStore::kDefaultPgConnections;
-  auto single = PgMetadataStore::Open(server.Url("bench"), Env::Default(), PgPoolOptions{1, 5000});
-  auto pooled = PgMetadataStore::Open(server.Url("bench"), Env::Default(), PgPoolOptions{most, 5000});
-  if (!pooled.ok() || !single.ok()) {
-    std::fprintf(stderr, "store_bench: cannot open the store\n");
-    return 1;
-  }
+  // Each measurement opens its store anew: with one thread both sides run
+  // the same code on one connection each, and how the scheduler places that
+  // connection's server process against the client thread moved a whole run
+  // by up to 30 %; fresh connections per round average it out.
+  auto measure = [&](int connections, int threads) {
+    auto store = PgMetadataStore::Open(server.Url("bench"), Env::Default(), PgPoolOptions{connections, 5000});
+    if (!store.ok()) {
+      std::fprintf(stderr, "store_bench: cannot open the store: %s\n", store.status().ToString().c_str());
+      std::exit(1);
+    }
+    return CallsPerSecond(store->get(), threads, f.calls);
+  };
   std::printf("store_bench: %d calls per round, %d rounds, postgres on port %d; pool of up to %d connections "
               "against one\n",
               f.calls, f.rounds, server.port(), most);
@@ -111,9 +118,9 @@ int Run(const Flags& f) {
     std::vector<double> pool_rates, single_rates;
     for (int r = 0; r < f.rounds; ++r) {
       // Each goes first every other round: the first of a pair warms the server for the second.
-      if (r % 2 == 0) pool_rates.push_back(CallsPerSecond(pooled->get(), threads, f.calls));
-      single_rates.push_back(CallsPerSecond(single->get(), threads, f.calls));
-      if (r % 2 == 1) pool_rates.push_back(CallsPerSecond(pooled->get(), threads, f.calls));
+      if (r % 2 == 0) pool_rates.push_back(measure(most, threads));
+      single_rates.push_back(measure(1, threads));
+      if (r % 2 == 1) pool_rates.push_back(measure(most, threads));
     }
     std::sort(pool_rates.begin(), pool_rates.end());
     std::sort(single_rates.begin(), single_rates.end());
@@ -139,22 +146,19 @@ int main(int argc, char** argv) {
       f.calls = 200;
       f.rounds = 1;
       f.threads = {4};
-    } else if (a.rfind("--calls=", 0) == 0) {
-      f.calls = std::max(1, std::atoi(a.c_str() + 8));
-    } else if (a.rfind("--rounds=", 0) == 0) {
-      f.rounds = std::max(1, std::atoi(a.c_str() + 9));
-    } else if (a.rfind("--threads=", 0) == 0) {
-      f.threads.clear();
-      for (const char* p = a.c_str() + 10; *p;) {
-        f.threads.push_back(std::max(1, std::atoi(p)));
-        while (*p && *p != ',') ++p;
-        if (*p == ',') ++p;
-      }
-      if (f.threads.empty()) f.threads = {1};
+    } else if (sopilot::bench::IntFlag(a, "--calls=", &f.calls) || sopilot::bench::IntFlag(a, "--rounds=", &f.rounds) ||
+               sopilot::bench::IntListFlag(a, "--threads=", &f.threads)) {
+      // read into f
     } else {
-      std::fprintf(stderr, "store_bench: unknown flag %s\n", a.c_str());
-      return 2;
+      std::fprintf(stderr, "usage: store_bench [--quick] [--calls=N] [--threads=T,T,...] [--rounds=R]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
     }
+  }
+  bool threads_ok = !f.threads.empty();
+  for (int t : f.threads) threads_ok = threads_ok && t >= 1 && t <= 64;
+  if (f.calls < 1 || !threads_ok || f.rounds < 1) {
+    std::fprintf(stderr, "store_bench: --calls >= 1, --threads in [1, 64], --rounds >= 1\n");
+    return 2;
   }
   return sopilot::Run(f);
 }

@@ -4,6 +4,7 @@
 #include "store/pg_metadata_store.h"
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -11,9 +12,11 @@
 #include "store/pg_session_pool.h"
 #include "store/store_backend_test_util.h"
 #include "testing/fake_clock_env.h"
+#include "testing/command.h"
 #include "testing/poll.h"
 #include "testing/postgres_server.h"
 #include "testing/redis_server.h"
+#include "testing/temp_dir.h"
 
 namespace sopilot {
 namespace {
@@ -176,6 +179,85 @@ TEST_F(PgMetadataStoreTest, ACallWaitingForALockHoldsUpOnlyItself) {
   auto sop = store->GetSopVersion("t", 0);
   ASSERT_TRUE(sop.ok()) << sop.status().ToString();
   EXPECT_EQ(sop->version, 1);
+}
+
+// What doc/operations.md tells operators to back PostgreSQL up with: a
+// pg_dump of a store in use, restored with pg_restore into an empty
+// database, opens as the same store. Its rows are all there, the audit log
+// still refuses changes (the triggers came along), and new rows get new ids
+// (the sequences came along).
+TEST_F(PgMetadataStoreTest, PgDumpAndRestoreKeepTheStoreWhole) {
+  std::string why;
+  testing::PostgresServer* server = testing::SharedPostgres(&why);
+  ASSERT_NE(server, nullptr) << why;
+  const std::string bin = testing::PostgresBinDir();
+  if (!std::filesystem::exists(bin + "/pg_dump") || !std::filesystem::exists(bin + "/pg_restore")) {
+    GTEST_SKIP() << "pg_dump or pg_restore is not in " << bin;
+  }
+  ASSERT_TRUE(server->CreateDatabase("dumped"));
+  ASSERT_TRUE(server->CreateDatabase("restored"));
+  int64_t video_id = 0;
+  {
+    auto opened = MetadataStore::Open(server->Url("dumped"), &env_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    MetadataStore& store = **opened;
+    VideoRow video;
+    video.task_id = "oil";
+    video.role = "gold";
+    video.file_name = "gold.mp4";
+    video.file_path = "raw/ab/abcd.mp4";
+    video.embedding_path = "emb/ab/abcd.emb";
+    video.num_clips = 2;
+    auto id = store.InsertVideo(video, {{0, 0, 0.0, 2.0}, {0, 1, 1.0, 3.0}});
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    video_id = *id;
+    JobRow job;
+    job.id = "job-1";
+    job.kind = JobKind::kScore;
+    job.task_id = "oil";
+    ASSERT_TRUE(store.InsertJob(job).ok());
+    ASSERT_TRUE(store.AppendAudit("alice", "video.uploaded", "1", "{}").ok());
+    ASSERT_TRUE(store.AppendSopVersion("oil", video_id, R"({"steps":[]})", "alice").ok());
+  }
+  testing::TempDir dir;
+  const std::string dump = dir.file("sopilot.dump");
+  auto dumped = testing::RunCommand(bin + "/pg_dump --format=custom --file=" + dump + " '" +
+                                    server->Url("dumped") + "' 2>&1");
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.out;
+  auto restored = testing::RunCommand(bin + "/pg_restore --no-owner --exit-on-error --dbname='" +
+                                      server->Url("restored") + "' " + dump + " 2>&1");
+  ASSERT_EQ(restored.exit_code, 0) << restored.out;
+
+  auto opened = MetadataStore::Open(server->Url("restored"), &env_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  MetadataStore& store = **opened;
+  auto video = store.GetVideo(video_id);
+  ASSERT_TRUE(video.ok()) << video.status().ToString();
+  EXPECT_EQ(video->file_path, "raw/ab/abcd.mp4");
+  auto clips = store.GetClips(video_id);
+  ASSERT_TRUE(clips.ok());
+  EXPECT_EQ(clips->size(), 2u);
+  auto job = store.GetJob("job-1");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->status, "queued");
+  auto trail = store.AuditTrail(10);
+  ASSERT_TRUE(trail.ok());
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ((*trail)[0].actor, "alice");
+  auto sop = store.GetSopVersion("oil", 0);
+  ASSERT_TRUE(sop.ok()) << sop.status().ToString();
+  EXPECT_EQ(sop->version, 1);
+  EXPECT_FALSE(server->Query("restored", "UPDATE audit_log SET actor = 'mallory'").ok)
+      << "the restored audit log can be rewritten";
+  EXPECT_FALSE(server->Query("restored", "DELETE FROM audit_log").ok);
+  VideoRow another = *video;
+  another.file_path = "raw/cd/cdef.mp4";
+  auto next = store.InsertVideo(another, {});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_GT(*next, video_id);
+  auto second = store.AppendSopVersion("oil", video_id, R"({"steps":[]})", "bob");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 2);
 }
 
 }  // namespace

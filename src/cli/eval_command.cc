@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/env.h"
 #include "base/json_text.h"
 #include "cli/command.h"
+#include "cli/eval_compare.h"
 #include "cli/ingest_flags.h"
 #include "cli/score_flags.h"
 #include "embed/embedding_file.h"
@@ -26,6 +28,7 @@ struct EvalArgs {
   std::vector<std::string> labels;
   bool json = false;
   bool strict = false;
+  std::string baseline;  // an earlier run's --json output to compare with
   IngestOptions ingest;
   ScoreOptions score;
 };
@@ -332,7 +335,17 @@ int RunEval(const EvalArgs& args) {
     std::fprintf(stderr, "sopilot: usage error: %s\n", st.message().c_str());
     return kExitUsage;
   }
-  // Every labels file is checked before anything is embedded.
+  // The baseline and every labels file are checked before anything is
+  // embedded.
+  nlohmann::json baseline;
+  if (!args.baseline.empty()) {
+    auto text = Env::Default()->ReadFile(args.baseline, uint64_t{1} << 30);
+    if (!text.ok()) return ReportError(text.status().WithContext("--baseline"));
+    baseline = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    Status checked = CompareEvalRuns(baseline, nlohmann::json{{"files", nlohmann::json::array()}}).status();
+    if (baseline.is_discarded()) checked = Status::InvalidArgument("not JSON");
+    if (!checked.ok()) return ReportError(checked.WithContext("--baseline " + args.baseline));
+  }
   std::vector<EvalLabels> all;
   for (const std::string& path : args.labels) {
     auto labels = ReadEvalLabels(Env::Default(), path);
@@ -348,12 +361,20 @@ int RunEval(const EvalArgs& args) {
     totals.Add(result->totals);
     files.push_back(std::move(*result));
   }
+  nlohmann::json out = {{"files", nlohmann::json::array()}, {"totals", TotalsJson(totals)}};
+  for (const FileResult& f : files) out["files"].push_back(FileJson(f));
+  std::optional<EvalComparison> comparison;
+  if (!args.baseline.empty()) {
+    auto c = CompareEvalRuns(baseline, out);
+    if (!c.ok()) return ReportError(c.status());
+    comparison = std::move(*c);
+  }
   if (args.json) {
-    nlohmann::json out = {{"files", nlohmann::json::array()}, {"totals", TotalsJson(totals)}};
-    for (const FileResult& f : files) out["files"].push_back(FileJson(f));
+    if (comparison) out["baseline"] = ComparisonJson(*comparison, args.baseline);
     std::printf("%s\n", JsonText(out, 2).c_str());
   } else {
     PrintTable(files, totals);
+    if (comparison) std::printf("\n%s", ComparisonText(*comparison, args.baseline).c_str());
   }
   if (args.strict && totals.missed + totals.false_count > 0) return kExitEvalDisagrees;
   return kExitOk;
@@ -374,6 +395,9 @@ std::function<int()> AddEvalCommand(CLI::App* app) {
       ->required();
   cmd->add_flag("--json", args->json, "Print every result as JSON");
   cmd->add_flag("--strict", args->strict, "Exit 3 when a labelled deviation was missed or a found one is false");
+  cmd->add_option("--baseline", args->baseline,
+                  "An earlier run's `sopilot eval --json` output: print, after the table, found / missed / false "
+                  "per labels file before and after, and the pairs that changed");
   AddScoreFlags(cmd, &args->score);
   AddIngestFlags(cmd, &args->ingest);
   return [args] { return RunEval(*args); };

@@ -3,6 +3,7 @@
 // the scoring rules change; the structure and the matching must not.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -249,6 +250,49 @@ TEST_F(EvalCliTest, LabelledStepsEmbeddingFilesAndSeveralLabelsFiles) {
   EXPECT_EQ(out["totals"]["pairs"], 6);
   EXPECT_EQ(out["totals"]["expected"], 4);
   ExpectConsistent(out);
+}
+
+// --baseline: an earlier run's JSON, compared per labels file and pair. The
+// same run compared with itself changes nothing; a baseline with one pair
+// doctored names that pair; a file that is no eval run is refused.
+TEST_F(EvalCliTest, BaselineComparesWithAnEarlierRun) {
+  CommandResult first = Sopilot("eval --json " + File("labels.json"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  Write("before.json", first.out);
+  CommandResult same = Sopilot("eval " + File("labels.json") + " --baseline " + File("before.json"));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  const std::string header = "compared with " + dir_->file("before.json") + " (found / missed / false, before -> after):";
+  EXPECT_NE(same.out.find(header), std::string::npos) << same.out;
+  std::string line = LineStarting(same.out, "generated, steps found ");
+  ASSERT_FALSE(line.empty()) << same.out;
+  EXPECT_EQ(line.find("changed"), std::string::npos) << line;
+  EXPECT_EQ(same.out.find("<- changed"), std::string::npos) << same.out;
+
+  json doctored = json::parse(first.out);
+  json& pair = doctored["files"][0]["pairs"][1];
+  const std::string video = pair["video"];
+  pair["false"] = pair["false"].get<int>() + 2;
+  doctored["files"][0]["totals"]["false"] = doctored["files"][0]["totals"]["false"].get<int>() + 2;
+  Write("doctored.json", doctored.dump());
+  json out = RunJson(File("labels.json") + " --baseline " + File("doctored.json"));
+  ASSERT_TRUE(out.contains("baseline")) << out.dump();
+  const json& b = out["baseline"];
+  EXPECT_EQ(b["before"]["false"].get<int>(), b["after"]["false"].get<int>() + 2) << b.dump();
+  ASSERT_EQ(b["files"][0]["changed_pairs"].size(), 1u) << b.dump();
+  EXPECT_EQ(b["files"][0]["changed_pairs"][0]["video"], video);
+  CommandResult text = Sopilot("eval " + File("labels.json") + " --baseline " + File("doctored.json"));
+  EXPECT_NE(LineStarting(text.out, "generated, steps found ").find("<- changed"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("    " + video + ": "), std::string::npos) << text.out;
+
+  for (const char* bad : {"{\"files\": 3}", "not json", ""}) {
+    Write("bad.json", bad);
+    CommandResult r = Sopilot("eval " + File("labels.json") + " --baseline " + File("bad.json"));
+    EXPECT_EQ(r.exit_code, 1) << bad << ": " << r.out;
+    EXPECT_NE(r.err.find("--baseline"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  CommandResult missing = Sopilot("eval " + File("labels.json") + " --baseline " + File("nowhere.json"));
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
 }
 
 TEST_F(EvalCliTest, ErrorsAreOneLineAndExitCodesHold) {

@@ -221,6 +221,9 @@ void PrintTable(const std::vector<FileResult>& files, const EvalTotals& totals) 
       PrintRow(width, p.video, Fmt("%.1f", p.score), p.verdict, Agrees(p.verdict_agrees), t, Details(p));
     }
     PrintSegmentation(f);
+    const EvalTotals& t = f.totals;
+    std::printf("  this file: %d expected, %d found, %d missed, %d false, %d allowed; verdicts agree in %d/%d\n",
+                t.expected, t.found, t.missed, t.false_count, t.allowed, t.verdicts_agree, t.verdicts_checked);
   }
   std::printf("\n");
   std::string agree = std::to_string(totals.verdicts_agree) + "/" + std::to_string(totals.verdicts_checked);

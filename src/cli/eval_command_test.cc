@@ -216,6 +216,12 @@ TEST_F(EvalCliTest, TableShowsEveryPairSegmentationAndTotal) {
   EXPECT_EQ(Columns(LineStarting(r.out, "missing "))[4], "1");
   EXPECT_NE(r.out.find("  segmentation: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("4 labelled; boundary error wipe "), std::string::npos) << r.out;
+  const json& t = out["files"][0]["totals"];
+  EXPECT_NE(r.out.find("\n  this file: " + std::to_string(t["expected"].get<int>()) + " expected, " +
+                       std::to_string(t["found"].get<int>()) + " found, " + std::to_string(t["missed"].get<int>()) +
+                       " missed, " + std::to_string(t["false"].get<int>()) + " false, "),
+            std::string::npos)
+      << r.out;
   std::string total = LineStarting(r.out, "TOTAL ");
   ASSERT_FALSE(total.empty()) << r.out;
   EXPECT_NE(total.find("1 labels file, 3 pairs"), std::string::npos) << total;

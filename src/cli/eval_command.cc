@@ -345,8 +345,7 @@ int RunEval(const EvalArgs& args) {
     auto text = Env::Default()->ReadFile(args.baseline, uint64_t{1} << 30);
     if (!text.ok()) return ReportError(text.status().WithContext("--baseline"));
     baseline = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    Status checked = CompareEvalRuns(baseline, nlohmann::json{{"files", nlohmann::json::array()}}).status();
-    if (baseline.is_discarded()) checked = Status::InvalidArgument("not JSON");
+    Status checked = baseline.is_discarded() ? Status::InvalidArgument("not JSON") : CheckEvalRun(baseline);
     if (!checked.ok()) return ReportError(checked.WithContext("--baseline " + args.baseline));
   }
   std::vector<EvalLabels> all;

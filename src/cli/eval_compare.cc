@@ -30,18 +30,6 @@ std::string FileName(const json& f) {
   return (task.empty() ? StringOr(f, "labels") : task) + ", " + steps;
 }
 
-Status CheckRun(const json& run, const char* which) {
-  if (!run.is_object() || !run.contains("files") || !run["files"].is_array()) {
-    return Status::InvalidArgument(std::string(which) + " is not the output of `sopilot eval --json` (no \"files\")");
-  }
-  for (const json& f : run["files"]) {
-    if (!f.is_object() || !f.contains("pairs") || !f["pairs"].is_array()) {
-      return Status::InvalidArgument(std::string(which) + ": a file without \"pairs\"");
-    }
-  }
-  return Status::Ok();
-}
-
 std::vector<PairChange> ChangedPairs(const json& before, const json& after) {
   std::map<std::string, const json*> old;
   for (const json& p : before["pairs"]) old[StringOr(p, "video")] = &p;
@@ -80,13 +68,25 @@ EvalCounts Sum(const EvalCounts& a, const EvalCounts& b) {
 
 }  // namespace
 
+Status CheckEvalRun(const json& run) {
+  if (!run.is_object() || !run.contains("files") || !run["files"].is_array()) {
+    return Status::InvalidArgument("not the output of `sopilot eval --json` (no \"files\")");
+  }
+  for (const json& f : run["files"]) {
+    if (!f.is_object() || !f.contains("pairs") || !f["pairs"].is_array()) {
+      return Status::InvalidArgument("a file without \"pairs\"");
+    }
+  }
+  return Status::Ok();
+}
+
 std::string EvalCounts::Text() const {
   return std::to_string(found) + "/" + std::to_string(missed) + "/" + std::to_string(false_count);
 }
 
 Result<EvalComparison> CompareEvalRuns(const json& before, const json& after) {
-  SOPILOT_RETURN_IF_ERROR(CheckRun(before, "the baseline"));
-  SOPILOT_RETURN_IF_ERROR(CheckRun(after, "this run"));
+  SOPILOT_RETURN_IF_ERROR(CheckEvalRun(before).WithContext("the baseline"));
+  SOPILOT_RETURN_IF_ERROR(CheckEvalRun(after).WithContext("this run"));
   std::vector<bool> used(before["files"].size(), false);
   // The earlier file for `f`: the same labels path, else the same task and
   // kind of steps (the sets moved to another directory).

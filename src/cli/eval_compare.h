@@ -48,6 +48,10 @@ struct EvalComparison {
   EvalCounts before, after;       // over the whole runs
 };
 
+// InvalidArgument when `run` is not a `sopilot eval --json` output (checked
+// before anything is embedded).
+Status CheckEvalRun(const nlohmann::json& run);
+
 // InvalidArgument when `before` is not a `sopilot eval --json` output.
 Result<EvalComparison> CompareEvalRuns(const nlohmann::json& before, const nlohmann::json& after);
 

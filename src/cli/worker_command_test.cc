@@ -153,6 +153,23 @@ class Cluster {
     return out;
   }
 
+  // CompletionsByJob once every one of `ids` has its audit row: a worker
+  // writes that row just after the job's final state, which the API may
+  // already show, so the test waits on the rows, not on a moment.
+  std::map<std::string, int> CompletionsOnceRecorded(const std::vector<std::string>& ids,
+                                                     const testing::PostgresServer* pg = nullptr,
+                                                     const std::string& pg_db = "") {
+    std::map<std::string, int> out;
+    WaitUntil([&] {
+      out = CompletionsByJob(pg, pg_db);
+      for (const std::string& id : ids) {
+        if (out.count(id) == 0) return false;
+      }
+      return true;
+    });
+    return out;
+  }
+
  private:
   testing::TempDir* dir_;
   std::vector<std::string> env_;
@@ -234,7 +251,7 @@ TEST_F(DistributedTest, ThirtyJobsTwoWorkersOneKilledMidJob) {
   EXPECT_GE(done[killed_job]["attempts"].get<int>(), 1);
   Json videos = cluster.Get("/videos?limit=500");
   EXPECT_EQ(videos["items"].size(), 30u);
-  auto completions = cluster.CompletionsByJob();
+  auto completions = cluster.CompletionsOnceRecorded(ids);
   for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
   Json queue = cluster.Get("/ops/queue");
   EXPECT_EQ(queue["queue"]["backend"], "redis");
@@ -329,7 +346,7 @@ TEST_F(DistributedTest, RedisKilledMidRunLosesNothingAndTheApiSays503MeanwhileTo
     video_ids.insert(job["video_id"].get<int64_t>());
   }
   EXPECT_EQ(video_ids.size(), ids.size());
-  auto completions = cluster.CompletionsByJob();
+  auto completions = cluster.CompletionsOnceRecorded(ids);
   for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
   EXPECT_NE(cluster.worker("w")->Log().find("queue reachable again"), std::string::npos) << cluster.worker("w")->Log();
   // Both sides counted their failures.
@@ -424,7 +441,7 @@ TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   EXPECT_GE(done[held_job]["attempts"].get<int>(), 1);
   Json videos = cluster.Get("/videos?limit=500");
   EXPECT_EQ(videos["items"].size(), ids.size()) << videos.dump();
-  auto completions = cluster.CompletionsByJob(&pg, "sopilot");
+  auto completions = cluster.CompletionsOnceRecorded(ids, &pg, "sopilot");
   for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
   EXPECT_EQ(completions.size(), ids.size());
   // The held job's lease was reclaimed and acknowledged; nothing is left
@@ -458,7 +475,7 @@ TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   }
   Json history = cluster.Get("/scores?task_id=task-0");
   EXPECT_EQ(history["items"].size(), scores.size()) << history.dump();
-  completions = cluster.CompletionsByJob(&pg, "sopilot");
+  completions = cluster.CompletionsOnceRecorded(scores, &pg, "sopilot");
   for (const std::string& id : scores) EXPECT_EQ(completions[id], 1) << id;
   EXPECT_EQ(sqlite_files(), "");
 }

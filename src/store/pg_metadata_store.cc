@@ -404,7 +404,7 @@ PgPoolOptions WithLockWaits(PgPoolOptions options, LockWaits* waits) {
 }  // namespace
 
 PgMetadataStore::PgMetadataStore(Env* env, std::string url, PgPoolOptions options)
-    : env_(env), url_(url), pool_(std::move(url), WithLockWaits(options, lock_waits())) {}
+    : env_(env), pool_(std::move(url), WithLockWaits(options, lock_waits())) {}
 
 PgMetadataStore::~PgMetadataStore() = default;
 
@@ -484,7 +484,7 @@ Status PgMetadataStore::RunExclusively(const std::string& name, const std::funct
   // uses the store's connection, and released by closing it (also when this
   // process dies).
   PgSession locker;
-  SOPILOT_RETURN_IF_ERROR(locker.Connect(url_));
+  SOPILOT_RETURN_IF_ERROR(locker.Connect(pool_.url()));
   // Without lock_timeout: waiting for another process's repair is the point.
   SOPILOT_RETURN_IF_ERROR(locker.Exec("SET lock_timeout = 0").status());
   SOPILOT_RETURN_IF_ERROR(

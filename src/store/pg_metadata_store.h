@@ -112,7 +112,6 @@ class PgMetadataStore final : public MetadataStore {
   std::string Now();
 
   Env* env_;
-  std::string url_;
   store_detail::PgSessionPool pool_;
   int schema_version_ = 0;  // set by Migrate
 };

@@ -68,6 +68,8 @@ class PgSessionPool {
 
   // Connections open now (idle or leased).
   int open_sessions() const;
+  // The connection URL every session of the pool connects with.
+  const std::string& url() const { return url_; }
   const PgPoolOptions& options() const { return options_; }
 
  private:

@@ -106,6 +106,33 @@ int PostgresServer::Run(const std::string& program, const std::string& args, std
   return r.exit_code;
 }
 
+bool PostgresServer::GiveDirToServerUser() {
+  if (!IsRoot()) return true;
+  CommandResult r = RunCommand("chown " + std::string(kServerOsUser) + ": " + ShellQuote(dir_));
+  if (r.exit_code != 0) error_ = "chown " + dir_ + ": " + r.err;
+  return r.exit_code == 0;
+}
+
+bool PostgresServer::RestoreBaseBackupOf(const PostgresServer& source) {
+  if (bin_.empty() || dir_.empty() || initialised_ || !source.running()) {
+    error_ = "RestoreBaseBackupOf needs PostgreSQL, a server not yet started and a running source";
+    return false;
+  }
+  if (!GiveDirToServerUser()) return false;
+  std::string out;
+  // --checkpoint=fast: the backup starts at once instead of at the next
+  // scheduled checkpoint; -X stream: the WAL written meanwhile comes along,
+  // so the copy is consistent however busy the source is.
+  if (Run("pg_basebackup", "-h 127.0.0.1 -p " + std::to_string(source.port()) + " -U " + kUser + " -D " +
+                               ShellQuote(dir_ + "/data") + " -X stream --checkpoint=fast --no-sync",
+          &out) != 0) {
+    error_ = "pg_basebackup failed: " + out;
+    return false;
+  }
+  initialised_ = true;
+  return true;
+}
+
 std::string PostgresServer::Url(const std::string& db) const {
   return "postgresql://" + std::string(kUser) + "@127.0.0.1:" + std::to_string(port_) + "/" + db;
 }
@@ -127,13 +154,7 @@ bool PostgresServer::Start(double timeout_sec) {
   const std::string data = dir_ + "/data";
   std::string out;
   if (!initialised_) {
-    if (IsRoot()) {
-      CommandResult r = RunCommand("chown " + std::string(kServerOsUser) + ": " + ShellQuote(dir_));
-      if (r.exit_code != 0) {
-        error_ = "chown " + dir_ + ": " + r.err;
-        return false;
-      }
-    }
+    if (!GiveDirToServerUser()) return false;
     // initdb takes seconds; its result is the same for every server of one
     // installation, so it is made once (per PostgreSQL version) and copied.
     const std::string tmpl = TemplateCluster(&out);

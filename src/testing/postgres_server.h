@@ -35,6 +35,12 @@ class PostgresServer {
   // Makes the cluster (first time) and starts the server, waiting until it
   // accepts connections; false with the reason in error() otherwise.
   bool Start(double timeout_sec = 120);
+  // Instead of a new cluster, makes this server's data directory a base
+  // backup of the running `source` (pg_basebackup with the WAL streamed
+  // alongside, as an operator takes one of a server in use); Start() then
+  // recovers and runs it. Call before the first Start(). False with
+  // pg_basebackup's output in error() otherwise.
+  bool RestoreBaseBackupOf(const PostgresServer& source);
   // Stops the server (immediate shutdown: connections are cut as a crash
   // would cut them) and waits until it has gone. The server also dies with
   // this process, however it ends.
@@ -64,6 +70,8 @@ class PostgresServer {
   // `program` of the PostgreSQL bin directory with `args`, as the server's
   // user; its exit code, its output in *out.
   int Run(const std::string& program, const std::string& args, std::string* out) const;
+  // Makes dir() the server user's when this process is root.
+  bool GiveDirToServerUser();
   // The data directory of a cluster initdb made once for every server (kept
   // under /tmp); "" with initdb's output in *out when it fails.
   std::string TemplateCluster(std::string* out) const;

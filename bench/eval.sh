@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on four sets, as one `sopilot eval`
+# The scoring against people's labels, on five sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -15,6 +15,8 @@
 #   (d) another person at another basin, filmed from the side
 #       (../shared/fixtures/handwash/other-person): the whole procedure as the
 #       gold, without a step, with two steps swapped; the same three ways.
+#   (e) generated: a wrong tool that differs from the right one only in
+#       colour, as filmed and under the lighting nuisance.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -247,5 +249,53 @@ EOF
 else
   say "(d) skipped: no ../shared/fixtures/handwash/other-person"
 fi
+
+# ---- (e) a wrong tool that differs only in colour (generated) ----
+# Four steps on one grey workbench, each a tool moving its own way; in the
+# defective take the third step's tool is blue instead of red and moves just
+# as the red one does. The maintenance fixtures' wrong tool differs in
+# colour, label and motion; here only the colour of the part tells. Also
+# under the lighting nuisance of (b): a correct take and the defective one.
+# Needs nothing from ../shared.
+dir=$work/colour-tool
+mkdir -p "$dir"
+tool_step() {  # OUT COLOUR X Y: 6 s of the workbench with a 64x40 tool at (X(t), Y(t))
+  encode "$1" -f lavfi -i "color=c=0x6a6258:s=320x180:r=12:d=6" -f lavfi -i "color=c=$2:s=64x40:r=12:d=6" \
+    -filter_complex "[0:v]drawgrid=w=40:h=40:t=1:c=0x4a443c[bg];[bg][1:v]overlay=x='$3':y='$4':shortest=1,format=yuv420p" \
+    -c:v libx264 -preset veryfast -crf 20
+}
+tool_step "$dir/loosen.step.mp4" 0xd0d0d0 "50+30*cos(2*PI*t/1.5)" "60+30*sin(2*PI*t/1.5)"
+tool_step "$dir/drain.step.mp4" 0xd0b020 "130" "10+mod(t*60\,120)"
+tool_step "$dir/fit.step.mp4" 0xc02020 "128+100*sin(2*PI*t/3)" "70"
+tool_step "$dir/fit_wrong.step.mp4" 0x2040c0 "128+100*sin(2*PI*t/3)" "70"
+tool_step "$dir/tighten.step.mp4" 0xf0f0f0 "220+20*cos(2*PI*t)" "100+20*sin(2*PI*t)"
+steps_video() {  # OUT STEP...: the steps' files joined without re-encoding
+  local out=$1 list=$1.list s
+  shift
+  [ -s "$out" ] && return 0
+  : > "$list"
+  for s in "$@"; do echo "file '$dir/$s.step.mp4'" >> "$list"; done
+  ffmpeg -nostdin -y -loglevel error -f concat -safe 0 -i "$list" -c copy "$out.part.mp4"
+  mv "$out.part.mp4" "$out"
+}
+steps_video "$dir/gold.mp4" loosen drain fit tighten
+steps_video "$dir/wrong_tool.mp4" loosen drain fit_wrong tighten
+# shellcheck disable=SC2046 # the arguments are words on purpose
+encode "$dir/correct+lighting.mp4" -i "$dir/gold.mp4" $(nuisance_args lighting 320 180)
+# shellcheck disable=SC2046
+encode "$dir/wrong_tool+lighting.mp4" -i "$dir/wrong_tool.mp4" $(nuisance_args lighting 320 180)
+python3 - > "$dir/labels.json" <<'EOF'
+import json
+timeline = [["LOOSEN", 0, 6], ["DRAIN", 6, 12], ["FIT", 12, 18], ["TIGHTEN", 18, 24]]
+wrong = [{"type": "execution_deviation", "gold_step": "FIT"}]
+video = lambda expected: {"timeline": timeline, "expected_deviations": expected}
+json.dump({"task_id": "colour_tool", "steps": [s[0] for s in timeline],
+           "about": "Generated: a tool per step on one grey workbench; the wrong tool differs from "
+                    "the right one only in colour (blue for red) and moves the same way.",
+           "videos": {"gold": video([]), "wrong_tool": video(wrong),
+                      "correct+lighting": video([]), "wrong_tool+lighting": video(wrong)}},
+          __import__("sys").stdout, indent=1)
+EOF
+labels+=("$dir/labels.json")
 
 "$bin" eval "$@" "${labels[@]}"

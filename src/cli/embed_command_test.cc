@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/env.h"
 #include "embed/embedding_file.h"
 #include "testing/command.h"
 #include "testing/temp_dir.h"
@@ -161,6 +162,37 @@ TEST(CliTest, UnwritableOutputIsAnError) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(CountLines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("no/such/dir"), std::string::npos) << r.err;
+}
+
+// Without SOPILOT_MODELS_DIR, a binary of the build tree finds the
+// repository's models/ from any working directory; a models directory that
+// is named but empty is an error that says where it looked and what to run.
+TEST(CliTest, LearnedEmbedderFindsTheModelsFromAnyDirectory) {
+  std::filesystem::path models;
+  std::filesystem::path dir = std::filesystem::path(SOPILOT_BIN).parent_path();
+  for (int up = 0; up <= 3 && models.empty() && !dir.empty(); ++up, dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / "models" / "manifest.json")) models = dir / "models";
+  }
+  if (models.empty()) GTEST_SKIP() << "no converted models beside " << SOPILOT_BIN << " (run scripts/install-models.sh)";
+  testing::TempDir work;
+  const std::string video = work.file("a.mp4");
+  testing::MakeVideo(video, "testsrc2=size=320x180:rate=12", 2.5);
+  CommandResult r = testing::RunCommand("cd " + ShellQuote(work.path()) + " && env -u SOPILOT_MODELS_DIR " +
+                                        SOPILOT_BIN + " embed --embedder appearance-v1 " + ShellQuote(video) +
+                                        " --out a.emb");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto set = ReadEmbeddingFile(Env::Default(), work.file("a.emb"));
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->model, "appearance-v1");
+  EXPECT_GT(set->vectors.rows, 0);
+
+  std::filesystem::create_directories(work.file("empty"));
+  r = testing::RunCommand("cd " + ShellQuote(work.path()) + " && SOPILOT_MODELS_DIR=empty " + SOPILOT_BIN +
+                          " embed --embedder appearance-v1 " + ShellQuote(video));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("install-models.sh"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -83,7 +83,8 @@ std::vector<EnvVariable> EnvironmentVariables() {
 
   // Video, clips, embedders.
   add("SOPILOT_EMBEDDER", c.ingest.embedder, kServiceAndCli, "Clip features: heuristic-v1, motion-v1, pose-v1, appearance-v1, vjepa2, or several joined with `+`.");
-  add("SOPILOT_MODELS_DIR", kDefaultModelsDir, kServiceAndCli, "Where `scripts/install-models.sh` put the converted models.");
+  add("SOPILOT_MODELS_DIR", kDefaultModelsDir, kServiceAndCli, "Where `scripts/install-models.sh` put the converted models. Unset: `./models` when it has a "
+      "manifest, else the `models/` beside the executable or up to three directories above it.");
   add("SOPILOT_VJEPA2_MODEL", c.embedders.vjepa2_model, kServiceAndCli, "An exported V-JEPA2 encoder (doc/embedders.md).");
   add("SOPILOT_APPEARANCE_MODEL", c.embedders.appearance_model, kServiceAndCli, "appearance-v1's backbone, a model of the manifest (empty: mobilenet_v2_mid).");
   add("SOPILOT_TARGET_FPS", Num(c.ingest.decode.target_fps), kServiceAndCli, "Frames sampled per second of video.");

@@ -48,7 +48,8 @@ void AddIngestFlags(CLI::App* cmd, IngestOptions* o) {
                   "Clip features: " + KnownEmbedderList() +
                       " (motion-v1: optical-flow direction histograms; pose-v1: hand landmarks and flow; "
                       "appearance-v1: MobileNetV2 image features; the learned ones read their models from "
-                      "SOPILOT_MODELS_DIR, default ./models, installed by scripts/install-models.sh)")
+                      "SOPILOT_MODELS_DIR, default ./models, else the models/ of the build tree's repository, "
+                      "installed by scripts/install-models.sh)")
       ->envname("SOPILOT_EMBEDDER")
       ->capture_default_str();
 }

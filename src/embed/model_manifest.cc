@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -107,7 +109,19 @@ Result<const ModelInfo*> ModelManifest::Find(std::string_view name) const {
 
 std::string DefaultModelsDir() {
   const char* env = std::getenv("SOPILOT_MODELS_DIR");
-  return env != nullptr && *env != '\0' ? env : kDefaultModelsDir;
+  if (env != nullptr && *env != '\0') return env;
+  auto has_manifest = [](const std::filesystem::path& dir) {
+    std::error_code missing;  // not found is an error code too
+    return std::filesystem::is_regular_file(dir / "manifest.json", missing);
+  };
+  if (has_manifest(kDefaultModelsDir)) return kDefaultModelsDir;
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; !ec && !dir.empty() && up <= 3; ++up, dir = dir.parent_path()) {
+    if (has_manifest(dir / kDefaultModelsDir)) return (dir / kDefaultModelsDir).string();
+    if (dir == dir.root_path()) break;
+  }
+  return kDefaultModelsDir;
 }
 
 }  // namespace sopilot

@@ -88,8 +88,12 @@ class ModelManifest {
   std::vector<ModelInfo> models_;
 };
 
-// $SOPILOT_MODELS_DIR when set, otherwise "models" (relative to the working
-// directory: the repository root for setup.sh and the service it starts).
+// $SOPILOT_MODELS_DIR when set. Otherwise "models" in the working directory
+// when it holds a manifest (the repository root for setup.sh and the service
+// it starts); otherwise the nearest models/ with a manifest in the running
+// executable's directory or up to three above it, so that build/sopilot
+// finds the repository's models/ from any working directory; otherwise
+// "models", whose absence the loaders then report with the install hint.
 std::string DefaultModelsDir();
 inline constexpr const char* kDefaultModelsDir = "models";
 

@@ -23,6 +23,17 @@ namespace {
 
 using testing::FakeClockEnv;
 
+// A gold video's row of task "oil", as an upload would store it.
+VideoRow OilGoldVideo() {
+  VideoRow video;
+  video.task_id = "oil";
+  video.role = "gold";
+  video.file_name = "gold.mp4";
+  video.file_path = "raw/ab/abcd.mp4";
+  video.embedding_path = "emb/ab/abcd.emb";
+  return video;
+}
+
 class PgMetadataStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -201,12 +212,7 @@ TEST_F(PgMetadataStoreTest, PgDumpAndRestoreKeepTheStoreWhole) {
     auto opened = MetadataStore::Open(server->Url("dumped"), &env_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     MetadataStore& store = **opened;
-    VideoRow video;
-    video.task_id = "oil";
-    video.role = "gold";
-    video.file_name = "gold.mp4";
-    video.file_path = "raw/ab/abcd.mp4";
-    video.embedding_path = "emb/ab/abcd.emb";
+    VideoRow video = OilGoldVideo();
     video.num_clips = 2;
     auto id = store.InsertVideo(video, {{0, 0, 0.0, 2.0}, {0, 1, 1.0, 3.0}});
     ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -276,12 +282,7 @@ TEST_F(PgMetadataStoreTest, BaseBackupTakenWhileWritingOpensAsTheSameStore) {
   auto opened = MetadataStore::Open(server->Url("based"), &env_);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   MetadataStore& source = **opened;
-  VideoRow video;
-  video.task_id = "oil";
-  video.role = "gold";
-  video.file_name = "gold.mp4";
-  video.file_path = "raw/ab/abcd.mp4";
-  video.embedding_path = "emb/ab/abcd.emb";
+  VideoRow video = OilGoldVideo();
   auto video_id = source.InsertVideo(video, {{0, 0, 0.0, 2.0}});
   ASSERT_TRUE(video_id.ok()) << video_id.status().ToString();
   ASSERT_TRUE(source.AppendAudit("alice", "video.uploaded", std::to_string(*video_id), "{}").ok());

@@ -119,6 +119,7 @@ class Evaluation {
   void FindRushedSteps();
   void FindExtraSegments();
   void Finish(ScoreReport* out);
+  std::string MissingReason(int k, int best_clip, double best) const;
 
   StepRef Ref(int k, const TraineeSegment* seg) const {
     StepRef r;
@@ -491,6 +492,42 @@ Status Evaluation::ExplainWeakRepeats() {
   return Status::Ok();
 }
 
+// What the trainee video showed instead of missing step k, in the words a
+// supervisor checks against the video: the step seen too briefly to count,
+// or the moment most like it and what that moment was taken for (another
+// step, or nothing of the procedure: too faint a resemblance).
+std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
+  const std::string head = "step \"" + steps_[k].name + "\" was not seen in the trainee video";
+  const double need = std::min(clip_seconds_, 0.5 * steps_[k].time.duration());
+  const TraineeSegment* longest = nullptr;
+  for (const TraineeSegment& seg : segments_) {
+    if (seg.step == k && seg.time.duration() > kEps && (!longest || seg.time.duration() > longest->time.duration())) longest = &seg;
+  }
+  if (longest) {
+    return head + Fmt(": it showed for only %.1f s", longest->time.duration()) + " (" +
+           ClockText(longest->time.start_sec) + "-" + ClockText(longest->time.end_sec) +
+           Fmt("), less than the %.1f s it takes to count as done", need);
+  }
+  const ClipSpan& c = trainee_.clips[best_clip];
+  const std::string moment =
+      ": the moment most like it (" + ClockText(c.start_sec) + "-" + ClockText(c.end_sec) + ")";
+  for (const TraineeSegment& seg : segments_) {
+    if (best_clip < seg.first_clip || best_clip > seg.last_clip) continue;
+    if (seg.step == kNoStep) break;
+    return head + moment + " looked more like step \"" + steps_[seg.step].name + "\", done at " +
+           ClockText(seg.time.start_sec) + "-" + ClockText(seg.time.end_sec);
+  }
+  // Counted as nothing of the procedure: say how faint, against how much the
+  // gold's steps resemble themselves at another moment (half of that counts).
+  if (best < none_level_ && same_step_ > kEps) {
+    return head + moment +
+           Fmt(" resembles it only %.0f%% as much as the gold's steps resemble themselves at another moment; "
+               "%.0f%% counts as the procedure",
+               100 * std::max(0.0, best) / same_step_, 100 * kRelatedFraction);
+  }
+  return head + moment + " was counted as time outside the procedure";
+}
+
 void Evaluation::FindMissingAndOrder() {
   const int k_count = static_cast<int>(steps_.size());
   swapped_.assign(k_count, false);
@@ -507,10 +544,7 @@ void Evaluation::FindMissingAndOrder() {
     d.step = Ref(k, nullptr);
     double gap = std::max(1e-6, typical_ - OtherLevel(k));
     d.confidence = Clamp01(0.5 + 0.5 * (typical_ - best) / gap);
-    const double share = typical_ > kEps ? std::max(0.0, best) / typical_ : 0.0;
-    d.reason = "step \"" + steps_[k].name + "\" was not seen in the trainee video: the moment most like it (" +
-               ClockText(trainee_.clips[at].start_sec) + "-" + ClockText(trainee_.clips[at].end_sec) + ") is " +
-               Fmt("%.0f%% as alike as the trainee's other steps are to theirs", 100 * share);
+    d.reason = MissingReason(k, at, best);
     Add(std::move(d), o_.weights.miss, 1.0);
   }
   // Consecutive present steps in gold order must start in that order.

@@ -50,6 +50,47 @@ TEST(EvaluateSopTest, EachDeviationCostsItsWeight) {
   EXPECT_EQ(heavier->verdict, "fail");
 }
 
+// A missing step's reason says what the trainee video showed instead, in
+// terms a supervisor can check against it, never "most like it" at a level
+// above what counted as done.
+const Deviation* MissingStep(const ScoreReport& r) {
+  for (const Deviation& d : r.deviations) {
+    if (d.type == kStepMissing) return &d;
+  }
+  return nullptr;
+}
+
+TEST(EvaluateSopTest, AMissingStepSaysWhatWasSeenInstead) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  // Left out: the moment most like it belongs to a step that was done.
+  auto left_out = EvaluateSop(gold, Video({0, 2, 3}, {6, 6, 6}, 3), ScoreOptions{});
+  ASSERT_TRUE(left_out.ok());
+  const Deviation* d = MissingStep(*left_out);
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(d->reason.find("step \"step 2\" was not seen in the trainee video: the moment most like it (0:"),
+            std::string::npos) << d->reason;
+  EXPECT_NE(d->reason.find("looked more like step \"step 3\", done at 0:06"), std::string::npos) << d->reason;
+  // Shown for a moment only: how long, when, and how long counts.
+  auto glimpse = EvaluateSop(gold, Video({0, 1, 2, 3}, {6, 1.0, 6, 6}, 4), ScoreOptions{});
+  ASSERT_TRUE(glimpse.ok());
+  d = MissingStep(*glimpse);
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(d->reason.find("it showed for only 0."), std::string::npos) << d->reason;
+  EXPECT_NE(d->reason.find("(0:06"), std::string::npos) << d->reason;
+  EXPECT_NE(d->reason.find("less than the 2.0 s it takes to count as done"), std::string::npos) << d->reason;
+  // Nothing of the procedure: too faint a resemblance, said against the gold.
+  auto unrelated = EvaluateSop(gold, Video({9, 10}, {12, 12}, 5), ScoreOptions{});
+  ASSERT_TRUE(unrelated.ok());
+  ASSERT_EQ(unrelated->deviations.size(), 5u);  // four steps missing, 24 s of something else
+  for (const Deviation& m : unrelated->deviations) {
+    if (m.type != kStepMissing) continue;
+    EXPECT_NE(m.reason.find("as much as the gold's steps resemble themselves at another moment; 50% counts as the "
+                            "procedure"),
+              std::string::npos)
+        << m.reason;
+  }
+}
+
 std::vector<StepSpec> FourSteps() {
   std::vector<StepSpec> s;
   const char* names[] = {"Remove", "Clean", "Swap", "Check"};

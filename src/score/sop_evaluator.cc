@@ -120,6 +120,7 @@ class Evaluation {
   void FindExtraSegments();
   void Finish(ScoreReport* out);
   std::string MissingReason(int k, int best_clip, double best) const;
+  void FindWhetherStepsCanBeToldApart();
 
   StepRef Ref(int k, const TraineeSegment* seg) const {
     StepRef r;
@@ -241,6 +242,7 @@ class Evaluation {
   std::vector<Deviation> deviations_;
   std::vector<IdleSpan> idle_;
   std::vector<bool> deviating_, over_;
+  std::string weak_evidence_;  // set when the trainee's steps cannot be told apart: why
 };
 
 Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out) {
@@ -339,6 +341,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     for (int i : PureClips(trainee_.clips, seg)) matched.push_back(ss_.sim.at(i, seg.step));
   }
   typical_ = matched.empty() ? 1.0 : Median(matched);
+  FindWhetherStepsCanBeToldApart();
 
   ChooseMainSegments();
   SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
@@ -526,6 +529,33 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
                100 * std::max(0.0, best) / same_step_, 100 * kRelatedFraction);
   }
   return head + moment + " was counted as time outside the procedure";
+}
+
+// A trainee that is the procedure (its typical clip resembles some gold step
+// at least at the none level) but whose clips resemble the step they were
+// matched to no more than the gold's steps resemble one another: which step
+// a moment is cannot be told, so no step-by-step finding, and no pass, can
+// be trusted. Both levels are measured on the two videos (doc/scoring.md,
+// section 6). A video against itself has a typical match of 1 and never
+// comes here; unrelated footage is below the none level and fails as such.
+void Evaluation::FindWhetherStepsCanBeToldApart() {
+  if (steps_.size() < 2 || ss_.sim.rows == 0) return;
+  std::vector<double> best;
+  for (int i = 0; i < ss_.sim.rows; ++i) {
+    double b = -1;
+    for (int k = 0; k < ss_.sim.cols; ++k) b = std::max<double>(b, ss_.sim.at(i, k));
+    best.push_back(b);
+  }
+  if (Median(best) < none_level_) return;  // not the procedure: its own rules
+  std::vector<double> other;
+  for (size_t k = 0; k < steps_.size(); ++k) other.push_back(OtherLevel(static_cast<int>(k)));
+  const double other_level = Median(other);
+  if (typical_ > other_level + kSimilarityResolution) return;
+  weak_evidence_ = "this video's steps cannot be told apart well enough to judge them one by one: its moments " +
+                   Fmt("resemble the gold step they were matched to (typically %.2f) no more than the gold's own ",
+                       typical_) +
+                   Fmt("steps resemble one another (%.2f), so the findings are guesses to check against the video",
+                       other_level);
 }
 
 void Evaluation::FindMissingAndOrder() {
@@ -777,6 +807,12 @@ void Evaluation::Finish(ScoreReport* out) {
     out->verdict_reason = "critical step \"" + d.step.name + "\" " +
                           (d.type == kStepMissing ? "was not done" : "was done unlike the gold");
     break;
+  }
+  // Findings that cannot be trusted neither pass nor fail the video: a
+  // person looks.
+  if (!weak_evidence_.empty()) {
+    out->verdict = "needs_review";
+    out->verdict_reason = weak_evidence_;
   }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);

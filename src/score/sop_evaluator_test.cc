@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "score/scene_embeddings_test_util.h"
 
 namespace sopilot {
@@ -89,6 +91,65 @@ TEST(EvaluateSopTest, AMissingStepSaysWhatWasSeenInstead) {
               std::string::npos)
         << m.reason;
   }
+}
+
+// Four 6 s steps whose content overlaps as real steps do (each shares a
+// direction with the next), clips of 2 s every 0.5 s, with `noise` added to
+// every clip: the more noise, the less a clip says which step it shows.
+EmbeddingSet OverlappingSteps(double noise, int seed) {
+  EmbeddingSet s = Video({0, 1, 2, 3}, {6, 6, 6, 6}, seed);
+  std::mt19937 rng(42);
+  std::normal_distribution<float> g(0, 1);
+  const int dim = s.vectors.cols;
+  std::vector<std::vector<float>> basis(5, std::vector<float>(dim));
+  for (auto& b : basis) for (float& x : b) x = g(rng);
+  std::mt19937 noise_rng(seed);
+  for (size_t i = 0; i < s.clips.size(); ++i) {
+    for (int j = 0; j < dim; ++j) s.vectors.at(i, j) = 0;
+    for (int k = 0; k < 4; ++k) {
+      double a = std::max(6.0 * k, s.clips[i].start_sec), b = std::min(6.0 * (k + 1), s.clips[i].end_sec);
+      if (b <= a) continue;
+      for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += (b - a) * (basis[k][j] + basis[k + 1][j]);
+    }
+    for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += noise * g(noise_rng);
+  }
+  NormalizeRows(&s.vectors);
+  return s;
+}
+
+// The same procedure filmed ever less clearly (more noise on every clip):
+// judged while its moments still tell the steps apart; needs_review, saying
+// why, once they resemble their matched step no more than the gold's steps
+// resemble one another (whatever the findings would say); fail once it no
+// longer resembles the procedure at all.
+TEST(EvaluateSopTest, StepsThatCannotBeToldApartNeedReviewNotAVerdict) {
+  const EmbeddingSet gold = OverlappingSteps(0.5, 1);
+  auto clear = EvaluateSop(gold, OverlappingSteps(1.0, 2), ScoreOptions{});
+  ASSERT_TRUE(clear.ok()) << clear.status().ToString();
+  EXPECT_EQ(clear->verdict, "pass");
+  EXPECT_TRUE(clear->verdict_reason.empty()) << clear->verdict_reason;
+
+  auto blurred = EvaluateSop(gold, OverlappingSteps(3.25, 2), ScoreOptions{});
+  ASSERT_TRUE(blurred.ok());
+  EXPECT_EQ(blurred->verdict, "needs_review");
+  EXPECT_NE(blurred->verdict_reason.find("this video's steps cannot be told apart well enough to judge them one by "
+                                         "one: its moments resemble the gold step they were matched to (typically 0."),
+            std::string::npos)
+      << blurred->verdict_reason;
+  EXPECT_NE(blurred->verdict_reason.find("no more than the gold's own steps resemble one another (0."),
+            std::string::npos)
+      << blurred->verdict_reason;
+
+  auto unrelated = EvaluateSop(gold, OverlappingSteps(6.0, 2), ScoreOptions{});
+  ASSERT_TRUE(unrelated.ok());
+  EXPECT_EQ(unrelated->verdict, "fail");
+  EXPECT_TRUE(unrelated->verdict_reason.empty()) << unrelated->verdict_reason;
+  // A video against itself is judged, however much noise it holds.
+  const EmbeddingSet noisy = OverlappingSteps(3.25, 3);
+  auto self = EvaluateSop(noisy, noisy, ScoreOptions{});
+  ASSERT_TRUE(self.ok());
+  EXPECT_EQ(self->verdict, "pass");
+  EXPECT_TRUE(self->verdict_reason.empty()) << self->verdict_reason;
 }
 
 std::vector<StepSpec> FourSteps() {

@@ -121,7 +121,7 @@ Result<std::string> RenderHtmlReport(const ReportInput& in) {
        ".dev{display:flex;gap:1rem;border-top:1px solid #ddd;padding:.6rem 0;flex-wrap:wrap}.dev .text{flex:1 1 20rem}"
        ".dev figure{margin:0}.dev img,.nopic{width:14rem;height:7.9rem;object-fit:contain;background:#eee}"
        ".nopic{display:flex;align-items:center;justify-content:center;color:#666;font-size:.8rem;text-align:center}"
-       ".critical{color:#b00}footer{margin-top:2rem;color:#555;font-size:.8rem;word-break:break-all}"
+       ".critical,.verdict-reason{color:#b00}footer{margin-top:2rem;color:#555;font-size:.8rem;word-break:break-all}"
        "</style></head><body>";
   h += "<h1>SOPilot score report</h1><table class=\"meta\">";
   auto row = [&](const std::string& k, const std::string& v) {
@@ -137,7 +137,7 @@ Result<std::string> RenderHtmlReport(const ReportInput& in) {
   if (!in.score_job_id.empty()) row("Score job", in.score_job_id);
   h += "</table><p><span class=\"verdict\" style=\"background:" + Css(VerdictColour(m.verdict)) + "\">" +
        Num(m.score) + " &middot; " + HtmlEscape(m.verdict) + "</span></p>";
-  if (!m.verdict_reason.empty()) h += "<p class=\"critical\"><strong>Verdict:</strong> " + HtmlEscape(m.verdict_reason) + "</p>";
+  if (!m.verdict_reason.empty()) h += "<p class=\"verdict-reason\"><strong>Verdict:</strong> " + HtmlEscape(m.verdict_reason) + "</p>";
   h += "<h2>Step timeline</h2>" + TimelineSvg(m) + "<ol>";
   for (const ReportStep& s : m.steps) {
     h += "<li>" + HtmlEscape(s.name) + (s.critical ? " <strong class=\"critical\">(critical)</strong>" : "") +

@@ -814,6 +814,12 @@ void Evaluation::Finish(ScoreReport* out) {
     out->verdict = "needs_review";
     out->verdict_reason = weak_evidence_;
   }
+  // Not one step seen: say so once, above the list of every step missing.
+  const bool none_seen = std::all_of(main_.begin(), main_.end(), [](int s) { return s < 0; });
+  if (none_seen && out->verdict_reason.empty()) {
+    out->verdict_reason = "no step of the procedure was seen in this video: it shows another task, or this one "
+                          "filmed so differently (another place or camera view) that nothing in it matches the gold";
+  }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);
 

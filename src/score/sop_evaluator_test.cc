@@ -84,6 +84,10 @@ TEST(EvaluateSopTest, AMissingStepSaysWhatWasSeenInstead) {
   auto unrelated = EvaluateSop(gold, Video({9, 10}, {12, 12}, 5), ScoreOptions{});
   ASSERT_TRUE(unrelated.ok());
   ASSERT_EQ(unrelated->deviations.size(), 5u);  // four steps missing, 24 s of something else
+  EXPECT_EQ(unrelated->verdict, "fail");
+  EXPECT_EQ(unrelated->verdict_reason,
+            "no step of the procedure was seen in this video: it shows another task, or this one filmed so "
+            "differently (another place or camera view) that nothing in it matches the gold");
   for (const Deviation& m : unrelated->deviations) {
     if (m.type != kStepMissing) continue;
     EXPECT_NE(m.reason.find("as much as the gold's steps resemble themselves at another moment; 50% counts as the "
@@ -143,7 +147,8 @@ TEST(EvaluateSopTest, StepsThatCannotBeToldApartNeedReviewNotAVerdict) {
   auto unrelated = EvaluateSop(gold, OverlappingSteps(6.0, 2), ScoreOptions{});
   ASSERT_TRUE(unrelated.ok());
   EXPECT_EQ(unrelated->verdict, "fail");
-  EXPECT_TRUE(unrelated->verdict_reason.empty()) << unrelated->verdict_reason;
+  EXPECT_EQ(unrelated->verdict_reason.find("steps cannot be told apart"), std::string::npos)
+      << unrelated->verdict_reason;
   // A video against itself is judged, however much noise it holds.
   const EmbeddingSet noisy = OverlappingSteps(3.25, 3);
   auto self = EvaluateSop(noisy, noisy, ScoreOptions{});

@@ -5,7 +5,7 @@
 #            UndefinedBehaviorSanitizer (build-asan/; the benchmarks' smoke
 #            runs, the Prometheus end-to-end scripts and the deploy/ checks
 #            stay in release);
-#   fuzz     each libFuzzer harness for 60 s on its seed corpus (fuzz/run.sh).
+#   fuzz     each libFuzzer harness for 30 s on its seed corpus (fuzz/run.sh).
 # SOPILOT_TEST_STAGES picks stages, e.g. SOPILOT_TEST_STAGES=release ./test.sh
 # for a quick run while developing. Installs missing packages first.
 set -euo pipefail
@@ -37,6 +37,6 @@ if has asan; then
     --label-exclude bench --exclude-regex '^(monitoring|deploy)_'
 fi
 if has fuzz; then
-  echo "== fuzz: each harness for 60 s"
-  fuzz/run.sh 60
+  echo "== fuzz: each harness for 30 s"
+  fuzz/run.sh 30
 fi

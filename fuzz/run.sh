@@ -8,7 +8,7 @@
 # coverage (cov/ft from libFuzzer's final lines) and crashes. Crash, leak,
 # timeout and OOM artefacts are kept in FUZZ_ARTIFACTS (default
 # build-fuzz/fuzz-artifacts/<date>), named in the output; logs beside them.
-# Exit status 1 when any fuzzer crashed. CI runs `fuzz/run.sh 60`.
+# Exit status 1 when any fuzzer crashed. CI runs `fuzz/run.sh 30`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then

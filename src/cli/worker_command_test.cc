@@ -442,7 +442,9 @@ TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   Json videos = cluster.Get("/videos?limit=500");
   EXPECT_EQ(videos["items"].size(), ids.size()) << videos.dump();
   auto completions = cluster.CompletionsOnceRecorded(ids, &pg, "sopilot");
-  for (const std::string& id : ids) EXPECT_EQ(completions[id], 1) << id;
+  for (const std::string& id : ids) {
+    EXPECT_EQ(completions[id], 1) << id << "\n" << cluster.worker("b")->Log() << cluster.worker("c")->Log();
+  }
   EXPECT_EQ(completions.size(), ids.size());
   // The held job's lease was reclaimed and acknowledged; nothing is left
   // leased (the last ack may follow its row by a moment).
@@ -476,7 +478,9 @@ TEST_F(DistributedTest, PostgresAndRedisSeveralHostsLoseNothing) {
   Json history = cluster.Get("/scores?task_id=task-0");
   EXPECT_EQ(history["items"].size(), scores.size()) << history.dump();
   completions = cluster.CompletionsOnceRecorded(scores, &pg, "sopilot");
-  for (const std::string& id : scores) EXPECT_EQ(completions[id], 1) << id;
+  for (const std::string& id : scores) {
+    EXPECT_EQ(completions[id], 1) << id << "\n" << cluster.worker("b")->Log() << cluster.worker("c")->Log();
+  }
   EXPECT_EQ(sqlite_files(), "");
 }
 

@@ -778,6 +778,11 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
 void SopilotService::Audit(const std::string& actor, const std::string& action, const std::string& target,
                            const std::string& detail) {
   Status st = store_->AppendAudit(actor, action, target, detail);
+  // Once more on a store that was unavailable: after a PostgreSQL restart
+  // the first statement on a pooled session finds its connection closed
+  // (the server never saw it) and the pool reconnects for the next one.
+  // Without this, the row of a job completed just after a restart was lost.
+  if (st.code() == Status::Code::kUnavailable) st = store_->AppendAudit(actor, action, target, detail);
   if (!st.ok()) {
     LogError("audit entry not written", {{"action", action}, {"target", target}, {"actor", actor},
                                          {"error", st.message()}});

@@ -120,6 +120,8 @@ class Evaluation {
   void FindExtraSegments();
   void Finish(ScoreReport* out);
   std::string MissingReason(int k, int best_clip, double best) const;
+  // How long a run of step k must last to count as the step done.
+  double MinRunSeconds(int k) const { return std::min(clip_seconds_, 0.5 * steps_[k].time.duration()); }
   void FindWhetherStepsCanBeToldApart();
 
   StepRef Ref(int k, const TraineeSegment* seg) const {
@@ -385,7 +387,7 @@ void Evaluation::ChooseMainSegments() {
   // Only runs long enough to count as the step done are candidates (a
   // moment that resembled the step is not the step).
   for (int k = 0; k < k_count; ++k) {
-    double need = std::min(clip_seconds_, 0.5 * steps_[k].time.duration());
+    const double need = MinRunSeconds(k);
     std::erase_if(runs[k], [&](int s) { return segments_[s].time.duration() < need - kEps; });
     for (int s : runs[k]) {
       if (main_[k] < 0 || strength(s) > strength(main_[k])) main_[k] = s;
@@ -501,15 +503,15 @@ Status Evaluation::ExplainWeakRepeats() {
 // step, or nothing of the procedure: too faint a resemblance).
 std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
   const std::string head = "step \"" + steps_[k].name + "\" was not seen in the trainee video";
-  const double need = std::min(clip_seconds_, 0.5 * steps_[k].time.duration());
   const TraineeSegment* longest = nullptr;
   for (const TraineeSegment& seg : segments_) {
-    if (seg.step == k && seg.time.duration() > kEps && (!longest || seg.time.duration() > longest->time.duration())) longest = &seg;
+    if (seg.step != k || seg.time.duration() <= kEps) continue;
+    if (!longest || seg.time.duration() > longest->time.duration()) longest = &seg;
   }
   if (longest) {
     return head + Fmt(": it showed for only %.1f s", longest->time.duration()) + " (" +
            ClockText(longest->time.start_sec) + "-" + ClockText(longest->time.end_sec) +
-           Fmt("), less than the %.1f s it takes to count as done", need);
+           Fmt("), less than the %.1f s it takes to count as done", MinRunSeconds(k));
   }
   const ClipSpan& c = trainee_.clips[best_clip];
   const std::string moment =

@@ -167,10 +167,11 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   summary["duration_sec"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::string rel = "reports/training_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(summary, 2)));
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, kJobCompleted, rel, JsonText(summary)));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
+      job.id, kJobCompleted, rel, JsonText(summary),
+      CompletionAudit{"system", "job.completed",
+                      JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
   CountJobState(job, kJobCompleted);
-  Audit("system", "job.completed", job.id,
-        JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}})));
   Audit("system", "task.reembedded", task_id,
         JsonText(nlohmann::json({{"training_job_id", job.id},
                                  {"requested_by", job.requested_by},

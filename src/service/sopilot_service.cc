@@ -888,7 +888,9 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
     for (const ClipSpan& c : set.clips) clips.push_back({0, c.index, c.start_sec, c.end_sec});
     nlohmann::json result = {{"num_clips", v.num_clips}, {"source_fps", v.source_fps}, {"sampled_fps", v.sampled_fps},
                              {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
-    auto video_id = store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder);
+    // The store adds "video_id" to the job.completed row it writes with the completion.
+    auto video_id =
+        store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder, CompletionAudit{});
     if (!video_id.ok()) {
       last = video_id.status();
       auto now = store_->TaskEmbedder(job.task_id);
@@ -899,7 +901,6 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
       return last;
     }
     CountJobState(job, kJobCompleted);
-    Audit("system", "job.completed", job.id, JsonText(nlohmann::json({{"video_id", *video_id}})));
     AdaptNewVideo(*video_id);
     if (job.role == "trainee") AutoScore(job, *video_id);
     return Status::Ok();
@@ -964,12 +965,12 @@ Status SopilotService::CompleteScore(const JobRow& job, const ScoreReport& repor
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(result, 2)));
   nlohmann::json summary = {{"verdict", report.verdict}, {"deviations", report.deviations.size()}};
   if (!report.verdict_reason.empty()) summary["verdict_reason"] = report.verdict_reason;
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary), gold));
-  webhooks_->Wake();  // the store wrote the event with the completion
-  CountJobState(job, kJobCompleted);
   nlohmann::json detail = {{"score", report.score}, {"verdict", report.verdict}};
   if (gold) detail["gold_video_id"] = gold->gold_video_id;
-  Audit("system", "job.completed", job.id, JsonText(detail));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary), gold,
+                                                   CompletionAudit{"system", "job.completed", JsonText(detail)}));
+  webhooks_->Wake();  // the store wrote the event and the audit row with the completion
+  CountJobState(job, kJobCompleted);
   return Status::Ok();
 }
 

@@ -322,12 +322,13 @@ Status SopilotService::RunTraining(const JobRow& job, const JobContext& context)
   const std::string rel = "reports/training_" + job.id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(summary, 2)));
   const std::string status = completed ? kJobCompleted : kJobSkipped;
-  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(job.id, status, rel, JsonText(summary)));
-  CountJobState(job, status);
   nlohmann::json audit = {{"status", status}, {"trigger", job.trigger}};
   if (!completed) audit["reason"] = reason;
   else audit["new_index_version"] = new_versions;
-  Audit("system", completed ? "job.completed" : "job.skipped", job.id, JsonText(audit));
+  SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
+      job.id, status, rel, JsonText(summary),
+      CompletionAudit{"system", completed ? "job.completed" : "job.skipped", JsonText(audit)}));
+  CountJobState(job, status);
   return Status::Ok();
 }
 

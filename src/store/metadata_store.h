@@ -170,6 +170,16 @@ struct AuditEntry {
   std::string detail_json;  // a JSON object
 };
 
+// The audit row a job's completion writes in its own transaction (subject:
+// the job's id), so that a completed job never lacks its record and a
+// completion that did not happen has none. An ingest's completion adds
+// "video_id" (the video it inserted) to the detail.
+struct CompletionAudit {
+  std::string actor = "system";
+  std::string action = "job.completed";
+  std::string detail_json = "{}";  // a JSON object
+};
+
 class MetadataStore {
  public:
   // Opens and migrates the store `path_or_url` names: a PostgreSQL
@@ -250,6 +260,7 @@ class MetadataStore {
   // the one way out of a final state. NotFound when `id` is not a dead job.
   virtual Status ReviveDeadJob(const std::string& id) = 0;
   // Records outputs with status completed (or skipped) in one transaction.
+  // Each Complete*Job given `audit` writes that row in the same transaction.
   virtual Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) = 0;
   // Inserts the ingested video with its clips and completes the ingest job
   // `id` with it, in one transaction: a job delivered twice (the queue is at
@@ -260,7 +271,8 @@ class MetadataStore {
   // embed again with the new one).
   virtual Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                              const std::vector<ClipRow>& clips, const std::string& result_json,
-                                             const std::optional<std::string>& task_embedder = std::nullopt) = 0;
+                                             const std::optional<std::string>& task_embedder = std::nullopt,
+                                             const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
   // The gold a score settled on, with the SOP version it used with that
   // gold (none: the steps found in it).
   struct ScoredGold {
@@ -271,13 +283,15 @@ class MetadataStore {
   // score against the closest of several golds); otherwise they stay.
   // (Callers without a gold use the overload below.)
   virtual Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                                  const std::string& result_json, const std::optional<ScoredGold>& gold) = 0;
+                                  const std::string& result_json, const std::optional<ScoredGold>& gold,
+                                  const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json) {
     return CompleteScoreJob(id, score, result_path, result_json, std::nullopt);
   }
   virtual Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
-                             const std::string& result_json) = 0;
+                             const std::string& result_json,
+                             const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
   // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).
   virtual Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit) = 0;
   // Per kind, count per status (only statuses present) — for /ops/queue.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "store/store_backend_test_util.h"
 #include "testing/fake_clock_env.h"
@@ -685,6 +686,90 @@ TEST_P(MetadataStoreTest, AuditAppendAndTrail) {
   EXPECT_GT((*trail)[1].seq, (*trail)[2].seq);
   EXPECT_EQ(store_->AuditTrail(0)->size(), 1u);
   EXPECT_EQ(store_->AuditTrail(2)->size(), 2u);
+}
+
+// A completion and its audit row are one transaction: a completed job always
+// has its row, and one that did not complete has none.
+TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
+  ASSERT_NE(store_, nullptr);
+  auto rows_of = [&](const std::string& job_id) {
+    std::vector<AuditEntry> out;
+    auto trail = store_->AuditTrail(5000);
+    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
+    if (!trail.ok()) return out;
+    for (const AuditEntry& e : *trail) {
+      if (e.subject == job_id) out.push_back(e);
+    }
+    return out;
+  };
+
+  JobRow ingest = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(ingest).ok());
+  auto vid = store_->CompleteIngestJobWithVideo(ingest.id, MakeVideo("t", "a.mp4"), TwoClips(), "{}", std::nullopt,
+                                                CompletionAudit{});
+  ASSERT_TRUE(vid.ok()) << vid.status().ToString();
+  auto rows = rows_of(ingest.id);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].action, "job.completed");
+  EXPECT_EQ(rows[0].actor, "system");
+  EXPECT_EQ(nlohmann::json::parse(rows[0].detail_json), nlohmann::json({{"video_id", *vid}}));
+
+  JobRow score = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(score).ok());
+  const CompletionAudit scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
+  ASSERT_TRUE(store_->CompleteScoreJob(score.id, 87.5, "reports/x.json", "{}", std::nullopt, scored).ok());
+  rows = rows_of(score.id);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(rows[0].detail_json), nlohmann::json::parse(scored.detail_json));
+  // Completed once: the second completion fails and writes no second row.
+  EXPECT_EQ(store_->CompleteScoreJob(score.id, 10, "reports/y.json", "{}", std::nullopt, scored).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(rows_of(score.id).size(), 1u);
+
+  JobRow training = MakeJob(JobKind::kTraining);
+  ASSERT_TRUE(store_->InsertJob(training).ok());
+  ASSERT_TRUE(store_
+                  ->CompleteTrainingJob(training.id, kJobSkipped, "reports/t.json", "{}",
+                                        CompletionAudit{"system", "job.skipped", R"({"reason":"no gold"})"})
+                  .ok());
+  rows = rows_of(training.id);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].action, "job.skipped");
+
+  // A detail that is not a JSON object is refused before anything is written.
+  JobRow bad = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(bad).ok());
+  EXPECT_EQ(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}", std::nullopt,
+                                     CompletionAudit{"system", "job.completed", "[1]"})
+                .code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
+
+  // The audit row cannot be written (a trigger refuses it, as a full disk or
+  // a lost connection would at that moment): the job is not completed either.
+  testing::RawSql raw = Raw();
+  const std::string refuse =
+      postgres() ? "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "RAISE EXCEPTION 'audit refused'; END $$; "
+                   "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
+                 : "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;";
+  std::string error;
+  ASSERT_TRUE(raw.Exec(refuse, &error)) << error;
+  EXPECT_FALSE(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}", std::nullopt, scored).ok());
+  EXPECT_FALSE(store_->CompleteTrainingJob(MakeJob(JobKind::kTraining).id, kJobCompleted, "r", "{}", scored).ok());
+  JobRow ingest2 = MakeJob(JobKind::kIngest);
+  ASSERT_TRUE(store_->InsertJob(ingest2).ok());
+  EXPECT_FALSE(store_->CompleteIngestJobWithVideo(ingest2.id, MakeVideo("t", "b.mp4"), TwoClips(), "{}",
+                                                  std::nullopt, CompletionAudit{})
+                   .ok());
+  EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
+  EXPECT_EQ(store_->GetJob(bad.id)->score, std::nullopt);
+  EXPECT_EQ(store_->GetJob(ingest2.id)->status, kJobQueued);
+  EXPECT_EQ(store_->ListVideos("", 100)->size(), 1u);  // b.mp4 was rolled back
+  EXPECT_TRUE(rows_of(bad.id).empty());
+  // Without the audit the same completion goes through (the trigger is the cause).
+  ASSERT_TRUE(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}").ok());
+  EXPECT_EQ(store_->GetJob(bad.id)->status, kJobCompleted);
 }
 
 TEST_P(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {

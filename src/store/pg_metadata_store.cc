@@ -340,6 +340,27 @@ Status ExplainUnchanged(PgSession& db, const std::string& id, const std::string&
                                  "; cannot move it to " + wanted);
 }
 
+Status InsertAudit(PgSession& db, const std::string& at, const std::string& actor, const std::string& action,
+                   const std::string& subject, const std::string& detail_json) {
+  return db
+      .Exec("INSERT INTO audit_log (at, actor, action, subject, detail_json) VALUES ($1, $2, $3, $4, $5)",
+            PgParams()
+                .Add(at)
+                .Add(actor.empty() ? std::string("anonymous") : actor)
+                .Add(action)
+                .Add(subject)
+                .Add(detail_json.empty() ? std::string("{}") : detail_json))
+      .status();
+}
+
+// A completion's own audit row (CompletionAudit), inside its transaction.
+Status InsertCompletionAudit(PgSession& db, const std::string& at, const std::string& job_id,
+                             const std::optional<CompletionAudit>& audit, std::optional<int64_t> video_id) {
+  if (!audit) return Status::Ok();
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, CompletionAuditDetail(*audit, video_id));
+  return InsertAudit(db, at, audit->actor, audit->action, job_id, detail);
+}
+
 // PathInUse's question, inside whatever transaction `db` is in.
 Result<bool> ReferencedIn(PgSession& db, const std::string& relative_path) {
   SOPILOT_ASSIGN_OR_RETURN(
@@ -685,9 +706,11 @@ Status PgMetadataStore::CompleteIngestJob(const std::string& id, int64_t video_i
 Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                                             const std::vector<ClipRow>& clips,
                                                             const std::string& result_json,
-                                                            const std::optional<std::string>& task_embedder) {
+                                                            const std::optional<std::string>& task_embedder,
+                                                            const std::optional<CompletionAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, 0).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();
@@ -718,54 +741,64 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                             "WHERE id = $1 AND kind = 'ingest' AND status IN ('queued', 'running')",
                             PgParams().Add(id).Add(video_id).AddOpt(result_json).Add(now)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (ingest)");
-    return Status::Ok();
+    return InsertCompletionAudit(db, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
 }
 
 Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                                         const std::string& result_json, const std::optional<ScoredGold>& gold) {
+                                         const std::string& result_json, const std::optional<ScoredGold>& gold,
+                                         const std::optional<CompletionAudit>& audit) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
-  SOPILOT_ASSIGN_OR_RETURN(
-      // $6: the gold and SOP version the score settled on replace the row's.
-      PgResult r, db.Exec("UPDATE jobs SET status = 'completed', score = $2, result_path = $3, "
-                          "result_json = $4, updated_at = $5, finished_at = $5, error_message = NULL, "
-                          "gold_video_id = CASE WHEN $6::boolean THEN $7::bigint ELSE gold_video_id END, "
-                          "sop_version = CASE WHEN $6::boolean THEN $8::bigint ELSE sop_version END "
-                          "WHERE id = $1 AND kind = 'score' AND status IN ('queued', 'running')",
-                          PgParams()
-                              .Add(id)
-                              .Add(score)
-                              .AddOpt(result_path)
-                              .AddOpt(result_json)
-                              .Add(Now())
-                              .Add(std::string(gold ? "true" : "false"))
-                              .AddOpt(gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt)
-                              .AddOpt(gold ? gold->sop_version : std::nullopt)));
-  if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (score)");
-  return Status::Ok();
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        // $6: the gold and SOP version the score settled on replace the row's.
+        PgResult r, db.Exec("UPDATE jobs SET status = 'completed', score = $2, result_path = $3, "
+                            "result_json = $4, updated_at = $5, finished_at = $5, error_message = NULL, "
+                            "gold_video_id = CASE WHEN $6::boolean THEN $7::bigint ELSE gold_video_id END, "
+                            "sop_version = CASE WHEN $6::boolean THEN $8::bigint ELSE sop_version END "
+                            "WHERE id = $1 AND kind = 'score' AND status IN ('queued', 'running')",
+                            PgParams()
+                                .Add(id)
+                                .Add(score)
+                                .AddOpt(result_path)
+                                .AddOpt(result_json)
+                                .Add(now)
+                                .Add(std::string(gold ? "true" : "false"))
+                                .AddOpt(gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt)
+                                .AddOpt(gold ? gold->sop_version : std::nullopt)));
+    if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (score)");
+    return InsertCompletionAudit(db, now, id, audit, std::nullopt);
+  });
 }
 
 Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
-                                            const std::string& summary_path, const std::string& result_json) {
+                                            const std::string& summary_path, const std::string& result_json,
+                                            const std::optional<CompletionAudit>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
-  SOPILOT_ASSIGN_OR_RETURN(
-      PgResult r, db.Exec("UPDATE jobs SET status = $2, summary_path = $3, result_json = $4, "
-                          "updated_at = $5, finished_at = $5, error_message = NULL "
-                          "WHERE id = $1 AND kind = 'training' AND status IN ('queued', 'running')",
-                          PgParams().Add(id).Add(status).AddOpt(summary_path).AddOpt(result_json).Add(Now())));
-  if (r.affected() == 0) return ExplainUnchanged(db, id, status + " (training)");
-  return Status::Ok();
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        PgResult r, db.Exec("UPDATE jobs SET status = $2, summary_path = $3, result_json = $4, "
+                            "updated_at = $5, finished_at = $5, error_message = NULL "
+                            "WHERE id = $1 AND kind = 'training' AND status IN ('queued', 'running')",
+                            PgParams().Add(id).Add(status).AddOpt(summary_path).AddOpt(result_json).Add(now)));
+    if (r.affected() == 0) return ExplainUnchanged(db, id, status + " (training)");
+    return InsertCompletionAudit(db, now, id, audit, std::nullopt);
+  });
 }
 
 Result<std::vector<JobRow>> PgMetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
@@ -795,15 +828,7 @@ Status PgMetadataStore::AppendAudit(const std::string& actor, const std::string&
   if (action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  return lease
-      ->Exec("INSERT INTO audit_log (at, actor, action, subject, detail_json) VALUES ($1, $2, $3, $4, $5)",
-             PgParams()
-                 .Add(Now())
-                 .Add(actor.empty() ? std::string("anonymous") : actor)
-                 .Add(action)
-                 .Add(subject)
-                 .Add(detail_json.empty() ? std::string("{}") : detail_json))
-      .status();
+  return InsertAudit(*lease, Now(), actor, action, subject, detail_json);
 }
 
 Result<std::vector<AuditEntry>> PgMetadataStore::AuditTrail(int limit) {

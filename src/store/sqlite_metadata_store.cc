@@ -318,6 +318,26 @@ Status ExplainUnchanged(Conn conn, const std::string& id, const std::string& wan
                                  wanted);
 }
 
+Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, const std::string& action,
+                   const std::string& subject, const std::string& detail_json) {
+  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
+                                                       "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  s.Bind(1, at)
+      .Bind(2, actor.empty() ? std::string("anonymous") : actor)
+      .Bind(3, action)
+      .Bind(4, subject)
+      .Bind(5, detail_json.empty() ? std::string("{}") : detail_json);
+  return s.Run();
+}
+
+// A completion's own audit row (CompletionAudit), inside its transaction.
+Status InsertCompletionAudit(Conn conn, const std::string& at, const std::string& job_id,
+                             const std::optional<CompletionAudit>& audit, std::optional<int64_t> video_id) {
+  if (!audit) return Status::Ok();
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, CompletionAuditDetail(*audit, video_id));
+  return InsertAudit(conn, at, audit->actor, audit->action, job_id, detail);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- open
@@ -758,9 +778,11 @@ Status SqliteMetadataStore::CompleteIngestJob(const std::string& id, int64_t vid
 Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                                           const std::vector<ClipRow>& clips,
                                                           const std::string& result_json,
-                                                          const std::optional<std::string>& task_embedder) {
+                                                          const std::optional<std::string>& task_embedder,
+                                                          const std::optional<CompletionAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, 0).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
@@ -788,52 +810,62 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
     s.Bind(1, id).Bind(2, video_id).BindOpt(3, result_json).Bind(4, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (ingest)");
-    return Status::Ok();
+    return InsertCompletionAudit(conn, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
 }
 
 Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
-                                             const std::string& result_json, const std::optional<ScoredGold>& gold) {
+                                             const std::string& result_json, const std::optional<ScoredGold>& gold,
+                                             const std::optional<CompletionAudit>& audit) {
   // SQLite would store NaN as NULL, i.e. "no score".
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  // ?6 = 1: the gold and SOP version the score settled on replace the row's.
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
-                                  "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL, "
-                                  "gold_video_id = CASE WHEN ?6 = 1 THEN ?7 ELSE gold_video_id END, "
-                                  "sop_version = CASE WHEN ?6 = 1 THEN ?8 ELSE sop_version END "
-                                  "WHERE id = ?1 AND kind = 'score' AND status IN ('queued', 'running')"));
-  s.Bind(1, id).Bind(2, score).BindOpt(3, result_path).BindOpt(4, result_json).Bind(5, Now());
-  s.Bind(6, gold ? 1 : 0);
-  s.BindOpt(7, gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt);
-  s.BindOpt(8, gold ? gold->sop_version : std::nullopt);
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, "completed (score)");
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    // ?6 = 1: the gold and SOP version the score settled on replace the row's.
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'completed', score = ?2, result_path = ?3, "
+                                    "result_json = ?4, updated_at = ?5, finished_at = ?5, error_message = NULL, "
+                                    "gold_video_id = CASE WHEN ?6 = 1 THEN ?7 ELSE gold_video_id END, "
+                                    "sop_version = CASE WHEN ?6 = 1 THEN ?8 ELSE sop_version END "
+                                    "WHERE id = ?1 AND kind = 'score' AND status IN ('queued', 'running')"));
+    s.Bind(1, id).Bind(2, score).BindOpt(3, result_path).BindOpt(4, result_json).Bind(5, now);
+    s.Bind(6, gold ? 1 : 0);
+    s.BindOpt(7, gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt);
+    s.BindOpt(8, gold ? gold->sop_version : std::nullopt);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (score)");
+    return InsertCompletionAudit(conn, now, id, audit, std::nullopt);
+  });
 }
 
 Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
-                                          const std::string& summary_path, const std::string& result_json) {
+                                                const std::string& summary_path, const std::string& result_json,
+                                                const std::optional<CompletionAudit>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
+  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = ?2, summary_path = ?3, result_json = ?4, "
-                                  "updated_at = ?5, finished_at = ?5, error_message = NULL "
-                                  "WHERE id = ?1 AND kind = 'training' AND status IN ('queued', 'running')"));
-  s.Bind(1, id).Bind(2, status).BindOpt(3, summary_path).BindOpt(4, result_json).Bind(5, Now());
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status + " (training)");
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = ?2, summary_path = ?3, result_json = ?4, "
+                                    "updated_at = ?5, finished_at = ?5, error_message = NULL "
+                                    "WHERE id = ?1 AND kind = 'training' AND status IN ('queued', 'running')"));
+    s.Bind(1, id).Bind(2, status).BindOpt(3, summary_path).BindOpt(4, result_json).Bind(5, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, status + " (training)");
+    return InsertCompletionAudit(conn, now, id, audit, std::nullopt);
+  });
 }
 
 Result<std::vector<JobRow>> SqliteMetadataStore::JobsWithStatus(JobKind kind, const std::string& status, int limit) {
@@ -876,15 +908,7 @@ Status SqliteMetadataStore::AppendAudit(const std::string& actor, const std::str
   if (action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(detail_json, "audit detail_json"));
   std::lock_guard<std::mutex> lock(mu_);
-  Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
-                                                       "VALUES (?1, ?2, ?3, ?4, ?5)"));
-  s.Bind(1, Now())
-      .Bind(2, actor.empty() ? std::string("anonymous") : actor)
-      .Bind(3, action)
-      .Bind(4, subject)
-      .Bind(5, detail_json.empty() ? std::string("{}") : detail_json);
-  return s.Run();
+  return InsertAudit(Conn{db_, &lock_waits_, &corrupt_}, Now(), actor, action, subject, detail_json);
 }
 
 Result<std::vector<AuditEntry>> SqliteMetadataStore::AuditTrail(int limit) {

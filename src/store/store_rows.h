@@ -5,6 +5,7 @@
 // src/store.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,17 @@ WebhookDeliveryRow ReadDelivery(const Row& s) {
 
 inline bool KnownDeliveryStatus(const std::string& s) {
   return s == "pending" || s == "delivered" || s == "failed" || s == "skipped";
+}
+
+// The detail of a completion's audit row (CompletionAudit): the caller's
+// JSON object, with "video_id" added when a video was inserted.
+inline Result<std::string> CompletionAuditDetail(const CompletionAudit& audit, std::optional<int64_t> video_id) {
+  if (audit.action.empty()) return Status::InvalidArgument("audit: action is empty");
+  SOPILOT_RETURN_IF_ERROR(CheckJsonObject(audit.detail_json, "audit detail_json"));
+  if (!video_id) return audit.detail_json.empty() ? std::string("{}") : audit.detail_json;
+  nlohmann::json detail = audit.detail_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(audit.detail_json);
+  detail["video_id"] = *video_id;
+  return detail.dump();
 }
 
 }  // namespace sopilot::store_detail

@@ -7,6 +7,13 @@
 // frames' features, L2-normalised. Frames shared by overlapping clips are
 // run once.
 //
+// A clip's new frames run side by side, each on its own copy of the network
+// (`parallel_frames` copies). One network run on 2 cores keeps the second
+// core mostly waiting (MobileNetV2's layers are small at batch 1), so frames
+// in parallel give nearly twice the frames per wall second for the same
+// work; the vectors are the same whatever the number of copies
+// (doc/embedders.md, "Speed").
+//
 // Why: a learned description of objects and textures tells a tool or part
 // in the hands apart where colour statistics cannot (doc/embedders.md has
 // the measurements and the comparison with the CenterNet backbone).
@@ -30,20 +37,29 @@ class AppearanceEmbedder : public Embedder {
   static constexpr const char* kName = "appearance-v1";
 
   // `model` is the manifest's entry (input size, scale, offset; one pooled
-  // output). `name` is what the embedding file records.
-  static Result<std::unique_ptr<AppearanceEmbedder>> Open(const ModelInfo& model, std::string name = kName);
+  // output). `name` is what the embedding file records. `parallel_frames`:
+  // how many frames run at once, each on a network of its own (about 30 MB
+  // each); 0 = cv::getNumThreads(), at most kMaxParallelFrames.
+  static Result<std::unique_ptr<AppearanceEmbedder>> Open(const ModelInfo& model, std::string name = kName,
+                                                          int parallel_frames = 0);
+  static constexpr int kMaxParallelFrames = 4;
 
   std::string name() const override { return name_; }
   int dim() const override { return dim_; }
   Status Embed(const Clip& clip, float* out) override;
 
   int64_t frames_run() const { return frames_run_; }
+  int parallel_frames() const { return static_cast<int>(nets_.size()); }
 
  private:
-  AppearanceEmbedder(std::unique_ptr<DnnModel> net, std::string name, int dim, int side, float scale, float offset);
-  Result<const std::vector<float>*> FeaturesOf(const Frame& frame);
+  AppearanceEmbedder(std::vector<std::unique_ptr<DnnModel>> nets, std::string name, int dim, int side, float scale,
+                     float offset);
+  // The network's features of `frame`, for frames not in cache_.
+  Result<std::vector<float>> Run(DnnModel& net, const Frame& frame) const;
+  // Runs every frame of `frames` not in cache_ and caches its features.
+  Status RunUncached(const std::vector<FramePtr>& frames);
 
-  std::unique_ptr<DnnModel> net_;
+  std::vector<std::unique_ptr<DnnModel>> nets_;  // one per frame in flight
   std::string name_;
   int dim_;
   int side_;

@@ -9,8 +9,9 @@
 // dimension of a network exported with a dynamic batch).
 //
 // Thread safety: none. cv::dnn::Net::forward mutates the network; use one
-// DnnModel per thread. One Run already uses every core (OpenCV parallelises
-// inside each layer over cv::getNumThreads() threads).
+// DnnModel per thread. One Run spreads each layer over cv::getNumThreads()
+// threads, which for a small network at batch 1 keeps the other cores
+// mostly waiting: appearance-v1 runs frames on several DnnModels at once.
 #pragma once
 
 #include <memory>

@@ -224,7 +224,7 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(std::string_view name, const Embe
     SOPILOT_ASSIGN_OR_RETURN(const ModelInfo* model, manifest.Find(backbone));
     const std::string recorded =
         backbone == kAppearanceModel ? std::string(AppearanceEmbedder::kName) : appearance_prefix + backbone;
-    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model, recorded));
+    SOPILOT_ASSIGN_OR_RETURN(std::unique_ptr<AppearanceEmbedder> e, AppearanceEmbedder::Open(*model, recorded, config.parallel_frames));
     return std::unique_ptr<Embedder>(std::move(e));
   }
   if (name == VJepa2Embedder::kName || name.starts_with(std::string(VJepa2Embedder::kName) + ":")) {

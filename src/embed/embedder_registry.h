@@ -27,6 +27,11 @@ struct EmbedderConfig {
   // appearance-v1's backbone, a manifest model with one pooled output;
   // empty = mobilenet_v2_mid. Another one is named "appearance-v1:<model>".
   std::string appearance_model;
+  // How many sampled frames appearance-v1 runs at once, each on a copy of
+  // its network; 0 = as many as OpenCV has threads (at most 4). The vectors
+  // do not depend on it; 1 is the one-at-a-time baseline of
+  // bench/embedder_bench.
+  int parallel_frames = 0;
 
   // SOPILOT_MODELS_DIR, SOPILOT_VJEPA2_MODEL and SOPILOT_APPEARANCE_MODEL.
   static EmbedderConfig FromEnvironment();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include "embed/appearance_embedder.h"
 #include "embed/body_pose.h"
 #include "embed/embedder_registry.h"
 #include "embed/hand_tracker.h"
@@ -109,6 +110,44 @@ TEST(LearnedEmbeddersTest, EmbeddingsAreNormalisedAndDeterministic) {
       for (size_t k = 0; k < rows[i].size(); ++k) ASSERT_EQ(rows[i][k], again[i][k]) << name << " clip " << i;
     }
   }
+}
+
+// appearance-v1 runs a clip's new frames side by side on copies of its
+// network: the vectors are those of one frame at a time, bit for bit, and a
+// frame shared by overlapping clips still runs once.
+TEST(LearnedEmbeddersTest, AppearanceFramesInParallelGiveTheVectorsOfOneAtATime) {
+  REQUIRE_MODELS();
+  testing::TempDir dir;
+  const std::string video = dir.file("v.mp4");
+  testing::MakeVideo(video, "testsrc2=size=320x240:rate=12", 5);
+  std::vector<std::vector<float>> one_at_a_time;
+  int64_t frames_one_at_a_time = 0;
+  for (int parallel : {1, 2, 3}) {
+    EmbedderConfig c = Config();
+    c.parallel_frames = parallel;
+    auto e = MakeEmbedder("appearance-v1", c);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    auto* appearance = dynamic_cast<AppearanceEmbedder*>(e->get());
+    ASSERT_NE(appearance, nullptr);
+    EXPECT_EQ(appearance->parallel_frames(), parallel);
+    auto rows = EmbedAll(video, appearance);
+    ASSERT_GE(rows.size(), 5u);
+    if (parallel == 1) {
+      one_at_a_time = rows;
+      frames_one_at_a_time = appearance->frames_run();
+      EXPECT_GE(frames_one_at_a_time, 19) << "5 s at 4 fps";
+      EXPECT_LE(frames_one_at_a_time, 21) << "each frame once, though clips overlap";
+      continue;
+    }
+    EXPECT_EQ(appearance->frames_run(), frames_one_at_a_time);
+    ASSERT_EQ(rows.size(), one_at_a_time.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSERT_EQ(rows[i], one_at_a_time[i]) << parallel << " frames at once, clip " << i;
+    }
+  }
+  EmbedderConfig bad = Config();
+  bad.parallel_frames = -1;
+  EXPECT_EQ(MakeEmbedder("appearance-v1", bad).status().code(), Status::Code::kInvalidArgument);
 }
 
 // Another appearance backbone is part of the name, so an embedding file

@@ -710,7 +710,6 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                                                             const std::optional<CompletionAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, 0).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();
@@ -752,7 +751,6 @@ Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, co
                                          const std::optional<CompletionAudit>& audit) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();
@@ -786,7 +784,6 @@ Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::st
                                    "'");
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();

@@ -782,7 +782,6 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
                                                           const std::optional<CompletionAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, 0).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
@@ -822,7 +821,6 @@ Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score
   // SQLite would store NaN as NULL, i.e. "no score".
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
@@ -852,7 +850,6 @@ Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std
                                    "'");
   }
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
-  if (audit) SOPILOT_RETURN_IF_ERROR(CompletionAuditDetail(*audit, std::nullopt).status());
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();

@@ -78,7 +78,9 @@ TEST_F(ConvertedModelsTest, ManifestListsTheModelsWithTheirChecksums) {
   std::vector<std::string> names;
   for (const auto& m : manifest_.models()) {
     names.push_back(m.name);
-    EXPECT_EQ(m.opset, 11) << m.name;
+    // Opset 10 unless the graph needs opset 11's Resize (tools/models/tfjs_to_onnx.py): only at 10 does
+    // OpenCV fuse a ReLU6 (Clip) into the convolution before it.
+    EXPECT_EQ(m.opset, m.name == "movenet-lightning" ? 11 : 10) << m.name;
     for (const auto& r : m.reference) {
       auto digest = Sha256FileHex(r.path);
       ASSERT_TRUE(digest.ok()) << digest.status().ToString();

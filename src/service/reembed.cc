@@ -62,11 +62,11 @@ Result<JobRow> SopilotService::SubmitReembed(const std::string& task_id, const s
   job.trigger = kReembedTrigger;
   job.task_id = task_id;
   job.embedder = embedder;
-  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(
+      job, JobAudit{actor, "job.queued",
+                    JsonText(nlohmann::json({{"kind", "training"}, {"trigger", kReembedTrigger}, {"task_id", task_id},
+                                             {"embedder", embedder}, {"videos", videos.size()}}))}));
   CountJobState(job, kJobQueued);
-  Audit(actor, "job.queued", job.id,
-        JsonText(nlohmann::json({{"kind", "training"}, {"trigger", kReembedTrigger}, {"task_id", task_id},
-                                 {"embedder", embedder}, {"videos", videos.size()}})));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
 }
@@ -169,7 +169,7 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(summary, 2)));
   SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
       job.id, kJobCompleted, rel, JsonText(summary),
-      CompletionAudit{"system", "job.completed",
+      JobAudit{"system", "job.completed",
                       JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
   CountJobState(job, kJobCompleted);
   Audit("system", "task.reembedded", task_id,

@@ -310,15 +310,20 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
   job.site_id = request.site_id;
   job.camera_id = request.camera_id;
   job.operator_id_hash = request.operator_id_hash;
-  // The file is put in place inside the transaction that inserts its job,
-  // so a delete of a video with the same content cannot remove it between
-  // the two (MetadataStore::RemoveIfUnreferenced).
-  Status inserted = store_->InsertJobPlacing(job, [&]() -> Status {
-    auto adopted = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
-    if (!adopted.ok()) return adopted.status();
-    if (*adopted != job.file_path) return Status::Internal("upload stored at " + *adopted + ", not " + job.file_path);
-    return Status::Ok();
-  });
+  // The file is put in place inside the transaction that inserts its job
+  // and its "job.queued" row, so a delete of a video with the same content
+  // cannot remove it between the two (MetadataStore::RemoveIfUnreferenced).
+  const nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
+                                 {"sha256", sha256_hex}};
+  Status inserted = store_->InsertJobPlacing(
+      job,
+      [&]() -> Status {
+        auto adopted = blobs_.AdoptRaw(incoming_path, name, sha256_hex);
+        if (!adopted.ok()) return adopted.status();
+        if (*adopted != job.file_path) return Status::Internal("upload stored at " + *adopted + ", not " + job.file_path);
+        return Status::Ok();
+      },
+      JobAudit{actor, "job.queued", JsonText(detail)});
   if (!inserted.ok()) {
     (void)discard(Status::Ok());  // the incoming file, if it was not adopted
     // Two submitters raced with the same id: the other one's job stands.
@@ -329,9 +334,6 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
     return inserted;
   }
   CountJobState(job, kJobQueued);
-  nlohmann::json detail = {{"kind", "ingest"}, {"task_id", task_id}, {"role", role}, {"file", name},
-                           {"sha256", sha256_hex}};
-  Audit(actor, "job.queued", job.id, JsonText(detail));
   if (chosen_id) {
     // The caller will submit again with this id: keep the row queued.
     Status st = queue_->Enqueue(job.kind, job.id);
@@ -449,15 +451,14 @@ Result<JobRow> SopilotService::SubmitScore(const ScoreRequest& request, const st
     job.gold_video_id = gold_id;
     if (sop_gold == gold_id) job.sop_version = sop->version;
   }
-  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
-  CountJobState(job, kJobQueued);
   auto or_null = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  nlohmann::json detail = {{"kind", "score"},
-                           {"gold_selection", job.gold_selection},
-                           {"gold_video_id", or_null(job.gold_video_id)},
-                           {"trainee_video_id", trainee_id},
-                           {"sop_version", or_null(job.sop_version)}};
-  Audit(actor, "job.queued", job.id, JsonText(detail));
+  const nlohmann::json detail = {{"kind", "score"},
+                                 {"gold_selection", job.gold_selection},
+                                 {"gold_video_id", or_null(job.gold_video_id)},
+                                 {"trainee_video_id", trainee_id},
+                                 {"sop_version", or_null(job.sop_version)}};
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job, JobAudit{actor, "job.queued", JsonText(detail)}));
+  CountJobState(job, kJobQueued);
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
 }
@@ -469,9 +470,9 @@ Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const 
   job.kind = JobKind::kTraining;
   job.requested_by = actor;
   job.trigger = trigger;
-  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job));
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(
+      job, JobAudit{actor, "job.queued", JsonText(nlohmann::json({{"kind", "training"}, {"trigger", trigger}}))}));
   CountJobState(job, kJobQueued);
-  Audit(actor, "job.queued", job.id, JsonText(nlohmann::json({{"kind", "training"}, {"trigger", trigger}})));
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
 }
@@ -890,7 +891,7 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
                              {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
     // The store adds "video_id" to the job.completed row it writes with the completion.
     auto video_id =
-        store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder, CompletionAudit{});
+        store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder, JobAudit{});
     if (!video_id.ok()) {
       last = video_id.status();
       auto now = store_->TaskEmbedder(job.task_id);
@@ -968,7 +969,7 @@ Status SopilotService::CompleteScore(const JobRow& job, const ScoreReport& repor
   nlohmann::json detail = {{"score", report.score}, {"verdict", report.verdict}};
   if (gold) detail["gold_video_id"] = gold->gold_video_id;
   SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary), gold,
-                                                   CompletionAudit{"system", "job.completed", JsonText(detail)}));
+                                                   JobAudit{"system", "job.completed", JsonText(detail)}));
   webhooks_->Wake();  // the store wrote the event and the audit row with the completion
   CountJobState(job, kJobCompleted);
   return Status::Ok();

@@ -170,11 +170,12 @@ struct AuditEntry {
   std::string detail_json;  // a JSON object
 };
 
-// The audit row a job's completion writes in its own transaction (subject:
-// the job's id), so that a completed job never lacks its record and a
-// completion that did not happen has none. An ingest's completion adds
+// The audit row a job's insertion ("job.queued") or completion
+// ("job.completed", "job.skipped") writes in the same transaction (subject:
+// the job's id), so that a queued or completed job never lacks its record and
+// a change that did not happen has none. An ingest's completion adds
 // "video_id" (the video it inserted) to the detail.
-struct CompletionAudit {
+struct JobAudit {
   std::string actor = "system";
   std::string action = "job.completed";
   std::string detail_json = "{}";  // a JSON object
@@ -245,10 +246,13 @@ class MetadataStore {
   virtual Result<std::vector<std::string>> AllReferencedPaths() = 0;
 
   // ---- jobs
-  virtual Status InsertJob(const JobRow& job) = 0;  // status queued, timestamps set by the store
+  // Status queued, timestamps set by the store; with `audit`, its row is
+  // written in the same transaction (neither is written without the other).
+  virtual Status InsertJob(const JobRow& job, const std::optional<JobAudit>& audit = std::nullopt) = 0;
   // InsertJob, then `place` (putting job.file_path's file in place), in one
   // transaction: no row without its file, and no removal in between.
-  virtual Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) = 0;
+  virtual Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
+                                  const std::optional<JobAudit>& audit = std::nullopt) = 0;
   virtual Result<JobRow> GetJob(const std::string& id) = 0;  // NotFound when absent
   // Moves a job to `status` (running sets started_at and attempts+1;
   // completed/failed/dead/skipped set finished_at; queued sets queued_at and
@@ -272,7 +276,7 @@ class MetadataStore {
   virtual Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                              const std::vector<ClipRow>& clips, const std::string& result_json,
                                              const std::optional<std::string>& task_embedder = std::nullopt,
-                                             const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
+                                             const std::optional<JobAudit>& audit = std::nullopt) = 0;
   // The gold a score settled on, with the SOP version it used with that
   // gold (none: the steps found in it).
   struct ScoredGold {
@@ -284,14 +288,14 @@ class MetadataStore {
   // (Callers without a gold use the overload below.)
   virtual Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                   const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                  const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
+                                  const std::optional<JobAudit>& audit = std::nullopt) = 0;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json) {
     return CompleteScoreJob(id, score, result_path, result_json, std::nullopt);
   }
   virtual Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
                              const std::string& result_json,
-                             const std::optional<CompletionAudit>& audit = std::nullopt) = 0;
+                             const std::optional<JobAudit>& audit = std::nullopt) = 0;
   // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).
   virtual Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit) = 0;
   // Per kind, count per status (only statuses present) — for /ops/queue.

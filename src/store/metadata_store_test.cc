@@ -706,7 +706,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow ingest = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(ingest).ok());
   auto vid = store_->CompleteIngestJobWithVideo(ingest.id, MakeVideo("t", "a.mp4"), TwoClips(), "{}", std::nullopt,
-                                                CompletionAudit{});
+                                                JobAudit{});
   ASSERT_TRUE(vid.ok()) << vid.status().ToString();
   auto rows = rows_of(ingest.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -716,7 +716,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
 
   JobRow score = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(score).ok());
-  const CompletionAudit scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
+  const JobAudit scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
   ASSERT_TRUE(store_->CompleteScoreJob(score.id, 87.5, "reports/x.json", "{}", std::nullopt, scored).ok());
   rows = rows_of(score.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -730,7 +730,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   ASSERT_TRUE(store_->InsertJob(training).ok());
   ASSERT_TRUE(store_
                   ->CompleteTrainingJob(training.id, kJobSkipped, "reports/t.json", "{}",
-                                        CompletionAudit{"system", "job.skipped", R"({"reason":"no gold"})"})
+                                        JobAudit{"system", "job.skipped", R"({"reason":"no gold"})"})
                   .ok());
   rows = rows_of(training.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -740,7 +740,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow bad = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(bad).ok());
   EXPECT_EQ(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}", std::nullopt,
-                                     CompletionAudit{"system", "job.completed", "[1]"})
+                                     JobAudit{"system", "job.completed", "[1]"})
                 .code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
@@ -760,7 +760,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow ingest2 = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(ingest2).ok());
   EXPECT_FALSE(store_->CompleteIngestJobWithVideo(ingest2.id, MakeVideo("t", "b.mp4"), TwoClips(), "{}",
-                                                  std::nullopt, CompletionAudit{})
+                                                  std::nullopt, JobAudit{})
                    .ok());
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
   EXPECT_EQ(store_->GetJob(bad.id)->score, std::nullopt);
@@ -770,6 +770,64 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   // Without the audit the same completion goes through (the trigger is the cause).
   ASSERT_TRUE(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}").ok());
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobCompleted);
+}
+
+TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
+  ASSERT_NE(store_, nullptr);
+  auto rows_of = [&](const std::string& job_id) {
+    std::vector<AuditEntry> out;
+    auto trail = store_->AuditTrail(5000);
+    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
+    if (!trail.ok()) return out;
+    for (const AuditEntry& e : *trail) {
+      if (e.subject == job_id) out.push_back(e);
+    }
+    return out;
+  };
+  const JobAudit queued{"alice", "job.queued", R"({"kind":"score","trainee_video_id":7})"};
+  JobRow score = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(score, queued).ok());
+  auto rows = rows_of(score.id);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].actor, "alice");
+  EXPECT_EQ(rows[0].action, "job.queued");
+  EXPECT_EQ(nlohmann::json::parse(rows[0].detail_json), nlohmann::json::parse(queued.detail_json));
+
+  int placed = 0;
+  JobRow ingest = MakeJob(JobKind::kIngest);
+  ingest.file_path = "raw/ab/abcdef.mp4";
+  ASSERT_TRUE(store_->InsertJobPlacing(ingest, [&] { ++placed; return Status::Ok(); }, queued).ok());
+  EXPECT_EQ(placed, 1);
+  EXPECT_EQ(rows_of(ingest.id).size(), 1u);
+
+  // A detail that is not a JSON object: neither the job nor its row.
+  JobRow bad = MakeJob(JobKind::kScore);
+  EXPECT_EQ(store_->InsertJob(bad, JobAudit{"alice", "job.queued", "[1]"}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetJob(bad.id).status().code(), Status::Code::kNotFound);
+
+  // The row cannot be written (a trigger refuses it, as a full disk or a lost
+  // connection would at that moment): the job is not inserted either, and a
+  // placed file is placed inside the transaction that is rolled back.
+  testing::RawSql raw = Raw();
+  const std::string refuse =
+      postgres() ? "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "RAISE EXCEPTION 'audit refused'; END $$; "
+                   "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
+                 : "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;";
+  std::string error;
+  ASSERT_TRUE(raw.Exec(refuse, &error)) << error;
+  JobRow refused = MakeJob(JobKind::kTraining);
+  EXPECT_FALSE(store_->InsertJob(refused, queued).ok());
+  EXPECT_EQ(store_->GetJob(refused.id).status().code(), Status::Code::kNotFound);
+  JobRow refused_upload = MakeJob(JobKind::kIngest);
+  refused_upload.file_path = "raw/cd/cdef01.mp4";
+  EXPECT_FALSE(store_->InsertJobPlacing(refused_upload, [&] { ++placed; return Status::Ok(); }, queued).ok());
+  EXPECT_EQ(store_->GetJob(refused_upload.id).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(*store_->PathInUse(refused_upload.file_path), false);
+  EXPECT_TRUE(rows_of(refused.id).empty());
+  // Without the audit the same insert goes through (the trigger is the cause).
+  ASSERT_TRUE(store_->InsertJob(refused).ok());
+  EXPECT_EQ(store_->GetJob(refused.id)->status, kJobQueued);
 }
 
 TEST_P(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {

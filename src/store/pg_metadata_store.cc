@@ -353,11 +353,11 @@ Status InsertAudit(PgSession& db, const std::string& at, const std::string& acto
       .status();
 }
 
-// A completion's own audit row (CompletionAudit), inside its transaction.
-Status InsertCompletionAudit(PgSession& db, const std::string& at, const std::string& job_id,
-                             const std::optional<CompletionAudit>& audit, std::optional<int64_t> video_id) {
+// A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
+Status InsertJobAudit(PgSession& db, const std::string& at, const std::string& job_id,
+                             const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, CompletionAuditDetail(*audit, video_id));
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
   return InsertAudit(db, at, audit->actor, audit->action, job_id, detail);
 }
 
@@ -631,17 +631,26 @@ Result<std::vector<std::string>> PgMetadataStore::AllReferencedPaths() {
 
 // ---------------------------------------------------------------- jobs
 
-Status PgMetadataStore::InsertJob(const JobRow& job) {
+Status PgMetadataStore::InsertJob(const JobRow& job, const std::optional<JobAudit>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  return InsertJobRow(*lease, job, Now());
+  if (!audit) return InsertJobRow(*lease, job, Now());
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, now));
+    return InsertJobAudit(db, now, job.id, audit, std::nullopt);
+  });
 }
 
-Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) {
+Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
+                                         const std::optional<JobAudit>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
+  const std::string now = Now();
   return db.InTransaction([&]() -> Status {
     if (!job.file_path.empty()) SOPILOT_RETURN_IF_ERROR(db.LockKey(PathKey(job.file_path)));
-    SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, Now()));
+    SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, now));
+    SOPILOT_RETURN_IF_ERROR(InsertJobAudit(db, now, job.id, audit, std::nullopt));
     return place();
   });
 }
@@ -707,7 +716,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                                                             const std::vector<ClipRow>& clips,
                                                             const std::string& result_json,
                                                             const std::optional<std::string>& task_embedder,
-                                                            const std::optional<CompletionAudit>& audit) {
+                                                            const std::optional<JobAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
@@ -740,7 +749,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                             "WHERE id = $1 AND kind = 'ingest' AND status IN ('queued', 'running')",
                             PgParams().Add(id).Add(video_id).AddOpt(result_json).Add(now)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (ingest)");
-    return InsertCompletionAudit(db, now, id, audit, video_id);
+    return InsertJobAudit(db, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
@@ -748,7 +757,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
 
 Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                          const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                         const std::optional<CompletionAudit>& audit) {
+                                         const std::optional<JobAudit>& audit) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
@@ -772,13 +781,13 @@ Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, co
                                 .AddOpt(gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt)
                                 .AddOpt(gold ? gold->sop_version : std::nullopt)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (score)");
-    return InsertCompletionAudit(db, now, id, audit, std::nullopt);
+    return InsertJobAudit(db, now, id, audit, std::nullopt);
   });
 }
 
 Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
                                             const std::string& summary_path, const std::string& result_json,
-                                            const std::optional<CompletionAudit>& audit) {
+                                            const std::optional<JobAudit>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
@@ -794,7 +803,7 @@ Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::st
                             "WHERE id = $1 AND kind = 'training' AND status IN ('queued', 'running')",
                             PgParams().Add(id).Add(status).AddOpt(summary_path).AddOpt(result_json).Add(now)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, status + " (training)");
-    return InsertCompletionAudit(db, now, id, audit, std::nullopt);
+    return InsertJobAudit(db, now, id, audit, std::nullopt);
   });
 }
 

@@ -330,11 +330,11 @@ Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, c
   return s.Run();
 }
 
-// A completion's own audit row (CompletionAudit), inside its transaction.
-Status InsertCompletionAudit(Conn conn, const std::string& at, const std::string& job_id,
-                             const std::optional<CompletionAudit>& audit, std::optional<int64_t> video_id) {
+// A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
+Status InsertJobAudit(Conn conn, const std::string& at, const std::string& job_id,
+                             const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, CompletionAuditDetail(*audit, video_id));
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
   return InsertAudit(conn, at, audit->actor, audit->action, job_id, detail);
 }
 
@@ -699,16 +699,18 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
 
 }  // namespace
 
-Status SqliteMetadataStore::InsertJob(const JobRow& job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return InsertJobRow(Conn{db_, &lock_waits_, &corrupt_}, job, Now());
+Status SqliteMetadataStore::InsertJob(const JobRow& job, const std::optional<JobAudit>& audit) {
+  return InsertJobPlacing(job, [] { return Status::Ok(); }, audit);
 }
 
-Status SqliteMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place) {
+Status SqliteMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
+                                             const std::optional<JobAudit>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
+  const std::string now = Now();
   return InTransaction(conn, [&]() -> Status {
-    SOPILOT_RETURN_IF_ERROR(InsertJobRow(conn, job, Now()));
+    SOPILOT_RETURN_IF_ERROR(InsertJobRow(conn, job, now));
+    SOPILOT_RETURN_IF_ERROR(InsertJobAudit(conn, now, job.id, audit, std::nullopt));
     return place();
   });
 }
@@ -779,7 +781,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
                                                           const std::vector<ClipRow>& clips,
                                                           const std::string& result_json,
                                                           const std::optional<std::string>& task_embedder,
-                                                          const std::optional<CompletionAudit>& audit) {
+                                                          const std::optional<JobAudit>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
@@ -809,7 +811,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
     s.Bind(1, id).Bind(2, video_id).BindOpt(3, result_json).Bind(4, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (ingest)");
-    return InsertCompletionAudit(conn, now, id, audit, video_id);
+    return InsertJobAudit(conn, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
@@ -817,7 +819,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
 
 Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                              const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                             const std::optional<CompletionAudit>& audit) {
+                                             const std::optional<JobAudit>& audit) {
   // SQLite would store NaN as NULL, i.e. "no score".
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
@@ -838,13 +840,13 @@ Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score
     s.BindOpt(8, gold ? gold->sop_version : std::nullopt);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (score)");
-    return InsertCompletionAudit(conn, now, id, audit, std::nullopt);
+    return InsertJobAudit(conn, now, id, audit, std::nullopt);
   });
 }
 
 Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
                                                 const std::string& summary_path, const std::string& result_json,
-                                                const std::optional<CompletionAudit>& audit) {
+                                                const std::optional<JobAudit>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
@@ -861,7 +863,7 @@ Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std
     s.Bind(1, id).Bind(2, status).BindOpt(3, summary_path).BindOpt(4, result_json).Bind(5, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, status + " (training)");
-    return InsertCompletionAudit(conn, now, id, audit, std::nullopt);
+    return InsertJobAudit(conn, now, id, audit, std::nullopt);
   });
 }
 

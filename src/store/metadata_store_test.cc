@@ -93,7 +93,34 @@ JobRow MakeJob(JobKind kind) {
 }
 
 // Every test of MetadataStoreTest runs on SQLite and on PostgreSQL.
-class MetadataStoreTest : public testing::StoreBackendTest {};
+class MetadataStoreTest : public testing::StoreBackendTest {
+ protected:
+  // The audit rows whose subject is `job_id`, oldest first.
+  std::vector<AuditEntry> AuditRowsOf(const std::string& job_id) {
+    std::vector<AuditEntry> out;
+    auto trail = store_->AuditTrail(5000);
+    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
+    if (!trail.ok()) return out;
+    for (const AuditEntry& e : *trail) {
+      if (e.subject == job_id) out.push_back(e);
+    }
+    return out;
+  }
+  // From now on every INSERT into audit_log fails, as a full disk or a lost
+  // connection would make it fail at that moment.
+  void RefuseAuditInserts() {
+    testing::RawSql raw = Raw();
+    const std::string refuse =
+        postgres() ? "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                     "RAISE EXCEPTION 'audit refused'; END $$; "
+                     "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION "
+                     "refuse_audit();"
+                   : "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit "
+                     "refused'); END;";
+    std::string error;
+    ASSERT_TRUE(raw.Exec(refuse, &error)) << error;
+  }
+};
 INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreTest,
                          ::testing::Values(testing::StoreBackend::kSqlite, testing::StoreBackend::kPostgres),
                          testing::StoreBackendName);
@@ -692,23 +719,13 @@ TEST_P(MetadataStoreTest, AuditAppendAndTrail) {
 // has its row, and one that did not complete has none.
 TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   ASSERT_NE(store_, nullptr);
-  auto rows_of = [&](const std::string& job_id) {
-    std::vector<AuditEntry> out;
-    auto trail = store_->AuditTrail(5000);
-    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
-    if (!trail.ok()) return out;
-    for (const AuditEntry& e : *trail) {
-      if (e.subject == job_id) out.push_back(e);
-    }
-    return out;
-  };
 
   JobRow ingest = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(ingest).ok());
   auto vid = store_->CompleteIngestJobWithVideo(ingest.id, MakeVideo("t", "a.mp4"), TwoClips(), "{}", std::nullopt,
                                                 JobAudit{});
   ASSERT_TRUE(vid.ok()) << vid.status().ToString();
-  auto rows = rows_of(ingest.id);
+  auto rows = AuditRowsOf(ingest.id);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].action, "job.completed");
   EXPECT_EQ(rows[0].actor, "system");
@@ -718,13 +735,13 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   ASSERT_TRUE(store_->InsertJob(score).ok());
   const JobAudit scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
   ASSERT_TRUE(store_->CompleteScoreJob(score.id, 87.5, "reports/x.json", "{}", std::nullopt, scored).ok());
-  rows = rows_of(score.id);
+  rows = AuditRowsOf(score.id);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(rows[0].detail_json), nlohmann::json::parse(scored.detail_json));
   // Completed once: the second completion fails and writes no second row.
   EXPECT_EQ(store_->CompleteScoreJob(score.id, 10, "reports/y.json", "{}", std::nullopt, scored).code(),
             Status::Code::kInvalidArgument);
-  EXPECT_EQ(rows_of(score.id).size(), 1u);
+  EXPECT_EQ(AuditRowsOf(score.id).size(), 1u);
 
   JobRow training = MakeJob(JobKind::kTraining);
   ASSERT_TRUE(store_->InsertJob(training).ok());
@@ -732,7 +749,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
                   ->CompleteTrainingJob(training.id, kJobSkipped, "reports/t.json", "{}",
                                         JobAudit{"system", "job.skipped", R"({"reason":"no gold"})"})
                   .ok());
-  rows = rows_of(training.id);
+  rows = AuditRowsOf(training.id);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].action, "job.skipped");
 
@@ -747,14 +764,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
 
   // The audit row cannot be written (a trigger refuses it, as a full disk or
   // a lost connection would at that moment): the job is not completed either.
-  testing::RawSql raw = Raw();
-  const std::string refuse =
-      postgres() ? "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                   "RAISE EXCEPTION 'audit refused'; END $$; "
-                   "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
-                 : "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;";
-  std::string error;
-  ASSERT_TRUE(raw.Exec(refuse, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
   EXPECT_FALSE(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}", std::nullopt, scored).ok());
   EXPECT_FALSE(store_->CompleteTrainingJob(MakeJob(JobKind::kTraining).id, kJobCompleted, "r", "{}", scored).ok());
   JobRow ingest2 = MakeJob(JobKind::kIngest);
@@ -766,7 +776,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   EXPECT_EQ(store_->GetJob(bad.id)->score, std::nullopt);
   EXPECT_EQ(store_->GetJob(ingest2.id)->status, kJobQueued);
   EXPECT_EQ(store_->ListVideos("", 100)->size(), 1u);  // b.mp4 was rolled back
-  EXPECT_TRUE(rows_of(bad.id).empty());
+  EXPECT_TRUE(AuditRowsOf(bad.id).empty());
   // Without the audit the same completion goes through (the trigger is the cause).
   ASSERT_TRUE(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}").ok());
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobCompleted);
@@ -774,20 +784,10 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
 
 TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   ASSERT_NE(store_, nullptr);
-  auto rows_of = [&](const std::string& job_id) {
-    std::vector<AuditEntry> out;
-    auto trail = store_->AuditTrail(5000);
-    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
-    if (!trail.ok()) return out;
-    for (const AuditEntry& e : *trail) {
-      if (e.subject == job_id) out.push_back(e);
-    }
-    return out;
-  };
   const JobAudit queued{"alice", "job.queued", R"({"kind":"score","trainee_video_id":7})"};
   JobRow score = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(score, queued).ok());
-  auto rows = rows_of(score.id);
+  auto rows = AuditRowsOf(score.id);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].actor, "alice");
   EXPECT_EQ(rows[0].action, "job.queued");
@@ -798,7 +798,7 @@ TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   ingest.file_path = "raw/ab/abcdef.mp4";
   ASSERT_TRUE(store_->InsertJobPlacing(ingest, [&] { ++placed; return Status::Ok(); }, queued).ok());
   EXPECT_EQ(placed, 1);
-  EXPECT_EQ(rows_of(ingest.id).size(), 1u);
+  EXPECT_EQ(AuditRowsOf(ingest.id).size(), 1u);
 
   // A detail that is not a JSON object: neither the job nor its row.
   JobRow bad = MakeJob(JobKind::kScore);
@@ -808,14 +808,7 @@ TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   // The row cannot be written (a trigger refuses it, as a full disk or a lost
   // connection would at that moment): the job is not inserted either, and a
   // placed file is placed inside the transaction that is rolled back.
-  testing::RawSql raw = Raw();
-  const std::string refuse =
-      postgres() ? "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                   "RAISE EXCEPTION 'audit refused'; END $$; "
-                   "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
-                 : "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;";
-  std::string error;
-  ASSERT_TRUE(raw.Exec(refuse, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
   JobRow refused = MakeJob(JobKind::kTraining);
   EXPECT_FALSE(store_->InsertJob(refused, queued).ok());
   EXPECT_EQ(store_->GetJob(refused.id).status().code(), Status::Code::kNotFound);
@@ -824,7 +817,7 @@ TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   EXPECT_FALSE(store_->InsertJobPlacing(refused_upload, [&] { ++placed; return Status::Ok(); }, queued).ok());
   EXPECT_EQ(store_->GetJob(refused_upload.id).status().code(), Status::Code::kNotFound);
   EXPECT_EQ(*store_->PathInUse(refused_upload.file_path), false);
-  EXPECT_TRUE(rows_of(refused.id).empty());
+  EXPECT_TRUE(AuditRowsOf(refused.id).empty());
   // Without the audit the same insert goes through (the trigger is the cause).
   ASSERT_TRUE(store_->InsertJob(refused).ok());
   EXPECT_EQ(store_->GetJob(refused.id)->status, kJobQueued);

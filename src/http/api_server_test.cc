@@ -261,7 +261,7 @@ TEST_F(ApiTest, ReadyFollowsTheQueue) {
   c.queue_backend = QueueBackend::kRedis;
   c.redis_url = redis.url();
   c.ingest_workers = c.score_workers = c.training_workers = 0;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   // The answer once it is `status` (a reconnection may take a try), or the
   // last one after a minute.
   auto ready_becomes = [&](int status) {
@@ -556,7 +556,7 @@ TEST_F(ApiTest, JobsPastTheirTimeoutAreRetriedWithBackoffThenDead) {
   c.queue.max_attempts = 3;
   c.queue.backoff_base_sec = 0.2;
   c.queue.backoff_factor = 2;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   auto t0 = std::chrono::steady_clock::now();
   auto r = Upload(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
   ASSERT_EQ(r->status, 202);
@@ -620,7 +620,7 @@ TEST_F(ApiTest, JobLogLinesSayEachOutcome) {
   c.test_hold_jobs = {JobKind::kIngest};
   c.queue.max_attempts = 2;
   c.queue.backoff_base_sec = 0.05;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   auto r = Upload(MakeProcedure("v.mp4", {0, 1}, 3), "task-a", "gold");
   ASSERT_EQ(r->status, 202);
   const std::string id = Json::parse(r->body)["ingest_job_id"];
@@ -648,7 +648,7 @@ TEST_F(ApiTest, FaultInjectionMakesJobsFailOnlyWhenEnabled) {
   StopServer();
   ServiceConfig c = DefaultConfig();
   c.fault_injection_enabled = true;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   int64_t gold = IngestVideo(MakeProcedure("g.mp4", {0, 1}, 3), "task-a", "gold");
   int64_t trainee = IngestVideo(MakeProcedure("t.mp4", {0, 1}, 3), "task-a", "trainee");
   EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kOperator), body, "application/json")->status, 403);
@@ -693,7 +693,7 @@ TEST_F(ApiTest, HoldKeepsJobsRunningUntilReleasedOrShutdown) {
   StopServer();
   ServiceConfig c = DefaultConfig();
   c.fault_injection_enabled = true;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kOperator), hold, "application/json")->status, 403);
   EXPECT_EQ(client_->Post("/ops/fault-injection", Auth(kAdmin), R"({"job_type": "ingest", "hold": 1})",
                           "application/json")->status, 400);
@@ -761,7 +761,7 @@ TEST_F(ApiTest, LockWaitsReachTheMetrics) {
   StopServer();
   ServiceConfig c = DefaultConfig();
   c.ingest_workers = c.score_workers = c.training_workers = 0;  // only the request writes
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   auto waiting = [&] {
     LockWaits* q = service_->queue()->lock_waits();
     return service_->store()->lock_waits()->waiting() + (q ? q->waiting() : 0);
@@ -1085,7 +1085,7 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   ServiceConfig config = DefaultConfig();
   config.embedders.models_dir = dir_.file("no-models");
   std::filesystem::create_directories(config.embedders.models_dir);
-  Start(config);
+  ASSERT_NO_FATAL_FAILURE(Start(config));
   r = reembed("task-a", R"({"embedder": "pose-v1"})");
   EXPECT_EQ(r->status, 400) << r->body;
   EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("embedder pose-v1 cannot be used"),
@@ -1121,7 +1121,7 @@ TEST_F(ApiTest, ReembedRefusesWhatItCannotDoAndAFailureKeepsTheOldEmbeddings) {
   StopServer();
   config = DefaultConfig();
   config.ingest.embedder = "motion-v1";
-  Start(config);
+  ASSERT_NO_FATAL_FAILURE(Start(config));
   int64_t newer = IngestVideo(MakeProcedure("newer.mp4", {0, 1, 3}, 3), "task-a", "trainee");
   ASSERT_GT(newer, 0);
   post = client_->Post("/score", Auth(kOperator), Json{{"gold_video_id", gold}, {"trainee_video_id", newer}}.dump(),
@@ -1172,7 +1172,7 @@ TEST_F(ApiTest, SearchIsBoundedAndSaysWhenItStoppedEarly) {
   StopServer();
   ServiceConfig c = DefaultConfig();
   c.search_max_clips = 1;
-  Start(c);
+  ASSERT_NO_FATAL_FAILURE(Start(c));
   Json cut = Json::parse(client_->Get(query.c_str(), Auth(kViewer))->body);
   EXPECT_EQ(cut["truncated"], true) << cut.dump();
   EXPECT_EQ(cut["videos_searched"], 1);

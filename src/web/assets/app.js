@@ -231,11 +231,14 @@ async function showSop(taskId) {
   const video = h('video', { id: 'sop-video', controls: true, preload: 'auto' });
   fileUrl(`/videos/${sop.gold_video_id}/file`).then((u) => { video.src = u; }).catch((e) => say(e.message, true));
   const tbody = h('tbody', {});
-  const now = () => Math.round(video.currentTime * 10) / 10;
+  // To the hundredth, as the service gives step times: rounded to a tenth, a
+  // start taken at a found boundary (4.14 s) fell before the previous step's
+  // end and the save was refused.
+  const now = () => Math.round(video.currentTime * 100) / 100;
   function row(step) {
     const name = h('input', { type: 'text', class: 'step-name', value: step.name, 'aria-label': 'Step name' });
-    const start = h('input', { type: 'number', class: 'step-start', step: '0.1', min: '0', value: step.start_sec, 'aria-label': 'Start (s)' });
-    const end = h('input', { type: 'number', class: 'step-end', step: '0.1', min: '0', value: step.end_sec, 'aria-label': 'End (s)' });
+    const start = h('input', { type: 'number', class: 'step-start', step: '0.01', min: '0', value: step.start_sec, 'aria-label': 'Start (s)' });
+    const end = h('input', { type: 'number', class: 'step-end', step: '0.01', min: '0', value: step.end_sec, 'aria-label': 'End (s)' });
     const critical = h('input', { type: 'checkbox', class: 'step-critical', checked: !!step.critical, 'aria-label': 'Critical' });
     const optional = h('input', { type: 'checkbox', class: 'step-optional', checked: !!step.optional, 'aria-label': 'Optional' });
     const group = h('input', { type: 'text', class: 'step-group', value: step.any_order_group || '', 'aria-label': 'Any-order group' });
@@ -286,7 +289,7 @@ async function showSop(taskId) {
     h('table', { class: 'steps-editor' }, h('thead', {}, h('tr', {}, ['Step', 'Gold time (s)', 'Critical', 'Optional', 'Any-order group', 'Time tolerance', ''].map((c) => h('th', {}, c)))), tbody),
     h('p', {}, h('button', { type: 'button', id: 'add-step', onclick: () => {
       const t = now();
-      tbody.append(row({ name: `step ${tbody.children.length + 1}`, start_sec: t, end_sec: Math.round((t + 2) * 10) / 10 }));
+      tbody.append(row({ name: `step ${tbody.children.length + 1}`, start_sec: t, end_sec: Math.round((t + 2) * 100) / 100 }));
     } }, 'Add a step at the current time'), ' ',
     h('button', { type: 'button', id: 'place-steps', title: 'Keep the names, order and rules; find where each step is in the gold video', onclick: place }, 'Place these steps in the gold video'), ' ',
     h('button', { type: 'button', id: 'save-sop', class: 'primary', onclick: save }, 'Save')));

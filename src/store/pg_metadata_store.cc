@@ -355,7 +355,7 @@ Status InsertAudit(PgSession& db, const std::string& at, const std::string& acto
 
 // A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
 Status InsertJobAudit(PgSession& db, const std::string& at, const std::string& job_id,
-                             const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
+                      const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
   SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
   return InsertAudit(db, at, audit->actor, audit->action, job_id, detail);
@@ -632,14 +632,7 @@ Result<std::vector<std::string>> PgMetadataStore::AllReferencedPaths() {
 // ---------------------------------------------------------------- jobs
 
 Status PgMetadataStore::InsertJob(const JobRow& job, const std::optional<JobAudit>& audit) {
-  SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  if (!audit) return InsertJobRow(*lease, job, Now());
-  PgSession& db = *lease;
-  const std::string now = Now();
-  return db.InTransaction([&]() -> Status {
-    SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, now));
-    return InsertJobAudit(db, now, job.id, audit, std::nullopt);
-  });
+  return InsertJobPlacing(job, [] { return Status::Ok(); }, audit);
 }
 
 Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,

@@ -332,7 +332,7 @@ Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, c
 
 // A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
 Status InsertJobAudit(Conn conn, const std::string& at, const std::string& job_id,
-                             const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
+                      const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
   SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
   return InsertAudit(conn, at, audit->actor, audit->action, job_id, detail);

@@ -15,6 +15,10 @@
 //                   embedder per repetition, made outside the timed part
 //                   (its load time is printed apart): embedders cache
 //                   per-frame work by frame id.
+//   Ingest/<name>/one-thread  for the default and appearance-v1: the same
+//                   with decode_ahead_frames = 0, decoding and embedding
+//                   taking turns on one thread (the baseline of
+//                   video/decode_ahead.h).
 //
 // and prints a table from the run with the least wall time of each (the
 // least disturbed on a shared machine): wall and CPU seconds (all threads:
@@ -140,9 +144,10 @@ void BM_BareDecode(benchmark::State& state) {
   }
 }
 
-// `row` is the table's name for `name` made with `config`.
+// `row` is the table's name for `name` made with `config`, ingesting with
+// `decode_ahead_frames` (IngestOptions).
 void BM_Ingest(benchmark::State& state, const std::string& row, const std::string& name,
-               const EmbedderConfig& config) {
+               const EmbedderConfig& config, int decode_ahead_frames) {
   for (auto _ : state) {
     Run run;
     state.PauseTiming();
@@ -154,7 +159,8 @@ void BM_Ingest(benchmark::State& state, const std::string& row, const std::strin
       Fail(state, made.status().ToString());
       return;
     }
-    const IngestOptions options;
+    IngestOptions options;
+    options.decode_ahead_frames = decode_ahead_frames;
     CountingEmbedder embedder(made->get(), options.decode.target_fps);
     double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
@@ -188,16 +194,26 @@ void RegisterBenchmarks() {
       g_skipped.emplace_back(name, made.status().ToString());
       continue;
     }
-    benchmark::RegisterBenchmark(("Ingest/" + name).c_str(), BM_Ingest, name, name, g_config)
+    const int ahead = IngestOptions{}.decode_ahead_frames;
+    benchmark::RegisterBenchmark(("Ingest/" + name).c_str(), BM_Ingest, name, name, g_config, ahead)
         ->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     g_rows.push_back(name);
+    // The baseline of decoding ahead on a thread of its own: decoding and
+    // embedding taking turns on one thread. For the default and for the
+    // costliest embedder, where the overlap matters most.
+    if (name == kDefaultEmbedder || name == "appearance-v1") {
+      const std::string row = name + "/one-thread";
+      benchmark::RegisterBenchmark(("Ingest/" + row).c_str(), BM_Ingest, row, name, g_config, 0)
+          ->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+      g_rows.push_back(row);
+    }
     // The baseline of appearance-v1's frames in parallel: one at a time,
     // one network using OpenCV's threads inside each layer.
     if (name == "appearance-v1" && g_config.parallel_frames != 1) {
       EmbedderConfig one = g_config;
       one.parallel_frames = 1;
       const std::string row = name + "/1";
-      benchmark::RegisterBenchmark(("Ingest/" + row).c_str(), BM_Ingest, row, name, one)
+      benchmark::RegisterBenchmark(("Ingest/" + row).c_str(), BM_Ingest, row, name, one, ahead)
           ->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
       g_rows.push_back(row);
     }
@@ -224,13 +240,13 @@ double PrintSummary() {
               reps);
   const Run* heur = Fastest(g_runs[kDefaultEmbedder]);
   const Run* dec = Fastest(g_runs[kDecode]);
-  std::printf("  %-16s %8s %8s %7s %11s %10s %15s %15s\n", "", "wall s", "CPU s", "frames",
+  std::printf("  %-26s %8s %8s %7s %11s %10s %15s %15s\n", "", "wall s", "CPU s", "frames",
               "frames/CPUs", "video/wall", "x heuristic-v1", "x bare decode");
   double default_rate = 0;
   for (const std::string& row : g_rows) {
     const Run* r = Fastest(g_runs[row]);
     if (r == nullptr) {
-      std::printf("  %-16s did not run\n", row.c_str());
+      std::printf("  %-26s did not run\n", row.c_str());
       continue;
     }
     double rate = Ratio(static_cast<double>(r->frames), r->cpu_sec);
@@ -245,12 +261,12 @@ double PrintSummary() {
       std::snprintf(vs_dec, sizeof vs_dec, "%6.2f / %6.2f", Ratio(r->wall_sec, dec->wall_sec),
                     Ratio(r->cpu_sec, dec->cpu_sec));
     }
-    std::printf("  %-16s %8.3f %8.3f %7lld %11.1f %10.1f %15s %15s\n", row.c_str(), r->wall_sec,
+    std::printf("  %-26s %8.3f %8.3f %7lld %11.1f %10.1f %15s %15s\n", row.c_str(), r->wall_sec,
                 r->cpu_sec, static_cast<long long>(r->frames), rate,
                 Ratio(r->video_sec, r->wall_sec), vs_heur, vs_dec);
   }
   for (const auto& [name, reason] : g_skipped) {
-    std::printf("  %-16s skipped: %s\n", name.c_str(), reason.c_str());
+    std::printf("  %-26s skipped: %s\n", name.c_str(), reason.c_str());
   }
   // Per-frame embedding cost and the load time kept out of the wall time.
   for (const std::string& row : g_rows) {
@@ -260,7 +276,7 @@ double PrintSummary() {
     if (r == nullptr || r->frames == 0) continue;
     double load = r->load_sec;
     for (const Run& x : runs) load = std::min(load, x.load_sec);
-    std::printf("  %-16s embedding %.1f%% of wall, %.2f ms per frame; load %.3f s (not timed)\n",
+    std::printf("  %-26s embedding %.1f%% of wall, %.2f ms per frame; load %.3f s (not timed)\n",
                 row.c_str(), 100.0 * Ratio(r->embed_sec, r->wall_sec), 1e3 * r->embed_sec / r->frames,
                 load);
   }

@@ -8,7 +8,11 @@
 //   OurDecode      VideoDecoder::Next() until the end, default DecodeOptions:
 //                  decoding plus sampling, RGB conversion and resizing;
 //   Ingest         IngestVideo() with the default IngestOptions and a
-//                  HeuristicEmbedder (wrapped to time its Embed calls).
+//                  HeuristicEmbedder (wrapped to time its Embed calls): the
+//                  decoder runs a few frames ahead on a thread of its own;
+//   IngestOneThread  the same with decode_ahead_frames = 0: decoding and
+//                  embedding take turns on one thread (the way before
+//                  video/decode_ahead.h), the baseline of the overlap.
 //
 // and prints a summary: the minimum wall time of each over the repetitions
 // (the least disturbed run on a shared machine), ingest / ffmpeg (target
@@ -164,14 +168,16 @@ void BM_OurDecode(benchmark::State& state) {
   }
 }
 
-void BM_Ingest(benchmark::State& state) {
+void IngestWith(benchmark::State& state, int decode_ahead_frames, const char* row) {
   for (auto _ : state) {
     Run run;
     HeuristicEmbedder heuristic;
     TimingEmbedder embedder(&heuristic);
+    IngestOptions options;
+    options.decode_ahead_frames = decode_ahead_frames;
     double cpu0 = bench::SelfCpuSec();
     auto t0 = Clock::now();
-    auto set = IngestVideo(g_video, IngestOptions{}, &embedder);
+    auto set = IngestVideo(g_video, options, &embedder);
     run.wall_sec = Seconds(Clock::now() - t0);
     run.cpu_sec = bench::SelfCpuSec() - cpu0;
     if (!set.ok()) {
@@ -185,13 +191,17 @@ void BM_Ingest(benchmark::State& state) {
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["clips"] = static_cast<double>(run.clips);
     state.counters["embed_ms_per_clip"] = run.clips ? 1e3 * run.embed_sec / run.clips : 0.0;
-    g_runs["Ingest"].push_back(run);
+    g_runs[row].push_back(run);
   }
 }
+
+void BM_Ingest(benchmark::State& state) { IngestWith(state, IngestOptions{}.decode_ahead_frames, "Ingest"); }
+void BM_IngestOneThread(benchmark::State& state) { IngestWith(state, 0, "IngestOneThread"); }
 
 BENCHMARK(BM_FfmpegDecode)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OurDecode)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ingest)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IngestOneThread)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // The run with the least wall time, and the median wall time.
 const Run* Fastest(const std::vector<Run>& runs) {
@@ -230,6 +240,13 @@ double PrintSummary(double clip_seconds) {
   line("ffmpeg -threads 0 -f null (floor)", g_runs["FfmpegDecode"], ff);
   line("our decoder (decode+sample+rgb)", g_runs["OurDecode"], dec);
   line("ingest (decode+sample+embed)", g_runs["Ingest"], ing);
+  const Run* one = Fastest(g_runs["IngestOneThread"]);
+  line("ingest, decoding on one thread", g_runs["IngestOneThread"], one);
+  if (one != nullptr && ing != nullptr) {
+    std::printf("  ratio ingest / ingest decoding on one thread: %.3f (median %.3f)\n",
+                ing->wall_sec / one->wall_sec,
+                MedianWall(g_runs["Ingest"]) / MedianWall(g_runs["IngestOneThread"]));
+  }
   if (ff == nullptr || ing == nullptr) return 0;
 
   double ratio = ing->wall_sec / ff->wall_sec;
@@ -256,8 +273,9 @@ double PrintSummary(double clip_seconds) {
     std::printf("  (the Python original: 55-80%% of ingest embedding, about 30 ms per clip-second)\n");
   }
   if (dec != nullptr) {
-    // The embedder runs on the calling thread while the codec's frame threads
-    // decode ahead, so ingest can cost less than decoder + embedding.
+    // The embedder runs on the calling thread while the decoder (and the
+    // codec's frame threads) run ahead, so ingest can cost less than
+    // decoder + embedding.
     std::printf("  breakdown: ingest - our decoder = %.3f s wall, %.3f s cpu; embedding %.3f s "
                 "(overlaps the decoder's threads)\n",
                 ing->wall_sec - dec->wall_sec, ing->cpu_sec - dec->cpu_sec, embed);

@@ -3,11 +3,17 @@
 #include "embed/embedder_registry.h"
 
 #include <cstdio>
+#include <optional>
+
+#include "video/decode_ahead.h"
 
 namespace sopilot {
 
 Status ValidateIngestOptions(const IngestOptions& o) {
   SOPILOT_RETURN_IF_ERROR(ValidateDecodeOptions(o.decode));
+  if (o.decode_ahead_frames < 0 || o.decode_ahead_frames > 64) {
+    return Status::InvalidArgument("decode_ahead_frames must be in [0, 64]");
+  }
   // "unknown embedder ..." naming the known ones, or what is wrong with a
   // combination's weight.
   if (Status st = CheckEmbedderName(o.embedder); !st.ok()) {
@@ -42,15 +48,23 @@ Result<EmbeddingSet> IngestVideo(const std::string& path, const IngestOptions& o
 
   const double total = decoder->info().duration_sec;
   double last_report = 0;
-  for (;;) {
-    SOPILOT_ASSIGN_OR_RETURN(FramePtr frame, decoder->Next());
-    if (!frame) break;
-    windower.Add(std::move(frame), &ready);
-    SOPILOT_RETURN_IF_ERROR(embed_ready());
-    double done = windower.frames_seen() / options.decode.target_fps;
-    if (progress && done - last_report >= 1.0) {
-      last_report = done;
-      if (!progress(done, total)) return Status::Unavailable(path + ": ingest cancelled");
+  {
+    // With decode_ahead_frames, the decoder runs on its own thread from
+    // here until `ahead` is gone; nothing else touches it meanwhile.
+    std::optional<DecodeAhead> ahead;
+    if (options.decode_ahead_frames > 0) {
+      ahead.emplace([d = decoder.get()] { return d->Next(); }, options.decode_ahead_frames);
+    }
+    for (;;) {
+      SOPILOT_ASSIGN_OR_RETURN(FramePtr frame, ahead ? ahead->Next() : decoder->Next());
+      if (!frame) break;
+      windower.Add(std::move(frame), &ready);
+      SOPILOT_RETURN_IF_ERROR(embed_ready());
+      double done = windower.frames_seen() / options.decode.target_fps;
+      if (progress && done - last_report >= 1.0) {
+        last_report = done;
+        if (!progress(done, total)) return Status::Unavailable(path + ": ingest cancelled");
+      }
     }
   }
   windower.Finish(&ready);

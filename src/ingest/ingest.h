@@ -2,7 +2,9 @@
 //
 // Decoding, clip windowing and embedding are streamed: frames flow into clips
 // and clips into the embedder as they are decoded, so memory is bounded by one
-// clip whatever the video's length.
+// clip (and the few frames decoded ahead) whatever the video's length. The
+// decoder runs on a thread of its own a few frames ahead of the embedder
+// (video/decode_ahead.h), so the two overlap.
 #pragma once
 
 #include <functional>
@@ -23,6 +25,11 @@ struct IngestOptions {
   // (embed/embedder_registry.h). IngestVideo uses the Embedder it is given;
   // this names it so that commands carry one choice through.
   std::string embedder = "heuristic-v1";
+  // How many frames the decoder may run ahead of the embedder on a thread of
+  // its own (video/decode_ahead.h); 0 decodes on the caller's thread, one
+  // frame at a time (bench/ingest_bench compares the two). The vectors are
+  // the same either way.
+  int decode_ahead_frames = 8;
 };
 
 // Checks every option; the message names the CLI option at fault.

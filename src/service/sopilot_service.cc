@@ -227,7 +227,8 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
   SOPILOT_RETURN_IF_ERROR(QueueReady());
   // The row first: a worker that took the job before the row said queued
   // would find it dead and drop it.
-  SOPILOT_RETURN_IF_ERROR(store_->ReviveDeadJob(job_id));
+  SOPILOT_RETURN_IF_ERROR(store_->ReviveDeadJob(
+      job_id, JobAudit{actor, "job.requeued", JsonText(nlohmann::json({{"kind", JobKindName(kind)}}))}));
   // The answer is the row as requeued: once enqueued, a worker may already
   // be running it.
   SOPILOT_ASSIGN_OR_RETURN(JobRow requeued, store_->GetJob(job_id));
@@ -240,14 +241,16 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
     return Status::Unavailable("requeue of " + job_id + " is recorded but the queue is unavailable: " + st.message());
   }
   CountJobState(job, kJobQueued);
-  Audit(actor, "job.requeued", job_id, JsonText(nlohmann::json({{"kind", JobKindName(kind)}})));
   return requeued;
 }
 
 Status SopilotService::Enqueue(const JobRow& job) {
   Status st = queue_->Enqueue(job.kind, job.id);
   if (!st.ok()) {
-    if (Status set = store_->SetJobStatus(job.id, kJobFailed, "enqueue failed: " + st.message()); !set.ok()) {
+    const std::string error = "enqueue failed: " + st.message();
+    if (Status set = store_->SetJobStatus(job.id, kJobFailed, error,
+                                          JobAudit{"system", "job.failed", JsonText(nlohmann::json({{"error", error}}))});
+        !set.ok()) {
       // The row stays queued and the reconciler enqueues it once the queue is back.
       LogWarn("job: cannot mark it failed after its enqueue failed", {{"job_id", job.id}, {"error", set.message()}});
     }
@@ -759,13 +762,13 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
   for (size_t at = message.find(prefix); at != std::string::npos; at = message.find(prefix, at)) {
     message.erase(at, prefix.size());
   }
-  if (Status set = store_->SetJobStatus(job_id, status, message); !set.ok()) {
+  const JobAudit audit{"system", status == kJobDead ? "job.dead" : "job.failed",
+                       JsonText(nlohmann::json({{"error", message}}))};
+  if (Status set = store_->SetJobStatus(job_id, status, message, audit); !set.ok()) {
     LogError("job: cannot record its end", {{"job_id", job_id}, {"outcome", status}, {"error", message},
                                             {"store_error", set.message()}});
     return;  // its lease runs out and it runs again, or the reconciler settles it
   }
-  Audit("system", status == kJobDead ? "job.dead" : "job.failed", job_id,
-                      JsonText(nlohmann::json({{"error", message}})));
   auto job = store_->GetJob(job_id);
   if (job.ok()) CountJobState(*job, status);
   if (job.ok() && job->kind == JobKind::kScore) webhooks_->Wake();  // the store wrote its score.failed event
@@ -795,9 +798,9 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   // Delivered again after it finished (a worker died between recording the
   // result and acknowledging it): nothing to do.
   if (job.status == kJobCompleted || job.status == kJobSkipped || job.status == kJobDead) return Status::Ok();
-  SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(job.id, kJobRunning));
+  SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(
+      job.id, kJobRunning, "", JobAudit{"system", "job.running", JsonText(nlohmann::json({{"attempt", leased.attempt}}))}));
   CountJobState(job, kJobRunning);
-  Audit("system", "job.running", job.id, JsonText(nlohmann::json({{"attempt", leased.attempt}})));
   // Test hook (fault injection only): a held job waits here, running.
   if (config_.fault_injection_enabled && !hold_.Wait(job.kind, [&] { return context.ShouldStop(); })) {
     return Status::Unavailable("stopped while held by fault injection");

@@ -305,12 +305,14 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st, bool poisoned) {
              {"error", st.message()}});
     // Straight back to queued: a client polling the job must never see a
     // passing "failed" for a job that will run again.
-    if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message()); !set.ok()) {
-      // The row says running until the retry runs and sets it again.
+    const std::string detail = JsonText(nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}}));
+    if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message(), JobAudit{"system", "job.retrying", detail});
+        !set.ok()) {
+      // The row says running until the retry runs and sets it again. The
+      // retry happens all the same (the queue holds it), so it is recorded.
       LogWarn("job: cannot mark it queued for its retry", {{"job_id", job.job_id}, {"error", set.message()}});
+      service_->Audit("system", "job.retrying", job.job_id, detail);
     }
-    service_->Audit("system", "job.retrying", job.job_id,
-                       JsonText(nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}})));
     service_->CountJobState(job, "retried");
   } else if (retried.ok()) {
     LogError("job failed; out of attempts: dead",

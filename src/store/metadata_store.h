@@ -170,10 +170,11 @@ struct AuditEntry {
   std::string detail_json;  // a JSON object
 };
 
-// The audit row a job's insertion ("job.queued") or completion
-// ("job.completed", "job.skipped") writes in the same transaction (subject:
-// the job's id), so that a queued or completed job never lacks its record and
-// a change that did not happen has none. An ingest's completion adds
+// The audit row a job's insertion ("job.queued"), change of state
+// ("job.running", "job.failed", "job.dead", "job.retrying", "job.requeued")
+// or completion ("job.completed", "job.skipped") writes in the same
+// transaction (subject: the job's id), so that a job never lacks the record
+// of a state it reached and a change that did not happen has none. An ingest's completion adds
 // "video_id" (the video it inserted) to the detail.
 struct JobAudit {
   std::string actor = "system";
@@ -258,11 +259,14 @@ class MetadataStore {
   // completed/failed/dead/skipped set finished_at; queued sets queued_at and
   // clears the error). Fails with InvalidArgument when the job is in a final
   // state (completed, dead, skipped) or absent, so that a result is never
-  // recorded twice.
-  virtual Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "") = 0;
+  // recorded twice. Given `audit` ("job.running", "job.failed", ...), writes
+  // that row in the same transaction: both or neither.
+  virtual Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "",
+                              const std::optional<JobAudit>& audit = std::nullopt) = 0;
   // A dead job (out of retries) back to queued, for an operator's requeue:
   // the one way out of a final state. NotFound when `id` is not a dead job.
-  virtual Status ReviveDeadJob(const std::string& id) = 0;
+  // Given `audit` ("job.requeued"), writes it in the same transaction.
+  virtual Status ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit = std::nullopt) = 0;
   // Records outputs with status completed (or skipped) in one transaction.
   // Each Complete*Job given `audit` writes that row in the same transaction.
   virtual Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) = 0;

@@ -823,6 +823,50 @@ TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   EXPECT_EQ(store_->GetJob(refused.id)->status, kJobQueued);
 }
 
+TEST_P(MetadataStoreTest, AJobsChangeOfStateWritesItsRowInTheSameTransaction) {
+  ASSERT_NE(store_, nullptr);
+  JobRow job = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(job).ok());
+  const JobAudit running{"system", "job.running", R"({"attempt":1})"};
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning, "", running).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobRunning);
+  const JobAudit dead{"system", "job.dead", R"({"error":"decoder gave up"})"};
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobDead, "decoder gave up", dead).ok());
+  const JobAudit requeued{"alice", "job.requeued", R"({"kind":"score"})"};
+  ASSERT_TRUE(store_->ReviveDeadJob(job.id, requeued).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
+  auto rows = AuditRowsOf(job.id);
+  ASSERT_EQ(rows.size(), 3u);
+  std::set<std::string> actions;
+  for (const auto& r : rows) actions.insert(r.actor + " " + r.action + " " + nlohmann::json::parse(r.detail_json).dump());
+  EXPECT_EQ(actions, (std::set<std::string>{R"(system job.running {"attempt":1})",
+                                            R"(system job.dead {"error":"decoder gave up"})",
+                                            R"(alice job.requeued {"kind":"score"})"}));
+
+  // A change refused by the job's state writes no row: a completed job is
+  // not moved, a job that is not dead is not revived.
+  JobRow done = MakeJob(JobKind::kScore);
+  ASSERT_TRUE(store_->InsertJob(done).ok());
+  ASSERT_TRUE(store_->CompleteScoreJob(done.id, 90, "reports/d.json", "{}").ok());
+  EXPECT_FALSE(store_->SetJobStatus(done.id, kJobFailed, "late", JobAudit{"system", "job.failed", "{}"}).ok());
+  EXPECT_EQ(store_->ReviveDeadJob(done.id, requeued).code(), Status::Code::kNotFound);
+  EXPECT_TRUE(AuditRowsOf(done.id).empty());
+
+  // The row cannot be written: the state does not change either.
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
+  EXPECT_FALSE(store_->SetJobStatus(job.id, kJobRunning, "", running).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
+  EXPECT_EQ(store_->GetJob(job.id)->attempts, 1) << "the refused move to running did not count an attempt";
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning).ok());
+  ASSERT_TRUE(store_->SetJobStatus(job.id, kJobDead, "again").ok());
+  EXPECT_FALSE(store_->ReviveDeadJob(job.id, requeued).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobDead);
+  EXPECT_EQ(AuditRowsOf(job.id).size(), 3u);
+  // Without the audit the same revival goes through (the trigger is the cause).
+  ASSERT_TRUE(store_->ReviveDeadJob(job.id).ok());
+  EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
+}
+
 TEST_P(MetadataStoreTest, AuditLogRefusesUpdateAndDeleteInSql) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->AppendAudit("system", "job.queued", "j1", "{}").ok());

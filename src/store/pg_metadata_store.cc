@@ -657,39 +657,46 @@ Result<JobRow> PgMetadataStore::GetJob(const std::string& id) {
 }
 
 Status PgMetadataStore::SetJobStatus(const std::string& id, const std::string& status,
-                                     const std::string& error_message) {
+                                     const std::string& error_message, const std::optional<JobAudit>& audit) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
-  // The guard is in the WHERE clause: PostgreSQL evaluates it again on the
-  // newest version of a row another transaction changed meanwhile, so
-  // checking the state and changing it is one step.
-  SOPILOT_ASSIGN_OR_RETURN(
-      PgResult r,
-      db.Exec("UPDATE jobs SET status = $2::text, updated_at = $3::text, "
-              "attempts = attempts + (CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END), "
-              "started_at = CASE WHEN $2::text = 'running' THEN $3::text ELSE started_at END, "
-              "queued_at = CASE WHEN $2::text = 'queued' THEN $3::text ELSE queued_at END, "
-              "finished_at = CASE WHEN $2::text IN ('completed', 'failed', 'dead', 'skipped') THEN $3::text "
-              "ELSE NULL END, "
-              "error_message = CASE "
-              "  WHEN $2::text IN ('queued', 'completed') THEN NULL "
-              "  WHEN $2::text = 'running' THEN error_message "
-              "  ELSE COALESCE(NULLIF($4::text, ''), error_message) END "
-              "WHERE id = $1 AND status NOT IN ('completed', 'dead', 'skipped')",
-              PgParams().Add(id).Add(status).Add(Now()).Add(error_message)));
-  if (r.affected() == 0) return ExplainUnchanged(db, id, status);
-  return Status::Ok();
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    // The guard is in the WHERE clause: PostgreSQL evaluates it again on the
+    // newest version of a row another transaction changed meanwhile, so
+    // checking the state and changing it is one step.
+    SOPILOT_ASSIGN_OR_RETURN(
+        PgResult r,
+        db.Exec("UPDATE jobs SET status = $2::text, updated_at = $3::text, "
+                "attempts = attempts + (CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END), "
+                "started_at = CASE WHEN $2::text = 'running' THEN $3::text ELSE started_at END, "
+                "queued_at = CASE WHEN $2::text = 'queued' THEN $3::text ELSE queued_at END, "
+                "finished_at = CASE WHEN $2::text IN ('completed', 'failed', 'dead', 'skipped') THEN $3::text "
+                "ELSE NULL END, "
+                "error_message = CASE "
+                "  WHEN $2::text IN ('queued', 'completed') THEN NULL "
+                "  WHEN $2::text = 'running' THEN error_message "
+                "  ELSE COALESCE(NULLIF($4::text, ''), error_message) END "
+                "WHERE id = $1 AND status NOT IN ('completed', 'dead', 'skipped')",
+                PgParams().Add(id).Add(status).Add(now).Add(error_message)));
+    if (r.affected() == 0) return ExplainUnchanged(db, id, status);
+    return InsertJobAudit(db, now, id, audit, std::nullopt);
+  });
 }
 
-Status PgMetadataStore::ReviveDeadJob(const std::string& id) {
+Status PgMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r,
-                           lease->Exec("UPDATE jobs SET status = 'queued', updated_at = $2, queued_at = $2, "
-                                          "finished_at = NULL, error_message = NULL WHERE id = $1 AND status = 'dead'",
-                                          PgParams().Add(id).Add(Now())));
-  if (r.affected() == 0) return Status::NotFound("no dead job " + id);
-  return Status::Ok();
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(PgResult r,
+                             db.Exec("UPDATE jobs SET status = 'queued', updated_at = $2, queued_at = $2, "
+                                     "finished_at = NULL, error_message = NULL WHERE id = $1 AND status = 'dead'",
+                                     PgParams().Add(id).Add(now)));
+    if (r.affected() == 0) return Status::NotFound("no dead job " + id);
+    return InsertJobAudit(db, now, id, audit, std::nullopt);
+  });
 }
 
 Status PgMetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {

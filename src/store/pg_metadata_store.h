@@ -60,9 +60,9 @@ class PgMetadataStore final : public MetadataStore {
   Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
                           const std::optional<JobAudit>& audit = std::nullopt) override;
   Result<JobRow> GetJob(const std::string& id) override;
-  Status SetJobStatus(const std::string& id, const std::string& status,
-                      const std::string& error_message = "") override;
-  Status ReviveDeadJob(const std::string& id) override;
+  Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "",
+                      const std::optional<JobAudit>& audit = std::nullopt) override;
+  Status ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit = std::nullopt) override;
   Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) override;
   Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video, const std::vector<ClipRow>& clips, const std::string& result_json, const std::optional<std::string>& task_embedder = std::nullopt, const std::optional<JobAudit>& audit = std::nullopt) override;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,

@@ -726,41 +726,48 @@ Result<JobRow> SqliteMetadataStore::GetJob(const std::string& id) {
   return ReadJob(s);
 }
 
-Status SqliteMetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message) {
+Status SqliteMetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message,
+                                         const std::optional<JobAudit>& audit) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  // The guard is in the WHERE clause, so checking the state and changing it
-  // is one atomic step even with other processes writing the file.
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(
-                  conn,
-                  "UPDATE jobs SET status = ?2, updated_at = ?3, "
-                  "attempts = attempts + (CASE WHEN ?2 = 'running' THEN 1 ELSE 0 END), "
-                  "started_at = CASE WHEN ?2 = 'running' THEN ?3 ELSE started_at END, "
-                  "queued_at = CASE WHEN ?2 = 'queued' THEN ?3 ELSE queued_at END, "
-                  "finished_at = CASE WHEN ?2 IN ('completed', 'failed', 'dead', 'skipped') THEN ?3 ELSE NULL END, "
-                  "error_message = CASE "
-                  "  WHEN ?2 IN ('queued', 'completed') THEN NULL "
-                  "  WHEN ?2 = 'running' THEN error_message "
-                  "  ELSE COALESCE(NULLIF(?4, ''), error_message) END "
-                  "WHERE id = ?1 AND status NOT IN ('completed', 'dead', 'skipped')"));
-  s.Bind(1, id).Bind(2, status).Bind(3, Now()).Bind(4, error_message);
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status);
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    // The guard is in the WHERE clause, so checking the state and changing it
+    // is one atomic step even with other processes writing the file.
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(
+                    conn,
+                    "UPDATE jobs SET status = ?2, updated_at = ?3, "
+                    "attempts = attempts + (CASE WHEN ?2 = 'running' THEN 1 ELSE 0 END), "
+                    "started_at = CASE WHEN ?2 = 'running' THEN ?3 ELSE started_at END, "
+                    "queued_at = CASE WHEN ?2 = 'queued' THEN ?3 ELSE queued_at END, "
+                    "finished_at = CASE WHEN ?2 IN ('completed', 'failed', 'dead', 'skipped') THEN ?3 ELSE NULL END, "
+                    "error_message = CASE "
+                    "  WHEN ?2 IN ('queued', 'completed') THEN NULL "
+                    "  WHEN ?2 = 'running' THEN error_message "
+                    "  ELSE COALESCE(NULLIF(?4, ''), error_message) END "
+                    "WHERE id = ?1 AND status NOT IN ('completed', 'dead', 'skipped')"));
+    s.Bind(1, id).Bind(2, status).Bind(3, now).Bind(4, error_message);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status);
+    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+  });
 }
 
-Status SqliteMetadataStore::ReviveDeadJob(const std::string& id) {
+Status SqliteMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'queued', updated_at = ?2, queued_at = ?2, "
-                                  "finished_at = NULL, error_message = NULL WHERE id = ?1 AND status = 'dead'"));
-  s.Bind(1, id).Bind(2, Now());
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return Status::NotFound("no dead job " + id);
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "UPDATE jobs SET status = 'queued', updated_at = ?2, queued_at = ?2, "
+                                    "finished_at = NULL, error_message = NULL WHERE id = ?1 AND status = 'dead'"));
+    s.Bind(1, id).Bind(2, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("no dead job " + id);
+    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+  });
 }
 
 Status SqliteMetadataStore::CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) {

@@ -248,6 +248,13 @@ TEST_F(ApiTest, DeleteRemovesRowsAndFiles) {
   ASSERT_TRUE(deleted.is_object()) << trail.dump();
   EXPECT_EQ(deleted["actor"], "token:admin");
   EXPECT_EQ(deleted["subject"], std::to_string(id));
+  // It names the files the video had, relative to the data directory.
+  Json detail = deleted["detail"].is_string() ? Json::parse(deleted["detail"].get<std::string>()) : deleted["detail"];
+  ASSERT_TRUE(detail["files"].is_array()) << deleted.dump();
+  EXPECT_EQ(detail["files"].size(), 2u) << deleted.dump();
+  for (const Json& f : detail["files"]) {
+    EXPECT_TRUE(f.get<std::string>().starts_with("raw/") || f.get<std::string>().starts_with("embeddings/")) << f;
+  }
 }
 
 // /ready is 503 while the job queue is unreachable (here Redis, killed and

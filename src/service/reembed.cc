@@ -63,7 +63,7 @@ Result<JobRow> SopilotService::SubmitReembed(const std::string& task_id, const s
   job.task_id = task_id;
   job.embedder = embedder;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(
-      job, JobAudit{actor, "job.queued",
+      job, AuditRecord{actor, "job.queued",
                     JsonText(nlohmann::json({{"kind", "training"}, {"trigger", kReembedTrigger}, {"task_id", task_id},
                                              {"embedder", embedder}, {"videos", videos.size()}}))}));
   CountJobState(job, kJobQueued);
@@ -169,7 +169,7 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(summary, 2)));
   SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
       job.id, kJobCompleted, rel, JsonText(summary),
-      JobAudit{"system", "job.completed",
+      AuditRecord{"system", "job.completed",
                       JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
   CountJobState(job, kJobCompleted);
   Audit("system", "task.reembedded", task_id,

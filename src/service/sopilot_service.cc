@@ -228,7 +228,7 @@ Result<JobRow> SopilotService::RequeueDeadJob(JobKind kind, const std::string& j
   // The row first: a worker that took the job before the row said queued
   // would find it dead and drop it.
   SOPILOT_RETURN_IF_ERROR(store_->ReviveDeadJob(
-      job_id, JobAudit{actor, "job.requeued", JsonText(nlohmann::json({{"kind", JobKindName(kind)}}))}));
+      job_id, AuditRecord{actor, "job.requeued", JsonText(nlohmann::json({{"kind", JobKindName(kind)}}))}));
   // The answer is the row as requeued: once enqueued, a worker may already
   // be running it.
   SOPILOT_ASSIGN_OR_RETURN(JobRow requeued, store_->GetJob(job_id));
@@ -249,7 +249,7 @@ Status SopilotService::Enqueue(const JobRow& job) {
   if (!st.ok()) {
     const std::string error = "enqueue failed: " + st.message();
     if (Status set = store_->SetJobStatus(job.id, kJobFailed, error,
-                                          JobAudit{"system", "job.failed", JsonText(nlohmann::json({{"error", error}}))});
+                                          AuditRecord{"system", "job.failed", JsonText(nlohmann::json({{"error", error}}))});
         !set.ok()) {
       // The row stays queued and the reconciler enqueues it once the queue is back.
       LogWarn("job: cannot mark it failed after its enqueue failed", {{"job_id", job.id}, {"error", set.message()}});
@@ -326,7 +326,7 @@ Result<JobRow> SopilotService::SubmitUpload(const std::string& incoming_path, co
         if (*adopted != job.file_path) return Status::Internal("upload stored at " + *adopted + ", not " + job.file_path);
         return Status::Ok();
       },
-      JobAudit{actor, "job.queued", JsonText(detail)});
+      AuditRecord{actor, "job.queued", JsonText(detail)});
   if (!inserted.ok()) {
     (void)discard(Status::Ok());  // the incoming file, if it was not adopted
     // Two submitters raced with the same id: the other one's job stands.
@@ -460,7 +460,7 @@ Result<JobRow> SopilotService::SubmitScore(const ScoreRequest& request, const st
                                  {"gold_video_id", or_null(job.gold_video_id)},
                                  {"trainee_video_id", trainee_id},
                                  {"sop_version", or_null(job.sop_version)}};
-  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job, JobAudit{actor, "job.queued", JsonText(detail)}));
+  SOPILOT_RETURN_IF_ERROR(store_->InsertJob(job, AuditRecord{actor, "job.queued", JsonText(detail)}));
   CountJobState(job, kJobQueued);
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -474,7 +474,7 @@ Result<JobRow> SopilotService::SubmitTraining(const std::string& trigger, const 
   job.requested_by = actor;
   job.trigger = trigger;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(
-      job, JobAudit{actor, "job.queued", JsonText(nlohmann::json({{"kind", "training"}, {"trigger", trigger}}))}));
+      job, AuditRecord{actor, "job.queued", JsonText(nlohmann::json({{"kind", "training"}, {"trigger", trigger}}))}));
   CountJobState(job, kJobQueued);
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -602,22 +602,28 @@ Result<nlohmann::json> SopilotService::DeleteVideo(int64_t id, const std::string
   }
   SOPILOT_ASSIGN_OR_RETURN(std::vector<ClipRow> clips, store_->GetClips(id));
   SOPILOT_ASSIGN_OR_RETURN(std::vector<std::string> version_files, store_->VersionPathsOfVideo(id));
-  // Rows first: once they are gone nothing points at the files, and a crash
-  // before the files are removed leaves only orphans the start-up check
-  // deletes.
-  SOPILOT_RETURN_IF_ERROR(store_->DeleteVideo(id));
+  std::vector<std::string> files;
+  for (const std::string& f : {video->file_path, video->embedding_path}) {
+    if (!f.empty()) files.push_back(f);
+  }
+  for (const std::string& f : version_files) {
+    if (!f.empty()) files.push_back(f);
+  }
+  // Rows first, with their audit row in the same transaction: once they are
+  // gone nothing points at the files, and a crash before the files are
+  // removed leaves only orphans the start-up check deletes. The row names
+  // the video's files (relative to the data directory); those no other row
+  // uses are removed next.
+  const nlohmann::json detail = {{"video_id", id}, {"task_id", video->task_id}, {"files", files},
+                                 {"reindexed_clips", static_cast<int64_t>(clips.size())}};
+  SOPILOT_RETURN_IF_ERROR(store_->DeleteVideo(id, AuditRecord{actor, "video.deleted", JsonText(detail)}));
   nlohmann::json removed = nlohmann::json::array();
-  std::vector<std::string> files = {video->file_path, video->embedding_path};
-  files.insert(files.end(), version_files.begin(), version_files.end());
   for (const std::string& f : files) {
-    if (f.empty()) continue;
     auto gone = RemoveBlobIfUnreferenced(f);
     if (gone.ok() && *gone) removed.push_back(blobs_.Absolute(f));
   }
-  nlohmann::json result = {{"video_id", id}, {"task_id", video->task_id}, {"removed_files", removed},
-                           {"reindexed_clips", static_cast<int64_t>(clips.size())}};
-  Audit(actor, "video.deleted", std::to_string(id), JsonText(result));
-  return result;
+  return nlohmann::json{{"video_id", id}, {"task_id", video->task_id}, {"removed_files", removed},
+                        {"reindexed_clips", static_cast<int64_t>(clips.size())}};
 }
 
 Result<nlohmann::json> SopilotService::QueueStatus() {
@@ -762,7 +768,7 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
   for (size_t at = message.find(prefix); at != std::string::npos; at = message.find(prefix, at)) {
     message.erase(at, prefix.size());
   }
-  const JobAudit audit{"system", status == kJobDead ? "job.dead" : "job.failed",
+  const AuditRecord audit{"system", status == kJobDead ? "job.dead" : "job.failed",
                        JsonText(nlohmann::json({{"error", message}}))};
   if (Status set = store_->SetJobStatus(job_id, status, message, audit); !set.ok()) {
     LogError("job: cannot record its end", {{"job_id", job_id}, {"outcome", status}, {"error", message},
@@ -799,7 +805,7 @@ Status SopilotService::RunJob(const LeasedJob& leased, const JobContext& context
   // result and acknowledging it): nothing to do.
   if (job.status == kJobCompleted || job.status == kJobSkipped || job.status == kJobDead) return Status::Ok();
   SOPILOT_RETURN_IF_ERROR(store_->SetJobStatus(
-      job.id, kJobRunning, "", JobAudit{"system", "job.running", JsonText(nlohmann::json({{"attempt", leased.attempt}}))}));
+      job.id, kJobRunning, "", AuditRecord{"system", "job.running", JsonText(nlohmann::json({{"attempt", leased.attempt}}))}));
   CountJobState(job, kJobRunning);
   // Test hook (fault injection only): a held job waits here, running.
   if (config_.fault_injection_enabled && !hold_.Wait(job.kind, [&] { return context.ShouldStop(); })) {
@@ -894,7 +900,7 @@ Status SopilotService::RunIngest(const JobRow& job, const JobContext& context) {
                              {"embedding_model", v.embedding_model}, {"duration_sec", v.duration_sec}};
     // The store adds "video_id" to the job.completed row it writes with the completion.
     auto video_id =
-        store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder, JobAudit{});
+        store_->CompleteIngestJobWithVideo(job.id, v, clips, JsonText(result), task_embedder, AuditRecord{});
     if (!video_id.ok()) {
       last = video_id.status();
       auto now = store_->TaskEmbedder(job.task_id);
@@ -972,7 +978,7 @@ Status SopilotService::CompleteScore(const JobRow& job, const ScoreReport& repor
   nlohmann::json detail = {{"score", report.score}, {"verdict", report.verdict}};
   if (gold) detail["gold_video_id"] = gold->gold_video_id;
   SOPILOT_RETURN_IF_ERROR(store_->CompleteScoreJob(job.id, report.score, rel, JsonText(summary), gold,
-                                                   JobAudit{"system", "job.completed", JsonText(detail)}));
+                                                   AuditRecord{"system", "job.completed", JsonText(detail)}));
   webhooks_->Wake();  // the store wrote the event and the audit row with the completion
   CountJobState(job, kJobCompleted);
   return Status::Ok();

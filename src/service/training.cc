@@ -327,7 +327,7 @@ Status SopilotService::RunTraining(const JobRow& job, const JobContext& context)
   else audit["new_index_version"] = new_versions;
   SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
       job.id, status, rel, JsonText(summary),
-      JobAudit{"system", completed ? "job.completed" : "job.skipped", JsonText(audit)}));
+      AuditRecord{"system", completed ? "job.completed" : "job.skipped", JsonText(audit)}));
   CountJobState(job, status);
   return Status::Ok();
 }

@@ -306,7 +306,7 @@ void WorkerPool::Finish(const LeasedJob& job, const Status& st, bool poisoned) {
     // Straight back to queued: a client polling the job must never see a
     // passing "failed" for a job that will run again.
     const std::string detail = JsonText(nlohmann::json({{"attempt", job.attempt}, {"error", st.message()}}));
-    if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message(), JobAudit{"system", "job.retrying", detail});
+    if (Status set = store->SetJobStatus(job.job_id, kJobQueued, st.message(), AuditRecord{"system", "job.retrying", detail});
         !set.ok()) {
       // The row says running until the retry runs and sets it again. The
       // retry happens all the same (the queue holds it), so it is recorded.

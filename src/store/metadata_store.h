@@ -170,13 +170,14 @@ struct AuditEntry {
   std::string detail_json;  // a JSON object
 };
 
-// The audit row a job's insertion ("job.queued"), change of state
-// ("job.running", "job.failed", "job.dead", "job.retrying", "job.requeued")
-// or completion ("job.completed", "job.skipped") writes in the same
-// transaction (subject: the job's id), so that a job never lacks the record
-// of a state it reached and a change that did not happen has none. An ingest's completion adds
+// The audit row a change writes in its own transaction, so that a change
+// that happened never lacks its record and one that did not happen has none:
+// a job's insertion ("job.queued"), change of state ("job.running",
+// "job.failed", "job.dead", "job.retrying", "job.requeued") or completion
+// ("job.completed", "job.skipped"), subject the job's id; a video's deletion
+// ("video.deleted"), subject the video's id. An ingest's completion adds
 // "video_id" (the video it inserted) to the detail.
-struct JobAudit {
+struct AuditRecord {
   std::string actor = "system";
   std::string action = "job.completed";
   std::string detail_json = "{}";  // a JSON object
@@ -229,8 +230,9 @@ class MetadataStore {
   virtual Result<std::vector<VideoRow>> VideosOfTask(const std::string& task_id) = 0;
   virtual Result<int64_t> TotalClips() = 0;
   // Deletes the video and its clips in one transaction; jobs that refer to
-  // it keep their rows (their video references become NULL).
-  virtual Status DeleteVideo(int64_t id) = 0;
+  // it keep their rows (their video references become NULL). Given `audit`,
+  // writes it in the same transaction. NotFound when there is no such video.
+  virtual Status DeleteVideo(int64_t id, const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // Another row still using this raw file, embedding file (a video's, or
   // an adapted one of an index version) or adapter file, or an unfinished
   // job (queued, running, or dead: an operator may requeue it) its upload?
@@ -249,11 +251,11 @@ class MetadataStore {
   // ---- jobs
   // Status queued, timestamps set by the store; with `audit`, its row is
   // written in the same transaction (neither is written without the other).
-  virtual Status InsertJob(const JobRow& job, const std::optional<JobAudit>& audit = std::nullopt) = 0;
+  virtual Status InsertJob(const JobRow& job, const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // InsertJob, then `place` (putting job.file_path's file in place), in one
   // transaction: no row without its file, and no removal in between.
   virtual Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
-                                  const std::optional<JobAudit>& audit = std::nullopt) = 0;
+                                  const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   virtual Result<JobRow> GetJob(const std::string& id) = 0;  // NotFound when absent
   // Moves a job to `status` (running sets started_at and attempts+1;
   // completed/failed/dead/skipped set finished_at; queued sets queued_at and
@@ -262,11 +264,11 @@ class MetadataStore {
   // recorded twice. Given `audit` ("job.running", "job.failed", ...), writes
   // that row in the same transaction: both or neither.
   virtual Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "",
-                              const std::optional<JobAudit>& audit = std::nullopt) = 0;
+                              const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // A dead job (out of retries) back to queued, for an operator's requeue:
   // the one way out of a final state. NotFound when `id` is not a dead job.
   // Given `audit` ("job.requeued"), writes it in the same transaction.
-  virtual Status ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit = std::nullopt) = 0;
+  virtual Status ReviveDeadJob(const std::string& id, const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // Records outputs with status completed (or skipped) in one transaction.
   // Each Complete*Job given `audit` writes that row in the same transaction.
   virtual Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) = 0;
@@ -280,7 +282,7 @@ class MetadataStore {
   virtual Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video,
                                              const std::vector<ClipRow>& clips, const std::string& result_json,
                                              const std::optional<std::string>& task_embedder = std::nullopt,
-                                             const std::optional<JobAudit>& audit = std::nullopt) = 0;
+                                             const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // The gold a score settled on, with the SOP version it used with that
   // gold (none: the steps found in it).
   struct ScoredGold {
@@ -292,14 +294,14 @@ class MetadataStore {
   // (Callers without a gold use the overload below.)
   virtual Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                   const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                  const std::optional<JobAudit>& audit = std::nullopt) = 0;
+                                  const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json) {
     return CompleteScoreJob(id, score, result_path, result_json, std::nullopt);
   }
   virtual Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path,
                              const std::string& result_json,
-                             const std::optional<JobAudit>& audit = std::nullopt) = 0;
+                             const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // Jobs in `status` of `kind`, oldest first (limit clamped to [1, 10000]).
   virtual Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit) = 0;
   // Per kind, count per status (only statuses present) — for /ops/queue.

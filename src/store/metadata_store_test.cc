@@ -95,14 +95,14 @@ JobRow MakeJob(JobKind kind) {
 // Every test of MetadataStoreTest runs on SQLite and on PostgreSQL.
 class MetadataStoreTest : public testing::StoreBackendTest {
  protected:
-  // The audit rows whose subject is `job_id`, oldest first.
-  std::vector<AuditEntry> AuditRowsOf(const std::string& job_id) {
+  // The audit rows whose subject is `subject` (a job's id, a video's), oldest first.
+  std::vector<AuditEntry> AuditRowsOf(const std::string& subject) {
     std::vector<AuditEntry> out;
     auto trail = store_->AuditTrail(5000);
     EXPECT_TRUE(trail.ok()) << trail.status().ToString();
     if (!trail.ok()) return out;
     for (const AuditEntry& e : *trail) {
-      if (e.subject == job_id) out.push_back(e);
+      if (e.subject == subject) out.push_back(e);
     }
     return out;
   }
@@ -372,6 +372,37 @@ TEST_P(MetadataStoreTest, DeleteVideoRemovesClipsAndNullsJobReferences) {
   EXPECT_TRUE(*store_->PathInUse("raw/trainee.mp4"));
 
   EXPECT_EQ(store_->DeleteVideo(gold).code(), Status::Code::kNotFound);
+}
+
+TEST_P(MetadataStoreTest, ADeletedVideoWritesItsRowInTheSameTransaction) {
+  ASSERT_NE(store_, nullptr);
+  int64_t a = *store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
+  int64_t b = *store_->InsertVideo(MakeVideo("t", "b.mp4"), TwoClips());
+  const AuditRecord deleted{"token:admin", "video.deleted", R"({"files":["raw/a.mp4"],"task_id":"t"})"};
+  ASSERT_TRUE(store_->DeleteVideo(a, deleted).ok());
+  auto rows = AuditRowsOf(std::to_string(a));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].actor, "token:admin");
+  EXPECT_EQ(rows[0].action, "video.deleted");
+  EXPECT_EQ(nlohmann::json::parse(rows[0].detail_json), nlohmann::json::parse(deleted.detail_json));
+  // No video, no deletion, no row.
+  EXPECT_EQ(store_->DeleteVideo(a, deleted).code(), Status::Code::kNotFound);
+  EXPECT_EQ(AuditRowsOf(std::to_string(a)).size(), 1u);
+  // A detail that is not a JSON object: the video stays.
+  EXPECT_EQ(store_->DeleteVideo(b, AuditRecord{"token:admin", "video.deleted", "[]"}).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_TRUE(store_->GetVideo(b).ok());
+
+  // The row cannot be written: the video, its clips and its files' claim stay.
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
+  EXPECT_FALSE(store_->DeleteVideo(b, deleted).ok());
+  EXPECT_TRUE(store_->GetVideo(b).ok());
+  EXPECT_EQ(store_->GetClips(b)->size(), 2u);
+  EXPECT_TRUE(*store_->PathInUse("raw/b.mp4"));
+  EXPECT_TRUE(AuditRowsOf(std::to_string(b)).empty());
+  // Without the audit the same deletion goes through (the trigger is the cause).
+  ASSERT_TRUE(store_->DeleteVideo(b).ok());
+  EXPECT_EQ(store_->GetVideo(b).status().code(), Status::Code::kNotFound);
 }
 
 // An upload waiting in a job keeps its file: queued, running and dead jobs
@@ -723,7 +754,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow ingest = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(ingest).ok());
   auto vid = store_->CompleteIngestJobWithVideo(ingest.id, MakeVideo("t", "a.mp4"), TwoClips(), "{}", std::nullopt,
-                                                JobAudit{});
+                                                AuditRecord{});
   ASSERT_TRUE(vid.ok()) << vid.status().ToString();
   auto rows = AuditRowsOf(ingest.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -733,7 +764,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
 
   JobRow score = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(score).ok());
-  const JobAudit scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
+  const AuditRecord scored{"system", "job.completed", R"({"score":87.5,"verdict":"pass"})"};
   ASSERT_TRUE(store_->CompleteScoreJob(score.id, 87.5, "reports/x.json", "{}", std::nullopt, scored).ok());
   rows = AuditRowsOf(score.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -747,7 +778,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   ASSERT_TRUE(store_->InsertJob(training).ok());
   ASSERT_TRUE(store_
                   ->CompleteTrainingJob(training.id, kJobSkipped, "reports/t.json", "{}",
-                                        JobAudit{"system", "job.skipped", R"({"reason":"no gold"})"})
+                                        AuditRecord{"system", "job.skipped", R"({"reason":"no gold"})"})
                   .ok());
   rows = AuditRowsOf(training.id);
   ASSERT_EQ(rows.size(), 1u);
@@ -757,7 +788,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow bad = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(bad).ok());
   EXPECT_EQ(store_->CompleteScoreJob(bad.id, 50, "reports/z.json", "{}", std::nullopt,
-                                     JobAudit{"system", "job.completed", "[1]"})
+                                     AuditRecord{"system", "job.completed", "[1]"})
                 .code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
@@ -770,7 +801,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
   JobRow ingest2 = MakeJob(JobKind::kIngest);
   ASSERT_TRUE(store_->InsertJob(ingest2).ok());
   EXPECT_FALSE(store_->CompleteIngestJobWithVideo(ingest2.id, MakeVideo("t", "b.mp4"), TwoClips(), "{}",
-                                                  std::nullopt, JobAudit{})
+                                                  std::nullopt, AuditRecord{})
                    .ok());
   EXPECT_EQ(store_->GetJob(bad.id)->status, kJobQueued);
   EXPECT_EQ(store_->GetJob(bad.id)->score, std::nullopt);
@@ -784,7 +815,7 @@ TEST_P(MetadataStoreTest, ACompletionWritesItsAuditRowInItsOwnTransaction) {
 
 TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
   ASSERT_NE(store_, nullptr);
-  const JobAudit queued{"alice", "job.queued", R"({"kind":"score","trainee_video_id":7})"};
+  const AuditRecord queued{"alice", "job.queued", R"({"kind":"score","trainee_video_id":7})"};
   JobRow score = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(score, queued).ok());
   auto rows = AuditRowsOf(score.id);
@@ -802,7 +833,7 @@ TEST_P(MetadataStoreTest, AnInsertedJobWritesItsQueuedRowInItsOwnTransaction) {
 
   // A detail that is not a JSON object: neither the job nor its row.
   JobRow bad = MakeJob(JobKind::kScore);
-  EXPECT_EQ(store_->InsertJob(bad, JobAudit{"alice", "job.queued", "[1]"}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->InsertJob(bad, AuditRecord{"alice", "job.queued", "[1]"}).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(store_->GetJob(bad.id).status().code(), Status::Code::kNotFound);
 
   // The row cannot be written (a trigger refuses it, as a full disk or a lost
@@ -827,12 +858,12 @@ TEST_P(MetadataStoreTest, AJobsChangeOfStateWritesItsRowInTheSameTransaction) {
   ASSERT_NE(store_, nullptr);
   JobRow job = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(job).ok());
-  const JobAudit running{"system", "job.running", R"({"attempt":1})"};
+  const AuditRecord running{"system", "job.running", R"({"attempt":1})"};
   ASSERT_TRUE(store_->SetJobStatus(job.id, kJobRunning, "", running).ok());
   EXPECT_EQ(store_->GetJob(job.id)->status, kJobRunning);
-  const JobAudit dead{"system", "job.dead", R"({"error":"decoder gave up"})"};
+  const AuditRecord dead{"system", "job.dead", R"({"error":"decoder gave up"})"};
   ASSERT_TRUE(store_->SetJobStatus(job.id, kJobDead, "decoder gave up", dead).ok());
-  const JobAudit requeued{"alice", "job.requeued", R"({"kind":"score"})"};
+  const AuditRecord requeued{"alice", "job.requeued", R"({"kind":"score"})"};
   ASSERT_TRUE(store_->ReviveDeadJob(job.id, requeued).ok());
   EXPECT_EQ(store_->GetJob(job.id)->status, kJobQueued);
   auto rows = AuditRowsOf(job.id);
@@ -848,7 +879,7 @@ TEST_P(MetadataStoreTest, AJobsChangeOfStateWritesItsRowInTheSameTransaction) {
   JobRow done = MakeJob(JobKind::kScore);
   ASSERT_TRUE(store_->InsertJob(done).ok());
   ASSERT_TRUE(store_->CompleteScoreJob(done.id, 90, "reports/d.json", "{}").ok());
-  EXPECT_FALSE(store_->SetJobStatus(done.id, kJobFailed, "late", JobAudit{"system", "job.failed", "{}"}).ok());
+  EXPECT_FALSE(store_->SetJobStatus(done.id, kJobFailed, "late", AuditRecord{"system", "job.failed", "{}"}).ok());
   EXPECT_EQ(store_->ReviveDeadJob(done.id, requeued).code(), Status::Code::kNotFound);
   EXPECT_TRUE(AuditRowsOf(done.id).empty());
 

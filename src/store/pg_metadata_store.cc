@@ -353,12 +353,12 @@ Status InsertAudit(PgSession& db, const std::string& at, const std::string& acto
       .status();
 }
 
-// A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
-Status InsertJobAudit(PgSession& db, const std::string& at, const std::string& job_id,
-                      const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
+// A change's audit row (AuditRecord) about `subject`, inside the transaction that makes the change.
+Status InsertAuditRecord(PgSession& db, const std::string& at, const std::string& subject,
+                       const std::optional<AuditRecord>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
-  return InsertAudit(db, at, audit->actor, audit->action, job_id, detail);
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, video_id));
+  return InsertAudit(db, at, audit->actor, audit->action, subject, detail);
 }
 
 // PathInUse's question, inside whatever transaction `db` is in.
@@ -583,13 +583,17 @@ Result<int64_t> PgMetadataStore::TotalClips() {
   return r.rows() ? r.Int(0, 0) : int64_t{0};
 }
 
-Status PgMetadataStore::DeleteVideo(int64_t id) {
+Status PgMetadataStore::DeleteVideo(int64_t id, const std::optional<AuditRecord>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  // One statement: the foreign keys delete the clips and clear the jobs'
-  // references within it.
-  SOPILOT_ASSIGN_OR_RETURN(PgResult r, lease->Exec("DELETE FROM videos WHERE id = $1", PgParams().Add(id)));
-  if (r.affected() == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
-  return Status::Ok();
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    // The foreign keys delete the clips and clear the jobs' references
+    // within the statement.
+    SOPILOT_ASSIGN_OR_RETURN(PgResult r, db.Exec("DELETE FROM videos WHERE id = $1", PgParams().Add(id)));
+    if (r.affected() == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
+    return InsertAuditRecord(db, now, std::to_string(id), audit, std::nullopt);
+  });
 }
 
 Result<bool> PgMetadataStore::PathInUse(const std::string& relative_path) {
@@ -631,19 +635,19 @@ Result<std::vector<std::string>> PgMetadataStore::AllReferencedPaths() {
 
 // ---------------------------------------------------------------- jobs
 
-Status PgMetadataStore::InsertJob(const JobRow& job, const std::optional<JobAudit>& audit) {
+Status PgMetadataStore::InsertJob(const JobRow& job, const std::optional<AuditRecord>& audit) {
   return InsertJobPlacing(job, [] { return Status::Ok(); }, audit);
 }
 
 Status PgMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
-                                         const std::optional<JobAudit>& audit) {
+                                         const std::optional<AuditRecord>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();
   return db.InTransaction([&]() -> Status {
     if (!job.file_path.empty()) SOPILOT_RETURN_IF_ERROR(db.LockKey(PathKey(job.file_path)));
     SOPILOT_RETURN_IF_ERROR(InsertJobRow(db, job, now));
-    SOPILOT_RETURN_IF_ERROR(InsertJobAudit(db, now, job.id, audit, std::nullopt));
+    SOPILOT_RETURN_IF_ERROR(InsertAuditRecord(db, now, job.id, audit, std::nullopt));
     return place();
   });
 }
@@ -657,7 +661,7 @@ Result<JobRow> PgMetadataStore::GetJob(const std::string& id) {
 }
 
 Status PgMetadataStore::SetJobStatus(const std::string& id, const std::string& status,
-                                     const std::string& error_message, const std::optional<JobAudit>& audit) {
+                                     const std::string& error_message, const std::optional<AuditRecord>& audit) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
@@ -681,11 +685,11 @@ Status PgMetadataStore::SetJobStatus(const std::string& id, const std::string& s
                 "WHERE id = $1 AND status NOT IN ('completed', 'dead', 'skipped')",
                 PgParams().Add(id).Add(status).Add(now).Add(error_message)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, status);
-    return InsertJobAudit(db, now, id, audit, std::nullopt);
+    return InsertAuditRecord(db, now, id, audit, std::nullopt);
   });
 }
 
-Status PgMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit) {
+Status PgMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<AuditRecord>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   const std::string now = Now();
@@ -695,7 +699,7 @@ Status PgMetadataStore::ReviveDeadJob(const std::string& id, const std::optional
                                      "finished_at = NULL, error_message = NULL WHERE id = $1 AND status = 'dead'",
                                      PgParams().Add(id).Add(now)));
     if (r.affected() == 0) return Status::NotFound("no dead job " + id);
-    return InsertJobAudit(db, now, id, audit, std::nullopt);
+    return InsertAuditRecord(db, now, id, audit, std::nullopt);
   });
 }
 
@@ -716,7 +720,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                                                             const std::vector<ClipRow>& clips,
                                                             const std::string& result_json,
                                                             const std::optional<std::string>& task_embedder,
-                                                            const std::optional<JobAudit>& audit) {
+                                                            const std::optional<AuditRecord>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
@@ -749,7 +753,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
                             "WHERE id = $1 AND kind = 'ingest' AND status IN ('queued', 'running')",
                             PgParams().Add(id).Add(video_id).AddOpt(result_json).Add(now)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (ingest)");
-    return InsertJobAudit(db, now, id, audit, video_id);
+    return InsertAuditRecord(db, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
@@ -757,7 +761,7 @@ Result<int64_t> PgMetadataStore::CompleteIngestJobWithVideo(const std::string& i
 
 Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                          const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                         const std::optional<JobAudit>& audit) {
+                                         const std::optional<AuditRecord>& audit) {
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
@@ -781,13 +785,13 @@ Status PgMetadataStore::CompleteScoreJob(const std::string& id, double score, co
                                 .AddOpt(gold ? std::optional<int64_t>(gold->gold_video_id) : std::nullopt)
                                 .AddOpt(gold ? gold->sop_version : std::nullopt)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, "completed (score)");
-    return InsertJobAudit(db, now, id, audit, std::nullopt);
+    return InsertAuditRecord(db, now, id, audit, std::nullopt);
   });
 }
 
 Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
                                             const std::string& summary_path, const std::string& result_json,
-                                            const std::optional<JobAudit>& audit) {
+                                            const std::optional<AuditRecord>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
@@ -803,7 +807,7 @@ Status PgMetadataStore::CompleteTrainingJob(const std::string& id, const std::st
                             "WHERE id = $1 AND kind = 'training' AND status IN ('queued', 'running')",
                             PgParams().Add(id).Add(status).AddOpt(summary_path).AddOpt(result_json).Add(now)));
     if (r.affected() == 0) return ExplainUnchanged(db, id, status + " (training)");
-    return InsertJobAudit(db, now, id, audit, std::nullopt);
+    return InsertAuditRecord(db, now, id, audit, std::nullopt);
   });
 }
 

@@ -52,24 +52,24 @@ class PgMetadataStore final : public MetadataStore {
   Result<std::vector<ClipRow>> GetClips(int64_t video_id) override;
   Result<std::vector<VideoRow>> VideosOfTask(const std::string& task_id) override;
   Result<int64_t> TotalClips() override;
-  Status DeleteVideo(int64_t id) override;
+  Status DeleteVideo(int64_t id, const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<bool> PathInUse(const std::string& relative_path) override;
   Result<bool> RemoveIfUnreferenced(const std::string& relative_path, const std::function<Status()>& remove) override;
   Result<std::vector<std::string>> AllReferencedPaths() override;
-  Status InsertJob(const JobRow& job, const std::optional<JobAudit>& audit = std::nullopt) override;
+  Status InsertJob(const JobRow& job, const std::optional<AuditRecord>& audit = std::nullopt) override;
   Status InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
-                          const std::optional<JobAudit>& audit = std::nullopt) override;
+                          const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<JobRow> GetJob(const std::string& id) override;
   Status SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message = "",
-                      const std::optional<JobAudit>& audit = std::nullopt) override;
-  Status ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit = std::nullopt) override;
+                      const std::optional<AuditRecord>& audit = std::nullopt) override;
+  Status ReviveDeadJob(const std::string& id, const std::optional<AuditRecord>& audit = std::nullopt) override;
   Status CompleteIngestJob(const std::string& id, int64_t video_id, const std::string& result_json) override;
-  Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video, const std::vector<ClipRow>& clips, const std::string& result_json, const std::optional<std::string>& task_embedder = std::nullopt, const std::optional<JobAudit>& audit = std::nullopt) override;
+  Result<int64_t> CompleteIngestJobWithVideo(const std::string& id, const VideoRow& video, const std::vector<ClipRow>& clips, const std::string& result_json, const std::optional<std::string>& task_embedder = std::nullopt, const std::optional<AuditRecord>& audit = std::nullopt) override;
   Status CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                           const std::string& result_json, const std::optional<ScoredGold>& gold,
-                          const std::optional<JobAudit>& audit = std::nullopt) override;
+                          const std::optional<AuditRecord>& audit = std::nullopt) override;
   using MetadataStore::CompleteScoreJob;
-  Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path, const std::string& result_json, const std::optional<JobAudit>& audit = std::nullopt) override;
+  Status CompleteTrainingJob(const std::string& id, const std::string& status, const std::string& summary_path, const std::string& result_json, const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<std::vector<JobRow>> JobsWithStatus(JobKind kind, const std::string& status, int limit) override;
   Result<std::vector<std::pair<std::string, int64_t>>> JobStatusCounts(JobKind kind) override;
   Status AppendAudit(const std::string& actor, const std::string& action, const std::string& subject, const std::string& detail_json) override;

@@ -330,12 +330,12 @@ Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, c
   return s.Run();
 }
 
-// A job's own audit row (JobAudit), inside the transaction that inserts or completes it.
-Status InsertJobAudit(Conn conn, const std::string& at, const std::string& job_id,
-                      const std::optional<JobAudit>& audit, std::optional<int64_t> video_id) {
+// A change's audit row (AuditRecord) about `subject`, inside the transaction that makes the change.
+Status InsertAuditRecord(Conn conn, const std::string& at, const std::string& subject,
+                       const std::optional<AuditRecord>& audit, std::optional<int64_t> video_id) {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, JobAuditDetail(*audit, video_id));
-  return InsertAudit(conn, at, audit->actor, audit->action, job_id, detail);
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, video_id));
+  return InsertAudit(conn, at, audit->actor, audit->action, subject, detail);
 }
 
 }  // namespace
@@ -586,16 +586,19 @@ Result<int64_t> SqliteMetadataStore::TotalClips() {
   return row ? s.Int(0) : int64_t{0};
 }
 
-Status SqliteMetadataStore::DeleteVideo(int64_t id) {
+Status SqliteMetadataStore::DeleteVideo(int64_t id, const std::optional<AuditRecord>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  // One statement: the foreign keys delete the clips (CASCADE) and clear the
-  // jobs' references (SET NULL) within it, so it is all or nothing.
-  SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM videos WHERE id = ?1"));
-  s.Bind(1, id);
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    // The foreign keys delete the clips (CASCADE) and clear the jobs'
+    // references (SET NULL) within the statement.
+    SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "DELETE FROM videos WHERE id = ?1"));
+    s.Bind(1, id);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("video " + std::to_string(id) + " not found");
+    return InsertAuditRecord(conn, now, std::to_string(id), audit, std::nullopt);
+  });
 }
 
 namespace {
@@ -699,18 +702,18 @@ Status InsertJobRow(Conn conn, const JobRow& job, const std::string& now) {
 
 }  // namespace
 
-Status SqliteMetadataStore::InsertJob(const JobRow& job, const std::optional<JobAudit>& audit) {
+Status SqliteMetadataStore::InsertJob(const JobRow& job, const std::optional<AuditRecord>& audit) {
   return InsertJobPlacing(job, [] { return Status::Ok(); }, audit);
 }
 
 Status SqliteMetadataStore::InsertJobPlacing(const JobRow& job, const std::function<Status()>& place,
-                                             const std::optional<JobAudit>& audit) {
+                                             const std::optional<AuditRecord>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
   return InTransaction(conn, [&]() -> Status {
     SOPILOT_RETURN_IF_ERROR(InsertJobRow(conn, job, now));
-    SOPILOT_RETURN_IF_ERROR(InsertJobAudit(conn, now, job.id, audit, std::nullopt));
+    SOPILOT_RETURN_IF_ERROR(InsertAuditRecord(conn, now, job.id, audit, std::nullopt));
     return place();
   });
 }
@@ -727,7 +730,7 @@ Result<JobRow> SqliteMetadataStore::GetJob(const std::string& id) {
 }
 
 Status SqliteMetadataStore::SetJobStatus(const std::string& id, const std::string& status, const std::string& error_message,
-                                         const std::optional<JobAudit>& audit) {
+                                         const std::optional<AuditRecord>& audit) {
   if (!IsKnownStatus(status)) return Status::InvalidArgument("unknown job status '" + status + "'");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
@@ -751,11 +754,11 @@ Status SqliteMetadataStore::SetJobStatus(const std::string& id, const std::strin
     s.Bind(1, id).Bind(2, status).Bind(3, now).Bind(4, error_message);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(db_) == 0) return ExplainUnchanged(conn, id, status);
-    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+    return InsertAuditRecord(conn, now, id, audit, std::nullopt);
   });
 }
 
-Status SqliteMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<JobAudit>& audit) {
+Status SqliteMetadataStore::ReviveDeadJob(const std::string& id, const std::optional<AuditRecord>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   const std::string now = Now();
@@ -766,7 +769,7 @@ Status SqliteMetadataStore::ReviveDeadJob(const std::string& id, const std::opti
     s.Bind(1, id).Bind(2, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(db_) == 0) return Status::NotFound("no dead job " + id);
-    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+    return InsertAuditRecord(conn, now, id, audit, std::nullopt);
   });
 }
 
@@ -788,7 +791,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
                                                           const std::vector<ClipRow>& clips,
                                                           const std::string& result_json,
                                                           const std::optional<std::string>& task_embedder,
-                                                          const std::optional<JobAudit>& audit) {
+                                                          const std::optional<AuditRecord>& audit) {
   SOPILOT_RETURN_IF_ERROR(CheckVideo(video));
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
   std::lock_guard<std::mutex> lock(mu_);
@@ -818,7 +821,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
     s.Bind(1, id).Bind(2, video_id).BindOpt(3, result_json).Bind(4, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (ingest)");
-    return InsertJobAudit(conn, now, id, audit, video_id);
+    return InsertAuditRecord(conn, now, id, audit, video_id);
   });
   if (!st.ok()) return st;
   return video_id;
@@ -826,7 +829,7 @@ Result<int64_t> SqliteMetadataStore::CompleteIngestJobWithVideo(const std::strin
 
 Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score, const std::string& result_path,
                                              const std::string& result_json, const std::optional<ScoredGold>& gold,
-                                             const std::optional<JobAudit>& audit) {
+                                             const std::optional<AuditRecord>& audit) {
   // SQLite would store NaN as NULL, i.e. "no score".
   if (!std::isfinite(score)) return Status::InvalidArgument("job " + id + ": score is not finite");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(result_json, "job result_json"));
@@ -847,13 +850,13 @@ Status SqliteMetadataStore::CompleteScoreJob(const std::string& id, double score
     s.BindOpt(8, gold ? gold->sop_version : std::nullopt);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, "completed (score)");
-    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+    return InsertAuditRecord(conn, now, id, audit, std::nullopt);
   });
 }
 
 Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std::string& status,
                                                 const std::string& summary_path, const std::string& result_json,
-                                                const std::optional<JobAudit>& audit) {
+                                                const std::optional<AuditRecord>& audit) {
   if (status != kJobCompleted && status != kJobSkipped) {
     return Status::InvalidArgument("training job " + id + ": status must be completed or skipped, not '" + status +
                                    "'");
@@ -870,7 +873,7 @@ Status SqliteMetadataStore::CompleteTrainingJob(const std::string& id, const std
     s.Bind(1, id).Bind(2, status).BindOpt(3, summary_path).BindOpt(4, result_json).Bind(5, now);
     SOPILOT_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(conn.db) == 0) return ExplainUnchanged(conn, id, status + " (training)");
-    return InsertJobAudit(conn, now, id, audit, std::nullopt);
+    return InsertAuditRecord(conn, now, id, audit, std::nullopt);
   });
 }
 

@@ -154,9 +154,9 @@ inline bool KnownDeliveryStatus(const std::string& s) {
   return s == "pending" || s == "delivered" || s == "failed" || s == "skipped";
 }
 
-// The detail of a job's audit row (JobAudit): the caller's
+// The detail of an AuditRecord's row: the caller's
 // JSON object, with "video_id" added when a video was inserted.
-inline Result<std::string> JobAuditDetail(const JobAudit& audit, std::optional<int64_t> video_id) {
+inline Result<std::string> AuditRecordDetail(const AuditRecord& audit, std::optional<int64_t> video_id) {
   if (audit.action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(audit.detail_json, "audit detail_json"));
   if (!video_id) return audit.detail_json.empty() ? std::string("{}") : audit.detail_json;

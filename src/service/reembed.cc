@@ -64,8 +64,8 @@ Result<JobRow> SopilotService::SubmitReembed(const std::string& task_id, const s
   job.embedder = embedder;
   SOPILOT_RETURN_IF_ERROR(store_->InsertJob(
       job, AuditRecord{actor, "job.queued",
-                    JsonText(nlohmann::json({{"kind", "training"}, {"trigger", kReembedTrigger}, {"task_id", task_id},
-                                             {"embedder", embedder}, {"videos", videos.size()}}))}));
+                       JsonText(nlohmann::json({{"kind", "training"}, {"trigger", kReembedTrigger}, {"task_id", task_id},
+                                                {"embedder", embedder}, {"videos", videos.size()}}))}));
   CountJobState(job, kJobQueued);
   SOPILOT_RETURN_IF_ERROR(Enqueue(job));
   return store_->GetJob(job.id);
@@ -170,7 +170,7 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
   SOPILOT_RETURN_IF_ERROR(store_->CompleteTrainingJob(
       job.id, kJobCompleted, rel, JsonText(summary),
       AuditRecord{"system", "job.completed",
-                      JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
+                  JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
   CountJobState(job, kJobCompleted);
   Audit("system", "task.reembedded", task_id,
         JsonText(nlohmann::json({{"training_job_id", job.id},

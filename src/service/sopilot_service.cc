@@ -769,7 +769,7 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
     message.erase(at, prefix.size());
   }
   const AuditRecord audit{"system", status == kJobDead ? "job.dead" : "job.failed",
-                       JsonText(nlohmann::json({{"error", message}}))};
+                          JsonText(nlohmann::json({{"error", message}}))};
   if (Status set = store_->SetJobStatus(job_id, status, message, audit); !set.ok()) {
     LogError("job: cannot record its end", {{"job_id", job_id}, {"outcome", status}, {"error", message},
                                             {"store_error", set.message()}});

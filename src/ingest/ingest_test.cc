@@ -90,5 +90,38 @@ TEST(IngestTest, ProgressCanCancel) {
   EXPECT_EQ(calls, 2);
 }
 
+// Decoding ahead on its own thread hands the embedder the same frames in the
+// same order: the embeddings are the same, bit for bit, as decoding on the
+// caller's thread, whatever the depth.
+TEST(IngestTest, DecodingAheadGivesTheSameEmbeddingsAsDecodingInTurn) {
+  testing::TempDir dir;
+  std::string path = dir.file("a.mp4");
+  testing::MakeVideo(path, "testsrc2=size=320x180:rate=25", 8.0);
+  auto ingest = [&](int ahead) {
+    HeuristicEmbedder embedder;
+    IngestOptions options;
+    options.decode_ahead_frames = ahead;
+    return IngestVideo(path, options, &embedder);
+  };
+  auto in_turn = ingest(0);
+  ASSERT_TRUE(in_turn.ok()) << in_turn.status().ToString();
+  ASSERT_EQ(in_turn->clips.size(), 13u);
+  for (int ahead : {1, IngestOptions{}.decode_ahead_frames, 64}) {
+    auto set = ingest(ahead);
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+    ASSERT_EQ(set->clips.size(), in_turn->clips.size()) << "ahead " << ahead;
+    for (size_t k = 0; k < set->clips.size(); ++k) {
+      EXPECT_EQ(set->clips[k].start_sec, in_turn->clips[k].start_sec);
+    }
+    EXPECT_EQ(set->vectors.data, in_turn->vectors.data) << "ahead " << ahead;
+  }
+  HeuristicEmbedder embedder;
+  IngestOptions bad;
+  bad.decode_ahead_frames = -1;
+  EXPECT_EQ(IngestVideo(path, bad, &embedder).status().code(), Status::Code::kInvalidArgument);
+  bad.decode_ahead_frames = 65;
+  EXPECT_EQ(IngestVideo(path, bad, &embedder).status().code(), Status::Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace sopilot

@@ -80,15 +80,20 @@ int RunWatch(const WatchArgs& args) {
   std::snprintf(settle, sizeof settle, "%g", o.settle_sec);
   std::string queue = config->queue_backend == QueueBackend::kRedis ? "redis " + RedactedRedisUrl(*config)
                                                                     : "the embedded queue";
-  std::fprintf(stderr,
-               "sopilot: watching %s (data %s, %s; task %s, default role %s, gold pattern %s, trainee pattern %s, "
-               "settle %s s)\n",
-               watcher.dir().c_str(), config->data_dir.c_str(), queue.c_str(),
-               o.rules.default_task.empty() ? "from the directory" : o.rules.default_task.c_str(),
-               o.rules.default_role.c_str(), o.rules.gold_pattern.c_str(), o.rules.trainee_pattern.c_str(), settle);
-  std::fflush(stderr);
+  // Said once the watches are in place: a file written after this line is
+  // seen as it is written (and held back until its writer closes it);
+  // files already there were listed just before.
+  auto say_watching = [&] {
+    std::fprintf(stderr,
+                 "sopilot: watching %s (data %s, %s; task %s, default role %s, gold pattern %s, trainee pattern %s, "
+                 "settle %s s)\n",
+                 watcher.dir().c_str(), config->data_dir.c_str(), queue.c_str(),
+                 o.rules.default_task.empty() ? "from the directory" : o.rules.default_task.c_str(),
+                 o.rules.default_role.c_str(), o.rules.gold_pattern.c_str(), o.rules.trainee_pattern.c_str(), settle);
+    std::fflush(stderr);
+  };
   watch::InotifyLoop loop(&watcher, Env::Default(), o.rescan_sec, LogLine);
-  st = loop.Run(StopSignalFd());
+  st = loop.Run(StopSignalFd(), say_watching);
   if (!st.ok()) return ReportError(st);
   std::fprintf(stderr, "sopilot: %s received, stopping\n", StopSignalName(WaitForStopSignal()));
   std::fprintf(stderr, "sopilot: watch stopped (%zu files in progress resume at the next start)\n",

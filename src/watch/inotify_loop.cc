@@ -114,13 +114,14 @@ void InotifyLoop::ReadEvents() {
   }
 }
 
-Status InotifyLoop::Run(int stop_fd) {
+Status InotifyLoop::Run(int stop_fd, const std::function<void()>& on_watching) {
   fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd_ < 0) return Status::IOError(std::string("inotify_init1 failed: ") + std::strerror(errno));
   // Watches first, then the listing: a file created in between is seen by
   // both, never by neither.
   FullScan();
   if (!wd_of_dir_.count("")) return Status::IOError(watcher_->dir() + ": cannot watch the directory");
+  if (on_watching) on_watching();
   const uint64_t rescan_us = static_cast<uint64_t>(rescan_sec_ * 1e6);
   uint64_t next_rescan = env_->NowMicros() + rescan_us;
   // The exception border of the watch loop: what escapes a pass (a library

@@ -12,6 +12,7 @@
 // directory before its watch was in place.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -26,10 +27,11 @@ class InotifyLoop {
   InotifyLoop(FolderWatcher* watcher, Env* env, double rescan_sec, FolderWatcher::LogFn log);
   ~InotifyLoop();
 
-  // Watches the tree, lists it, then runs until `stop_fd` is readable (the
-  // caller writes to it on SIGINT/SIGTERM). The watcher must be Start()ed.
-  // Fails only when inotify itself cannot be used.
-  Status Run(int stop_fd);
+  // Watches the tree, lists it, calls `on_watching` (from then on a file's
+  // writes and close are seen as they happen), then runs until `stop_fd` is
+  // readable (the caller writes to it on SIGINT/SIGTERM). The watcher must
+  // be Start()ed. Fails only when inotify itself cannot be used.
+  Status Run(int stop_fd, const std::function<void()>& on_watching = nullptr);
 
  private:
   void AddWatch(const std::string& rel);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on five sets, as one `sopilot eval`
+# The scoring against people's labels, on six sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -17,6 +17,9 @@
 #       gold, without a step, with two steps swapped; the same three ways.
 #   (e) generated: a wrong tool that differs from the right one only in
 #       colour, as filmed and under the lighting nuisance.
+#   (f) real hand washing, another correct take: take 004 cut to the seven
+#       steps takes 008 and 010 also hold, as the gold; 008 (same sink) and
+#       010 (other basin) doing exactly those steps; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -191,6 +194,50 @@ EOF
   three_ways "$dir" "$program"
 else
   say "(c) skipped: no ../shared/fixtures/handwash"
+fi
+
+# ---- (f) another correct take: the promise of "another correct take passes" ----
+# Set (c)'s other takes each leave steps out, so none of its pairs is a
+# correct performance filmed on another day. Here the gold is take 004 cut
+# to the seven steps takes 008 and 010 also hold (codes 2 5 6 7 9 10 11),
+# and each of them does exactly those steps in that order: 008 at the same
+# sink, 010 at the other basin. Both should pass: their pace differs
+# (over_time and execution_deviation are allowed), and the other basin is
+# not by itself a deviation. The same three ways as (c).
+if [ -x "$handwash/make-pair.sh" ]; then
+  dir=$work/handwash-correct
+  mkdir -p "$dir"
+  common="2 5 6 7 9 10 11"
+  pair gold 004 "$common"
+  pair take008 008 "$common"
+  pair take010 010 "$common"
+  program=$(cat <<'EOF'
+import json, sys
+d = sys.argv[1]
+use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
+names = {2: "Step_2_Left", 5: "Step_4_Left", 6: "Step_4_Right", 7: "Step_5_Left", 9: "Step_6_Left",
+         10: "Step_6_Right", 11: "Step_7_Left"}
+def timeline(video):
+    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
+    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
+steps = list(names.values())
+pace = [{"type": t, "gold_step": s} for s in steps for t in ("over_time", "execution_deviation")]
+videos = {
+    "gold": {"timeline": timeline("gold"), "expected_deviations": [],
+             "note": "take 004, seven steps, against itself"},
+    "take008": {"timeline": timeline("take008"), "expected_deviations": [], "allowed_deviations": pace,
+                "note": "same person and sink, another take, the same seven steps"},
+    "take010": {"timeline": timeline("take010"), "expected_deviations": [], "allowed_deviations": pace,
+                "note": "the other basin, another take, the same seven steps"},
+}
+suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
+json.dump({"task_id": "handwash_correct" + suffix, "steps": steps,
+           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+EOF
+)
+  three_ways "$dir" "$program"
+else
+  say "(f) skipped: no ../shared/fixtures/handwash"
 fi
 
 # ---- (d) another person, another basin, another camera ----

@@ -27,6 +27,10 @@ constexpr double kEps = 1e-6;
 // halfway between no resemblance (0 in the comparison space) and the gold's
 // own clip-to-clip variation (doc/scoring.md).
 constexpr double kRelatedFraction = 0.5;
+// A trainee's steps are told apart when its typical match lies at least this
+// fraction of the way from the gold's other-step level to its same-step
+// level: nearer the second than the first (doc/scoring.md, section 6).
+constexpr double kToldApartFraction = 0.5;
 
 double Clamp01(double x) { return std::min(1.0, std::max(0.0, x)); }
 
@@ -535,9 +539,10 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
 
 // A trainee that is the procedure (its typical clip resembles some gold step
 // at least at the none level) but whose clips resemble the step they were
-// matched to no more than the gold's steps resemble one another: which step
-// a moment is cannot be told, so no step-by-step finding, and no pass, can
-// be trusted. Both levels are measured on the two videos (doc/scoring.md,
+// matched to closer to how much the gold's steps resemble one another than
+// to how much each resembles itself at another moment: which step a moment
+// is cannot be told, so no step-by-step finding, and no pass, can be
+// trusted. The levels are measured on the two videos (doc/scoring.md,
 // section 6). A video against itself has a typical match of 1 and never
 // comes here; unrelated footage is below the none level and fails as such.
 void Evaluation::FindWhetherStepsCanBeToldApart() {
@@ -552,12 +557,15 @@ void Evaluation::FindWhetherStepsCanBeToldApart() {
   std::vector<double> other;
   for (size_t k = 0; k < steps_.size(); ++k) other.push_back(OtherLevel(static_cast<int>(k)));
   const double other_level = Median(other);
-  if (typical_ > other_level + kSimilarityResolution) return;
+  // Halfway from the other steps to the step itself: nearer the first, a
+  // moment looks like its step as one step looks like another.
+  const double told_apart = other_level + kToldApartFraction * std::max(0.0, same_step_ - other_level);
+  if (typical_ > told_apart + kSimilarityResolution) return;
   weak_evidence_ = "this video's steps cannot be told apart well enough to judge them one by one: its moments " +
-                   Fmt("resemble the gold step they were matched to (typically %.2f) no more than the gold's own ",
-                       typical_) +
-                   Fmt("steps resemble one another (%.2f), so the findings are guesses to check against the video",
-                       other_level);
+                   Fmt("resemble the gold step they were matched to (typically %.2f) closer to how much the gold's "
+                       "steps resemble one another (%.2f) than to how much each step resembles itself ",
+                       typical_, other_level) +
+                   Fmt("at another moment (%.2f), so the findings are guesses to check against the video", same_step_);
 }
 
 void Evaluation::FindMissingAndOrder() {

@@ -124,7 +124,10 @@ TEST_F(SopHistoryApiTest, AnSopNamesTheStepsAndItsRulesDecideTheVerdicts) {
   bool audited = false;
   const Json trail = Get("/audit/trail?limit=100");
   for (const Json& e : trail["items"]) {
-    if (e["action"] == "sop.saved" && e["subject"] == task) audited = e["detail"]["critical_steps"] == Json{"CLEAN"};
+    if (e["action"] == "sop.saved" && e["subject"] == task) {
+      audited = e["detail"]["critical_steps"] == Json{"CLEAN"} && e["detail"]["version"] == 1 &&
+                e["detail"]["gold_video_id"] == gold;
+    }
   }
   EXPECT_TRUE(audited);
 

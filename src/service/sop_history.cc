@@ -182,15 +182,16 @@ Result<nlohmann::json> SopilotService::PutSop(const std::string& task_id, const 
     *specs = std::move(*placed);
   }
   nlohmann::json definition = {{"steps", StepsToJson(*specs)}};
-  SOPILOT_ASSIGN_OR_RETURN(int64_t version,
-                           store_->AppendSopVersion(task_id, gold_id, JsonText(definition), actor));
   nlohmann::json critical = nlohmann::json::array();
   for (const StepSpec& s : *specs) {
     if (s.rules.critical) critical.push_back(s.name);
   }
-  Audit(actor, "sop.saved", task_id,
-        JsonText(nlohmann::json{{"version", version}, {"gold_video_id", *gold_id}, {"steps", specs->size()},
-                                {"critical_steps", critical}}));
+  // Its audit row in the same transaction; the store adds "version".
+  const AuditRecord saved{actor, "sop.saved",
+                          JsonText(nlohmann::json{{"gold_video_id", *gold_id}, {"steps", specs->size()},
+                                                  {"critical_steps", critical}})};
+  SOPILOT_ASSIGN_OR_RETURN(int64_t version,
+                           store_->AppendSopVersion(task_id, gold_id, JsonText(definition), actor, saved));
   return GetSop(task_id, version);
 }
 

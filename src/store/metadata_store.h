@@ -175,8 +175,9 @@ struct AuditEntry {
 // a job's insertion ("job.queued"), change of state ("job.running",
 // "job.failed", "job.dead", "job.retrying", "job.requeued") or completion
 // ("job.completed", "job.skipped"), subject the job's id; a video's deletion
-// ("video.deleted"), subject the video's id. An ingest's completion adds
-// "video_id" (the video it inserted) to the detail.
+// ("video.deleted"), subject the video's id; an SOP version saved
+// ("sop.saved"), subject the task's id. An ingest's completion adds
+// "video_id" (the video it inserted) to the detail, an SOP's save "version".
 struct AuditRecord {
   std::string actor = "system";
   std::string action = "job.completed";
@@ -315,9 +316,13 @@ class MetadataStore {
 
   // ---- SOP definitions (store/sop_versions.cc)
   // Writes the task's next version (1 for the first) and returns its number.
-  // `definition_json` must be a JSON object; it is stored as given.
+  // `definition_json` must be a JSON object; it is stored as given. `audit`
+  // ("sop.saved"), when given, is written in the same transaction, subject
+  // the task, with "version" added to its detail: a row that cannot be
+  // written saves no version.
   virtual Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
-                                   const std::string& definition_json, const std::string& created_by) = 0;
+                                   const std::string& definition_json, const std::string& created_by,
+                                   const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // `version` 0: the latest. NotFound when the task has none (or not that one).
   virtual Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version) = 0;
 

@@ -405,6 +405,45 @@ TEST_P(MetadataStoreTest, ADeletedVideoWritesItsRowInTheSameTransaction) {
   EXPECT_EQ(store_->GetVideo(b).status().code(), Status::Code::kNotFound);
 }
 
+TEST_P(MetadataStoreTest, ASavedSopVersionWritesItsRowInTheSameTransaction) {
+  ASSERT_NE(store_, nullptr);
+  const int64_t gold = *store_->InsertVideo(MakeVideo("t", "gold.mp4"), TwoClips());
+  const AuditRecord saved{"token:editor", "sop.saved", R"({"steps":2})"};
+  auto v1 = store_->AppendSopVersion("t", gold, R"({"steps":[]})", "token:editor", saved);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  auto v2 = store_->AppendSopVersion("t", gold, R"({"steps":[1]})", "token:editor", saved);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  auto rows = AuditRowsOf("t");
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<int64_t> versions;
+  for (const AuditEntry& row : rows) {
+    EXPECT_EQ(row.actor, "token:editor");
+    EXPECT_EQ(row.action, "sop.saved");
+    nlohmann::json detail = nlohmann::json::parse(row.detail_json);
+    EXPECT_EQ(detail["steps"], 2);
+    versions.insert(detail["version"].get<int64_t>());  // the number the save made
+  }
+  EXPECT_EQ(versions, (std::set<int64_t>{*v1, *v2}));
+  // A detail that is not a JSON object: no version.
+  EXPECT_EQ(store_->AppendSopVersion("t", gold, R"({"steps":[2]})", "token:editor",
+                                     AuditRecord{"token:editor", "sop.saved", "[]"})
+                .status()
+                .code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetSopVersion("t", 0)->version, *v2);
+
+  // The row cannot be written: no version is saved, and the next save that
+  // can be recorded gets the next number.
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
+  EXPECT_FALSE(store_->AppendSopVersion("t", gold, R"({"steps":[3]})", "token:editor", saved).ok());
+  EXPECT_EQ(store_->GetSopVersion("t", 0)->version, *v2);
+  EXPECT_EQ(AuditRowsOf("t").size(), 2u);
+  // Without the audit the same save goes through (the trigger is the cause).
+  auto v3 = store_->AppendSopVersion("t", gold, R"({"steps":[3]})", "token:editor");
+  ASSERT_TRUE(v3.ok()) << v3.status().ToString();
+  EXPECT_EQ(*v3, *v2 + 1);
+}
+
 // An upload waiting in a job keeps its file: queued, running and dead jobs
 // (a dead one may be requeued) hold it; completed and failed ones do not.
 TEST_P(MetadataStoreTest, UnfinishedJobsHoldTheirUpload) {

@@ -355,9 +355,10 @@ Status InsertAudit(PgSession& db, const std::string& at, const std::string& acto
 
 // A change's audit row (AuditRecord) about `subject`, inside the transaction that makes the change.
 Status InsertAuditRecord(PgSession& db, const std::string& at, const std::string& subject,
-                       const std::optional<AuditRecord>& audit, std::optional<int64_t> video_id) {
+                         const std::optional<AuditRecord>& audit, std::optional<int64_t> added,
+                         const char* added_key = "video_id") {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, video_id));
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, added, added_key));
   return InsertAudit(db, at, audit->actor, audit->action, subject, detail);
 }
 
@@ -857,26 +858,27 @@ Result<std::vector<AuditEntry>> PgMetadataStore::AuditTrail(int limit) {
 // ---------------------------------------------------------------- SOP definitions
 
 Result<int64_t> PgMetadataStore::AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
-                                                  const std::string& definition_json, const std::string& created_by) {
+                                                  const std::string& definition_json, const std::string& created_by,
+                                                  const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("SOP: task_id is empty");
   if (definition_json.empty()) return Status::InvalidArgument("SOP: the definition is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(definition_json, "SOP definition"));
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   int64_t version = 0;
-  // The task's lock, then the next number and the insert: two editors
-  // saving at once get two versions, never one number twice.
+  // The task's lock, then the next number, the insert and its audit row:
+  // two editors saving at once get two versions, never one number twice.
+  const std::string now = Now();
   Status st = db.InTransaction([&]() -> Status {
     SOPILOT_RETURN_IF_ERROR(db.LockKey(SopKey(task_id)));
     SOPILOT_ASSIGN_OR_RETURN(
         PgResult r, db.Exec("INSERT INTO sop_versions (task_id, version, gold_video_id, definition_json, created_by, "
                             "created_at) SELECT $1::text, COALESCE(MAX(version), 0) + 1, $2::bigint, $3::text, "
                             "$4::text, $5::text FROM sop_versions WHERE task_id = $1::text RETURNING version",
-                            PgParams().Add(task_id).AddOpt(gold_video_id).Add(definition_json).Add(created_by).Add(
-                                Now())));
+                            PgParams().Add(task_id).AddOpt(gold_video_id).Add(definition_json).Add(created_by).Add(now)));
     if (r.rows() != 1) return Status::Internal("saving an SOP version returned no number");
     version = r.Int(0, 0);
-    return Status::Ok();
+    return InsertAuditRecord(db, now, task_id, audit, version, "version");
   });
   if (!st.ok()) return st;
   return version;

@@ -1,6 +1,7 @@
 // SqliteMetadataStore: the versions of each task's SOP definition.
 #include <sqlite3.h>
 
+#include "store/sqlite_audit.h"
 #include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
 
@@ -9,15 +10,17 @@ namespace sopilot {
 using namespace store_detail;  // the statement helpers of this store
 
 Result<int64_t> SqliteMetadataStore::AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
-                                                const std::string& definition_json, const std::string& created_by) {
+                                                const std::string& definition_json, const std::string& created_by,
+                                                const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("SOP: task_id is empty");
   if (definition_json.empty()) return Status::InvalidArgument("SOP: the definition is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(definition_json, "SOP definition"));
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   int64_t version = 0;
-  // The next number and the insert in one write transaction: two editors
-  // saving at once get two versions, never one number twice.
+  // The next number, the insert and its audit row in one write transaction:
+  // two editors saving at once get two versions, never one number twice.
+  const std::string now = Now();
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(
         Stmt last, Stmt::Prepare(conn, "SELECT COALESCE(MAX(version), 0) FROM sop_versions WHERE task_id = ?1"));
@@ -28,8 +31,9 @@ Result<int64_t> SqliteMetadataStore::AppendSopVersion(const std::string& task_id
         Stmt ins, Stmt::Prepare(conn, "INSERT INTO sop_versions (task_id, version, gold_video_id, definition_json, "
                                       "created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     ins.Bind(1, task_id).Bind(2, version).BindOpt(3, gold_video_id).Bind(4, definition_json).Bind(5, created_by)
-        .Bind(6, Now());
-    return ins.Run();
+        .Bind(6, now);
+    SOPILOT_RETURN_IF_ERROR(ins.Run());
+    return InsertAuditRecord(conn, now, task_id, audit, version, "version");
   });
   if (!st.ok()) return st;
   return version;

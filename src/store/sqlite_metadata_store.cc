@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_audit.h"
 #include "store/sqlite_statement.h"
 #include "store/store_rows.h"
 
@@ -318,6 +319,10 @@ Status ExplainUnchanged(Conn conn, const std::string& id, const std::string& wan
                                  wanted);
 }
 
+}  // namespace
+
+namespace store_detail {
+
 Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, const std::string& action,
                    const std::string& subject, const std::string& detail_json) {
   SOPILOT_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(conn, "INSERT INTO audit_log (at, actor, action, subject, detail_json) "
@@ -330,15 +335,15 @@ Status InsertAudit(Conn conn, const std::string& at, const std::string& actor, c
   return s.Run();
 }
 
-// A change's audit row (AuditRecord) about `subject`, inside the transaction that makes the change.
 Status InsertAuditRecord(Conn conn, const std::string& at, const std::string& subject,
-                       const std::optional<AuditRecord>& audit, std::optional<int64_t> video_id) {
+                         const std::optional<AuditRecord>& audit, std::optional<int64_t> added,
+                         const char* added_key) {
   if (!audit) return Status::Ok();
-  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, video_id));
+  SOPILOT_ASSIGN_OR_RETURN(std::string detail, AuditRecordDetail(*audit, added, added_key));
   return InsertAudit(conn, at, audit->actor, audit->action, subject, detail);
 }
 
-}  // namespace
+}  // namespace store_detail
 
 // ---------------------------------------------------------------- open
 

@@ -59,7 +59,9 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::vector<std::pair<std::string, int64_t>>> JobStatusCounts(JobKind kind) override;
   Status AppendAudit(const std::string& actor, const std::string& action, const std::string& subject, const std::string& detail_json) override;
   Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
-  Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id, const std::string& definition_json, const std::string& created_by) override;
+  Result<int64_t> AppendSopVersion(const std::string& task_id, std::optional<int64_t> gold_video_id,
+                                   const std::string& definition_json, const std::string& created_by,
+                                   const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version) override;
   Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id) override;
   Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret, const std::string& actor) override;

@@ -154,14 +154,16 @@ inline bool KnownDeliveryStatus(const std::string& s) {
   return s == "pending" || s == "delivered" || s == "failed" || s == "skipped";
 }
 
-// The detail of an AuditRecord's row: the caller's
-// JSON object, with "video_id" added when a video was inserted.
-inline Result<std::string> AuditRecordDetail(const AuditRecord& audit, std::optional<int64_t> video_id) {
+// The detail of an AuditRecord's row: the caller's JSON object, with
+// `added_key` set to `added` when the change made a number the caller could
+// not know ("video_id" of a video inserted, "version" of an SOP saved).
+inline Result<std::string> AuditRecordDetail(const AuditRecord& audit, std::optional<int64_t> added,
+                                             const char* added_key = "video_id") {
   if (audit.action.empty()) return Status::InvalidArgument("audit: action is empty");
   SOPILOT_RETURN_IF_ERROR(CheckJsonObject(audit.detail_json, "audit detail_json"));
-  if (!video_id) return audit.detail_json.empty() ? std::string("{}") : audit.detail_json;
+  if (!added) return audit.detail_json.empty() ? std::string("{}") : audit.detail_json;
   nlohmann::json detail = audit.detail_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(audit.detail_json);
-  detail["video_id"] = *video_id;
+  detail[added_key] = *added;
   return detail.dump();
 }
 

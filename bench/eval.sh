@@ -37,16 +37,31 @@ say() { echo "bench/eval.sh: $*" >&2; }
 
 # A real set scored three ways: with the steps found automatically, with the
 # labelled steps, and with the labelled names alone, placed by the scorer
-# (score/step_placer.h). PROGRAM (Python) prints the labels file for the
-# directory and way it is given (sys.argv[1], sys.argv[2]: false, true or
-# names).
+# (score/step_placer.h). PROGRAM (Python) runs after three_ways_prelude: it
+# sets `names` (a timeline file's step number -> step name) and `videos`,
+# and calls dump(TASK_ID, STEPS, videos) to print the labels file for the
+# directory `d` and the way `use_labelled` (false, true or "names").
+three_ways_prelude=$(cat <<'EOF'
+import json, sys
+d = sys.argv[1]
+use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
+def timeline(video):  # a joined video's "NUMBER START END ..." lines, as [name, start, end]
+    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
+    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
+def dump(task_id, steps, videos):
+    suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
+    json.dump({"task_id": task_id + suffix, "steps": steps, "use_labelled_steps": use_labelled,
+               "videos": videos}, sys.stdout, indent=1)
+EOF
+)
 three_ways() {  # DIR PROGRAM
   local dir=$1 program=$2 use_labelled out
   for use_labelled in false true names; do
     out=$dir/labels.json
     [ "$use_labelled" = true ] && out=$dir/labels-labelled-steps.json
     [ "$use_labelled" = names ] && out=$dir/labels-step-names.json
-    python3 -c "$program" "$dir" "$use_labelled" > "$out"
+    python3 -c "$three_ways_prelude
+$program" "$dir" "$use_labelled" > "$out"
     labels+=("$out")
   done
 }
@@ -158,16 +173,10 @@ if [ -x "$handwash/make-pair.sh" ]; then
   pair 004_without_code4 004 "1 2 3 5 6 7 8 9 10 11"
   pair 004_code4_after_6 004 "1 2 3 5 6 4 7 8 9 10 11"
   program=$(cat <<'EOF'
-import json, sys
-d = sys.argv[1]
-use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
 # The README's code table: code 1 = Step_1, 2 and 3 = Step_2_Left/Right...
 names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
          7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left",
          12: "Step_7_Right"}
-def timeline(video):
-    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
-    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
 steps = [names[c] for c in range(1, 12)]
 missing = lambda *codes: [{"type": "step_missing", "gold_step": names[c]} for c in codes]
 # Another take: its pace and hands differ from the gold's.
@@ -186,9 +195,7 @@ videos = {
                                  "note": "Step_3 done after Step_4_Left and Step_4_Right"}],
         "allowed_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[6]]}]},
 }
-suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
-json.dump({"task_id": "handwash" + suffix, "steps": steps,
-           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+dump("handwash", steps, videos)
 EOF
 )
   three_ways "$dir" "$program"
@@ -212,14 +219,8 @@ if [ -x "$handwash/make-pair.sh" ]; then
   pair take008 008 "$common"
   pair take010 010 "$common"
   program=$(cat <<'EOF'
-import json, sys
-d = sys.argv[1]
-use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
 names = {2: "Step_2_Left", 5: "Step_4_Left", 6: "Step_4_Right", 7: "Step_5_Left", 9: "Step_6_Left",
          10: "Step_6_Right", 11: "Step_7_Left"}
-def timeline(video):
-    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
-    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
 steps = list(names.values())
 pace = [{"type": t, "gold_step": s} for s in steps for t in ("over_time", "execution_deviation")]
 videos = {
@@ -230,9 +231,7 @@ videos = {
     "take010": {"timeline": timeline("take010"), "expected_deviations": [], "allowed_deviations": pace,
                 "note": "the other basin, another take, the same seven steps"},
 }
-suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
-json.dump({"task_id": "handwash_correct" + suffix, "steps": steps,
-           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+dump("handwash_correct", steps, videos)
 EOF
 )
   three_ways "$dir" "$program"
@@ -271,15 +270,9 @@ if [ -d "$other" ]; then
   join without_5 "1 2 3 4 6 7 8 9 10"
   join 7_after_8 "1 2 3 4 5 6 8 7 9 10"
   program=$(cat <<'EOF'
-import json, sys
-d = sys.argv[1]
-use_labelled = {"true": True, "false": False, "names": "names"}[sys.argv[2]]
 # The README's list: 1 wet, 2 soap, 3 rub palms, ... 10 dry.
 names = {1: "wet", 2: "soap", 3: "rub_palms", 4: "palm_over_back", 5: "palm_to_palm_interlaced",
          6: "backs_of_fingers", 7: "thumbs", 8: "fingertips", 9: "rinse", 10: "dry"}
-def timeline(video):
-    rows = [line.split() for line in open(f"{d}/{video}.timeline") if line.strip()]
-    return [[names[int(r[0])], float(r[1]), float(r[2])] for r in rows]
 video = lambda name, **kw: dict({"file": name + ".webm", "timeline": timeline(name)}, **kw)
 videos = {
     "gold": video("gold", expected_deviations=[], note="the other person's procedure against itself"),
@@ -287,9 +280,7 @@ videos = {
     "7_after_8": video("7_after_8", expected_deviations=[
         {"type": "order_swap", "gold_steps": [names[7], names[8]]}]),
 }
-suffix = {True: "+labelled_steps", False: "", "names": "+step_names"}[use_labelled]
-json.dump({"task_id": "other_person" + suffix, "steps": [names[c] for c in range(1, 11)],
-           "use_labelled_steps": use_labelled, "videos": videos}, sys.stdout, indent=1)
+dump("other_person", [names[c] for c in range(1, 11)], videos)
 EOF
 )
   three_ways "$dir" "$program"

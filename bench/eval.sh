@@ -8,7 +8,7 @@
 #       untouched gold, each keeping its source's labels; without ../shared,
 #       a generated procedure stands in for (a);
 #   (c) real hand washing (../shared/fixtures/handwash): take 004 as the gold;
-#       takes 008 and 010 (other performances, steps left out); 004 with a
+#       takes 008, 010 and 005 (other performances, steps left out); 004 with a
 #       step left out and with a step done late. Also scored with the
 #       labelled steps, which separates segmentation from matching, and with
 #       the labelled names alone, placed by the scorer.
@@ -170,6 +170,7 @@ if [ -x "$handwash/make-pair.sh" ]; then
   pair gold 004 "$all"
   pair take008 008 "1 2 5 6 7 9 10 11"
   pair take010 010 "2 3 4 5 6 7 9 10 11"
+  pair take005 005 "2 3 4 5 6 8 9 10"
   pair 004_without_code4 004 "1 2 3 5 6 7 8 9 10 11"
   pair 004_code4_after_6 004 "1 2 3 5 6 4 7 8 9 10 11"
   program=$(cat <<'EOF'
@@ -188,6 +189,9 @@ videos = {
                 "allowed_deviations": pace, "note": "same person, another take; no codes 3, 4, 8"},
     "take010": {"timeline": timeline("take010"), "expected_deviations": missing(1, 8),
                 "allowed_deviations": pace, "note": "another basin; no codes 1, 8"},
+    "take005": {"timeline": timeline("take005"), "expected_deviations": missing(1, 7, 11),
+                "allowed_deviations": pace,
+                "note": "same person and sink, another take; no codes 1, 7, 11; codes 9 and 10 re-use 004's footage"},
     "004_without_code4": {"timeline": timeline("004_without_code4"), "expected_deviations": missing(4)},
     "004_code4_after_6": {
         "timeline": timeline("004_code4_after_6"),

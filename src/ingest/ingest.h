@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "embed/embedder.h"
+#include "embed/embedder_registry.h"
 #include "embed/embedding_set.h"
 #include "video/clip_windower.h"
 #include "video/video_decoder.h"
@@ -24,7 +25,7 @@ struct IngestOptions {
   // The embedder a caller should build for these settings
   // (embed/embedder_registry.h). IngestVideo uses the Embedder it is given;
   // this names it so that commands carry one choice through.
-  std::string embedder = "heuristic-v1";
+  std::string embedder = kDefaultEmbedder;
   // How many frames the decoder may run ahead of the embedder on a thread of
   // its own (video/decode_ahead.h); 0 decodes on the caller's thread, one
   // frame at a time (bench/ingest_bench compares the two). The vectors are

@@ -226,7 +226,8 @@ class SopilotService {
   Result<nlohmann::json> GetTaskWebhook(const std::string& task_id);
   // Body {"url": "http://...", "secret"?: "..."}; a malformed or non-http
   // URL, a secret that is not a string of printable characters (at most 256)
-  // are InvalidArgument. Audited ("task.webhook_set", without the secret).
+  // are InvalidArgument. Audited ("task.webhook_set", without the secret) in
+  // the change's transaction: a change whose row cannot be written is not made.
   Result<nlohmann::json> PutTaskWebhook(const std::string& task_id, const nlohmann::json& body,
                                         const std::string& actor);
   // NotFound when the task has no webhook of its own. Audited.

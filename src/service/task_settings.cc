@@ -55,16 +55,15 @@ Result<nlohmann::json> SopilotService::PutTaskWebhook(const std::string& task_id
   for (const auto& [key, value] : body.items()) {
     if (key != "url" && key != "secret") return Status::InvalidArgument("unknown field '" + Printable(key) + "'");
   }
-  SOPILOT_RETURN_IF_ERROR(store_->PutTaskWebhook(task_id, url, secret, actor));
   // The secret is never written to the audit log.
-  Audit(actor, "task.webhook_set", task_id,
-        JsonText(nlohmann::json({{"url", url}, {"secret_set", !secret.empty()}})));
+  SOPILOT_RETURN_IF_ERROR(store_->PutTaskWebhook(
+      task_id, url, secret, actor,
+      AuditRecord{actor, "task.webhook_set", JsonText(nlohmann::json({{"url", url}, {"secret_set", !secret.empty()}}))}));
   return GetTaskWebhook(task_id);
 }
 
 Status SopilotService::DeleteTaskWebhook(const std::string& task_id, const std::string& actor) {
-  SOPILOT_RETURN_IF_ERROR(store_->ClearTaskWebhook(task_id, actor));
-  Audit(actor, "task.webhook_removed", task_id, "{}");
+  SOPILOT_RETURN_IF_ERROR(store_->ClearTaskWebhook(task_id, actor, AuditRecord{actor, "task.webhook_removed", "{}"}));
   return Status::Ok();
 }
 
@@ -82,8 +81,8 @@ Result<nlohmann::json> SopilotService::PutTaskAutoScore(const std::string& task_
     return Status::InvalidArgument("body must be {\"enabled\": true|false}");
   }
   const bool on = body["enabled"].get<bool>();
-  SOPILOT_RETURN_IF_ERROR(store_->SetTaskAutoScore(task_id, on, actor));
-  Audit(actor, "task.auto_score_set", task_id, JsonText(nlohmann::json({{"enabled", on}})));
+  SOPILOT_RETURN_IF_ERROR(store_->SetTaskAutoScore(
+      task_id, on, actor, AuditRecord{actor, "task.auto_score_set", JsonText(nlohmann::json({{"enabled", on}}))}));
   return GetTaskAutoScore(task_id);
 }
 

@@ -176,7 +176,9 @@ struct AuditEntry {
 // "job.failed", "job.dead", "job.retrying", "job.requeued") or completion
 // ("job.completed", "job.skipped"), subject the job's id; a video's deletion
 // ("video.deleted"), subject the video's id; an SOP version saved
-// ("sop.saved"), subject the task's id. An ingest's completion adds
+// ("sop.saved") or a task's setting changed ("task.webhook_set",
+// "task.webhook_removed", "task.auto_score_set"), subject the task's id.
+// An ingest's completion adds
 // "video_id" (the video it inserted) to the detail, an SOP's save "version".
 struct AuditRecord {
   std::string actor = "system";
@@ -330,13 +332,17 @@ class MetadataStore {
   // The task's settings; the defaults (task_id set, nothing else) when it
   // has none.
   virtual Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id) = 0;
+  // Each change below writes `audit`, when given, in its own transaction:
+  // a change whose row cannot be written is not made.
   // Sets the task's webhook (url must not be empty; secret may be), keeping
   // its other settings.
   virtual Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
-                        const std::string& actor) = 0;
-  // Removes the task's webhook; NotFound when it had none.
-  virtual Status ClearTaskWebhook(const std::string& task_id, const std::string& actor) = 0;
-  virtual Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) = 0;
+                                const std::string& actor, const std::optional<AuditRecord>& audit = std::nullopt) = 0;
+  // Removes the task's webhook; NotFound when it had none (and no row).
+  virtual Status ClearTaskWebhook(const std::string& task_id, const std::string& actor,
+                                  const std::optional<AuditRecord>& audit = std::nullopt) = 0;
+  virtual Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor,
+                                  const std::optional<AuditRecord>& audit = std::nullopt) = 0;
   // Takes the oldest due delivery (pending, next_attempt_at <= now, no live
   // lease) for `holder` until now + lease_sec and counts an attempt, in one
   // write transaction, so two processes never send one delivery at once.

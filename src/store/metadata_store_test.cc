@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -442,6 +443,47 @@ TEST_P(MetadataStoreTest, ASavedSopVersionWritesItsRowInTheSameTransaction) {
   auto v3 = store_->AppendSopVersion("t", gold, R"({"steps":[3]})", "token:editor");
   ASSERT_TRUE(v3.ok()) << v3.status().ToString();
   EXPECT_EQ(*v3, *v2 + 1);
+}
+
+// A task's settings (webhook, automatic scoring) change with their audit row
+// or not at all.
+TEST_P(MetadataStoreTest, ATaskSettingWritesItsRowInTheSameTransaction) {
+  ASSERT_NE(store_, nullptr);
+  const AuditRecord set{"token:admin", "task.webhook_set", R"({"url":"http://hooks.test/a","secret_set":true})"};
+  const AuditRecord removed{"token:admin", "task.webhook_removed", "{}"};
+  const AuditRecord auto_on{"token:admin", "task.auto_score_set", R"({"enabled":true})"};
+  ASSERT_TRUE(store_->PutTaskWebhook("t", "http://hooks.test/a", "s3cret", "token:admin", set).ok());
+  ASSERT_TRUE(store_->SetTaskAutoScore("t", true, "token:admin", auto_on).ok());
+  ASSERT_TRUE(store_->ClearTaskWebhook("t", "token:admin", removed).ok());
+  // No webhook, no removal, no row.
+  EXPECT_EQ(store_->ClearTaskWebhook("t", "token:admin", removed).code(), Status::Code::kNotFound);
+  std::vector<std::string> actions;
+  for (const AuditEntry& row : AuditRowsOf("t")) {
+    EXPECT_EQ(row.actor, "token:admin");
+    actions.push_back(row.action);
+  }
+  std::sort(actions.begin(), actions.end());
+  EXPECT_EQ(actions, (std::vector<std::string>{"task.auto_score_set", "task.webhook_removed", "task.webhook_set"}));
+  // A detail that is not a JSON object: the setting stays as it was.
+  EXPECT_EQ(store_->SetTaskAutoScore("t", false, "token:admin", AuditRecord{"token:admin", "task.auto_score_set", "[]"})
+                .code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_TRUE(store_->GetTaskSettings("t")->auto_score);
+
+  // The row cannot be written: no setting changes.
+  ASSERT_TRUE(store_->PutTaskWebhook("t", "http://hooks.test/b", "", "token:admin", set).ok());
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
+  EXPECT_FALSE(store_->PutTaskWebhook("t", "http://hooks.test/c", "", "token:other", set).ok());
+  EXPECT_FALSE(store_->SetTaskAutoScore("t", false, "token:other", auto_on).ok());
+  EXPECT_FALSE(store_->ClearTaskWebhook("t", "token:other", removed).ok());
+  TaskSettingsRow after = *store_->GetTaskSettings("t");
+  EXPECT_EQ(after.webhook_url, "http://hooks.test/b");
+  EXPECT_TRUE(after.auto_score);
+  EXPECT_EQ(after.updated_by, "token:admin");
+  EXPECT_EQ(AuditRowsOf("t").size(), 4u);
+  // Without the audit the same change goes through (the trigger is the cause).
+  ASSERT_TRUE(store_->SetTaskAutoScore("t", false, "token:other").ok());
+  EXPECT_FALSE(store_->GetTaskSettings("t")->auto_score);
 }
 
 // An upload waiting in a job keeps its file: queued, running and dead jobs

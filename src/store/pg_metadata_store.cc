@@ -927,38 +927,54 @@ Result<TaskSettingsRow> PgMetadataStore::GetTaskSettings(const std::string& task
 }
 
 Status PgMetadataStore::PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
-                                       const std::string& actor) {
+                                       const std::string& actor, const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   if (url.empty()) return Status::InvalidArgument("webhook url is empty");
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  return lease
-      ->Exec("INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, updated_at) "
-             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id) DO UPDATE SET "
-             "webhook_url = EXCLUDED.webhook_url, webhook_secret = EXCLUDED.webhook_secret, "
-             "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
-             PgParams().Add(task_id).Add(url).AddOpt(secret).Add(actor).Add(Now()))
-      .status();
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_RETURN_IF_ERROR(
+        db.Exec("INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id) DO UPDATE SET "
+                "webhook_url = EXCLUDED.webhook_url, webhook_secret = EXCLUDED.webhook_secret, "
+                "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
+                PgParams().Add(task_id).Add(url).AddOpt(secret).Add(actor).Add(now))
+            .status());
+    return InsertAuditRecord(db, now, task_id, audit, std::nullopt);
+  });
 }
 
-Status PgMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
+Status PgMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor,
+                                         const std::optional<AuditRecord>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  SOPILOT_ASSIGN_OR_RETURN(
-      PgResult r, lease->Exec("UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
-                                 "updated_by = $2, updated_at = $3 WHERE task_id = $1 AND webhook_url IS NOT NULL",
-                                 PgParams().Add(task_id).Add(actor).Add(Now())));
-  if (r.affected() == 0) return Status::NotFound("task " + task_id + " has no webhook");
-  return Status::Ok();
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        PgResult r, db.Exec("UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
+                            "updated_by = $2, updated_at = $3 WHERE task_id = $1 AND webhook_url IS NOT NULL",
+                            PgParams().Add(task_id).Add(actor).Add(now)));
+    if (r.affected() == 0) return Status::NotFound("task " + task_id + " has no webhook");
+    return InsertAuditRecord(db, now, task_id, audit, std::nullopt);
+  });
 }
 
-Status PgMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
+Status PgMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor,
+                                         const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
-  return lease
-      ->Exec("INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) VALUES ($1, $2, $3, $4) "
-             "ON CONFLICT (task_id) DO UPDATE SET auto_score = EXCLUDED.auto_score, "
-             "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
-             PgParams().Add(task_id).Add(on ? 1 : 0).Add(actor).Add(Now()))
-      .status();
+  PgSession& db = *lease;
+  const std::string now = Now();
+  return db.InTransaction([&]() -> Status {
+    SOPILOT_RETURN_IF_ERROR(
+        db.Exec("INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (task_id) DO UPDATE SET auto_score = EXCLUDED.auto_score, "
+                "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
+                PgParams().Add(task_id).Add(on ? 1 : 0).Add(actor).Add(now))
+            .status());
+    return InsertAuditRecord(db, now, task_id, audit, std::nullopt);
+  });
 }
 
 Result<std::optional<WebhookDeliveryRow>> PgMetadataStore::ClaimWebhookDelivery(const std::string& holder,

@@ -79,9 +79,12 @@ class PgMetadataStore final : public MetadataStore {
                                    const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<SopVersionRow> GetSopVersion(const std::string& task_id, int64_t version) override;
   Result<TaskSettingsRow> GetTaskSettings(const std::string& task_id) override;
-  Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret, const std::string& actor) override;
-  Status ClearTaskWebhook(const std::string& task_id, const std::string& actor) override;
-  Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) override;
+  Status PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
+                        const std::string& actor, const std::optional<AuditRecord>& audit = std::nullopt) override;
+  Status ClearTaskWebhook(const std::string& task_id, const std::string& actor,
+                          const std::optional<AuditRecord>& audit = std::nullopt) override;
+  Status SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor,
+                          const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<std::optional<WebhookDeliveryRow>> ClaimWebhookDelivery(const std::string& holder, double now, double lease_sec) override;
   Status RecordWebhookAttempt(int64_t seq, const std::string& holder, const WebhookOutcome& outcome) override;
   Result<std::vector<WebhookDeliveryRow>> ListWebhookDeliveries(const std::string& job_id, int limit) override;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "store/sqlite_audit.h"
 #include "store/sqlite_metadata_store.h"
 #include "store/sqlite_statement.h"
 #include "store/store_rows.h"
@@ -34,41 +35,54 @@ Result<TaskSettingsRow> SqliteMetadataStore::GetTaskSettings(const std::string& 
 }
 
 Status SqliteMetadataStore::PutTaskWebhook(const std::string& task_id, const std::string& url, const std::string& secret,
-                                     const std::string& actor) {
+                                           const std::string& actor, const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   if (url.empty()) return Status::InvalidArgument("webhook url is empty");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, "
-                                  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(task_id) DO UPDATE SET "
-                                  "webhook_url = ?2, webhook_secret = ?3, updated_by = ?4, updated_at = ?5"));
-  s.Bind(1, task_id).Bind(2, url).BindOpt(3, secret).Bind(4, actor).Bind(5, Now());
-  return s.Run();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, webhook_url, webhook_secret, updated_by, "
+                                    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(task_id) DO UPDATE SET "
+                                    "webhook_url = ?2, webhook_secret = ?3, updated_by = ?4, updated_at = ?5"));
+    s.Bind(1, task_id).Bind(2, url).BindOpt(3, secret).Bind(4, actor).Bind(5, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    return InsertAuditRecord(conn, now, task_id, audit, std::nullopt);
+  });
 }
 
-Status SqliteMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor) {
+Status SqliteMetadataStore::ClearTaskWebhook(const std::string& task_id, const std::string& actor,
+                                             const std::optional<AuditRecord>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
-                                  "updated_by = ?2, updated_at = ?3 WHERE task_id = ?1 AND webhook_url IS NOT NULL"));
-  s.Bind(1, task_id).Bind(2, actor).Bind(3, Now());
-  SOPILOT_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return Status::NotFound("task " + task_id + " has no webhook");
-  return Status::Ok();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "UPDATE task_settings SET webhook_url = NULL, webhook_secret = NULL, "
+                                    "updated_by = ?2, updated_at = ?3 WHERE task_id = ?1 AND webhook_url IS NOT NULL"));
+    s.Bind(1, task_id).Bind(2, actor).Bind(3, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("task " + task_id + " has no webhook");
+    return InsertAuditRecord(conn, now, task_id, audit, std::nullopt);
+  });
 }
 
-Status SqliteMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor) {
+Status SqliteMetadataStore::SetTaskAutoScore(const std::string& task_id, bool on, const std::string& actor,
+                                             const std::optional<AuditRecord>& audit) {
   if (task_id.empty()) return Status::InvalidArgument("task_id is empty");
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
-  SOPILOT_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) "
-                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(task_id) DO UPDATE SET "
-                                  "auto_score = ?2, updated_by = ?3, updated_at = ?4"));
-  s.Bind(1, task_id).Bind(2, on ? 1 : 0).Bind(3, actor).Bind(4, Now());
-  return s.Run();
+  const std::string now = Now();
+  return InTransaction(conn, [&]() -> Status {
+    SOPILOT_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::Prepare(conn, "INSERT INTO task_settings (task_id, auto_score, updated_by, updated_at) "
+                                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(task_id) DO UPDATE SET "
+                                    "auto_score = ?2, updated_by = ?3, updated_at = ?4"));
+    s.Bind(1, task_id).Bind(2, on ? 1 : 0).Bind(3, actor).Bind(4, now);
+    SOPILOT_RETURN_IF_ERROR(s.Run());
+    return InsertAuditRecord(conn, now, task_id, audit, std::nullopt);
+  });
 }
 
 Result<std::optional<WebhookDeliveryRow>> SqliteMetadataStore::ClaimWebhookDelivery(const std::string& holder, double now,

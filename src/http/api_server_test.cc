@@ -1021,18 +1021,22 @@ TEST_F(ApiTest, ReembedSwitchesATasksVideosToAnotherEmbedderInANewIndexVersion) 
 
   // The audit log records the request and the switch.
   Json trail = Json::parse(client_->Get("/audit/trail?limit=200", Auth(kViewer))->body);
-  bool queued_entry = false, switched_entry = false;
+  bool queued_entry = false;
+  int switched_entries = 0;
   for (const Json& e : trail["items"]) {
     if (e["action"] == "job.queued" && e["subject"] == job_id) {
       queued_entry = e["actor"] == "token:admin" && e["detail"]["embedder"] == "motion-v1";
     }
     if (e["action"] == "task.reembedded" && e["subject"] == "task-a") {
-      switched_entry = e["detail"]["training_job_id"] == job_id && e["detail"]["new_index_version"] == 1 &&
-                       e["detail"]["requested_by"] == "token:admin";
+      EXPECT_EQ(e["detail"]["training_job_id"], job_id);
+      EXPECT_EQ(e["detail"]["requested_by"], "token:admin");
+      EXPECT_EQ(e["detail"]["old_index_version"], 0);
+      EXPECT_EQ(e["detail"]["new_index_version"], 1);
+      ++switched_entries;
     }
   }
   EXPECT_TRUE(queued_entry) << trail.dump();
-  EXPECT_TRUE(switched_entry) << trail.dump();
+  EXPECT_EQ(switched_entries, 1) << trail.dump();
 
   // Again with the same embedder: the same files (content-addressed), a newer
   // version; a re-embed does not count as a training for the nightly run.

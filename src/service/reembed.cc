@@ -123,7 +123,16 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
       if (it != done.end()) *it = std::move(r);
       else done.push_back(std::move(r));
     }
-    auto attempt = store_->SwitchTaskEmbedder(task_id, version, job.embedder, done);
+    // The task's row is written by the switch itself, so a switch is never
+    // without it and a retry of a job that switched does not write it again.
+    const AuditRecord reembedded{"system", "task.reembedded",
+                                 JsonText(nlohmann::json({{"training_job_id", job.id},
+                                                          {"requested_by", job.requested_by},
+                                                          {"embedder", job.embedder},
+                                                          {"previous_models", previous_models},
+                                                          {"new_index_version", version},
+                                                          {"videos", done.size()}}))};
+    auto attempt = store_->SwitchTaskEmbedder(task_id, version, job.embedder, done, reembedded);
     if (!attempt.ok()) return fail(attempt.status());
     sw = std::move(*attempt);
     if (sw.switched) break;
@@ -172,14 +181,6 @@ Status SopilotService::RunReembed(const JobRow& job, const JobContext& context) 
       AuditRecord{"system", "job.completed",
                   JsonText(nlohmann::json({{"status", kJobCompleted}, {"trigger", kReembedTrigger}}))}));
   CountJobState(job, kJobCompleted);
-  Audit("system", "task.reembedded", task_id,
-        JsonText(nlohmann::json({{"training_job_id", job.id},
-                                 {"requested_by", job.requested_by},
-                                 {"embedder", job.embedder},
-                                 {"previous_models", previous_models},
-                                 {"old_index_version", summary["old_index_version"]},
-                                 {"new_index_version", version},
-                                 {"videos", done.size()}})));
   return Status::Ok();
 }
 

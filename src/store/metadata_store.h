@@ -177,7 +177,8 @@ struct AuditEntry {
 // ("job.completed", "job.skipped"), subject the job's id; a video's deletion
 // ("video.deleted"), subject the video's id; an SOP version saved
 // ("sop.saved") or a task's setting changed ("task.webhook_set",
-// "task.webhook_removed", "task.auto_score_set"), subject the task's id.
+// "task.webhook_removed", "task.auto_score_set") or its videos switched to
+// another embedder ("task.reembedded"), subject the task's id.
 // An ingest's completion adds
 // "video_id" (the video it inserted) to the detail, an SOP's save "version".
 struct AuditRecord {
@@ -435,10 +436,13 @@ class MetadataStore {
   // and `videos` covers every video of the task with embeddings (as they are
   // now), points each video at its new embedding file, model and clips,
   // records `embedder` as the task's (and the version's) embedder, and makes
-  // `version` current. Otherwise changes nothing and says why (`switched`
-  // false with `previous` >= `version`, or `missing` not empty).
+  // `version` current, with `audit` (when given; subject the task, the
+  // version it replaced added as "old_index_version"). Otherwise changes
+  // nothing, writes no row and says why (`switched` false with `previous` >=
+  // `version`, or `missing` not empty).
   virtual Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder,
-                                            const std::vector<ReembeddedVideo>& videos) = 0;
+                                                    const std::vector<ReembeddedVideo>& videos,
+                                                    const std::optional<AuditRecord>& audit = std::nullopt) = 0;
 
   // The adapted files recorded for a video in any version (for deletes).
   virtual Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id) = 0;

@@ -1541,6 +1541,54 @@ TEST_P(MetadataStoreTest, SwitchTaskEmbedderSwitchesEveryVideoAtOnceOrNothing) {
   EXPECT_EQ(*store_->LastCompletedTrainingFinishedAt(), "");
 }
 
+// A task's switch to another embedder writes its "task.reembedded" row in the
+// switch's transaction: once when it switches, never when it does not, and
+// no switch without it.
+TEST_P(MetadataStoreTest, ASwitchOfEmbedderWritesItsRowInTheSameTransaction) {
+  ASSERT_NE(store_, nullptr);
+  auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());
+  ASSERT_TRUE(a.ok());
+  auto reembedded = [&](const std::string& from, const std::string& to) {
+    MetadataStore::ReembeddedVideo r;
+    r.video_id = *a;
+    r.old_embedding_path = from;
+    r.embedding_path = to;
+    r.embedding_model = "motion-v1";
+    r.sampled_fps = 4;
+    r.clips.push_back({*a, 0, 0.0, 2.0});
+    return r;
+  };
+  const AuditRecord row{"system", "task.reembedded", R"({"training_job_id":"j1","videos":1})"};
+  auto v1 = store_->ReserveIndexVersion("t", "j1");
+  ASSERT_TRUE(v1.ok());
+  const std::string first = store_->GetVideo(*a)->embedding_path;
+  auto sw = store_->SwitchTaskEmbedder("t", *v1, "motion-v1", {reembedded(first, "embeddings/a.motion.emb")}, row);
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  ASSERT_TRUE(sw->switched);
+  // The same switch again (a retried job): nothing switches, no second row.
+  sw = store_->SwitchTaskEmbedder("t", *v1, "motion-v1", {reembedded(first, "embeddings/a.motion.emb")}, row);
+  ASSERT_TRUE(sw.ok());
+  EXPECT_FALSE(sw->switched);
+  auto rows = AuditRowsOf("t");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].action, "task.reembedded");
+  nlohmann::json detail = nlohmann::json::parse(rows[0].detail_json);
+  EXPECT_EQ(detail["training_job_id"], "j1");
+  EXPECT_EQ(detail["old_index_version"], 0);  // the version it replaced (none)
+
+  // The row cannot be written: the task stays on its version and embedder.
+  auto v2 = store_->ReserveIndexVersion("t", "j2");
+  ASSERT_TRUE(v2.ok());
+  ASSERT_NO_FATAL_FAILURE(RefuseAuditInserts());
+  EXPECT_FALSE(store_->SwitchTaskEmbedder("t", *v2, "heuristic-v1",
+                                          {reembedded("embeddings/a.motion.emb", "embeddings/a.h.emb")}, row)
+                   .ok());
+  EXPECT_EQ(*store_->CurrentIndexVersion("t"), *v1);
+  EXPECT_EQ(*store_->TaskEmbedder("t"), "motion-v1");
+  EXPECT_EQ(store_->GetVideo(*a)->embedding_path, "embeddings/a.motion.emb");
+  EXPECT_EQ(AuditRowsOf("t").size(), 1u);
+}
+
 TEST_P(MetadataStoreTest, AnIngestEmbeddedBeforeItsTaskSwitchedEmbedderIsNotRecorded) {
   ASSERT_NE(store_, nullptr);
   auto a = store_->InsertVideo(MakeVideo("t", "a.mp4"), TwoClips());

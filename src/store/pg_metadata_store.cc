@@ -1265,10 +1265,12 @@ Result<int64_t> PgMetadataStore::IndexVersionOfJob(const std::string& task_id, c
 
 Result<MetadataStore::EmbedderSwitch> PgMetadataStore::SwitchTaskEmbedder(const std::string& task_id, int64_t version,
                                                                           const std::string& embedder,
-                                                                          const std::vector<ReembeddedVideo>& videos) {
+                                                                          const std::vector<ReembeddedVideo>& videos,
+                                                                          const std::optional<AuditRecord>& audit) {
   SOPILOT_ASSIGN_OR_RETURN(PgSessionPool::Lease lease, pool_.Acquire());
   PgSession& db = *lease;
   EmbedderSwitch result;
+  const std::string now = Now();
   Status st = db.InTransaction([&]() -> Status {
     // The task's lock: an ingest of the task (CompleteIngestJobWithVideo)
     // waits, and finds the new embedder.
@@ -1315,10 +1317,10 @@ Result<MetadataStore::EmbedderSwitch> PgMetadataStore::SwitchTaskEmbedder(const 
                                     "VALUES ($1, $2, $3, $4) ON CONFLICT (task_id) DO UPDATE SET "
                                     "current_version = EXCLUDED.current_version, switched_at = EXCLUDED.switched_at, "
                                     "embedder = EXCLUDED.embedder",
-                                    PgParams().Add(task_id).Add(version).Add(Now()).Add(embedder))
+                                    PgParams().Add(task_id).Add(version).Add(now).Add(embedder))
                                 .status());
     result.switched = true;
-    return Status::Ok();
+    return InsertAuditRecord(db, now, task_id, audit, result.previous, "old_index_version");
   });
   if (!st.ok()) return st;
   std::sort(result.replaced_paths.begin(), result.replaced_paths.end());

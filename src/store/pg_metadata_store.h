@@ -101,7 +101,9 @@ class PgMetadataStore final : public MetadataStore {
   Result<std::vector<std::string>> DropOldIndexVersions(const std::string& task_id, int keep_previous) override;
   Result<std::string> TaskEmbedder(const std::string& task_id) override;
   Result<int64_t> IndexVersionOfJob(const std::string& task_id, const std::string& job_id) override;
-  Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder, const std::vector<ReembeddedVideo>& videos) override;
+  Result<EmbedderSwitch> SwitchTaskEmbedder(const std::string& task_id, int64_t version, const std::string& embedder,
+                                            const std::vector<ReembeddedVideo>& videos,
+                                            const std::optional<AuditRecord>& audit = std::nullopt) override;
   Result<std::vector<std::string>> VersionPathsOfVideo(int64_t video_id) override;
   Result<std::vector<EffectiveEmbedding>> ResolveEmbeddings(const std::vector<int64_t>& video_ids) override;
   Result<std::vector<EffectiveEmbedding>> ResolveTaskEmbeddings(const std::string& task_id) override;

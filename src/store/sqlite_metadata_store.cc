@@ -1132,10 +1132,12 @@ Result<int64_t> SqliteMetadataStore::IndexVersionOfJob(const std::string& task_i
 
 Result<SqliteMetadataStore::EmbedderSwitch> SqliteMetadataStore::SwitchTaskEmbedder(const std::string& task_id, int64_t version,
                                                                         const std::string& embedder,
-                                                                        const std::vector<ReembeddedVideo>& videos) {
+                                                                        const std::vector<ReembeddedVideo>& videos,
+                                                                        const std::optional<AuditRecord>& audit) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn conn{db_, &lock_waits_, &corrupt_};
   EmbedderSwitch result;
+  const std::string now = Now();
   Status st = InTransaction(conn, [&]() -> Status {
     SOPILOT_ASSIGN_OR_RETURN(result.previous, CurrentVersionOf(conn, task_id));
     if (version <= result.previous) return Status::Ok();
@@ -1196,10 +1198,10 @@ Result<SqliteMetadataStore::EmbedderSwitch> SqliteMetadataStore::SwitchTaskEmbed
                                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(task_id) DO UPDATE SET "
                                      "current_version = excluded.current_version, switched_at = excluded.switched_at, "
                                      "embedder = excluded.embedder"));
-    ti.Bind(1, task_id).Bind(2, version).Bind(3, Now()).Bind(4, embedder);
+    ti.Bind(1, task_id).Bind(2, version).Bind(3, now).Bind(4, embedder);
     SOPILOT_RETURN_IF_ERROR(ti.Run());
     result.switched = true;
-    return Status::Ok();
+    return InsertAuditRecord(conn, now, task_id, audit, result.previous, "old_index_version");
   });
   if (!st.ok()) return st;
   std::sort(result.replaced_paths.begin(), result.replaced_paths.end());

@@ -338,6 +338,35 @@ TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {
   EXPECT_EQ(client_->Get("/audit/export/bad*id/file", Auth(kAdmin))->status, 400);
   EXPECT_NE(client_->Get("/audit/export/..%2Fsopilot.db/file", Auth(kAdmin))->status, 200);
   EXPECT_EQ(client_->Get("/audit/export/nope/file", Auth(kAdmin))->status, 404);
+
+  // An export whose audit row cannot be written (a trigger refuses it, as a
+  // full disk would) is not given out, and no file of it is left behind.
+  namespace fs = std::filesystem;
+  auto export_files = [&] {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_.file("data") + "/reports")) {
+      if (e.path().filename().string().rfind("audit_export_", 0) == 0) out.insert(e.path().filename().string());
+    }
+    return out;
+  };
+  const std::set<std::string> before = export_files();
+  ASSERT_EQ(before.size(), 1u);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.file("data") + "/sopilot.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN "
+                         "SELECT RAISE(ABORT, 'audit refused'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto refused = client_->Post("/audit/export?limit=20", Auth(kAdmin), "", "application/json");
+  EXPECT_GE(refused->status, 500) << refused->body;
+  EXPECT_TRUE(Json::parse(refused->body).contains("error")) << refused->body;
+  EXPECT_EQ(export_files(), before);
+  ASSERT_EQ(sqlite3_exec(raw, "DROP TRIGGER refuse_audit", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  // Recorded again, given out again.
+  EXPECT_EQ(client_->Post("/audit/export?limit=20", Auth(kAdmin), "", "application/json")->status, 200);
+  EXPECT_EQ(export_files().size(), 2u);
 }
 
 TEST_F(ApiTest, BodiesAreNotReadBeforeTheRouteAndTheCredentialsAllowThem) {

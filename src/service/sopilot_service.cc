@@ -706,7 +706,15 @@ Result<nlohmann::json> SopilotService::ExportAudit(int limit, const std::string&
   std::string id = ExportId(now);
   std::string rel = "reports/audit_export_" + id + ".json";
   SOPILOT_RETURN_IF_ERROR(blobs_.Put(rel, JsonText(signed_export, 2)));
-  Audit(actor, "audit.exported", id, JsonText(nlohmann::json({{"item_count", payload["item_count"]}})));
+  // No export is given out without its row: an auditor must see every copy
+  // of the log that left the service.
+  if (Status st = AuditBefore(actor, "audit.exported", id,
+                              JsonText(nlohmann::json({{"item_count", payload["item_count"]}})));
+      !st.ok()) {
+    (void)blobs_.Remove(rel);  // best effort; nobody was told its id
+    // The request was sound whatever the store said: ask again later.
+    return Status::Unavailable("the audit export was not recorded, so it is not given out: " + st.message());
+  }
   return nlohmann::json{{"export_id", id},
                         {"generated_at", payload["generated_at"]},
                         {"item_count", payload["item_count"]},
@@ -734,8 +742,9 @@ Status SopilotService::SetFaultInjection(JobKind kind, double rate, const std::s
     return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");
   }
   if (!(rate >= 0 && rate <= 1)) return Status::InvalidArgument("failure_rate must be in [0, 1]");
+  SOPILOT_RETURN_IF_ERROR(
+      AuditBefore(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"failure_rate", rate}}))));
   fault_rate_[static_cast<int>(kind)] = rate;
-  Audit(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"failure_rate", rate}})));
   return Status::Ok();
 }
 
@@ -744,7 +753,7 @@ Status SopilotService::SetJobHold(JobKind kind, bool hold, const std::string& ac
     return Status::Unavailable("fault injection is disabled (start with SOPILOT_ENABLE_FAULT_INJECTION=1)");
   }
   SOPILOT_RETURN_IF_ERROR(
-      store_->AppendAudit(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"hold", hold}}))));
+      AuditBefore(actor, "ops.fault_injection", JobKindName(kind), JsonText(nlohmann::json({{"hold", hold}}))));
   hold_.Set(kind, hold);
   return Status::Ok();
 }
@@ -785,14 +794,20 @@ void SopilotService::RecordFailure(const std::string& job_id, const std::string&
   (void)RemoveBlobIfUnreferenced(job->file_path);
 }
 
-void SopilotService::Audit(const std::string& actor, const std::string& action, const std::string& target,
-                           const std::string& detail) {
+Status SopilotService::AuditBefore(const std::string& actor, const std::string& action, const std::string& target,
+                                   const std::string& detail) {
   Status st = store_->AppendAudit(actor, action, target, detail);
   // Once more on a store that was unavailable: after a PostgreSQL restart
   // the first statement on a pooled session finds its connection closed
   // (the server never saw it) and the pool reconnects for the next one.
   // Without this, the row of a job completed just after a restart was lost.
   if (st.code() == Status::Code::kUnavailable) st = store_->AppendAudit(actor, action, target, detail);
+  return st;
+}
+
+void SopilotService::Audit(const std::string& actor, const std::string& action, const std::string& target,
+                           const std::string& detail) {
+  Status st = AuditBefore(actor, action, target, detail);
   if (!st.ok()) {
     LogError("audit entry not written", {{"action", action}, {"target", target}, {"actor", actor},
                                          {"error", st.message()}});

@@ -173,6 +173,8 @@ class SopilotService {
   Result<JobRow> RequeueDeadJob(JobKind kind, const std::string& job_id, const std::string& actor);
   Result<nlohmann::json> AuditTrail(int limit);
   // Writes a signed export under reports/; Unavailable without a signing key.
+  // Its "audit.exported" row is written before the export is given out: an
+  // export whose row cannot be written fails and its file is removed.
   Result<nlohmann::json> ExportAudit(int limit, const std::string& actor);
   // Absolute path of an export file; NotFound / InvalidArgument on bad ids.
   Result<std::string> AuditExportPath(const std::string& export_id);
@@ -301,9 +303,15 @@ class SopilotService {
   // drop what it alone stored (an ingest's uploaded file), so nothing
   // half-stored is left behind.
   void RecordFailure(const std::string& job_id, const std::string& status, const std::string& message);
-  // Appends to the audit log after the fact it records has happened: a
-  // failure cannot undo the fact, so it is logged (stderr) rather than
-  // returned. `detail` is a JSON object's text.
+  // Appends to the audit log, once more when the store was unavailable (a
+  // pooled PostgreSQL session finds its connection closed after a restart,
+  // and the pool reconnects for the next statement). For a change not made
+  // yet: the caller makes it only when this returns OK.
+  Status AuditBefore(const std::string& actor, const std::string& action, const std::string& target,
+                     const std::string& detail);
+  // AuditBefore after the fact it records has happened: a failure cannot
+  // undo the fact, so it is logged (stderr) rather than returned. `detail`
+  // is a JSON object's text.
   void Audit(const std::string& actor, const std::string& action, const std::string& target,
              const std::string& detail);
   // Counts a job entering `status` (sopilot_<kind>_jobs_total); the leased

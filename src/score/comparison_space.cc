@@ -78,6 +78,7 @@ std::vector<double> SameStepSimilarity(const FloatMatrix& sim, const std::vector
                                        const std::vector<int>& step_of) {
   std::vector<double> out(clips.size(), std::numeric_limits<double>::quiet_NaN());
   for (size_t a = 0; a < clips.size(); ++a) {
+    if (step_of[a] < 0) continue;
     for (size_t b = 0; b < clips.size(); ++b) {
       if (step_of[a] != step_of[b] || ShareTime(clips[a], clips[b])) continue;
       double v = sim.at(static_cast<int>(a), static_cast<int>(b));
@@ -95,9 +96,10 @@ NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& sim, const std::v
   // best[a]: clip a's best match in the step after (toward) and before (back).
   std::vector<std::vector<double>> toward(step_count), back(step_count);
   for (size_t a = 0; a < clips.size(); ++a) {
+    if (step_of[a] < 0) continue;
     double next = nan, prev = nan;
     for (size_t b = 0; b < clips.size(); ++b) {
-      if (ShareTime(clips[a], clips[b])) continue;
+      if (step_of[b] < 0 || ShareTime(clips[a], clips[b])) continue;
       double v = sim.at(static_cast<int>(a), static_cast<int>(b));
       if (step_of[b] == step_of[a] + 1 && (std::isnan(next) || v > next)) next = v;
       if (step_of[b] == step_of[a] - 1 && (std::isnan(prev) || v > prev)) prev = v;

@@ -49,8 +49,9 @@ void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix*
 
 // How alike the gold is to itself at another moment of the same step: for
 // each gold clip, its best similarity to a clip of the same step (`step_of`,
-// one entry per clip) that shares no time with it; NaN for a clip without
-// such a partner (a step shorter than two clips). `similarity` is gold x gold.
+// one entry per clip; -1 for a clip of no step, which is skipped) that
+// shares no time with it; NaN for a clip without such a partner (a step
+// shorter than two clips, or no step). `similarity` is gold x gold.
 std::vector<double> SameStepSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
                                        const std::vector<int>& step_of);
 

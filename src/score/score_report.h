@@ -70,7 +70,7 @@ struct ScoreReport {
   std::vector<std::pair<std::string, double>> metrics;
   std::vector<int> gold_boundaries;     // first clip of each step, then the clip count
   std::vector<int> trainee_boundaries;  // first clip of each trainee segment, then the count
-  std::vector<int> gold_step_map;       // step per gold clip
+  std::vector<int> gold_step_map;       // step per gold clip (-1: before the first step or after the last)
   std::vector<int> trainee_step_map;    // step per trainee clip (-1: none)
   std::vector<AlignedPair> alignment;   // monotone alignment (Drop-DTW)
   double alignment_seconds = 0;         // wall time of the Drop-DTW (for metrics; not in the JSON)

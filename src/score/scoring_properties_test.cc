@@ -16,6 +16,7 @@
 #include "embed/embedder_registry.h"
 #include "ingest/ingest.h"
 #include "score/sop_evaluator.h"
+#include "score/step_matcher.h"
 #include "score/step_placer.h"
 #include "testing/command.h"
 #include "testing/temp_dir.h"
@@ -327,6 +328,49 @@ TEST_F(ScoringPropertiesTest, IdleLeadInAndTailAreReportedAndCostNothing) {
   ASSERT_EQ(r.steps.size(), 5u);
   ASSERT_TRUE(r.steps[0].trainee_time.has_value());
   EXPECT_NEAR(r.steps[0].trainee_time->start_sec, 4.0, 1.0);
+}
+
+// The gold's camera started early too, and the supervisor's timed steps
+// leave that time out: it is no step. (Before, the lead-in counted as the
+// first step's evidence, and the gold against itself took its first step
+// for over time: 85, needs_review.)
+TEST_F(ScoringPropertiesTest, GoldTimeOutsideTheUsersTimedStepsIsNoStep) {
+  // 4 s of an empty grey scene, five 4 s steps, 3 s of black.
+  EmbeddingSet gold = Embed(Procedure("gold_idle", {0, 1, 3, 5, 8}, 4.0, "color=c=gray", "color=c=black"));
+  std::vector<StepSpec> steps;
+  for (int k = 0; k < 5; ++k) {
+    StepSpec s;
+    s.name = "step " + std::to_string(k + 1);
+    s.gold_time = {4.0 + 4.0 * k, 8.0 + 4.0 * k};
+    steps.push_back(s);
+  }
+  auto score = [&](const EmbeddingSet& trainee) {
+    auto r = EvaluateSop(gold, trainee, ScoreOptions{}, &steps);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ScoreReport{};
+  };
+  ScoreReport self = score(gold);
+  EXPECT_EQ(self.score, 100.0) << Describe(self);
+  EXPECT_EQ(self.verdict, "pass");
+  EXPECT_TRUE(self.deviations.empty()) << Describe(self);
+  ASSERT_EQ(self.idle.size(), 2u) << Describe(self);
+  EXPECT_EQ(self.idle[0].kind, kIdleLeadIn);
+  EXPECT_NEAR(self.idle[0].trainee_time.end_sec, 4.0, 1.0);
+  EXPECT_EQ(self.idle[1].kind, kIdleTail);
+  EXPECT_NEAR(self.idle[1].trainee_time.start_sec, 24.0, 1.0);
+  // The gold map says which clips are no step.
+  ASSERT_FALSE(self.gold_step_map.empty());
+  EXPECT_EQ(self.gold_step_map.front(), kNoStep);
+  EXPECT_EQ(self.gold_step_map.back(), kNoStep);
+  // A trainee filmed without the idle time passes as it is.
+  ScoreReport tight = score(Embed(Procedure("tight", {0, 1, 3, 5, 8}, 4.0)));
+  EXPECT_EQ(tight.verdict, "pass") << Describe(tight);
+  EXPECT_TRUE(tight.deviations.empty()) << Describe(tight);
+  // And a trainee without step 3 still misses exactly step 3.
+  ScoreReport missing = score(Embed(Procedure("missing3", {0, 1, 5, 8}, 4.0, "color=c=gray", "color=c=black")));
+  ASSERT_EQ(missing.deviations.size(), 1u) << Describe(missing);
+  EXPECT_EQ(missing.deviations[0].type, kStepMissing);
+  EXPECT_EQ(missing.deviations[0].step.index, 2);
 }
 
 }  // namespace

@@ -124,6 +124,18 @@ class Evaluation {
   void FindExtraSegments();
   void Finish(ScoreReport* out);
   std::string MissingReason(int k, int best_clip, double best) const;
+  // The trainee as a whole resembles the procedure: its median clip is at
+  // least the none level to some step (section 3 of doc/scoring.md).
+  bool IsTheProcedure() const {
+    if (ss_.sim.rows == 0) return false;
+    std::vector<double> best;
+    for (int i = 0; i < ss_.sim.rows; ++i) {
+      double b = -1;
+      for (int k = 0; k < ss_.sim.cols; ++k) b = std::max<double>(b, ss_.sim.at(i, k));
+      best.push_back(b);
+    }
+    return Median(best) >= none_level_;
+  }
   // How long a run of step k must last to count as the step done.
   double MinRunSeconds(int k) const { return std::min(clip_seconds_, 0.5 * steps_[k].time.duration()); }
   void FindWhetherStepsCanBeToldApart();
@@ -203,10 +215,19 @@ class Evaluation {
     return out;
   }
   double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
+  // The step holding each gold clip's centre; -1 (kNoStep) before the first
+  // step or after the last. Found and placed steps cover the whole gold; a
+  // user's timed steps may leave out a lead-in or a tail (the camera started
+  // early), and that time is evidence of no step: counted as the first
+  // step's, a gold compared with itself took its first step for over time.
   std::vector<int> GoldStepOfClip() const {
     std::vector<int> out;
     for (const ClipSpan& c : gold_.clips) {
       double centre = 0.5 * (c.start_sec + c.end_sec);
+      if (centre < steps_.front().time.start_sec || centre >= steps_.back().time.end_sec) {
+        out.push_back(kNoStep);
+        continue;
+      }
       int k = 0;
       while (k + 1 < static_cast<int>(steps_.size()) && centre >= steps_[k + 1].time.start_sec) ++k;
       out.push_back(k);
@@ -281,7 +302,9 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   // boundary included: a trainee clip straddling the same change matches
   // them, and a video compared with itself matches clip for clip).
   for (Step& s : steps_) s.clips.clear();
-  for (size_t i = 0; i < step_of.size(); ++i) steps_[step_of[i]].clips.push_back(static_cast<int>(i));
+  for (size_t i = 0; i < step_of.size(); ++i) {
+    if (step_of[i] != kNoStep) steps_[step_of[i]].clips.push_back(static_cast<int>(i));
+  }
   for (Step& s : steps_) {
     if (s.clips.empty()) s.clips = ClipsInside(gold_.clips, s.time);  // shorter than a stride
   }
@@ -293,6 +316,13 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   for (size_t i = 0; i < cost.data.size(); ++i) cost.data[i] = 1.0f - similarity_.data[i];
 
   ss_ = ComputeStepSimilarity(similarity_, steps_);
+  for (size_t g = 0; g < step_of.size(); ++g) {
+    if (step_of[g] != kNoStep) continue;
+    ss_.no_step.resize(trainee_.clips.size(), -1.0);
+    for (int i = 0; i < similarity_.cols; ++i) {
+      ss_.no_step[i] = std::max(ss_.no_step[i], static_cast<double>(similarity_.at(static_cast<int>(g), i)));
+    }
+  }
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix gold_cost, CosineCostMatrix(space_.gold, space_.gold));
   for (float& c : gold_cost.data) c = 1.0f - c;  // now gold x gold similarity
   MarkZeroPairsAlike(space_.gold, space_.gold, &gold_cost);
@@ -303,7 +333,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     std::vector<double> all;
     std::vector<std::vector<double>> by_step(steps_.size());
     for (size_t i = 0; i < per_clip.size(); ++i) {
-      if (std::isnan(per_clip[i])) continue;
+      if (std::isnan(per_clip[i]) || step_of[i] == kNoStep) continue;
       all.push_back(per_clip[i]);
       by_step[step_of[i]].push_back(per_clip[i]);
     }
@@ -547,13 +577,7 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
 // comes here; unrelated footage is below the none level and fails as such.
 void Evaluation::FindWhetherStepsCanBeToldApart() {
   if (steps_.size() < 2 || ss_.sim.rows == 0) return;
-  std::vector<double> best;
-  for (int i = 0; i < ss_.sim.rows; ++i) {
-    double b = -1;
-    for (int k = 0; k < ss_.sim.cols; ++k) b = std::max<double>(b, ss_.sim.at(i, k));
-    best.push_back(b);
-  }
-  if (Median(best) < none_level_) return;  // not the procedure: its own rules
+  if (!IsTheProcedure()) return;  // its own rules
   std::vector<double> other;
   for (size_t k = 0; k < steps_.size(); ++k) other.push_back(OtherLevel(static_cast<int>(k)));
   const double other_level = Median(other);
@@ -732,6 +756,7 @@ void Evaluation::FindExtraSegments() {
   auto is_repeat = [&](size_t s) {
     return segments_[s].step != kNoStep && main_[segments_[s].step] != static_cast<int>(s);
   };
+  const bool any_step = std::any_of(main_.begin(), main_.end(), [](int m) { return m >= 0; });
   for (size_t s = 0; s < segments_.size(); ++s) {
     TraineeSegment seg = segments_[s];
     const TraineeSegment first = seg;
@@ -754,7 +779,6 @@ void Evaluation::FindExtraSegments() {
                             : std::min(min_extra, std::min(clip_seconds_, 0.5 * steps_[seg.step].time.duration()));
     if (is_main || seg.time.duration() < need - kEps) continue;
     // Before the first step and after the last: idle, not a deviation.
-    const bool any_step = std::any_of(main_.begin(), main_.end(), [](int m) { return m >= 0; });
     if (seg.step == kNoStep && any_step && (s == 0 || s + 1 == segments_.size())) {
       idle_.push_back({s == 0 ? kIdleLeadIn : kIdleTail, seg.time});
       continue;
@@ -854,12 +878,7 @@ void Evaluation::Finish(ScoreReport* out) {
   out->gold_boundaries.push_back(static_cast<int>(gold_.clips.size()));
   for (const TraineeSegment& seg : segments_) out->trainee_boundaries.push_back(seg.first_clip);
   out->trainee_boundaries.push_back(static_cast<int>(trainee_.clips.size()));
-  for (const ClipSpan& c : gold_.clips) {
-    double centre = 0.5 * (c.start_sec + c.end_sec);
-    int k = 0;
-    while (k + 1 < static_cast<int>(steps_.size()) && centre >= steps_[k + 1].time.start_sec) ++k;
-    out->gold_step_map.push_back(k);
-  }
+  out->gold_step_map = GoldStepOfClip();
   out->trainee_step_map = labels_;
   for (const TraineeSegment& seg : segments_) {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) out->trainee_step_map[i] = seg.step;

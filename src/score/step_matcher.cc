@@ -84,11 +84,14 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
   const int states = 2 * K + 1;
   const int kInitial = 2 * K;
   const double inf = std::numeric_limits<double>::infinity();
-  auto emit = [&](int i, int s) { return s < K ? static_cast<double>(ss.sim.at(i, s)) : p.none_threshold; };
+  auto emit = [&](int i, int s) {
+    if (s < K) return static_cast<double>(ss.sim.at(i, s));
+    return ss.no_step.empty() ? p.none_threshold : std::max(p.none_threshold, ss.no_step[i]);
+  };
   std::vector<double> score(states, -inf), next(states);
   std::vector<int> back(static_cast<size_t>(n) * states, -1);
   for (int k = 0; k < K; ++k) score[k] = emit(0, k) - (k == 0 ? 0 : p.jump_penalty);
-  score[kInitial] = p.none_threshold;
+  score[kInitial] = emit(0, kInitial);
   for (int i = 1; i < n; ++i) {
     // The best state to leave from, for changes that leave the gold order.
     int best_any = 0;
@@ -177,9 +180,15 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
     int left = r > 0 ? runs[r - 1].step : kNoStep;
     int right = r + 1 < runs.size() ? runs[r + 1].step : kNoStep;
     for (int i = runs[r].first_clip; i <= runs[r].last_clip; ++i) {
-      if (left == kNoStep) labels[i] = right;
-      else if (right == kNoStep) labels[i] = left;
-      else labels[i] = ss.sim.at(i, left) >= ss.sim.at(i, right) ? left : right;
+      if (left != kNoStep && right != kNoStep) {
+        labels[i] = ss.sim.at(i, left) >= ss.sim.at(i, right) ? left : right;
+        continue;
+      }
+      // At the video's start or end the other side is the gold's own time
+      // outside its steps, where it has some: a clip more like that stays
+      // no step.
+      const int step = left == kNoStep ? right : left;
+      if (ss.no_step.empty() || ss.sim.at(i, step) > ss.no_step[i]) labels[i] = step;
     }
   }
   runs = build_runs();
@@ -295,6 +304,7 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
   if (run_count >= runs.step_count()) return LabelClips(ss, ChooseLabelingParams(ss, none_level));
 
   StepSimilarity by_run;
+  by_run.no_step = ss.no_step;
   by_run.sim = FloatMatrix(ss.sim.rows, run_count);
   by_run.best_gold.assign(ss.sim.rows, std::vector<int>(run_count, -1));
   for (int i = 0; i < ss.sim.rows; ++i) {

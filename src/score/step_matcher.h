@@ -28,6 +28,11 @@ constexpr int kNoStep = -1;
 struct StepSimilarity {
   FloatMatrix sim;                   // trainee clips x steps: best cosine to the step's gold clips
   std::vector<std::vector<int>> best_gold;  // [clip][step]: the gold clip giving it
+  // Per trainee clip, its best cosine to a gold clip of no step (the gold's
+  // own lead-in or tail, outside a user's timed steps); empty when the gold
+  // has none. A clip is worth at least this much as "none": it looks like
+  // what the gold shows when no step is done.
+  std::vector<double> no_step;
 };
 
 // `similarity` is gold clips x trainee clips (cosine).

@@ -371,6 +371,15 @@ TEST_F(ScoringPropertiesTest, GoldTimeOutsideTheUsersTimedStepsIsNoStep) {
   ASSERT_EQ(missing.deviations.size(), 1u) << Describe(missing);
   EXPECT_EQ(missing.deviations[0].type, kStepMissing);
   EXPECT_EQ(missing.deviations[0].step.index, 2);
+
+  // Timed steps with time between them (the supervisor timed the first
+  // half of each scene): that time is timed with the step before it, so
+  // the gold against itself is still perfect (before: over time on every
+  // step but the last).
+  for (int k = 0; k < 5; ++k) steps[k].gold_time = {4.0 + 4.0 * k, 6.0 + 4.0 * k};
+  ScoreReport gaps = score(gold);
+  EXPECT_EQ(gaps.score, 100.0) << Describe(gaps);
+  EXPECT_TRUE(gaps.deviations.empty()) << Describe(gaps);
 }
 
 }  // namespace

@@ -137,7 +137,17 @@ class Evaluation {
     return Median(best) >= none_level_;
   }
   // How long a run of step k must last to count as the step done.
-  double MinRunSeconds(int k) const { return std::min(clip_seconds_, 0.5 * steps_[k].time.duration()); }
+  double MinRunSeconds(int k) const { return std::min(clip_seconds_, 0.5 * GoldSeconds(k)); }
+  // How long the gold spends on step k: from its start to the next step's
+  // (its own end for the last). A user's timed steps may leave time between
+  // two steps; its clips are the step before's evidence (GoldStepOfClip), so
+  // a trainee doing as the gold does spends it in that step's run, and it
+  // is timed with it: timed apart, a gold compared with itself was over
+  // time on every step before a gap.
+  double GoldSeconds(int k) const {
+    const double end = k + 1 < static_cast<int>(steps_.size()) ? steps_[k + 1].time.start_sec : steps_[k].time.end_sec;
+    return std::max(steps_[k].time.duration(), end - steps_[k].time.start_sec);
+  }
   void FindWhetherStepsCanBeToldApart();
 
   StepRef Ref(int k, const TraineeSegment* seg) const {
@@ -176,7 +186,7 @@ class Evaluation {
     u.trainee_time = segments_[main_[k]].time;
     for (int j = lo; j <= hi; ++j) {
       const TraineeSegment& seg = segments_[main_[j]];
-      u.gold += steps_[j].time.duration();
+      u.gold += GoldSeconds(j);
       u.took += seg.time.duration();
       u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
       u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
@@ -361,7 +371,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
 
   params_ = ChooseLabelingParams(ss_, none_level_);
   std::vector<double> gold_seconds;
-  for (const Step& s : steps_) gold_seconds.push_back(s.time.duration());
+  for (size_t k = 0; k < steps_.size(); ++k) gold_seconds.push_back(GoldSeconds(static_cast<int>(k)));
   labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_runs_.alike_next(), gold_seconds, trainee_.clips,
                                   VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
@@ -751,7 +761,7 @@ void Evaluation::FindExtraSegments() {
   // By default longer than the blur SegmentLabels shares out: a clip plus a stride.
   const double min_extra = o_.min_extra_seconds > 0 ? o_.min_extra_seconds : clip_seconds_ + stride_ + kEps;
   std::vector<double> gold_durations;
-  for (const Step& s : steps_) gold_durations.push_back(s.time.duration());
+  for (size_t k = 0; k < steps_.size(); ++k) gold_durations.push_back(GoldSeconds(static_cast<int>(k)));
   const double typical_step = std::max(kEps, Median(gold_durations));
   auto is_repeat = [&](size_t s) {
     return segments_[s].step != kNoStep && main_[segments_[s].step] != static_cast<int>(s);
@@ -776,7 +786,7 @@ void Evaluation::FindExtraSegments() {
     // blur between two steps.
     const double need = seg.step == kNoStep
                             ? min_extra
-                            : std::min(min_extra, std::min(clip_seconds_, 0.5 * steps_[seg.step].time.duration()));
+                            : std::min(min_extra, std::min(clip_seconds_, 0.5 * GoldSeconds(seg.step)));
     if (is_main || seg.time.duration() < need - kEps) continue;
     // Before the first step and after the last: idle, not a deviation.
     if (seg.step == kNoStep && any_step && (s == 0 || s + 1 == segments_.size())) {
@@ -866,7 +876,7 @@ void Evaluation::Finish(ScoreReport* out) {
       const TraineeSegment& seg = segments_[main_[k]];
       r.trainee_time = seg.time;
       r.similarity = SegmentSimilarity(seg, static_cast<int>(k));
-      r.duration_ratio = seg.time.duration() / std::max(kEps, steps_[k].time.duration());
+      r.duration_ratio = seg.time.duration() / std::max(kEps, GoldSeconds(k));
     }
     r.status = main_[k] < 0 ? (steps_[k].rules.optional ? "skipped" : "missing")
                : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"

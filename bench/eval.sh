@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on six sets, as one `sopilot eval`
+# The scoring against people's labels, on seven sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -20,6 +20,9 @@
 #   (f) real hand washing, another correct take: take 004 cut to the seven
 #       steps takes 008 and 010 also hold, as the gold; 008 (same sink) and
 #       010 (other basin) doing exactly those steps; the same three ways.
+#   (g) generated: the camera started early. The steps of (e) with the empty
+#       workbench before and after them in the gold, whose steps are timed;
+#       trainees without that time, with more of it, and without a step.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -339,5 +342,41 @@ json.dump({"task_id": "colour_tool", "steps": [s[0] for s in timeline],
           __import__("sys").stdout, indent=1)
 EOF
 labels+=("$dir/labels.json")
+
+# ---- (g) the camera started early (generated) ----
+# The steps of (e) with the empty workbench before and after them, as a
+# camera left running films it; the gold's steps are timed (a steps file),
+# so its 5 s before and 4 s after are no step. Trainees filmed without that
+# time, with more of it, and without a step.
+idle_step() {  # OUT SECONDS: the workbench of (e) with no tool
+  encode "$1" -f lavfi -i "color=c=0x6a6258:s=320x180:r=12:d=$2" \
+    -vf "drawgrid=w=40:h=40:t=1:c=0x4a443c,format=yuv420p" -c:v libx264 -preset veryfast -crf 20
+}
+idle_step "$dir/idle5.step.mp4" 5
+idle_step "$dir/idle4.step.mp4" 4
+idle_step "$dir/idle12.step.mp4" 12
+idle_step "$dir/idle2.step.mp4" 2
+early=$work/camera-early
+mkdir -p "$early"
+steps_video "$early/gold.mp4" idle5 loosen drain fit tighten idle4
+steps_video "$early/no_idle.mp4" loosen drain fit tighten
+steps_video "$early/long_idle.mp4" idle12 loosen drain fit tighten idle2
+steps_video "$early/without_drain.mp4" idle5 loosen fit tighten idle4
+python3 - > "$early/labels.json" <<'EOF'
+import json
+def timeline(start, names):
+    return [[n, start + 6 * k, start + 6 * (k + 1)] for k, n in enumerate(names)]
+steps = ["LOOSEN", "DRAIN", "FIT", "TIGHTEN"]
+video = lambda start, names, expected: {"timeline": timeline(start, names), "expected_deviations": expected}
+json.dump({"task_id": "camera_early", "steps": steps, "use_labelled_steps": True,
+           "about": "Generated: the steps of the colour-tool set with the empty workbench filmed before "
+                    "and after them; the gold's steps are timed, so that time is no step.",
+           "videos": {"gold": video(5, steps, []), "no_idle": video(0, steps, []),
+                      "long_idle": video(12, steps, []),
+                      "without_drain": video(5, ["LOOSEN", "FIT", "TIGHTEN"],
+                                             [{"type": "step_missing", "gold_step": "DRAIN"}])}},
+          __import__("sys").stdout, indent=1)
+EOF
+labels+=("$early/labels.json")
 
 "$bin" eval "$@" "${labels[@]}"

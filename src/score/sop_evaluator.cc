@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
@@ -12,6 +13,7 @@
 #include "score/alike_runs.h"
 #include "score/coarsen.h"
 #include "score/comparison_space.h"
+#include "score/crossing.h"
 #include "score/step_matcher.h"
 #include "score/step_placer.h"
 #include "score/step_segmenter.h"
@@ -97,6 +99,8 @@ std::vector<int> PureClips(const std::vector<ClipSpan>& clips, const TraineeSegm
   return out;
 }
 
+double Centre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
+
 int BoundaryClip(const std::vector<ClipSpan>& clips, double t) {
   for (size_t i = 0; i < clips.size(); ++i) {
     if (clips[i].start_sec >= t - kEps) return static_cast<int>(i);
@@ -116,6 +120,18 @@ class Evaluation {
   Status ExplainWeakRepeats();
   Status ComputeRawLevels();
   void UnlabelRawOutliers();
+  double TypicalMatch() const;
+  void TrimEdgeBlur();
+  // Below it a trainee clip of step k looks unlike the gold's step: under
+  // the typical match by more than half the gap to the other steps, and by
+  // more than the step differs from itself between two moments of the gold
+  // (a correct performance varies that much). Nothing when the steps cannot
+  // be told apart (no gap to measure against).
+  std::optional<double> UnlikeBelow(int k) const {
+    const double other = OtherLevel(k);
+    if (typical_ <= other + kSimilarityResolution) return std::nullopt;
+    return typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - step_self_[k]);
+  }
   void ChooseMainSegments();
   void FindMissingAndOrder();
   void FindOverTime();
@@ -380,13 +396,9 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_runs_.alike_next(), &segments_);
 
 
-  // The typical match: trainee clips wholly inside a segment of their step.
-  std::vector<double> matched;
-  for (const TraineeSegment& seg : segments_) {
-    if (seg.step == kNoStep) continue;
-    for (int i : PureClips(trainee_.clips, seg)) matched.push_back(ss_.sim.at(i, seg.step));
-  }
-  typical_ = matched.empty() ? 1.0 : Median(matched);
+  typical_ = TypicalMatch();
+  TrimEdgeBlur();
+  typical_ = TypicalMatch();
   FindWhetherStepsCanBeToldApart();
 
   ChooseMainSegments();
@@ -469,6 +481,88 @@ Status Evaluation::ComputeRawLevels() {
   MarkZeroPairsAlike(gold_.vectors, gold_.vectors, &raw_gold);
   raw_other_ = OtherLevelsOutsideAlikeRuns(raw_gold);
   return Status::Ok();
+}
+
+// The typical match: the median similarity of trainee clips wholly inside a
+// segment of their step to that step.
+double Evaluation::TypicalMatch() const {
+  std::vector<double> matched;
+  for (const TraineeSegment& seg : segments_) {
+    if (seg.step == kNoStep) continue;
+    for (int i : PureClips(trainee_.clips, seg)) matched.push_back(ss_.sim.at(i, seg.step));
+  }
+  return matched.empty() ? 1.0 : Median(matched);
+}
+
+void Evaluation::TrimEdgeBlur() {
+  // A clip holds a clip length of time. Where the camera starts a moment
+  // before the work, the first clips hold some of that moment and some of
+  // the first step; the gold, which starts with the step, has no clip like
+  // them, so they look unlike the step, and too few of them lie outside it
+  // for the labels to leave them out (a "none" run this short is the blur
+  // SegmentLabels shares out). Counted as the step, a lead-in of a second or
+  // two made the first step over time and done wrongly. So the video's first
+  // step starts with its first clip that looks like it, as the gold's first
+  // step starts with its first clip, when the clips before it are no more
+  // than that blur (a clip length plus a stride); the time before is idle.
+  // The same at the end, after the last step's last clip that looks like it.
+  // A longer stretch unlike the step is left to the other rules (a step done
+  // wrongly at the start, or the raw-space rule of UnlabelRawOutliers).
+  const double blur = clip_seconds_ + stride_ + kEps;
+  const std::vector<ClipSpan>& clips = trainee_.clips;
+  auto looks_like = [&](int i, int k) {
+    std::optional<double> unlike = UnlikeBelow(k);
+    return unlike && ss_.sim.at(i, k) >= *unlike;
+  };
+  // The first segment holding a step, with only "none" before it.
+  size_t first = 0;
+  while (first < segments_.size() && segments_[first].step == kNoStep) ++first;
+  if (first < segments_.size() && UnlikeBelow(segments_[first].step)) {
+    TraineeSegment& seg = segments_[first];
+    const int k = seg.step;
+    int good = seg.first_clip;
+    while (good <= seg.last_clip && !looks_like(good, k)) ++good;
+    const double start =
+        good > seg.first_clip && good <= seg.last_clip
+            ? CrossingTime(clips, good - 1, good, [&](int i) { return *UnlikeBelow(k) - ss_.sim.at(i, k); },
+                           0.5 * (Centre(clips[good - 1]) + Centre(clips[good])))
+            : seg.time.start_sec;
+    if (start > seg.time.start_sec && (good - seg.first_clip) * stride_ <= blur && start < seg.time.end_sec) {
+      TraineeSegment idle{kNoStep, seg.first_clip, good - 1, {seg.time.start_sec, start}};
+      seg.first_clip = good;
+      seg.time.start_sec = start;
+      if (first > 0) {
+        segments_[first - 1].last_clip = idle.last_clip;
+        segments_[first - 1].time.end_sec = start;
+      } else {
+        segments_.insert(segments_.begin(), idle);
+      }
+    }
+  }
+  // The last segment holding a step, with only "none" after it.
+  size_t last = segments_.size();
+  while (last > 0 && segments_[last - 1].step == kNoStep) --last;
+  if (last == 0) return;
+  --last;
+  if (!UnlikeBelow(segments_[last].step)) return;
+  TraineeSegment& seg = segments_[last];
+  const int k = seg.step;
+  int good = seg.last_clip;
+  while (good >= seg.first_clip && !looks_like(good, k)) --good;
+  if (good < seg.first_clip || good == seg.last_clip) return;
+  const double end =
+      CrossingTime(clips, good, good + 1, [&](int i) { return ss_.sim.at(i, k) - *UnlikeBelow(k); },
+                   0.5 * (Centre(clips[good]) + Centre(clips[good + 1])));
+  if (end >= seg.time.end_sec || (seg.last_clip - good) * stride_ > blur || end <= seg.time.start_sec) return;
+  TraineeSegment idle{kNoStep, good + 1, seg.last_clip, {end, seg.time.end_sec}};
+  seg.last_clip = good;
+  seg.time.end_sec = end;
+  if (last + 1 < segments_.size()) {
+    segments_[last + 1].first_clip = idle.first_clip;
+    segments_[last + 1].time.start_sec = end;
+  } else {
+    segments_.push_back(idle);
+  }
 }
 
 void Evaluation::UnlabelRawOutliers() {
@@ -660,7 +754,14 @@ void Evaluation::FindOverTime() {
     for (int j = u.first; j <= u.last; ++j) {
       tolerance = std::max(tolerance, steps_[j].rules.time_tolerance.value_or(o_.time_tolerance));
     }
-    if (ratio <= 1 + tolerance + kEps || u.took - u.gold < o_.min_over_seconds) continue;
+    // A step that starts the video may hold up to half a clip of time before
+    // it: its first clip is taken for it when it holds more of the step than
+    // not (TrimEdgeBlur cuts off only what looks unlike it). That time is
+    // not held against it: a lead-in of a second made a 3 s first step over
+    // time.
+    const double unseen = u.trainee_time.start_sec <= kEps ? 0.5 * clip_seconds_ : 0.0;
+    const double took = std::max(u.gold, u.took - unseen);
+    if (took / u.gold <= 1 + tolerance + kEps || took - u.gold < o_.min_over_seconds) continue;
     double tol = std::max(0.1, tolerance);
     Deviation d;
     d.type = kOverTime;
@@ -681,13 +782,9 @@ void Evaluation::FindExecutionDeviations() {
     if (main_[k] < 0) continue;
     const TraineeSegment& seg = segments_[main_[k]];
     const double other = OtherLevel(static_cast<int>(k));
-    // The steps cannot be told apart: nothing to measure against.
-    if (typical_ <= other + kSimilarityResolution) continue;
-    // Below the typical match by more than half the gap to the other steps,
-    // and by more than the step differs from itself between two moments of
-    // the gold: a correct performance varies that much.
-    const double threshold =
-        typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - step_self_[k]);
+    const std::optional<double> unlike = UnlikeBelow(static_cast<int>(k));
+    if (!unlike) continue;  // the steps cannot be told apart: nothing to measure against
+    const double threshold = *unlike;
     std::vector<int> pure = PureClips(trainee_.clips, seg);
     // Runs of consecutive pure clips below the threshold.
     for (size_t a = 0; a < pure.size();) {
@@ -787,12 +884,13 @@ void Evaluation::FindExtraSegments() {
     const double need = seg.step == kNoStep
                             ? min_extra
                             : std::min(min_extra, std::min(clip_seconds_, 0.5 * GoldSeconds(seg.step)));
-    if (is_main || seg.time.duration() < need - kEps) continue;
-    // Before the first step and after the last: idle, not a deviation.
+    // Before the first step and after the last: idle, not a deviation,
+    // however short (TrimEdgeBlur leaves a lead-in of a second as such).
     if (seg.step == kNoStep && any_step && (s == 0 || s + 1 == segments_.size())) {
-      idle_.push_back({s == 0 ? kIdleLeadIn : kIdleTail, seg.time});
+      if (seg.time.duration() > kEps) idle_.push_back({s == 0 ? kIdleLeadIn : kIdleTail, seg.time});
       continue;
     }
+    if (is_main || seg.time.duration() < need - kEps) continue;
     Deviation d;
     d.type = kExtraSegment;
     if (seg.step == kNoStep) {

@@ -22,7 +22,9 @@
 #       010 (other basin) doing exactly those steps; the same three ways.
 #   (g) generated: the camera started early. The steps of (e) with the empty
 #       workbench before and after them in the gold, whose steps are timed;
-#       trainees without that time, with more of it, and without a step.
+#       trainees without that time, with more of it, and without a step;
+#       and a gold that starts with the work against trainees whose camera
+#       started a second or two early or ran on a little.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -378,5 +380,32 @@ json.dump({"task_id": "camera_early", "steps": steps, "use_labelled_steps": True
           __import__("sys").stdout, indent=1)
 EOF
 labels+=("$early/labels.json")
+# And a gold that starts with the work (its steps timed), against trainees
+# whose camera started a second or two early or ran on a little: too short
+# for a "none" run of its own, that time used to count as the first or last
+# step (doc/scoring.md, "The edges of the work").
+idle_step "$dir/idle1.step.mp4" 1
+idle_step "$dir/idle1.5.step.mp4" 1.5
+idle_step "$dir/idle2.5.step.mp4" 2.5
+steps_video "$early/short_lead.mp4" idle1.5 loosen drain fit tighten
+steps_video "$early/short_tail.mp4" loosen drain fit tighten idle2.5
+steps_video "$early/short_both.mp4" idle1 loosen drain fit tighten idle1.5
+steps_video "$early/short_lead_without_fit.mp4" idle1.5 loosen drain tighten
+python3 - > "$early/labels-work-gold.json" <<'EOF'
+import json
+def timeline(start, names):
+    return [[n, start + 6 * k, start + 6 * (k + 1)] for k, n in enumerate(names)]
+steps = ["LOOSEN", "DRAIN", "FIT", "TIGHTEN"]
+video = lambda start, names, expected: {"timeline": timeline(start, names), "expected_deviations": expected}
+json.dump({"task_id": "camera_early_short", "steps": steps, "gold": "no_idle", "use_labelled_steps": True,
+           "about": "Generated: a gold that starts with the work; trainees whose camera started a second "
+                    "or two early or ran on a little.",
+           "videos": {"no_idle": video(0, steps, []), "short_lead": video(1.5, steps, []),
+                      "short_tail": video(0, steps, []), "short_both": video(1, steps, []),
+                      "short_lead_without_fit": video(1.5, ["LOOSEN", "DRAIN", "TIGHTEN"],
+                                                      [{"type": "step_missing", "gold_step": "FIT"}])}},
+          __import__("sys").stdout, indent=1)
+EOF
+labels+=("$early/labels-work-gold.json")
 
 "$bin" eval "$@" "${labels[@]}"

@@ -377,7 +377,15 @@ class FfmpegVideoDecoder : public VideoDecoder {
       return Status::Unsupported(info_.path + ": cannot convert pixel format " +
                                  std::to_string(src->format) + " to RGB");
     }
-    rgb_full_.create(h, w, CV_8UC3);
+    // swscale's SIMD converters store whole groups of pixels, so they write
+    // past the end of a row whose width is not a multiple of the group (and
+    // want aligned rows): into a buffer sized to the picture, a 360-pixel-wide
+    // video corrupted the heap now and then (FFmpeg trac #9254). Rows are
+    // padded to a multiple of 64 pixels, with a spare row after the last;
+    // rgb_full_ is the picture's view of it (cv::Mat data is 64-byte aligned).
+    const int padded_step = (w + 63) / 64 * 64 * 3;
+    rgb_padded_.create(h + 1, padded_step, CV_8UC1);
+    rgb_full_ = cv::Mat(h, w, CV_8UC3, rgb_padded_.data, static_cast<size_t>(padded_step));
     uint8_t* dst[4] = {rgb_full_.data, nullptr, nullptr, nullptr};
     int dst_stride[4] = {static_cast<int>(rgb_full_.step[0]), 0, 0, 0};
     sws_scale(sws_, src->data, src->linesize, 0, h, dst, dst_stride);
@@ -428,7 +436,8 @@ class FfmpegVideoDecoder : public VideoDecoder {
   int64_t samples_returned_ = 0;
   FramePtr pending_;
   int64_t pending_repeats_ = 0;
-  cv::Mat rgb_full_;  // reused conversion buffer
+  cv::Mat rgb_padded_;  // reused conversion buffer, padded for swscale
+  cv::Mat rgb_full_;    // the picture in rgb_padded_
 };
 
 }  // namespace

@@ -182,8 +182,42 @@ std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<Cli
 std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
                                double duration_sec, double clip_seconds, const ScoreOptions& o) {
   double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
-  std::vector<double> cuts = PickBoundaries(BoundaryNovelty(v, clips), min_step, o);
-  return StepsAt(RefineBoundaries(v, clips, cuts, duration_sec, 0.0), clips, duration_sec);
+  const std::vector<NoveltyPoint> curve = BoundaryNovelty(v, clips);
+  std::vector<double> cuts = PickBoundaries(curve, min_step, o);
+  // Peaks lie min_step apart, but a refined cut moves, and the first and
+  // last steps end at the video's edges: a step can come out shorter than a
+  // clip. Such a step has too little evidence to be found again: on
+  // hand-washing take 004, a 0.7 s step (a quick move between two steps)
+  // was "missing" against the same take re-encoded. So while a step is
+  // shorter than min_step, the weaker of the cuts around it goes (the only
+  // one for the first and last step), and the rest are refined again.
+  auto strength = [&](double t) {
+    double best = 0, nearest = std::numeric_limits<double>::infinity();
+    for (const NoveltyPoint& p : curve) {
+      if (std::abs(p.time_sec - t) < nearest) nearest = std::abs(p.time_sec - t), best = p.distance;
+    }
+    return best;
+  };
+  for (;;) {
+    std::vector<double> refined = RefineBoundaries(v, clips, cuts, duration_sec, 0.0);
+    int shortest = -1;
+    double shortest_len = min_step - kEps;
+    for (size_t k = 0; k <= refined.size(); ++k) {
+      const double start = k == 0 ? 0.0 : refined[k - 1];
+      const double end = k < refined.size() ? refined[k] : duration_sec;
+      if (end - start < shortest_len) shortest = static_cast<int>(k), shortest_len = end - start;
+    }
+    if (shortest < 0 || refined.empty()) return StepsAt(refined, clips, duration_sec);
+    size_t drop;
+    if (shortest == 0) {
+      drop = 0;
+    } else if (shortest == static_cast<int>(refined.size())) {
+      drop = refined.size() - 1;
+    } else {
+      drop = strength(cuts[shortest - 1]) <= strength(cuts[shortest]) ? shortest - 1 : shortest;
+    }
+    cuts.erase(cuts.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
 }
 
 Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,

@@ -25,6 +25,9 @@
 #       trainees without that time, with more of it, and without a step;
 #       and a gold that starts with the work against trainees whose camera
 #       started a second or two early or ran on a little.
+#   (h) real hand washing under the nuisances of (b): take 004 and 004
+#       without a step, each as another day's camera films it, against the
+#       untouched gold; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -210,6 +213,47 @@ EOF
   three_ways "$dir" "$program"
 else
   say "(c) skipped: no ../shared/fixtures/handwash"
+fi
+
+# ---- (h) real hand washing under the camera nuisances of (b) ----
+# Take 004 (the gold of (c)) and 004 without code 4, each as the camera of
+# another day sees it (every nuisance of (b)), against the untouched gold:
+# the gold's copies should pass with nothing found, the defective copies
+# show exactly their step missing. The same three ways as (c).
+if [ -s "$work/handwash/gold.mp4" ]; then
+  dir=$work/handwash-nuisance
+  mkdir -p "$dir"
+  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
+  cp "$work/handwash/gold.timeline" "$dir/gold.timeline"
+  for n in "${nuisances[@]}"; do
+    for v in gold 004_without_code4; do
+      # shellcheck disable=SC2046 # the arguments are words on purpose
+      encode "$dir/$v+$n.mp4" -i "$work/handwash/$v.mp4" $(nuisance_args "$n" 720 480)
+      cp "$work/handwash/$v.timeline" "$dir/$v+$n.timeline"
+    done
+  done
+  program=$(cat <<EOF
+nuisances = "${nuisances[*]}".split()
+EOF
+)$(cat <<'EOF'
+
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
+steps = list(names.values())
+videos = {"gold": {"timeline": timeline("gold"), "expected_deviations": [], "note": "take 004 against itself"}}
+for n in nuisances:
+    videos["gold+" + n] = {"timeline": timeline("gold+" + n), "expected_deviations": [],
+                           "note": "take 004 filmed another day: " + n}
+    videos["004_without_code4+" + n] = {
+        "timeline": timeline("004_without_code4+" + n),
+        "expected_deviations": [{"type": "step_missing", "gold_step": names[4]}],
+        "note": "take 004 without Step_3, filmed another day: " + n}
+dump("handwash_nuisance", steps, videos)
+EOF
+)
+  three_ways "$dir" "$program"
+else
+  say "(h) skipped: no ../shared/fixtures/handwash"
 fi
 
 # ---- (f) another correct take: the promise of "another correct take passes" ----

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on seven sets, as one `sopilot eval`
+# The scoring against people's labels, on eight sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another

@@ -122,7 +122,9 @@ TEST(SegmentStepsTest, NoFoundStepIsShorterThanAClip) {
     EXPECT_DOUBLE_EQ(found.back().time.end_sec, s.duration);
     for (size_t k = 0; k < found.size(); ++k) {
       EXPECT_GE(found[k].time.duration(), 2.0 - 1e-6) << "seed " << seed << " step " << k;
-      if (k > 0) EXPECT_DOUBLE_EQ(found[k].time.start_sec, found[k - 1].time.end_sec);
+      if (k > 0) {
+        EXPECT_DOUBLE_EQ(found[k].time.start_sec, found[k - 1].time.end_sec);
+      }
     }
     // The long scenes are still told apart: 5, 6 and 4 s, each a step of
     // its own (the short ones go with a neighbour).

@@ -4,7 +4,7 @@ namespace sopilot {
 
 double CrossingTime(const std::vector<ClipSpan>& clips, int lo, int hi, const std::function<double(int)>& f,
                     double fallback) {
-  auto centre = [&](int i) { return 0.5 * (clips[i].start_sec + clips[i].end_sec); };
+  auto centre = [&](int i) { return ClipCentre(clips[i]); };
   double prev = lo <= hi ? f(lo) : 0;
   for (int i = lo; i < hi; ++i) {
     double next = f(i + 1);

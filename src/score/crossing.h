@@ -12,6 +12,9 @@
 
 namespace sopilot {
 
+// The middle of a clip: where a clip's similarity is taken to stand in time.
+inline double ClipCentre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
+
 // The first zero crossing (positive to negative) of f over clips [lo, hi],
 // as a time between clip centres; `fallback` when f does not cross.
 double CrossingTime(const std::vector<ClipSpan>& clips, int lo, int hi, const std::function<double(int)>& f,

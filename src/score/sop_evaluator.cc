@@ -99,8 +99,6 @@ std::vector<int> PureClips(const std::vector<ClipSpan>& clips, const TraineeSegm
   return out;
 }
 
-double Centre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
-
 int BoundaryClip(const std::vector<ClipSpan>& clips, double t) {
   for (size_t i = 0; i < clips.size(); ++i) {
     if (clips[i].start_sec >= t - kEps) return static_cast<int>(i);
@@ -525,7 +523,7 @@ void Evaluation::TrimEdgeBlur() {
     const double start =
         good > seg.first_clip && good <= seg.last_clip
             ? CrossingTime(clips, good - 1, good, [&](int i) { return *UnlikeBelow(k) - ss_.sim.at(i, k); },
-                           0.5 * (Centre(clips[good - 1]) + Centre(clips[good])))
+                           0.5 * (ClipCentre(clips[good - 1]) + ClipCentre(clips[good])))
             : seg.time.start_sec;
     if (start > seg.time.start_sec && (good - seg.first_clip) * stride_ <= blur && start < seg.time.end_sec) {
       TraineeSegment idle{kNoStep, seg.first_clip, good - 1, {seg.time.start_sec, start}};
@@ -552,7 +550,7 @@ void Evaluation::TrimEdgeBlur() {
   if (good < seg.first_clip || good == seg.last_clip) return;
   const double end =
       CrossingTime(clips, good, good + 1, [&](int i) { return ss_.sim.at(i, k) - *UnlikeBelow(k); },
-                   0.5 * (Centre(clips[good]) + Centre(clips[good + 1])));
+                   0.5 * (ClipCentre(clips[good]) + ClipCentre(clips[good + 1])));
   if (end >= seg.time.end_sec || (seg.last_clip - good) * stride_ > blur || end <= seg.time.start_sec) return;
   TraineeSegment idle{kNoStep, good + 1, seg.last_clip, {end, seg.time.end_sec}};
   seg.last_clip = good;

@@ -10,12 +10,6 @@
 
 namespace sopilot {
 
-namespace {
-
-double Centre(const ClipSpan& c) { return 0.5 * (c.start_sec + c.end_sec); }
-
-}  // namespace
-
 StepSimilarity ComputeStepSimilarity(const FloatMatrix& s, const std::vector<Step>& steps) {
   const int n = s.cols;
   const int k_count = static_cast<int>(steps.size());
@@ -246,7 +240,7 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
     }
     const TraineeSegment& a = runs[r];
     const TraineeSegment& b = runs[r + 1];
-    double cut = 0.5 * (Centre(clips[a.last_clip]) + Centre(clips[b.first_clip]));
+    double cut = 0.5 * (ClipCentre(clips[a.last_clip]) + ClipCentre(clips[b.first_clip]));
     if (a.step != kNoStep && b.step != kNoStep) {
       cut = CrossingTime(clips, std::max(a.first_clip, a.last_clip - 4), std::min(b.last_clip, b.first_clip + 4),
                          [&](int i) { return ss.sim.at(i, a.step) - ss.sim.at(i, b.step); }, cut);
@@ -285,7 +279,7 @@ void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vec
       const double cut = s == b - a ? end : start + (end - start) * gold_so_far / gold_total;
       shared[s].time = {at, cut};
       shared[s].first_clip = clip;
-      while (clip <= segs[b].last_clip && (s == b - a || Centre(clips[clip]) < cut)) ++clip;
+      while (clip <= segs[b].last_clip && (s == b - a || ClipCentre(clips[clip]) < cut)) ++clip;
       shared[s].last_clip = clip - 1;
       every_segment_has_a_clip = shared[s].last_clip >= shared[s].first_clip;
       at = cut;

@@ -353,6 +353,10 @@ TEST_F(ApiTest, HealthReadyQueueAndAuditExport) {
   ASSERT_EQ(before.size(), 1u);
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.file("data") + "/sopilot.db").c_str(), &raw), SQLITE_OK);
+  // The server's own connection may hold the write lock a moment (its
+  // workers record what they do): wait for it rather than fail with
+  // SQLITE_BUSY, as CI's ASan run once did.
+  sqlite3_busy_timeout(raw, 60000);
   ASSERT_EQ(sqlite3_exec(raw,
                          "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN "
                          "SELECT RAISE(ABORT, 'audit refused'); END;",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on eight sets, as one `sopilot eval`
+# The scoring against people's labels, on nine sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -24,10 +24,15 @@
 #       workbench before and after them in the gold, whose steps are timed;
 #       trainees without that time, with more of it, and without a step;
 #       and a gold that starts with the work against trainees whose camera
-#       started a second or two early or ran on a little.
+#       started a second or two early or ran on a little. Both also with
+#       the steps found and with their names placed: nobody timed them.
 #   (h) real hand washing under the nuisances of (b): take 004 and 004
 #       without a step, each as another day's camera films it, against the
 #       untouched gold; the same three ways.
+#   (i) real hand washing, the camera running before and after: take 004
+#       with its first and last frames held (a person standing still, with
+#       sensor noise) as the gold; trainees as filmed, without a step, with
+#       a step late, and with a longer still lead-in; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -256,6 +261,80 @@ else
   say "(h) skipped: no ../shared/fixtures/handwash"
 fi
 
+# ---- (i) real hand washing, the camera running before and after ----
+# Take 004 with its first frame held 6 s before the work and its last
+# frame 5 s after it, with sensor noise, as a camera left running films a
+# person standing still: the gold. Nobody timed its steps in the found and
+# named ways, so its still time must be recognised (score/work_span.h).
+# Trainees: 004 as filmed (nothing expected), 004 without code 4 (Step_3
+# missing), Step_3 done late (the swap), and 004 without code 4 with 10 s
+# of its own held first frame and no tail. The same three ways as (c); the
+# labelled way times the gold's steps, so its still time is no step there
+# by the user's word.
+held_edges() {  # OUT SOURCE BEFORE AFTER: SOURCE with its first frame held BEFORE s and its last AFTER s
+  local out=$1 src=$2 before=$3 after=$4 inputs=() filter="" n=0 parts=""
+  [ -s "$out" ] && return 0
+  ffmpeg -nostdin -y -loglevel error -i "$src" -frames:v 1 "$out.first.png"
+  ffmpeg -nostdin -y -loglevel error -sseof -1 -i "$src" -update 1 "$out.last.png"
+  still() {  # SECONDS PICTURE
+    inputs+=(-loop 1 -t "$1" -framerate 30 -i "$2")
+    filter+="[$n:v]noise=alls=6:allf=t,format=yuv420p,setsar=1[v$n];"
+    parts+="[v$n]"
+    n=$((n + 1))
+  }
+  [ "$before" != 0 ] && still "$before" "$out.first.png"
+  inputs+=(-i "$src")
+  filter+="[$n:v]format=yuv420p,setsar=1,fps=30[v$n];"
+  parts+="[v$n]"
+  n=$((n + 1))
+  [ "$after" != 0 ] && still "$after" "$out.last.png"
+  ffmpeg -nostdin -y -loglevel error "${inputs[@]}" -filter_complex "${filter}${parts}concat=n=$n:v=1:a=0[out]" \
+    -map "[out]" -c:v libx264 -preset veryfast -crf 20 "$out.part.mp4"
+  rm -f "$out.first.png" "$out.last.png"
+  mv "$out.part.mp4" "$out"
+}
+if [ -s "$work/handwash/gold.mp4" ]; then
+  dir=$work/handwash-held
+  mkdir -p "$dir"
+  shifted() {  # NAME SECONDS: the timeline of handwash/NAME, later by SECONDS
+    awk -v s="$2" '{ $2 += s; $3 += s; print }' "$work/handwash/$1.timeline"
+  }
+  held_edges "$dir/gold.mp4" "$work/handwash/gold.mp4" 6 5
+  shifted gold 6 > "$dir/gold.timeline"
+  for v in gold 004_without_code4 004_code4_after_6; do
+    ln -sf "../handwash/$v.mp4" "$dir/as_filmed_$v.mp4"
+    cp "$work/handwash/$v.timeline" "$dir/as_filmed_$v.timeline"
+  done
+  held_edges "$dir/held10_004_without_code4.mp4" "$work/handwash/004_without_code4.mp4" 10 0
+  shifted 004_without_code4 10 > "$dir/held10_004_without_code4.timeline"
+  program=$(cat <<'EOF'
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
+steps = list(names.values())
+missing = [{"type": "step_missing", "gold_step": names[4]}]
+videos = {
+    "gold": {"timeline": timeline("gold"), "expected_deviations": [],
+             "note": "take 004 with its first frame held 6 s and its last 5 s, with sensor noise"},
+    "as_filmed_gold": {"timeline": timeline("as_filmed_gold"), "expected_deviations": [],
+                       "note": "take 004 as filmed: no still time"},
+    "as_filmed_004_without_code4": {"timeline": timeline("as_filmed_004_without_code4"),
+                                    "expected_deviations": missing},
+    "as_filmed_004_code4_after_6": {
+        "timeline": timeline("as_filmed_004_code4_after_6"),
+        "expected_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[5]],
+                                 "note": "Step_3 done after Step_4_Left and Step_4_Right"}],
+        "allowed_deviations": [{"type": "order_swap", "gold_steps": [names[4], names[6]]}]},
+    "held10_004_without_code4": {"timeline": timeline("held10_004_without_code4"), "expected_deviations": missing,
+                                 "note": "its own first frame held 10 s, no tail"},
+}
+dump("handwash_held", steps, videos)
+EOF
+)
+  three_ways "$dir" "$program"
+else
+  say "(i) skipped: no ../shared/fixtures/handwash"
+fi
+
 # ---- (f) another correct take: the promise of "another correct take passes" ----
 # Set (c)'s other takes each leave steps out, so none of its pairs is a
 # correct performance filmed on another day. Here the gold is take 004 cut
@@ -451,5 +530,24 @@ json.dump({"task_id": "camera_early_short", "steps": steps, "gold": "no_idle", "
           __import__("sys").stdout, indent=1)
 EOF
 labels+=("$early/labels-work-gold.json")
+# Both again with the gold's steps found, and with their names alone,
+# placed by the scorer: a gold filmed with the camera running before and
+# after the work, whose steps nobody timed. Its still time is then no step
+# because it is still (score/work_span.h).
+for f in labels labels-work-gold; do
+  for way in false names; do
+    out=$early/$f-found-steps.json
+    [ "$way" = names ] && out=$early/$f-step-names.json
+    python3 - "$early/$f.json" "$way" > "$out" <<'EOF'
+import json, sys
+labels = json.load(open(sys.argv[1]))
+way = {"false": False, "names": "names"}[sys.argv[2]]
+labels["use_labelled_steps"] = way
+labels["task_id"] += {False: "+found_steps", "names": "+step_names"}[way]
+json.dump(labels, sys.stdout, indent=1)
+EOF
+    labels+=("$out")
+  done
+done
 
 "$bin" eval "$@" "${labels[@]}"

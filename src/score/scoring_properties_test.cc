@@ -260,7 +260,11 @@ TEST_F(ScoringPropertiesTest, UnrelatedFootageFails) {
   ASSERT_EQ(Score(one_step, one_step).steps.size(), 1u);
   EmbeddingSet mandelbrot = Source("mandelbrot", "mandelbrot=size=320x240:rate=12", 12);
   EmbeddingSet black = Source("black", "color=c=black:size=320x240:rate=12", 12);
-  EmbeddingSet gold = Embed(Procedure("gold", {0, 1, 2, 3}, 4.0));
+  // A gold that ends with a step whose picture changes (testsrc): a still
+  // picture (smptehdbars) or a texture that looks the same from one clip to
+  // the next (cellauto, life) at the gold's end is taken for the camera
+  // left running (work_span.h), and the trainee's last moments matched it.
+  EmbeddingSet gold = Embed(Procedure("gold", {0, 1, 2, 8}, 4.0));
   EmbeddingSet other = Embed(Procedure("other", {6, 7, 8, 9}, 4.0));
   for (auto [g, t, what] : std::vector<std::tuple<const EmbeddingSet*, const EmbeddingSet*, std::string>>{
            {&one_step, &mandelbrot, "one-step gold vs mandelbrot"},
@@ -444,6 +448,66 @@ TEST_F(ScoringPropertiesTest, GoldTimeOutsideTheUsersTimedStepsIsNoStep) {
   ScoreReport gaps = score(gold);
   EXPECT_EQ(gaps.score, 100.0) << Describe(gaps);
   EXPECT_TRUE(gaps.deviations.empty()) << Describe(gaps);
+}
+
+TEST_F(ScoringPropertiesTest, AGoldFilmedWithTheCameraRunningIsScoredOnItsWork) {
+  // The supervisor's camera ran 5 s before the work and 5 s after it, and
+  // the steps are found or named, not timed. The still scene is no step
+  // (score/work_span.h): before, found steps took it for steps of their
+  // own, and a trainee filmed without that time failed.
+  const std::string empty = "color=c=0x6a6258:size=320x180,noise=alls=8:allf=t";
+  auto video = [&](const std::string& name, const std::vector<int>& scenes, double before, double after) {
+    std::vector<Segment> segments;
+    if (before > 0) segments.push_back({empty, before});
+    for (int k : scenes) segments.push_back({DistinctScenes()[k], 4.0});
+    if (after > 0) segments.push_back({empty, after});
+    std::string path = dir_.file(name + ".mp4");
+    testing::MakeProcedureVideo(path, segments);
+    return Embed(path);
+  };
+  const std::vector<int> work = {0, 1, 2, 4, 6};  // five steps in which something moves
+  EmbeddingSet gold = video("gold_camera_early", work, 5.0, 5.0);
+  EmbeddingSet tight = video("tight", work, 0, 0);
+  EmbeddingSet long_lead = video("long_lead", work, 10.0, 2.0);
+  EmbeddingSet missing = video("missing_third", {0, 1, 4, 6}, 0, 0);
+  std::vector<StepSpec> named;
+  for (int k = 0; k < 5; ++k) {
+    StepSpec s;
+    s.name = "step " + std::to_string(k + 1);
+    s.timed = false;
+    named.push_back(s);
+  }
+  for (const bool with_names : {false, true}) {
+    const std::string way = with_names ? "named steps" : "found steps";
+    auto score = [&](const EmbeddingSet& trainee) {
+      auto r = EvaluateSop(gold, trainee, ScoreOptions{}, with_names ? &named : nullptr);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      return r.ok() ? *r : ScoreReport{};
+    };
+    ScoreReport self = score(gold);
+    EXPECT_EQ(self.score, 100.0) << way << ": " << Describe(self);
+    EXPECT_TRUE(self.deviations.empty()) << way << ": " << Describe(self);
+    ASSERT_FALSE(self.steps.empty()) << way;
+    EXPECT_NEAR(self.steps.front().gold_time.start_sec, 5.0, 1.0) << way;
+    EXPECT_NEAR(self.steps.back().gold_time.end_sec, 25.0, 1.0) << way;
+    EXPECT_EQ(self.gold_step_map.front(), kNoStep) << way;
+    EXPECT_EQ(self.gold_step_map.back(), kNoStep) << way;
+    ASSERT_EQ(self.idle.size(), 2u) << way << ": " << Describe(self);
+    EXPECT_NEAR(self.idle[0].trainee_time.end_sec, 5.0, 1.0) << way;
+    EXPECT_NEAR(self.idle[1].trainee_time.start_sec, 25.0, 1.0) << way;
+    for (const auto& [trainee, what] : std::vector<std::pair<const EmbeddingSet*, std::string>>{
+             {&tight, "filmed without the empty time"}, {&long_lead, "a longer lead-in, a shorter tail"}}) {
+      ScoreReport r = score(*trainee);
+      EXPECT_EQ(r.verdict, "pass") << way << ", " << what << ": " << Describe(r);
+      EXPECT_TRUE(r.deviations.empty()) << way << ", " << what << ": " << Describe(r);
+    }
+    // The third step left out is named, with its gold time.
+    ScoreReport m = score(missing);
+    ASSERT_EQ(m.deviations.size(), 1u) << way << ": " << Describe(m);
+    EXPECT_EQ(m.deviations[0].type, kStepMissing) << way;
+    ASSERT_TRUE(m.deviations[0].step.gold_time.has_value()) << way;
+    EXPECT_NEAR(m.deviations[0].step.gold_time->start_sec, 13.0, 1.0) << way;
+  }
 }
 
 }  // namespace

@@ -240,10 +240,11 @@ class Evaluation {
   }
   double OtherLevel(int k) const { return other_.empty() ? none_level_ : std::max(none_level_, other_[k]); }
   // The step holding each gold clip's centre; -1 (kNoStep) before the first
-  // step or after the last. Found and placed steps cover the whole gold; a
-  // user's timed steps may leave out a lead-in or a tail (the camera started
-  // early), and that time is evidence of no step: counted as the first
-  // step's, a gold compared with itself took its first step for over time.
+  // step or after the last. A user's timed steps may leave out a lead-in or
+  // a tail (the camera started early), and found and placed steps leave out
+  // a still one (work_span.h); that time is evidence of no step: counted as
+  // the first step's, a gold compared with itself took its first step for
+  // over time.
   std::vector<int> GoldStepOfClip() const {
     std::vector<int> out;
     for (const ClipSpan& c : gold_.clips) {

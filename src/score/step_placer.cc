@@ -7,6 +7,7 @@
 
 #include "score/comparison_space.h"
 #include "score/step_segmenter.h"
+#include "score/work_span.h"
 
 namespace sopilot {
 
@@ -84,11 +85,11 @@ Result<std::vector<double>> PlaceBoundaries(const FloatMatrix& v, const std::vec
   return out;
 }
 
-Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, const FloatMatrix& gold,
-                                         const std::vector<ClipSpan>& clips, double duration_sec,
-                                         double min_step_seconds) {
-  if (untimed.empty()) return Status::InvalidArgument("no steps to place");
-  if (gold.rows == 0) return Status::InvalidArgument("the gold video has no clips");
+namespace {
+
+Result<std::vector<StepSpec>> PlaceInWholeVideo(const std::vector<StepSpec>& untimed, const FloatMatrix& gold,
+                                                const std::vector<ClipSpan>& clips, double duration_sec,
+                                                double min_step_seconds) {
   const ComparisonSpace own = MakeComparisonSpace(gold, gold);
   SOPILOT_ASSIGN_OR_RETURN(std::vector<double> cuts,
                            PlaceBoundaries(own.gold, clips, static_cast<int>(untimed.size()), min_step_seconds));
@@ -120,6 +121,32 @@ Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, c
     start = end;
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, const FloatMatrix& gold,
+                                         const std::vector<ClipSpan>& clips, double duration_sec,
+                                         double min_step_seconds) {
+  if (untimed.empty()) return Status::InvalidArgument("no steps to place");
+  if (gold.rows == 0) return Status::InvalidArgument("the gold video has no clips");
+  // The camera may have run before and after the work: that still time is
+  // no step (work_span.h), and the steps are placed in the time between,
+  // unless it cannot hold them all.
+  const TimeSpan work = FindWorkSpan(gold, clips, duration_sec);
+  if (work.start_sec > 0 || work.end_sec < duration_sec) {
+    const VideoPart part = PartOfVideo(gold, clips, work);
+    if (!part.clips.empty()) {
+      auto placed = PlaceInWholeVideo(untimed, part.vectors, part.clips, part.duration_sec, min_step_seconds);
+      if (placed.ok()) {
+        for (StepSpec& s : *placed) {
+          s.gold_time = {s.gold_time.start_sec + work.start_sec, s.gold_time.end_sec + work.start_sec};
+        }
+        return placed;
+      }
+    }
+  }
+  return PlaceInWholeVideo(untimed, gold, clips, duration_sec, min_step_seconds);
 }
 
 }  // namespace sopilot

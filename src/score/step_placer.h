@@ -37,8 +37,11 @@ Result<std::vector<double>> PlaceBoundaries(const FloatMatrix& vectors, const st
                                             int step_count, double min_step_seconds);
 
 // The user's steps (names and rules, no times) placed in the gold: each spec
-// gets the gold time of its group; the first starts at 0, the last ends at
-// `duration_sec`. `gold` rows are the gold's embeddings, L2-normalised.
+// gets the gold time of its group. They cover the gold's work
+// (FindWorkSpan, work_span.h): the first starts at 0 and the last ends at
+// `duration_sec` unless the camera stood still before or after the work
+// and the time between can hold every step. `gold` rows are the gold's
+// embeddings, L2-normalised.
 Result<std::vector<StepSpec>> PlaceSteps(const std::vector<StepSpec>& untimed, const FloatMatrix& gold,
                                          const std::vector<ClipSpan>& clips, double duration_sec,
                                          double min_step_seconds);

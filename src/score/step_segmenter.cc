@@ -1,6 +1,7 @@
 #include "score/step_segmenter.h"
 
 #include "score/crossing.h"
+#include "score/work_span.h"
 
 #include <algorithm>
 #include <cmath>
@@ -179,8 +180,10 @@ std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<Cli
   return cuts;
 }
 
-std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
-                               double duration_sec, double clip_seconds, const ScoreOptions& o) {
+namespace {
+
+std::vector<Step> SegmentWholeVideo(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                                    double duration_sec, double clip_seconds, const ScoreOptions& o) {
   double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
   const std::vector<NoveltyPoint> curve = BoundaryNovelty(v, clips);
   std::vector<double> cuts = PickBoundaries(curve, min_step, o);
@@ -218,6 +221,26 @@ std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>
     }
     cuts.erase(cuts.begin() + static_cast<std::ptrdiff_t>(drop));
   }
+}
+
+}  // namespace
+
+std::vector<Step> SegmentSteps(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                               double duration_sec, double clip_seconds, const ScoreOptions& o) {
+  // The camera may have run before and after the work: that still time is
+  // no step (work_span.h), and the steps are found in the time between.
+  const TimeSpan work = FindWorkSpan(v, clips, duration_sec);
+  if (work.start_sec <= 0 && work.end_sec >= duration_sec) {
+    return SegmentWholeVideo(v, clips, duration_sec, clip_seconds, o);
+  }
+  const VideoPart part = PartOfVideo(v, clips, work);
+  if (part.clips.size() < 2) return SegmentWholeVideo(v, clips, duration_sec, clip_seconds, o);
+  std::vector<Step> steps = SegmentWholeVideo(part.vectors, part.clips, part.duration_sec, clip_seconds, o);
+  for (Step& s : steps) {
+    s.time = {s.time.start_sec + work.start_sec, s.time.end_sec + work.start_sec};
+    s.clips = ClipsInside(clips, s.time);
+  }
+  return steps;
 }
 
 Result<std::vector<Step>> StepsFromSpecs(const std::vector<StepSpec>& specs,

@@ -42,7 +42,9 @@ std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<Cli
                                      std::vector<double> cuts, double duration_sec, double margin_sec);
 
 // The gold video's steps, named "step 1", "step 2", ...; `duration_sec` is the
-// video's length and `clip_seconds` its clip length.
+// video's length and `clip_seconds` its clip length. They cover the gold's
+// work (FindWorkSpan, work_span.h): from 0 to `duration_sec` unless the
+// camera stood still before or after the work, whose time is then no step.
 std::vector<Step> SegmentSteps(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips,
                                double duration_sec, double clip_seconds, const ScoreOptions& options);
 

@@ -510,5 +510,65 @@ TEST_F(ScoringPropertiesTest, AGoldFilmedWithTheCameraRunningIsScoredOnItsWork) 
   }
 }
 
+// The same on real footage: take 004's first five steps, the gold with its
+// first frame held 6 s before them and its last frame 5 s after, with sensor
+// noise, as a camera left running films a person standing still (at 360x240:
+// another camera than the trainees'). Steps found. Before the rule the held
+// frame was found as "step 1", and the take as filmed missed it (65).
+TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWork) {
+  std::string hw = HandwashDir();
+  if (hw.empty()) {
+    GTEST_SKIP() << "../shared/fixtures/handwash is absent; AGoldFilmedWithTheCameraRunningIsScoredOnItsWork covers "
+                    "the rule on generated videos";
+  }
+  auto make_pair = [&](const std::string& name, const std::string& codes) {
+    std::string path = dir_.file(name + ".mp4");
+    auto made = testing::RunCommand(hw + "/make-pair.sh 004 " + testing::ShellQuote(codes) + " " +
+                                    testing::ShellQuote(path));
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    return std::make_pair(path, made.out);
+  };
+  const auto [work, timeline] = make_pair("work", "1 2 3 4 5");
+  const auto [without_step3, unused] = make_pair("without_step3", "1 2 3 5");  // code 4 is Step_3
+  // make-pair.sh prints "CODE START END FILE" per step: where Step_3 lies.
+  double step3_start = -1, step3_end = -1;
+  std::istringstream lines(timeline);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string code;
+    double start = 0, end = 0;
+    if (f >> code >> start >> end && code == "4") step3_start = start + 6.0, step3_end = end + 6.0;
+  }
+  ASSERT_GT(step3_start, 0) << timeline;
+  const std::string first = dir_.file("first.png"), last = dir_.file("last.png"), gold_path = dir_.file("held.mp4");
+  ASSERT_EQ(testing::Ffmpeg("-i " + testing::ShellQuote(work) + " -frames:v 1 " + testing::ShellQuote(first)), "");
+  ASSERT_EQ(testing::Ffmpeg("-sseof -1 -i " + testing::ShellQuote(work) + " -update 1 " + testing::ShellQuote(last)),
+            "");
+  const std::string still = "noise=alls=6:allf=t,scale=360:240,format=yuv420p,setsar=1";
+  ASSERT_EQ(testing::Ffmpeg("-loop 1 -t 6 -framerate 30 -i " + testing::ShellQuote(first) + " -i " +
+                            testing::ShellQuote(work) + " -loop 1 -t 5 -framerate 30 -i " + testing::ShellQuote(last) +
+                            " -filter_complex " +
+                            testing::ShellQuote("[0:v]" + still + "[a];[1:v]scale=360:240,format=yuv420p,setsar=1,"
+                                                "fps=30[b];[2:v]" + still + "[c];[a][b][c]concat=n=3:v=1:a=0[out]") +
+                            " -map '[out]' -c:v libx264 -preset veryfast -crf 20 " + testing::ShellQuote(gold_path)),
+            "");
+  EmbeddingSet gold = Embed(gold_path);
+  ScoreReport self = Score(gold, gold);
+  EXPECT_EQ(self.score, 100.0) << Describe(self);
+  ASSERT_EQ(self.idle.size(), 2u) << Describe(self);
+  EXPECT_NEAR(self.idle[0].trainee_time.end_sec, 6.0, 1.0);
+  ScoreReport as_filmed = Score(gold, Embed(work));
+  EXPECT_EQ(as_filmed.verdict, "pass") << Describe(as_filmed);
+  EXPECT_TRUE(as_filmed.deviations.empty()) << Describe(as_filmed);
+  ScoreReport missing = Score(gold, Embed(without_step3));
+  ASSERT_EQ(missing.deviations.size(), 1u) << Describe(missing);
+  EXPECT_EQ(missing.deviations[0].type, kStepMissing);
+  ASSERT_TRUE(missing.deviations[0].step.gold_time.has_value());
+  const TimeSpan found = *missing.deviations[0].step.gold_time;
+  EXPECT_GT(std::min(found.end_sec, step3_end) - std::max(found.start_sec, step3_start), 0.5 * (step3_end - step3_start))
+      << "the missing step lies at " << found.start_sec << "-" << found.end_sec << " s, Step_3 at " << step3_start
+      << "-" << step3_end << " s";
+}
+
 }  // namespace
 }  // namespace sopilot

@@ -32,7 +32,8 @@
 #   (i) real hand washing, the camera running before and after: take 004
 #       with its first and last frames held (a person standing still, with
 #       sensor noise) as the gold; trainees as filmed, without a step, with
-#       a step late, and with a longer still lead-in; the same three ways.
+#       a step late, and with a longer still lead-in; then take 004 as filmed
+#       as the gold against the held ones; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -328,6 +329,32 @@ videos = {
                                  "note": "its own first frame held 10 s, no tail"},
 }
 dump("handwash_held", steps, videos)
+EOF
+)
+  three_ways "$dir" "$program"
+  # And the other way round: take 004 as filmed is the gold, the trainees
+  # stand still before (and after) the work.
+  dir=$work/handwash-held-trainees
+  mkdir -p "$dir"
+  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
+  cp "$work/handwash/gold.timeline" "$dir/gold.timeline"
+  for v in gold held10_004_without_code4; do
+    ln -sf "../handwash-held/$v.mp4" "$dir/held_$v.mp4"
+    cp "$work/handwash-held/$v.timeline" "$dir/held_$v.timeline"
+  done
+  program=$(cat <<'EOF'
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
+steps = list(names.values())
+videos = {
+    "gold": {"timeline": timeline("gold"), "expected_deviations": [], "note": "take 004 as filmed"},
+    "held_gold": {"timeline": timeline("held_gold"), "expected_deviations": [],
+                  "note": "take 004, its first frame held 6 s and its last 5 s, with sensor noise"},
+    "held_held10_004_without_code4": {"timeline": timeline("held_held10_004_without_code4"),
+                                      "expected_deviations": [{"type": "step_missing", "gold_step": names[4]}],
+                                      "note": "its first frame held 10 s; no Step_3"},
+}
+dump("handwash_held_trainees", steps, videos)
 EOF
 )
   three_ways "$dir" "$program"

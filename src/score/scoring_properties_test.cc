@@ -570,5 +570,44 @@ TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWo
       << "-" << step3_end << " s";
 }
 
+// Item 9: say what was seen. A trainee who stops and stands still inside a
+// step makes it over time; the reason says that nothing in view moved, and
+// when, so the supervisor knows what to look for. A step done slowly but
+// moving all the while says nothing of the kind.
+TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
+  const std::vector<std::string>& scenes = DistinctScenes();
+  auto video = [&](const std::string& name, const std::vector<Segment>& segments) {
+    std::string path = dir_.file(name + ".mp4");
+    testing::MakeProcedureVideo(path, segments);
+    return Embed(path);
+  };
+  EmbeddingSet gold = video("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
+  // The second step's picture frozen from 6 s to 12 s.
+  EmbeddingSet stood = video("stood", {{scenes[0], 4},
+                                       {scenes[1] + ",trim=duration=2,tpad=stop_mode=clone:stop_duration=6", 8},
+                                       {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
+  EmbeddingSet slow = video("slow", {{scenes[0], 4}, {scenes[1], 8}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
+  auto over_time_of_step2 = [](const ScoreReport& r) -> const Deviation* {
+    for (const Deviation& d : r.deviations) {
+      if (d.type == kOverTime && d.step.index == 1) return &d;
+    }
+    return nullptr;
+  };
+  ScoreReport r = Score(gold, stood);
+  const Deviation* d = over_time_of_step2(r);
+  ASSERT_NE(d, nullptr) << Describe(r);
+  const std::string said = d->reason;
+  const size_t at = said.find("nothing in view moved for ");
+  ASSERT_NE(at, std::string::npos) << said;
+  double seconds = 0;
+  ASSERT_EQ(std::sscanf(said.c_str() + at, "nothing in view moved for %lf s", &seconds), 1) << said;
+  EXPECT_NEAR(seconds, 6.0, 1.0) << said;
+  EXPECT_NE(said.find("(0:0"), std::string::npos) << said;  // the stretch starts in the first 10 s
+  ScoreReport s = Score(gold, slow);
+  const Deviation* o = over_time_of_step2(s);
+  ASSERT_NE(o, nullptr) << Describe(s);
+  EXPECT_EQ(o->reason.find("nothing in view moved"), std::string::npos) << o->reason;
+}
+
 }  // namespace
 }  // namespace sopilot

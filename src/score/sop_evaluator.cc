@@ -17,6 +17,7 @@
 #include "score/step_matcher.h"
 #include "score/step_placer.h"
 #include "score/step_segmenter.h"
+#include "score/work_span.h"
 #include "score/structure_metrics.h"
 
 namespace sopilot {
@@ -120,6 +121,7 @@ class Evaluation {
   void UnlabelRawOutliers();
   double TypicalMatch() const;
   void TrimEdgeBlur();
+  std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under
   // the typical match by more than half the gap to the other steps, and by
   // more than the step differs from itself between two moments of the gold
@@ -766,9 +768,11 @@ void Evaluation::FindOverTime() {
     d.type = kOverTime;
     d.step = UnitRef(u);
     d.confidence = Clamp01(0.5 + 0.5 * (ratio - 1 - tolerance) / tol);
+    const std::vector<int> inside = ClipsInside(trainee_.clips, u.trainee_time);
     d.reason = UnitName(u) + Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", u.took, u.gold,
                                  100 * (ratio - 1)) +
-               Fmt("; tolerance %.0f%%)", 100 * tolerance);
+               Fmt("; tolerance %.0f%%)", 100 * tolerance) +
+               (inside.empty() ? "" : WhatStoodStill(u.first, u.last, inside.front(), inside.back(), false));
     for (int j = u.first; j <= u.last; ++j) over_[j] = true;
     Add(std::move(d), o_.weights.time, 0.5 + 0.5 * (ratio - 1) / (2 * tol));
   }
@@ -814,7 +818,8 @@ void Evaluation::FindExecutionDeviations() {
         d.confidence = Clamp01(0.5 + 0.5 * (threshold - mean) / std::max(kEps, threshold - other));
         d.reason = Fmt("this step looked unlike the gold for %.1f s", t.duration()) + " (" +
                    ClockText(t.start_sec) + "-" + ClockText(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
-                                                                             100 * mean / std::max(kEps, typical_)) + ")";
+                                                                             100 * mean / std::max(kEps, typical_)) + ")" +
+                   WhatStoodStill(static_cast<int>(k), static_cast<int>(k), pure[a], pure[b], true);
         deviating_[k] = true;
         double share = t.duration() / std::max(kEps, seg.time.duration());
         Add(std::move(d), o_.weights.dev, std::max(0.5, share));
@@ -822,6 +827,27 @@ void Evaluation::FindExecutionDeviations() {
       a = b + 1;
     }
   }
+}
+
+// Said of a stretch of the trainee's steps first_step..last_step that looked
+// unlike the gold or took too long: when nothing in view moved for a while
+// in it (for most of it, if `most`), and the gold's steps never stood still
+// as long, that is what the supervisor will see in the video (work_span.h
+// measures stillness). Empty otherwise.
+std::string Evaluation::WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip,
+                                       bool most) const {
+  if (first_clip > last_clip) return "";
+  const StillStretch still = LongestSeenStill(trainee_.vectors, trainee_.clips, first_clip, last_clip,
+                                              StillDistance(trainee_.vectors, trainee_.clips));
+  if (still.count == 0 || (most && 2 * still.count < last_clip - first_clip + 1)) return "";
+  if (steps_[first_step].clips.empty() || steps_[last_step].clips.empty()) return "";
+  const StillStretch gold = LongestSeenStill(gold_.vectors, gold_.clips, steps_[first_step].clips.front(),
+                                             steps_[last_step].clips.back(), StillDistance(gold_.vectors, gold_.clips));
+  if (gold.count >= still.count) return "";
+  const ClipSpan& a = trainee_.clips[still.first];
+  const ClipSpan& b = trainee_.clips[still.first + still.count - 1];
+  return Fmt(": nothing in view moved for %.1f s", b.end_sec - a.start_sec) + " (" + ClockText(a.start_sec) + "-" +
+         ClockText(b.end_sec) + "), where the gold never stood still that long";
 }
 
 void Evaluation::FindRushedSteps() {

@@ -49,19 +49,36 @@ int StillRun(const FloatMatrix& v, int from, int dir, int lo, int hi, double sti
 
 }  // namespace
 
-TimeSpan FindWorkSpan(const FloatMatrix& v, const std::vector<ClipSpan>& clips, double duration_sec) {
-  const TimeSpan whole{0.0, duration_sec};
+double StillDistance(const FloatMatrix& v, const std::vector<ClipSpan>& clips) {
   const int n = static_cast<int>(clips.size());
-  if (n < 3 || v.rows != n) return whole;
+  if (v.rows != n) return 0;
   std::vector<double> change;
   for (int i = 0; i < n; ++i) {
     const int j = NextApart(clips, i);
     if (j >= 0) change.push_back(Distance(v, i, j));
   }
-  if (change.empty()) return whole;
-  const double typical = Median(change);
-  if (typical <= 0) return whole;  // nothing changes anywhere: a static video
-  const double still = kStillShare * typical;
+  return change.empty() ? 0 : kStillShare * Median(change);
+}
+
+StillStretch LongestSeenStill(const FloatMatrix& v, const std::vector<ClipSpan>& clips, int first, int last,
+                              double still) {
+  StillStretch longest;
+  if (still <= 0 || v.rows != static_cast<int>(clips.size())) return longest;
+  first = std::max(first, 0);
+  last = std::min(last, static_cast<int>(clips.size()) - 1);
+  for (int s = first; s <= last; ++s) {
+    const int run = StillRun(v, s, +1, first, last, still, last - first + 1);
+    if (run > longest.count && clips[s + run - 1].start_sec >= clips[s].end_sec - kEps) longest = {s, run};
+  }
+  return longest;
+}
+
+TimeSpan FindWorkSpan(const FloatMatrix& v, const std::vector<ClipSpan>& clips, double duration_sec) {
+  const TimeSpan whole{0.0, duration_sec};
+  const int n = static_cast<int>(clips.size());
+  if (n < 3 || v.rows != n) return whole;
+  const double still = StillDistance(v, clips);
+  if (still <= 0) return whole;  // nothing changes anywhere: a static video
 
   // Seen still: the stretch holds two clips that share no frame.
   auto seen = [&](int first, int last) { return clips[last].start_sec >= clips[first].end_sec - kEps; };

@@ -37,6 +37,21 @@ namespace sopilot {
 // no still lead-in or tail, or when the rest would be shorter than a clip.
 TimeSpan FindWorkSpan(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips, double duration_sec);
 
+// How far a clip may lie from the first clip of a still stretch: a quarter
+// of the video's typical change over a clip's length. 0 when nothing
+// changes at all (a static video: no stretch stands out as still).
+double StillDistance(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips);
+
+// The longest still stretch among clips first..last (inclusive): from some
+// clip, the consecutive clips within `still` of it. Counted only when seen
+// still (two of its clips share no frame); count 0 when there is none.
+struct StillStretch {
+  int first = 0;
+  int count = 0;
+};
+StillStretch LongestSeenStill(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips, int first, int last,
+                              double still);
+
 // A part of a video as a video of its own: the rows and clips that lie
 // wholly in `span`, their times counted from span.start_sec.
 struct VideoPart {

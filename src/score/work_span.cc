@@ -11,8 +11,8 @@ namespace {
 
 // A still stretch is closer to its first clip than this share of the
 // video's typical change over a clip's length. Measured (doc/scoring.md,
-// section 2): an empty workbench under strong sensor noise lies at 0.16 of
-// it, the first two seconds of real work at 0.6 and more.
+// section 2): still lead-ins reach 0.02 to 0.16 of it, under sensor noise
+// too; the ends of real work 0.34 (a slow start) and more.
 constexpr double kStillShare = 0.25;
 
 constexpr double kEps = 1e-6;

@@ -287,6 +287,7 @@ class Evaluation {
   std::vector<double> step_self_;  // the same, per step
   AlikeRuns alike_runs_;           // neighbouring steps the gold cannot tell apart
   double none_level_ = 0;      // below it a trainee clip is not the procedure
+  double gold_still_ = 0, trainee_still_ = 0;  // StillDistance of each video (work_span.h)
   LabelingParams params_;
   std::vector<int> labels_;
   std::vector<TraineeSegment> segments_;
@@ -405,6 +406,8 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   ChooseMainSegments();
   SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
   FindMissingAndOrder();
+  gold_still_ = StillDistance(gold_.vectors, gold_.clips);
+  trainee_still_ = StillDistance(trainee_.vectors, trainee_.clips);
   FindOverTime();
   FindExecutionDeviations();
   FindRushedSteps();
@@ -837,12 +840,12 @@ void Evaluation::FindExecutionDeviations() {
 std::string Evaluation::WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip,
                                        bool most) const {
   if (first_clip > last_clip) return "";
-  const StillStretch still = LongestSeenStill(trainee_.vectors, trainee_.clips, first_clip, last_clip,
-                                              StillDistance(trainee_.vectors, trainee_.clips));
+  const StillStretch still = LongestSeenStill(trainee_.vectors, trainee_.clips, first_clip, last_clip, trainee_still_);
   if (still.count == 0 || (most && 2 * still.count < last_clip - first_clip + 1)) return "";
   if (steps_[first_step].clips.empty() || steps_[last_step].clips.empty()) return "";
+  // Only whether the gold stood still as long: the search stops there.
   const StillStretch gold = LongestSeenStill(gold_.vectors, gold_.clips, steps_[first_step].clips.front(),
-                                             steps_[last_step].clips.back(), StillDistance(gold_.vectors, gold_.clips));
+                                             steps_[last_step].clips.back(), gold_still_, still.count);
   if (gold.count >= still.count) return "";
   const ClipSpan& a = trainee_.clips[still.first];
   const ClipSpan& b = trainee_.clips[still.first + still.count - 1];

@@ -61,13 +61,14 @@ double StillDistance(const FloatMatrix& v, const std::vector<ClipSpan>& clips) {
 }
 
 StillStretch LongestSeenStill(const FloatMatrix& v, const std::vector<ClipSpan>& clips, int first, int last,
-                              double still) {
+                              double still, int enough) {
   StillStretch longest;
   if (still <= 0 || v.rows != static_cast<int>(clips.size())) return longest;
   first = std::max(first, 0);
   last = std::min(last, static_cast<int>(clips.size()) - 1);
-  for (int s = first; s <= last; ++s) {
-    const int run = StillRun(v, s, +1, first, last, still, last - first + 1);
+  const int cap = enough > 0 ? enough : last - first + 1;
+  for (int s = first; s <= last && longest.count < cap; ++s) {
+    const int run = StillRun(v, s, +1, first, last, still, cap);
     if (run > longest.count && clips[s + run - 1].start_sec >= clips[s].end_sec - kEps) longest = {s, run};
   }
   return longest;

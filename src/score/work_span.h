@@ -44,13 +44,15 @@ double StillDistance(const FloatMatrix& vectors, const std::vector<ClipSpan>& cl
 
 // The longest still stretch among clips first..last (inclusive): from some
 // clip, the consecutive clips within `still` of it. Counted only when seen
-// still (two of its clips share no frame); count 0 when there is none.
+// still (two of its clips share no frame); count 0 when there is none. The
+// search stops at the first stretch of `enough` clips (0: no limit), for a
+// caller that only asks whether one that long exists.
 struct StillStretch {
   int first = 0;
   int count = 0;
 };
 StillStretch LongestSeenStill(const FloatMatrix& vectors, const std::vector<ClipSpan>& clips, int first, int last,
-                              double still);
+                              double still, int enough = 0);
 
 // A part of a video as a video of its own: the rows and clips that lie
 // wholly in `span`, their times counted from span.start_sec.

@@ -33,7 +33,8 @@
 #       with its first and last frames held (a person standing still, with
 #       sensor noise) as the gold; trainees as filmed, without a step, with
 #       a step late, and with a longer still lead-in; then take 004 as filmed
-#       as the gold against the held ones; the same three ways.
+#       as the gold against the held ones and against two takes that stop
+#       6 s between two steps; the same three ways.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -294,6 +295,26 @@ held_edges() {  # OUT SOURCE BEFORE AFTER: SOURCE with its first frame held BEFO
   rm -f "$out.first.png" "$out.last.png"
   mv "$out.part.mp4" "$out"
 }
+paused() {  # OUT FIRST SECOND SECONDS FRAME: FIRST, then FRAME ("last" of FIRST or "first" of SECOND)
+  # held SECONDS with sensor noise, then SECOND; videos and timelines in $dir
+  local out=$1 a=$dir/$2 b=$dir/$3 seconds=$4 frame=$5 held
+  if [ ! -s "$out.mp4" ]; then
+    if [ "$frame" = last ]; then
+      ffmpeg -nostdin -y -loglevel error -sseof -1 -i "$a.mp4" -update 1 "$out.png"
+    else
+      ffmpeg -nostdin -y -loglevel error -i "$b.mp4" -frames:v 1 "$out.png"
+    fi
+    held="[1:v]noise=alls=6:allf=t,format=yuv420p,setsar=1[v1];"
+    ffmpeg -nostdin -y -loglevel error -i "$a.mp4" -loop 1 -t "$seconds" -framerate 30 -i "$out.png" -i "$b.mp4" \
+      -filter_complex "[0:v]format=yuv420p,setsar=1,fps=30[v0];${held}[2:v]format=yuv420p,setsar=1,fps=30[v2];[v0][v1][v2]concat=n=3:v=1:a=0[out]" \
+      -map "[out]" -c:v libx264 -preset veryfast -crf 20 "$out.part.mp4"
+    rm -f "$out.png"
+    mv "$out.part.mp4" "$out.mp4"
+  fi
+  # SECOND's steps start after FIRST's end and the pause.
+  awk -v s="$seconds" 'NR == FNR { print; end = $3; next } { $2 += end + s; $3 += end + s; print }' \
+    "$a.timeline" "$b.timeline" > "$out.timeline"
+}
 if [ -s "$work/handwash/gold.mp4" ]; then
   dir=$work/handwash-held
   mkdir -p "$dir"
@@ -342,6 +363,15 @@ EOF
     ln -sf "../handwash-held/$v.mp4" "$dir/held_$v.mp4"
     cp "$work/handwash-held/$v.timeline" "$dir/held_$v.timeline"
   done
+  # A person who stops between two steps, hands held still: take 004 with
+  # the last frame of Step_4_Left held 6 s before Step_4_Right, and with the
+  # first frame of Step_5_Right held 6 s before it starts.
+  pair part_to5 004 "1 2 3 4 5"
+  pair part_from6 004 "6 7 8 9 10 11"
+  pair part_to7 004 "1 2 3 4 5 6 7"
+  pair part_from8 004 "8 9 10 11"
+  paused "$dir/paused_after_code5" part_to5 part_from6 6 last
+  paused "$dir/paused_before_code8" part_to7 part_from8 6 first
   program=$(cat <<'EOF'
 names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
          7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
@@ -354,6 +384,14 @@ videos = {
                                       "expected_deviations": [{"type": "step_missing", "gold_step": names[4]}],
                                       "note": "its first frame held 10 s; no Step_3"},
 }
+# A stop between two steps: the time between the step before's end and the
+# next step's start, which is no step.
+for v, before in (("paused_after_code5", 5), ("paused_before_code8", 8)):
+    t = timeline(v)
+    gap = [t[i][2] for i in range(len(t) - 1) if t[i + 1][1] > t[i][2] + 1e-6][0], \
+          [t[i + 1][1] for i in range(len(t) - 1) if t[i + 1][1] > t[i][2] + 1e-6][0]
+    videos[v] = {"timeline": t, "expected_deviations": [{"type": "extra_segment", "trainee_time": list(gap)}],
+                 "note": f"take 004 with its hands held still 6 s before {names[before]}"}
 dump("handwash_held_trainees", steps, videos)
 EOF
 )

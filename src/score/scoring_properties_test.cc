@@ -582,9 +582,11 @@ TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
     return Embed(path);
   };
   EmbeddingSet gold = video("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
-  // The second step's picture frozen from 6 s to 12 s.
+  // In the middle of the second step, its picture frozen from 8 s to 14 s:
+  // the step done slowly, its time the step's.
   EmbeddingSet stood = video("stood", {{scenes[0], 4},
-                                       {scenes[1] + ",trim=duration=2,tpad=stop_mode=clone:stop_duration=6", 8},
+                                       {scenes[1] + ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6", 10},
+                                       {scenes[1], 4},
                                        {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
   EmbeddingSet slow = video("slow", {{scenes[0], 4}, {scenes[1], 8}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
   auto over_time_of_step2 = [](const ScoreReport& r) -> const Deviation* {
@@ -603,10 +605,52 @@ TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
   ASSERT_EQ(std::sscanf(said.c_str() + at, "nothing in view moved for %lf s", &seconds), 1) << said;
   EXPECT_NEAR(seconds, 6.0, 1.0) << said;
   EXPECT_NE(said.find("(0:0"), std::string::npos) << said;  // the stretch starts in the first 10 s
+  for (const Deviation& e : r.deviations) EXPECT_NE(e.type, kExtraSegment) << Describe(r);
   ScoreReport s = Score(gold, slow);
   const Deviation* o = over_time_of_step2(s);
   ASSERT_NE(o, nullptr) << Describe(s);
   EXPECT_EQ(o->reason.find("nothing in view moved"), std::string::npos) << o->reason;
+}
+
+TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
+  const std::vector<std::string>& scenes = DistinctScenes();
+  auto video = [&](const std::string& name, const std::vector<Segment>& segments) {
+    std::string path = dir_.file(name + ".mp4");
+    testing::MakeProcedureVideo(path, segments);
+    return Embed(path);
+  };
+  // Every step moves (a still one held longer is that step over time).
+  EmbeddingSet gold = video("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[8], 4}});
+  // The second step done, then its last picture held 6 s (8 s to 14 s)
+  // before the third: the trainee stopped between two steps, which the
+  // issue counts as time on nothing the procedure asks for.
+  const std::string stop = ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6";
+  ScoreReport r = Score(gold, video("between", {{scenes[0], 4}, {scenes[1] + stop, 10}, {scenes[2], 4},
+                                                {scenes[4], 4}, {scenes[8], 4}}));
+  const Deviation* extra = nullptr;
+  for (const Deviation& d : r.deviations) {
+    EXPECT_EQ(d.type, kExtraSegment) << Describe(r);
+    if (d.type == kExtraSegment) extra = &d;
+  }
+  ASSERT_NE(extra, nullptr) << Describe(r);
+  ASSERT_TRUE(extra->step.trainee_time.has_value());
+  EXPECT_NEAR(extra->step.trainee_time->start_sec, 8.0, 1.0) << Describe(r);
+  EXPECT_NEAR(extra->step.trainee_time->end_sec, 14.0, 1.0) << Describe(r);
+  EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << extra->reason;
+  EXPECT_NE(extra->reason.find("\"" + r.steps[1].name + "\""), std::string::npos) << extra->reason;
+  EXPECT_EQ(r.steps[1].status, "ok") << Describe(r);
+  ASSERT_TRUE(r.steps[2].trainee_time.has_value());
+  EXPECT_NEAR(r.steps[2].trainee_time->start_sec, 14.0, 1.0) << Describe(r);
+  // The same stop before the work and after it is idle, not a deviation.
+  const std::string wait = ",trim=duration=4,tpad=start_mode=clone:start_duration=6";
+  ScoreReport edges = Score(gold, video("edges", {{scenes[0] + wait, 10}, {scenes[1], 4}, {scenes[2], 4},
+                                                  {scenes[4], 4}, {scenes[8] + stop, 10}}));
+  EXPECT_TRUE(edges.deviations.empty()) << Describe(edges);
+  ASSERT_EQ(edges.idle.size(), 2u) << Describe(edges);
+  EXPECT_EQ(edges.idle[0].kind, kIdleLeadIn);
+  EXPECT_NEAR(edges.idle[0].trainee_time.end_sec, 6.0, 1.0) << Describe(edges);
+  EXPECT_EQ(edges.idle[1].kind, kIdleTail);
+  EXPECT_NEAR(edges.idle[1].trainee_time.start_sec, 26.0, 1.0) << Describe(edges);
 }
 
 }  // namespace

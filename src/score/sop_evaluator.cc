@@ -121,6 +121,8 @@ class Evaluation {
   void UnlabelRawOutliers();
   double TypicalMatch() const;
   void TrimEdgeBlur();
+  void CutStillPauses();
+  std::string PauseIn(const TimeSpan& t) const;
   std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under
   // the typical match by more than half the gap to the other steps, and by
@@ -288,6 +290,11 @@ class Evaluation {
   AlikeRuns alike_runs_;           // neighbouring steps the gold cannot tell apart
   double none_level_ = 0;      // below it a trainee clip is not the procedure
   double gold_still_ = 0, trainee_still_ = 0;  // StillDistance of each video (work_span.h)
+  struct Pause {
+    TimeSpan still;  // the part of it seen still
+    int step = 0;    // the step beside it, whose run held it
+  };
+  std::vector<Pause> pauses_;  // still stretches cut from a step's run (CutStillPauses)
   LabelingParams params_;
   std::vector<int> labels_;
   std::vector<TraineeSegment> segments_;
@@ -400,14 +407,15 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
 
   typical_ = TypicalMatch();
   TrimEdgeBlur();
+  gold_still_ = StillDistance(gold_.vectors, gold_.clips);
+  trainee_still_ = StillDistance(trainee_.vectors, trainee_.clips);
+  CutStillPauses();
   typical_ = TypicalMatch();
   FindWhetherStepsCanBeToldApart();
 
   ChooseMainSegments();
   SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
   FindMissingAndOrder();
-  gold_still_ = StillDistance(gold_.vectors, gold_.clips);
-  trainee_still_ = StillDistance(trainee_.vectors, trainee_.clips);
   FindOverTime();
   FindExecutionDeviations();
   FindRushedSteps();
@@ -566,6 +574,80 @@ void Evaluation::TrimEdgeBlur() {
     segments_[last + 1].time.start_sec = end;
   } else {
     segments_.push_back(idle);
+  }
+}
+
+void Evaluation::CutStillPauses() {
+  // A trainee who stops between two steps (hands held still, waiting for
+  // someone) is filmed standing still, and that time looks like the step
+  // beside it: the same hands in the same place. The labels gave it to the
+  // step, which then ran over time. It is time spent on nothing the
+  // procedure asks for: an extra segment between steps, idle before or
+  // after the work. A still stretch of a step's run is such a pause when
+  //   - it is seen still (work_span.h) and reaches the run's start or end
+  //     (to within a clip): still in the middle of a step is the step done
+  //     slowly, and stays the step's time;
+  //   - the gold's step moves: it is still for less than half of it (a
+  //     still step, a slide or a wait, held longer is the step over time);
+  //   - it lasts longer than the gold's step ever stands still: as long as
+  //     that stays the step's, the rest is the pause.
+  // What is left of the run must still count as the step done.
+  if (gold_still_ <= 0 || trainee_still_ <= 0) return;
+  // A clip straddling the change from the pause to the next step is still
+  // when most of it is, and the labels put the boundary where the clips
+  // cross: the two meet to within a clip.
+  const double reach = clip_seconds_ + kEps;
+  const double min_pause = o_.min_extra_seconds > 0 ? o_.min_extra_seconds : clip_seconds_ + stride_ + kEps;
+  const std::vector<ClipSpan>& clips = trainee_.clips;
+  for (size_t s = segments_.size(); s-- > 0;) {
+    const TraineeSegment seg = segments_[s];
+    const int k = seg.step;
+    if (k == kNoStep || steps_[k].clips.empty()) continue;
+    const std::vector<int> pure = PureClips(clips, seg);
+    const StillStretch still = LongestSeenStill(trainee_.vectors, clips, pure.front(), pure.back(), trainee_still_);
+    if (still.count == 0) continue;
+    const int gold_first = steps_[k].clips.front(), gold_last = steps_[k].clips.back();
+    const StillStretch gold = LongestSeenStill(gold_.vectors, gold_.clips, gold_first, gold_last, gold_still_);
+    if (2 * gold.count >= gold_last - gold_first + 1 || gold.count >= still.count) continue;
+    const int a = still.first, b = still.first + still.count - 1;
+    TraineeSegment pause{kNoStep, 0, 0, {}}, rest = seg;
+    TimeSpan seen;
+    if (clips[b].end_sec >= seg.time.end_sec - reach) {
+      const int c = a + gold.count;  // the pause's first clip
+      pause = {kNoStep, c, seg.last_clip, {clips[c].start_sec, seg.time.end_sec}};
+      seen = {clips[c].start_sec, clips[b].end_sec};
+      rest.last_clip = c - 1;
+      rest.time.end_sec = pause.time.start_sec;
+    } else if (clips[a].start_sec <= seg.time.start_sec + reach) {
+      const int c = b - gold.count;  // the pause's last clip
+      pause = {kNoStep, seg.first_clip, c, {seg.time.start_sec, clips[c].end_sec}};
+      seen = {clips[a].start_sec, clips[c].end_sec};
+      rest.first_clip = c + 1;
+      rest.time.start_sec = pause.time.end_sec;
+    } else {
+      continue;
+    }
+    if (pause.time.duration() < min_pause - kEps || rest.first_clip > rest.last_clip ||
+        rest.time.duration() < MinRunSeconds(k) - kEps) {
+      continue;
+    }
+    pauses_.push_back({seen, k});
+    segments_[s] = rest;
+    // Beside time of no step already, the pause joins it.
+    const bool at_end = pause.first_clip > rest.first_clip;
+    const size_t next = at_end ? s + 1 : s - 1;
+    if ((at_end ? s + 1 < segments_.size() : s > 0) && segments_[next].step == kNoStep) {
+      TraineeSegment& none = segments_[next];
+      if (at_end) {
+        none.first_clip = pause.first_clip;
+        none.time.start_sec = pause.time.start_sec;
+      } else {
+        none.last_clip = pause.last_clip;
+        none.time.end_sec = pause.time.end_sec;
+      }
+    } else {
+      segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(at_end ? s + 1 : s), pause);
+    }
   }
 }
 
@@ -832,6 +914,18 @@ void Evaluation::FindExecutionDeviations() {
   }
 }
 
+// Said of time of no step that holds a pause CutStillPauses took from a
+// step's run: what the supervisor will see there. Empty otherwise.
+std::string Evaluation::PauseIn(const TimeSpan& t) const {
+  for (const Pause& p : pauses_) {
+    if (p.still.start_sec < t.start_sec - kEps || p.still.end_sec > t.end_sec + kEps) continue;
+    return Fmt(": nothing in view moved for %.1f s", p.still.duration()) + " (" + ClockText(p.still.start_sec) + "-" +
+           ClockText(p.still.end_sec) + "), beside step \"" + steps_[p.step].name +
+           "\", which never stood still that long in the gold video";
+  }
+  return "";
+}
+
 // Said of a stretch of the trainee's steps first_step..last_step that looked
 // unlike the gold or took too long: when nothing in view moved for a while
 // in it (for most of it, if `most`), and the gold's steps never stood still
@@ -924,7 +1018,8 @@ void Evaluation::FindExtraSegments() {
     if (seg.step == kNoStep) {
       d.step.index = -1;
       d.step.trainee_time = seg.time;
-      d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration());
+      d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration()) +
+                 PauseIn(seg.time);
     } else {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;

@@ -76,6 +76,10 @@ void PrintSummary(const ScoreArgs& a, const ScoreReport& r, const nlohmann::json
     std::printf("  idle %-14s trainee %s (nothing of the procedure happens; costs nothing)\n",
                 s.kind == kIdleLeadIn ? "before start" : "after end", Span(s.trainee_time).c_str());
   }
+  for (const GoldIdleSpan& s : r.gold_idle) {
+    std::printf("  idle %-14s gold %s (no step in the gold video; a trainee need not repeat it)\n",
+                s.kind == kIdleLeadIn ? "before start" : "after end", Span(s.gold_time).c_str());
+  }
 }
 
 // --report FILE: the result drawn as a PDF (or an HTML page for a .html

@@ -120,6 +120,21 @@ TEST_F(ScoreCliTest, StepsFileNamesTheSteps) {
   EXPECT_NE(r.out.find("\"wipe\" <-> step 3 \"fit\""), std::string::npos) << r.out;
 }
 
+// Timed steps that leave out the gold's first seconds: that time is no step,
+// and the summary says so, so the supervisor can check it.
+TEST_F(ScoreCliTest, TheGoldsTimeBeforeItsFirstStepIsListed) {
+  std::ofstream(dir_.file("steps.json"))
+      << R"({"steps": [{"name": "wipe", "start_sec": 4, "end_sec": 8}, {"name": "fit", "start_sec": 8, "end_sec": 12},
+                       {"name": "close", "start_sec": 12, "end_sec": 16}]})";
+  CommandResult r = Sopilot("score --steps " + ShellQuote(dir_.file("steps.json")) + " " + ShellQuote(gold_) + " " +
+                            ShellQuote(gold_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("score 100.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("idle before start   gold 0:00.0-0:04.0 (no step in the gold video"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("after end"), std::string::npos) << r.out;
+}
+
 // A supervisor who knows the steps but not their times names them only.
 TEST_F(ScoreCliTest, StepsNamedWithoutTimesArePlacedInTheGold) {
   std::ofstream(dir_.file("names.json"))

@@ -61,12 +61,12 @@ std::string TimelineSvg(const ReportModel& m) {
     const std::string y = gold ? "10" : "45";
     svg += "<text x=\"0\" y=\"" + std::string(gold ? "28" : "63") + "\">" + (gold ? "gold" : "trainee") + "</text>";
     svg += "<rect x=\"80\" y=\"" + y + "\" width=\"910\" height=\"28\" fill=\"#f2f2f2\"/>";
+    for (const ReportSpan& s : gold ? m.gold_idle : m.idle) {
+      svg += "<rect x=\"" + X(s.start) + "\" y=\"" + y + "\" width=\"" + Num(910 * (s.end - s.start) / total) +
+             "\" height=\"28\" fill=\"#d9d9d9\"><title>idle " + ReportClock(s.start) + "-" + ReportClock(s.end) +
+             (gold ? " (no step)" : "") + "</title></rect>";
+    }
     if (!gold) {
-      for (const ReportSpan& s : m.idle) {
-        svg += "<rect x=\"" + X(s.start) + "\" y=\"45\" width=\"" + Num(910 * (s.end - s.start) / total) +
-               "\" height=\"28\" fill=\"#d9d9d9\"><title>idle " + ReportClock(s.start) + "-" + ReportClock(s.end) +
-               "</title></rect>";
-      }
       for (const ReportSpan& s : m.extra) {
         svg += "<rect x=\"" + X(s.start) + "\" y=\"67\" width=\"" + Num(910 * (s.end - s.start) / total) +
                "\" height=\"6\" fill=\"#d42e2e\"><title>unexplained " + ReportClock(s.start) + "-" +

@@ -261,11 +261,11 @@ void DrawTimeline(Pages& p, const ReportModel& m) {
     p.Text(kMargin, ly + 14, gold ? "gold" : "trainee");
     p.Grey(0.95);
     p.Box(x0, ly, width, lane);
+    for (const ReportSpan& s : gold ? m.gold_idle : m.idle) {
+      p.Grey(0.85);
+      p.Box(X(s.start), ly, std::max(0.5, X(s.end) - X(s.start)), lane);
+    }
     if (!gold) {
-      for (const ReportSpan& s : m.idle) {
-        p.Grey(0.85);
-        p.Box(X(s.start), ly, std::max(0.5, X(s.end) - X(s.start)), lane);
-      }
       for (const ReportSpan& s : m.extra) {
         p.Colour({0.83, 0.18, 0.18});
         p.Box(X(s.start), ly + lane - 5, std::max(0.5, X(s.end) - X(s.start)), 5);

@@ -77,6 +77,14 @@ ReportModel ReadReportModel(const nlohmann::json& r) {
       }
     }
   }
+  if (r.contains("gold_idle") && r["gold_idle"].is_array()) {
+    for (const nlohmann::json& i : r["gold_idle"]) {
+      if (auto s = Span(i, "gold_time")) {
+        m.gold_idle.push_back(*s);
+        extend(s, &m.gold_duration);
+      }
+    }
+  }
   return m;
 }
 

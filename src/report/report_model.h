@@ -36,6 +36,7 @@ struct ReportModel {
   std::vector<ReportStep> steps;
   std::vector<ReportSpan> extra;  // trainee time matching no step
   std::vector<ReportSpan> idle;   // lead-in and tail
+  std::vector<ReportSpan> gold_idle;  // the gold's lead-in and tail (no step)
   std::vector<ReportDeviation> deviations;
   double gold_duration = 0, trainee_duration = 0;  // the lanes' lengths
 };

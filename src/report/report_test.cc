@@ -157,6 +157,26 @@ TEST(HtmlReportTest, OnePageWithEverythingInsideAndTextEscaped) {
   EXPECT_EQ(html->find("https://"), std::string::npos);
 }
 
+TEST(HtmlReportTest, TheGoldsTimeOfNoStepIsDrawnOnItsLane) {
+  // The user's timed steps leave out the gold's first 4 s and last 2 s.
+  std::vector<StepSpec> steps;
+  for (int k = 0; k < 3; ++k) steps.push_back({"step " + std::to_string(k + 1), {4.0 + 6 * k, 10.0 + 6 * k}, {}});
+  const EmbeddingSet gold = Video({4, 0, 1, 2, 4}, {4, 6, 6, 6, 2}, 1);
+  auto report = EvaluateSop(gold, Video({0, 1, 2}, {6, 6, 6}, 2), ScoreOptions{}, &steps);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ReportInput in;
+  in.result = ScoreReportToJson(*report);
+  ASSERT_EQ(in.result["gold_idle"].size(), 2u) << in.result.dump(1);
+  EXPECT_EQ(in.result["gold_idle"][0]["kind"], "lead_in");
+  EXPECT_EQ(in.result["gold_idle"][0]["gold_time"]["end_sec"], 4.0);
+  EXPECT_EQ(in.result["gold_idle"][1]["kind"], "tail");
+  EXPECT_EQ(in.result["gold_idle"][1]["gold_time"]["start_sec"], 22.0);
+  auto html = RenderHtmlReport(in);
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("idle 0:00.0-0:04.0 (no step)</title>"), std::string::npos) << *html;
+  EXPECT_NE(html->find("(no step)</title>", html->find("idle 0:00.0-0:04.0 (no step)") + 1), std::string::npos);
+}
+
 TEST(FrameGrabberTest, TakesTheFrameOfEachMoment) {
   testing::TempDir dir;
   const std::string path = dir.file("v.mp4");

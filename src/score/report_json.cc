@@ -75,6 +75,9 @@ nlohmann::json ScoreReportToJson(const ScoreReport& r) {
   nlohmann::json idle = nlohmann::json::array();
   for (const IdleSpan& s : r.idle) idle.push_back({{"kind", s.kind}, {"trainee_time", Span(s.trainee_time)}});
   j["idle"] = idle;
+  nlohmann::json gold_idle = nlohmann::json::array();
+  for (const GoldIdleSpan& s : r.gold_idle) gold_idle.push_back({{"kind", s.kind}, {"gold_time", Span(s.gold_time)}});
+  j["gold_idle"] = gold_idle;
   nlohmann::json preview = nlohmann::json::array();
   for (size_t i = 0; i < std::min<size_t>(300, r.alignment.size()); ++i) {
     const AlignedPair& p = r.alignment[i];

@@ -58,6 +58,15 @@ struct IdleSpan {
   TimeSpan trainee_time;
 };
 
+// Gold time before its first step or after its last: no step, so a trainee
+// need not repeat it. The user's timed steps leave it out, and found or
+// placed steps leave out a still lead-in and tail (score/work_span.h); the
+// supervisor sees what the scoring took for the camera running.
+struct GoldIdleSpan {
+  std::string kind;  // kIdleLeadIn or kIdleTail
+  TimeSpan gold_time;
+};
+
 struct ScoreReport {
   double score = 0;
   std::string verdict;  // pass | needs_review | fail
@@ -65,6 +74,7 @@ struct ScoreReport {
   std::vector<StepResult> steps;
   std::vector<Deviation> deviations;
   std::vector<IdleSpan> idle;  // lead-in and tail, in trainee time order
+  std::vector<GoldIdleSpan> gold_idle;  // the gold's lead-in and tail, in gold time order
   // The original's 15 metrics, in its order (informational; the score is
   // the sum of deviation penalties).
   std::vector<std::pair<std::string, double>> metrics;

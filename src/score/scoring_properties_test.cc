@@ -495,6 +495,14 @@ TEST_F(ScoringPropertiesTest, AGoldFilmedWithTheCameraRunningIsScoredOnItsWork) 
     ASSERT_EQ(self.idle.size(), 2u) << way << ": " << Describe(self);
     EXPECT_NEAR(self.idle[0].trainee_time.end_sec, 5.0, 1.0) << way;
     EXPECT_NEAR(self.idle[1].trainee_time.start_sec, 25.0, 1.0) << way;
+    // The gold's own empty time is listed, for the supervisor to check.
+    ASSERT_EQ(self.gold_idle.size(), 2u) << way << ": " << Describe(self);
+    EXPECT_EQ(self.gold_idle[0].kind, kIdleLeadIn) << way;
+    EXPECT_EQ(self.gold_idle[0].gold_time.start_sec, 0.0) << way;
+    EXPECT_NEAR(self.gold_idle[0].gold_time.end_sec, 5.0, 1.0) << way;
+    EXPECT_EQ(self.gold_idle[1].kind, kIdleTail) << way;
+    EXPECT_NEAR(self.gold_idle[1].gold_time.start_sec, 25.0, 1.0) << way;
+    EXPECT_NEAR(self.gold_idle[1].gold_time.end_sec, 30.0, 0.1) << way;
     for (const auto& [trainee, what] : std::vector<std::pair<const EmbeddingSet*, std::string>>{
              {&tight, "filmed without the empty time"}, {&long_lead, "a longer lead-in, a shorter tail"}}) {
       ScoreReport r = score(*trainee);

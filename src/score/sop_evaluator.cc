@@ -1087,6 +1087,11 @@ void Evaluation::Finish(ScoreReport* out) {
   }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);
+  const double gold_end = VideoDuration(gold_);
+  if (steps_.front().time.start_sec > kEps) out->gold_idle.push_back({kIdleLeadIn, {0, steps_.front().time.start_sec}});
+  if (steps_.back().time.end_sec < gold_end - kEps) {
+    out->gold_idle.push_back({kIdleTail, {steps_.back().time.end_sec, gold_end}});
+  }
 
   for (size_t k = 0; k < steps_.size(); ++k) {
     StepResult r;

@@ -303,12 +303,17 @@ function timeline(result, onSeek) {
   for (const s of steps) { if (s.gold_time) ends.push(s.gold_time.end_sec); if (s.trainee_time) ends.push(s.trainee_time.end_sec); }
   for (const d of result.deviations || []) if (d.trainee_time) ends.push(d.trainee_time.end_sec);
   for (const i of result.idle || []) ends.push(i.trainee_time.end_sec);
+  for (const i of result.gold_idle || []) ends.push(i.gold_time.end_sec);
   const total = Math.max(...ends);
   const X = (t) => 90 + 900 * t / total;
   const g = svg('svg', { class: 'timeline', viewBox: '0 0 1000 92', role: 'img', 'aria-label': 'Step timeline: gold lane above, trainee lane below' });
   [['gold', 8], ['trainee', 46]].forEach(([lane, y]) => {
     g.append(svg('text', { x: 0, y: y + 19 }, lane), svg('rect', { x: 90, y, width: 900, height: 28, fill: '#f1f1f1' }));
-    if (lane === 'trainee') for (const i of result.idle || []) g.append(svg('rect', { x: X(i.trainee_time.start_sec), y, width: Math.max(1, X(i.trainee_time.end_sec) - X(i.trainee_time.start_sec)), height: 28, fill: '#d9d9d9' }, svg('title', {}, `idle ${span(i.trainee_time)}`)));
+    for (const i of lane === 'trainee' ? result.idle || [] : result.gold_idle || []) {
+      const t = lane === 'trainee' ? i.trainee_time : i.gold_time;
+      g.append(svg('rect', { class: 'idle', x: X(t.start_sec), y, width: Math.max(1, X(t.end_sec) - X(t.start_sec)), height: 28, fill: '#d9d9d9' },
+        svg('title', {}, `idle ${span(t)}${lane === 'gold' ? ' (no step)' : ''}`)));
+    }
     for (const s of steps) {
       const t = lane === 'gold' ? s.gold_time : s.trainee_time;
       if (!t) continue;

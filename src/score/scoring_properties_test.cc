@@ -71,6 +71,12 @@ class ScoringPropertiesTest : public ::testing::Test {
     testing::MakeProcedureVideo(path, segments);
     return path;
   }
+  // The segments joined into a video, embedded.
+  EmbeddingSet SegmentsVideo(const std::string& name, const std::vector<Segment>& segments) {
+    std::string path = dir_.file(name + ".mp4");
+    testing::MakeProcedureVideo(path, segments);
+    return Embed(path);
+  }
   // `source` re-encoded through an ffmpeg filter chain, as another camera day.
   std::string Filtered(const std::string& source, const std::string& name, const std::string& filter,
                        const std::string& codec = "-c:v libx264 -pix_fmt yuv420p -preset veryfast") {
@@ -584,19 +590,18 @@ TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWo
 // moving all the while says nothing of the kind.
 TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
   const std::vector<std::string>& scenes = DistinctScenes();
-  auto video = [&](const std::string& name, const std::vector<Segment>& segments) {
-    std::string path = dir_.file(name + ".mp4");
-    testing::MakeProcedureVideo(path, segments);
-    return Embed(path);
-  };
-  EmbeddingSet gold = video("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
+  EmbeddingSet gold =
+      SegmentsVideo("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
   // In the middle of the second step, its picture frozen from 8 s to 14 s:
   // the step done slowly, its time the step's.
-  EmbeddingSet stood = video("stood", {{scenes[0], 4},
-                                       {scenes[1] + ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6", 10},
-                                       {scenes[1], 4},
-                                       {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
-  EmbeddingSet slow = video("slow", {{scenes[0], 4}, {scenes[1], 8}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
+  EmbeddingSet stood = SegmentsVideo("stood", {{scenes[0], 4},
+                                               {scenes[1] + ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6", 10},
+                                               {scenes[1], 4},
+                                               {scenes[2], 4},
+                                               {scenes[4], 4},
+                                               {scenes[6], 4}});
+  EmbeddingSet slow =
+      SegmentsVideo("slow", {{scenes[0], 4}, {scenes[1], 8}, {scenes[2], 4}, {scenes[4], 4}, {scenes[6], 4}});
   auto over_time_of_step2 = [](const ScoreReport& r) -> const Deviation* {
     for (const Deviation& d : r.deviations) {
       if (d.type == kOverTime && d.step.index == 1) return &d;
@@ -622,18 +627,14 @@ TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
 
 TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
   const std::vector<std::string>& scenes = DistinctScenes();
-  auto video = [&](const std::string& name, const std::vector<Segment>& segments) {
-    std::string path = dir_.file(name + ".mp4");
-    testing::MakeProcedureVideo(path, segments);
-    return Embed(path);
-  };
   // Every step moves (a still one held longer is that step over time).
-  EmbeddingSet gold = video("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[8], 4}});
+  EmbeddingSet gold =
+      SegmentsVideo("gold", {{scenes[0], 4}, {scenes[1], 4}, {scenes[2], 4}, {scenes[4], 4}, {scenes[8], 4}});
   // The second step done, then its last picture held 6 s (8 s to 14 s)
   // before the third: the trainee stopped between two steps, which the
   // issue counts as time on nothing the procedure asks for.
   const std::string stop = ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6";
-  ScoreReport r = Score(gold, video("between", {{scenes[0], 4}, {scenes[1] + stop, 10}, {scenes[2], 4},
+  ScoreReport r = Score(gold, SegmentsVideo("between", {{scenes[0], 4}, {scenes[1] + stop, 10}, {scenes[2], 4},
                                                 {scenes[4], 4}, {scenes[8], 4}}));
   const Deviation* extra = nullptr;
   for (const Deviation& d : r.deviations) {
@@ -651,7 +652,7 @@ TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
   EXPECT_NEAR(r.steps[2].trainee_time->start_sec, 14.0, 1.0) << Describe(r);
   // The same stop before the work and after it is idle, not a deviation.
   const std::string wait = ",trim=duration=4,tpad=start_mode=clone:start_duration=6";
-  ScoreReport edges = Score(gold, video("edges", {{scenes[0] + wait, 10}, {scenes[1], 4}, {scenes[2], 4},
+  ScoreReport edges = Score(gold, SegmentsVideo("edges", {{scenes[0] + wait, 10}, {scenes[1], 4}, {scenes[2], 4},
                                                   {scenes[4], 4}, {scenes[8] + stop, 10}}));
   EXPECT_TRUE(edges.deviations.empty()) << Describe(edges);
   ASSERT_EQ(edges.idle.size(), 2u) << Describe(edges);

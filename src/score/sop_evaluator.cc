@@ -604,6 +604,7 @@ void Evaluation::CutStillPauses() {
     const int k = seg.step;
     if (k == kNoStep || steps_[k].clips.empty()) continue;
     const std::vector<int> pure = PureClips(clips, seg);
+    if (pure.empty()) continue;
     const StillStretch still = LongestSeenStill(trainee_.vectors, clips, pure.front(), pure.back(), trainee_still_);
     if (still.count == 0) continue;
     const int gold_first = steps_[k].clips.front(), gold_last = steps_[k].clips.back();

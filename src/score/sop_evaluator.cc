@@ -57,6 +57,13 @@ std::string ClockText(double sec) {
   return buf;
 }
 
+// ": nothing in view moved for 5.5 s (1:14.0-1:19.5)": a still stretch of
+// the trainee video, as the reasons say it.
+std::string NothingMoved(const TimeSpan& t) {
+  return Fmt(": nothing in view moved for %.1f s", t.duration()) + " (" + ClockText(t.start_sec) + "-" +
+         ClockText(t.end_sec) + ")";
+}
+
 double VideoDuration(const EmbeddingSet& s) {
   double end = s.clips.empty() ? 0 : s.clips.back().end_sec;
   return std::max(end, s.source.duration_sec);
@@ -608,12 +615,15 @@ void Evaluation::CutStillPauses() {
     const StillStretch still = LongestSeenStill(trainee_.vectors, clips, pure.front(), pure.back(), trainee_still_);
     if (still.count == 0) continue;
     const int gold_first = steps_[k].clips.front(), gold_last = steps_[k].clips.back();
-    const StillStretch gold = LongestSeenStill(gold_.vectors, gold_.clips, gold_first, gold_last, gold_still_);
+    // The search stops once the gold is as still as the trainee: no pause.
+    const StillStretch gold =
+        LongestSeenStill(gold_.vectors, gold_.clips, gold_first, gold_last, gold_still_, still.count);
     if (2 * gold.count >= gold_last - gold_first + 1 || gold.count >= still.count) continue;
     const int a = still.first, b = still.first + still.count - 1;
     TraineeSegment pause{kNoStep, 0, 0, {}}, rest = seg;
     TimeSpan seen;
-    if (clips[b].end_sec >= seg.time.end_sec - reach) {
+    const bool at_end = clips[b].end_sec >= seg.time.end_sec - reach;
+    if (at_end) {
       const int c = a + gold.count;  // the pause's first clip
       pause = {kNoStep, c, seg.last_clip, {clips[c].start_sec, seg.time.end_sec}};
       seen = {clips[c].start_sec, clips[b].end_sec};
@@ -635,7 +645,6 @@ void Evaluation::CutStillPauses() {
     pauses_.push_back({seen, k});
     segments_[s] = rest;
     // Beside time of no step already, the pause joins it.
-    const bool at_end = pause.first_clip > rest.first_clip;
     const size_t next = at_end ? s + 1 : s - 1;
     if ((at_end ? s + 1 < segments_.size() : s > 0) && segments_[next].step == kNoStep) {
       TraineeSegment& none = segments_[next];
@@ -920,8 +929,7 @@ void Evaluation::FindExecutionDeviations() {
 std::string Evaluation::PauseIn(const TimeSpan& t) const {
   for (const Pause& p : pauses_) {
     if (p.still.start_sec < t.start_sec - kEps || p.still.end_sec > t.end_sec + kEps) continue;
-    return Fmt(": nothing in view moved for %.1f s", p.still.duration()) + " (" + ClockText(p.still.start_sec) + "-" +
-           ClockText(p.still.end_sec) + "), beside step \"" + steps_[p.step].name +
+    return NothingMoved(p.still) + ", beside step \"" + steps_[p.step].name +
            "\", which never stood still that long in the gold video";
   }
   return "";
@@ -944,8 +952,7 @@ std::string Evaluation::WhatStoodStill(int first_step, int last_step, int first_
   if (gold.count >= still.count) return "";
   const ClipSpan& a = trainee_.clips[still.first];
   const ClipSpan& b = trainee_.clips[still.first + still.count - 1];
-  return Fmt(": nothing in view moved for %.1f s", b.end_sec - a.start_sec) + " (" + ClockText(a.start_sec) + "-" +
-         ClockText(b.end_sec) + "), where the gold never stood still that long";
+  return NothingMoved({a.start_sec, b.end_sec}) + ", where the gold never stood still that long";
 }
 
 void Evaluation::FindRushedSteps() {

@@ -662,5 +662,54 @@ TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
   EXPECT_NEAR(edges.idle[1].trainee_time.start_sec, 26.0, 1.0) << Describe(edges);
 }
 
+// A stop beside steps the gold cannot tell apart: the scorer shares such a
+// run's time in the gold's proportion, and the sharing used to cut the stop
+// into parts too short to be seen still (the run was over time instead).
+TEST_F(ScoringPropertiesTest, AStopBesideStepsTheGoldCannotTellApartIsTimeOnNoStep) {
+  const std::vector<std::string>& scenes = DistinctScenes();
+  // One moving scene typed as three 3 s steps ("bolt 1" to "bolt 3"): an
+  // alike run. Before and after it, steps of their own.
+  EmbeddingSet gold = SegmentsVideo("gold", {{scenes[0], 4}, {scenes[1], 9}, {scenes[2], 4}, {scenes[4], 4}});
+  std::vector<StepSpec> steps;
+  auto step = [&](const std::string& name, double start, double end) {
+    StepSpec s;
+    s.name = name;
+    s.gold_time = {start, end};
+    steps.push_back(s);
+  };
+  step("first", 0, 4);
+  step("bolt 1", 4, 7);
+  step("bolt 2", 7, 10);
+  step("bolt 3", 10, 13);
+  step("third", 13, 17);
+  step("fourth", 17, 21);
+  // The trainee holds the run's first picture 6 s (4 s to 10 s) before
+  // doing it: shared 5 s a bolt, the stop filled "bolt 1" and 1 s of
+  // "bolt 2", neither long enough to be seen still on its own.
+  const std::string wait = ",trim=duration=9,tpad=start_mode=clone:start_duration=6";
+  EmbeddingSet trainee =
+      SegmentsVideo("stopped", {{scenes[0], 4}, {scenes[1] + wait, 15}, {scenes[2], 4}, {scenes[4], 4}});
+  auto scored = EvaluateSop(gold, trainee, ScoreOptions{}, &steps);
+  ASSERT_TRUE(scored.ok()) << scored.status().ToString();
+  const ScoreReport& r = *scored;
+  const Deviation* extra = nullptr;
+  for (const Deviation& d : r.deviations) {
+    EXPECT_EQ(d.type, kExtraSegment) << Describe(r);
+    if (d.type == kExtraSegment) extra = &d;
+  }
+  ASSERT_NE(extra, nullptr) << Describe(r);
+  ASSERT_TRUE(extra->step.trainee_time.has_value());
+  EXPECT_NEAR(extra->step.trainee_time->start_sec, 4.0, 1.0) << Describe(r);
+  EXPECT_NEAR(extra->step.trainee_time->end_sec, 10.0, 1.0) << Describe(r);
+  EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << extra->reason;
+  EXPECT_NE(extra->reason.find("\"bolt 1\""), std::string::npos) << extra->reason;
+  // The bolts are done after the stop, each in about its gold time.
+  for (int k = 1; k <= 3; ++k) {
+    EXPECT_EQ(r.steps[k].status, "ok") << r.steps[k].name << ": " << Describe(r);
+    ASSERT_TRUE(r.steps[k].trainee_time.has_value()) << r.steps[k].name;
+    EXPECT_NEAR(r.steps[k].trainee_time->start_sec, 10.0 + 3.0 * (k - 1), 1.0) << r.steps[k].name;
+  }
+}
+
 }  // namespace
 }  // namespace sopilot

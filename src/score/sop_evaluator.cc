@@ -129,6 +129,9 @@ class Evaluation {
   double TypicalMatch() const;
   void TrimEdgeBlur();
   void CutStillPauses();
+  // Cuts a still pause out of segments first..last (one step's run, or a
+  // chain of alike steps' runs, which is shared again); true if it did.
+  bool CutStillPause(size_t first, size_t last);
   std::string PauseIn(const TimeSpan& t) const;
   std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under
@@ -599,66 +602,108 @@ void Evaluation::CutStillPauses() {
   //   - it lasts longer than the gold's step ever stands still: as long as
   //     that stays the step's, the rest is the pause.
   // What is left of the run must still count as the step done.
+  //
+  // Steps the gold cannot tell apart (an alike run) had their time shared
+  // in the gold's proportion (ShareTimeAmongAlikeSteps), and the sharing
+  // can cut a pause into parts too short to be seen still. So where no
+  // step's share holds a pause, it is looked for in the run's time as a
+  // whole, judged against the gold's whole run.
   if (gold_still_ <= 0 || trainee_still_ <= 0) return;
+  for (size_t last = segments_.size(); last-- > 0;) {
+    // Segments first..last hold steps k, k + 1, ..., each alike to the
+    // next: the chain ShareTimeAmongAlikeSteps shared (one segment when the
+    // step is told apart from its neighbours).
+    size_t first = last;
+    while (first > 0 && segments_[first - 1].step != kNoStep &&
+           segments_[first].step == segments_[first - 1].step + 1 && alike_runs_.AlikeNext(segments_[first - 1].step)) {
+      --first;
+    }
+    bool cut = false;
+    // Downwards: a pause inserted at s moves only the segments from s on.
+    for (size_t s = last + 1; s-- > first;) cut = CutStillPause(s, s) || cut;
+    if (!cut && last > first) CutStillPause(first, last);
+    last = first;
+  }
+}
+
+bool Evaluation::CutStillPause(size_t first, size_t last) {
   // A clip straddling the change from the pause to the next step is still
   // when most of it is, and the labels put the boundary where the clips
   // cross: the two meet to within a clip.
   const double reach = clip_seconds_ + kEps;
   const double min_pause = o_.min_extra_seconds > 0 ? o_.min_extra_seconds : clip_seconds_ + stride_ + kEps;
   const std::vector<ClipSpan>& clips = trainee_.clips;
-  for (size_t s = segments_.size(); s-- > 0;) {
-    const TraineeSegment seg = segments_[s];
-    const int k = seg.step;
-    if (k == kNoStep || steps_[k].clips.empty()) continue;
-    const std::vector<int> pure = PureClips(clips, seg);
-    if (pure.empty()) continue;
-    const StillStretch still = LongestSeenStill(trainee_.vectors, clips, pure.front(), pure.back(), trainee_still_);
-    if (still.count == 0) continue;
-    const int gold_first = steps_[k].clips.front(), gold_last = steps_[k].clips.back();
-    // The search stops once the gold is as still as the trainee: no pause.
-    const StillStretch gold =
-        LongestSeenStill(gold_.vectors, gold_.clips, gold_first, gold_last, gold_still_, still.count);
-    if (2 * gold.count >= gold_last - gold_first + 1 || gold.count >= still.count) continue;
-    const int a = still.first, b = still.first + still.count - 1;
-    TraineeSegment pause{kNoStep, 0, 0, {}}, rest = seg;
-    TimeSpan seen;
-    const bool at_end = clips[b].end_sec >= seg.time.end_sec - reach;
-    if (at_end) {
-      const int c = a + gold.count;  // the pause's first clip
-      pause = {kNoStep, c, seg.last_clip, {clips[c].start_sec, seg.time.end_sec}};
-      seen = {clips[c].start_sec, clips[b].end_sec};
-      rest.last_clip = c - 1;
-      rest.time.end_sec = pause.time.start_sec;
-    } else if (clips[a].start_sec <= seg.time.start_sec + reach) {
-      const int c = b - gold.count;  // the pause's last clip
-      pause = {kNoStep, seg.first_clip, c, {seg.time.start_sec, clips[c].end_sec}};
-      seen = {clips[a].start_sec, clips[c].end_sec};
-      rest.first_clip = c + 1;
-      rest.time.start_sec = pause.time.end_sec;
-    } else {
-      continue;
-    }
-    if (pause.time.duration() < min_pause - kEps || rest.first_clip > rest.last_clip ||
-        rest.time.duration() < MinRunSeconds(k) - kEps) {
-      continue;
-    }
-    pauses_.push_back({seen, k});
-    segments_[s] = rest;
-    // Beside time of no step already, the pause joins it.
-    const size_t next = at_end ? s + 1 : s - 1;
-    if ((at_end ? s + 1 < segments_.size() : s > 0) && segments_[next].step == kNoStep) {
-      TraineeSegment& none = segments_[next];
-      if (at_end) {
-        none.first_clip = pause.first_clip;
-        none.time.start_sec = pause.time.start_sec;
-      } else {
-        none.last_clip = pause.last_clip;
-        none.time.end_sec = pause.time.end_sec;
-      }
-    } else {
-      segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(at_end ? s + 1 : s), pause);
-    }
+  const int first_step = segments_[first].step, last_step = segments_[last].step;
+  if (first_step == kNoStep || steps_[first_step].clips.empty() || steps_[last_step].clips.empty()) return false;
+  TraineeSegment whole = segments_[first];
+  whole.last_clip = segments_[last].last_clip;
+  whole.time.end_sec = segments_[last].time.end_sec;
+  const std::vector<int> pure = PureClips(clips, whole);
+  if (pure.empty()) return false;
+  const StillStretch still = LongestSeenStill(trainee_.vectors, clips, pure.front(), pure.back(), trainee_still_);
+  if (still.count == 0) return false;
+  const int gold_first = steps_[first_step].clips.front(), gold_last = steps_[last_step].clips.back();
+  // The search stops once the gold is as still as the trainee: no pause.
+  const StillStretch gold =
+      LongestSeenStill(gold_.vectors, gold_.clips, gold_first, gold_last, gold_still_, still.count);
+  if (2 * gold.count >= gold_last - gold_first + 1 || gold.count >= still.count) return false;
+  const int a = still.first, b = still.first + still.count - 1;
+  TraineeSegment pause{kNoStep, 0, 0, {}}, rest = whole;
+  TimeSpan seen;
+  const bool at_end = clips[b].end_sec >= whole.time.end_sec - reach;
+  if (at_end) {
+    const int c = a + gold.count;  // the pause's first clip
+    pause = {kNoStep, c, whole.last_clip, {clips[c].start_sec, whole.time.end_sec}};
+    seen = {clips[c].start_sec, clips[b].end_sec};
+    rest.last_clip = c - 1;
+    rest.time.end_sec = pause.time.start_sec;
+  } else if (clips[a].start_sec <= whole.time.start_sec + reach) {
+    const int c = b - gold.count;  // the pause's last clip
+    pause = {kNoStep, whole.first_clip, c, {whole.time.start_sec, clips[c].end_sec}};
+    seen = {clips[a].start_sec, clips[c].end_sec};
+    rest.first_clip = c + 1;
+    rest.time.start_sec = pause.time.end_sec;
+  } else {
+    return false;
   }
+  // What is left, a run's time shared again as in the gold.
+  std::vector<TraineeSegment> kept(segments_.begin() + static_cast<std::ptrdiff_t>(first),
+                                   segments_.begin() + static_cast<std::ptrdiff_t>(last) + 1);
+  kept.front().first_clip = rest.first_clip;
+  kept.front().time.start_sec = rest.time.start_sec;
+  kept.back().last_clip = rest.last_clip;
+  kept.back().time.end_sec = rest.time.end_sec;
+  if (kept.size() > 1) {
+    std::vector<double> gold_seconds;
+    for (size_t k = 0; k < steps_.size(); ++k) gold_seconds.push_back(GoldSeconds(static_cast<int>(k)));
+    ShareTimeAmongAlikeSteps(clips, gold_seconds, alike_runs_.alike_next(), &kept);
+  }
+  if (pause.time.duration() < min_pause - kEps) return false;
+  for (const TraineeSegment& part : kept) {
+    const bool counts = part.first_clip <= part.last_clip && part.first_clip >= rest.first_clip &&
+                        part.last_clip <= rest.last_clip && part.time.start_sec >= rest.time.start_sec - kEps &&
+                        part.time.end_sec <= rest.time.end_sec + kEps &&
+                        part.time.duration() >= MinRunSeconds(part.step) - kEps;
+    if (!counts) return false;
+  }
+  pauses_.push_back({seen, at_end ? last_step : first_step});
+  std::copy(kept.begin(), kept.end(), segments_.begin() + static_cast<std::ptrdiff_t>(first));
+  // Beside time of no step already, the pause joins it.
+  const bool none_beside = at_end ? last + 1 < segments_.size() && segments_[last + 1].step == kNoStep
+                                  : first > 0 && segments_[first - 1].step == kNoStep;
+  if (none_beside) {
+    TraineeSegment& none = segments_[at_end ? last + 1 : first - 1];
+    if (at_end) {
+      none.first_clip = pause.first_clip;
+      none.time.start_sec = pause.time.start_sec;
+    } else {
+      none.last_clip = pause.last_clip;
+      none.time.end_sec = pause.time.end_sec;
+    }
+  } else {
+    segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(at_end ? last + 1 : first), pause);
+  }
+  return true;
 }
 
 void Evaluation::UnlabelRawOutliers() {

@@ -584,6 +584,70 @@ TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWo
       << "-" << step3_end << " s";
 }
 
+// The stop between two steps on real footage: take 004's first five steps,
+// the hands held still 6 s (the last frame of Step_3 with sensor noise)
+// before Step_4_Left. The stop is time on no step, whichever way the gold's
+// steps come: found, timed by the user, or named and placed.
+TEST_F(ScoringPropertiesTest, ARealStopBetweenStepsIsTimeOnNoStep) {
+  std::string hw = HandwashDir();
+  if (hw.empty()) {
+    GTEST_SKIP() << "../shared/fixtures/handwash is absent; APauseBetweenStepsIsTimeOnNoStep covers the rule on "
+                    "generated videos";
+  }
+  auto make_pair = [&](const std::string& name, const std::string& codes) {
+    std::string path = dir_.file(name + ".mp4");
+    auto made = testing::RunCommand(hw + "/make-pair.sh 004 " + testing::ShellQuote(codes) + " " +
+                                    testing::ShellQuote(path));
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    return std::make_pair(path, made.out);
+  };
+  const auto [work, timeline] = make_pair("work", "1 2 3 4 5");
+  const auto [before, unused_before] = make_pair("before", "1 2 3 4");
+  const auto [after, unused_after] = make_pair("after", "5");
+  // make-pair.sh prints "CODE START END FILE" per step.
+  std::vector<StepSpec> timed;
+  std::istringstream lines(timeline);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string code;
+    double start = 0, end = 0;
+    if (!(f >> code >> start >> end)) continue;
+    StepSpec s;
+    s.name = "code " + code;
+    s.gold_time = {start, end};
+    timed.push_back(s);
+  }
+  ASSERT_EQ(timed.size(), 5u) << timeline;
+  const double stop_start = timed[3].gold_time.end_sec, stop_end = stop_start + 6.0;
+  const std::string last = dir_.file("last.png"), stopped = dir_.file("stopped.mp4");
+  ASSERT_EQ(testing::Ffmpeg("-sseof -1 -i " + testing::ShellQuote(before) + " -update 1 " + testing::ShellQuote(last)),
+            "");
+  ASSERT_EQ(testing::Ffmpeg("-i " + testing::ShellQuote(before) + " -loop 1 -t 6 -framerate 30 -i " +
+                            testing::ShellQuote(last) + " -i " + testing::ShellQuote(after) + " -filter_complex " +
+                            testing::ShellQuote("[0:v]format=yuv420p,setsar=1,fps=30[a];[1:v]noise=alls=6:allf=t,"
+                                                "format=yuv420p,setsar=1[b];[2:v]format=yuv420p,setsar=1,fps=30[c];"
+                                                "[a][b][c]concat=n=3:v=1:a=0[out]") +
+                            " -map '[out]' -c:v libx264 -preset veryfast -crf 20 " + testing::ShellQuote(stopped)),
+            "");
+  const EmbeddingSet gold = Embed(work), trainee = Embed(stopped);
+  std::vector<StepSpec> named = timed;
+  for (StepSpec& s : named) s.timed = false;
+  const std::vector<std::pair<std::string, const std::vector<StepSpec>*>> ways = {
+      {"found", nullptr}, {"timed", &timed}, {"named", &named}};
+  for (const auto& [way, steps] : ways) {
+    auto scored = EvaluateSop(gold, trainee, ScoreOptions{}, steps);
+    ASSERT_TRUE(scored.ok()) << way << ": " << scored.status().ToString();
+    const ScoreReport& r = *scored;
+    ASSERT_EQ(r.deviations.size(), 1u) << way << ": " << Describe(r);
+    const Deviation& d = r.deviations[0];
+    EXPECT_EQ(d.type, kExtraSegment) << way << ": " << Describe(r);
+    ASSERT_TRUE(d.step.trainee_time.has_value()) << way;
+    EXPECT_NEAR(d.step.trainee_time->start_sec, stop_start, 1.0) << way << ": " << d.reason;
+    EXPECT_NEAR(d.step.trainee_time->end_sec, stop_end, 1.0) << way << ": " << d.reason;
+    EXPECT_NE(d.reason.find("nothing in view moved"), std::string::npos) << way << ": " << d.reason;
+  }
+}
+
 // Item 9: say what was seen. A trainee who stops and stands still inside a
 // step makes it over time; the reason says that nothing in view moved, and
 // when, so the supervisor knows what to look for. A step done slowly but

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on nine sets, as one `sopilot eval`
+# The scoring against people's labels, on ten sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -35,6 +35,10 @@
 #       a step late, and with a longer still lead-in; then take 004 as filmed
 #       as the gold against the held ones and against two takes that stop
 #       6 s between two steps; the same three ways.
+#   (j) the light changing during the recording: the lamp of (b) switched
+#       on halfway through, or drifting in over the whole take, on the
+#       maintenance gold (and its left-out step) and on hand-washing take
+#       004 (the same three ways), against the untouched gold.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -614,5 +618,61 @@ EOF
     labels+=("$out")
   done
 done
+
+# ---- (j) the light changes during the recording ----
+# The lamp of (b) switched on halfway through a correct take (a lamp, the
+# sun through a window), and the same change drifting in over the whole
+# take (a camera's automatic exposure). Against the untouched gold: the
+# maintenance gold (and its left-out step, switched on halfway) and real
+# hand-washing take 004, the latter the same three ways as (c).
+lamp="eq=brightness=0.06:contrast=0.9:saturation=0.85"
+halfway() {  # OUT SOURCE SECONDS: the lamp switched on at SECONDS
+  encode "$1" -i "$2" -vf "$lamp:enable='gte(t,$3)'" -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p
+}
+drifting() {  # OUT SOURCE SECONDS: the lamp drifting in over SECONDS
+  local k="min(t/$3,1)"
+  encode "$1" -i "$2" -vf "eq=brightness='0.06*$k':contrast='1-0.1*$k':saturation='1-0.15*$k':eval=frame" \
+    -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p
+}
+if [ -f "$maintenance/labels.json" ]; then
+  dir=$work/light-change
+  mkdir -p "$dir"
+  halfway "$dir/gold+lamp_halfway.mp4" "$maintenance/gold.mp4" 12
+  drifting "$dir/gold+lamp_drifting.mp4" "$maintenance/gold.mp4" 24
+  halfway "$dir/missing+lamp_halfway.mp4" "$maintenance/missing.mp4" 12
+  python3 - "$maintenance/labels.json" > "$dir/labels.json" <<'EOF'
+import json, os, sys
+src = json.load(open(sys.argv[1]))
+videos = {"gold": dict(src["videos"]["gold"], file=os.path.join(os.path.dirname(sys.argv[1]), "gold.mp4"))}
+for name, source in (("gold+lamp_halfway", "gold"), ("gold+lamp_drifting", "gold"), ("missing+lamp_halfway", "missing")):
+    videos[name] = dict(src["videos"][source], file=name + ".mp4")
+src.update(task_id=src["task_id"] + "+light_change", videos=videos)
+json.dump(src, sys.stdout, indent=1)
+EOF
+  labels+=("$dir/labels.json")
+else
+  say "(j) maintenance part skipped: no ../shared/fixtures/maintenance_filter_swap"
+fi
+if [ -s "$work/handwash/gold.mp4" ]; then
+  dir=$work/light-change-handwash
+  mkdir -p "$dir"
+  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
+  halfway "$dir/lamp_halfway.mp4" "$work/handwash/gold.mp4" 65
+  drifting "$dir/lamp_drifting.mp4" "$work/handwash/gold.mp4" 130
+  for v in gold lamp_halfway lamp_drifting; do cp "$work/handwash/gold.timeline" "$dir/$v.timeline"; done
+  program=$(cat <<'EOF'
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
+videos = {v: {"timeline": timeline(v), "expected_deviations": [], "note": note} for v, note in (
+    ("gold", "take 004 against itself"),
+    ("lamp_halfway", "take 004, a lamp switched on halfway through"),
+    ("lamp_drifting", "take 004, the exposure drifting over the whole take"))}
+dump("handwash_light_change", list(names.values()), videos)
+EOF
+)
+  three_ways "$dir" "$program"
+else
+  say "(j) hand-washing part skipped: no ../shared/fixtures/handwash"
+fi
 
 "$bin" eval "$@" "${labels[@]}"

@@ -35,6 +35,24 @@ std::string Describe(const ScoreReport& r) {
   return s;
 }
 
+// Every finding of `r` is an extra_segment, and there is one: a stop within
+// 1 s of [start, end] of the trainee video, whose reason says that nothing
+// moved and, unless `beside` is empty, names the step beside it.
+void ExpectOnlyAStop(const ScoreReport& r, double start, double end, const std::string& beside,
+                     const std::string& what = "") {
+  const Deviation* extra = nullptr;
+  for (const Deviation& d : r.deviations) {
+    EXPECT_EQ(d.type, kExtraSegment) << what << Describe(r);
+    if (d.type == kExtraSegment) extra = &d;
+  }
+  ASSERT_NE(extra, nullptr) << what << Describe(r);
+  ASSERT_TRUE(extra->step.trainee_time.has_value()) << what;
+  EXPECT_NEAR(extra->step.trainee_time->start_sec, start, 1.0) << what << extra->reason;
+  EXPECT_NEAR(extra->step.trainee_time->end_sec, end, 1.0) << what << extra->reason;
+  EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << what << extra->reason;
+  if (!beside.empty()) EXPECT_NE(extra->reason.find("\"" + beside + "\""), std::string::npos) << what << extra->reason;
+}
+
 std::string HandwashDir() {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(SOPILOT_SOURCE_DIR) / ".." / "shared" / "fixtures" / "handwash";
@@ -76,6 +94,17 @@ class ScoringPropertiesTest : public ::testing::Test {
     std::string path = dir_.file(name + ".mp4");
     testing::MakeProcedureVideo(path, segments);
     return Embed(path);
+  }
+  // Hand-washing take 004's clips of `codes` joined by make-pair.sh in the
+  // fixtures' directory `hw`: the video's path and make-pair's timeline
+  // ("CODE START END FILE" per step).
+  std::pair<std::string, std::string> Take004(const std::string& hw, const std::string& name,
+                                              const std::string& codes) {
+    std::string path = dir_.file(name + ".mp4");
+    auto made = testing::RunCommand(hw + "/make-pair.sh 004 " + testing::ShellQuote(codes) + " " +
+                                    testing::ShellQuote(path));
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    return {path, made.out};
   }
   // `source` re-encoded through an ffmpeg filter chain, as another camera day.
   std::string Filtered(const std::string& source, const std::string& name, const std::string& filter,
@@ -535,15 +564,8 @@ TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWo
     GTEST_SKIP() << "../shared/fixtures/handwash is absent; AGoldFilmedWithTheCameraRunningIsScoredOnItsWork covers "
                     "the rule on generated videos";
   }
-  auto make_pair = [&](const std::string& name, const std::string& codes) {
-    std::string path = dir_.file(name + ".mp4");
-    auto made = testing::RunCommand(hw + "/make-pair.sh 004 " + testing::ShellQuote(codes) + " " +
-                                    testing::ShellQuote(path));
-    EXPECT_EQ(made.exit_code, 0) << made.err;
-    return std::make_pair(path, made.out);
-  };
-  const auto [work, timeline] = make_pair("work", "1 2 3 4 5");
-  const auto [without_step3, unused] = make_pair("without_step3", "1 2 3 5");  // code 4 is Step_3
+  const auto [work, timeline] = Take004(hw, "work", "1 2 3 4 5");
+  const auto [without_step3, unused] = Take004(hw, "without_step3", "1 2 3 5");  // code 4 is Step_3
   // make-pair.sh prints "CODE START END FILE" per step: where Step_3 lies.
   double step3_start = -1, step3_end = -1;
   std::istringstream lines(timeline);
@@ -594,16 +616,9 @@ TEST_F(ScoringPropertiesTest, ARealStopBetweenStepsIsTimeOnNoStep) {
     GTEST_SKIP() << "../shared/fixtures/handwash is absent; APauseBetweenStepsIsTimeOnNoStep covers the rule on "
                     "generated videos";
   }
-  auto make_pair = [&](const std::string& name, const std::string& codes) {
-    std::string path = dir_.file(name + ".mp4");
-    auto made = testing::RunCommand(hw + "/make-pair.sh 004 " + testing::ShellQuote(codes) + " " +
-                                    testing::ShellQuote(path));
-    EXPECT_EQ(made.exit_code, 0) << made.err;
-    return std::make_pair(path, made.out);
-  };
-  const auto [work, timeline] = make_pair("work", "1 2 3 4 5");
-  const auto [before, unused_before] = make_pair("before", "1 2 3 4");
-  const auto [after, unused_after] = make_pair("after", "5");
+  const auto [work, timeline] = Take004(hw, "work", "1 2 3 4 5");
+  const auto [before, unused_before] = Take004(hw, "before", "1 2 3 4");
+  const auto [after, unused_after] = Take004(hw, "after", "5");
   // make-pair.sh prints "CODE START END FILE" per step.
   std::vector<StepSpec> timed;
   std::istringstream lines(timeline);
@@ -638,13 +653,8 @@ TEST_F(ScoringPropertiesTest, ARealStopBetweenStepsIsTimeOnNoStep) {
     auto scored = EvaluateSop(gold, trainee, ScoreOptions{}, steps);
     ASSERT_TRUE(scored.ok()) << way << ": " << scored.status().ToString();
     const ScoreReport& r = *scored;
-    ASSERT_EQ(r.deviations.size(), 1u) << way << ": " << Describe(r);
-    const Deviation& d = r.deviations[0];
-    EXPECT_EQ(d.type, kExtraSegment) << way << ": " << Describe(r);
-    ASSERT_TRUE(d.step.trainee_time.has_value()) << way;
-    EXPECT_NEAR(d.step.trainee_time->start_sec, stop_start, 1.0) << way << ": " << d.reason;
-    EXPECT_NEAR(d.step.trainee_time->end_sec, stop_end, 1.0) << way << ": " << d.reason;
-    EXPECT_NE(d.reason.find("nothing in view moved"), std::string::npos) << way << ": " << d.reason;
+    EXPECT_EQ(r.deviations.size(), 1u) << way << ": " << Describe(r);
+    ExpectOnlyAStop(r, stop_start, stop_end, way == "found" ? "" : "code 4", way + ": ");
   }
 }
 
@@ -700,17 +710,7 @@ TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
   const std::string stop = ",trim=duration=4,tpad=stop_mode=clone:stop_duration=6";
   ScoreReport r = Score(gold, SegmentsVideo("between", {{scenes[0], 4}, {scenes[1] + stop, 10}, {scenes[2], 4},
                                                 {scenes[4], 4}, {scenes[8], 4}}));
-  const Deviation* extra = nullptr;
-  for (const Deviation& d : r.deviations) {
-    EXPECT_EQ(d.type, kExtraSegment) << Describe(r);
-    if (d.type == kExtraSegment) extra = &d;
-  }
-  ASSERT_NE(extra, nullptr) << Describe(r);
-  ASSERT_TRUE(extra->step.trainee_time.has_value());
-  EXPECT_NEAR(extra->step.trainee_time->start_sec, 8.0, 1.0) << Describe(r);
-  EXPECT_NEAR(extra->step.trainee_time->end_sec, 14.0, 1.0) << Describe(r);
-  EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << extra->reason;
-  EXPECT_NE(extra->reason.find("\"" + r.steps[1].name + "\""), std::string::npos) << extra->reason;
+  ExpectOnlyAStop(r, 8.0, 14.0, r.steps[1].name);
   EXPECT_EQ(r.steps[1].status, "ok") << Describe(r);
   ASSERT_TRUE(r.steps[2].trainee_time.has_value());
   EXPECT_NEAR(r.steps[2].trainee_time->start_sec, 14.0, 1.0) << Describe(r);
@@ -756,17 +756,7 @@ TEST_F(ScoringPropertiesTest, AStopBesideStepsTheGoldCannotTellApartIsTimeOnNoSt
   auto scored = EvaluateSop(gold, trainee, ScoreOptions{}, &steps);
   ASSERT_TRUE(scored.ok()) << scored.status().ToString();
   const ScoreReport& r = *scored;
-  const Deviation* extra = nullptr;
-  for (const Deviation& d : r.deviations) {
-    EXPECT_EQ(d.type, kExtraSegment) << Describe(r);
-    if (d.type == kExtraSegment) extra = &d;
-  }
-  ASSERT_NE(extra, nullptr) << Describe(r);
-  ASSERT_TRUE(extra->step.trainee_time.has_value());
-  EXPECT_NEAR(extra->step.trainee_time->start_sec, 4.0, 1.0) << Describe(r);
-  EXPECT_NEAR(extra->step.trainee_time->end_sec, 10.0, 1.0) << Describe(r);
-  EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << extra->reason;
-  EXPECT_NE(extra->reason.find("\"bolt 1\""), std::string::npos) << extra->reason;
+  ExpectOnlyAStop(r, 4.0, 10.0, "bolt 1");
   // The bolts are done after the stop, each in about its gold time.
   for (int k = 1; k <= 3; ++k) {
     EXPECT_EQ(r.steps[k].status, "ok") << r.steps[k].name << ": " << Describe(r);

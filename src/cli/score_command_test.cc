@@ -133,6 +133,14 @@ TEST_F(ScoreCliTest, TheGoldsTimeBeforeItsFirstStepIsListed) {
   EXPECT_NE(r.out.find("idle before start   gold 0:00.0-0:04.0 (no step in the gold video"), std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("after end"), std::string::npos) << r.out;
+  // Steps that leave out less than the scoring can place (a clip stride):
+  // rounding in a steps file, not time of no step.
+  std::ofstream(dir_.file("rounded.json"))
+      << R"({"steps": [{"name": "wipe", "start_sec": 0.1, "end_sec": 8}, {"name": "close", "start_sec": 8, "end_sec": 15.9}]})";
+  r = Sopilot("score --steps " + ShellQuote(dir_.file("rounded.json")) + " " + ShellQuote(gold_) + " " + ShellQuote(gold_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("score 100.0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("idle"), std::string::npos) << r.out;
 }
 
 // A supervisor who knows the steps but not their times names them only.

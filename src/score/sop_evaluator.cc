@@ -1140,9 +1140,14 @@ void Evaluation::Finish(ScoreReport* out) {
   }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);
-  const double gold_end = VideoDuration(gold_);
-  if (steps_.front().time.start_sec > kEps) out->gold_idle.push_back({kIdleLeadIn, {0, steps_.front().time.start_sec}});
-  if (steps_.back().time.end_sec < gold_end - kEps) {
+  // Less than a clip stride is finer than the scoring places anything (a
+  // steps file whose last step ends 0.07 s before the video does): not
+  // worth a line of its own.
+  const double gold_end = VideoDuration(gold_), least = std::max(stride_, kEps);
+  if (steps_.front().time.start_sec >= least) {
+    out->gold_idle.push_back({kIdleLeadIn, {0, steps_.front().time.start_sec}});
+  }
+  if (steps_.back().time.end_sec <= gold_end - least) {
     out->gold_idle.push_back({kIdleTail, {steps_.back().time.end_sec, gold_end}});
   }
 

@@ -50,7 +50,9 @@ void ExpectOnlyAStop(const ScoreReport& r, double start, double end, const std::
   EXPECT_NEAR(extra->step.trainee_time->start_sec, start, 1.0) << what << extra->reason;
   EXPECT_NEAR(extra->step.trainee_time->end_sec, end, 1.0) << what << extra->reason;
   EXPECT_NE(extra->reason.find("nothing in view moved"), std::string::npos) << what << extra->reason;
-  if (!beside.empty()) EXPECT_NE(extra->reason.find("\"" + beside + "\""), std::string::npos) << what << extra->reason;
+  if (!beside.empty()) {
+    EXPECT_NE(extra->reason.find("\"" + beside + "\""), std::string::npos) << what << extra->reason;
+  }
 }
 
 std::string HandwashDir() {

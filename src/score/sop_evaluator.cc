@@ -304,6 +304,7 @@ class Evaluation {
     TimeSpan still;  // the part of it seen still
     int step = 0;    // the step beside it, whose run held it
   };
+  std::vector<double> gold_seconds_;  // GoldSeconds of each step, for sharing an alike run's time
   std::vector<Pause> pauses_;  // still stretches cut from a step's run (CutStillPauses)
   LabelingParams params_;
   std::vector<int> labels_;
@@ -405,14 +406,13 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   other_ = OtherLevelsOutsideAlikeRuns(gold_cost);
 
   params_ = ChooseLabelingParams(ss_, none_level_);
-  std::vector<double> gold_seconds;
-  for (size_t k = 0; k < steps_.size(); ++k) gold_seconds.push_back(GoldSeconds(static_cast<int>(k)));
-  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_runs_.alike_next(), gold_seconds, trainee_.clips,
+  for (size_t k = 0; k < steps_.size(); ++k) gold_seconds_.push_back(GoldSeconds(static_cast<int>(k)));
+  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_runs_.alike_next(), gold_seconds_, trainee_.clips,
                                   VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_, alike_runs_.alike_next());
-  ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds, alike_runs_.alike_next(), &segments_);
+  ShareTimeAmongAlikeSteps(trainee_.clips, gold_seconds_, alike_runs_.alike_next(), &segments_);
 
 
   typical_ = TypicalMatch();
@@ -666,6 +666,7 @@ bool Evaluation::CutStillPause(size_t first, size_t last) {
   } else {
     return false;
   }
+  if (pause.time.duration() < min_pause - kEps) return false;
   // What is left, a run's time shared again as in the gold.
   std::vector<TraineeSegment> kept(segments_.begin() + static_cast<std::ptrdiff_t>(first),
                                    segments_.begin() + static_cast<std::ptrdiff_t>(last) + 1);
@@ -673,12 +674,7 @@ bool Evaluation::CutStillPause(size_t first, size_t last) {
   kept.front().time.start_sec = rest.time.start_sec;
   kept.back().last_clip = rest.last_clip;
   kept.back().time.end_sec = rest.time.end_sec;
-  if (kept.size() > 1) {
-    std::vector<double> gold_seconds;
-    for (size_t k = 0; k < steps_.size(); ++k) gold_seconds.push_back(GoldSeconds(static_cast<int>(k)));
-    ShareTimeAmongAlikeSteps(clips, gold_seconds, alike_runs_.alike_next(), &kept);
-  }
-  if (pause.time.duration() < min_pause - kEps) return false;
+  if (kept.size() > 1) ShareTimeAmongAlikeSteps(clips, gold_seconds_, alike_runs_.alike_next(), &kept);
   for (const TraineeSegment& part : kept) {
     const bool counts = part.first_clip <= part.last_clip && part.first_clip >= rest.first_clip &&
                         part.last_clip <= rest.last_clip && part.time.start_sec >= rest.time.start_sec - kEps &&

@@ -38,7 +38,8 @@
 #   (j) the light changing during the recording: the lamp of (b) switched
 #       on halfway through, or drifting in over the whole take, on the
 #       maintenance gold (and its left-out step) and on hand-washing take
-#       004 (the same three ways), against the untouched gold.
+#       004 (and 004 without Step_3; the same three ways), against the
+#       untouched gold.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -659,7 +660,9 @@ if [ -s "$work/handwash/gold.mp4" ]; then
   ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
   halfway "$dir/lamp_halfway.mp4" "$work/handwash/gold.mp4" 65
   drifting "$dir/lamp_drifting.mp4" "$work/handwash/gold.mp4" 130
+  halfway "$dir/without_code4+lamp_halfway.mp4" "$work/handwash/004_without_code4.mp4" 60
   for v in gold lamp_halfway lamp_drifting; do cp "$work/handwash/gold.timeline" "$dir/$v.timeline"; done
+  cp "$work/handwash/004_without_code4.timeline" "$dir/without_code4+lamp_halfway.timeline"
   program=$(cat <<'EOF'
 names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
          7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
@@ -667,6 +670,9 @@ videos = {v: {"timeline": timeline(v), "expected_deviations": [], "note": note} 
     ("gold", "take 004 against itself"),
     ("lamp_halfway", "take 004, a lamp switched on halfway through"),
     ("lamp_drifting", "take 004, the exposure drifting over the whole take"))}
+videos["without_code4+lamp_halfway"] = {"timeline": timeline("without_code4+lamp_halfway"),
+                                        "expected_deviations": [{"type": "step_missing", "gold_step": names[4]}],
+                                        "note": "take 004 without Step_3, a lamp switched on halfway through"}
 dump("handwash_light_change", list(names.values()), videos)
 EOF
 )

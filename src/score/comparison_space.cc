@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
+#include "align/cost_matrix.h"
 #include "base/median.h"
 
 namespace sopilot {
@@ -55,6 +57,80 @@ ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& 
   s.trainee = std::move(t);
   s.centred = true;
   return s;
+}
+
+namespace {
+
+// Rows minus the median of their window, dimension by dimension.
+FloatMatrix CentreLocally(const FloatMatrix& m, const std::vector<ClipSpan>& clips, double window_sec) {
+  FloatMatrix out = m;
+  const int n = m.rows, d = m.cols;
+  FloatMatrix columns(d, n);  // one row per dimension: a window's values lie side by side
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < d; ++k) columns.at(k, i) = m.at(i, k);
+  }
+  auto centre = [&](int i) { return 0.5 * (clips[i].start_sec + clips[i].end_sec); };
+  std::vector<float> values;
+  int lo = 0, hi = 0;
+  for (int i = 0; i < n; ++i) {
+    while (lo < n && centre(lo) < centre(i) - window_sec) ++lo;
+    while (hi < n && centre(hi) <= centre(i) + window_sec) ++hi;
+    for (int k = 0; k < d; ++k) {
+      values.assign(columns.row(k) + lo, columns.row(k) + hi);
+      auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+      std::nth_element(values.begin(), mid, values.end());
+      out.at(i, k) -= *mid;
+    }
+  }
+  return out;
+}
+
+bool LongerThan(const std::vector<ClipSpan>& clips, double seconds) {
+  return !clips.empty() && clips.back().end_sec - clips.front().start_sec > seconds;
+}
+
+}  // namespace
+
+ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
+                                         const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
+                                         double window_sec) {
+  ComparisonSpace whole = MakeComparisonSpace(gold, trainee);
+  if (!whole.centred || window_sec <= 0 || static_cast<int>(gold_clips.size()) != gold.rows ||
+      static_cast<int>(trainee_clips.size()) != trainee.rows) {
+    return whole;
+  }
+  const bool gold_long = LongerThan(gold_clips, 2 * window_sec);
+  const bool trainee_long = LongerThan(trainee_clips, 2 * window_sec);
+  if (!gold_long && !trainee_long) return whole;
+  double spread = 0;
+  FloatMatrix g = gold_long ? CentreLocally(gold, gold_clips, window_sec) : Centre(gold, &spread);
+  FloatMatrix t = trainee_long ? CentreLocally(trainee, trainee_clips, window_sec) : Centre(trainee, &spread);
+  NormalizeRows(&g);
+  NormalizeRows(&t);
+  whole.gold = std::move(g);
+  whole.trainee = std::move(t);
+  return whole;
+}
+
+double MedianMismatch(const ComparisonSpace& space) {
+  Result<FloatMatrix> cost = CosineCostMatrix(space.gold, space.trainee);  // 1 - cosine, gold x trainee
+  if (!cost.ok() || cost->rows == 0 || cost->cols == 0) return 1.0;
+  std::vector<double> mismatch(cost->cols, std::numeric_limits<double>::infinity());
+  for (int g = 0; g < cost->rows; ++g) {
+    const float* r = cost->row(g);
+    for (int t = 0; t < cost->cols; ++t) mismatch[t] = std::min(mismatch[t], static_cast<double>(r[t]));
+  }
+  return Median(std::move(mismatch));
+}
+
+ComparisonSpace ChooseComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
+                                      const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
+                                      double window_sec) {
+  ComparisonSpace whole = MakeComparisonSpace(gold, trainee);
+  ComparisonSpace local = MakeLocalComparisonSpace(gold, gold_clips, trainee, trainee_clips, window_sec);
+  if (local.gold.data == whole.gold.data && local.trainee.data == whole.trainee.data) return whole;
+
+  return MedianMismatch(local) < 0.5 * MedianMismatch(whole) ? local : whole;
 }
 
 void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix* similarity) {

@@ -42,6 +42,36 @@ inline constexpr double kStaticSpread = 0.01;
 // Both inputs: rows L2-normalised, same width.
 ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& trainee);
 
+// The same, each video centred locally on its own: from each clip, the
+// median (dimension by dimension) of its video's clips whose centres lie
+// within `window_sec` of its centre, instead of the whole video's mean. A
+// change of light that holds for part of a recording is then removed where
+// it holds, as a whole-video one is by the mean. Neither video looks at the
+// other. A video no longer than 2 * window_sec is centred as a whole
+// (MakeComparisonSpace above). `*_clips` one per row.
+ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
+                                         const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
+                                         double window_sec);
+
+// How far the trainee sits from the gold in a space: the median over the
+// trainee's clips of 1 - (its best similarity to any gold clip). 0 for a
+// video against itself; near 1 for unrelated footage. 1 when either video
+// has no clip.
+double MedianMismatch(const ComparisonSpace& space);
+
+// The space the two videos are compared in. Local centring helps only where
+// the light changed during a recording, and it costs elsewhere: a window
+// holds a few steps, and another performance holds other steps at another
+// pace in it, so its local median differs from the gold's. So the local
+// space is taken only when it removes at least half of what set the trainee
+// apart from the gold (MedianMismatch), the mark of a change that is the
+// camera's, not the work's; otherwise the whole-video centring. Neither
+// choice pulls unrelated footage towards the gold: each video is centred on
+// its own, and the choice only keeps one of two. `window_sec` as above.
+ComparisonSpace ChooseComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
+                                      const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
+                                      double window_sec);
+
 // Two all-zero rows (clips with no features at all, e.g. nothing moving
 // for a motion embedder) are the same clip: sets their similarity to 1,
 // where the cosine says 0. `similarity` is a x b.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 namespace sopilot {
 namespace {
@@ -50,6 +51,118 @@ TEST(ComparisonSpaceTest, SameAndNeighbourStepLevels) {
   NeighbourSimilarity none = NeighbourStepSimilarity(two, overlapping, {0, 1}, 2);
   EXPECT_TRUE(std::isnan(none.into_next[0]));
   EXPECT_TRUE(NeighbourStepSimilarity(two, overlapping, {0, 0}, 1).into_next.empty());
+}
+
+// A workbench as an embedder sees it: every clip holds the scene's large
+// common part, its step's own direction and a little noise; `steps` steps
+// of 5 one-second clips each. `lamp` (when not empty) is added to every clip
+// from `lamp_from` on: the light changed during the recording.
+struct Workbench {
+  int dims = 32;
+  std::vector<float> scene, lamp;
+  std::vector<std::vector<float>> step;
+};
+
+std::vector<float> RandomVector(std::mt19937* rng, int dims, double scale) {
+  std::normal_distribution<float> n(0.0f, static_cast<float>(scale / std::sqrt(dims)));
+  std::vector<float> v(dims);
+  for (float& x : v) x = n(*rng);
+  return v;
+}
+
+Workbench MakeWorkbench(unsigned seed, int steps) {
+  std::mt19937 rng(seed);
+  Workbench w;
+  w.scene = RandomVector(&rng, w.dims, 3.0);
+  w.lamp = RandomVector(&rng, w.dims, 4.0);
+  for (int k = 0; k < steps; ++k) w.step.push_back(RandomVector(&rng, w.dims, 1.0));
+  return w;
+}
+
+FloatMatrix Film(const Workbench& w, const std::vector<int>& steps, unsigned noise_seed, int lamp_from = -1) {
+  std::mt19937 rng(noise_seed);
+  const int n = static_cast<int>(steps.size()) * 5;
+  FloatMatrix m(n, w.dims);
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> noise = RandomVector(&rng, w.dims, 0.1);
+    for (int k = 0; k < w.dims; ++k) {
+      m.at(i, k) = w.scene[k] + w.step[steps[i / 5]][k] + noise[k] + (lamp_from >= 0 && i >= lamp_from ? w.lamp[k] : 0);
+    }
+  }
+  NormalizeRows(&m);
+  return m;
+}
+
+// For each trainee clip, the gold clip it is most alike to.
+std::vector<int> BestGoldClip(const ComparisonSpace& s) {
+  std::vector<int> best(s.trainee.rows, -1);
+  for (int t = 0; t < s.trainee.rows; ++t) {
+    double top = -2;
+    for (int g = 0; g < s.gold.rows; ++g) {
+      double dot = 0;
+      for (int k = 0; k < s.gold.cols; ++k) dot += static_cast<double>(s.gold.at(g, k)) * s.trainee.at(t, k);
+      if (dot > top) top = dot, best[t] = g;
+    }
+  }
+  return best;
+}
+
+bool SameSpace(const ComparisonSpace& a, const ComparisonSpace& b) {
+  return a.gold.data == b.gold.data && a.trainee.data == b.trainee.data;
+}
+
+TEST(ComparisonSpaceTest, ALampSwitchedOnHalfwayIsRemovedWhereItHolds) {
+  const Workbench bench = MakeWorkbench(1, 10);
+  const std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // 50 s
+  const FloatMatrix gold = Film(bench, order, 2);
+  const FloatMatrix lit = Film(bench, order, 3, /*lamp_from=*/25);
+  const std::vector<ClipSpan> clips = Clips(50);  // 2 s clips every 2 s: 100 s
+  const double window = 3 * 10.0;                  // three 10 s steps each way
+  const ComparisonSpace whole = MakeComparisonSpace(gold, lit);
+  const ComparisonSpace local = MakeLocalComparisonSpace(gold, clips, lit, clips, window);
+  EXPECT_LT(MedianMismatch(local), 0.5 * MedianMismatch(whole))
+      << "whole " << MedianMismatch(whole) << ", local " << MedianMismatch(local);
+  const ComparisonSpace chosen = ChooseComparisonSpace(gold, clips, lit, clips, window);
+  EXPECT_TRUE(SameSpace(chosen, local));
+  // Each lit clip finds its own step in the gold again, on both sides of
+  // the switch; the whole-video centring loses the lit half.
+  auto right = [&](const ComparisonSpace& s) {
+    int n = 0;
+    std::vector<int> best = BestGoldClip(s);
+    for (int t = 0; t < 50; ++t) n += best[t] / 5 == t / 5;
+    return n;
+  };
+  EXPECT_GE(right(chosen), 45);
+  EXPECT_LT(right(whole), right(chosen));
+}
+
+TEST(ComparisonSpaceTest, WithoutAChangeOfLightTheWholeVideoIsCentred) {
+  const Workbench bench = MakeWorkbench(4, 10);
+  const std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const FloatMatrix gold = Film(bench, order, 5);
+  const std::vector<ClipSpan> clips = Clips(50);
+  // The video against itself.
+  EXPECT_TRUE(SameSpace(ChooseComparisonSpace(gold, clips, gold, clips, 30), MakeComparisonSpace(gold, gold)));
+  // Another performance: two steps left out, one done twice; other noise.
+  const std::vector<int> other_order = {0, 1, 2, 5, 6, 6, 7, 8, 9};
+  const FloatMatrix other = Film(bench, other_order, 6);
+  const std::vector<ClipSpan> other_clips = Clips(45);
+  EXPECT_TRUE(SameSpace(ChooseComparisonSpace(gold, clips, other, other_clips, 30), MakeComparisonSpace(gold, other)));
+  // Videos no longer than two windows: the whole-video centring.
+  const FloatMatrix lit = Film(bench, order, 7, /*lamp_from=*/25);
+  EXPECT_TRUE(SameSpace(ChooseComparisonSpace(gold, clips, lit, clips, 50), MakeComparisonSpace(gold, lit)));
+}
+
+TEST(ComparisonSpaceTest, UnrelatedFootageStaysFarWhicheverCentring) {
+  const Workbench bench = MakeWorkbench(8, 10), elsewhere = MakeWorkbench(9, 10);
+  const std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const FloatMatrix gold = Film(bench, order, 10);
+  const std::vector<ClipSpan> clips = Clips(50);
+  for (int lamp_from : {-1, 25}) {
+    const FloatMatrix unrelated = Film(elsewhere, order, 11, lamp_from);
+    const ComparisonSpace s = ChooseComparisonSpace(gold, clips, unrelated, clips, 30);
+    EXPECT_GT(MedianMismatch(s), 0.5) << "lamp from clip " << lamp_from;
+  }
 }
 
 }  // namespace

@@ -61,6 +61,24 @@ std::string HandwashDir() {
   return fs::exists(dir / "make-pair.sh") ? fs::canonical(dir).string() : "";
 }
 
+// The steps of a make-pair.sh timeline ("CODE START END FILE" per line),
+// timed, each named "code CODE".
+std::vector<StepSpec> TimelineSteps(const std::string& timeline) {
+  std::vector<StepSpec> steps;
+  std::istringstream lines(timeline);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string code;
+    double start = 0, end = 0;
+    if (!(f >> code >> start >> end)) continue;
+    StepSpec s;
+    s.name = "code " + code;
+    s.gold_time = {start, end};
+    steps.push_back(s);
+  }
+  return steps;
+}
+
 // Three real takes, each with the steps its clips hold (make-pair.sh codes):
 // the gold take, another take at the same basin, a take at another basin.
 const std::vector<std::pair<std::string, std::string>> kTakes = {
@@ -198,15 +216,8 @@ TEST_F(ScoringPropertiesTest, RealHandWashingStepsNamedArePlacedNearTheirBoundar
     auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
                                     testing::ShellQuote(path));
     ASSERT_EQ(made.exit_code, 0) << made.err;
-    // make-pair.sh prints "CODE START END FILE" per step.
     std::vector<double> labelled;
-    std::istringstream lines(made.out);
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream f(line);
-      std::string code;
-      double start = 0, end = 0;
-      if (f >> code >> start >> end) labelled.push_back(start);
-    }
+    for (const StepSpec& step : TimelineSteps(made.out)) labelled.push_back(step.gold_time.start_sec);
     ASSERT_GE(labelled.size(), 8u) << made.out;
     labelled.erase(labelled.begin());  // the first step starts at 0
     std::vector<StepSpec> named(labelled.size() + 1);
@@ -346,6 +357,37 @@ TEST_F(ScoringPropertiesTest, CameraNuisancesChangeNothing) {
   ScoreReport crf = Score(gold, Embed(Filtered(gold_path, "compressed", "null",
                                                "-c:v libx264 -pix_fmt yuv420p -preset veryfast -crf 35")));
   EXPECT_EQ(crf.verdict, "pass") << "heavy compression: " << Describe(crf);
+}
+
+// The light changing during the recording, as a lamp switched on halfway
+// or a camera's automatic exposure drifting: a correct performance still
+// passes, and a step left out after the change is still exactly that step
+// missing. Generated steps differ from each other by more than the lamp
+// changes them, so the whole-video centring already holds here; on real
+// footage it does not (TheLightChangingDuringARealRecordingChangesNothing,
+// and comparison_space_test on generated embeddings).
+TEST_F(ScoringPropertiesTest, TheLightChangingDuringTheRecordingChangesNothing) {
+  const std::string gold_path = Procedure("gold", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 3.0);
+  const std::string missing_path = Procedure("missing", {0, 1, 2, 3, 4, 5, 7, 8, 9}, 3.0);  // step 7 left out
+  const EmbeddingSet gold = Embed(gold_path);
+  const std::string lamp = "eq=brightness=0.06:contrast=0.9:saturation=0.85";
+  const std::string k = "min(t/30,1)";
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"lamp_halfway", lamp + ":enable='gte(t,15)'"},
+      {"lamp_drifting",
+       "eq=brightness='0.06*" + k + "':contrast='1-0.1*" + k + "':saturation='1-0.15*" + k + "':eval=frame"}};
+  for (const auto& [name, filter] : changes) {
+    ScoreReport r = Score(gold, Embed(Filtered(gold_path, name, filter)));
+    EXPECT_EQ(r.verdict, "pass") << name << ": " << Describe(r);
+    EXPECT_TRUE(r.deviations.empty()) << name << ": " << Describe(r);
+    ScoreReport m = Score(gold, Embed(Filtered(missing_path, name + "_missing", filter)));
+    ASSERT_EQ(m.deviations.size(), 1u) << name << " (step 7 missing): " << Describe(m);
+    EXPECT_EQ(m.deviations[0].type, kStepMissing) << name;
+    ASSERT_TRUE(m.deviations[0].step.gold_time.has_value()) << name;
+    const TimeSpan t = *m.deviations[0].step.gold_time;
+    EXPECT_NEAR(0.5 * (t.start_sec + t.end_sec), 19.5, 1.5)
+        << name << ": the missing step lies at " << t.start_sec << "-" << t.end_sec << " s";
+  }
 }
 
 TEST_F(ScoringPropertiesTest, IdleLeadInAndTailAreReportedAndCostNothing) {
@@ -568,14 +610,10 @@ TEST_F(ScoringPropertiesTest, ARealGoldFilmedWithTheCameraRunningIsScoredOnItsWo
   }
   const auto [work, timeline] = Take004(hw, "work", "1 2 3 4 5");
   const auto [without_step3, unused] = Take004(hw, "without_step3", "1 2 3 5");  // code 4 is Step_3
-  // make-pair.sh prints "CODE START END FILE" per step: where Step_3 lies.
+  // Where Step_3 lies in the gold, after its 6 s held lead-in.
   double step3_start = -1, step3_end = -1;
-  std::istringstream lines(timeline);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string code;
-    double start = 0, end = 0;
-    if (f >> code >> start >> end && code == "4") step3_start = start + 6.0, step3_end = end + 6.0;
+  for (const StepSpec& step : TimelineSteps(timeline)) {
+    if (step.name == "code 4") step3_start = step.gold_time.start_sec + 6.0, step3_end = step.gold_time.end_sec + 6.0;
   }
   ASSERT_GT(step3_start, 0) << timeline;
   const std::string first = dir_.file("first.png"), last = dir_.file("last.png"), gold_path = dir_.file("held.mp4");
@@ -621,19 +659,7 @@ TEST_F(ScoringPropertiesTest, ARealStopBetweenStepsIsTimeOnNoStep) {
   const auto [work, timeline] = Take004(hw, "work", "1 2 3 4 5");
   const auto [before, unused_before] = Take004(hw, "before", "1 2 3 4");
   const auto [after, unused_after] = Take004(hw, "after", "5");
-  // make-pair.sh prints "CODE START END FILE" per step.
-  std::vector<StepSpec> timed;
-  std::istringstream lines(timeline);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string code;
-    double start = 0, end = 0;
-    if (!(f >> code >> start >> end)) continue;
-    StepSpec s;
-    s.name = "code " + code;
-    s.gold_time = {start, end};
-    timed.push_back(s);
-  }
+  const std::vector<StepSpec> timed = TimelineSteps(timeline);
   ASSERT_EQ(timed.size(), 5u) << timeline;
   const double stop_start = timed[3].gold_time.end_sec, stop_end = stop_start + 6.0;
   const std::string last = dir_.file("last.png"), stopped = dir_.file("stopped.mp4");
@@ -657,6 +683,78 @@ TEST_F(ScoringPropertiesTest, ARealStopBetweenStepsIsTimeOnNoStep) {
     const ScoreReport& r = *scored;
     EXPECT_EQ(r.deviations.size(), 1u) << way << ": " << Describe(r);
     ExpectOnlyAStop(r, stop_start, stop_end, way == "found" ? "" : "code 4", way + ": ");
+  }
+}
+
+// The light changing during a real recording (the lamp of
+// CameraNuisancesChangeNothing switched on halfway through, or drifting in
+// over the whole take as automatic exposure does), against take 004 as
+// filmed. With the whole-video centring alone, the lamp switched on halfway
+// failed the take (0.0, nine false findings) and hid a step left out among
+// seven; each video centred over a few steps each way is chosen where it
+// removes most of what set the trainee apart (comparison_space.h).
+TEST_F(ScoringPropertiesTest, TheLightChangingDuringARealRecordingChangesNothing) {
+  std::string hw = HandwashDir();
+  if (hw.empty()) {
+    GTEST_SKIP() << "../shared/fixtures/handwash is absent; comparison_space_test covers the rule on generated "
+                    "embeddings";
+  }
+  const auto [gold_path, timeline] = Take004(hw, "gold", "1 2 3 4 5 6 7 8 9 10 11");
+  const auto [without_path, without_timeline] = Take004(hw, "without_step3", "1 2 3 5 6 7 8 9 10 11");
+  const std::vector<StepSpec> timed = TimelineSteps(timeline);
+  ASSERT_EQ(timed.size(), 11u) << timeline;
+  const TimeSpan step3 = timed[3].gold_time;  // code 4
+  const double gold_end = timed.back().gold_time.end_sec;
+  const double without_end = TimelineSteps(without_timeline).back().gold_time.end_sec;
+  const std::string lamp = "eq=brightness=0.06:contrast=0.9:saturation=0.85";
+  auto halfway = [&](double seconds) { return lamp + ":enable='gte(t," + std::to_string(seconds) + ")'"; };
+  const std::string k = "min(t/" + std::to_string(gold_end) + ",1)";
+  const std::string drifting =
+      "eq=brightness='0.06*" + k + "':contrast='1-0.1*" + k + "':saturation='1-0.15*" + k + "':eval=frame";
+  const EmbeddingSet gold = Embed(gold_path);
+  const EmbeddingSet lamp_halfway = Embed(Filtered(gold_path, "lamp_halfway", halfway(gold_end / 2)));
+  const EmbeddingSet lamp_drifting = Embed(Filtered(gold_path, "lamp_drifting", drifting));
+  const EmbeddingSet without =
+      Embed(Filtered(without_path, "without_step3_lamp_halfway", halfway(without_end / 2)));
+  // Every finding lies where the lamp came on: the few seconds in which a
+  // window holds both lights.
+  auto at_the_switch = [](const Deviation& d, double switch_at) {
+    return d.step.trainee_time.has_value() && d.step.trainee_time->end_sec > switch_at - 8 &&
+           d.step.trainee_time->start_sec < switch_at + 8;
+  };
+  for (const auto& [way, steps] : std::vector<std::pair<std::string, const std::vector<StepSpec>*>>{
+           {"found", nullptr}, {"timed", &timed}}) {
+    auto score = [&](const EmbeddingSet& trainee) {
+      auto r = EvaluateSop(gold, trainee, ScoreOptions{}, steps);
+      EXPECT_TRUE(r.ok()) << way << ": " << r.status().ToString();
+      return r.ok() ? *r : ScoreReport{};
+    };
+    const ScoreReport half = score(lamp_halfway);
+    EXPECT_EQ(half.verdict, "pass") << way << ", lamp switched on halfway: " << Describe(half);
+    for (const Deviation& d : half.deviations) {
+      EXPECT_TRUE(at_the_switch(d, gold_end / 2)) << way << ", lamp switched on halfway: " << d.type << ": " << d.reason;
+    }
+    const ScoreReport drift = score(lamp_drifting);
+    EXPECT_EQ(drift.verdict, "pass") << way << ", lamp drifting: " << Describe(drift);
+    EXPECT_TRUE(drift.deviations.empty()) << way << ", lamp drifting: " << Describe(drift);
+    // Step_3 missing, named once, and nothing else but at the switch.
+    const ScoreReport missing = score(without);
+    const Deviation* step_missing = nullptr;
+    for (const Deviation& d : missing.deviations) {
+      if (d.type == kStepMissing) {
+        EXPECT_EQ(step_missing, nullptr) << way << ", without Step_3: " << Describe(missing);
+        step_missing = &d;
+      } else {
+        EXPECT_TRUE(at_the_switch(d, without_end / 2)) << way << ", without Step_3: " << d.type << ": " << d.reason;
+      }
+    }
+    ASSERT_NE(step_missing, nullptr) << way << ", without Step_3: " << Describe(missing);
+    ASSERT_TRUE(step_missing->step.gold_time.has_value()) << way;
+    const TimeSpan found = *step_missing->step.gold_time;
+    EXPECT_GT(std::min(found.end_sec, step3.end_sec) - std::max(found.start_sec, step3.start_sec),
+              0.5 * step3.duration())
+        << way << ": the missing step lies at " << found.start_sec << "-" << found.end_sec << " s, Step_3 at "
+        << step3.start_sec << "-" << step3.end_sec << " s";
   }
 }
 

@@ -329,7 +329,6 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   // compared in the space where a camera's day-to-day changes are gone
   // (comparison_space.h).
   const double gold_duration = VideoDuration(gold_);
-  space_ = MakeComparisonSpace(gold_.vectors, trainee_.vectors);
   if (user_steps != nullptr && !user_steps->empty() && !user_steps->front().timed) {
     // Named but not timed: placed where the gold's clips split best into
     // that many steps.
@@ -353,6 +352,15 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   }
   for (Step& s : steps_) {
     if (s.clips.empty()) s.clips = ClipsInside(gold_.clips, s.time);  // shorter than a stride
+  }
+  // The whole-video centring, or, where the light changed during a
+  // recording, each video centred over windows of a few steps each way
+  // (comparison_space.h).
+  {
+    std::vector<double> step_seconds;
+    for (const Step& s : steps_) step_seconds.push_back(s.time.duration());
+    const double window = 3 * Median(step_seconds);
+    space_ = ChooseComparisonSpace(gold_.vectors, gold_.clips, trainee_.vectors, trainee_.clips, window);
   }
 
   SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(space_.gold, space_.trainee));

@@ -13,6 +13,11 @@
 // A video whose clips barely differ (a static scene) has nothing left after
 // the subtraction, so when either video is static both are compared as they
 // are.
+//
+// A change of light during a recording (a lamp switched on halfway, an
+// exposure drifting) is in no mean; where it is what sets the trainee apart,
+// each video is centred over a window of its own instead
+// (ChooseComparisonSpace). doc/scoring.md section 1 has the measurements.
 #pragma once
 
 #include <vector>

@@ -85,6 +85,21 @@ FloatMatrix CentreLocally(const FloatMatrix& m, const std::vector<ClipSpan>& cli
   return out;
 }
 
+// `centred` (rows of `raw` minus their local medians) plus `raw`'s mean
+// row, L2-normalised: the video as given, its light levelled.
+FloatMatrix Levelled(const FloatMatrix& centred, const FloatMatrix& raw) {
+  std::vector<double> mean(raw.cols, 0.0);
+  for (int i = 0; i < raw.rows; ++i) {
+    for (int k = 0; k < raw.cols; ++k) mean[k] += raw.at(i, k);
+  }
+  FloatMatrix out = centred;
+  for (int i = 0; i < out.rows; ++i) {
+    for (int k = 0; k < out.cols; ++k) out.at(i, k) += static_cast<float>(mean[k] / std::max(1, raw.rows));
+  }
+  NormalizeRows(&out);
+  return out;
+}
+
 bool LongerThan(const std::vector<ClipSpan>& clips, double seconds) {
   return !clips.empty() && clips.back().end_sec - clips.front().start_sec > seconds;
 }
@@ -105,6 +120,8 @@ ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vec
   double spread = 0;
   FloatMatrix g = gold_long ? CentreLocally(gold, gold_clips, window_sec) : Centre(gold, &spread);
   FloatMatrix t = trainee_long ? CentreLocally(trainee, trainee_clips, window_sec) : Centre(trainee, &spread);
+  whole.gold_levelled = gold_long ? Levelled(g, gold) : gold;
+  whole.trainee_levelled = trainee_long ? Levelled(t, trainee) : trainee;
   NormalizeRows(&g);
   NormalizeRows(&t);
   whole.gold = std::move(g);

@@ -31,6 +31,13 @@ struct ComparisonSpace {
   FloatMatrix gold;     // rows L2-normalised
   FloatMatrix trainee;  // rows L2-normalised
   bool centred = false; // false: a static video; the embeddings as given
+  // Locally centred spaces only (else empty): each video's embeddings as
+  // given, with the light's change along the recording taken out (each
+  // clip minus its window's median plus the video's mean; a video centred
+  // whole as given). What the rules that read the embeddings as given rely
+  // on, that one video shares one light, then holds again.
+  FloatMatrix gold_levelled;
+  FloatMatrix trainee_levelled;
 };
 
 // Two similarities closer than this are the same: cosines of float vectors

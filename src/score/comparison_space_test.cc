@@ -134,6 +134,33 @@ TEST(ComparisonSpaceTest, ALampSwitchedOnHalfwayIsRemovedWhereItHolds) {
   };
   EXPECT_GE(right(chosen), 45);
   EXPECT_LT(right(whole), right(chosen));
+  // The embeddings as given, the lamp taken out: away from the switch (where
+  // a window holds both lights), a lit clip is as alike to its gold clip as
+  // an unlit one is, where as given it is less so. Both are a constant away
+  // (the lamp's share of the trainee's mean), as under a lamp that holds for
+  // a whole recording.
+  ASSERT_EQ(chosen.trainee_levelled.rows, 50);
+  ASSERT_EQ(chosen.gold_levelled.rows, 50);
+  EXPECT_EQ(whole.trainee_levelled.rows, 0);
+  auto cosine = [](const FloatMatrix& a, int i, const FloatMatrix& b, int j) {
+    double dot = 0, na = 0, nb = 0;
+    for (int k = 0; k < a.cols; ++k) {
+      dot += static_cast<double>(a.at(i, k)) * b.at(j, k);
+      na += static_cast<double>(a.at(i, k)) * a.at(i, k);
+      nb += static_cast<double>(b.at(j, k)) * b.at(j, k);
+    }
+    return dot / std::sqrt(na * nb);
+  };
+  double given_lit = 0, given_unlit = 0, levelled_lit = 0, levelled_unlit = 0;
+  for (int i = 0; i < 15; ++i) {
+    given_unlit += cosine(lit, i, gold, i) / 15;
+    given_lit += cosine(lit, 35 + i, gold, 35 + i) / 15;
+    levelled_unlit += cosine(chosen.trainee_levelled, i, chosen.gold_levelled, i) / 15;
+    levelled_lit += cosine(chosen.trainee_levelled, 35 + i, chosen.gold_levelled, 35 + i) / 15;
+  }
+  EXPECT_LT(given_lit, given_unlit - 0.05);
+  EXPECT_NEAR(levelled_lit, levelled_unlit, 0.02) << "as given: lit " << given_lit << ", unlit " << given_unlit
+                                                   << "; levelled: lit " << levelled_lit << ", unlit " << levelled_unlit;
 }
 
 TEST(ComparisonSpaceTest, WithoutAChangeOfLightTheWholeVideoIsCentred) {

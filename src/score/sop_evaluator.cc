@@ -502,13 +502,18 @@ void Evaluation::ChooseMainSegments() {
 }
 
 Status Evaluation::ComputeRawLevels() {
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold_.vectors, trainee_.vectors));
+  // The embeddings as given, where the light changed during a recording
+  // with that change taken out (comparison_space.h): the rules below rely
+  // on one video sharing one light.
+  const FloatMatrix& gold = space_.gold_levelled.rows > 0 ? space_.gold_levelled : gold_.vectors;
+  const FloatMatrix& trainee = space_.trainee_levelled.rows > 0 ? space_.trainee_levelled : trainee_.vectors;
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_cost, CosineCostMatrix(gold, trainee));
   for (float& c : raw_cost.data) c = 1.0f - c;
-  MarkZeroPairsAlike(gold_.vectors, trainee_.vectors, &raw_cost);
+  MarkZeroPairsAlike(gold, trainee, &raw_cost);
   raw_ss_ = ComputeStepSimilarity(raw_cost, steps_);
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold_.vectors, gold_.vectors));
+  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix raw_gold, CosineCostMatrix(gold, gold));
   for (float& c : raw_gold.data) c = 1.0f - c;
-  MarkZeroPairsAlike(gold_.vectors, gold_.vectors, &raw_gold);
+  MarkZeroPairsAlike(gold, gold, &raw_gold);
   raw_other_ = OtherLevelsOutsideAlikeRuns(raw_gold);
   return Status::Ok();
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "align/cost_matrix.h"
 #include "base/median.h"
@@ -104,50 +104,80 @@ bool LongerThan(const std::vector<ClipSpan>& clips, double seconds) {
   return !clips.empty() && clips.back().end_sec - clips.front().start_sec > seconds;
 }
 
+// The local space beside `whole` (MakeComparisonSpace of the same videos);
+// none where it would be `whole` again: a static video, or both videos no
+// longer than two windows.
+std::optional<ComparisonSpace> LocalSpace(const ComparisonSpace& whole, const FloatMatrix& gold,
+                                          const std::vector<ClipSpan>& gold_clips, const FloatMatrix& trainee,
+                                          const std::vector<ClipSpan>& trainee_clips, double window_sec) {
+  if (!whole.centred || window_sec <= 0 || static_cast<int>(gold_clips.size()) != gold.rows ||
+      static_cast<int>(trainee_clips.size()) != trainee.rows) {
+    return std::nullopt;
+  }
+  const bool gold_long = LongerThan(gold_clips, 2 * window_sec);
+  const bool trainee_long = LongerThan(trainee_clips, 2 * window_sec);
+  if (!gold_long && !trainee_long) return std::nullopt;
+  ComparisonSpace local;
+  local.centred = true;
+  if (gold_long) {
+    local.gold = CentreLocally(gold, gold_clips, window_sec);
+    local.gold_levelled = Levelled(local.gold, gold);
+    NormalizeRows(&local.gold);
+  } else {
+    local.gold = whole.gold;
+  }
+  if (trainee_long) {
+    local.trainee = CentreLocally(trainee, trainee_clips, window_sec);
+    local.trainee_levelled = Levelled(local.trainee, trainee);
+    NormalizeRows(&local.trainee);
+  } else {
+    local.trainee = whole.trainee;
+  }
+  return local;
+}
+
+// The median over the trainee's clips (columns of `cost`, 1 - cosine, gold x
+// trainee) of their least cost; 1 for an empty matrix.
+double MedianLeastCost(const FloatMatrix& cost) {
+  if (cost.rows == 0 || cost.cols == 0) return 1.0;
+  std::vector<double> mismatch(cost.cols, std::numeric_limits<double>::infinity());
+  for (int g = 0; g < cost.rows; ++g) {
+    const float* r = cost.row(g);
+    for (int t = 0; t < cost.cols; ++t) mismatch[t] = std::min(mismatch[t], static_cast<double>(r[t]));
+  }
+  return Median(std::move(mismatch));
+}
+
 }  // namespace
 
 ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
                                          const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
                                          double window_sec) {
   ComparisonSpace whole = MakeComparisonSpace(gold, trainee);
-  if (!whole.centred || window_sec <= 0 || static_cast<int>(gold_clips.size()) != gold.rows ||
-      static_cast<int>(trainee_clips.size()) != trainee.rows) {
-    return whole;
-  }
-  const bool gold_long = LongerThan(gold_clips, 2 * window_sec);
-  const bool trainee_long = LongerThan(trainee_clips, 2 * window_sec);
-  if (!gold_long && !trainee_long) return whole;
-  double spread = 0;
-  FloatMatrix g = gold_long ? CentreLocally(gold, gold_clips, window_sec) : Centre(gold, &spread);
-  FloatMatrix t = trainee_long ? CentreLocally(trainee, trainee_clips, window_sec) : Centre(trainee, &spread);
-  whole.gold_levelled = gold_long ? Levelled(g, gold) : gold;
-  whole.trainee_levelled = trainee_long ? Levelled(t, trainee) : trainee;
-  NormalizeRows(&g);
-  NormalizeRows(&t);
-  whole.gold = std::move(g);
-  whole.trainee = std::move(t);
-  return whole;
+  std::optional<ComparisonSpace> local = LocalSpace(whole, gold, gold_clips, trainee, trainee_clips, window_sec);
+  return local ? std::move(*local) : whole;
 }
 
 double MedianMismatch(const ComparisonSpace& space) {
-  Result<FloatMatrix> cost = CosineCostMatrix(space.gold, space.trainee);  // 1 - cosine, gold x trainee
-  if (!cost.ok() || cost->rows == 0 || cost->cols == 0) return 1.0;
-  std::vector<double> mismatch(cost->cols, std::numeric_limits<double>::infinity());
-  for (int g = 0; g < cost->rows; ++g) {
-    const float* r = cost->row(g);
-    for (int t = 0; t < cost->cols; ++t) mismatch[t] = std::min(mismatch[t], static_cast<double>(r[t]));
-  }
-  return Median(std::move(mismatch));
+  Result<FloatMatrix> cost = CosineCostMatrix(space.gold, space.trainee);
+  return cost.ok() ? MedianLeastCost(*cost) : 1.0;
 }
 
 ComparisonSpace ChooseComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
                                       const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
-                                      double window_sec) {
+                                      double window_sec, FloatMatrix* cost) {
   ComparisonSpace whole = MakeComparisonSpace(gold, trainee);
-  ComparisonSpace local = MakeLocalComparisonSpace(gold, gold_clips, trainee, trainee_clips, window_sec);
-  if (local.gold.data == whole.gold.data && local.trainee.data == whole.trainee.data) return whole;
-
-  return MedianMismatch(local) < 0.5 * MedianMismatch(whole) ? local : whole;
+  std::optional<ComparisonSpace> local = LocalSpace(whole, gold, gold_clips, trainee, trainee_clips, window_sec);
+  if (!local) return whole;
+  Result<FloatMatrix> whole_cost = CosineCostMatrix(whole.gold, whole.trainee);
+  Result<FloatMatrix> local_cost = CosineCostMatrix(local->gold, local->trainee);
+  if (!whole_cost.ok() || !local_cost.ok()) return whole;  // the caller's own cost matrix says why
+  if (MedianLeastCost(*local_cost) < 0.5 * MedianLeastCost(*whole_cost)) {
+    if (cost != nullptr) *cost = std::move(*local_cost);
+    return std::move(*local);
+  }
+  if (cost != nullptr) *cost = std::move(*whole_cost);
+  return whole;
 }
 
 void MarkZeroPairsAlike(const FloatMatrix& a, const FloatMatrix& b, FloatMatrix* similarity) {

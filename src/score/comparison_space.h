@@ -31,10 +31,10 @@ struct ComparisonSpace {
   FloatMatrix gold;     // rows L2-normalised
   FloatMatrix trainee;  // rows L2-normalised
   bool centred = false; // false: a static video; the embeddings as given
-  // Locally centred spaces only (else empty): each video's embeddings as
-  // given, with the light's change along the recording taken out (each
-  // clip minus its window's median plus the video's mean; a video centred
-  // whole as given). What the rules that read the embeddings as given rely
+  // A locally centred video only (else empty: read the embeddings as
+  // given): its embeddings as given, with the light's change along the
+  // recording taken out (each clip minus its window's median plus the
+  // video's mean). What the rules that read the embeddings as given rely
   // on, that one video shares one light, then holds again.
   FloatMatrix gold_levelled;
   FloatMatrix trainee_levelled;
@@ -80,9 +80,11 @@ double MedianMismatch(const ComparisonSpace& space);
 // camera's, not the work's; otherwise the whole-video centring. Neither
 // choice pulls unrelated footage towards the gold: each video is centred on
 // its own, and the choice only keeps one of two. `window_sec` as above.
+// When the two were compared, `*cost` (if not null) receives the chosen
+// space's CosineCostMatrix(gold, trainee); it is left as it was otherwise.
 ComparisonSpace ChooseComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
                                       const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
-                                      double window_sec);
+                                      double window_sec, FloatMatrix* cost = nullptr);
 
 // Two all-zero rows (clips with no features at all, e.g. nothing moving
 // for a motion embedder) are the same clip: sets their similarity to 1,

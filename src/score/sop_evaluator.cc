@@ -356,14 +356,16 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   // The whole-video centring, or, where the light changed during a
   // recording, each video centred over windows of a few steps each way
   // (comparison_space.h).
+  FloatMatrix cost;  // 1 - cosine, gold x trainee, in that space
   {
     std::vector<double> step_seconds;
     for (const Step& s : steps_) step_seconds.push_back(s.time.duration());
     const double window = 3 * Median(step_seconds);
-    space_ = ChooseComparisonSpace(gold_.vectors, gold_.clips, trainee_.vectors, trainee_.clips, window);
+    space_ = ChooseComparisonSpace(gold_.vectors, gold_.clips, trainee_.vectors, trainee_.clips, window, &cost);
   }
-
-  SOPILOT_ASSIGN_OR_RETURN(FloatMatrix cost, CosineCostMatrix(space_.gold, space_.trainee));
+  if (cost.rows == 0) {
+    SOPILOT_ASSIGN_OR_RETURN(cost, CosineCostMatrix(space_.gold, space_.trainee));
+  }
   similarity_ = FloatMatrix(cost.rows, cost.cols);
   for (size_t i = 0; i < cost.data.size(); ++i) similarity_.data[i] = 1.0f - cost.data[i];
   MarkZeroPairsAlike(space_.gold, space_.trainee, &similarity_);

@@ -238,4 +238,39 @@ NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& sim, const std::v
   return out;
 }
 
+std::vector<int> CoreStepOfClip(const std::vector<ClipSpan>& clips, const std::vector<TimeSpan>& steps) {
+  constexpr double kEpsilon = 1e-6;
+  std::vector<int> out;
+  for (const ClipSpan& c : clips) {
+    int step = -1;
+    for (size_t k = 0; k < steps.size() && step < 0; ++k) {
+      if (c.start_sec >= steps[k].start_sec - kEpsilon && c.end_sec <= steps[k].end_sec + kEpsilon) {
+        step = static_cast<int>(k);
+      }
+    }
+    out.push_back(step);
+  }
+  return out;
+}
+
+std::vector<ShortStepSelf> ShortStepSelfSimilarity(const FloatMatrix& sim, const std::vector<ClipSpan>& clips,
+                                                   const std::vector<int>& core_of, size_t step_count) {
+  const std::vector<double> apart = SameStepSimilarity(sim, clips, core_of);
+  std::vector<ShortStepSelf> out(step_count);
+  std::vector<int> first(step_count, -1), last(step_count, -1);
+  std::vector<bool> has_apart(step_count, false);
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const int k = core_of[i];
+    if (k < 0 || static_cast<size_t>(k) >= step_count) continue;
+    if (first[k] < 0) first[k] = static_cast<int>(i);
+    last[k] = static_cast<int>(i);
+    if (!std::isnan(apart[i])) has_apart[k] = true;
+  }
+  for (size_t k = 0; k < step_count; ++k) {
+    out[k].short_step = !has_apart[k];
+    if (!has_apart[k] && first[k] >= 0 && last[k] > first[k]) out[k].value = sim.at(first[k], last[k]);
+  }
+  return out;
+}
+
 }  // namespace sopilot

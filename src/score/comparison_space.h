@@ -20,9 +20,11 @@
 // (ChooseComparisonSpace). doc/scoring.md section 1 has the measurements.
 #pragma once
 
+#include <limits>
 #include <vector>
 
 #include "base/matrix.h"
+#include "score/step.h"
 #include "video/clip_windower.h"
 
 namespace sopilot {
@@ -110,5 +112,23 @@ struct NeighbourSimilarity {
 };
 NeighbourSimilarity NeighbourStepSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
                                             const std::vector<int>& step_of, int step_count);
+
+// The step each clip lies wholly inside (its time within the step's span,
+// `steps` in order), or -1 for a clip straddling a boundary or outside every
+// step. A straddling clip is part of two steps and evidence of neither's
+// own look.
+std::vector<int> CoreStepOfClip(const std::vector<ClipSpan>& clips, const std::vector<TimeSpan>& steps);
+
+// Per step, whether it is too short to be compared with itself at another
+// moment without a clip that straddles its boundary: no two of its core
+// clips (`core_of`, from CoreStepOfClip) share no time. For such a step,
+// `value` is the similarity of its two core clips furthest apart in time
+// (they share time, which can only raise it); NaN without two core clips.
+struct ShortStepSelf {
+  bool short_step = false;
+  double value = std::numeric_limits<double>::quiet_NaN();
+};
+std::vector<ShortStepSelf> ShortStepSelfSimilarity(const FloatMatrix& similarity, const std::vector<ClipSpan>& clips,
+                                                   const std::vector<int>& core_of, size_t step_count);
 
 }  // namespace sopilot

@@ -53,6 +53,37 @@ TEST(ComparisonSpaceTest, SameAndNeighbourStepLevels) {
   EXPECT_TRUE(NeighbourStepSimilarity(two, overlapping, {0, 0}, 1).into_next.empty());
 }
 
+TEST(ComparisonSpaceTest, ShortStepsAreReadOnTheClipsInsideThem) {
+  // 2 s clips every 0.5 s over 9 s; steps of 3 s, 4 s and 2 s.
+  std::vector<ClipSpan> clips;
+  for (int i = 0; i * 0.5 + 2 <= 9.0 + 1e-9; ++i) clips.push_back({i, 0.5 * i, 0.5 * i + 2});
+  const std::vector<TimeSpan> steps = {{0, 3}, {3, 7}, {7, 9}};
+  const std::vector<int> core_of = CoreStepOfClip(clips, steps);
+  ASSERT_EQ(core_of.size(), clips.size());
+  // 0-2, 0.5-2.5 and 1-3 lie in the first step; 1.5-3.5 to 2.5-4.5 straddle.
+  EXPECT_EQ(core_of, (std::vector<int>{0, 0, 0, -1, -1, -1, 1, 1, 1, 1, 1, -1, -1, -1, 2}));
+
+  // Every pair of clips alike at 0.2, except the first step's core clips
+  // furthest apart (0-2 and 1-3) at 0.9, and the 4 s step's clips sharing
+  // no time (3-5 and 5-7) at 0.6.
+  FloatMatrix sim(static_cast<int>(clips.size()), static_cast<int>(clips.size()));
+  for (float& v : sim.data) v = 0.2f;
+  auto set = [&](int a, int b, float v) { sim.at(a, b) = sim.at(b, a) = v; };
+  set(0, 2, 0.9f);
+  set(6, 10, 0.6f);
+  const std::vector<ShortStepSelf> self = ShortStepSelfSimilarity(sim, clips, core_of, steps.size());
+  ASSERT_EQ(self.size(), 3u);
+  // The 3 s step has no two core clips apart: short, read on 0-2 and 1-3.
+  EXPECT_TRUE(self[0].short_step);
+  EXPECT_NEAR(self[0].value, 0.9, 1e-6);
+  // The 4 s step has (3-5 and 5-7): it keeps the ordinary levels.
+  EXPECT_FALSE(self[1].short_step);
+  EXPECT_TRUE(std::isnan(self[1].value));
+  // The 2 s step has one core clip: short, with nothing to read.
+  EXPECT_TRUE(self[2].short_step);
+  EXPECT_TRUE(std::isnan(self[2].value));
+}
+
 // A workbench as an embedder sees it: every clip holds the scene's large
 // common part, its step's own direction and a little noise; `steps` steps
 // of 5 one-second clips each. `lamp` (when not empty) is added to every clip

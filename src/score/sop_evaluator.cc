@@ -402,13 +402,29 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     // Neighbours the gold cannot tell apart: the clips of one of them find
     // in the other a match as good as within their own step. A step whose
     // clips are not even related to one another (below the none level) says
-    // nothing of its neighbours.
-    NeighbourSimilarity n = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
+    // nothing of its neighbours. Both are read on the clips lying wholly
+    // inside their step where a step has them: a clip straddling a boundary
+    // is half of each step, so it is as like the next step's straddler as
+    // its own step's clips, and steps of a clip and a half (3 s steps of 2 s
+    // clips) had no other pairs: distinct steps were taken for alike.
+    std::vector<TimeSpan> spans;
+    for (const Step& st : steps_) spans.push_back(st.time);
+    const std::vector<int> core_of = CoreStepOfClip(gold_.clips, spans);
+    const std::vector<ShortStepSelf> core_self = ShortStepSelfSimilarity(gold_cost, gold_.clips, core_of, spans.size());
+    NeighbourSimilarity all = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
+    NeighbourSimilarity core = NeighbourStepSimilarity(gold_cost, gold_.clips, core_of, static_cast<int>(steps_.size()));
     std::vector<bool> alike_next(steps_.size(), false);
     for (size_t k = 0; k + 1 < steps_.size(); ++k) {
-      const bool forward = n.into_next[k] >= std::max(step_self_[k], none_level_) - kSimilarityResolution;
-      const bool backward =
-          n.into_previous[k] >= std::max(step_self_[k + 1], none_level_) - kSimilarityResolution;
+      double into_next = all.into_next[k], into_previous = all.into_previous[k];
+      double self = step_self_[k], next_self = step_self_[k + 1];
+      if (core_self[k].short_step || core_self[k + 1].short_step) {
+        if (!std::isnan(core.into_next[k])) into_next = core.into_next[k];
+        if (!std::isnan(core.into_previous[k])) into_previous = core.into_previous[k];
+        if (core_self[k].short_step && !std::isnan(core_self[k].value)) self = core_self[k].value;
+        if (core_self[k + 1].short_step && !std::isnan(core_self[k + 1].value)) next_self = core_self[k + 1].value;
+      }
+      const bool forward = into_next >= std::max(self, none_level_) - kSimilarityResolution;
+      const bool backward = into_previous >= std::max(next_self, none_level_) - kSimilarityResolution;
       alike_next[k] = forward || backward;
     }
     alike_runs_ = AlikeRuns(alike_next, static_cast<int>(steps_.size()));

@@ -126,6 +126,7 @@ class Evaluation {
   Status ExplainWeakRepeats();
   Status ComputeRawLevels();
   void UnlabelRawOutliers();
+  int RunsOfSteps(int a, int b, int min_clips) const;
   double TypicalMatch() const;
   void TrimEdgeBlur();
   void CutStillPauses();
@@ -733,6 +734,22 @@ bool Evaluation::CutStillPause(size_t first, size_t last) {
   return true;
 }
 
+// How many different steps (an alike run counting as one) hold a run of at
+// least `min_clips` consecutive clips among labels_[a..b].
+int Evaluation::RunsOfSteps(int a, int b, int min_clips) const {
+  std::vector<int> runs;
+  for (int i = a; i <= b;) {
+    int j = i;
+    while (j + 1 <= b && labels_[j + 1] == labels_[i]) ++j;
+    if (labels_[i] != kNoStep && j - i + 1 >= min_clips) {
+      const int run = alike_runs_.RunOf(labels_[i]);
+      if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
+    }
+    i = j + 1;
+  }
+  return static_cast<int>(runs.size());
+}
+
 void Evaluation::UnlabelRawOutliers() {
   // Before the work starts and after it ends the camera often shows an empty
   // scene, which the comparison space can make look like a flat step. The
@@ -741,7 +758,10 @@ void Evaluation::UnlabelRawOutliers() {
   // whose raw match to its step falls below the video's typical raw match
   // by more than half the gap to the gold's other steps is not that step.
   // (Inside the video such a stretch is left to the execution-deviation
-  // rule: a step done wrongly looks unlike the gold too.)
+  // rule: a step done wrongly looks unlike the gold too.) A stretch the
+  // comparison space sees as two steps or more, one after another, is work
+  // filmed in another light (a lamp switched on during the recording), not
+  // an empty scene, which looks like one step at most.
   if (raw_other_.empty()) return;
   std::vector<double> matched;
   for (size_t i = 0; i < labels_.size(); ++i) {
@@ -762,7 +782,7 @@ void Evaluation::UnlabelRawOutliers() {
     }
     int b = a;
     while (b + 1 < n && low(b + 1)) ++b;
-    if (b - a + 1 >= window && (a == 0 || b == n - 1)) {
+    if (b - a + 1 >= window && (a == 0 || b == n - 1) && RunsOfSteps(a, b, window) < 2) {
       for (int i = a; i <= b; ++i) labels_[i] = kNoStep;
     }
     a = b + 1;

@@ -887,7 +887,9 @@ TEST_F(ScoringPropertiesTest, AStepLeftOutOfShortTypedStepsIsNamedMissing) {
   EXPECT_EQ(r.deviations[0].type, kStepMissing) << Describe(r);
   EXPECT_EQ(r.deviations[0].step.name, "step 7") << r.deviations[0].reason;
   for (const StepResult& step : r.steps) {
-    if (step.name != "step 7") EXPECT_EQ(step.status, "ok") << step.name << ": " << Describe(r);
+    if (step.name != "step 7") {
+      EXPECT_EQ(step.status, "ok") << step.name << ": " << Describe(r);
+    }
   }
   // Done in full, the same typed steps are all there.
   auto whole = EvaluateSop(gold, gold, ScoreOptions{}, &steps);

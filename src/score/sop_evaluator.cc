@@ -410,11 +410,11 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     // Neighbours the gold cannot tell apart: the clips of one of them find
     // in the other a match as good as within their own step. A step whose
     // clips are not even related to one another (below the none level) says
-    // nothing of its neighbours. Both are read on the clips lying wholly
-    // inside their step where a step has them: a clip straddling a boundary
-    // is half of each step, so it is as like the next step's straddler as
-    // its own step's clips, and steps of a clip and a half (3 s steps of 2 s
-    // clips) had no other pairs: distinct steps were taken for alike.
+    // nothing of its neighbours. Beside a step shorter than two clips, both
+    // are read on the clips lying wholly inside their step (ShortStepSelf):
+    // there every pair of the step's clips apart in time holds a clip
+    // straddling a boundary, half the neighbour, and distinct 3 s steps of
+    // 2 s clips were taken for alike.
     std::vector<TimeSpan> spans;
     for (const Step& st : steps_) spans.push_back(st.time);
     const std::vector<int> core_of = CoreStepOfClip(gold_.clips, spans);

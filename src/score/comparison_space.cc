@@ -119,20 +119,20 @@ std::optional<ComparisonSpace> LocalSpace(const ComparisonSpace& whole, const Fl
   if (!gold_long && !trainee_long) return std::nullopt;
   ComparisonSpace local;
   local.centred = true;
-  if (gold_long) {
-    local.gold = CentreLocally(gold, gold_clips, window_sec);
-    local.gold_levelled = Levelled(local.gold, gold);
-    NormalizeRows(&local.gold);
-  } else {
-    local.gold = whole.gold;
-  }
-  if (trainee_long) {
-    local.trainee = CentreLocally(trainee, trainee_clips, window_sec);
-    local.trainee_levelled = Levelled(local.trainee, trainee);
-    NormalizeRows(&local.trainee);
-  } else {
-    local.trainee = whole.trainee;
-  }
+  // One video: centred over its windows and levelled, or, too short for
+  // two windows, as the whole space has it.
+  auto side = [&](const FloatMatrix& raw, const std::vector<ClipSpan>& clips, bool long_enough,
+                  const FloatMatrix& centred_whole, FloatMatrix* centred, FloatMatrix* levelled) {
+    if (!long_enough) {
+      *centred = centred_whole;
+      return;
+    }
+    *centred = CentreLocally(raw, clips, window_sec);
+    *levelled = Levelled(*centred, raw);
+    NormalizeRows(centred);
+  };
+  side(gold, gold_clips, gold_long, whole.gold, &local.gold, &local.gold_levelled);
+  side(trainee, trainee_clips, trainee_long, whole.trainee, &local.trainee, &local.trainee_levelled);
   return local;
 }
 

@@ -150,6 +150,13 @@ double MedianLeastCost(const FloatMatrix& cost) {
 
 }  // namespace
 
+double LocalWindowSeconds(double step_sec, double longest_sec, double stride_sec) {
+  const double window = 3 * step_sec;
+  const double fitting = (longest_sec - step_sec) / 2;
+  if (longest_sec <= 2 * window && fitting + stride_sec / 2 >= 1.5 * step_sec) return fitting;
+  return window;
+}
+
 ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vector<ClipSpan>& gold_clips,
                                          const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
                                          double window_sec) {

@@ -67,6 +67,16 @@ ComparisonSpace MakeLocalComparisonSpace(const FloatMatrix& gold, const std::vec
                                          const FloatMatrix& trainee, const std::vector<ClipSpan>& trainee_clips,
                                          double window_sec);
 
+// The window (seconds each way) a video is centred over locally: three
+// median steps (`step_sec`), the few steps a light change is told from the
+// work by. A video too short for two such windows would be centred whole;
+// there, the longest window that leaves two windows and a step in the longer
+// video (`longest_sec`), if that is a step and a half at least: a window of
+// about one step takes the step itself out (doc/scoring.md). Durations are
+// known to a clip stride (`stride_sec`), so a video of four steps gets its
+// window whether its steps came out a hundredth of a second longer or not.
+double LocalWindowSeconds(double step_sec, double longest_sec, double stride_sec);
+
 // How far the trainee sits from the gold in a space: the median over the
 // trainee's clips of 1 - (its best similarity to any gold clip). 0 for a
 // video against itself; near 1 for unrelated footage. 1 when either video

@@ -223,5 +223,19 @@ TEST(ComparisonSpaceTest, UnrelatedFootageStaysFarWhicheverCentring) {
   }
 }
 
+TEST(ComparisonSpaceTest, TheWindowIsThreeStepsOrWhatAShortVideoLeaves) {
+  // Long enough: three median steps each way.
+  EXPECT_DOUBLE_EQ(LocalWindowSeconds(6, 120, 0.5), 18);
+  // 24 s of four 6 s steps: the window leaving two windows and a step.
+  EXPECT_DOUBLE_EQ(LocalWindowSeconds(6, 24, 0.5), 9);
+  // The same video whose found steps came out 0.0035 s longer (the learned
+  // embedder's boundaries on the maintenance gold): still four steps, to a
+  // stride. Compared exactly, it fell to three steps each way, which holds
+  // the whole video, and a lamp switched on halfway cost two steps.
+  EXPECT_NEAR(LocalWindowSeconds(6.0035, 24, 0.5), 8.998, 1e-3);
+  // Three steps' worth: a window would take the step itself out.
+  EXPECT_DOUBLE_EQ(LocalWindowSeconds(6, 18, 0.5), 18);
+}
+
 }  // namespace
 }  // namespace sopilot

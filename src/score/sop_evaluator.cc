@@ -362,13 +362,8 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     std::vector<double> step_seconds;
     for (const Step& s : steps_) step_seconds.push_back(s.time.duration());
     const double step = Median(step_seconds);
-    double window = 3 * step;
-    // A video too short for two such windows (the 24 s maintenance videos)
-    // would be centred whole: the longest window that leaves two windows and
-    // a step in the longer video, if that is a step and a half at least (a
-    // window of about one step takes the step itself out: doc/scoring.md).
     const double longest = std::max(VideoDuration(gold_), VideoDuration(trainee_));
-    if (longest <= 2 * window && (longest - step) / 2 >= 1.5 * step) window = (longest - step) / 2;
+    const double window = LocalWindowSeconds(step, longest, stride_);
     space_ = ChooseComparisonSpace(gold_.vectors, gold_.clips, trainee_.vectors, trainee_.clips, window, &cost);
   }
   if (cost.rows == 0) {

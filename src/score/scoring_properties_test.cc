@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "embed/embedder_registry.h"
@@ -250,6 +251,49 @@ TEST_F(ScoringPropertiesTest, RealHandWashingStepsNamedArePlacedNearTheirBoundar
       ASSERT_TRUE(self.ok()) << self.status().ToString();
       EXPECT_EQ(self->score, 100.0) << "take " << take << ", " << embedder << ": " << Describe(*self);
       EXPECT_TRUE(self->deviations.empty()) << Describe(*self);
+    }
+  }
+}
+
+// Issue item 4: the steps found in a real take lie near the labelled ones,
+// and are not many more. Hands rub back and forth inside a step, so clips
+// side by side differ there as much as across a boundary; a cut is kept only
+// where the clips beside it resemble their own side more than the other
+// (KeepSeparatingCuts). Take 004 gave 20 steps for 11 labelled before that.
+// Prints, per take, the count and each labelled boundary's distance to the
+// nearest found one (doc/scoring.md).
+TEST_F(ScoringPropertiesTest, RealHandWashingStepsFoundLieNearTheLabelledOnes) {
+  std::string hw = HandwashDir();
+  if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; step_segmenter_test covers the rule";
+  for (const auto& [take, codes] : kTakes) {
+    std::string path = dir_.file("found" + take + ".mp4");
+    auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
+                                    testing::ShellQuote(path));
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    std::vector<double> labelled;
+    for (const StepSpec& step : TimelineSteps(made.out)) labelled.push_back(step.gold_time.start_sec);
+    ASSERT_GE(labelled.size(), 8u) << made.out;
+    labelled.erase(labelled.begin());  // the first step starts at 0
+    EmbeddingSet set = Embed(path);
+    auto self = EvaluateSop(set, set, ScoreOptions{});
+    ASSERT_TRUE(self.ok()) << self.status().ToString();
+    int near = 0;
+    std::string errors;
+    for (double at : labelled) {
+      double err = std::numeric_limits<double>::infinity();
+      for (size_t k = 1; k < self->steps.size(); ++k) {
+        err = std::min(err, std::abs(self->steps[k].gold_time.start_sec - at));
+      }
+      near += err <= set.sampling.clip_seconds;  // no nearer than the clip straddling it can say
+      char buf[16];
+      std::snprintf(buf, sizeof buf, " %.1f", err);
+      errors += buf;
+    }
+    std::printf("take %s: %zu steps found, %zu labelled; boundary error per step (s):%s\n", take.c_str(),
+                self->steps.size(), labelled.size() + 1, errors.c_str());
+    if (take == "004") {
+      EXPECT_LE(self->steps.size(), (labelled.size() + 1) * 3 / 2) << errors;
+      EXPECT_GE(near, static_cast<int>(labelled.size()) - 1) << errors;
     }
   }
 }

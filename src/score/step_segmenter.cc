@@ -118,6 +118,59 @@ std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& c, double mi
   return times;
 }
 
+namespace {
+
+// How much better the clips `before` (ending at a moment) and `after`
+// (starting there) match their own sides than across the moment, within
+// `horizon_sec` (KeepSeparatingCuts); NaN where a side has no clip.
+double Separation(const FloatMatrix& v, const std::vector<ClipSpan>& clips, int before, int after,
+                  double horizon_sec) {
+  const double none = -std::numeric_limits<double>::infinity();
+  const ClipSpan& b = clips[before];  // b: the clip before the moment
+  const ClipSpan& a = clips[after];   // a: the clip after it
+  double own_before = none, across_before = none, own_after = none, across_after = none;
+  for (size_t j = 0; j < clips.size(); ++j) {
+    const ClipSpan& c = clips[j];
+    const int k = static_cast<int>(j);
+    // Own side: before the earlier clip, after the later one (no shared frame).
+    if (c.end_sec <= b.start_sec + kEps && c.end_sec >= b.start_sec - horizon_sec - kEps) {
+      own_before = std::max(own_before, Dot(v, before, k));
+    }
+    if (c.start_sec >= b.end_sec - kEps && c.start_sec <= b.end_sec + horizon_sec + kEps) {
+      across_before = std::max(across_before, Dot(v, before, k));
+    }
+    if (c.start_sec >= a.end_sec - kEps && c.start_sec <= a.end_sec + horizon_sec + kEps) {
+      own_after = std::max(own_after, Dot(v, after, k));
+    }
+    if (c.end_sec <= a.start_sec + kEps && c.end_sec >= a.start_sec - horizon_sec - kEps) {
+      across_after = std::max(across_after, Dot(v, after, k));
+    }
+  }
+  if (own_before == none || own_after == none || across_before == none || across_after == none) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return own_before + own_after - across_before - across_after;
+}
+
+}  // namespace
+
+std::vector<double> KeepSeparatingCuts(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                                       const std::vector<double>& cuts, double horizon_sec) {
+  if (clips.empty()) return cuts;
+  std::vector<double> kept;
+  for (double t : cuts) {
+    // The clip ending nearest the cut and the clip starting nearest it.
+    int before = 0, after = 0;
+    for (size_t i = 1; i < clips.size(); ++i) {
+      if (std::abs(clips[i].end_sec - t) < std::abs(clips[before].end_sec - t)) before = static_cast<int>(i);
+      if (std::abs(clips[i].start_sec - t) < std::abs(clips[after].start_sec - t)) after = static_cast<int>(i);
+    }
+    const double m = Separation(v, clips, before, after, horizon_sec);
+    if (std::isnan(m) || m > 0) kept.push_back(t);
+  }
+  return kept;
+}
+
 std::vector<int> ClipsInside(const std::vector<ClipSpan>& clips, const TimeSpan& span) {
   std::vector<int> inside, centred;
   int nearest = -1;
@@ -186,7 +239,7 @@ std::vector<Step> SegmentWholeVideo(const FloatMatrix& v, const std::vector<Clip
                                     double duration_sec, double clip_seconds, const ScoreOptions& o) {
   double min_step = o.min_step_seconds > 0 ? o.min_step_seconds : clip_seconds;
   const std::vector<NoveltyPoint> curve = BoundaryNovelty(v, clips);
-  std::vector<double> cuts = PickBoundaries(curve, min_step, o);
+  std::vector<double> cuts = KeepSeparatingCuts(v, clips, PickBoundaries(curve, min_step, o), clip_seconds);
   // Peaks lie min_step apart, but a refined cut moves, and the first and
   // last steps end at the video's edges: a step can come out shorter than a
   // clip. Such a step has too little evidence to be found again: on

@@ -5,8 +5,10 @@
 // a step it stays low; across a step boundary it rises to a peak as wide as a
 // clip. A boundary is a peak that stands out from the valleys on both sides
 // (ScoreOptions::min_boundary_prominence and boundary_peak_ratio) and lies at
-// least min_step_seconds from the next stronger peak. Nothing here is tuned to
-// a particular video: the test is relative to the video's own valleys.
+// least min_step_seconds from the next stronger peak, and whose clips resemble
+// their own side more than the other within a clip length
+// (KeepSeparatingCuts). Nothing here is tuned to a particular video: the
+// tests are relative to the video's own valleys and its own clips.
 #pragma once
 
 #include <vector>
@@ -30,6 +32,20 @@ std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& vectors, const std:
 // Boundary times found in the curve, ascending.
 std::vector<double> PickBoundaries(const std::vector<NoveltyPoint>& curve, double min_step_seconds,
                                    const ScoreOptions& options);
+
+// Of `cuts` (ascending), those that separate two steps. A step's motion
+// recurs (hands rub back and forth, a tool turns), so two clips side by side
+// inside it can differ as much as across a boundary, and the curve peaks
+// there; but each of them finds its like again within a clip length across
+// that moment. So at each cut, the clip ending there and the clip starting
+// there are each matched (best cosine) against the clips within
+// `horizon_sec` on their own side (sharing no frame with them) and within
+// `horizon_sec` on the other side; the cut is kept when the two matches on
+// their own sides sum above the two across (a tie is no cut). A cut with a
+// side that has no clip to compare with (at the video's edges) is kept, and
+// so is every cut when `clips` is empty. Rows of `v` L2-normalised.
+std::vector<double> KeepSeparatingCuts(const FloatMatrix& v, const std::vector<ClipSpan>& clips,
+                                       const std::vector<double>& cuts, double horizon_sec);
 
 // Each boundary moved to where the clips straddling it stop resembling the
 // step before more than the step after (crossing.h), between its neighbours:

@@ -141,6 +141,32 @@ TEST(SegmentStepsTest, OneSceneIsOneStep) {
   EXPECT_EQ(found[0].clips.size(), s.clips.size());
 }
 
+// Clips of 2 s every 0.5 s over 16 s. Until 8 s a motion that recurs
+// every 2 s: clip i is pose i % 4 (four orthogonal poses), so two clips side
+// by side (four strides apart) are the same pose, and a clip a stride later
+// another. From 8 s another step of four other poses; the clips straddling
+// 8 s mix the two.
+TEST(KeepSeparatingCutsTest, ACutIsKeptWhereEachSideResemblesItselfMoreThanTheOther) {
+  const int dim = 8;
+  std::vector<ClipSpan> clips;
+  for (double t = 0; t + 2 <= 16 + 1e-9; t += 0.5) clips.push_back({int(clips.size()), t, t + 2});
+  FloatMatrix v(static_cast<int>(clips.size()), dim);
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const int pose = static_cast<int>(i) % 4;
+    const double in_first = std::clamp((8.0 - clips[i].start_sec) / 2.0, 0.0, 1.0);  // share of the clip before 8 s
+    v.at(static_cast<int>(i), pose) = static_cast<float>(in_first);
+    v.at(static_cast<int>(i), 4 + pose) = static_cast<float>(1 - in_first);
+  }
+  NormalizeRows(&v);
+  // 8 s separates the steps. At 4 s (or 5.5 s) the clips beside the cut
+  // find their like across it as well as on their own side: no cut.
+  EXPECT_EQ(KeepSeparatingCuts(v, clips, {4.0, 5.5, 8.0, 12.0}, 2.0), (std::vector<double>{8.0}));
+  // At the video's edges a cut has no clip on one side to compare with: kept.
+  EXPECT_EQ(KeepSeparatingCuts(v, clips, {0.5, 15.5}, 2.0), (std::vector<double>{0.5, 15.5}));
+  EXPECT_TRUE(KeepSeparatingCuts(v, clips, {}, 2.0).empty());
+  EXPECT_EQ(KeepSeparatingCuts(v, {}, {3.0}, 2.0), (std::vector<double>{3.0}));
+}
+
 TEST(ClipsInsideTest, PrefersWholeClipsThenCentresThenNearest) {
   std::vector<ClipSpan> clips = {{0, 0, 2}, {1, 0.5, 2.5}, {2, 1, 3}, {3, 1.5, 3.5}, {4, 2, 4}};
   EXPECT_EQ(ClipsInside(clips, {0, 3}), (std::vector<int>{0, 1, 2}));

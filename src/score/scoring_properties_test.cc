@@ -127,6 +127,20 @@ class ScoringPropertiesTest : public ::testing::Test {
     EXPECT_EQ(made.exit_code, 0) << made.err;
     return {path, made.out};
   }
+  // Hand-washing take `take`'s clips of `codes` joined into `name`.mp4 by
+  // make-pair.sh: the video's path and the labelled start of every step
+  // after the first (none when make-pair failed).
+  std::pair<std::string, std::vector<double>> TakeWithBoundaries(const std::string& hw, const std::string& take,
+                                                                 const std::string& codes, const std::string& name) {
+    std::string path = dir_.file(name + ".mp4");
+    auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
+                                    testing::ShellQuote(path));
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    std::vector<double> starts;
+    for (const StepSpec& step : TimelineSteps(made.out)) starts.push_back(step.gold_time.start_sec);
+    if (!starts.empty()) starts.erase(starts.begin());  // the first step starts at 0
+    return {path, starts};
+  }
   // `source` re-encoded through an ffmpeg filter chain, as another camera day.
   std::string Filtered(const std::string& source, const std::string& name, const std::string& filter,
                        const std::string& codec = "-c:v libx264 -pix_fmt yuv420p -preset veryfast") {
@@ -213,14 +227,8 @@ TEST_F(ScoringPropertiesTest, RealHandWashingStepsNamedArePlacedNearTheirBoundar
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; step_placer_test covers the placement";
   for (const auto& [take, codes] : kTakes) {
-    std::string path = dir_.file("take" + take + ".mp4");
-    auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
-                                    testing::ShellQuote(path));
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    std::vector<double> labelled;
-    for (const StepSpec& step : TimelineSteps(made.out)) labelled.push_back(step.gold_time.start_sec);
-    ASSERT_GE(labelled.size(), 8u) << made.out;
-    labelled.erase(labelled.begin());  // the first step starts at 0
+    const auto [path, labelled] = TakeWithBoundaries(hw, take, codes, "take" + take);
+    ASSERT_GE(labelled.size(), 7u) << "take " << take;
     std::vector<StepSpec> named(labelled.size() + 1);
     for (size_t k = 0; k < named.size(); ++k) {
       named[k].name = "step " + std::to_string(k + 1);
@@ -266,14 +274,8 @@ TEST_F(ScoringPropertiesTest, RealHandWashingStepsFoundLieNearTheLabelledOnes) {
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; step_segmenter_test covers the rule";
   for (const auto& [take, codes] : kTakes) {
-    std::string path = dir_.file("found" + take + ".mp4");
-    auto made = testing::RunCommand(hw + "/make-pair.sh " + take + " " + testing::ShellQuote(codes) + " " +
-                                    testing::ShellQuote(path));
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    std::vector<double> labelled;
-    for (const StepSpec& step : TimelineSteps(made.out)) labelled.push_back(step.gold_time.start_sec);
-    ASSERT_GE(labelled.size(), 8u) << made.out;
-    labelled.erase(labelled.begin());  // the first step starts at 0
+    const auto [path, labelled] = TakeWithBoundaries(hw, take, codes, "found" + take);
+    ASSERT_GE(labelled.size(), 7u) << "take " << take;
     EmbeddingSet set = Embed(path);
     auto self = EvaluateSop(set, set, ScoreOptions{});
     ASSERT_TRUE(self.ok()) << self.status().ToString();

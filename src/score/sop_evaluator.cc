@@ -434,10 +434,18 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   }
   other_ = OtherLevelsOutsideAlikeRuns(gold_cost);
 
-  params_ = ChooseLabelingParams(ss_, none_level_);
+  // A finding in the labels (leaving the gold order, or coming back to the
+  // procedure after time on no step) must be worth a clip's length of
+  // clips at their typical margin: a clip is the unit of evidence, and a
+  // step counts as done once it lasts a clip (less only for a step shorter
+  // than two). At one clip's margin, as before 2026-12-06, stretches of
+  // another correct take that favoured a wrong step for a moment became
+  // swaps, repeats and time on no step (doc/scoring.md, section 4).
+  const int evidence_clips = std::max(1, static_cast<int>(std::lround(clip_seconds_ / stride_)));
+  params_ = ChooseLabelingParams(ss_, none_level_, evidence_clips);
   for (size_t k = 0; k < steps_.size(); ++k) gold_seconds_.push_back(GoldSeconds(static_cast<int>(k)));
-  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, alike_runs_.alike_next(), gold_seconds_, trainee_.clips,
-                                  VideoDuration(trainee_), clip_seconds_);
+  labels_ = LabelClipsByAlikeRuns(ss_, none_level_, evidence_clips, alike_runs_.alike_next(), gold_seconds_,
+                                  trainee_.clips, VideoDuration(trainee_), clip_seconds_);
   SOPILOT_RETURN_IF_ERROR(ComputeRawLevels());
   UnlabelRawOutliers();
   segments_ = SegmentLabels(labels_, ss_, trainee_.clips, VideoDuration(trainee_), clip_seconds_, alike_runs_.alike_next());

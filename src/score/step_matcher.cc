@@ -49,7 +49,7 @@ std::vector<double> OtherStepSimilarity(const FloatMatrix& gs, const std::vector
   return out;
 }
 
-LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level) {
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level, int evidence_clips) {
   LabelingParams p;
   p.none_threshold = none_level;
   std::vector<double> margins;
@@ -65,6 +65,7 @@ LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level)
   }
   p.switch_penalty = std::max(0.005, Median(margins));
   p.jump_penalty = p.switch_penalty;
+  p.resume_penalty = p.switch_penalty * std::max(1, evidence_clips);
   return p;
 }
 
@@ -87,10 +88,16 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
   for (int k = 0; k < K; ++k) score[k] = emit(0, k) - (k == 0 ? 0 : p.jump_penalty);
   score[kInitial] = emit(0, kInitial);
   for (int i = 1; i < n; ++i) {
-    // The best state to leave from, for changes that leave the gold order.
-    int best_any = 0;
+    // The best state to leave from, for changes that leave the gold order:
+    // a step or the lead-in, and apart from them time on no step after a
+    // step, since coming back from that costs more (below).
+    int best_any = 0, best_after_none = K;
     for (int s = 1; s < states; ++s) {
-      if (score[s] > score[best_any]) best_any = s;
+      if (s >= K && s < 2 * K) {
+        if (score[s] > score[best_after_none]) best_after_none = s;
+      } else if (score[s] > score[best_any]) {
+        best_any = s;
+      }
     }
     int* bk = back.data() + static_cast<size_t>(i) * states;
     // Candidates in order of preference; ties keep the earlier one, so that
@@ -106,14 +113,18 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
       next[s] = arg < 0 ? -inf : best + emit(i, s);
       bk[s] = arg;
     };
+    // Coming back to the procedure after time on no step makes a finding
+    // (that time is an extra_segment); the lead-in before the first step
+    // and the tail after the last step are idle and cost a change only.
+    const double resumed = p.switch_penalty + p.resume_penalty;
     for (int k = 0; k < K; ++k) {
       int prev = k > 0 ? k - 1 : -1;
-      int none_prev = k > 0 ? K + k - 1 : kInitial;
       pick(k, {{k, 0.0},
                {prev, p.switch_penalty},
-               {none_prev, p.switch_penalty},
-               {K + k, p.switch_penalty},  // resumed after an interruption
-               {best_any, p.switch_penalty + p.jump_penalty}});
+               {k > 0 ? K + k - 1 : kInitial, k > 0 ? resumed : p.switch_penalty},
+               {K + k, resumed},  // resumed after an interruption
+               {best_any, p.switch_penalty + p.jump_penalty},
+               {best_after_none, p.switch_penalty + p.jump_penalty + p.resume_penalty}});
     }
     for (int k = 0; k < K; ++k) pick(K + k, {{K + k, 0.0}, {k, p.switch_penalty}});
     pick(kInitial, {{kInitial, 0.0}});
@@ -289,13 +300,13 @@ void ShareTimeAmongAlikeSteps(const std::vector<ClipSpan>& clips, const std::vec
   }
 }
 
-std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level,
+std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level, int evidence_clips,
                                        const std::vector<bool>& alike_next, const std::vector<double>& gold_seconds,
                                        const std::vector<ClipSpan>& clips, double duration_sec,
                                        double merge_seconds) {
   const AlikeRuns runs(alike_next, ss.sim.cols);
   const int run_count = runs.run_count();
-  if (run_count >= runs.step_count()) return LabelClips(ss, ChooseLabelingParams(ss, none_level));
+  if (run_count >= runs.step_count()) return LabelClips(ss, ChooseLabelingParams(ss, none_level, evidence_clips));
 
   StepSimilarity by_run;
   by_run.no_step = ss.no_step;
@@ -311,7 +322,7 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
       by_run.best_gold[i][r] = ss.best_gold.empty() ? -1 : ss.best_gold[i][best];
     }
   }
-  const std::vector<int> run_labels = LabelClips(by_run, ChooseLabelingParams(by_run, none_level));
+  const std::vector<int> run_labels = LabelClips(by_run, ChooseLabelingParams(by_run, none_level, evidence_clips));
   std::vector<int> labels(ss.sim.rows, kNoStep);
   for (const TraineeSegment& seg : SegmentLabels(run_labels, by_run, clips, duration_sec, merge_seconds)) {
     if (seg.step == kNoStep) continue;

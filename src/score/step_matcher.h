@@ -4,9 +4,11 @@
 // to the step's clips). A Viterbi pass then labels each clip with a step, or
 // with "none" when the clip is not like the procedure at all, paying a
 // penalty for every change of label so that a single noisy clip does not
-// split a step, and a larger one for a change that leaves the gold order
-// (to any step but the next one). Steps done out of order, twice or not at
-// all still show up as such when the clips say so for long enough; where the
+// split a step, and larger ones for a change that leaves the gold order (to
+// any step but the next one) and for one that comes back to the procedure
+// after time on no step (a clip's length of typical margins). Steps done
+// out of order, twice or not at all, and time on no step, still show up as
+// such when the clips say so for long enough; where the
 // clips cannot tell two steps apart (repetitive content, a step shown twice
 // in the gold) the gold order decides, so a video compared with itself is
 // labelled exactly as the gold. Runs of equal labels become trainee
@@ -48,14 +50,20 @@ struct LabelingParams {
   double none_threshold = -1e9;  // similarity a "none" label is worth
   double switch_penalty = 0;     // cost of changing label between clips
   double jump_penalty = 0;       // added when the change leaves the gold order
+  // Added when the change comes back to the procedure after time on no step
+  // (an interruption between two steps; not after the lead-in).
+  double resume_penalty = 0;
 };
 
 // Chooses the parameters from the data: "none" is worth `none_level`; a
 // change costs about one clip's typical margin between the best and the
 // second-best step, and leaving the gold order as much again (a swap leaves
 // it up to three times: A C B D), so that ties follow the gold order and a
-// step out of order needs a few clips of evidence.
-LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level);
+// step out of order needs a few clips of evidence. Coming back after time on
+// no step costs that margin once for each of `evidence_clips` clips on top
+// (at least 1): time on no step between two steps must be worth that many
+// clips of typical evidence.
+LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level, int evidence_clips);
 
 // Best labelling (a step index or kNoStep per clip) under `params`.
 std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& params);
@@ -90,8 +98,8 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const 
 // then shared among its steps in the proportion of their gold durations
 // (`gold_seconds`, one per step), in clips; a step whose share holds no clip
 // gets none. Without alike steps: exactly LabelClips with
-// ChooseLabelingParams(ss, none_level).
-std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level,
+// ChooseLabelingParams(ss, none_level, evidence_clips).
+std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_level, int evidence_clips,
                                        const std::vector<bool>& alike_next, const std::vector<double>& gold_seconds,
                                        const std::vector<ClipSpan>& clips, double duration_sec,
                                        double merge_seconds);

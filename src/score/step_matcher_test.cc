@@ -18,16 +18,27 @@ StepSimilarity FromLabels(const std::vector<int>& truth, int k, float hit = 0.98
   return ss;
 }
 
+// As the product samples: 2 s clips every 0.5 s, so a finding must be worth
+// four clips of evidence.
+constexpr int kClipOfEvidence = 4;
+
 std::vector<ClipSpan> Clips(int n, double seconds = 2.0, double stride = 0.5) {
   std::vector<ClipSpan> c;
   for (int i = 0; i < n; ++i) c.push_back({i, i * stride, i * stride + seconds});
   return c;
 }
 
+// Runs of `n` clips of each label in turn.
+std::vector<int> Runs(std::initializer_list<std::pair<int, int>> runs) {
+  std::vector<int> out;
+  for (auto [label, n] : runs) out.insert(out.end(), n, label);
+  return out;
+}
+
 TEST(StepMatcherTest, LabelsFollowTheBestStepInAnyOrder) {
   std::vector<int> truth = {0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1};
   StepSimilarity ss = FromLabels(truth, 3);
-  LabelingParams p = ChooseLabelingParams(ss, 0.7);
+  LabelingParams p = ChooseLabelingParams(ss, 0.7, kClipOfEvidence);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
@@ -40,7 +51,7 @@ TEST(StepMatcherTest, LastStepsAlmostLikeAnEarlierOneAreNotLeftOut) {
   for (int k = 0; k < 5; ++k) truth.insert(truth.end(), 4, k);
   StepSimilarity ss = FromLabels(truth, 5);
   for (int i = 12; i < 20; ++i) ss.sim.at(i, 2) = 0.9795f;
-  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.5)), truth);
+  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.5, kClipOfEvidence)), truth);
 }
 
 TEST(StepMatcherTest, OneNoisyClipDoesNotSplitAStep) {
@@ -48,14 +59,15 @@ TEST(StepMatcherTest, OneNoisyClipDoesNotSplitAStep) {
   StepSimilarity ss = FromLabels(truth, 2);
   ss.sim.at(3, 0) = 0.80f;  // clip 3 resembles step 1 a little more
   ss.sim.at(3, 1) = 0.82f;
-  LabelingParams p = ChooseLabelingParams(ss, 0.7);
+  LabelingParams p = ChooseLabelingParams(ss, 0.7, kClipOfEvidence);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
 TEST(StepMatcherTest, UnrelatedClipsAreNone) {
-  std::vector<int> truth = {0, 0, 0, 0, kNoStep, kNoStep, kNoStep, kNoStep, kNoStep, 1, 1, 1, 1};
+  // A 4 s stop between two 4 s steps.
+  std::vector<int> truth = Runs({{0, 8}, {kNoStep, 8}, {1, 8}});
   StepSimilarity ss = FromLabels(truth, 2);
-  LabelingParams p = ChooseLabelingParams(ss, 0.7);
+  LabelingParams p = ChooseLabelingParams(ss, 0.7, kClipOfEvidence);
   EXPECT_DOUBLE_EQ(p.none_threshold, 0.7);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
@@ -68,7 +80,7 @@ TEST(StepMatcherTest, StepsThatCannotBeToldApartFollowTheGoldOrder) {
   for (int i = 0; i < 12; ++i) {
     if (truth[i] != 1) ss.sim.at(i, 0) = ss.sim.at(i, 2) = 0.98f;
   }
-  LabelingParams p = ChooseLabelingParams(ss, 0.5);
+  LabelingParams p = ChooseLabelingParams(ss, 0.5, kClipOfEvidence);
   EXPECT_GT(p.jump_penalty, 0);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
@@ -81,7 +93,7 @@ TEST(StepMatcherTest, AShortLastStepWithLittleEvidenceIsStillLabelled) {
   std::vector<int> truth = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2};
   StepSimilarity ss = FromLabels(truth, 3, 1.0f, 0.2f);
   for (int i = 10; i < 13; ++i) ss.sim.at(i, 1) = 0.95f;
-  LabelingParams p = ChooseLabelingParams(ss, 0.3);
+  LabelingParams p = ChooseLabelingParams(ss, 0.3, kClipOfEvidence);
   ASSERT_GT(p.switch_penalty, 3 * 0.05);
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
@@ -90,7 +102,7 @@ TEST(StepMatcherTest, OrderIsLeftOnlyForEvidenceLongerThanAMoment) {
   // Step 2 done before step 1 for a whole window of clips: out of order.
   std::vector<int> swapped = {0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
   StepSimilarity ss = FromLabels(swapped, 3);
-  LabelingParams p = ChooseLabelingParams(ss, 0.5);
+  LabelingParams p = ChooseLabelingParams(ss, 0.5, kClipOfEvidence);
   EXPECT_EQ(LabelClips(ss, p), swapped);
   // One clip that resembles step 2 a little more, in the middle of step 1:
   // not worth leaving the order.
@@ -98,7 +110,40 @@ TEST(StepMatcherTest, OrderIsLeftOnlyForEvidenceLongerThanAMoment) {
   StepSimilarity one = FromLabels(truth, 3);
   one.sim.at(6, 1) = 0.80f;
   one.sim.at(6, 2) = 0.82f;
-  EXPECT_EQ(LabelClips(one, ChooseLabelingParams(one, 0.5)), truth);
+  EXPECT_EQ(LabelClips(one, ChooseLabelingParams(one, 0.5, kClipOfEvidence)), truth);
+}
+
+TEST(StepMatcherTest, TimeOnNoStepBetweenStepsNeedsAClipsLengthOfEvidence) {
+  // A correct performance of steps of 6, 12 and 6 s in which, in the middle
+  // of step 1, the clips look a little less like any step than the none
+  // level for 1.5 s (3 clips). Each is worth the typical margin (0.38), no
+  // more. At one clip's margin, as before 2026-12-06, that was time on no
+  // step between two steps (an extra_segment); coming back from it is now
+  // worth a clip's length of such clips, so it is noise.
+  const std::vector<int> truth = Runs({{0, 12}, {1, 24}, {2, 12}});
+  StepSimilarity ss = FromLabels(truth, 3);
+  for (int i = 22; i <= 24; ++i) {
+    for (int k = 0; k < 3; ++k) ss.sim.at(i, k) = 0.32f;  // the none level (0.7) less the margin
+  }
+  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.7, kClipOfEvidence)), truth);
+  std::vector<int> one_clip = truth;
+  for (int i = 22; i <= 24; ++i) one_clip[i] = kNoStep;
+  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.7, 1)), one_clip);
+
+  // A stop of 4 s is time on no step.
+  StepSimilarity stop = FromLabels(truth, 3);
+  std::vector<int> stopped = truth;
+  for (int i = 20; i <= 27; ++i) {
+    for (int k = 0; k < 3; ++k) stop.sim.at(i, k) = 0.32f;
+    stopped[i] = kNoStep;
+  }
+  EXPECT_EQ(LabelClips(stop, ChooseLabelingParams(stop, 0.7, kClipOfEvidence)), stopped);
+
+  // Before the first step and after the last it is idle, however short: a
+  // change only.
+  const std::vector<int> edges = Runs({{kNoStep, 3}, {0, 12}, {1, 12}, {2, 12}, {kNoStep, 3}});
+  StepSimilarity idle = FromLabels(edges, 3, 0.98f, 0.6f, 0.32f);
+  EXPECT_EQ(LabelClips(idle, ChooseLabelingParams(idle, 0.7, kClipOfEvidence)), edges);
 }
 
 TEST(SegmentLabelsTest, ADetourThroughAStepDoneElsewhereIsBlur) {
@@ -193,14 +238,14 @@ TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold)
   StepSimilarity ss = FromLabels(truth, 3);
   for (int i = 0; i < 12; ++i) ss.sim.at(i, 1) = ss.sim.at(i, 0);
   const std::vector<int> labels =
-      LabelClipsByAlikeRuns(ss, 0.5, {true, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0);
+      LabelClipsByAlikeRuns(ss, 0.5, kClipOfEvidence, {true, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0);
   std::vector<int> expected(16, 2);
   for (int i = 0; i < 4; ++i) expected[i] = 0;  // 2 s of the 6 s run: a third of its 12 clips
   for (int i = 4; i < 12; ++i) expected[i] = 1;
   EXPECT_EQ(labels, expected);
   // Without alike steps it is LabelClips.
-  EXPECT_EQ(LabelClipsByAlikeRuns(ss, 0.5, {false, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0),
-            LabelClips(ss, ChooseLabelingParams(ss, 0.5)));
+  EXPECT_EQ(LabelClipsByAlikeRuns(ss, 0.5, kClipOfEvidence, {false, false}, {2.0, 4.0, 2.0}, Clips(16), 9.5, 2.0),
+            LabelClips(ss, ChooseLabelingParams(ss, 0.5, kClipOfEvidence)));
 }
 
 TEST(ShareTimeAmongAlikeStepsTest, AlikeStepsShareTheirTimeAsInTheGold) {

@@ -875,11 +875,15 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
 // to how much each resembles itself at another moment: which step a moment
 // is cannot be told, so no step-by-step finding, and no pass, can be
 // trusted. The levels are measured on the two videos (doc/scoring.md,
-// section 6). A video against itself has a typical match of 1 and never
-// comes here; unrelated footage is below the none level and fails as such.
+// section 6). Unrelated footage is below the none level and fails as such.
 void Evaluation::FindWhetherStepsCanBeToldApart() {
   if (steps_.size() < 2 || ss_.sim.rows == 0) return;
   if (!IsTheProcedure()) return;  // its own rules
+  // A typical match of 1 (the gold itself) is as alike as clips can be;
+  // nothing could tell the steps apart better. Said here because where the
+  // gold's steps resemble one another as much as that (periodic content,
+  // a pattern shown again in a later step), the halfway line is 1 too.
+  if (typical_ >= 1.0 - kSimilarityResolution) return;
   std::vector<double> other;
   for (size_t k = 0; k < steps_.size(); ++k) other.push_back(OtherLevel(static_cast<int>(k)));
   const double other_level = Median(other);

@@ -206,19 +206,29 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
   for (const TraineeSegment& r : runs) {
     if (r.step != kNoStep) longest[r.step] = std::max(longest[r.step], length(r));
   }
+  // A neighbour in B's alike run, in the gold order, is no other step to
+  // compare with: the run was labelled as one and its time shared in the
+  // gold's proportion, so B's clips resemble it as much by definition. A
+  // share between two such neighbours stays; a share beside one is a detour
+  // only when its clips resemble the step on its other side as much (a
+  // periodic scene whose run of alike steps ended in a short step lost that
+  // step against itself).
   for (size_t r = 1; r + 1 < runs.size(); ++r) {
     int b = runs[r].step, left = runs[r - 1].step, right = runs[r + 1].step;
-    const bool shared_alike_run =
-        left + 1 == b && b + 1 == right && alike.AlikeNeighbours(left, b) && alike.AlikeNeighbours(b, right);
+    const bool left_mate = left + 1 == b && alike.AlikeNeighbours(left, b);
+    const bool right_mate = b + 1 == right && alike.AlikeNeighbours(b, right);
     if (b == kNoStep || left == kNoStep || right == kNoStep || left == b || right == b ||
-        length(runs[r]) > merge_seconds + stride + 1e-6 || shared_alike_run) {
+        length(runs[r]) > merge_seconds + stride + 1e-6 || (left_mate && right_mate)) {
       continue;
     }
     bool detour = left < b && b < right && longest[b] > merge_seconds + stride + 1e-6;
     if (!detour) {
       detour = true;
       for (int i = runs[r].first_clip; i <= runs[r].last_clip && detour; ++i) {
-        detour = std::max(ss.sim.at(i, left), ss.sim.at(i, right)) >= ss.sim.at(i, b);
+        const double other = left_mate    ? ss.sim.at(i, right)
+                             : right_mate ? ss.sim.at(i, left)
+                                          : std::max(ss.sim.at(i, left), ss.sim.at(i, right));
+        detour = other >= ss.sim.at(i, b);
       }
     }
     if (!detour) continue;

@@ -230,6 +230,30 @@ TEST(SegmentLabelsTest, AShortShareOfAnAlikeRunIsNotADetour) {
   EXPECT_EQ(idle[1].step, 0);
 }
 
+TEST(SegmentLabelsTest, AShortShareAtTheEndOfAnAlikeRunIsADetourOnlyOnEvidence) {
+  // Steps 0 and 1 nobody can tell apart, then step 2 told apart: the run's
+  // time shared out leaves step 1 a short share beside step 2. Its clips
+  // resemble step 0 as much by definition; they resemble step 2 less, so
+  // the share stays (a periodic scene lost that step against itself).
+  std::vector<int> labels = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2};
+  StepSimilarity ss = FromLabels(labels, 3);
+  for (int i = 0; i < 12; ++i) ss.sim.at(i, 0) = ss.sim.at(i, 1) = 0.98f;
+  auto kept = SegmentLabels(labels, ss, Clips(18), 10.5, 2.0, {true, false});
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[1].step, 1);
+  EXPECT_EQ(kept[1].first_clip, 8);
+  EXPECT_EQ(kept[1].last_clip, 11);
+  // Told apart from nothing (no alike run), the same share is a detour.
+  EXPECT_EQ(SegmentLabels(labels, ss, Clips(18), 10.5, 2.0).size(), 2u);
+  // Where its clips resemble the step on its other side as much, it is
+  // still a detour through the blur.
+  for (int i = 8; i < 12; ++i) ss.sim.at(i, 2) = 0.98f;
+  auto detour = SegmentLabels(labels, ss, Clips(18), 10.5, 2.0, {true, false});
+  ASSERT_EQ(detour.size(), 2u);
+  EXPECT_EQ(detour[0].step, 0);
+  EXPECT_EQ(detour[1].step, 2);
+}
+
 TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {
   // Twelve clips as like step 0 as step 1 (the gold cannot tell them apart),
   // then four of step 2.

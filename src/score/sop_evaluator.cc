@@ -375,6 +375,15 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
   for (size_t i = 0; i < cost.data.size(); ++i) cost.data[i] = 1.0f - similarity_.data[i];
 
   ss_ = ComputeStepSimilarity(similarity_, steps_);
+  {
+    // For ties only (LabelClips): where each clip and step lie in their videos.
+    const double trainee_seconds = std::max(1e-9, VideoDuration(trainee_));
+    const double gold_seconds = std::max(1e-9, VideoDuration(gold_));
+    for (const ClipSpan& c : trainee_.clips) ss_.clip_position.push_back(ClipCentre(c) / trainee_seconds);
+    for (const Step& st : steps_) {
+      ss_.step_share.push_back({st.time.start_sec / gold_seconds, st.time.end_sec / gold_seconds});
+    }
+  }
   for (size_t g = 0; g < step_of.size(); ++g) {
     if (step_of[g] != kNoStep) continue;
     ss_.no_step.resize(trainee_.clips.size(), -1.0);

@@ -6,6 +6,7 @@
 
 #include "base/median.h"
 #include "score/alike_runs.h"
+#include "score/comparison_space.h"
 #include "score/crossing.h"
 
 namespace sopilot {
@@ -79,36 +80,82 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
   const int states = 2 * K + 1;
   const int kInitial = 2 * K;
   const double inf = std::numeric_limits<double>::infinity();
+  // Similarities are read to kSimilarityResolution: closer is a tie, not
+  // something the rounding of floats decides. A tie goes to the labelling
+  // nearer the gold's proportions: a clip earns a little more for a step
+  // the nearer its place in the trainee video lies to the step's place in
+  // the gold, all of it together less than one resolution, so that it
+  // never outweighs what the clips show. A periodic scene against itself,
+  // its steps typed, lost steps where each clip matched its own step and a
+  // later period equally and the order of candidates chose. Paths are
+  // then equal when their sums differ by the rounding of adding the same
+  // terms in another order.
+  constexpr double kScoreTie = 1e-9;
+  auto level = [](double v) { return std::round(v / kSimilarityResolution) * kSimilarityResolution; };
+  const bool proportions = ss.clip_position.size() == static_cast<size_t>(n) && ss.step_share.size() == static_cast<size_t>(K);
+  const double nudge = kSimilarityResolution / (4.0 * (n + 1));
+  auto near_share = [&](int i, int s) {
+    if (!proportions) return 0.0;
+    const double at = ss.clip_position[i];
+    const auto [lo, hi] = ss.step_share[s];
+    const double off = at < lo ? lo - at : at > hi ? at - hi : 0.0;
+    return nudge * (1.0 - std::min(1.0, off));
+  };
   auto emit = [&](int i, int s) {
-    if (s < K) return static_cast<double>(ss.sim.at(i, s));
-    return ss.no_step.empty() ? p.none_threshold : std::max(p.none_threshold, ss.no_step[i]);
+    if (s < K) return level(ss.sim.at(i, s)) + near_share(i, s);
+    return level(ss.no_step.empty() ? p.none_threshold : std::max(p.none_threshold, ss.no_step[i]));
   };
   std::vector<double> score(states, -inf), next(states);
   std::vector<int> back(static_cast<size_t>(n) * states, -1);
-  for (int k = 0; k < K; ++k) score[k] = emit(0, k) - (k == 0 ? 0 : p.jump_penalty);
+  // Leaving m steps out costs a change for each, as going through them
+  // would, up to a clip's length of evidence (the resume penalty: any
+  // finding needs that much), and at least a jump. At one jump for any m,
+  // skipping won wherever the clips could not tell those steps apart (a
+  // periodic scene named as five steps, the last holding every pattern,
+  // lost the middle ones against itself); as dear as going through, it is
+  // a tie, and ties follow the gold order. A jump past one step (a swap)
+  // costs what it did, and a reversed procedure, which starts with the
+  // last step, pays a clip's length for it, not a change per step.
+  auto past = [&](int m) {
+    return m <= 0 ? 0.0 : std::max(p.jump_penalty, std::min(m * p.switch_penalty, p.resume_penalty));
+  };
+  for (int k = 0; k < K; ++k) score[k] = emit(0, k) - past(k);
   score[kInitial] = emit(0, kInitial);
+  // From this many steps left out on, a jump costs the same (the cap).
+  const double cap = std::max(p.jump_penalty, p.resume_penalty);
+  const int flat_from =
+      p.switch_penalty > 0 ? std::min(K, static_cast<int>(std::ceil(cap / p.switch_penalty - 1e-9))) : 1;
+  std::vector<int> later_step(K + 1), later_none(K + 1), best_step(K + 1), best_none(K + 1);
+  std::vector<std::pair<int, double>> from;  // candidates: state, cost of the change
   for (int i = 1; i < n; ++i) {
-    // The best state to leave from, for changes that leave the gold order:
-    // a step or the lead-in, and apart from them time on no step after a
-    // step, since coming back from that costs more (below).
-    int best_any = 0, best_after_none = K;
-    for (int s = 1; s < states; ++s) {
-      if (s >= K && s < 2 * K) {
-        if (score[s] > score[best_after_none]) best_after_none = s;
-      } else if (score[s] > score[best_any]) {
-        best_any = s;
-      }
+    // The best states to leave the gold order from, for each step k. Later
+    // steps (k done again, or before them: a swap): `later_*[k + 1]`, the
+    // best of k + 1 .. K - 1. Earlier steps j, past which k - 1 - j steps
+    // are left out: read one by one while that number changes the price,
+    // then the best of all j further back (`best_*[x]`: of j < x). On a tie
+    // the nearer step. Time on no step after a step apart, since coming back
+    // from it costs more.
+    later_step[K] = later_none[K] = -1;
+    for (int k = K - 1; k >= 0; --k) {
+      later_step[k] = later_step[k + 1] >= 0 && score[later_step[k + 1]] > score[k] ? later_step[k + 1] : k;
+      later_none[k] = later_none[k + 1] >= 0 && score[later_none[k + 1]] > score[K + k] ? later_none[k + 1] : K + k;
+    }
+    const double change = p.switch_penalty;
+    best_step[0] = best_none[0] = -1;
+    for (int j = 0; j < K; ++j) {
+      best_step[j + 1] = best_step[j] >= 0 && score[best_step[j]] > score[j] ? best_step[j] : j;
+      best_none[j + 1] = best_none[j] >= 0 && score[best_none[j]] > score[K + j] ? best_none[j] : K + j;
     }
     int* bk = back.data() + static_cast<size_t>(i) * states;
     // Candidates in order of preference; ties keep the earlier one, so that
     // staying beats changing and the gold order beats a jump.
-    auto pick = [&](int s, std::initializer_list<std::pair<int, double>> from) {
+    auto pick = [&](int s) {
       double best = -inf;
       int arg = -1;
       for (auto [f, cost] : from) {
         if (f < 0 || score[f] == -inf) continue;
         double v = score[f] - cost;
-        if (v > best) best = v, arg = f;
+        if (v > best + kScoreTie) best = v, arg = f;
       }
       next[s] = arg < 0 ? -inf : best + emit(i, s);
       bk[s] = arg;
@@ -116,35 +163,53 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
     // Coming back to the procedure after time on no step makes a finding
     // (that time is an extra_segment); the lead-in before the first step
     // and the tail after the last step are idle and cost a change only.
-    const double resumed = p.switch_penalty + p.resume_penalty;
+    const double resumed = change + p.resume_penalty;
     for (int k = 0; k < K; ++k) {
-      int prev = k > 0 ? k - 1 : -1;
-      pick(k, {{k, 0.0},
-               {prev, p.switch_penalty},
-               {k > 0 ? K + k - 1 : kInitial, k > 0 ? resumed : p.switch_penalty},
-               {K + k, resumed},  // resumed after an interruption
-               {best_any, p.switch_penalty + p.jump_penalty},
-               {best_after_none, p.switch_penalty + p.jump_penalty + p.resume_penalty}});
+      from.clear();
+      from.push_back({k, 0.0});
+      from.push_back({k > 0 ? k - 1 : -1, change});
+      from.push_back({k > 0 ? K + k - 1 : kInitial, k > 0 ? resumed : change});
+      from.push_back({K + k, resumed});  // resumed after an interruption
+      if (k + 1 < K) {
+        from.push_back({later_step[k + 1], change + p.jump_penalty});
+        from.push_back({later_none[k + 1], change + p.jump_penalty + p.resume_penalty});
+      }
+      // Forward past m = k - 1 - j steps.
+      for (int m = 1; m < flat_from && k - 1 - m >= 0; ++m) {
+        from.push_back({k - 1 - m, change + past(m)});
+        from.push_back({K + k - 1 - m, change + past(m) + p.resume_penalty});
+      }
+      if (k - 1 - flat_from >= 0) {  // j <= k - 1 - flat_from: the cap
+        from.push_back({best_step[k - flat_from], change + past(flat_from)});
+        from.push_back({best_none[k - flat_from], change + past(flat_from) + p.resume_penalty});
+      }
+      if (k > 0) from.push_back({kInitial, change + past(k)});
+      pick(k);
     }
-    for (int k = 0; k < K; ++k) pick(K + k, {{K + k, 0.0}, {k, p.switch_penalty}});
-    pick(kInitial, {{kInitial, 0.0}});
+    for (int k = 0; k < K; ++k) {
+      from.assign({{K + k, 0.0}, {k, change}});
+      pick(K + k);
+    }
+    from.assign({{kInitial, 0.0}});
+    pick(kInitial);
     score.swap(next);
   }
   // The procedure ends with its last step. Ending at step k leaves out the
-  // K - 1 - k steps after it, which costs what reaching the last step would:
-  // going through them (a change each) or jumping there, whichever is less.
-  // Without this, leaving out a short last step would cost nothing; with a
-  // single change for any number, a periodic scene against itself ended
-  // three steps early, where the clips could not tell those steps from
-  // earlier ones. On a tie the state later in the gold order wins.
+  // K - 1 - k steps after it, at the price above. Without this, leaving out
+  // a short last step would cost nothing; with a single change for any
+  // number, a periodic scene against itself ended three steps early, where
+  // the clips could not tell those steps from earlier ones. On a tie the
+  // state later in the gold order wins.
   auto last_step = [&](int st) { return st < K ? st : st < 2 * K ? st - K : -1; };
   int s = 0;
   for (int st = 0; st < states; ++st) {
     const int left_out = K - 1 - last_step(st);
     if (score[st] > -inf && left_out > 0) {
-      score[st] -= std::min(left_out * p.switch_penalty, p.switch_penalty + p.jump_penalty);
+      score[st] -= past(left_out);
     }
-    if (score[st] > score[s] || (score[st] == score[s] && last_step(st) > last_step(s))) s = st;
+    if (score[st] > score[s] + kScoreTie || (score[st] >= score[s] - kScoreTie && last_step(st) > last_step(s))) {
+      s = st;
+    }
   }
   std::vector<int> labels(n);
   for (int i = n - 1; i >= 0; --i) {
@@ -322,6 +387,12 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
   by_run.no_step = ss.no_step;
   by_run.sim = FloatMatrix(ss.sim.rows, run_count);
   by_run.best_gold.assign(ss.sim.rows, std::vector<int>(run_count, -1));
+  by_run.clip_position = ss.clip_position;
+  if (ss.step_share.size() == static_cast<size_t>(ss.sim.cols)) {
+    for (int r = 0; r < run_count; ++r) {
+      by_run.step_share.push_back({ss.step_share[runs.First(r)].first, ss.step_share[runs.Last(r)].second});
+    }
+  }
   for (int i = 0; i < ss.sim.rows; ++i) {
     for (int r = 0; r < run_count; ++r) {
       int best = runs.First(r);

@@ -17,6 +17,7 @@
 // labelled as one and share their time (LabelClipsByAlikeRuns).
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "base/matrix.h"
@@ -35,6 +36,13 @@ struct StepSimilarity {
   // has none. A clip is worth at least this much as "none": it looks like
   // what the gold shows when no step is done.
   std::vector<double> no_step;
+  // Where each trainee clip's centre lies, as a share of the trainee video,
+  // and where each step lies in the gold, as shares of the gold video. Only
+  // for ties: where the clips cannot tell steps apart to
+  // kSimilarityResolution, the labelling nearer the gold's proportions wins
+  // (LabelClips). Empty: no preference.
+  std::vector<double> clip_position;
+  std::vector<std::pair<double, double>> step_share;
 };
 
 // `similarity` is gold clips x trainee clips (cosine).
@@ -65,7 +73,12 @@ struct LabelingParams {
 // clips of typical evidence.
 LabelingParams ChooseLabelingParams(const StepSimilarity& ss, double none_level, int evidence_clips);
 
-// Best labelling (a step index or kNoStep per clip) under `params`.
+// Best labelling (a step index or kNoStep per clip) under `params`. Leaving
+// m steps out (a jump forward past them, starting after the first step,
+// ending before the last) costs a change for each, capped at the resume
+// penalty, and at least the jump penalty. Similarities closer than
+// kSimilarityResolution are equal; ties go to the labelling nearer the
+// gold's proportions (`clip_position`, `step_share`), then to the gold order.
 std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& params);
 
 struct TraineeSegment {

@@ -85,6 +85,58 @@ TEST(StepMatcherTest, StepsThatCannotBeToldApartFollowTheGoldOrder) {
   EXPECT_EQ(LabelClips(ss, p), truth);
 }
 
+TEST(StepMatcherTest, LeavingStepsOutCostsWhatDoingThemWould) {
+  // A periodic scene named as five steps: the last holds every pattern, so
+  // each clip matches it as well as its own step, to the rounding of floats
+  // (1e-7 either way). Jumping from step 0 to the last, or starting there,
+  // cost one penalty where going through the three or four steps between
+  // cost a change each: the first steps were "missing" from the gold itself.
+  // Going through four steps now costs what starting at the last does (a
+  // clip's length), and the tie goes to the gold's proportions (the trainee
+  // is the gold: its clips lie where the gold's steps do).
+  std::vector<int> truth = Runs({{0, 6}, {1, 6}, {2, 6}, {3, 6}, {4, 12}});
+  StepSimilarity ss = FromLabels(truth, 5);
+  const double n = static_cast<double>(truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    ss.sim.at(i, 4) = ss.sim.at(i, truth[i]) + (i % 2 ? 1e-7f : -1e-7f);
+    ss.clip_position.push_back((i + 0.5) / n);
+  }
+  ss.step_share = {{0, 6 / n}, {6 / n, 12 / n}, {12 / n, 18 / n}, {18 / n, 24 / n}, {24 / n, 1}};
+  LabelingParams p = ChooseLabelingParams(ss, 0.5, kClipOfEvidence);
+  EXPECT_EQ(LabelClips(ss, p), truth);
+  // The same from a first step the clips do tell apart: a jump from it past
+  // three steps cost one penalty, against three changes for going through.
+  for (int i = 0; i < 6; ++i) ss.sim.at(i, 4) = 0.6f;
+  EXPECT_EQ(LabelClips(ss, ChooseLabelingParams(ss, 0.5, kClipOfEvidence)), truth);
+  // A step really left out is still left out: its clips are another's.
+  std::vector<int> without = Runs({{0, 6}, {2, 6}, {3, 6}, {4, 12}});
+  StepSimilarity w = FromLabels(without, 5);
+  EXPECT_EQ(LabelClips(w, ChooseLabelingParams(w, 0.5, kClipOfEvidence)), without);
+  // And one done first, then the rest in order: a swap costs what it did.
+  std::vector<int> swapped = Runs({{1, 6}, {0, 6}, {2, 6}, {3, 6}, {4, 6}});
+  StepSimilarity sw = FromLabels(swapped, 5);
+  EXPECT_EQ(LabelClips(sw, ChooseLabelingParams(sw, 0.5, kClipOfEvidence)), swapped);
+}
+
+TEST(StepMatcherTest, TiesGoToTheGoldsProportions) {
+  // Three steps the clips cannot tell apart at all (to 1e-7, less than the
+  // resolution): where the changes fall was the order of the candidates'
+  // choice. With the places of clips and steps known, the labelling follows
+  // the gold's proportions: a quarter, a quarter, a half.
+  const int n = 20;
+  StepSimilarity ss = FromLabels(std::vector<int>(n, 0), 3);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < 3; ++k) ss.sim.at(i, k) = 0.98f + ((i + k) % 2 ? 1e-7f : -1e-7f);
+    ss.clip_position.push_back((i + 0.5) / n);
+  }
+  ss.step_share = {{0.0, 0.25}, {0.25, 0.5}, {0.5, 1.0}};
+  LabelingParams p = ChooseLabelingParams(ss, 0.5, kClipOfEvidence);
+  EXPECT_EQ(LabelClips(ss, p), Runs({{0, 5}, {1, 5}, {2, 10}}));
+  // Evidence still wins over proportions: clips that show step 2 early.
+  for (int i = 0; i < 10; ++i) ss.sim.at(i, 2) = 0.99f;
+  EXPECT_EQ(LabelClips(ss, p), std::vector<int>(n, 2));
+}
+
 TEST(StepMatcherTest, AShortLastStepWithLittleEvidenceIsStillLabelled) {
   // A video against itself: the last step's clips match it perfectly and the
   // step before almost as well; other clips tell the steps apart clearly, so

@@ -92,7 +92,8 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
   // terms in another order.
   constexpr double kScoreTie = 1e-9;
   auto level = [](double v) { return std::round(v / kSimilarityResolution) * kSimilarityResolution; };
-  const bool proportions = ss.clip_position.size() == static_cast<size_t>(n) && ss.step_share.size() == static_cast<size_t>(K);
+  const bool proportions =
+      ss.clip_position.size() == static_cast<size_t>(n) && ss.step_share.size() == static_cast<size_t>(K);
   const double nudge = kSimilarityResolution / (4.0 * (n + 1));
   auto near_share = [&](int i, int s) {
     if (!proportions) return 0.0;
@@ -113,9 +114,9 @@ std::vector<int> LabelClips(const StepSimilarity& ss, const LabelingParams& p) {
   // skipping won wherever the clips could not tell those steps apart (a
   // periodic scene named as five steps, the last holding every pattern,
   // lost the middle ones against itself); as dear as going through, it is
-  // a tie, and ties follow the gold order. A jump past one step (a swap)
-  // costs what it did, and a reversed procedure, which starts with the
-  // last step, pays a clip's length for it, not a change per step.
+  // a tie, and ties go to the gold's proportions. A jump past one step (a
+  // swap) costs what it did, and a reversed procedure, which starts with
+  // the last step, pays a clip's length for it, not a change per step.
   auto past = [&](int m) {
     return m <= 0 ? 0.0 : std::max(p.jump_penalty, std::min(m * p.switch_penalty, p.resume_penalty));
   };

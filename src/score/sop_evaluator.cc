@@ -408,6 +408,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     // A static or very short gold has no two moments apart: alike as itself.
     same_step_ = all.empty() ? 1.0 : Median(all);
     for (auto& v : by_step) step_self_.push_back(v.empty() ? same_step_ : Median(v));
+    ss_.self_level = step_self_;
   }
   none_level_ = kRelatedFraction * same_step_;
   {

@@ -279,6 +279,14 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
   // only when its clips resemble the step on its other side as much (a
   // periodic scene whose run of alike steps ended in a short step lost that
   // step against itself).
+  // Blur holds some of A and some of C, so it resembles B less than B's own
+  // moments resemble each other; a clip at B's own level is B itself, even
+  // where C looks the same (a periodic scene shows B's pattern again in C,
+  // and lost a 2 s step against itself).
+  auto at_own_level = [&](int i, int b) {
+    return ss.self_level.size() == static_cast<size_t>(ss.sim.cols) &&
+           ss.sim.at(i, b) >= ss.self_level[b] - kSimilarityResolution;
+  };
   for (size_t r = 1; r + 1 < runs.size(); ++r) {
     int b = runs[r].step, left = runs[r - 1].step, right = runs[r + 1].step;
     const bool left_mate = left + 1 == b && alike.AlikeNeighbours(left, b);
@@ -294,7 +302,7 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
         const double other = left_mate    ? ss.sim.at(i, right)
                              : right_mate ? ss.sim.at(i, left)
                                           : std::max(ss.sim.at(i, left), ss.sim.at(i, right));
-        detour = other >= ss.sim.at(i, b);
+        detour = other >= ss.sim.at(i, b) && !at_own_level(i, b);
       }
     }
     if (!detour) continue;
@@ -389,6 +397,12 @@ std::vector<int> LabelClipsByAlikeRuns(const StepSimilarity& ss, double none_lev
   by_run.sim = FloatMatrix(ss.sim.rows, run_count);
   by_run.best_gold.assign(ss.sim.rows, std::vector<int>(run_count, -1));
   by_run.clip_position = ss.clip_position;
+  if (ss.self_level.size() == static_cast<size_t>(ss.sim.cols)) {
+    for (int r = 0; r < run_count; ++r) {
+      by_run.self_level.push_back(*std::min_element(ss.self_level.begin() + runs.First(r),
+                                                    ss.self_level.begin() + runs.Last(r) + 1));
+    }
+  }
   if (ss.step_share.size() == static_cast<size_t>(ss.sim.cols)) {
     for (int r = 0; r < run_count; ++r) {
       by_run.step_share.push_back({ss.step_share[runs.First(r)].first, ss.step_share[runs.Last(r)].second});

@@ -43,6 +43,11 @@ struct StepSimilarity {
   // (LabelClips). Empty: no preference.
   std::vector<double> clip_position;
   std::vector<std::pair<double, double>> step_share;
+  // Per step, how alike the gold is to itself at two moments of that step
+  // (its same-step level). A trainee clip reaching it is evidence of the
+  // step, not the blur of a change between two others (SegmentLabels).
+  // Empty: unknown.
+  std::vector<double> self_level;
 };
 
 // `similarity` is gold clips x trainee clips (cosine).
@@ -97,7 +102,8 @@ struct TraineeSegment {
 // of step k between runs of k - 1 and k + 1, all three of one alike run
 // (`alike_next`, as for LabelClipsByAlikeRuns; empty: none), is never taken
 // for a detour: it is that run shared in the gold's proportion, and its
-// clips resemble its neighbours as much by definition.
+// clips resemble its neighbours as much by definition. Nor is a short run
+// any of whose clips resembles its step at the step's own `self_level`.
 std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const StepSimilarity& ss,
                                           const std::vector<ClipSpan>& clips, double duration_sec,
                                           double merge_seconds, const std::vector<bool>& alike_next = {});

@@ -306,6 +306,28 @@ TEST(SegmentLabelsTest, AShortShareAtTheEndOfAnAlikeRunIsADetourOnlyOnEvidence) 
   EXPECT_EQ(detour[1].step, 2);
 }
 
+TEST(SegmentLabelsTest, AShortRunAtItsStepsOwnLevelIsNoDetour) {
+  // 0 0 0 0 0 0 [1 1 1 1] 2 2 2 2 2 2: the short run of step 1 resembles
+  // step 2 as much as step 1 (a periodic scene shows step 1's pattern again
+  // in step 2), at 0.98.
+  std::vector<int> labels = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2};
+  StepSimilarity ss = FromLabels(labels, 3);
+  for (int i = 6; i < 10; ++i) ss.sim.at(i, 2) = 0.98f;
+  // Unknown levels: taken for the blur of the change from 0 to 2.
+  EXPECT_EQ(SegmentLabels(labels, ss, Clips(16), 9.5, 2.0).size(), 2u);
+  // Step 1's own moments resemble each other at 0.95: clips at 0.98 are
+  // step 1 itself, not blur.
+  ss.self_level = {0.95, 0.95, 0.95};
+  auto kept = SegmentLabels(labels, ss, Clips(16), 9.5, 2.0);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[1].step, 1);
+  EXPECT_EQ(kept[1].first_clip, 6);
+  EXPECT_EQ(kept[1].last_clip, 9);
+  // Blur mixes steps 0 and 2 and reaches step 1 below its own level.
+  for (int i = 6; i < 10; ++i) ss.sim.at(i, 1) = ss.sim.at(i, 2) = 0.8f;
+  EXPECT_EQ(SegmentLabels(labels, ss, Clips(16), 9.5, 2.0).size(), 2u);
+}
+
 TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {
   // Twelve clips as like step 0 as step 1 (the gold cannot tell them apart),
   // then four of step 2.

@@ -52,9 +52,12 @@ struct ScoreOptions {
 
   // execution_deviation: a clip is unlike its step when its similarity falls
   // below typical - deviation_fraction x (typical - other-step similarity),
-  // for at least min_deviation_seconds in a row.
+  // for at least min_deviation_seconds in a row, counted a clip stride per
+  // clip (0 = one clip length: overlapping clips share frames, and a finding
+  // rests on a clip's length of frames of their own). A step too short for
+  // that many clips wholly inside it: all of them, and at least two.
   double deviation_fraction = 0.5;
-  double min_deviation_seconds = 1.0;
+  double min_deviation_seconds = 0;
   // extra_segment: unexplained or repeated trainee time longer than this
   // (0 = one clip length plus one stride: shorter runs are the blur between
   // two steps).

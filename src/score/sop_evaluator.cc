@@ -991,7 +991,14 @@ void Evaluation::FindOverTime() {
 
 void Evaluation::FindExecutionDeviations() {
   deviating_.assign(steps_.size(), false);
-  const int min_clips = std::max(1, static_cast<int>(std::ceil(o_.min_deviation_seconds / stride_ - kEps)));
+  // Clips every stride, each a clip length long: two neighbours share all
+  // but a stride of their frames, so a stretch of n clips holds n strides of
+  // frames of its own. A finding rests on a clip's length of them, as a
+  // change of label does (evidence_clips): at the default stride a run of
+  // two clips below the line, 1 s of their own, was a moment of another
+  // pace in a correct take (take 004 10 % slower was 55, `fail`).
+  const double min_seconds = o_.min_deviation_seconds > 0 ? o_.min_deviation_seconds : clip_seconds_;
+  const int wanted_clips = std::max(1, static_cast<int>(std::ceil(min_seconds / stride_ - kEps)));
   for (size_t k = 0; k < steps_.size(); ++k) {
     if (main_[k] < 0) continue;
     const TraineeSegment& seg = segments_[main_[k]];
@@ -1000,6 +1007,9 @@ void Evaluation::FindExecutionDeviations() {
     if (!unlike) continue;  // the steps cannot be told apart: nothing to measure against
     const double threshold = *unlike;
     std::vector<int> pure = PureClips(trainee_.clips, seg);
+    // A step too short to hold that many clips: all of them, and at least
+    // two (one clip alone never was a finding).
+    const int min_clips = std::min(wanted_clips, std::max(2, static_cast<int>(pure.size())));
     // Runs of consecutive pure clips below the threshold.
     for (size_t a = 0; a < pure.size();) {
       if (ss_.sim.at(pure[a], k) >= threshold) {

@@ -17,7 +17,8 @@
 //                      and at least min_over_seconds longer (the last segment
 //                      of the video is exempt: the camera may run on);
 //     execution_deviation  a stretch of the segment (at least
-//                      min_deviation_seconds) whose similarity falls below
+//                      min_deviation_seconds, by default a clip's length of
+//                      its clips' own frames) whose similarity falls below
 //                      the trainee's typical match by more than the larger of
 //                      half the gap to the other steps and the step's own
 //                      variation in the gold; or a step done in under 60% of

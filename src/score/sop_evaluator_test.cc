@@ -263,6 +263,48 @@ TEST(EvaluateSopTest, AStepsOwnToleranceDecidesItsOverTime) {
   EXPECT_TRUE(tolerant->deviations.empty()) << tolerant->deviations[0].reason;
 }
 
+// Clips start every 0.5 s and are 2 s long: two neighbours share 1.5 s. A
+// step done wrongly is a finding once a clip's length of frames of their
+// own looks unlike it (four clips), not for a moment (two clips, 1 s of
+// their own: a person's pace shifting for an instant in a correct take).
+TEST(EvaluateSopTest, AStepLooksUnlikeTheGoldForAClipsLengthBeforeItIsAFinding) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  std::vector<StepSpec> steps = FourSteps();
+  // Clips of "Clean" (6-12 s) from `first`, `count` of them, moved halfway
+  // to scene 5: still more like Clean than like anything else, yet below
+  // the typical match by more than half the gap to the other steps.
+  auto done_wrongly_for = [&](int first, int count, const ScoreOptions& options = ScoreOptions{}) {
+    EmbeddingSet trainee = Video({0, 1, 2, 3}, {6, 6, 6, 6}, 7);
+    EmbeddingSet other = Video({5}, {24}, 8);
+    for (int i = first; i < first + count; ++i) {
+      for (int j = 0; j < trainee.vectors.cols; ++j) {
+        trainee.vectors.at(i, j) = 0.55f * trainee.vectors.at(i, j) + 0.45f * other.vectors.at(i, j);
+      }
+    }
+    NormalizeRows(&trainee.vectors);
+    auto r = EvaluateSop(gold, trainee, options, &steps);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ScoreReport{};
+  };
+  ASSERT_DOUBLE_EQ(gold.clips[16].start_sec, 8.0);
+  ScoreReport moment = done_wrongly_for(16, 2);  // 8.0-10.5 s
+  EXPECT_TRUE(moment.deviations.empty()) << moment.deviations[0].type << ": " << moment.deviations[0].reason;
+  EXPECT_EQ(moment.verdict, "pass");
+  ScoreReport clip = done_wrongly_for(16, 4);  // 8.0-11.5 s
+  ASSERT_EQ(clip.deviations.size(), 1u);
+  EXPECT_EQ(clip.deviations[0].type, kExecutionDeviation);
+  EXPECT_EQ(clip.deviations[0].step.name, "Clean");
+  ASSERT_TRUE(clip.deviations[0].step.trainee_time.has_value());
+  EXPECT_NEAR(clip.deviations[0].step.trainee_time->start_sec, 8.0, 1e-9);
+  EXPECT_NEAR(clip.deviations[0].step.trainee_time->end_sec, 11.5, 1e-9);
+  // A length the user sets is counted a stride per clip: 1 s is two clips.
+  ScoreOptions brief;
+  brief.min_deviation_seconds = 1.0;
+  ScoreReport strict = done_wrongly_for(16, 2, brief);
+  ASSERT_EQ(strict.deviations.size(), 1u);
+  EXPECT_EQ(strict.deviations[0].type, kExecutionDeviation);
+}
+
 // A long procedure past the bound on pairs is scored on merged clips: the
 // same verdicts, time codes still in seconds, and the report says so.
 TEST(EvaluateSopTest, LongVideosAreScoredOnMergedClipsWithinTheBound) {

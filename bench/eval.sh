@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scoring against people's labels, on ten sets, as one `sopilot eval`
+# The scoring against people's labels, on eleven sets, as one `sopilot eval`
 # table (doc/scoring-eval.md):
 #   (a) the maintenance fixtures, ../shared/fixtures/maintenance_filter_swap/labels.json as is;
 #   (b) camera nuisances: every video of (a) as a camera sees it on another
@@ -40,6 +40,11 @@
 #       maintenance gold (and its left-out step) and on hand-washing take
 #       004 (and 004 without Step_3; the same three ways), against the
 #       untouched gold.
+#   (k) another pace: the same work done 10 % faster or slower throughout
+#       (every frame's time scaled by 0.9 or 1.1, under the 15 % over-time
+#       tolerance): the videos of (a) (or its generated stand-in) and of (e)
+#       whose labels expect no over-time step, and hand-washing take 004
+#       the same three ways as (c), against their untouched golds.
 # Builds nothing: expects build/sopilot. Videos are made once and kept in
 # the work directory (default /tmp/sopilot-eval); delete it to start again.
 #   bench/eval.sh [WORK_DIR] [sopilot eval options, e.g. --json or --strict]
@@ -227,16 +232,22 @@ else
   say "(c) skipped: no ../shared/fixtures/handwash"
 fi
 
+# A set over (c)'s gold: `dir` is WORK/NAME, holding that gold's video
+# (linked) and its timeline.
+handwash_set() {  # NAME
+  dir=$work/$1
+  mkdir -p "$dir"
+  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
+  cp "$work/handwash/gold.timeline" "$dir/gold.timeline"
+}
+
 # ---- (h) real hand washing under the camera nuisances of (b) ----
 # Take 004 (the gold of (c)) and 004 without code 4, each as the camera of
 # another day sees it (every nuisance of (b)), against the untouched gold:
 # the gold's copies should pass with nothing found, the defective copies
 # show exactly their step missing. The same three ways as (c).
 if [ -s "$work/handwash/gold.mp4" ]; then
-  dir=$work/handwash-nuisance
-  mkdir -p "$dir"
-  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
-  cp "$work/handwash/gold.timeline" "$dir/gold.timeline"
+  handwash_set handwash-nuisance
   for n in "${nuisances[@]}"; do
     for v in gold 004_without_code4; do
       # shellcheck disable=SC2046 # the arguments are words on purpose
@@ -360,10 +371,7 @@ EOF
   three_ways "$dir" "$program"
   # And the other way round: take 004 as filmed is the gold, the trainees
   # stand still before (and after) the work.
-  dir=$work/handwash-held-trainees
-  mkdir -p "$dir"
-  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
-  cp "$work/handwash/gold.timeline" "$dir/gold.timeline"
+  handwash_set handwash-held-trainees
   for v in gold held10_004_without_code4; do
     ln -sf "../handwash-held/$v.mp4" "$dir/held_$v.mp4"
     cp "$work/handwash-held/$v.timeline" "$dir/held_$v.timeline"
@@ -655,9 +663,7 @@ else
   say "(j) maintenance part skipped: no ../shared/fixtures/maintenance_filter_swap"
 fi
 if [ -s "$work/handwash/gold.mp4" ]; then
-  dir=$work/light-change-handwash
-  mkdir -p "$dir"
-  ln -sf ../handwash/gold.mp4 "$dir/gold.mp4"
+  handwash_set light-change-handwash
   halfway "$dir/lamp_halfway.mp4" "$work/handwash/gold.mp4" 65
   drifting "$dir/lamp_drifting.mp4" "$work/handwash/gold.mp4" 130
   halfway "$dir/without_code4+lamp_halfway.mp4" "$work/handwash/004_without_code4.mp4" 60
@@ -679,6 +685,72 @@ EOF
   three_ways "$dir" "$program"
 else
   say "(j) hand-washing part skipped: no ../shared/fixtures/handwash"
+fi
+
+# ---- (k) another pace ----
+# A person works at their own pace: the gold's own work 10 % faster or
+# slower throughout is no deviation, and a defective take at another pace
+# still shows exactly its deviations. Every frame's time is scaled (the
+# motion slows or quickens with it) and the labelled times with it. Takes
+# whose labels expect an over-time step are left out: scaling moves them
+# across the tolerance.
+paces=(0.9 1.1)
+paced() {  # OUT SOURCE FACTOR: SOURCE with every frame's time scaled by FACTOR
+  local fps
+  fps=$(ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$2")
+  encode "$1" -i "$2" -vf "setpts=$3*PTS,fps=$fps" -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p
+}
+# The videos of LABELS whose labels expect no over-time step.
+without_over_time() {  # LABELS
+  python3 -c 'import json, sys
+for name, v in json.load(open(sys.argv[1]))["videos"].items():
+    if not any(d["type"] == "over_time" for d in v.get("expected_deviations", [])): print(name)' "$1"
+}
+pace_set() {  # LABELS OUT_DIR: those videos at each pace against the untouched gold
+  local v p
+  mkdir -p "$2"
+  for v in $(without_over_time "$1"); do
+    for p in "${paces[@]}"; do paced "$2/$v+pace_$p.mp4" "$(dirname "$1")/$v.mp4" "$p"; done
+  done
+  python3 - "$1" "${paces[@]}" > "$2/labels.json" <<'EOF'
+import json, os, sys
+src, *paces = sys.argv[1:]
+labels = json.load(open(src))
+gold = labels.get("gold", "gold")
+src_dir = os.path.dirname(os.path.abspath(src))
+videos = {gold: dict(labels["videos"][gold], file=os.path.join(src_dir, gold + ".mp4"))}
+for name, v in labels["videos"].items():
+    if any(d["type"] == "over_time" for d in v.get("expected_deviations", [])):
+        continue
+    for p in paces:
+        timeline = [[step, float(p) * start, float(p) * end] for step, start, end in v["timeline"]]
+        videos[f"{name}+pace_{p}"] = dict(v, timeline=timeline, file=f"{name}+pace_{p}.mp4")
+labels.update(gold=gold, videos=videos, task_id=labels.get("task_id", "") + "+pace")
+json.dump(labels, sys.stdout, indent=1)
+EOF
+  labels+=("$2/labels.json")
+}
+pace_set "$source_dir/labels.json" "$work/pace"
+pace_set "$work/colour-tool/labels.json" "$work/pace-colour-tool"
+if [ -s "$work/handwash/gold.mp4" ]; then
+  handwash_set pace-handwash
+  for p in "${paces[@]}"; do
+    paced "$dir/gold+pace_$p.mp4" "$work/handwash/gold.mp4" "$p"
+    awk -v f="$p" '{ $2 = $2 * f; $3 = $3 * f; print }' "$work/handwash/gold.timeline" > "$dir/gold+pace_$p.timeline"
+  done
+  program=$(cat <<'EOF'
+names = {1: "Step_1", 2: "Step_2_Left", 3: "Step_2_Right", 4: "Step_3", 5: "Step_4_Left", 6: "Step_4_Right",
+         7: "Step_5_Left", 8: "Step_5_Right", 9: "Step_6_Left", 10: "Step_6_Right", 11: "Step_7_Left"}
+videos = {"gold": {"timeline": timeline("gold"), "expected_deviations": [], "note": "take 004 against itself"}}
+for p in ("0.9", "1.1"):
+    videos["gold+pace_" + p] = {"timeline": timeline("gold+pace_" + p), "expected_deviations": [],
+                                "note": f"take 004 with every frame's time scaled by {p}"}
+dump("handwash_pace", list(names.values()), videos)
+EOF
+)
+  three_ways "$dir" "$program"
+else
+  say "(k) hand-washing part skipped: no ../shared/fixtures/handwash"
 fi
 
 "$bin" eval "$@" "${labels[@]}"

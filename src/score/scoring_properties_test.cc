@@ -837,8 +837,8 @@ TEST_F(ScoringPropertiesTest, ARealTakeAtAnotherPaceIsNoStepDoneWrongly) {
   const EmbeddingSet gold = Embed(gold_path);
   for (const char* pace : {"0.9", "1.1"}) {
     // Shrunk as ingest shrinks it (longest side 320), to keep the encode short.
-    const EmbeddingSet trainee =
-        Embed(Filtered(gold_path, std::string("pace") + pace, std::string("setpts=") + pace + "*PTS,fps=30,scale=320:-2"));
+    const std::string filter = std::string("setpts=") + pace + "*PTS,fps=30,scale=320:-2";
+    const EmbeddingSet trainee = Embed(Filtered(gold_path, std::string("pace") + pace, filter));
     for (const auto& [way, steps] : std::vector<std::pair<std::string, const std::vector<StepSpec>*>>{
              {"found", nullptr}, {"timed", &timed}, {"named", &named}}) {
       auto r = EvaluateSop(gold, trainee, ScoreOptions{}, steps);

@@ -130,7 +130,13 @@ TEST_F(GeneratedProcedureTest, IdlePauseIsAnExtraSegmentAndNothingElse) {
   const Deviation& d = r.deviations[0];
   EXPECT_EQ(d.type, kExtraSegment);
   EXPECT_EQ(d.step.index, -1);
-  EXPECT_GT(Overlap(d.step.trainee_time, 20, 25), 4.0);
+  // The grey's last moment goes to the step after it: a clip holding some
+  // of that step and some grey looks like the step (the grey has nothing
+  // to show). Most of it, and nothing of the steps around it.
+  ASSERT_TRUE(d.step.trainee_time.has_value());
+  EXPECT_GT(Overlap(d.step.trainee_time, 20, 25), 3.5) << d.reason;
+  EXPECT_GT(d.step.trainee_time->start_sec, 19.5) << d.reason;
+  EXPECT_LT(d.step.trainee_time->end_sec, 25.5) << d.reason;
 }
 
 TEST_F(GeneratedProcedureTest, SlowerTraineeIsOverTimeOnlyWherePastTolerance) {

@@ -417,15 +417,30 @@ TEST_F(ScoringPropertiesTest, CameraNuisancesChangeNothing) {
 
 // The light changing during the recording, as a lamp switched on halfway
 // or a camera's automatic exposure drifting: a correct performance still
-// passes, and a step left out after the change is still exactly that step
-// missing. Generated steps differ from each other by more than the lamp
-// changes them, so the whole-video centring already holds here; on real
-// footage it does not (TheLightChangingDuringARealRecordingChangesNothing,
-// and comparison_space_test on generated embeddings).
+// passes, and a take with a scene left out after the change reports just
+// what it reports under one light: one finding, where the scene was.
+// Generated steps differ from each other by more than the lamp changes
+// them, so the whole-video centring already holds here; on real footage it
+// does not (TheLightChangingDuringARealRecordingChangesNothing, and
+// comparison_space_test on generated embeddings).
 TEST_F(ScoringPropertiesTest, TheLightChangingDuringTheRecordingChangesNothing) {
   const std::string gold_path = Procedure("gold", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 3.0);
-  const std::string missing_path = Procedure("missing", {0, 1, 2, 3, 4, 5, 7, 8, 9}, 3.0);  // step 7 left out
+  const std::string missing_path = Procedure("missing", {0, 1, 2, 3, 4, 5, 7, 8, 9}, 3.0);  // scene 7 left out
   const EmbeddingSet gold = Embed(gold_path);
+  // The steps are found in the gold (eight of them): the one holding scene
+  // 7 at 18-21 s may hold some of scene 6 too, which was done. So it is
+  // either missing or done in part, in a fraction of its time.
+  const ScoreReport one_light = Score(gold, Embed(missing_path));
+  ASSERT_EQ(one_light.deviations.size(), 1u) << Describe(one_light);
+  const Deviation& left_out = one_light.deviations[0];
+  EXPECT_TRUE(left_out.type == kStepMissing || (left_out.type == kExecutionDeviation &&
+                                                left_out.reason.find("part of the step may have been skipped") !=
+                                                    std::string::npos))
+      << Describe(one_light) << ": " << left_out.reason;
+  ASSERT_TRUE(left_out.step.gold_time.has_value());
+  EXPECT_NEAR(0.5 * (left_out.step.gold_time->start_sec + left_out.step.gold_time->end_sec), 19.5, 1.5)
+      << "the step left out lies at " << left_out.step.gold_time->start_sec << "-"
+      << left_out.step.gold_time->end_sec << " s";
   const std::string lamp = "eq=brightness=0.06:contrast=0.9:saturation=0.85";
   const std::string k = "min(t/30,1)";
   const std::vector<std::pair<std::string, std::string>> changes = {
@@ -437,12 +452,9 @@ TEST_F(ScoringPropertiesTest, TheLightChangingDuringTheRecordingChangesNothing) 
     EXPECT_EQ(r.verdict, "pass") << name << ": " << Describe(r);
     EXPECT_TRUE(r.deviations.empty()) << name << ": " << Describe(r);
     ScoreReport m = Score(gold, Embed(Filtered(missing_path, name + "_missing", filter)));
-    ASSERT_EQ(m.deviations.size(), 1u) << name << " (step 7 missing): " << Describe(m);
-    EXPECT_EQ(m.deviations[0].type, kStepMissing) << name;
-    ASSERT_TRUE(m.deviations[0].step.gold_time.has_value()) << name;
-    const TimeSpan t = *m.deviations[0].step.gold_time;
-    EXPECT_NEAR(0.5 * (t.start_sec + t.end_sec), 19.5, 1.5)
-        << name << ": the missing step lies at " << t.start_sec << "-" << t.end_sec << " s";
+    ASSERT_EQ(m.deviations.size(), 1u) << name << " (scene 7 left out): " << Describe(m);
+    EXPECT_EQ(m.deviations[0].type, left_out.type) << name << ": " << m.deviations[0].reason;
+    EXPECT_EQ(m.deviations[0].step.index, left_out.step.index) << name << ": " << m.deviations[0].reason;
   }
 }
 

@@ -384,6 +384,15 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
       ss_.step_share.push_back({st.time.start_sec / gold_seconds, st.time.end_sec / gold_seconds});
     }
   }
+  for (const Step& st : steps_) {
+    // How far the step's edges lie from its outer clips' centres (step_matcher.h).
+    std::pair<double, double> offset{0, 0};
+    if (!st.clips.empty()) {
+      offset.first = st.time.start_sec - ClipCentre(gold_.clips[st.clips.front()]);
+      offset.second = st.time.end_sec - ClipCentre(gold_.clips[st.clips.back()]);
+    }
+    ss_.edge_offset.push_back(offset);
+  }
   for (size_t g = 0; g < step_of.size(); ++g) {
     if (step_of[g] != kNoStep) continue;
     ss_.no_step.resize(trainee_.clips.size(), -1.0);

@@ -339,6 +339,17 @@ std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels_in, con
     if (a.step != kNoStep && b.step != kNoStep) {
       cut = CrossingTime(clips, std::max(a.first_clip, a.last_clip - 4), std::min(b.last_clip, b.first_clip + 4),
                          [&](int i) { return ss.sim.at(i, a.step) - ss.sim.at(i, b.step); }, cut);
+      // Where the gold shows this change (b follows a), the clip equally
+      // like a's last clip and b's first stands midway between their
+      // centres in content; the change lies the mean of the edges' offsets
+      // from it (gold seconds taken as trainee seconds: at another pace the
+      // error is that share of half a stride). A change the gold does not
+      // show (a swap, a step left out) has no straddling gold clip to
+      // match, and is left where the clips cross.
+      if (b.step == a.step + 1 && ss.edge_offset.size() == static_cast<size_t>(ss.sim.cols)) {
+        cut += 0.5 * (ss.edge_offset[a.step].second + ss.edge_offset[b.step].first);
+        cut = std::clamp(cut, ClipCentre(clips[a.first_clip]), ClipCentre(clips[b.last_clip]));
+      }
     }
     runs[r].time.end_sec = std::max(cut, runs[r].time.start_sec);
   }

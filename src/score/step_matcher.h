@@ -48,6 +48,16 @@ struct StepSimilarity {
   // step, not the blur of a change between two others (SegmentLabels).
   // Empty: unknown.
   std::vector<double> self_level;
+  // Per step, in gold seconds: its start less the centre of its first clip,
+  // its end less the centre of its last. A trainee clip straddling a change
+  // from a to b is equally like a's last clip and b's first where its
+  // content lies midway between theirs, which is the change itself only
+  // when the change lies midway between those centres; on the clip grid it
+  // may be up to half a stride off (identity boundaries came out 0.25 s
+  // early or late). SegmentLabels moves the crossing of a change the gold
+  // shows (b follows a) by the mean of a's end offset and b's start offset.
+  // Empty: no move.
+  std::vector<std::pair<double, double>> edge_offset;
 };
 
 // `similarity` is gold clips x trainee clips (cosine).
@@ -96,14 +106,15 @@ struct TraineeSegment {
 // Runs of equal labels. A "none" run no longer than `merge_seconds` plus one
 // stride (the blur where one step turns into the next) is shared out between
 // its neighbouring steps; a run shorter than `merge_seconds` between two runs
-// of one step is folded into that step. Boundaries between
-// runs are refined to where the similarities to the two steps cross; the
-// first segment starts at 0 and the last ends at `duration_sec`. A short run
-// of step k between runs of k - 1 and k + 1, all three of one alike run
-// (`alike_next`, as for LabelClipsByAlikeRuns; empty: none), is never taken
-// for a detour: it is that run shared in the gold's proportion, and its
-// clips resemble its neighbours as much by definition. Nor is a short run
-// any of whose clips resembles its step at the step's own `self_level`.
+// of one step is folded into that step. Boundaries between runs are
+// refined to where the similarities to the two steps cross, moved by the
+// gold's edge offsets (`edge_offset`); the first segment starts at 0 and
+// the last ends at `duration_sec`. A short run of step k between runs of
+// k - 1 and k + 1, all three of one alike run (`alike_next`, as for
+// LabelClipsByAlikeRuns; empty: none), is never taken for a detour: it is
+// that run shared in the gold's proportion, and its clips resemble its
+// neighbours as much by definition. Nor is a short run any of whose clips
+// resembles its step at the step's own `self_level`.
 std::vector<TraineeSegment> SegmentLabels(const std::vector<int>& labels, const StepSimilarity& ss,
                                           const std::vector<ClipSpan>& clips, double duration_sec,
                                           double merge_seconds, const std::vector<bool>& alike_next = {});

@@ -328,6 +328,24 @@ TEST(SegmentLabelsTest, AShortRunAtItsStepsOwnLevelIsNoDetour) {
   EXPECT_EQ(SegmentLabels(labels, ss, Clips(16), 9.5, 2.0).size(), 2u);
 }
 
+TEST(SegmentLabelsTest, AChangeTheGoldShowsIsMovedByTheGoldsEdgeOffsets) {
+  // 0 0 0 0 0 0 1 1 1 1 1 1 then 0 again: centres 1.0 .. 7.0 s; the
+  // similarities cross halfway between the clips centred at 3.5 and 4.0.
+  std::vector<int> labels = Runs({{0, 6}, {1, 6}, {0, 6}});
+  StepSimilarity ss = FromLabels(labels, 2);
+  const double crossing = SegmentLabels(labels, ss, Clips(18), 10.5, 2.0)[0].time.end_sec;
+  EXPECT_DOUBLE_EQ(crossing, 3.75);
+  // In the gold, step 0 ends 0.4 s after its last clip's centre and step 1
+  // starts 0.1 s before its first's: the change 1 follows 0 moves by
+  // their mean. The change back from 1 to 0 is none the gold shows, and
+  // stays where the clips cross.
+  ss.edge_offset = {{0.0, 0.4}, {-0.1, 0.3}};
+  auto moved = SegmentLabels(labels, ss, Clips(18), 10.5, 2.0);
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_DOUBLE_EQ(moved[0].time.end_sec, 3.75 + 0.5 * (0.4 - 0.1));
+  EXPECT_DOUBLE_EQ(moved[1].time.end_sec, 6.75);
+}
+
 TEST(LabelClipsByAlikeRunsTest, AlikeStepsAreLabelledAsOneThenSharedAsInTheGold) {
   // Twelve clips as like step 0 as step 1 (the gold cannot tell them apart),
   // then four of step 2.

@@ -194,6 +194,9 @@ void PrintSegmentation(const FileResult& f) {
       line += (i == 0 ? " " : ", ") + s.boundaries[i].step + " " + Fmt("%.1f", s.boundaries[i].error_sec);
     }
     line += " s; mean " + Fmt("%.2f", s.mean_error_sec) + " s, max " + Fmt("%.2f", s.max_error_sec) + " s";
+    line += Fmt("; within %.0f s: ", kBoundaryToleranceSec) + std::to_string(s.labelled_found) + " of " +
+            std::to_string(s.boundaries.size()) + " labelled boundaries found, " + std::to_string(s.extra_found) +
+            " found near none";
   }
   std::printf("%s\n", line.c_str());
 }
@@ -327,7 +330,10 @@ nlohmann::json FileJson(const FileResult& f) {
             {"labelled_steps", f.segmentation.labelled_steps},
             {"boundaries", boundaries},
             {"mean_error_sec", std::round(f.segmentation.mean_error_sec * 1000) / 1000},
-            {"max_error_sec", std::round(f.segmentation.max_error_sec * 1000) / 1000}}},
+            {"max_error_sec", std::round(f.segmentation.max_error_sec * 1000) / 1000},
+            {"tolerance_sec", kBoundaryToleranceSec},
+            {"labelled_boundaries_found", f.segmentation.labelled_found},
+            {"extra_boundaries_found", f.segmentation.extra_found}}},
           {"totals", TotalsJson(f.totals)}};
 }
 

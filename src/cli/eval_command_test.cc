@@ -150,6 +150,14 @@ TEST_F(EvalCliTest, JsonCountsFollowTheLabels) {
   double max = 0;
   for (const json& b : seg["boundaries"]) max = std::max(max, b["error_sec"].get<double>());
   EXPECT_DOUBLE_EQ(seg["max_error_sec"].get<double>(), max);
+  // The counts within the tolerance agree with the boundaries listed.
+  const double tolerance = seg["tolerance_sec"].get<double>();
+  EXPECT_EQ(tolerance, 1.0);
+  int within = 0;
+  for (const json& b : seg["boundaries"]) within += b["error_sec"].get<double>() <= tolerance ? 1 : 0;
+  EXPECT_EQ(seg["labelled_boundaries_found"], within);
+  EXPECT_GE(seg["extra_boundaries_found"].get<int>(), 0);
+  EXPECT_LE(seg["extra_boundaries_found"].get<int>(), seg["found_steps"].get<int>() - 1);
 }
 
 TEST_F(EvalCliTest, StrictExitCodeAgreesWithMissedAndFalse) {
@@ -216,6 +224,12 @@ TEST_F(EvalCliTest, TableShowsEveryPairSegmentationAndTotal) {
   EXPECT_EQ(Columns(LineStarting(r.out, "missing "))[4], "1");
   EXPECT_NE(r.out.find("  segmentation: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("4 labelled; boundary error wipe "), std::string::npos) << r.out;
+  const json& seg = out["files"][0]["segmentation"];
+  EXPECT_NE(r.out.find("; within 1 s: " + std::to_string(seg["labelled_boundaries_found"].get<int>()) +
+                       " of 3 labelled boundaries found, " +
+                       std::to_string(seg["extra_boundaries_found"].get<int>()) + " found near none\n"),
+            std::string::npos)
+      << r.out;
   const json& t = out["files"][0]["totals"];
   EXPECT_NE(r.out.find("\n  this file: " + std::to_string(t["expected"].get<int>()) + " expected, " +
                        std::to_string(t["found"].get<int>()) + " found, " + std::to_string(t["missed"].get<int>()) +
@@ -246,6 +260,8 @@ TEST_F(EvalCliTest, LabelledStepsEmbeddingFilesAndSeveralLabelsFiles) {
   // The labelled steps were used: found boundaries are the labelled ones.
   EXPECT_EQ(f["segmentation"]["found_steps"], 4);
   EXPECT_EQ(f["segmentation"]["max_error_sec"], 0);
+  EXPECT_EQ(f["segmentation"]["labelled_boundaries_found"], 3);
+  EXPECT_EQ(f["segmentation"]["extra_boundaries_found"], 0);
   for (const json& p : f["pairs"]) {
     for (const json& d : p["deviations"]) {
       if (d["gold_step_name"].is_string()) {

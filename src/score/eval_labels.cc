@@ -371,6 +371,17 @@ SegmentationAccuracy MeasureSegmentation(const EvalLabels& labels, const ScoreRe
     acc.boundaries.push_back(b);
   }
   if (!acc.boundaries.empty()) acc.mean_error_sec = sum / static_cast<double>(acc.boundaries.size());
+  for (const BoundaryError& b : acc.boundaries) {
+    if (b.error_sec <= kBoundaryToleranceSec) ++acc.labelled_found;
+  }
+  for (size_t k = 1; k < gold_report.steps.size(); ++k) {
+    const double t = gold_report.steps[k].gold_time.start_sec;
+    bool near = false;
+    for (size_t i = 1; i < timeline.size() && !near; ++i) {
+      near = std::abs(t - timeline[i].time.start_sec) <= kBoundaryToleranceSec;
+    }
+    if (!near) ++acc.extra_found;
+  }
   return acc;
 }
 

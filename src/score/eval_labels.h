@@ -135,12 +135,23 @@ struct BoundaryError {
   double error_sec = 0;
 };
 
+// A found boundary this near a labelled one is the same boundary. Clips are
+// 2 s long, so a change is seen to about half a clip either way; and a
+// supervisor reading the steps puts a change where it is within a second.
+inline constexpr double kBoundaryToleranceSec = 1.0;
+
 struct SegmentationAccuracy {
   int found_steps = 0;
   int labelled_steps = 0;
   std::vector<BoundaryError> boundaries;
   double mean_error_sec = 0;  // 0 when there is no labelled boundary
   double max_error_sec = 0;
+  // Counted with kBoundaryToleranceSec: the labelled boundaries that have a
+  // found one that near (by index with placed names, as `boundaries`), and
+  // the found boundaries (step starts after the first) that have no
+  // labelled one that near, the steps split where the labels do not.
+  int labelled_found = 0;
+  int extra_found = 0;
 };
 
 SegmentationAccuracy MeasureSegmentation(const EvalLabels& labels, const ScoreReport& gold_report);

@@ -435,6 +435,15 @@ TEST(EvalLabelsTest, SegmentationAccuracy) {
   EXPECT_DOUBLE_EQ(a.boundaries[2].error_sec, 0.25);
   EXPECT_DOUBLE_EQ(a.mean_error_sec, 1.25 / 3);
   EXPECT_DOUBLE_EQ(a.max_error_sec, 0.5);
+  EXPECT_EQ(a.labelled_found, 3);  // each within a second
+  EXPECT_EQ(a.extra_found, 0);
+  // A step split where the labels do not: a boundary near none of them.
+  a = MeasureSegmentation(labels, Report({0, 3, 6, 12.9, 18}));
+  EXPECT_EQ(a.labelled_found, 3);
+  EXPECT_EQ(a.extra_found, 1);  // 3 s; 12.9 is within a second of SWAP's 12
+  a = MeasureSegmentation(labels, Report({0, 3, 6, 13.1, 18}));
+  EXPECT_EQ(a.labelled_found, 2);  // SWAP's nearest is 1.1 s away
+  EXPECT_EQ(a.extra_found, 2);
   // Two steps found: each labelled boundary goes to the nearest found start.
   a = MeasureSegmentation(labels, Report({0, 12}));
   EXPECT_EQ(a.found_steps, 2);
@@ -442,6 +451,8 @@ TEST(EvalLabelsTest, SegmentationAccuracy) {
   EXPECT_DOUBLE_EQ(a.boundaries[1].error_sec, 0);
   EXPECT_DOUBLE_EQ(a.boundaries[2].error_sec, 6);
   EXPECT_DOUBLE_EQ(a.max_error_sec, 6);
+  EXPECT_EQ(a.labelled_found, 1);
+  EXPECT_EQ(a.extra_found, 0);
   // Placed names: step i is compared with the labelled step i, so a step
   // placed near another's boundary is no match.
   labels.place_labelled_names = true;
@@ -450,10 +461,13 @@ TEST(EvalLabelsTest, SegmentationAccuracy) {
   EXPECT_DOUBLE_EQ(a.boundaries[1].error_sec, 0.5);
   EXPECT_DOUBLE_EQ(a.boundaries[2].error_sec, 0);
   EXPECT_DOUBLE_EQ(a.max_error_sec, 5.5);
+  EXPECT_EQ(a.labelled_found, 2);  // by index: CLEAN's is not found
   labels.place_labelled_names = false;
   a = MeasureSegmentation(labels, ScoreReport{});
   EXPECT_EQ(a.found_steps, 0);
   EXPECT_TRUE(a.boundaries.empty());
+  EXPECT_EQ(a.labelled_found, 0);
+  EXPECT_EQ(a.extra_found, 0);
 }
 
 TEST(EvalLabelsTest, TotalsAddUp) {

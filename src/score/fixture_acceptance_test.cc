@@ -15,6 +15,7 @@
 #include "embed/heuristic_embedder.h"
 #include "ingest/ingest.h"
 #include "score/sop_evaluator.h"
+#include "testing/temp_dir.h"
 #include "testing/test_videos.h"
 
 namespace sopilot {
@@ -122,6 +123,44 @@ TEST_F(FixtureTest, FindsTheFourGoldStepsAtTheirBoundaries) {
   for (int k = 0; k < 4; ++k) {
     EXPECT_NEAR(report->steps[k].gold_time.start_sec, 6.0 * k, stride) << "step " << k;
     EXPECT_NEAR(report->steps[k].gold_time.end_sec, 6.0 * (k + 1), stride) << "step " << k;
+  }
+}
+
+// A person works at their own pace: the wrong tool filmed 10 % faster or
+// slower is still the wrong tool, and the gold at that pace is no step done
+// wrongly. At 1.1 the wrong tool's clips sat at the line (0.70-0.73 against
+// 0.728) and the video passed until a stretch was judged by its mean.
+TEST_F(FixtureTest, TheWrongToolAtAnotherPaceIsStillFound) {
+  SetUpTestSuite();
+  if (dir_.empty()) {
+    GTEST_SKIP() << "../shared/fixtures is absent; EvaluateSopTest.AStepAtTheLineIsJudgedByItsMeanNotClipByClip "
+                    "covers the rule";
+  }
+  testing::TempDir tmp;
+  for (const char* pace : {"0.9", "1.1"}) {
+    for (const char* video : {"deviation", "gold"}) {
+      const std::string out = tmp.file(std::string(video) + pace + ".mp4");
+      ASSERT_EQ(testing::Ffmpeg("-i " + dir_ + "/" + video + ".mp4 -vf setpts=" + pace +
+                                "*PTS,fps=12 -an -c:v libx264 -pix_fmt yuv420p -preset veryfast -crf 20 " + out),
+                "");
+      HeuristicEmbedder embedder;
+      auto trainee = IngestVideo(out, IngestOptions{}, &embedder);
+      ASSERT_TRUE(trainee.ok()) << trainee.status().ToString();
+      auto r = EvaluateSop(Embedded("gold"), *trainee, ScoreOptions{});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      const std::string what = std::string(video) + " at " + pace;
+      std::multiset<std::string> found;
+      for (const Deviation& d : r->deviations) {
+        if (d.type == kExecutionDeviation) found.insert(StepAt(d.step.gold_time));
+      }
+      if (std::string(video) == "deviation") {
+        EXPECT_EQ(found, std::multiset<std::string>{"SWAP"}) << what;
+        EXPECT_NE(r->verdict, "pass") << what << " scored " << r->score;
+      } else {
+        EXPECT_TRUE(found.empty()) << what << ": " << *found.begin();
+        EXPECT_EQ(r->verdict, "pass") << what << " scored " << r->score;
+      }
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -345,6 +346,59 @@ TEST(EvaluateSopTest, AStepLooksUnlikeTheGoldForAClipsLengthBeforeItIsAFinding) 
   ScoreReport strict = done_wrongly_for(16, 2, brief);
   ASSERT_EQ(strict.deviations.size(), 1u);
   EXPECT_EQ(strict.deviations[0].type, kExecutionDeviation);
+}
+
+// A step whose clips sit at the line, some a hair above it, is below it as a
+// whole: the maintenance wrong tool filmed 10 % slower read 0.70-0.73
+// against a line of 0.728 and passed, no four clips in a row under it.
+TEST(EvaluateSopTest, AStepAtTheLineIsJudgedByItsMeanNotClipByClip) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  std::vector<StepSpec> steps = FourSteps();
+  // Clips 13.. of "Clean" (6-12 s; clip 13 is 6.5-8.5 s) moved towards
+  // scene 5 by weights[n].
+  auto moved = [&](const std::vector<float>& weights) {
+    EmbeddingSet trainee = Video({0, 1, 2, 3}, {6, 6, 6, 6}, 7);
+    EmbeddingSet other = Video({5}, {24}, 8);
+    for (size_t n = 0; n < weights.size(); ++n) {
+      const int i = 13 + static_cast<int>(n);
+      for (int j = 0; j < trainee.vectors.cols; ++j) {
+        trainee.vectors.at(i, j) = (1 - weights[n]) * trainee.vectors.at(i, j) + weights[n] * other.vectors.at(i, j);
+      }
+    }
+    NormalizeRows(&trainee.vectors);
+    auto r = EvaluateSop(gold, trainee, ScoreOptions{}, &steps);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ScoreReport{};
+  };
+  auto done_wrongly = [](const ScoreReport& r) {
+    return std::any_of(r.deviations.begin(), r.deviations.end(),
+                       [](const Deviation& d) { return d.type == kExecutionDeviation && d.step.name == "Clean"; });
+  };
+  // The heaviest move that four clips in a row take without a finding: the
+  // clips then sit just above the line.
+  float at_line = 0;
+  for (float w = 0.02f; w < 0.6f; w += 0.02f) {
+    if (done_wrongly(moved(std::vector<float>(4, w)))) break;
+    at_line = w;
+  }
+  ASSERT_GT(at_line, 0.0f);
+  ASSERT_LT(at_line, 0.45f);
+  // Two clips well below, one just above, over and over: never three in a
+  // row under the line, but the stretch as a whole under it.
+  const float below = 0.45f;
+  const std::vector<float> hovering = {below, below, at_line, below, below, at_line, below};
+  ScoreReport r = moved(hovering);
+  ASSERT_TRUE(done_wrongly(r)) << r.score << " " << r.verdict;
+  for (const Deviation& d : r.deviations) {
+    if (d.type != kExecutionDeviation) continue;
+    ASSERT_TRUE(d.step.trainee_time.has_value());
+    // Starts and ends on a clip under the line: clips 13 to 19 (6.5-11.5 s).
+    EXPECT_NEAR(d.step.trainee_time->start_sec, 6.5, 1e-9) << d.reason;
+    EXPECT_NEAR(d.step.trainee_time->end_sec, 11.5, 1e-9) << d.reason;
+  }
+  // One clip far under the line among clips at the level is still nothing.
+  ScoreReport one = moved({0, 0, 0, 0.9f, 0, 0, 0});
+  EXPECT_FALSE(done_wrongly(one)) << one.score << " " << one.verdict;
 }
 
 // A long procedure past the bound on pairs is scored on merged clips: the

@@ -274,3 +274,51 @@ TEST_F(GeneratedProcedureTest, NamedStepsTheGoldCannotTellApartAreJudgedTogether
 
 }  // namespace
 }  // namespace sopilot
+
+namespace sopilot {
+namespace {
+
+// A step too short for two clips of its own (3 s of 2 s clips) cannot be
+// compared with itself at another moment without clips straddling its
+// boundaries; on that reading its own variation looked huge and a step
+// played negated passed at 100. Its line now allows for the variation of
+// the gold's other steps: the negated step is done wrongly, and a correct
+// retake at another pace is still clean.
+TEST_F(GeneratedProcedureTest, AShortStepDoneWronglyIsReported) {
+  const std::vector<int> scenes = {0, 1, 3, 5};
+  const std::vector<double> seconds = {5, 3, 5, 5};
+  EmbeddingSet gold = Make("gold", scenes, seconds);
+  std::vector<StepSpec> steps = {
+      {"A", {0, 5}, {}}, {"B", {5, 8}, {}}, {"C", {8, 13}, {}}, {"D", {13, 18}, {}}};
+  auto typed = [&](const EmbeddingSet& trainee) {
+    auto r = EvaluateSop(gold, trainee, ScoreOptions{}, &steps);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ScoreReport{};
+  };
+  ScoreReport self = typed(gold);
+  EXPECT_TRUE(self.deviations.empty()) << Describe(self);
+
+  std::vector<Segment> negated;
+  for (size_t i = 0; i < scenes.size(); ++i) negated.push_back({DistinctScenes()[scenes[i]], seconds[i]});
+  negated[1].source += ",negate";
+  const std::string path = dir_.file("negated.mp4");
+  testing::MakeProcedureVideo(path, negated);
+  HeuristicEmbedder embedder;
+  auto trainee = IngestVideo(path, IngestOptions{}, &embedder);
+  ASSERT_TRUE(trainee.ok()) << trainee.status().ToString();
+  ScoreReport r = typed(*trainee);
+  EXPECT_NE(r.verdict, "pass") << Describe(r);
+  std::vector<const Deviation*> wrong = OfType(r, kExecutionDeviation);
+  ASSERT_EQ(wrong.size(), 1u) << Describe(r);
+  EXPECT_EQ(wrong[0]->step.name, "B");
+  EXPECT_EQ(r.deviations.size(), 1u) << Describe(r);
+
+  std::vector<double> slower;
+  for (double s : seconds) slower.push_back(s * 1.06);
+  ScoreReport retake = typed(Make("retake", scenes, slower));
+  EXPECT_TRUE(OfType(retake, kExecutionDeviation).empty()) << Describe(retake);
+  EXPECT_EQ(retake.verdict, "pass") << Describe(retake);
+}
+
+}  // namespace
+}  // namespace sopilot

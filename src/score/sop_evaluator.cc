@@ -144,7 +144,7 @@ class Evaluation {
   std::optional<double> UnlikeBelow(int k) const {
     const double other = OtherLevel(k);
     if (typical_ <= other + kSimilarityResolution) return std::nullopt;
-    return typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - step_self_[k]);
+    return typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - line_self_[k]);
   }
   void ChooseMainSegments();
   void FindMissingAndOrder();
@@ -299,6 +299,10 @@ class Evaluation {
   std::vector<double> raw_other_;
   double same_step_ = 1;       // gold: median best similarity within a step, at another moment
   std::vector<double> step_self_;  // the same, per step
+  // Per step, the same-step level its execution_deviation line allows for:
+  // step_self_, or for a step too short to be measured on its own
+  // (ShortStepSelf) the median of the measured steps'.
+  std::vector<double> line_self_;
   AlikeRuns alike_runs_;           // neighbouring steps the gold cannot tell apart
   double none_level_ = 0;      // below it a trainee clip is not the procedure
   double gold_still_ = 0, trainee_still_ = 0;  // StillDistance of each video (work_span.h)
@@ -421,6 +425,28 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     ss_.self_level = step_self_;
   }
   none_level_ = kRelatedFraction * same_step_;
+  std::vector<TimeSpan> spans;
+  for (const Step& st : steps_) spans.push_back(st.time);
+  const std::vector<int> core_of = CoreStepOfClip(gold_.clips, spans);
+  const std::vector<ShortStepSelf> core_self = ShortStepSelfSimilarity(gold_cost, gold_.clips, core_of, spans.size());
+  {
+    // A step shorter than two clips that share no time (ShortStepSelf) has
+    // no two moments of its own: its same-step pairs hold clips straddling
+    // its boundaries, half a neighbour, so they read how unlike its
+    // neighbours are, not how it varies. Its execution_deviation line allows
+    // for the variation of the gold's other steps instead (their median);
+    // on its own reading a 3 s step of mandelbrot played negated matched at
+    // 0.29 against a line of 0.15 and passed.
+    std::vector<double> measured;
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      if (!core_self[k].short_step) measured.push_back(step_self_[k]);
+    }
+    const double typical_self = measured.empty() ? same_step_ : Median(measured);
+    line_self_ = step_self_;
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      if (core_self[k].short_step) line_self_[k] = typical_self;
+    }
+  }
   {
     // Neighbours the gold cannot tell apart: the clips of one of them find
     // in the other a match as good as within their own step. A step whose
@@ -430,10 +456,6 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
     // there every pair of the step's clips apart in time holds a clip
     // straddling a boundary, half the neighbour, and distinct 3 s steps of
     // 2 s clips were taken for alike.
-    std::vector<TimeSpan> spans;
-    for (const Step& st : steps_) spans.push_back(st.time);
-    const std::vector<int> core_of = CoreStepOfClip(gold_.clips, spans);
-    const std::vector<ShortStepSelf> core_self = ShortStepSelfSimilarity(gold_cost, gold_.clips, core_of, spans.size());
     NeighbourSimilarity all = NeighbourStepSimilarity(gold_cost, gold_.clips, step_of, static_cast<int>(steps_.size()));
     NeighbourSimilarity core = NeighbourStepSimilarity(gold_cost, gold_.clips, core_of, static_cast<int>(steps_.size()));
     std::vector<bool> alike_next(steps_.size(), false);

@@ -15,7 +15,9 @@ std::vector<ClipStretch> StretchesBelowLine(const std::vector<double>& sims, dou
   auto keep = [&](int a, int b) {
     while (a <= b && sims[a] >= line) ++a;
     while (b >= a && sims[b] >= line) --b;
-    if (b - a + 1 >= w && mean(a, b) < line) out.push_back({a, b, mean(a, b)});
+    if (b - a + 1 < w) return;
+    const double m = mean(a, b);
+    if (m < line) out.push_back({a, b, m});
   };
   int first = -1, last = -1;  // the stretch being merged
   for (int s = 0; s + w <= n; ++s) {

@@ -1054,7 +1054,6 @@ void Evaluation::FindExecutionDeviations() {
       for (size_t i = c; i <= e; ++i) sims.push_back(ss_.sim.at(pure[i], k));
       for (const ClipStretch& run : StretchesBelowLine(sims, threshold, min_clips)) {
         const int first = pure[c + run.first], last = pure[c + run.last];
-        const double mean = run.mean;
         TimeSpan t{trainee_.clips[first].start_sec, trainee_.clips[last].end_sec};
         // Where in the gold step: the same fraction of the step.
         const TimeSpan& gs = steps_[k].time;
@@ -1068,10 +1067,10 @@ void Evaluation::FindExecutionDeviations() {
         d.step = Ref(static_cast<int>(k), &seg);
         d.step.gold_time = g;
         d.step.trainee_time = t;
-        d.confidence = Clamp01(0.5 + 0.5 * (threshold - mean) / std::max(kEps, threshold - other));
+        d.confidence = Clamp01(0.5 + 0.5 * (threshold - run.mean) / std::max(kEps, threshold - other));
         d.reason = Fmt("this step looked unlike the gold for %.1f s", t.duration()) + " (" +
                    ClockText(t.start_sec) + "-" + ClockText(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
-                                                                             100 * mean / std::max(kEps, typical_)) + ")" +
+                                                                             100 * run.mean / std::max(kEps, typical_)) + ")" +
                    WhatStoodStill(static_cast<int>(k), static_cast<int>(k), first, last, true);
         deviating_[k] = true;
         double share = t.duration() / std::max(kEps, seg.time.duration());

@@ -46,13 +46,20 @@ ComparisonSpace MakeComparisonSpace(const FloatMatrix& gold, const FloatMatrix& 
   double gold_spread = 0, trainee_spread = 0;
   FloatMatrix g = Centre(gold, &gold_spread);
   FloatMatrix t = Centre(trainee, &trainee_spread);
-  if (gold_spread < kStaticSpread || trainee_spread < kStaticSpread) {
+  if (gold_spread < kStaticSpread) {
     s.gold = gold;
     s.trainee = trainee;
     return s;
   }
   NormalizeRows(&g);
-  NormalizeRows(&t);
+  if (trainee_spread < kStaticSpread) {
+    // Nothing is left of a still trainee but its sensor's noise, which
+    // would match the gold's steps at random: none of them happens in it.
+    std::fill(t.data.begin(), t.data.end(), 0.0f);
+    s.trainee_still = true;
+  } else {
+    NormalizeRows(&t);
+  }
   s.gold = std::move(g);
   s.trainee = std::move(t);
   s.centred = true;
@@ -105,12 +112,12 @@ bool LongerThan(const std::vector<ClipSpan>& clips, double seconds) {
 }
 
 // The local space beside `whole` (MakeComparisonSpace of the same videos);
-// none where it would be `whole` again: a static video, or both videos no
-// longer than two windows.
+// none where it would be `whole` again: a static video (a still trainee has
+// nothing to level), or both videos no longer than two windows.
 std::optional<ComparisonSpace> LocalSpace(const ComparisonSpace& whole, const FloatMatrix& gold,
                                           const std::vector<ClipSpan>& gold_clips, const FloatMatrix& trainee,
                                           const std::vector<ClipSpan>& trainee_clips, double window_sec) {
-  if (!whole.centred || window_sec <= 0 || static_cast<int>(gold_clips.size()) != gold.rows ||
+  if (!whole.centred || whole.trainee_still || window_sec <= 0 || static_cast<int>(gold_clips.size()) != gold.rows ||
       static_cast<int>(trainee_clips.size()) != trainee.rows) {
     return std::nullopt;
   }

@@ -11,8 +11,10 @@
 // near 0 against the gold, the same procedure well above it.
 //
 // A video whose clips barely differ (a static scene) has nothing left after
-// the subtraction, so when either video is static both are compared as they
-// are.
+// the subtraction. A static gold is compared with the trainee as they are.
+// A static trainee against a gold that changes shows none of the gold's
+// procedure: its rows are left all zero (`trainee_still`), and nothing in
+// it matches a step.
 //
 // A change of light during a recording (a lamp switched on halfway, an
 // exposure drifting) is in no mean; where it is what sets the trainee apart,
@@ -32,7 +34,10 @@ namespace sopilot {
 struct ComparisonSpace {
   FloatMatrix gold;     // rows L2-normalised
   FloatMatrix trainee;  // rows L2-normalised
-  bool centred = false; // false: a static video; the embeddings as given
+  bool centred = false; // false: a static gold; the embeddings as given
+  // A static trainee against a gold that is not: `trainee` is all zero
+  // (centred, nothing of it is left but sensor noise).
+  bool trainee_still = false;
   // A locally centred video only (else empty: read the embeddings as
   // given): its embeddings as given, with the light's change along the
   // recording taken out (each clip minus its window's median plus the

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -221,6 +222,33 @@ TEST(ComparisonSpaceTest, UnrelatedFootageStaysFarWhicheverCentring) {
     const ComparisonSpace s = ChooseComparisonSpace(gold, clips, unrelated, clips, 30);
     EXPECT_GT(MedianMismatch(s), 0.5) << "lamp from clip " << lamp_from;
   }
+}
+
+TEST(ComparisonSpaceTest, AStillTraineeHasNothingOfAMovingGold) {
+  const Workbench bench = MakeWorkbench(12, 10);
+  const std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const FloatMatrix gold = Film(bench, order, 13);
+  const std::vector<ClipSpan> clips = Clips(50);
+  // The same workbench with nobody at it: the scene and the sensor's noise
+  // (well under kStaticSpread), fifty clips.
+  const FloatMatrix still = Film(bench, std::vector<int>(10, 0), 14);
+  FloatMatrix empty_bench = still;
+  for (int i = 0; i < empty_bench.rows; ++i) {
+    for (int k = 0; k < empty_bench.cols; ++k) empty_bench.at(i, k) = bench.scene[k] + 0.001f * still.at(i, k);
+  }
+  NormalizeRows(&empty_bench);
+  const ComparisonSpace s = ChooseComparisonSpace(gold, clips, empty_bench, clips, 30);
+  EXPECT_TRUE(s.centred);
+  EXPECT_TRUE(s.trainee_still);
+  EXPECT_TRUE(std::all_of(s.trainee.data.begin(), s.trainee.data.end(), [](float x) { return x == 0.0f; }));
+  EXPECT_EQ(s.gold_levelled.rows, 0) << "a still trainee has no light to level";
+  // A still gold is compared as given, whatever the trainee.
+  const ComparisonSpace as_given = MakeComparisonSpace(empty_bench, gold);
+  EXPECT_FALSE(as_given.centred);
+  EXPECT_FALSE(as_given.trainee_still);
+  EXPECT_EQ(as_given.trainee.data, gold.data);
+  // Neither still: nothing of this applies.
+  EXPECT_FALSE(MakeComparisonSpace(gold, gold).trainee_still);
 }
 
 TEST(ComparisonSpaceTest, TheWindowIsThreeStepsOrWhatAShortVideoLeaves) {

@@ -380,6 +380,17 @@ TEST_F(ScoringPropertiesTest, UnrelatedFootageFails) {
     EXPECT_EQ(r.verdict, "fail") << what << ": " << Describe(r);
     EXPECT_TRUE(r.idle.empty()) << what << ": unrelated footage is not idle time";
   }
+  // Nothing at all: a still scene against a gold whose steps move. Compared
+  // as given, as two static videos are, its features resembled every step
+  // as much as they resemble one another: 65, needs_review, for the two
+  // steps of 30 s of mandelbrot (before 2026-12-07). Centred, nothing of it
+  // is left.
+  EmbeddingSet moving = Source("mandelbrot30", "mandelbrot=size=320x240:rate=12", 30);
+  EmbeddingSet still = Source("still", "smptehdbars=size=320x240:rate=12", 30);
+  const ScoreReport nothing = Score(moving, still);
+  EXPECT_EQ(nothing.verdict, "fail") << Describe(nothing);
+  EXPECT_NE(nothing.verdict_reason.find("nothing in view moved in it (0:00.0-0:30.0)"), std::string::npos)
+      << nothing.verdict_reason;
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; the generated cases above ran";
   std::string take = dir_.file("take004.mp4");
@@ -387,6 +398,9 @@ TEST_F(ScoringPropertiesTest, UnrelatedFootageFails) {
   EmbeddingSet washing = Embed(take);
   EXPECT_EQ(Score(gold, washing).verdict, "fail") << Describe(Score(gold, washing));
   EXPECT_EQ(Score(washing, gold).verdict, "fail") << Describe(Score(washing, gold));
+  // The real take against the still test card: needs_review before
+  // 2026-12-07 ("its steps cannot be told apart"), every step missing.
+  EXPECT_EQ(Score(washing, still).verdict, "fail") << Describe(Score(washing, still));
 }
 
 TEST_F(ScoringPropertiesTest, CameraNuisancesChangeNothing) {

@@ -135,6 +135,11 @@ class Evaluation {
   // chain of alike steps' runs, which is shared again); true if it did.
   bool CutStillPause(size_t first, size_t last);
   std::string PauseIn(const TimeSpan& t) const;
+  // ": nothing in view moved in it (0:00.0-0:30.0)", said of a still
+  // trainee (ComparisonSpace::trainee_still).
+  std::string StillTrainee() const {
+    return ": nothing in view moved in it (" + ClockText(0) + "-" + ClockText(VideoDuration(trainee_)) + ")";
+  }
   std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under
   // the typical match by more than half the gap to the other steps, and by
@@ -891,6 +896,7 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
            ClockText(longest->time.start_sec) + "-" + ClockText(longest->time.end_sec) +
            Fmt("), less than the %.1f s it takes to count as done", MinRunSeconds(k));
   }
+  if (space_.trainee_still) return head + StillTrainee();
   const ClipSpan& c = trainee_.clips[best_clip];
   const std::string moment =
       ": the moment most like it (" + ClockText(c.start_sec) + "-" + ClockText(c.end_sec) + ")";
@@ -1184,7 +1190,7 @@ void Evaluation::FindExtraSegments() {
       d.step.index = -1;
       d.step.trainee_time = seg.time;
       d.reason = Fmt("%.1f s of the trainee video match no step of the procedure", seg.time.duration()) +
-                 PauseIn(seg.time);
+                 (space_.trainee_still ? StillTrainee() : PauseIn(seg.time));
     } else {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
@@ -1247,8 +1253,11 @@ void Evaluation::Finish(ScoreReport* out) {
   // Not one step seen: say so once, above the list of every step missing.
   const bool none_seen = std::all_of(main_.begin(), main_.end(), [](int s) { return s < 0; });
   if (none_seen && out->verdict_reason.empty()) {
-    out->verdict_reason = "no step of the procedure was seen in this video: it shows another task, or this one "
-                          "filmed so differently (another place or camera view) that nothing in it matches the gold";
+    out->verdict_reason =
+        space_.trainee_still
+            ? "no step of the procedure was seen in this video" + StillTrainee() + ", where the gold's steps move"
+            : "no step of the procedure was seen in this video: it shows another task, or this one filmed so "
+              "differently (another place or camera view) that nothing in it matches the gold";
   }
   out->deviations = std::move(deviations_);
   out->idle = std::move(idle_);

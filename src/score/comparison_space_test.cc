@@ -229,8 +229,8 @@ TEST(ComparisonSpaceTest, AStillTraineeHasNothingOfAMovingGold) {
   const std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   const FloatMatrix gold = Film(bench, order, 13);
   const std::vector<ClipSpan> clips = Clips(50);
-  // The same workbench with nobody at it: the scene and the sensor's noise
-  // (well under kStaticSpread), fifty clips.
+  // The same workbench with nobody at it: its scene, and a thousandth of a
+  // filmed clip for the sensor's noise (well under kStaticSpread).
   const FloatMatrix still = Film(bench, std::vector<int>(10, 0), 14);
   FloatMatrix empty_bench = still;
   for (int i = 0; i < empty_bench.rows; ++i) {

@@ -381,16 +381,19 @@ TEST_F(ScoringPropertiesTest, UnrelatedFootageFails) {
     EXPECT_TRUE(r.idle.empty()) << what << ": unrelated footage is not idle time";
   }
   // Nothing at all: a still scene against a gold whose steps move. Compared
-  // as given, as two static videos are, its features resembled every step
+  // as given (as a still gold still is), its features resembled every step
   // as much as they resemble one another: 65, needs_review, for the two
   // steps of 30 s of mandelbrot (before 2026-12-07). Centred, nothing of it
-  // is left.
+  // is left, and every finding says what the supervisor will see.
   EmbeddingSet moving = Source("mandelbrot30", "mandelbrot=size=320x240:rate=12", 30);
   EmbeddingSet still = Source("still", "smptehdbars=size=320x240:rate=12", 30);
   const ScoreReport nothing = Score(moving, still);
   EXPECT_EQ(nothing.verdict, "fail") << Describe(nothing);
   EXPECT_NE(nothing.verdict_reason.find("nothing in view moved in it (0:00.0-0:30.0)"), std::string::npos)
       << nothing.verdict_reason;
+  for (const Deviation& d : nothing.deviations) {
+    EXPECT_NE(d.reason.find("nothing in view moved in it (0:00.0-0:30.0)"), std::string::npos) << d.reason;
+  }
   std::string hw = HandwashDir();
   if (hw.empty()) GTEST_SKIP() << "../shared/fixtures/handwash is absent; the generated cases above ran";
   std::string take = dir_.file("take004.mp4");

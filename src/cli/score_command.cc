@@ -8,6 +8,7 @@
 #include "base/digest.h"
 #include "base/env.h"
 #include "base/json_text.h"
+#include "base/time_code.h"
 #include "cli/command.h"
 #include "cli/ingest_flags.h"
 #include "cli/score_flags.h"
@@ -33,16 +34,9 @@ struct ScoreArgs {
   ScoreOptions score;
 };
 
-std::string Clock(double sec) {
-  char buf[32];
-  int m = static_cast<int>(sec / 60);
-  std::snprintf(buf, sizeof buf, "%d:%04.1f", m, sec - 60 * m);
-  return buf;
-}
-
 std::string Span(const std::optional<TimeSpan>& t) {
   if (!t) return "-";
-  return Clock(t->start_sec) + "-" + Clock(t->end_sec);
+  return TimeCode(t->start_sec) + "-" + TimeCode(t->end_sec);
 }
 
 // `candidates`: the golds tried with --also-gold, closest first (else empty).

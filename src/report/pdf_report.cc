@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/time_code.h"
 #include "report/report_model.h"
 
 namespace sopilot {
@@ -195,7 +196,7 @@ std::string Fixed(const char* fmt, double v) {
 }
 
 std::string SpanText(const std::optional<ReportSpan>& s) {
-  return s ? ReportClock(s->start) + "-" + ReportClock(s->end) : "-";
+  return s ? TimeCode(s->start) + "-" + TimeCode(s->end) : "-";
 }
 
 void DrawHeader(Pages& p, const ReportInput& in, const ReportModel& m) {
@@ -295,7 +296,7 @@ void DrawTimeline(Pages& p, const ReportModel& m) {
   }
   for (double t = 0; t <= total + 1e-9; t += tick) {
     p.Line(X(t), p.y, X(t), p.y + 3, 0.5);
-    p.Text(X(t) - 8, p.y + 11, ReportClock(t));
+    p.Text(X(t) - 8, p.y + 11, TimeCode(t));
   }
   p.y += 18;
   // Legend: the step names, and the colours.
@@ -384,9 +385,9 @@ void DrawDeviations(Pages& p, const ReportInput& in, const ReportModel& m) {
               d.trainee ? "trainee video not available" : "not seen in the trainee video");
     p.Grey(0.35);
     p.Font(7);
-    p.Text(gx, top + pic_h + 9, d.gold ? "gold at " + ReportClock(0.5 * (d.gold->start + d.gold->end)) : "gold");
+    p.Text(gx, top + pic_h + 9, d.gold ? "gold at " + TimeCode(0.5 * (d.gold->start + d.gold->end)) : "gold");
     p.Text(tx, top + pic_h + 9,
-           d.trainee ? "trainee at " + ReportClock(0.5 * (d.trainee->start + d.trainee->end)) : "trainee");
+           d.trainee ? "trainee at " + TimeCode(0.5 * (d.trainee->start + d.trainee->end)) : "trainee");
     p.y = top + block;
     p.Grey(0.85);
     p.Line(kMargin, p.y - 5, kPageW - kMargin, p.y - 5, 0.4);

@@ -27,12 +27,4 @@ std::vector<FrameMoments> DeviationMoments(const nlohmann::json& result) {
   return out;
 }
 
-std::string ReportClock(double seconds) {
-  if (seconds < 0) seconds = 0;
-  char buf[32];
-  int m = static_cast<int>(seconds / 60);
-  std::snprintf(buf, sizeof buf, "%d:%04.1f", m, seconds - 60 * m);
-  return buf;
-}
-
 }  // namespace sopilot

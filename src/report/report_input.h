@@ -43,7 +43,4 @@ struct FrameMoments {
 };
 std::vector<FrameMoments> DeviationMoments(const nlohmann::json& result);
 
-// m:ss.s, as the CLI prints times.
-std::string ReportClock(double seconds);
-
 }  // namespace sopilot

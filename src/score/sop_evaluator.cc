@@ -10,6 +10,7 @@
 #include "align/cost_matrix.h"
 #include "align/drop_dtw.h"
 #include "base/median.h"
+#include "base/time_code.h"
 #include "score/alike_runs.h"
 #include "score/below_line.h"
 #include "score/coarsen.h"
@@ -50,19 +51,11 @@ std::string Fmt(const char* fmt, double a, double b = 0, double c = 0) {
   return buf;
 }
 
-// m:ss.s, as the CLI and the report print times.
-std::string ClockText(double sec) {
-  char buf[32];
-  int m = static_cast<int>(sec / 60);
-  std::snprintf(buf, sizeof buf, "%d:%04.1f", m, sec - 60 * m);
-  return buf;
-}
-
 // ": nothing in view moved for 5.5 s (1:14.0-1:19.5)": a still stretch of
 // the trainee video, as the reasons say it.
 std::string NothingMoved(const TimeSpan& t) {
-  return Fmt(": nothing in view moved for %.1f s", t.duration()) + " (" + ClockText(t.start_sec) + "-" +
-         ClockText(t.end_sec) + ")";
+  return Fmt(": nothing in view moved for %.1f s", t.duration()) + " (" + TimeCode(t.start_sec) + "-" +
+         TimeCode(t.end_sec) + ")";
 }
 
 double VideoDuration(const EmbeddingSet& s) {
@@ -138,7 +131,7 @@ class Evaluation {
   // ": nothing in view moved in it (0:00.0-0:30.0)", said of a still
   // trainee (ComparisonSpace::trainee_still).
   std::string StillTrainee() const {
-    return ": nothing in view moved in it (" + ClockText(0) + "-" + ClockText(VideoDuration(trainee_)) + ")";
+    return ": nothing in view moved in it (" + TimeCode(0) + "-" + TimeCode(VideoDuration(trainee_)) + ")";
   }
   std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under
@@ -893,18 +886,18 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
   }
   if (longest) {
     return head + Fmt(": it showed for only %.1f s", longest->time.duration()) + " (" +
-           ClockText(longest->time.start_sec) + "-" + ClockText(longest->time.end_sec) +
+           TimeCode(longest->time.start_sec) + "-" + TimeCode(longest->time.end_sec) +
            Fmt("), less than the %.1f s it takes to count as done", MinRunSeconds(k));
   }
   if (space_.trainee_still) return head + StillTrainee();
   const ClipSpan& c = trainee_.clips[best_clip];
   const std::string moment =
-      ": the moment most like it (" + ClockText(c.start_sec) + "-" + ClockText(c.end_sec) + ")";
+      ": the moment most like it (" + TimeCode(c.start_sec) + "-" + TimeCode(c.end_sec) + ")";
   for (const TraineeSegment& seg : segments_) {
     if (best_clip < seg.first_clip || best_clip > seg.last_clip) continue;
     if (seg.step == kNoStep) break;
     return head + moment + " looked more like step \"" + steps_[seg.step].name + "\", done at " +
-           ClockText(seg.time.start_sec) + "-" + ClockText(seg.time.end_sec);
+           TimeCode(seg.time.start_sec) + "-" + TimeCode(seg.time.end_sec);
   }
   // Counted as nothing of the procedure: say how faint, against how much the
   // gold's steps resemble themselves at another moment (half of that counts).
@@ -1075,7 +1068,7 @@ void Evaluation::FindExecutionDeviations() {
         d.step.trainee_time = t;
         d.confidence = Clamp01(0.5 + 0.5 * (threshold - run.mean) / std::max(kEps, threshold - other));
         d.reason = Fmt("this step looked unlike the gold for %.1f s", t.duration()) + " (" +
-                   ClockText(t.start_sec) + "-" + ClockText(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
+                   TimeCode(t.start_sec) + "-" + TimeCode(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
                                                                              100 * run.mean / std::max(kEps, typical_)) + ")" +
                    WhatStoodStill(static_cast<int>(k), static_cast<int>(k), first, last, true);
         deviating_[k] = true;

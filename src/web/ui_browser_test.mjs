@@ -206,6 +206,13 @@ try {
   expect(focused === 'ui-demo', `Tab does not reach the first task link (it is on "${focused}")`);
   await page.keyboard.press('Enter');
   await page.waitForSelector('h1:text("Task ui-demo")');
+
+  step = 'time codes';
+  // The page prints times as the CLI and the reports do; tenths that round
+  // up to a whole minute carry into it.
+  const codes = await page.evaluate(() => [clock(7.5), clock(59.97), clock(119.96), clock(-0.02), clock(null)]);
+  expect(JSON.stringify(codes) === JSON.stringify(['0:07.5', '1:00.0', '2:00.0', '0:00.0', '-']),
+         `time codes read ${JSON.stringify(codes)}`);
 } catch (e) {
   failed = failed || e;
 } finally {

@@ -35,10 +35,14 @@ function svg(tag, attrs, ...children) {
   for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
+// m:ss.s, as the CLI and the reports print times (base/time_code.h): the
+// tenths carry into the minute (59.97 s is 1:00.0, not 0:60.0).
 function clock(sec) {
   if (sec === null || sec === undefined) return '-';
-  const m = Math.floor(sec / 60);
-  const s = (sec - 60 * m).toFixed(1).padStart(4, '0');
+  if (!(sec > 0)) sec = 0;
+  let m = Math.floor(sec / 60);
+  let s = (sec - 60 * m).toFixed(1).padStart(4, '0');
+  if (s === '60.0') { m += 1; s = '00.0'; }
   return `${m}:${s}`;
 }
 function span(t) { return t ? `${clock(t.start_sec)}-${clock(t.end_sec)}` : '-'; }

@@ -51,6 +51,7 @@ Result<std::vector<LabelledStep>> ParseTimeline(const Json& j, const std::string
     const Json& e = j[i];
     if (!e.is_array() || e.size() != 3) return Bad(at, "must be [step, start, end]");
     SOPILOT_RETURN_IF_ERROR(CheckStepName(e[0], at, steps));
+    if (!IsNumber(e[1]) || !IsNumber(e[2])) return Bad(at, "must be [step, start, end], start and end in seconds");
     SOPILOT_ASSIGN_OR_RETURN(TimeSpan t, ParseSpan(Json::array({e[1], e[2]}), at));
     if (!timeline.empty() && t.start_sec < timeline.back().time.start_sec) {
       return Bad(at, "starts before the entry above it (list the timeline in time order)");

@@ -177,6 +177,8 @@ TEST(EvalLabelsTest, BadLabelsSayWhatIsWrong) {
        "videos.gold.timeline[1]: unknown step \"c\""},
       {R"({"steps": ["a", "b"], "videos": {"gold": {"timeline": [["a", 3, 0], ["b", 3, 7]], "expected_deviations": []}}})",
        "videos.gold.timeline[0]: needs 0 <= start < end"},
+      {R"({"steps": ["a", "b"], "videos": {"gold": {"timeline": [["a", "0", 3], ["b", 3, 7]], "expected_deviations": []}}})",
+       "videos.gold.timeline[0]: must be [step, start, end], start and end in seconds"},
       {with(R"({"expected_deviations": [{"gold_step": "a"}]})"), "videos.t.expected_deviations[0]: missing \"type\""},
       {with(R"({"expected_deviations": [{"type": "step_skipped", "gold_step": "a"}]})"),
        "videos.t.expected_deviations[0]: unknown type \"step_skipped\""},

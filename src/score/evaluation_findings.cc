@@ -300,10 +300,13 @@ void Evaluation::FindExtraSegments() {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
       const std::string& name = steps_[seg.step].name;
+      // Where it was done the first time: its main run (to the last step's).
+      TimeSpan before = segments_[main_[seg.step]].time;
+      if (main_[last_step] >= 0) before.end_sec = std::max(before.end_sec, segments_[main_[last_step]].time.end_sec);
       d.reason = (last_step == seg.step ? "step \"" + name + "\""
                                         : "steps \"" + name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +
-                 Fmt("%.1f s)", segments_[main_[seg.step]].time.start_sec);
+                 TimeCode(before.start_sec) + "-" + TimeCode(before.end_sec) + ")";
     }
     double best = 0;
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <regex>
 
 #include "embed/heuristic_embedder.h"
 #include "ingest/ingest.h"
@@ -122,6 +123,10 @@ TEST_F(GeneratedProcedureTest, AShortStepRepeatedDoesNotPass) {
   ScoreReport r = Score(gold, trainee);
   ASSERT_EQ(OfType(r, kExtraSegment).size(), 1u) << Describe(r);
   EXPECT_EQ(OfType(r, kExtraSegment)[0]->step.index, 1) << Describe(r);
+  // Where the step was done the first time, as the video's time codes.
+  EXPECT_TRUE(std::regex_search(OfType(r, kExtraSegment)[0]->reason,
+                                std::regex(R"(step "step 2" done again \(it is also done at 0:0[45]\.\d-0:0[78]\.\d\))")))
+      << Describe(r);
   EXPECT_NE(r.verdict, "pass") << Describe(r);
 }
 

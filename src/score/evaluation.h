@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/matrix.h"
+#include "base/median.h"
 #include "base/status.h"
 #include "base/time_code.h"
 #include "embed/embedding_set.h"

@@ -1,4 +1,6 @@
 // The deviations and the words of their reasons (evaluation.h).
+#include "score/evaluation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,7 +9,6 @@
 #include "base/median.h"
 #include "score/below_line.h"
 #include "score/crossing.h"
-#include "score/evaluation.h"
 #include "score/step_segmenter.h"
 #include "score/work_span.h"
 

@@ -21,4 +21,8 @@ std::string TimeCode(double seconds) {
   return buf;
 }
 
+std::string TimeSpanCode(double start_seconds, double end_seconds) {
+  return TimeCode(start_seconds) + "-" + TimeCode(end_seconds);
+}
+
 }  // namespace sopilot

@@ -11,4 +11,7 @@ namespace sopilot {
 // error below the video's start), NaN or infinity is 0:00.0. Thread-safe.
 std::string TimeCode(double seconds);
 
+// A stretch of a video, "start-end" in time codes: "0:05.0-0:08.1".
+std::string TimeSpanCode(double start_seconds, double end_seconds);
+
 }  // namespace sopilot

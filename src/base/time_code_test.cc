@@ -31,5 +31,10 @@ TEST(TimeCodeTest, NoNegativeOrUndefinedTime) {
   EXPECT_EQ(TimeCode(std::numeric_limits<double>::infinity()), "0:00.0");
 }
 
+TEST(TimeCodeTest, ASpanIsItsTwoEndsJoined) {
+  EXPECT_EQ(TimeSpanCode(5, 8.14), "0:05.0-0:08.1");
+  EXPECT_EQ(TimeSpanCode(59.97, 119.96), "1:00.0-2:00.0");
+}
+
 }  // namespace
 }  // namespace sopilot

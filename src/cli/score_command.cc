@@ -36,7 +36,7 @@ struct ScoreArgs {
 
 std::string Span(const std::optional<TimeSpan>& t) {
   if (!t) return "-";
-  return TimeCode(t->start_sec) + "-" + TimeCode(t->end_sec);
+  return TimeSpanCode(t->start_sec, t->end_sec);
 }
 
 // `candidates`: the golds tried with --also-gold, closest first (else empty).

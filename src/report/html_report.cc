@@ -64,7 +64,7 @@ std::string TimelineSvg(const ReportModel& m) {
     svg += "<rect x=\"80\" y=\"" + y + "\" width=\"910\" height=\"28\" fill=\"#f2f2f2\"/>";
     for (const ReportSpan& s : gold ? m.gold_idle : m.idle) {
       svg += "<rect x=\"" + X(s.start) + "\" y=\"" + y + "\" width=\"" + Num(910 * (s.end - s.start) / total) +
-             "\" height=\"28\" fill=\"#d9d9d9\"><title>idle " + TimeCode(s.start) + "-" + TimeCode(s.end) +
+             "\" height=\"28\" fill=\"#d9d9d9\"><title>idle " + TimeSpanCode(s.start, s.end) +
              (gold ? " (no step)" : "") + "</title></rect>";
     }
     if (!gold) {
@@ -81,7 +81,7 @@ std::string TimelineSvg(const ReportModel& m) {
       svg += "<rect x=\"" + X(span->start) + "\" y=\"" + y + "\" width=\"" +
              Num(std::max(0.5, 910 * (span->end - span->start) / total - 1)) + "\" height=\"28\" fill=\"" +
              Css(StatusColour(status)) + "\"><title>" + HtmlEscape(std::to_string(s.index + 1) + " " + s.name) + ": " +
-             StatusWords(s.status) + " (" + TimeCode(span->start) + "-" + TimeCode(span->end) +
+             StatusWords(s.status) + " (" + TimeSpanCode(span->start, span->end) +
              ")</title></rect>";
       svg += "<text class=\"n\" x=\"" + Num(80 + 910 * (0.5 * (span->start + span->end)) / total) + "\" y=\"" +
              std::string(gold ? "29" : "64") + "\">" + std::to_string(s.index + 1) + "</text>";
@@ -155,8 +155,8 @@ Result<std::string> RenderHtmlReport(const ReportInput& in) {
     const ReportFrames& f = i < in.frames.size() ? in.frames[i] : none;
     h += "<section class=\"dev\"><div class=\"text\"><h3" + std::string(d.critical ? " class=\"critical\"" : "") + ">" +
          std::to_string(i + 1) + ". " + HtmlEscape(title) + (d.critical ? " (critical step)" : "") + "</h3><p>gold " +
-         (d.gold ? TimeCode(d.gold->start) + "-" + TimeCode(d.gold->end) : "-") + " &middot; trainee " +
-         (d.trainee ? TimeCode(d.trainee->start) + "-" + TimeCode(d.trainee->end) : "-") + " &middot; " +
+         (d.gold ? TimeSpanCode(d.gold->start, d.gold->end) : "-") + " &middot; trainee " +
+         (d.trainee ? TimeSpanCode(d.trainee->start, d.trainee->end) : "-") + " &middot; " +
          HtmlEscape(d.severity) + ", &minus;" + Num(d.penalty) + " points</p><p>" + HtmlEscape(d.reason) +
          "</p></div><figure>" + Picture(f.gold, d.gold ? "gold video not available" : "no gold time") +
          "<figcaption>gold</figcaption></figure><figure>" +

@@ -196,7 +196,7 @@ std::string Fixed(const char* fmt, double v) {
 }
 
 std::string SpanText(const std::optional<ReportSpan>& s) {
-  return s ? TimeCode(s->start) + "-" + TimeCode(s->end) : "-";
+  return s ? TimeSpanCode(s->start, s->end) : "-";
 }
 
 void DrawHeader(Pages& p, const ReportInput& in, const ReportModel& m) {

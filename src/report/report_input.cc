@@ -1,7 +1,5 @@
 #include "report/report_input.h"
 
-#include <cstdio>
-
 namespace sopilot {
 
 namespace {

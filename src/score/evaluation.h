@@ -85,7 +85,7 @@ class Evaluation {
   // ": nothing in view moved in it (0:00.0-0:30.0)", said of a still
   // trainee (ComparisonSpace::trainee_still).
   std::string StillTrainee() const {
-    return ": nothing in view moved in it (" + TimeCode(0) + "-" + TimeCode(VideoDuration(trainee_)) + ")";
+    return ": nothing in view moved in it (" + TimeSpanCode(0, VideoDuration(trainee_)) + ")";
   }
   std::string WhatStoodStill(int first_step, int last_step, int first_clip, int last_clip, bool most) const;
   // Below it a trainee clip of step k looks unlike the gold's step: under

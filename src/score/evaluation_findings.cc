@@ -28,18 +28,18 @@ std::string Evaluation::MissingReason(int k, int best_clip, double best) const {
   }
   if (longest) {
     return head + Fmt(": it showed for only %.1f s", longest->time.duration()) + " (" +
-           TimeCode(longest->time.start_sec) + "-" + TimeCode(longest->time.end_sec) +
+           TimeSpanCode(longest->time.start_sec, longest->time.end_sec) +
            Fmt("), less than the %.1f s it takes to count as done", MinRunSeconds(k));
   }
   if (space_.trainee_still) return head + StillTrainee();
   const ClipSpan& c = trainee_.clips[best_clip];
   const std::string moment =
-      ": the moment most like it (" + TimeCode(c.start_sec) + "-" + TimeCode(c.end_sec) + ")";
+      ": the moment most like it (" + TimeSpanCode(c.start_sec, c.end_sec) + ")";
   for (const TraineeSegment& seg : segments_) {
     if (best_clip < seg.first_clip || best_clip > seg.last_clip) continue;
     if (seg.step == kNoStep) break;
     return head + moment + " looked more like step \"" + steps_[seg.step].name + "\", done at " +
-           TimeCode(seg.time.start_sec) + "-" + TimeCode(seg.time.end_sec);
+           TimeSpanCode(seg.time.start_sec, seg.time.end_sec);
   }
   // Counted as nothing of the procedure: say how faint, against how much the
   // gold's steps resemble themselves at another moment (half of that counts).
@@ -181,7 +181,7 @@ void Evaluation::FindExecutionDeviations() {
         d.step.trainee_time = t;
         d.confidence = Clamp01(0.5 + 0.5 * (threshold - run.mean) / std::max(kEps, threshold - other));
         d.reason = Fmt("this step looked unlike the gold for %.1f s", t.duration()) + " (" +
-                   TimeCode(t.start_sec) + "-" + TimeCode(t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
+                   TimeSpanCode(t.start_sec, t.end_sec) + Fmt("; %.0f%% as alike as the rest of the video",
                                                                              100 * run.mean / std::max(kEps, typical_)) + ")" +
                    WhatStoodStill(static_cast<int>(k), static_cast<int>(k), first, last, true);
         deviating_[k] = true;
@@ -307,7 +307,7 @@ void Evaluation::FindExtraSegments() {
       d.reason = (last_step == seg.step ? "step \"" + name + "\""
                                         : "steps \"" + name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +
-                 TimeCode(before.start_sec) + "-" + TimeCode(before.end_sec) + ")";
+                 TimeSpanCode(before.start_sec, before.end_sec) + ")";
     }
     double best = 0;
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) {

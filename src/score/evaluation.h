@@ -99,6 +99,12 @@ class Evaluation {
     return typical_ - std::max(o_.deviation_fraction * (typical_ - other), 1.0 - line_self_[k]);
   }
   void ChooseMainSegments();
+  void FindResumedSteps();
+  // Is segments_[s] step k's main run taken up again after an interruption?
+  bool IsResumed(size_t s) const {
+    const int k = segments_[s].step;
+    return k != kNoStep && std::find(resumed_[k].begin(), resumed_[k].end(), static_cast<int>(s)) != resumed_[k].end();
+  }
   void FindMissingAndOrder();
   void FindOverTime();
   void FindExecutionDeviations();
@@ -167,12 +173,16 @@ class Evaluation {
     u.gold_time = {steps_[lo].time.start_sec, steps_[hi].time.end_sec};
     u.trainee_time = segments_[main_[k]].time;
     for (int j = lo; j <= hi; ++j) {
-      const TraineeSegment& seg = segments_[main_[j]];
       u.gold += GoldSeconds(j);
-      u.took += seg.time.duration();
-      u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
-      u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
-      u.holds_last_segment = u.holds_last_segment || main_[j] + 1 == static_cast<int>(segments_.size());
+      std::vector<int> parts = resumed_.empty() ? std::vector<int>{} : resumed_[j];
+      parts.push_back(main_[j]);
+      for (int s : parts) {
+        const TraineeSegment& seg = segments_[s];
+        u.took += seg.time.duration();
+        u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
+        u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
+        u.holds_last_segment = u.holds_last_segment || s + 1 == static_cast<int>(segments_.size());
+      }
     }
     return u;
   }
@@ -268,6 +278,9 @@ class Evaluation {
   std::vector<int> labels_;
   std::vector<TraineeSegment> segments_;
   std::vector<int> main_;  // per step: index into segments_, or -1
+  // Per step: the runs that take its main run up again after an
+  // interruption (FindResumedSteps), part of the same doing of the step.
+  std::vector<std::vector<int>> resumed_;
   std::vector<bool> swapped_;
   double typical_ = 1.0;  // typical similarity of a trainee clip to its step
   std::vector<Deviation> deviations_;

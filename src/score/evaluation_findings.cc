@@ -260,7 +260,7 @@ void Evaluation::FindExtraSegments() {
   for (size_t k = 0; k < steps_.size(); ++k) gold_durations.push_back(GoldSeconds(static_cast<int>(k)));
   const double typical_step = std::max(kEps, Median(gold_durations));
   auto is_repeat = [&](size_t s) {
-    return segments_[s].step != kNoStep && main_[segments_[s].step] != static_cast<int>(s);
+    return segments_[s].step != kNoStep && main_[segments_[s].step] != static_cast<int>(s) && !IsResumed(s);
   };
   const bool any_step = std::any_of(main_.begin(), main_.end(), [](int m) { return m >= 0; });
   for (size_t s = 0; s < segments_.size(); ++s) {
@@ -301,9 +301,16 @@ void Evaluation::FindExtraSegments() {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
       const std::string& name = steps_[seg.step].name;
-      // Where it was done the first time: its main run (to the last step's).
+      // Where it was done the first time: its main run (to the last step's),
+      // with the runs that took it up again.
       TimeSpan before = segments_[main_[seg.step]].time;
       if (main_[last_step] >= 0) before.end_sec = std::max(before.end_sec, segments_[main_[last_step]].time.end_sec);
+      for (int j = seg.step; j <= last_step; ++j) {
+        for (int r : resumed_[j]) {
+          before.start_sec = std::min(before.start_sec, segments_[r].time.start_sec);
+          before.end_sec = std::max(before.end_sec, segments_[r].time.end_sec);
+        }
+      }
       d.reason = (last_step == seg.step ? "step \"" + name + "\""
                                         : "steps \"" + name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +

@@ -57,6 +57,36 @@ void Evaluation::ChooseMainSegments() {
   }
 }
 
+void Evaluation::FindResumedSteps() {
+  // A trainee who breaks off a step (time on no step, or a moment that
+  // resembles another step done at its own place elsewhere) and then goes
+  // on with it does the step once, interrupted: the interruption is the
+  // finding, not a second doing of the step. Reported as "done again",
+  // the step's second part doubled the one interruption into two findings
+  // and cut the step's time short. So a run of step k that follows (or
+  // precedes) k's main run with only such an interruption between them,
+  // and the next one beyond it in the same way, is part of the main run's
+  // doing. A run of another step's main run between them is a step done
+  // in between: the run after it is k done again, as before.
+  resumed_.assign(steps_.size(), {});
+  const int n = static_cast<int>(segments_.size());
+  auto interruption = [&](int s) {
+    const int j = segments_[s].step;
+    return j == kNoStep || main_[j] != s;
+  };
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    if (main_[k] < 0) continue;
+    for (int dir : {-1, 1}) {
+      for (int at = main_[k];;) {
+        const int next = at + 2 * dir;
+        if (next < 0 || next >= n || segments_[next].step != static_cast<int>(k) || !interruption(at + dir)) break;
+        resumed_[k].push_back(next);
+        at = next;
+      }
+    }
+  }
+}
+
 void Evaluation::TrimEdgeBlur() {
   // A clip holds a clip length of time. Where the camera starts a moment
   // before the work, the first clips hold some of that moment and some of

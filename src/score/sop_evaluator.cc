@@ -272,6 +272,7 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
 
   ChooseMainSegments();
   SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
+  FindResumedSteps();
   FindMissingAndOrder();
   FindOverTime();
   FindExecutionDeviations();
@@ -419,7 +420,14 @@ void Evaluation::Finish(ScoreReport* out) {
       const TraineeSegment& seg = segments_[main_[k]];
       r.trainee_time = seg.time;
       r.similarity = SegmentSimilarity(seg, static_cast<int>(k));
-      r.duration_ratio = seg.time.duration() / std::max(kEps, GoldSeconds(k));
+      // Taken up again after an interruption: the whole doing, its parts' time.
+      double took = seg.time.duration();
+      for (int s : resumed_[k]) {
+        took += segments_[s].time.duration();
+        r.trainee_time->start_sec = std::min(r.trainee_time->start_sec, segments_[s].time.start_sec);
+        r.trainee_time->end_sec = std::max(r.trainee_time->end_sec, segments_[s].time.end_sec);
+      }
+      r.duration_ratio = took / std::max(kEps, GoldSeconds(k));
     }
     r.status = main_[k] < 0 ? (steps_[k].rules.optional ? "skipped" : "missing")
                : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"

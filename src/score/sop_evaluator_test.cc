@@ -1,5 +1,6 @@
 #include "score/sop_evaluator.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -257,6 +258,58 @@ TEST(EvaluateSopTest, StepsOfOneAnyOrderGroupMayBeSwapped) {
   auto other = EvaluateSop(gold, swapped, ScoreOptions{}, &steps);
   ASSERT_EQ(other->deviations.size(), 1u);
   EXPECT_EQ(other->deviations[0].type, kOrderSwap);
+}
+
+// A step broken off and then taken up again is one doing of the step: the
+// interruption is the finding, once, and the step's time is its parts'.
+std::string Describe(const ScoreReport& r) {
+  std::string out;
+  for (const Deviation& d : r.deviations) out += d.type + " step " + std::to_string(d.step.index) + ": " + d.reason + "\n";
+  return out;
+}
+
+TEST(EvaluateSopTest, AStepTakenUpAgainAfterAnInterruptionIsOneDoingOfIt) {
+  EmbeddingSet gold = Video({0, 1, 2, 3}, {6, 6, 6, 6});
+  // Step 2 broken off for 4 s of something else (scene 9), then finished.
+  auto away = EvaluateSop(gold, Video({0, 1, 9, 1, 2, 3}, {6, 3, 4, 3, 6, 6}, 7), ScoreOptions{});
+  ASSERT_TRUE(away.ok()) << away.status().ToString();
+  int interruptions = 0;
+  for (const Deviation& d : away->deviations) {
+    EXPECT_FALSE(d.type == kExtraSegment && d.step.index == 1) << Describe(*away);  // not "done again"
+    if (d.type != kExtraSegment || d.step.index != -1) continue;
+    ++interruptions;
+    ASSERT_TRUE(d.step.trainee_time.has_value());
+    EXPECT_GE(d.step.trainee_time->start_sec, 9 - 0.1);
+    EXPECT_LE(d.step.trainee_time->end_sec, 13 + 0.1);
+  }
+  EXPECT_EQ(interruptions, 1) << Describe(*away);
+  // Step 2's doing spans the interruption and took its two parts' time. A
+  // clip straddles each edge of the interruption, and the labels give the
+  // step up to half a clip of it at each: its time errs long by that much
+  // (here over the 15 % tolerance, and reported as over time).
+  ASSERT_TRUE(away->steps[1].trainee_time.has_value());
+  EXPECT_NEAR(away->steps[1].trainee_time->start_sec, 6, 0.5);
+  EXPECT_NEAR(away->steps[1].trainee_time->end_sec, 16, 0.5);
+  EXPECT_GE(away->steps[1].duration_ratio, 1.0 - 0.05);
+  EXPECT_LE(away->steps[1].duration_ratio, (6.0 + 2.0) / 6.0);
+
+  // Broken off by a moment of step 4, which is then done at its place: that
+  // moment is step 4 done again, and step 2 is not.
+  auto early = EvaluateSop(gold, Video({0, 1, 3, 1, 2, 3}, {6, 3, 3, 3, 6, 6}, 8), ScoreOptions{});
+  ASSERT_TRUE(early.ok());
+  ASSERT_EQ(early->deviations.size(), 1u) << Describe(*early);
+  EXPECT_EQ(early->deviations[0].type, kExtraSegment);
+  EXPECT_EQ(early->deviations[0].step.index, 3);
+  EXPECT_THAT(early->deviations[0].reason, ::testing::HasSubstr("done again (it is also done at 0:21"));
+
+  // A step done in between is no interruption: the step after it is done again.
+  auto again = EvaluateSop(gold, Video({0, 1, 2, 1, 3}, {6, 6, 6, 4, 6}, 9), ScoreOptions{});
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->deviations.size(), 1u) << Describe(*again);
+  EXPECT_EQ(again->deviations[0].type, kExtraSegment);
+  EXPECT_EQ(again->deviations[0].step.index, 1);
+  EXPECT_THAT(again->deviations[0].reason,
+              ::testing::MatchesRegex(R"(step "step 2" done again \(it is also done at 0:0[56]\.[0-9]-0:1[12]\.[0-9]\))"));
 }
 
 TEST(EvaluateSopTest, AStepsOwnToleranceDecidesItsOverTime) {

@@ -8,6 +8,14 @@ Prints the accuracy per embedder for the same-basin pairs (004 <-> 008, the
 same sink without shared footage) and the other-basin pairs (004 or 008 <->
 010). 12 steps: chance is about 8 %. doc/embedders.md quotes the figures.
 
+"In order" is what the order of the steps adds: the test take's step videos
+(those both takes hold) are read one after the other, in step order, and
+cut into that many contiguous stretches, one per step, where the sum of
+each clip's similarity to its stretch's centroid is highest. It is the
+share of clips that land in their own step's stretch: what an alignment
+that knows the take is correct and in order could reach with these
+features, an upper bound for the scoring of a correct take.
+
     tools/models/step_separation.py build/sopilot heuristic-v1 motion-v1+appearance-v1
 
 Embeddings are cached under $STEP_SEPARATION_CACHE (default
@@ -83,6 +91,36 @@ def accuracy(reference, test):
     return right / max(total, 1)
 
 
+def in_order_accuracy(reference, test):
+    codes = sorted({c for c, _ in reference} & {c for c, _ in test})
+    centroids = np.vstack([np.vstack([x for c, x in reference if c == k]).mean(0) for k in codes])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    clips = [(code, x) for code, x in sorted(test, key=lambda v: v[0]) if code in codes]
+    truth = np.concatenate([np.full(len(x), codes.index(code)) for code, x in clips])
+    sim = np.vstack([x for _, x in clips]) @ centroids.T  # clips x steps
+    n, k = sim.shape
+    cum = np.vstack([np.zeros(k), np.cumsum(sim, axis=0)])
+    # best[j][i]: the best sum for the first i clips cut into steps 0..j-1.
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    starts = []
+    for j in range(k):
+        run = best - cum[:, j]  # open step j after clip p
+        arg = np.maximum.accumulate(np.where(np.isfinite(run), run, -np.inf))
+        where = np.array([int(np.argmax(run[:i])) if i > 0 else 0 for i in range(n + 1)])
+        nxt = np.full(n + 1, -np.inf)
+        nxt[1:] = arg[:-1] + cum[1:, j]
+        starts.append(where)
+        best = nxt
+    labels = np.empty(n, dtype=int)
+    end = n
+    for j in range(k - 1, -1, -1):
+        start = starts[j][end]
+        labels[start:end] = j
+        end = start
+    return float((labels == truth).mean())
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -94,8 +132,12 @@ def main():
         same = [accuracy(d[a], d[b]) for a, b in [("004", "008"), ("008", "004")]]
         other = [accuracy(d[a], d[b])
                  for a, b in [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]]
-        print(f"{embedder:40s} same basin {100 * np.mean(same):5.1f} %   other basin {100 * np.mean(other):5.1f} %",
-              flush=True)
+        same_ordered = [in_order_accuracy(d[a], d[b]) for a, b in [("004", "008"), ("008", "004")]]
+        other_ordered = [in_order_accuracy(d[a], d[b])
+                         for a, b in [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]]
+        print(f"{embedder:40s} same basin {100 * np.mean(same):5.1f} %   other basin {100 * np.mean(other):5.1f} %"
+              f"   in order: same basin {100 * np.mean(same_ordered):5.1f} %   other basin "
+              f"{100 * np.mean(other_ordered):5.1f} %", flush=True)
 
 
 if __name__ == "__main__":

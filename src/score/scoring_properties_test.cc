@@ -945,6 +945,40 @@ TEST_F(ScoringPropertiesTest, AStepThatStoodStillSaysSo) {
   EXPECT_EQ(o->reason.find("nothing in view moved"), std::string::npos) << o->reason;
 }
 
+// A step broken off for something else and then finished is one doing of
+// the step: the time away is the finding, once (before 2026-12-07 the
+// step's second part was also "done again", and its first, alone, "done in
+// half its time").
+TEST_F(ScoringPropertiesTest, AStepTakenUpAgainAfterAnInterruptionIsOneDoingOfIt) {
+  const std::vector<std::string>& scenes = DistinctScenes();
+  EmbeddingSet gold =
+      SegmentsVideo("gold", {{scenes[0], 6}, {scenes[1], 6}, {scenes[2], 6}, {scenes[4], 6}, {scenes[8], 6}});
+  // The second step's first 3 s, 4 s of something no step shows (9 s to
+  // 13 s), then its last 3 s.
+  ScoreReport r = Score(gold, SegmentsVideo("interrupted", {{scenes[0], 6},
+                                                            {scenes[1], 3},
+                                                            {scenes[6], 4},
+                                                            {scenes[1] + ",trim=start=3,setpts=PTS-STARTPTS", 3},
+                                                            {scenes[2], 6},
+                                                            {scenes[4], 6},
+                                                            {scenes[8], 6}}));
+  int away = 0;
+  for (const Deviation& d : r.deviations) {
+    EXPECT_FALSE(d.type == kExtraSegment && d.step.index == 1) << Describe(r);  // not "done again"
+    EXPECT_NE(d.type, kExecutionDeviation) << Describe(r);                       // nor half done
+    if (d.type != kExtraSegment || d.step.index != -1) continue;
+    ++away;
+    ASSERT_TRUE(d.step.trainee_time.has_value());
+    EXPECT_NEAR(d.step.trainee_time->start_sec, 9.0, 1.0) << Describe(r);
+    EXPECT_NEAR(d.step.trainee_time->end_sec, 13.0, 1.0) << Describe(r);
+  }
+  EXPECT_EQ(away, 1) << Describe(r);
+  ASSERT_TRUE(r.steps[1].trainee_time.has_value()) << Describe(r);
+  EXPECT_NEAR(r.steps[1].trainee_time->start_sec, 6.0, 1.0) << Describe(r);
+  EXPECT_NEAR(r.steps[1].trainee_time->end_sec, 16.0, 1.0) << Describe(r);
+  EXPECT_GE(r.steps[1].duration_ratio, 0.9) << Describe(r);
+}
+
 TEST_F(ScoringPropertiesTest, APauseBetweenStepsIsTimeOnNoStep) {
   const std::vector<std::string>& scenes = DistinctScenes();
   // Every step moves (a still one held longer is that step over time).

@@ -158,6 +158,7 @@ class Evaluation {
   struct TimedUnit {
     int first = 0, last = 0;  // gold steps
     double gold = 0, took = 0;
+    int parts = 0;  // trainee runs timed: a step taken up again has more than one
     TimeSpan gold_time, trainee_time;
     bool holds_last_segment = false;  // a main run is the trainee's last segment
   };
@@ -179,6 +180,7 @@ class Evaluation {
       for (int s : parts) {
         const TraineeSegment& seg = segments_[s];
         u.took += seg.time.duration();
+        ++u.parts;
         u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
         u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
         u.holds_last_segment = u.holds_last_segment || s + 1 == static_cast<int>(segments_.size());

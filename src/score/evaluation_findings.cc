@@ -127,6 +127,8 @@ void Evaluation::FindOverTime() {
     d.reason = UnitName(u) + Fmt("took %.1f s against %.1f s in the gold video (%.0f%% longer", u.took, u.gold,
                                  100 * (ratio - 1)) +
                Fmt("; tolerance %.0f%%)", 100 * tolerance) +
+               // Taken up again after an interruption (FindResumedSteps).
+               (u.parts > u.last - u.first + 1 ? ", in " + std::to_string(u.parts) + " parts" : std::string()) +
                (inside.empty() ? "" : WhatStoodStill(u.first, u.last, inside.front(), inside.back(), false));
     for (int j = u.first; j <= u.last; ++j) over_[j] = true;
     Add(std::move(d), o_.weights.time, 0.5 + 0.5 * (ratio - 1) / (2 * tol));

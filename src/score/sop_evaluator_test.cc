@@ -293,6 +293,16 @@ TEST(EvaluateSopTest, AStepTakenUpAgainAfterAnInterruptionIsOneDoingOfIt) {
   EXPECT_GE(away->steps[1].duration_ratio, 1.0 - 0.05);
   EXPECT_LE(away->steps[1].duration_ratio, (6.0 + 2.0) / 6.0);
 
+  // Done slowly around the interruption: over time, in its two parts.
+  auto slow = EvaluateSop(gold, Video({0, 1, 9, 1, 2, 3}, {6, 5, 4, 5, 6, 6}, 7), ScoreOptions{});
+  ASSERT_TRUE(slow.ok());
+  const Deviation* over = nullptr;
+  for (const Deviation& d : slow->deviations) {
+    if (d.type == kOverTime && d.step.index == 1) over = &d;
+  }
+  ASSERT_NE(over, nullptr) << Describe(*slow);
+  EXPECT_THAT(over->reason, ::testing::HasSubstr("% longer; tolerance 15%), in 2 parts")) << Describe(*slow);
+
   // Broken off by a moment of step 4, which is then done at its place: that
   // moment is step 4 done again, and step 2 is not.
   auto early = EvaluateSop(gold, Video({0, 1, 3, 1, 2, 3}, {6, 3, 3, 3, 6, 6}, 8), ScoreOptions{});

@@ -155,6 +155,29 @@ class Evaluation {
   // one of them was done (the gold cannot tell them apart, so the trainee's
   // boundaries between them are as good as arbitrary and only their total
   // time means anything), else step k alone.
+  // Step k's doing (main_[k] >= 0): its main run with the runs that took
+  // it up again after an interruption (FindResumedSteps).
+  struct Doing {
+    double took = 0;  // the runs' time, without the interruptions
+    int parts = 0;    // how many runs
+    TimeSpan span;    // from the first run's start to the last one's end
+    bool holds_last_segment = false;  // a run is the trainee's last segment
+  };
+  Doing DoingOf(int k) const {
+    Doing d;
+    d.span = segments_[main_[k]].time;
+    std::vector<int> runs = resumed_.empty() ? std::vector<int>{} : resumed_[k];
+    runs.push_back(main_[k]);
+    for (int s : runs) {
+      const TraineeSegment& seg = segments_[s];
+      d.took += seg.time.duration();
+      ++d.parts;
+      d.span.start_sec = std::min(d.span.start_sec, seg.time.start_sec);
+      d.span.end_sec = std::max(d.span.end_sec, seg.time.end_sec);
+      d.holds_last_segment = d.holds_last_segment || s + 1 == static_cast<int>(segments_.size());
+    }
+    return d;
+  }
   struct TimedUnit {
     int first = 0, last = 0;  // gold steps
     double gold = 0, took = 0;
@@ -174,17 +197,13 @@ class Evaluation {
     u.gold_time = {steps_[lo].time.start_sec, steps_[hi].time.end_sec};
     u.trainee_time = segments_[main_[k]].time;
     for (int j = lo; j <= hi; ++j) {
+      const Doing d = DoingOf(j);
       u.gold += GoldSeconds(j);
-      std::vector<int> parts = resumed_.empty() ? std::vector<int>{} : resumed_[j];
-      parts.push_back(main_[j]);
-      for (int s : parts) {
-        const TraineeSegment& seg = segments_[s];
-        u.took += seg.time.duration();
-        ++u.parts;
-        u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, seg.time.start_sec);
-        u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, seg.time.end_sec);
-        u.holds_last_segment = u.holds_last_segment || s + 1 == static_cast<int>(segments_.size());
-      }
+      u.took += d.took;
+      u.parts += d.parts;
+      u.trainee_time.start_sec = std::min(u.trainee_time.start_sec, d.span.start_sec);
+      u.trainee_time.end_sec = std::max(u.trainee_time.end_sec, d.span.end_sec);
+      u.holds_last_segment = u.holds_last_segment || d.holds_last_segment;
     }
     return u;
   }

@@ -303,16 +303,9 @@ void Evaluation::FindExtraSegments() {
       d.step = Ref(seg.step, &seg);
       d.step.gold_time->end_sec = steps_[last_step].time.end_sec;
       const std::string& name = steps_[seg.step].name;
-      // Where it was done the first time: its main run (to the last step's),
-      // with the runs that took it up again.
-      TimeSpan before = segments_[main_[seg.step]].time;
-      if (main_[last_step] >= 0) before.end_sec = std::max(before.end_sec, segments_[main_[last_step]].time.end_sec);
-      for (int j = seg.step; j <= last_step; ++j) {
-        for (int r : resumed_[j]) {
-          before.start_sec = std::min(before.start_sec, segments_[r].time.start_sec);
-          before.end_sec = std::max(before.end_sec, segments_[r].time.end_sec);
-        }
-      }
+      // Where it was done the first time: its doing (to the last step's).
+      TimeSpan before = DoingOf(seg.step).span;
+      if (main_[last_step] >= 0) before.end_sec = std::max(before.end_sec, DoingOf(last_step).span.end_sec);
       d.reason = (last_step == seg.step ? "step \"" + name + "\""
                                         : "steps \"" + name + "\" to \"" + steps_[last_step].name + "\"") +
                  " done again (" + (last_step == seg.step ? "it is" : "they are") + " also done at " +

@@ -417,17 +417,11 @@ void Evaluation::Finish(ScoreReport* out) {
     r.name = steps_[k].name;
     r.gold_time = steps_[k].time;
     if (main_[k] >= 0) {
-      const TraineeSegment& seg = segments_[main_[k]];
-      r.trainee_time = seg.time;
-      r.similarity = SegmentSimilarity(seg, static_cast<int>(k));
       // Taken up again after an interruption: the whole doing, its parts' time.
-      double took = seg.time.duration();
-      for (int s : resumed_[k]) {
-        took += segments_[s].time.duration();
-        r.trainee_time->start_sec = std::min(r.trainee_time->start_sec, segments_[s].time.start_sec);
-        r.trainee_time->end_sec = std::max(r.trainee_time->end_sec, segments_[s].time.end_sec);
-      }
-      r.duration_ratio = took / std::max(kEps, GoldSeconds(k));
+      const Doing doing = DoingOf(static_cast<int>(k));
+      r.trainee_time = doing.span;
+      r.similarity = SegmentSimilarity(segments_[main_[k]], static_cast<int>(k));
+      r.duration_ratio = doing.took / std::max(kEps, GoldSeconds(k));
     }
     r.status = main_[k] < 0 ? (steps_[k].rules.optional ? "skipped" : "missing")
                : swapped_[k] ? "out_of_order" : deviating_[k] ? "deviation"

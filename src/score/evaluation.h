@@ -151,10 +151,6 @@ class Evaluation {
     for (int i = seg.first_clip; i <= seg.last_clip; ++i) s += ss_.sim.at(i, k);
     return s / (seg.last_clip - seg.first_clip + 1);
   }
-  // What is timed for step k: the run of alike steps holding it when every
-  // one of them was done (the gold cannot tell them apart, so the trainee's
-  // boundaries between them are as good as arbitrary and only their total
-  // time means anything), else step k alone.
   // Step k's doing (main_[k] >= 0): its main run with the runs that took
   // it up again after an interruption (FindResumedSteps).
   struct Doing {
@@ -178,6 +174,10 @@ class Evaluation {
     }
     return d;
   }
+  // What is timed for step k: the run of alike steps holding it when every
+  // one of them was done (the gold cannot tell them apart, so the trainee's
+  // boundaries between them are as good as arbitrary and only their total
+  // time means anything), else step k alone.
   struct TimedUnit {
     int first = 0, last = 0;  // gold steps
     double gold = 0, took = 0;

@@ -34,6 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CLIPS = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "handwash", "clips")
 CACHE = os.environ.get("STEP_SEPARATION_CACHE", "/tmp/sopilot-step-separation")
 TAKES = ["004", "008", "010"]
+SAME_BASIN = [("004", "008"), ("008", "004")]  # (reference, test)
+OTHER_BASIN = [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]
 
 
 def read_embeddings(path):
@@ -77,10 +79,15 @@ def centred(videos):
     return out
 
 
+def step_centroids(reference, codes):
+    """Unit mean clip of each step code of `reference`, one row per code."""
+    centroids = np.vstack([np.vstack([x for c, x in reference if c == k]).mean(0) for k in codes])
+    return centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+
+
 def accuracy(reference, test):
     codes = sorted({c for c, _ in reference})
-    centroids = np.vstack([np.vstack([x for c, x in reference if c == k]).mean(0) for k in codes])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    centroids = step_centroids(reference, codes)
     right = total = 0
     for code, x in test:
         if code not in codes:
@@ -93,31 +100,34 @@ def accuracy(reference, test):
 
 def in_order_accuracy(reference, test):
     codes = sorted({c for c, _ in reference} & {c for c, _ in test})
-    centroids = np.vstack([np.vstack([x for c, x in reference if c == k]).mean(0) for k in codes])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    centroids = step_centroids(reference, codes)
     clips = [(code, x) for code, x in sorted(test, key=lambda v: v[0]) if code in codes]
     truth = np.concatenate([np.full(len(x), codes.index(code)) for code, x in clips])
     sim = np.vstack([x for _, x in clips]) @ centroids.T  # clips x steps
     n, k = sim.shape
     cum = np.vstack([np.zeros(k), np.cumsum(sim, axis=0)])
-    # best[j][i]: the best sum for the first i clips cut into steps 0..j-1.
+    # best[i]: the best sum for the first i clips cut into the steps so far;
+    # start[j][i]: where step j starts when it ends after clip i.
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
-    starts = []
+    start = []
     for j in range(k):
-        run = best - cum[:, j]  # open step j after clip p
-        arg = np.maximum.accumulate(np.where(np.isfinite(run), run, -np.inf))
-        where = np.array([int(np.argmax(run[:i])) if i > 0 else 0 for i in range(n + 1)])
+        opened = best - cum[:, j]  # step j opened after clip p
         nxt = np.full(n + 1, -np.inf)
-        nxt[1:] = arg[:-1] + cum[1:, j]
-        starts.append(where)
+        where = np.zeros(n + 1, dtype=int)
+        top = 0
+        for i in range(1, n + 1):
+            if opened[i - 1] > opened[top]:
+                top = i - 1
+            nxt[i] = opened[top] + cum[i, j]
+            where[i] = top
+        start.append(where)
         best = nxt
     labels = np.empty(n, dtype=int)
     end = n
     for j in range(k - 1, -1, -1):
-        start = starts[j][end]
-        labels[start:end] = j
-        end = start
+        labels[start[j][end]:end] = j
+        end = start[j][end]
     return float((labels == truth).mean())
 
 
@@ -129,12 +139,10 @@ def main():
     binary = sys.argv[1]
     for embedder in sys.argv[2:]:
         d = {t: centred(v) for t, v in takes(binary, embedder).items()}
-        same = [accuracy(d[a], d[b]) for a, b in [("004", "008"), ("008", "004")]]
-        other = [accuracy(d[a], d[b])
-                 for a, b in [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]]
-        same_ordered = [in_order_accuracy(d[a], d[b]) for a, b in [("004", "008"), ("008", "004")]]
-        other_ordered = [in_order_accuracy(d[a], d[b])
-                         for a, b in [("004", "010"), ("010", "004"), ("008", "010"), ("010", "008")]]
+        same = [accuracy(d[a], d[b]) for a, b in SAME_BASIN]
+        other = [accuracy(d[a], d[b]) for a, b in OTHER_BASIN]
+        same_ordered = [in_order_accuracy(d[a], d[b]) for a, b in SAME_BASIN]
+        other_ordered = [in_order_accuracy(d[a], d[b]) for a, b in OTHER_BASIN]
         print(f"{embedder:40s} same basin {100 * np.mean(same):5.1f} %   other basin {100 * np.mean(other):5.1f} %"
               f"   in order: same basin {100 * np.mean(same_ordered):5.1f} %   other basin "
               f"{100 * np.mean(other_ordered):5.1f} %", flush=True)

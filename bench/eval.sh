@@ -92,11 +92,18 @@ $program" "$dir" "$use_labelled" > "$out"
 }
 
 # ffmpeg into a temporary name, then renamed: an interrupted run leaves no
-# half-written file that a later run would take as done.
+# half-written file that a later run would take as done. The arguments (the
+# source's path among them) are kept beside the video as its recipe, and a
+# video is only re-used for the same recipe: a run without ../shared makes
+# the nuisance and pace variants from the generated stand-in, and a later
+# run with it must not score those against the fixtures' gold.
 encode() {  # OUT, then ffmpeg arguments
   local out=$1; shift
-  [ -s "$out" ] && return 0
+  local recipe
+  recipe=$(printf '%s\n' "$@")
+  [ -s "$out" ] && [ "$(cat "$out.recipe" 2>/dev/null)" = "$recipe" ] && return 0
   ffmpeg -nostdin -y -loglevel error "$@" "$out.part.mp4"
+  printf '%s\n' "$recipe" > "$out.recipe"
   mv "$out.part.mp4" "$out"
 }
 

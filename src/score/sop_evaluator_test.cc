@@ -350,9 +350,6 @@ TEST(EvaluateSopTest, AMomentLikeAnotherStepIsADoingOfItOnlyIfItLooksLikeTheTrai
   ASSERT_TRUE(moment->steps[1].trainee_time.has_value());
   EXPECT_NEAR(moment->steps[1].trainee_time->start_sec, 6, 0.5);
   EXPECT_NEAR(moment->steps[1].trainee_time->end_sec, 15, 0.5);
-  // The clip map says so too: the moment's clips (starting 9-10 s) are step 2's.
-  ASSERT_GE(moment->trainee_step_map.size(), 21u);
-  for (int i = 18; i <= 20; ++i) EXPECT_EQ(moment->trainee_step_map[i], 1) << "clip " << i;
 
   // The moment as this take does step 4, with its look of step 4: step 4
   // done again.

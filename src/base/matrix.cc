@@ -16,12 +16,4 @@ void NormalizeRows(FloatMatrix* m) {
   }
 }
 
-double RowDot(const FloatMatrix& m, int a, int b) {
-  double s = 0;
-  const float* x = m.row(a);
-  const float* y = m.row(b);
-  for (int j = 0; j < m.cols; ++j) s += static_cast<double>(x[j]) * y[j];
-  return s;
-}
-
 }  // namespace sopilot

@@ -26,8 +26,4 @@ struct FloatMatrix {
 // as they are (the original's rule).
 void NormalizeRows(FloatMatrix* m);
 
-// The dot product of rows a and b of m, summed in double (for unit rows,
-// their cosine).
-double RowDot(const FloatMatrix& m, int a, int b);
-
 }  // namespace sopilot

@@ -72,7 +72,6 @@ class Evaluation {
 
  private:
   Status ExplainWeakRepeats();
-  void ExplainLookAlikeMoments();
   Status ComputeRawLevels();
   void UnlabelRawOutliers();
   int RunsOfSteps(int a, int b, int min_clips) const;

@@ -362,51 +362,5 @@ Status Evaluation::ExplainWeakRepeats() {
   return Status::Ok();
 }
 
-void Evaluation::ExplainLookAlikeMoments() {
-  // A run of step j inside the doing of step k (a run of k on each side),
-  // where j is done at its own place too, reads as j done again. On another
-  // recording it is often a moment of k that happens to resemble the gold's
-  // j: the hands lower for a few seconds, the same rubbing seen from
-  // another angle. The gold cannot say which it is, but the trainee can:
-  // a second doing of j looks like the trainee's own doing of j at least as
-  // much as like the k around it, as the same person, hands and light do
-  // the same thing twice. So the run's clips are compared, in the trainee's
-  // own space, with the clips of j's main run and with those of the two k
-  // runs beside it (clips sharing no frame with it); where, over its clips,
-  // the median best match is no better in j than around it, the moment is
-  // part of k's doing and the three runs are one.
-  const FloatMatrix& t = space_.trainee;
-  const std::vector<ClipSpan>& clips = trainee_.clips;
-  auto best_in = [&](int i, const TraineeSegment& seg) {
-    double best = -2;
-    for (int c = seg.first_clip; c <= seg.last_clip; ++c) {
-      if (clips[c].end_sec > clips[i].start_sec + kEps && clips[c].start_sec < clips[i].end_sec - kEps) continue;
-      best = std::max(best, RowDot(t, i, c));
-    }
-    return best;
-  };
-  for (size_t s = 1; s + 1 < segments_.size(); ++s) {
-    const TraineeSegment& seg = segments_[s];
-    const int j = seg.step, k = segments_[s - 1].step;
-    if (j == kNoStep || k == kNoStep || j == k || segments_[s + 1].step != k) continue;
-    if (main_[j] < 0 || main_[j] == static_cast<int>(s)) continue;
-    std::vector<double> own, around;
-    for (int i : PureClips(clips, seg)) {
-      const double in_j = best_in(i, segments_[main_[j]]);
-      const double beside = std::max(best_in(i, segments_[s - 1]), best_in(i, segments_[s + 1]));
-      if (in_j < -1 || beside < -1) continue;  // no clip sharing no frame
-      own.push_back(in_j);
-      around.push_back(beside);
-    }
-    if (own.empty() || Median(own) > Median(around) + kSimilarityResolution) continue;
-    segments_[s - 1].last_clip = segments_[s + 1].last_clip;
-    segments_[s - 1].time.end_sec = segments_[s + 1].time.end_sec;
-    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(s),
-                    segments_.begin() + static_cast<std::ptrdiff_t>(s) + 2);
-    ChooseMainSegments();  // the runs after it moved, and k's runs are one
-    --s;
-  }
-}
-
 }  // namespace evaluation
 }  // namespace sopilot

@@ -7,19 +7,14 @@
 #include <algorithm>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "embed/embedding_set.h"
 
 namespace sopilot::testing {
 
-// A part of a video: scenes mixed with weights, e.g. {{1, 1.0f}, {10, 0.8f}}.
-using SceneMix = std::vector<std::pair<int, float>>;
-
-// Each part a mix of scenes (at most 12, indices 0..11) for `seconds[k]`.
-inline EmbeddingSet MixedSceneEmbeddings(const std::vector<SceneMix>& parts, const std::vector<double>& seconds,
-                                         int seed = 1, const std::string& model = "heuristic-v1") {
+inline EmbeddingSet SceneEmbeddings(const std::vector<int>& scenes, const std::vector<double>& seconds, int seed = 1,
+                                    const std::string& model = "heuristic-v1") {
   std::mt19937 scene_rng(42);
   std::normal_distribution<float> g(0, 1);
   const int dim = 32;
@@ -36,26 +31,15 @@ inline EmbeddingSet MixedSceneEmbeddings(const std::vector<SceneMix>& parts, con
   s.vectors = FloatMatrix(s.clips.size(), dim);
   for (size_t i = 0; i < s.clips.size(); ++i) {
     double start = 0;
-    for (size_t k = 0; k < parts.size(); ++k) {
+    for (size_t k = 0; k < scenes.size(); ++k) {
       double a = std::max(start, s.clips[i].start_sec), b = std::min(start + seconds[k], s.clips[i].end_sec);
-      if (b > a) {
-        for (const auto& [scene, weight] : parts[k]) {
-          for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += (b - a) * weight * basis[scene][j];
-        }
-      }
+      if (b > a) for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += (b - a) * basis[scenes[k]][j];
       start += seconds[k];
     }
     for (int j = 0; j < dim; ++j) s.vectors.at(i, j) += 0.2f * g(noise_rng);
   }
   NormalizeRows(&s.vectors);
   return s;
-}
-
-inline EmbeddingSet SceneEmbeddings(const std::vector<int>& scenes, const std::vector<double>& seconds, int seed = 1,
-                                    const std::string& model = "heuristic-v1") {
-  std::vector<SceneMix> parts;
-  for (int scene : scenes) parts.push_back({{scene, 1.0f}});
-  return MixedSceneEmbeddings(parts, seconds, seed, model);
 }
 
 }  // namespace sopilot::testing

@@ -272,7 +272,6 @@ Status Evaluation::Run(const std::vector<StepSpec>* user_steps, ScoreReport* out
 
   ChooseMainSegments();
   SOPILOT_RETURN_IF_ERROR(ExplainWeakRepeats());
-  ExplainLookAlikeMoments();
   FindResumedSteps();
   FindMissingAndOrder();
   FindOverTime();

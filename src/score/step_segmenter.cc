@@ -1,6 +1,5 @@
 #include "score/step_segmenter.h"
 
-#include "base/matrix.h"
 #include "score/crossing.h"
 #include "score/work_span.h"
 
@@ -14,6 +13,13 @@ namespace sopilot {
 namespace {
 constexpr double kEps = 1e-6;
 
+double Dot(const FloatMatrix& m, int a, int b) {
+  double s = 0;
+  const float* x = m.row(a);
+  const float* y = m.row(b);
+  for (int j = 0; j < m.cols; ++j) s += static_cast<double>(x[j]) * y[j];
+  return s;
+}
 }  // namespace
 
 std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& v, const std::vector<ClipSpan>& clips) {
@@ -25,7 +31,7 @@ std::vector<NoveltyPoint> BoundaryNovelty(const FloatMatrix& v, const std::vecto
   for (size_t i = 0; i < clips.size(); ++i) {
     auto it = by_start.find(std::llround(clips[i].end_sec * 1e6));
     if (it == by_start.end()) continue;
-    curve.push_back({clips[i].end_sec, 1.0 - RowDot(v, static_cast<int>(i), it->second)});
+    curve.push_back({clips[i].end_sec, 1.0 - Dot(v, static_cast<int>(i), it->second)});
   }
   std::sort(curve.begin(), curve.end(),
             [](const NoveltyPoint& a, const NoveltyPoint& b) { return a.time_sec < b.time_sec; });
@@ -128,16 +134,16 @@ double Separation(const FloatMatrix& v, const std::vector<ClipSpan>& clips, int 
     const int k = static_cast<int>(j);
     // Own side: before the earlier clip, after the later one (no shared frame).
     if (c.end_sec <= b.start_sec + kEps && c.end_sec >= b.start_sec - horizon_sec - kEps) {
-      own_before = std::max(own_before, RowDot(v, before, k));
+      own_before = std::max(own_before, Dot(v, before, k));
     }
     if (c.start_sec >= b.end_sec - kEps && c.start_sec <= b.end_sec + horizon_sec + kEps) {
-      across_before = std::max(across_before, RowDot(v, before, k));
+      across_before = std::max(across_before, Dot(v, before, k));
     }
     if (c.start_sec >= a.end_sec - kEps && c.start_sec <= a.end_sec + horizon_sec + kEps) {
-      own_after = std::max(own_after, RowDot(v, after, k));
+      own_after = std::max(own_after, Dot(v, after, k));
     }
     if (c.end_sec <= a.start_sec + kEps && c.end_sec >= a.start_sec - horizon_sec - kEps) {
-      across_after = std::max(across_after, RowDot(v, after, k));
+      across_after = std::max(across_after, Dot(v, after, k));
     }
   }
   if (own_before == none || own_after == none || across_before == none || across_after == none) {
@@ -207,7 +213,7 @@ std::vector<double> RefineBoundaries(const FloatMatrix& v, const std::vector<Cli
   const std::vector<double> at = cuts;  // the cuts as given: each step's clips come from these
   auto best_in = [&](int i, const std::vector<int>& step_clips) {
     double b = -2;
-    for (int j : step_clips) b = std::max(b, RowDot(v, i, j));
+    for (int j : step_clips) b = std::max(b, Dot(v, i, j));
     return b;
   };
   for (size_t k = 0; k < cuts.size(); ++k) {

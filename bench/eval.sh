@@ -103,8 +103,9 @@ encode() {  # OUT, then ffmpeg arguments
   recipe=$(printf '%s\n' "$@")
   [ -s "$out" ] && [ "$(cat "$out.recipe" 2>/dev/null)" = "$recipe" ] && return 0
   ffmpeg -nostdin -y -loglevel error "$@" "$out.part.mp4"
-  printf '%s\n' "$recipe" > "$out.recipe"
   mv "$out.part.mp4" "$out"
+  # After the video: interrupted between the two, the next run makes it again.
+  printf '%s\n' "$recipe" > "$out.recipe"
 }
 
 # ---- (a) the maintenance fixtures ----

@@ -7,6 +7,7 @@
 
 #include "align/cost_matrix.h"
 #include "base/median.h"
+#include "base/moving_median.h"
 
 namespace sopilot {
 
@@ -72,22 +73,19 @@ namespace {
 FloatMatrix CentreLocally(const FloatMatrix& m, const std::vector<ClipSpan>& clips, double window_sec) {
   FloatMatrix out = m;
   const int n = m.rows, d = m.cols;
-  FloatMatrix columns(d, n);  // one row per dimension: a window's values lie side by side
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < d; ++k) columns.at(k, i) = m.at(i, k);
-  }
   auto centre = [&](int i) { return 0.5 * (clips[i].start_sec + clips[i].end_sec); };
-  std::vector<float> values;
+  std::vector<IndexWindow> windows(n);
   int lo = 0, hi = 0;
   for (int i = 0; i < n; ++i) {
     while (lo < n && centre(lo) < centre(i) - window_sec) ++lo;
     while (hi < n && centre(hi) <= centre(i) + window_sec) ++hi;
-    for (int k = 0; k < d; ++k) {
-      values.assign(columns.row(k) + lo, columns.row(k) + hi);
-      auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-      std::nth_element(values.begin(), mid, values.end());
-      out.at(i, k) -= *mid;
-    }
+    windows[i] = {lo, hi};
+  }
+  std::vector<float> column(n);  // one dimension's values, clip by clip
+  for (int k = 0; k < d; ++k) {
+    for (int i = 0; i < n; ++i) column[i] = m.at(i, k);
+    const std::vector<float> medians = MovingMedians(column, windows);
+    for (int i = 0; i < n; ++i) out.at(i, k) -= medians[i];
   }
   return out;
 }

@@ -7,6 +7,9 @@
 //                  floor, decoding every frame with FFmpeg's own threading;
 //   OurDecode      VideoDecoder::Next() until the end, default DecodeOptions:
 //                  decoding plus sampling, RGB conversion and resizing;
+//   OurDecodeEveryFrame  the same decoding every frame, also those no
+//                  sample shows (skip_unsampled_frames = false): the
+//                  baseline of leaving them out;
 //   Ingest         IngestVideo() with the default IngestOptions and a
 //                  HeuristicEmbedder (wrapped to time its Embed calls): the
 //                  decoder runs a few frames ahead on a thread of its own;
@@ -81,6 +84,7 @@ struct Run {
   int64_t clips = 0;
   double embed_sec = 0;   // inside Embedder::Embed, summed
   int64_t samples = 0;    // sampled frames
+  int64_t decoded = 0;    // source frames decoded
   double video_sec = 0;   // decoded length
 };
 std::map<std::string, std::vector<Run>> g_runs;
@@ -150,9 +154,9 @@ void BM_FfmpegDecode(benchmark::State& state) {
   }
 }
 
-void BM_OurDecode(benchmark::State& state) {
+void OurDecode(benchmark::State& state, bool every_frame, const char* row) {
   for (auto _ : state) {
-    auto pass = bench::TimeOurDecode(g_video);
+    auto pass = bench::TimeOurDecode(g_video, every_frame);
     if (!pass.ok()) {
       Fail(state, pass.status().ToString());
       return;
@@ -161,12 +165,17 @@ void BM_OurDecode(benchmark::State& state) {
     run.wall_sec = pass->wall_sec;
     run.cpu_sec = pass->cpu_sec;
     run.samples = pass->samples;
+    run.decoded = pass->decoded;
     run.video_sec = pass->video_sec;
     state.counters["cpu_s"] = run.cpu_sec;
     state.counters["samples"] = static_cast<double>(run.samples);
-    g_runs["OurDecode"].push_back(run);
+    state.counters["decoded"] = static_cast<double>(run.decoded);
+    g_runs[row].push_back(run);
   }
 }
+
+void BM_OurDecode(benchmark::State& state) { OurDecode(state, false, "OurDecode"); }
+void BM_OurDecodeEveryFrame(benchmark::State& state) { OurDecode(state, true, "OurDecodeEveryFrame"); }
 
 void IngestWith(benchmark::State& state, int decode_ahead_frames, const char* row) {
   for (auto _ : state) {
@@ -200,6 +209,7 @@ void BM_IngestOneThread(benchmark::State& state) { IngestWith(state, 0, "IngestO
 
 BENCHMARK(BM_FfmpegDecode)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OurDecode)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OurDecodeEveryFrame)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ingest)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IngestOneThread)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -239,6 +249,15 @@ double PrintSummary(double clip_seconds) {
   };
   line("ffmpeg -threads 0 -f null (floor)", g_runs["FfmpegDecode"], ff);
   line("our decoder (decode+sample+rgb)", g_runs["OurDecode"], dec);
+  const Run* every = Fastest(g_runs["OurDecodeEveryFrame"]);
+  line("our decoder, every frame decoded", g_runs["OurDecodeEveryFrame"], every);
+  if (dec != nullptr && every != nullptr) {
+    std::printf("  ratio our decoder / every frame decoded: %.3f (median %.3f, cpu %.3f); %lld of %lld frames "
+                "decoded\n",
+                dec->wall_sec / every->wall_sec, MedianWall(g_runs["OurDecode"]) / MedianWall(g_runs["OurDecodeEveryFrame"]),
+                dec->cpu_sec / std::max(1e-9, every->cpu_sec), static_cast<long long>(dec->decoded),
+                static_cast<long long>(every->decoded));
+  }
   line("ingest (decode+sample+embed)", g_runs["Ingest"], ing);
   const Run* one = Fastest(g_runs["IngestOneThread"]);
   line("ingest, decoding on one thread", g_runs["IngestOneThread"], one);

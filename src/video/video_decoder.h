@@ -35,6 +35,12 @@ struct DecodeOptions {
   // never filled with thousands of copies of one frame. Time after the gap
   // moves earlier by what was cut.
   double max_frame_gap_sec = 10.0;
+
+  // Leave out the frames no sample shows, where the codec can (frames no
+  // other frame refers to: most B-frames). The samples are the same bit for
+  // bit; about 0.6x the decoding work on 30 fps H.264 at 4 samples a
+  // second. False decodes every frame (tests compare the two).
+  bool skip_unsampled_frames = true;
 };
 
 // Checks ranges; the message names the option as the CLI spells it.
@@ -60,6 +66,10 @@ class VideoDecoder {
 
   // Samples returned so far.
   virtual int64_t samples_returned() const = 0;
+
+  // Source frames decoded so far (frames skipped as no sample shows them
+  // are not counted).
+  virtual int64_t frames_decoded() const = 0;
 };
 
 }  // namespace sopilot

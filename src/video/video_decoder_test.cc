@@ -24,6 +24,7 @@ using testing::TempDir;
 struct Decoded {
   VideoInfo info;
   std::vector<FramePtr> frames;
+  int64_t frames_decoded = 0;
 };
 
 Result<Decoded> DecodeAll(const std::string& path, DecodeOptions o = {}) {
@@ -35,6 +36,7 @@ Result<Decoded> DecodeAll(const std::string& path, DecodeOptions o = {}) {
     d.frames.push_back(f);
   }
   d.info = dec->info();
+  d.frames_decoded = dec->frames_decoded();
   return d;
 }
 
@@ -155,6 +157,60 @@ INSTANTIATE_TEST_SUITE_P(
       std::string s = info.param.file;
       return s.substr(s.find('.') + 1);
     });
+
+// Frames no sample shows are left out where the codec can (most B-frames),
+// and every sample is the same, bit for bit, as when every frame is
+// decoded: H.264 with B-frames at 30 and 60 fps, MPEG-4 with B-frames,
+// HEVC, Matroska's rounded millisecond timestamps; and where nothing is
+// left out: VP9, AVI (no timestamps on packets), a rate at which every
+// frame is a sample, H.264 without B-frames.
+TEST(VideoDecoderTest, SkippingFramesNoSampleShowsChangesNoSample) {
+  TempDir dir;
+  struct Case {
+    std::string name, source, codec;
+    double target_fps;
+    bool fewer;  // frames are left out
+  };
+  const std::vector<Case> cases = {
+      {"h264_30.mp4", "testsrc2=size=320x240:rate=30", "-c:v libx264 -pix_fmt yuv420p -preset veryfast", 4, true},
+      {"h264_60.mp4", "testsrc2=size=160x120:rate=60", "-c:v libx264 -pix_fmt yuv420p -bf 3", 4, true},
+      {"mpeg4.mp4", "testsrc2=size=160x120:rate=25", "-c:v mpeg4 -bf 2 -q:v 4", 3, true},
+      {"hevc.mp4", "testsrc2=size=160x120:rate=30", "-c:v libx265 -pix_fmt yuv420p -preset ultrafast -x265-params log-level=error", 4, true},
+      // AVI gives packets no timestamps: nothing can be told, nothing is left
+      // out; VP9 in real time refers to every frame it keeps.
+      {"vp9.webm", "testsrc2=size=160x120:rate=30", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8", 4, false},
+      {"mpeg4.avi", "testsrc2=size=160x120:rate=25", "-c:v mpeg4 -bf 2 -q:v 4", 3, false},
+      {"ntsc.mkv", "testsrc2=size=160x120:rate=30000/1001", "-c:v libx264 -pix_fmt yuv420p -preset veryfast", 4, true},
+      {"every.mp4", "testsrc2=size=160x120:rate=10", "-c:v libx264 -pix_fmt yuv420p -preset veryfast", 10, false},
+      {"no_b.mp4", "testsrc2=size=160x120:rate=30", "-c:v libx264 -pix_fmt yuv420p -bf 0", 4, false},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.file(c.name);
+    MakeVideo(path, c.source, 6.0, c.codec);
+    DecodeOptions all{.target_fps = c.target_fps};
+    all.skip_unsampled_frames = false;
+    DecodeOptions skipping{.target_fps = c.target_fps};
+    auto every = DecodeAll(path, all);
+    auto some = DecodeAll(path, skipping);
+    ASSERT_TRUE(every.ok() && some.ok()) << c.name;
+    ASSERT_EQ(every->frames.size(), some->frames.size()) << c.name;
+    EXPECT_NEAR(every->frames.size(), 6.0 * c.target_fps, 1) << c.name;
+    EXPECT_EQ(every->info.duration_sec, some->info.duration_sec) << c.name;
+    for (size_t k = 0; k < every->frames.size(); ++k) {
+      const Frame& a = *every->frames[k];
+      const Frame& b = *some->frames[k];
+      EXPECT_EQ(a.pts_sec, b.pts_sec) << c.name << " sample " << k;
+      ASSERT_EQ(a.rgb.size(), b.rgb.size()) << c.name;
+      EXPECT_EQ(std::memcmp(a.rgb.data, b.rgb.data, a.rgb.total() * 3), 0) << c.name << " sample " << k;
+    }
+    if (c.fewer) {
+      EXPECT_LT(some->frames_decoded, every->frames_decoded * 3 / 4)
+          << c.name << ": " << some->frames_decoded << " of " << every->frames_decoded << " decoded";
+    } else {
+      EXPECT_EQ(some->frames_decoded, every->frames_decoded) << c.name;
+    }
+  }
+}
 
 TEST(VideoDecoderTest, VariableFrameRateKeepsTime) {
   // 10 fps for 2 s, then 2.5 fps for 2 s; each sample must show the frame on

@@ -294,15 +294,16 @@ class FfmpegVideoDecoder : public VideoDecoder {
   // screen over a stretch with no sample in it. Most frames of a 30 fps
   // H.264 video sampled at 4 fps are such frames, and half the frames of
   // the hand-washing takes are referred to by none: the gold take now
-  // decodes 2,351 of its 3,883 frames. Never where the time line is not the plain one: before the
-  // first frame (whose timestamp is time 0), after a gap was cut, a frame
-  // without a timestamp or the last frame shown.
+  // decodes 2,351 of its 3,883 frames. Never where the time line is not
+  // the plain one: before the first frame (whose timestamp is time 0),
+  // after a gap was cut, a frame without a timestamp or the last frame
+  // shown. ReadAhead() has just filled `ahead_` (or read the whole file), so
+  // the frame's successor on screen is among the packets considered.
   bool ShowsNoSample(const AVPacket* p) const {
     if (!options_.skip_unsampled_frames || !plain_timeline_ || !have_first_pts_ || p->pts == AV_NOPTS_VALUE ||
         p->pts <= first_pts_ || (p->flags & AV_PKT_FLAG_KEY)) {
       return false;
     }
-    if (!demuxed_all_ && ahead_.size() < kLookahead / 2) return false;
     int64_t next = std::numeric_limits<int64_t>::max();
     auto consider = [&](int64_t q) {
       if (q != AV_NOPTS_VALUE && q > p->pts) next = std::min(next, q);

@@ -25,7 +25,7 @@ TEST(CrossingTimeTest, OneCrossingIsInterpolatedBetweenClipCentres) {
 
 TEST(CrossingTimeTest, TheFirstCrossingCounts) {
   // A dip below zero at 2.0 that comes back: the first crossing is taken
-  // (a best split over the window was tried and not adopted, doc/scoring.md).
+  // (a best split over the window was tried and not adopted, doc/scoring-tried.md).
   EXPECT_DOUBLE_EQ(Cross({0.6, 0.5, -0.05, 0.3, 0.2, -0.4}), 1.5 + 0.5 * 0.5 / 0.55);
 }
 
